@@ -1,0 +1,121 @@
+package io.sealstream.envelope;
+
+import com.google.crypto.tink.subtle.AesGcmJce;
+import com.google.crypto.tink.subtle.Hkdf;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.util.Arrays;
+
+/**
+ * Envelope protocol v1 (docs/protocol.md): labels, derivations and the AEAD layout shared by the
+ * client and the worker, so both sides compute them in exactly one place.
+ */
+public final class EnvelopeProtocol {
+    /** The protocol version written into and required of every envelope. */
+    public static final int VERSION = 1;
+    /** Prefix of every client's response topic; the client id follows. */
+    public static final String RESPONSE_TOPIC_PREFIX = "sealstream.responses.";
+
+    static final int NONCE_LENGTH = 12;
+    static final int TAG_LENGTH = 16;
+    static final int KEY_LENGTH = 32;
+
+    private static final String SESSION_INFO_LABEL = "sealstream/v1";
+    private static final byte[] REQUEST_INFO = "sealstream/v1/request".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] RESPONSE_INFO = "sealstream/v1/response".getBytes(StandardCharsets.UTF_8);
+    private static final String REQUEST_AAD_LABEL = "sealstream/v1/request-aad";
+    private static final String RESPONSE_AAD_LABEL = "sealstream/v1/response-aad";
+
+    private EnvelopeProtocol() {
+    }
+
+    /** The response topic of a client: {@code sealstream.responses.<client_id>}. */
+    public static String responseTopicFor(String clientId) {
+        return RESPONSE_TOPIC_PREFIX + clientId;
+    }
+
+    /** HPKE context info that binds a wrapped DEK to its topic, client and session. */
+    static byte[] sessionContextInfo(String topic, String clientId, String sessionId) {
+        return CanonicalAad.labelled(SESSION_INFO_LABEL).string(topic).string(clientId).string(sessionId).toBytes();
+    }
+
+    static byte[] requestAad(String topic, RequestHeader h) {
+        return CanonicalAad.labelled(REQUEST_AAD_LABEL)
+                .number(h.version())
+                .string(topic)
+                .string(h.requestId())
+                .string(h.clientId())
+                .string(h.responseTopic())
+                .string(h.sessionId())
+                .number(h.keyId())
+                .number(h.createdAtMillis())
+                .toBytes();
+    }
+
+    static byte[] responseAad(String responseTopic, String requestId, String clientId, String sessionId,
+                              String status, long createdAtMillis) {
+        return CanonicalAad.labelled(RESPONSE_AAD_LABEL)
+                .number(VERSION)
+                .string(responseTopic)
+                .string(requestId)
+                .string(clientId)
+                .string(sessionId)
+                .string(status)
+                .number(createdAtMillis)
+                .toBytes();
+    }
+
+    /** k_req = HKDF-SHA256(DEK, salt = request_id, info = "sealstream/v1/request"). */
+    static byte[] requestKey(DataKey dek, String requestId) {
+        return derive(dek, requestId, REQUEST_INFO);
+    }
+
+    /** k_resp = HKDF-SHA256(DEK, salt = request_id, info = "sealstream/v1/response"). */
+    static byte[] responseKey(DataKey dek, String requestId) {
+        return derive(dek, requestId, RESPONSE_INFO);
+    }
+
+    private static byte[] derive(DataKey dek, String requestId, byte[] info) {
+        try {
+            return Hkdf.computeHkdf("HMACSHA256", dek.material(),
+                    requestId.getBytes(StandardCharsets.UTF_8), info, KEY_LENGTH);
+        } catch (GeneralSecurityException e) {
+            // HMAC-SHA256 is present in every Java 17 runtime; reaching here means a broken JCE.
+            throw new IllegalStateException("HKDF-SHA256 is not available in this JVM", e);
+        }
+    }
+
+    /**
+     * AES-256-GCM with a fresh random 96-bit nonce drawn by Tink; the key array is zeroed
+     * afterwards. Tink writes nonce || ciphertext || tag, the envelope keeps the nonce apart.
+     */
+    static Sealed seal(byte[] key, byte[] plaintext, byte[] aad) {
+        try {
+            byte[] out = new AesGcmJce(key).encrypt(plaintext, aad);
+            return new Sealed(Arrays.copyOfRange(out, 0, NONCE_LENGTH), Arrays.copyOfRange(out, NONCE_LENGTH, out.length));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-256-GCM is not available in this JVM", e);
+        } finally {
+            Arrays.fill(key, (byte) 0);
+        }
+    }
+
+    /** Opens AES-256-GCM; any authentication failure is a {@link TamperedEnvelopeException}. */
+    static byte[] open(byte[] key, byte[] nonce, byte[] ciphertext, byte[] aad, String what)
+            throws TamperedEnvelopeException {
+        byte[] joined = new byte[nonce.length + ciphertext.length];
+        System.arraycopy(nonce, 0, joined, 0, nonce.length);
+        System.arraycopy(ciphertext, 0, joined, nonce.length, ciphertext.length);
+        try {
+            return new AesGcmJce(key).decrypt(joined, aad);
+        } catch (GeneralSecurityException e) {
+            throw new TamperedEnvelopeException(what + " failed authentication");
+        } finally {
+            Arrays.fill(key, (byte) 0);
+        }
+    }
+
+    /** Nonce and ciphertext (with tag) as separate fields, the layout of the Avro envelope. */
+    record Sealed(byte[] nonce, byte[] ciphertext) {
+    }
+}

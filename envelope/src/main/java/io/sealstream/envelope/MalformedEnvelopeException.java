@@ -1,0 +1,12 @@
+package io.sealstream.envelope;
+
+/** The record does not have the shape of an envelope this code understands. */
+public final class MalformedEnvelopeException extends EnvelopeException {
+    MalformedEnvelopeException(ReasonCode reason, String what) {
+        super(reason, what, null);
+    }
+
+    MalformedEnvelopeException(String what, Throwable cause) {
+        super(ReasonCode.MALFORMED, what, cause);
+    }
+}

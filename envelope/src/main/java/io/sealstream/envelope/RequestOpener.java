@@ -1,0 +1,163 @@
+package io.sealstream.envelope;
+
+import io.sealstream.schemas.v1.EncryptedRequest;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The worker side of the envelope: opens request records with the topic keysets released to this
+ * worker, unwrapping each session DEK once through the {@link SessionKeyCache}.
+ *
+ * <p>Checks run in an order that makes the reported reason truthful: shape and version first,
+ * then the key id, then authentication of every clear field, and only then the request's age.
+ * Thread-safe; keysets can be replaced while records are being opened.
+ */
+public final class RequestOpener {
+    /** Default upper bound on a request's age when it is opened. */
+    public static final Duration DEFAULT_MAX_REQUEST_AGE = Duration.ofHours(24);
+
+    private final Map<String, TopicKeyset> keysets = new ConcurrentHashMap<>();
+    private final SessionKeyCache cache;
+    private final Duration maxRequestAge;
+    private final Clock clock;
+
+    private RequestOpener(Builder b) {
+        this.cache = b.cache;
+        this.maxRequestAge = b.maxRequestAge;
+        this.clock = b.clock;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Installs or replaces the keyset of its topic, e.g. after a rotation or a lease renewal. */
+    public void install(TopicKeyset keyset) {
+        keysets.put(keyset.topic(), keyset);
+    }
+
+    /**
+     * Opens a record consumed from {@code topic}.
+     *
+     * @throws MalformedEnvelopeException wrong shape, or a version other than 1
+     * @throws UnknownKeyException no keyset for the topic, or a key id it never had
+     * @throws RetiredKeyException a key id whose grace period is over
+     * @throws TamperedEnvelopeException any byte of the DEK, nonce, ciphertext or clear fields changed,
+     *     or the record was moved to another topic, client, session or request id
+     * @throws ExpiredRequestException older than max-request-age
+     */
+    public OpenedRequest open(String topic, EncryptedRequest record) throws EnvelopeException {
+        Objects.requireNonNull(topic, "topic");
+        Objects.requireNonNull(record, "record");
+        RequestHeader header = checkedHeader(record);
+        byte[] wrapped = Bytes.of(record.getWrappedDek());
+        byte[] nonce = Bytes.of(record.getNonce());
+        byte[] ciphertext = Bytes.of(record.getCiphertext());
+        Bytes.requireEnvelopeShape(header.requestId(), nonce, ciphertext);
+
+        TopicKeyset keyset = keysets.get(topic);
+        if (keyset == null) {
+            throw new UnknownKeyException(topic, header.keyId());
+        }
+        DataKey dek = sessionKey(topic, keyset, header, wrapped);
+        byte[] plaintext;
+        byte[] responseKey;
+        try {
+            plaintext = EnvelopeProtocol.open(EnvelopeProtocol.requestKey(dek, header.requestId()), nonce,
+                    ciphertext, EnvelopeProtocol.requestAad(topic, header), "request " + header.requestId());
+            responseKey = EnvelopeProtocol.responseKey(dek, header.requestId());
+        } finally {
+            dek.destroy();
+        }
+        Instant now = clock.instant();
+        Duration age = Duration.between(Instant.ofEpochMilli(header.createdAtMillis()), now);
+        if (age.compareTo(maxRequestAge) > 0) {
+            throw new ExpiredRequestException(header.requestId(), age, maxRequestAge);
+        }
+        return new OpenedRequest(topic, header, PayloadCodec.decodeRequest(plaintext, header.requestId()), responseKey);
+    }
+
+    private DataKey sessionKey(String topic, TopicKeyset keyset, RequestHeader h, byte[] wrapped)
+            throws EnvelopeException {
+        SessionKeyCache.SessionRef ref = new SessionKeyCache.SessionRef(topic, h.clientId(), h.sessionId(), h.keyId());
+        DataKey cached = cache.get(ref, wrapped);
+        if (cached != null) {
+            return cached;
+        }
+        DataKey dek = keyset.unwrap(h.keyId(), wrapped,
+                EnvelopeProtocol.sessionContextInfo(topic, h.clientId(), h.sessionId()));
+        cache.put(ref, wrapped, dek);
+        return dek;
+    }
+
+    private static RequestHeader checkedHeader(EncryptedRequest r) throws MalformedEnvelopeException {
+        String id = r.getRequestId();
+        if (id == null || id.isEmpty() || id.length() > ClientSession.MAX_REQUEST_ID_LENGTH) {
+            throw new MalformedEnvelopeException(ReasonCode.MALFORMED,
+                    "a request id has 1 to " + ClientSession.MAX_REQUEST_ID_LENGTH + " characters");
+        }
+        if (r.getVersion() != EnvelopeProtocol.VERSION) {
+            throw new MalformedEnvelopeException(ReasonCode.UNSUPPORTED_VERSION,
+                    "request " + id + " has envelope version " + r.getVersion() + ", this worker speaks "
+                            + EnvelopeProtocol.VERSION);
+        }
+        if (isBlank(r.getClientId()) || isBlank(r.getSessionId()) || isBlank(r.getResponseTopic())
+                || r.getCreatedAt() == null) {
+            throw new MalformedEnvelopeException(ReasonCode.MALFORMED,
+                    "request " + id + " lacks a client id, session id, response topic or created_at");
+        }
+        return RequestHeader.of(r);
+    }
+
+    private static boolean isBlank(String s) {
+        return s == null || s.isBlank();
+    }
+
+    @Override
+    public String toString() {
+        return "RequestOpener[topics=" + keysets.keySet() + ", maxRequestAge=" + maxRequestAge + ", cache=" + cache + "]";
+    }
+
+    /** Settings of a {@link RequestOpener}. */
+    public static final class Builder {
+        private SessionKeyCache cache = new SessionKeyCache();
+        private Duration maxRequestAge = DEFAULT_MAX_REQUEST_AGE;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        /** The DEK cache; default a {@link SessionKeyCache} with its default bounds. */
+        public Builder sessionKeyCache(SessionKeyCache cache) {
+            this.cache = Objects.requireNonNull(cache, "cache");
+            return this;
+        }
+
+        /** Records older than this are refused; default {@link #DEFAULT_MAX_REQUEST_AGE}. */
+        public Builder maxRequestAge(Duration maxRequestAge) {
+            if (maxRequestAge.isNegative() || maxRequestAge.isZero()) {
+                throw new IllegalArgumentException("max-request-age must be positive, got " + maxRequestAge);
+            }
+            this.maxRequestAge = maxRequestAge;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = Objects.requireNonNull(clock, "clock");
+            return this;
+        }
+
+        /** An opener with the given keysets installed. */
+        public RequestOpener build(TopicKeyset... keysets) {
+            RequestOpener opener = new RequestOpener(this);
+            for (TopicKeyset k : keysets) {
+                opener.install(k);
+            }
+            return opener;
+        }
+    }
+}
