@@ -1,0 +1,154 @@
+package io.sealstream.envelope;
+
+import static io.sealstream.envelope.Fixtures.CANARY;
+import static io.sealstream.envelope.Fixtures.CLIENT;
+import static io.sealstream.envelope.Fixtures.TOPIC;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.sealstream.schemas.v1.EncryptedRequest;
+import java.time.Duration;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+
+class KeyRotationTest {
+    private static final Duration GRACE = Duration.ofHours(2);
+    private final Instant start = Instant.parse("2026-11-24T10:00:00Z");
+    private final TopicKeyset initial = TopicKeyset.generate(TOPIC, start);
+
+    @Test
+    void rotationMakesANewPrimaryAndDemotesTheOldOne() {
+        TopicKeyset rotated = initial.rotate(start.plus(Duration.ofHours(1)));
+
+        assertThat(rotated.primaryKeyId()).isNotEqualTo(initial.primaryKeyId());
+        assertThat(rotated.state(rotated.primaryKeyId())).isEqualTo(KeyState.PRIMARY);
+        assertThat(rotated.state(initial.primaryKeyId())).isEqualTo(KeyState.DECRYPT_ONLY);
+        assertThat(initial.state(initial.primaryKeyId())).as("the original is unchanged").isEqualTo(KeyState.PRIMARY);
+    }
+
+    @Test
+    void newSessionsWrapToTheNewPrimary() {
+        TopicKeyset rotated = initial.rotate(start.plus(Duration.ofHours(1)));
+
+        ClientSession session = ClientSession.builder(rotated.publicKeys()).clientId(CLIENT).build();
+
+        assertThat(session.keyId()).isEqualTo(rotated.primaryKeyId());
+    }
+
+    @Test
+    void recordsSealedToADemotedKeyStillOpenDuringGrace() throws Exception {
+        EncryptedRequest inFlight = seal(initial);
+        TopicKeyset rotated = initial.rotate(start.plus(Duration.ofHours(1)))
+                .retireExpired(start.plus(Duration.ofHours(2)), GRACE);
+
+        OpenedRequest opened = RequestOpener.builder().build(rotated).open(TOPIC, inFlight);
+
+        assertThat(opened.requestId()).isEqualTo(inFlight.getRequestId());
+    }
+
+    @Test
+    void afterGraceTheKeyIsRetiredAndItsRecordsAreRefusedAsRetired() {
+        EncryptedRequest late = seal(initial);
+        TopicKeyset retired = initial.rotate(start.plus(Duration.ofHours(1)))
+                .retireExpired(start.plus(Duration.ofHours(3)), GRACE);
+
+        RetiredKeyException e = catchThrowableOfType(RetiredKeyException.class,
+                () -> RequestOpener.builder().build(retired).open(TOPIC, late));
+
+        assertThat(retired.state(initial.primaryKeyId())).isEqualTo(KeyState.RETIRED);
+        assertThat(e.keyId()).isEqualTo(initial.primaryKeyId());
+        assertThat(e.reason()).isEqualTo(ReasonCode.RETIRED_KEY);
+        assertThat(e).hasMessageContaining("open a new session");
+    }
+
+    @Test
+    void retiringBeforeGraceEndsChangesNothing() {
+        TopicKeyset rotated = initial.rotate(start.plus(Duration.ofHours(1)));
+
+        assertThat(rotated.retireExpired(start.plus(Duration.ofMinutes(150)), GRACE)).isSameAs(rotated);
+    }
+
+    @Test
+    void aKeyIdTheTopicNeverHadIsUnknown() {
+        EncryptedRequest foreign = seal(TopicKeyset.generate(TOPIC, start));
+
+        UnknownKeyException e = catchThrowableOfType(UnknownKeyException.class,
+                () -> RequestOpener.builder().build(initial).open(TOPIC, foreign));
+
+        assertThat(e.reason()).isEqualTo(ReasonCode.UNKNOWN_KEY);
+        assertThat(initial.state(foreign.getKeyId())).isEqualTo(KeyState.UNKNOWN);
+    }
+
+    @Test
+    void rotationIsDueOnceThePrimaryIsAsOldAsTheInterval() {
+        assertThat(initial.rotationDue(start.plus(Duration.ofMinutes(59)), Duration.ofHours(1))).isFalse();
+        assertThat(initial.rotationDue(start.plus(Duration.ofHours(1)), Duration.ofHours(1))).isTrue();
+    }
+
+    @Test
+    void publicKeysSurviveSerializationAndStillSeal() throws Exception {
+        TopicPublicKeys parsed = TopicPublicKeys.parse(TOPIC, initial.publicKeys().toBytes());
+        ClientSession session = ClientSession.builder(parsed).clientId(CLIENT).build();
+
+        OpenedRequest opened = RequestOpener.builder().build(initial)
+                .open(TOPIC, session.seal("r", Fixtures.embeddings(CANARY)).toRecord());
+
+        assertThat(parsed.fingerprint()).isEqualTo(initial.publicKeys().fingerprint()).hasSize(64);
+        assertThat(opened.requestId()).isEqualTo("r");
+    }
+
+    @Test
+    void aPublicKeysetOfAnotherSuiteIsRejected() throws Exception {
+        com.google.crypto.tink.hybrid.HybridConfig.register();
+        byte[] ecies = com.google.crypto.tink.TinkProtoKeysetFormat.serializeKeysetWithoutSecret(
+                com.google.crypto.tink.KeysetHandle.generateNew(
+                        com.google.crypto.tink.hybrid.PredefinedHybridParameters
+                                .ECIES_P256_HKDF_HMAC_SHA256_AES128_GCM).getPublicKeysetHandle());
+
+        assertThatThrownBy(() -> TopicPublicKeys.parse(TOPIC, ecies))
+                .hasMessageContaining("is not an HPKE P-384/AES-256-GCM public key");
+    }
+
+    @Test
+    void anExpiredRequestIsRefusedAfterAuthentication() {
+        Fixtures.MovableClock clock = new Fixtures.MovableClock(start);
+        ClientSession session = ClientSession.builder(initial.publicKeys()).clientId(CLIENT).clock(clock).build();
+        EncryptedRequest old = session.seal("old", Fixtures.embeddings(CANARY)).toRecord();
+        clock.advance(Duration.ofMinutes(11));
+        RequestOpener opener = RequestOpener.builder().clock(clock).maxRequestAge(Duration.ofMinutes(10)).build(initial);
+
+        assertThatThrownBy(() -> opener.open(TOPIC, old))
+                .isInstanceOf(ExpiredRequestException.class)
+                .hasMessageContaining("660 s old");
+    }
+
+    @Test
+    void aSessionStopsSealingAtTheEndOfItsLifetime() {
+        Fixtures.MovableClock clock = new Fixtures.MovableClock(start);
+        ClientSession session = ClientSession.builder(initial.publicKeys()).clientId(CLIENT)
+                .lifetime(Duration.ofMinutes(45)).clock(clock).build();
+        clock.advance(Duration.ofMinutes(45));
+
+        assertThat(session.needsRenewal()).isTrue();
+        assertThatThrownBy(() -> session.seal(Fixtures.embeddings(CANARY)))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("expired");
+    }
+
+    @Test
+    void aSessionStopsSealingAtItsRecordBudget() {
+        ClientSession session = ClientSession.builder(initial.publicKeys()).clientId(CLIENT).maxRecords(2).build();
+        session.seal(Fixtures.embeddings(CANARY));
+        session.seal(Fixtures.embeddings(CANARY));
+
+        assertThat(session.needsRenewal()).isTrue();
+        assertThatThrownBy(() -> session.seal(Fixtures.embeddings(CANARY)))
+                .hasMessageContaining("sealed its 2 records");
+    }
+
+    private EncryptedRequest seal(TopicKeyset keyset) {
+        return ClientSession.builder(keyset.publicKeys()).clientId(CLIENT).clock(new Fixtures.MovableClock(start))
+                .build().seal(Fixtures.embeddings(CANARY)).toRecord();
+    }
+}
