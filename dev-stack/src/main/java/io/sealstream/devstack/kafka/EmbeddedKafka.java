@@ -1,0 +1,313 @@
+package io.sealstream.devstack.kafka;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+import org.apache.kafka.metadata.storage.Formatter;
+import org.apache.kafka.server.common.Feature;
+import org.apache.kafka.server.common.MetadataVersion;
+import io.sealstream.devstack.LoopbackPorts;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real Apache Kafka broker in KRaft mode (one node acting as broker and controller), in this
+ * JVM, on loopback.
+ *
+ * <p>Ports are picked free at the first start and kept, and so is the log directory, so
+ * {@link #restart()} brings the same broker back with every committed record: clients reconnect
+ * to the same bootstrap address. {@link #close()} shuts down cleanly and, for a directory it
+ * created, deletes it.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+    private static final String LOOPBACK = "127.0.0.1";
+    private static final int NODE_ID = 1;
+    private static final int PORT_ATTEMPTS = 5;
+
+    private final Path logDir;
+    private final boolean ownsLogDir;
+    private final Map<String, String> overrides;
+    private final String clusterId = Uuid.randomUuid().toString();
+    private int brokerPort;
+    private int controllerPort;
+    private KafkaRaftServer server;
+    private boolean formatted;
+
+    private EmbeddedKafka(Builder b) {
+        try {
+            this.ownsLogDir = b.logDir == null;
+            this.logDir = ownsLogDir ? Files.createTempDirectory("sealstream-kafka-") : b.logDir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create a temporary Kafka log directory; check that "
+                    + "java.io.tmpdir is writable", e);
+        }
+        this.overrides = Map.copyOf(b.overrides);
+        // a directory kept from an earlier run is already formatted; formatting again would fail
+        this.formatted = Files.exists(logDir.resolve("meta.properties"));
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Formats storage on first use and starts the broker; returns when it serves requests. */
+    public synchronized EmbeddedKafka start() {
+        if (server != null) {
+            throw new IllegalStateException("the embedded Kafka broker is already running on " + bootstrapServers());
+        }
+        if (!formatted) {
+            startFirstTime();
+        } else {
+            if (brokerPort == 0) {
+                brokerPort = LoopbackPorts.free();
+                controllerPort = LoopbackPorts.free();
+            }
+            server = launch();
+        }
+        awaitReady(Duration.ofSeconds(60));
+        LOG.info("kafka.started bootstrap={} logDir={}", bootstrapServers(), logDir);
+        return this;
+    }
+
+    private void startFirstTime() {
+        RuntimeException last = null;
+        for (int attempt = 0; attempt < PORT_ATTEMPTS; attempt++) {
+            brokerPort = LoopbackPorts.free();
+            controllerPort = LoopbackPorts.free();
+            try {
+                format();
+                server = launch();
+                return;
+            } catch (RuntimeException e) {
+                // another process may have taken a port between picking and binding it
+                last = e;
+                LOG.warn("kafka.start.retry attempt={} reason={}", attempt + 1, e.getClass().getSimpleName());
+                stopQuietly();
+                deleteContents(logDir);
+                formatted = false;
+            }
+        }
+        throw new IllegalStateException("the embedded Kafka broker did not start after " + PORT_ATTEMPTS
+                + " attempts on loopback; see the log for the broker's own error", last);
+    }
+
+    private void format() {
+        try {
+            new Formatter()
+                    .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
+                    .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
+                    .setNodeId(NODE_ID)
+                    .setClusterId(clusterId)
+                    .setDirectories(List.of(logDir.toString()))
+                    .setMetadataLogDirectory(logDir.toString())
+                    .setControllerListenerName("CONTROLLER")
+                    .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
+                    .run();
+            formatted = true;
+        } catch (Exception e) {
+            throw new IllegalStateException("formatting Kafka storage in " + logDir + " failed", e);
+        }
+    }
+
+    private KafkaRaftServer launch() {
+        KafkaRaftServer s = new KafkaRaftServer(KafkaConfig.fromProps(config(), false), Time.SYSTEM);
+        try {
+            s.startup();
+        } catch (RuntimeException e) {
+            s.shutdown();
+            s.awaitShutdown();
+            throw e;
+        }
+        return s;
+    }
+
+    private Properties config() {
+        Properties p = new Properties();
+        p.put("process.roles", "broker,controller");
+        p.put("node.id", Integer.toString(NODE_ID));
+        p.put("controller.quorum.voters", NODE_ID + "@" + LOOPBACK + ":" + controllerPort);
+        p.put("listeners", "PLAINTEXT://" + LOOPBACK + ":" + brokerPort + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort);
+        p.put("advertised.listeners", "PLAINTEXT://" + LOOPBACK + ":" + brokerPort);
+        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+        p.put("controller.listener.names", "CONTROLLER");
+        p.put("inter.broker.listener.name", "PLAINTEXT");
+        p.put("log.dirs", logDir.toString());
+        p.put("metadata.log.dir", logDir.toString());
+        // a single node: every internal topic has one replica
+        p.put("offsets.topic.replication.factor", "1");
+        p.put("offsets.topic.num.partitions", "5");
+        p.put("transaction.state.log.replication.factor", "1");
+        p.put("transaction.state.log.min.isr", "1");
+        p.put("transaction.state.log.num.partitions", "5");
+        p.put("share.coordinator.state.topic.replication.factor", "1");
+        p.put("share.coordinator.state.topic.min.isr", "1");
+        p.put("group.initial.rebalance.delay.ms", "0");
+        p.put("auto.create.topics.enable", "false");
+        p.put("num.partitions", "1");
+        p.put("log.cleaner.dedupe.buffer.size", Integer.toString(2 * 1024 * 1024));
+        p.putAll(overrides);
+        return p;
+    }
+
+    private void awaitReady(Duration timeout) {
+        try (Admin admin = admin()) {
+            admin.describeCluster().nodes().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the embedded Kafka broker", e);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("the embedded Kafka broker on " + bootstrapServers()
+                    + " did not answer within " + timeout.toSeconds() + " s", e);
+        }
+    }
+
+    /** Shuts the broker down cleanly, keeping its data for {@link #start()} or {@link #restart()}. */
+    public synchronized void stop() {
+        if (server != null) {
+            stopQuietly();
+            LOG.info("kafka.stopped bootstrap={}", bootstrapServers());
+        }
+    }
+
+    private void stopQuietly() {
+        if (server != null) {
+            try {
+                server.shutdown();
+                server.awaitShutdown();
+            } finally {
+                server = null;
+            }
+        }
+    }
+
+    /** Stops and starts the same broker: same ports, same log directory, same cluster id. */
+    public synchronized EmbeddedKafka restart() {
+        stop();
+        return start();
+    }
+
+    /** True while the broker runs. */
+    public synchronized boolean isRunning() {
+        return server != null;
+    }
+
+    /** {@code 127.0.0.1:port} of the PLAINTEXT listener. */
+    public String bootstrapServers() {
+        return LOOPBACK + ":" + brokerPort;
+    }
+
+    /** The broker's data directory. */
+    public Path logDir() {
+        return logDir;
+    }
+
+    /** An admin client on this broker; the caller closes it. */
+    public Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+    }
+
+    /** Creates each topic with {@code partitions} partitions unless it exists. */
+    public void createTopics(int partitions, Collection<String> topics) {
+        Objects.requireNonNull(topics, "topics");
+        try (Admin admin = admin()) {
+            List<NewTopic> wanted = topics.stream().map(t -> new NewTopic(t, partitions, (short) 1)).toList();
+            for (var f : admin.createTopics(wanted).values().values()) {
+                try {
+                    f.get(30, TimeUnit.SECONDS);
+                } catch (ExecutionException e) {
+                    if (!(e.getCause() instanceof TopicExistsException)) {
+                        throw new IllegalStateException("creating topics " + topics + " failed", e.getCause());
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while creating topics " + topics, e);
+        } catch (TimeoutException e) {
+            throw new IllegalStateException("creating topics " + topics + " took more than 30 s", e);
+        }
+    }
+
+    /** Stops the broker and deletes the log directory if this instance created it. */
+    @Override
+    public synchronized void close() {
+        stop();
+        if (ownsLogDir) {
+            deleteContents(logDir);
+            try {
+                Files.deleteIfExists(logDir);
+            } catch (IOException e) {
+                LOG.warn("kafka.cleanup.failed dir={} reason={}", logDir, e.getClass().getSimpleName());
+            }
+        }
+    }
+
+
+    private static void deleteContents(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(dir)).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            LOG.warn("kafka.cleanup.failed dir={} reason={}", dir, e.getClass().getSimpleName());
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "EmbeddedKafka[bootstrap=" + bootstrapServers() + ", logDir=" + logDir + ", running=" + isRunning() + "]";
+    }
+
+    /** Settings of an embedded broker. */
+    public static final class Builder {
+        private Path logDir;
+        private final Map<String, String> overrides = new java.util.HashMap<>();
+
+        private Builder() {
+        }
+
+        /** Keep data here instead of a temporary directory that {@link #close()} deletes. */
+        public Builder logDir(Path logDir) {
+            this.logDir = logDir;
+            return this;
+        }
+
+        /** Any broker setting, applied after the embedded defaults. */
+        public Builder brokerConfig(String key, String value) {
+            overrides.put(key, value);
+            return this;
+        }
+
+        public EmbeddedKafka build() {
+            return new EmbeddedKafka(this);
+        }
+    }
+}
