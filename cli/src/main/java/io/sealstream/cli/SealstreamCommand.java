@@ -1,0 +1,25 @@
+package io.sealstream.cli;
+
+import io.sealstream.cli.bench.BenchCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code sealstream} command. Subcommands arrive with the issues that build them. */
+@Command(name = "sealstream",
+        mixinStandardHelpOptions = true,
+        version = "sealstream 0.1.0-SNAPSHOT",
+        description = "Confidential batch inference on Apache Kafka.",
+        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+public final class SealstreamCommand implements Runnable {
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(new CommandLine(new SealstreamCommand()).execute(args));
+    }
+}

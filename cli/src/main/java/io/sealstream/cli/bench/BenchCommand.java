@@ -1,0 +1,18 @@
+package io.sealstream.cli.bench;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code sealstream bench}: benchmarks that print tables. Never run by the test suite. */
+@Command(name = "bench",
+        description = "Run a benchmark and print its figures.",
+        subcommands = {EnvelopeBench.class})
+public final class BenchCommand implements Runnable {
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+}
