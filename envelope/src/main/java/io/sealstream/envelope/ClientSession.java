@@ -20,13 +20,6 @@ import java.util.concurrent.atomic.AtomicLong;
  * its lifetime or record budget; open a new one before then ({@link #needsRenewal()}). Thread-safe.
  */
 public final class ClientSession implements AutoCloseable {
-    /** Default session lifetime: renewed before the topic key's one-hour rotation. */
-    public static final Duration DEFAULT_LIFETIME = Duration.ofMinutes(45);
-    /** Default number of requests one DEK may seal. */
-    public static final long DEFAULT_MAX_RECORDS = 1_000_000;
-    /** Longest request id accepted, in characters. */
-    public static final int MAX_REQUEST_ID_LENGTH = 128;
-
     private final String topic;
     private final String clientId;
     private final String responseTopic;
@@ -173,8 +166,8 @@ public final class ClientSession implements AutoCloseable {
 
     private static void requireId(String requestId) {
         Objects.requireNonNull(requestId, "requestId");
-        if (requestId.isEmpty() || requestId.length() > MAX_REQUEST_ID_LENGTH) {
-            throw new IllegalArgumentException("a request id has 1 to " + MAX_REQUEST_ID_LENGTH
+        if (requestId.isEmpty() || requestId.length() > EnvelopeProtocol.MAX_REQUEST_ID_LENGTH) {
+            throw new IllegalArgumentException("a request id has 1 to " + EnvelopeProtocol.MAX_REQUEST_ID_LENGTH
                     + " characters, got " + requestId.length());
         }
     }
@@ -184,8 +177,8 @@ public final class ClientSession implements AutoCloseable {
         private final TopicPublicKeys keys;
         private String clientId;
         private String responseTopic;
-        private Duration lifetime = DEFAULT_LIFETIME;
-        private long maxRecords = DEFAULT_MAX_RECORDS;
+        private Duration lifetime = EnvelopeDefaults.SESSION_LIFETIME;
+        private long maxRecords = EnvelopeDefaults.SESSION_MAX_RECORDS;
         private Clock clock = Clock.systemUTC();
 
         private Builder(TopicPublicKeys keys) {
@@ -204,13 +197,13 @@ public final class ClientSession implements AutoCloseable {
             return this;
         }
 
-        /** How long the DEK may seal requests; default {@link #DEFAULT_LIFETIME}. */
+        /** How long the DEK may seal requests; default {@link EnvelopeDefaults#SESSION_LIFETIME}. */
         public Builder lifetime(Duration lifetime) {
             this.lifetime = lifetime;
             return this;
         }
 
-        /** How many requests the DEK may seal; default {@link #DEFAULT_MAX_RECORDS}. */
+        /** How many requests the DEK may seal; default {@link EnvelopeDefaults#SESSION_MAX_RECORDS}. */
         public Builder maxRecords(long maxRecords) {
             this.maxRecords = maxRecords;
             return this;

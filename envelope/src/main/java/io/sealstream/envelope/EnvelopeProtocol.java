@@ -16,6 +16,9 @@ public final class EnvelopeProtocol {
     /** Prefix of every client's response topic; the client id follows. */
     public static final String RESPONSE_TOPIC_PREFIX = "sealstream.responses.";
 
+    /** Longest request id accepted, in characters; the id is the HKDF salt and the record key. */
+    public static final int MAX_REQUEST_ID_LENGTH = 128;
+
     static final int NONCE_LENGTH = 12;
     static final int TAG_LENGTH = 16;
     static final int KEY_LENGTH = 32;

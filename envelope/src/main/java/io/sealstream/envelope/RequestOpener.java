@@ -17,9 +17,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * Thread-safe; keysets can be replaced while records are being opened.
  */
 public final class RequestOpener {
-    /** Default upper bound on a request's age when it is opened. */
-    public static final Duration DEFAULT_MAX_REQUEST_AGE = Duration.ofHours(24);
-
     private final Map<String, TopicKeyset> keysets = new ConcurrentHashMap<>();
     private final SessionKeyCache cache;
     private final Duration maxRequestAge;
@@ -96,9 +93,9 @@ public final class RequestOpener {
 
     private static RequestHeader checkedHeader(EncryptedRequest r) throws MalformedEnvelopeException {
         String id = r.getRequestId();
-        if (id == null || id.isEmpty() || id.length() > ClientSession.MAX_REQUEST_ID_LENGTH) {
+        if (id == null || id.isEmpty() || id.length() > EnvelopeProtocol.MAX_REQUEST_ID_LENGTH) {
             throw new MalformedEnvelopeException(ReasonCode.MALFORMED,
-                    "a request id has 1 to " + ClientSession.MAX_REQUEST_ID_LENGTH + " characters");
+                    "a request id has 1 to " + EnvelopeProtocol.MAX_REQUEST_ID_LENGTH + " characters");
         }
         if (r.getVersion() != EnvelopeProtocol.VERSION) {
             throw new MalformedEnvelopeException(ReasonCode.UNSUPPORTED_VERSION,
@@ -125,7 +122,7 @@ public final class RequestOpener {
     /** Settings of a {@link RequestOpener}. */
     public static final class Builder {
         private SessionKeyCache cache = new SessionKeyCache();
-        private Duration maxRequestAge = DEFAULT_MAX_REQUEST_AGE;
+        private Duration maxRequestAge = EnvelopeDefaults.MAX_REQUEST_AGE;
         private Clock clock = Clock.systemUTC();
 
         private Builder() {
@@ -137,7 +134,7 @@ public final class RequestOpener {
             return this;
         }
 
-        /** Records older than this are refused; default {@link #DEFAULT_MAX_REQUEST_AGE}. */
+        /** Records older than this are refused; default {@link EnvelopeDefaults#MAX_REQUEST_AGE}. */
         public Builder maxRequestAge(Duration maxRequestAge) {
             if (maxRequestAge.isNegative() || maxRequestAge.isZero()) {
                 throw new IllegalArgumentException("max-request-age must be positive, got " + maxRequestAge);

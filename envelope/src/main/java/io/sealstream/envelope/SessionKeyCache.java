@@ -18,11 +18,6 @@ import java.util.Objects;
  * and expired keys are zeroed. Thread-safe; callers receive copies they must destroy.
  */
 public final class SessionKeyCache {
-    /** Default bound on cached sessions. */
-    public static final int DEFAULT_MAX_ENTRIES = 10_000;
-    /** Default lifetime of an entry: a session lives at most 45 min, its key 1 h plus 2 h grace. */
-    public static final Duration DEFAULT_TTL = Duration.ofMinutes(60);
-
     private final int maxEntries;
     private final Duration ttl;
     private final Clock clock;
@@ -31,9 +26,12 @@ public final class SessionKeyCache {
     private long misses;
     private long evictions;
 
-    /** A cache with {@link #DEFAULT_MAX_ENTRIES} and {@link #DEFAULT_TTL} on the system clock. */
+    /**
+     * A cache bounded by {@link EnvelopeDefaults#SESSION_CACHE_MAX_ENTRIES} and
+     * {@link EnvelopeDefaults#SESSION_CACHE_TTL}, on the system clock.
+     */
     public SessionKeyCache() {
-        this(DEFAULT_MAX_ENTRIES, DEFAULT_TTL, Clock.systemUTC());
+        this(EnvelopeDefaults.SESSION_CACHE_MAX_ENTRIES, EnvelopeDefaults.SESSION_CACHE_TTL, Clock.systemUTC());
     }
 
     public SessionKeyCache(int maxEntries, Duration ttl, Clock clock) {

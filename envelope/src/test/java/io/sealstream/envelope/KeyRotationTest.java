@@ -42,7 +42,8 @@ class KeyRotationTest {
         TopicKeyset rotated = initial.rotate(start.plus(Duration.ofHours(1)))
                 .retireExpired(start.plus(Duration.ofHours(2)), GRACE);
 
-        OpenedRequest opened = RequestOpener.builder().build(rotated).open(TOPIC, inFlight);
+        OpenedRequest opened = RequestOpener.builder().clock(new Fixtures.MovableClock(start.plus(Duration.ofHours(2))))
+                .build(rotated).open(TOPIC, inFlight);
 
         assertThat(opened.requestId()).isEqualTo(inFlight.getRequestId());
     }
