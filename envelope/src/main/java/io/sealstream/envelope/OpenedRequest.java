@@ -1,17 +1,13 @@
 package io.sealstream.envelope;
 
 import io.sealstream.schemas.v1.EncryptedResponse;
-import io.sealstream.schemas.v1.InferenceError;
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
-import io.sealstream.schemas.v1.ResponseStatus;
-import java.nio.ByteBuffer;
 import java.time.Instant;
-import java.util.Objects;
 
 /**
- * A request opened inside a worker, with what it takes to seal its answer. It holds only the
- * derived response key, not the session DEK. Its {@code toString()} names ids only.
+ * A request opened inside a worker, with the {@link ResponseSealer} of its answer (which holds
+ * only the derived response key, not the session DEK). Its {@code toString()} names ids only.
  */
 public final class OpenedRequest {
     private final String topic;
@@ -21,9 +17,9 @@ public final class OpenedRequest {
     private final String sessionId;
     private final Instant createdAt;
     private final InferenceRequest request;
-    private final byte[] responseKey;
+    private final ResponseSealer sealer;
 
-    OpenedRequest(String topic, RequestHeader header, InferenceRequest request, byte[] responseKey) {
+    OpenedRequest(String topic, RequestHeader header, InferenceRequest request, ResponseSealer sealer) {
         this.topic = topic;
         this.requestId = header.requestId();
         this.clientId = header.clientId();
@@ -31,7 +27,7 @@ public final class OpenedRequest {
         this.sessionId = header.sessionId();
         this.createdAt = Instant.ofEpochMilli(header.createdAtMillis());
         this.request = request;
-        this.responseKey = responseKey;
+        this.sealer = sealer;
     }
 
     /** The decrypted request: plaintext, to be handled inside the TEE only. */
@@ -39,45 +35,19 @@ public final class OpenedRequest {
         return request;
     }
 
-    /**
-     * Seals {@code response} for the client. The clear status is ERROR when the response carries
-     * an error, OK when it carries output.
-     *
-     * @throws IllegalArgumentException unless exactly one of output and error is set
-     */
+    /** Seals {@code response} for the client; see {@link ResponseSealer#seal}. */
     public EncryptedResponse sealResponse(InferenceResponse response, Instant now) {
-        Objects.requireNonNull(response, "response");
-        if ((response.getOutput() == null) == (response.getError() == null)) {
-            throw new IllegalArgumentException("a response to " + requestId
-                    + " must carry exactly one of output and error");
-        }
-        ResponseStatus status = response.getError() != null ? ResponseStatus.ERROR : ResponseStatus.OK;
-        long createdAtMillis = now.toEpochMilli();
-        byte[] aad = EnvelopeProtocol.responseAad(responseTopic, requestId, clientId, sessionId,
-                status.name(), createdAtMillis);
-        EnvelopeProtocol.Sealed s = EnvelopeProtocol.seal(responseKey.clone(), PayloadCodec.encode(response), aad);
-        return EncryptedResponse.newBuilder()
-                .setVersion(EnvelopeProtocol.VERSION)
-                .setRequestId(requestId)
-                .setClientId(clientId)
-                .setSessionId(sessionId)
-                .setStatus(status)
-                .setCreatedAt(Instant.ofEpochMilli(createdAtMillis))
-                .setNonce(ByteBuffer.wrap(s.nonce()))
-                .setCiphertext(ByteBuffer.wrap(s.ciphertext()))
-                .build();
+        return sealer.seal(response, now);
     }
 
-    /**
-     * Seals an error answer. {@code message} must say what was wrong and what to do, and must not
-     * quote the request.
-     */
+    /** Seals an error answer naming the requested model; see {@link ResponseSealer#sealError}. */
     public EncryptedResponse sealError(String code, String message, Instant now) {
-        return sealResponse(InferenceResponse.newBuilder()
-                .setModel(request.getModel())
-                .setOutput(null)
-                .setError(new InferenceError(code, message))
-                .build(), now);
+        return sealer.sealError(request.getModel(), code, message, now);
+    }
+
+    /** What seals this request's answer, for callers that hand it on without the plaintext. */
+    public ResponseSealer sealer() {
+        return sealer;
     }
 
     public String topic() {

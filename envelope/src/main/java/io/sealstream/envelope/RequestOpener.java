@@ -70,12 +70,13 @@ public final class RequestOpener {
         } finally {
             dek.destroy();
         }
+        ResponseSealer sealer = new ResponseSealer(header, responseKey);
         Instant now = clock.instant();
         Duration age = Duration.between(Instant.ofEpochMilli(header.createdAtMillis()), now);
         if (age.compareTo(maxRequestAge) > 0) {
-            throw new ExpiredRequestException(header.requestId(), age, maxRequestAge);
+            throw new ExpiredRequestException(header.requestId(), age, maxRequestAge, sealer);
         }
-        return new OpenedRequest(topic, header, PayloadCodec.decodeRequest(plaintext, header.requestId()), responseKey);
+        return new OpenedRequest(topic, header, PayloadCodec.decodeRequest(plaintext, header.requestId()), sealer);
     }
 
     private DataKey sessionKey(String topic, TopicKeyset keyset, RequestHeader h, byte[] wrapped)

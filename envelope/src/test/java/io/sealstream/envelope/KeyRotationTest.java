@@ -125,6 +125,22 @@ class KeyRotationTest {
     }
 
     @Test
+    void theClientIsToldUnderItsResponseKeyThatItsRequestExpired() throws Exception {
+        Fixtures.MovableClock clock = new Fixtures.MovableClock(start);
+        ClientSession session = ClientSession.builder(initial.publicKeys()).clientId(CLIENT).clock(clock).build();
+        EncryptedRequest old = session.seal("old", Fixtures.embeddings(CANARY)).toRecord();
+        clock.advance(Duration.ofMinutes(11));
+        RequestOpener opener = RequestOpener.builder().clock(clock).maxRequestAge(Duration.ofMinutes(10)).build(initial);
+        ExpiredRequestException e = catchThrowableOfType(ExpiredRequestException.class, () -> opener.open(TOPIC, old));
+
+        OpenedResponse answer = session.open(e.responder().sealError("all-minilm-l6-v2", ReasonCode.EXPIRED.code(),
+                e.getMessage(), clock.instant()));
+
+        assertThat(answer.requestId()).isEqualTo("old");
+        assertThat(answer.body().getError().getCode()).isEqualTo("expired");
+    }
+
+    @Test
     void aSessionStopsSealingAtTheEndOfItsLifetime() {
         Fixtures.MovableClock clock = new Fixtures.MovableClock(start);
         ClientSession session = ClientSession.builder(initial.publicKeys()).clientId(CLIENT)
