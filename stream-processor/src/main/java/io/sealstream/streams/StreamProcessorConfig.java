@@ -1,0 +1,205 @@
+package io.sealstream.streams;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * Settings of the worker's stream processor, with their defaults (docs/operations.md). Built with
+ * {@link #builder()}; {@link #streamsProperties()} derives the Kafka Streams configuration, which
+ * always uses {@code exactly_once_v2}.
+ */
+public final class StreamProcessorConfig {
+    /** Default request topic. */
+    public static final String DEFAULT_REQUEST_TOPIC = "sealstream.requests";
+    /** Default dead-letter topic for records that cannot be answered. */
+    public static final String DEFAULT_DLQ_TOPIC = "sealstream.dlq";
+    /** Default Kafka Streams application id: every worker of one deployment shares it. */
+    public static final String DEFAULT_APPLICATION_ID = "sealstream-worker";
+    /** Default most requests per batch. */
+    public static final int DEFAULT_MAX_BATCH_SIZE = 32;
+    /** Default longest wait before a partial batch is flushed. */
+    public static final Duration DEFAULT_BATCH_LINGER = Duration.ofMillis(100);
+    /**
+     * Default transaction timeout. A batch is inferred inside one transaction, so it must outlast
+     * the slowest batch; Kafka Streams' own default (10 s) is too short for generation.
+     */
+    public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(5);
+
+    private final String applicationId;
+    private final String bootstrapServers;
+    private final String requestTopic;
+    private final String dlqTopic;
+    private final int maxBatchSize;
+    private final Duration batchLinger;
+    private final Path stateDir;
+    private final int streamThreads;
+    private final Duration transactionTimeout;
+    private final Map<String, Object> overrides;
+
+    private StreamProcessorConfig(Builder b) {
+        this.applicationId = b.applicationId;
+        this.bootstrapServers = b.bootstrapServers;
+        this.requestTopic = b.requestTopic;
+        this.dlqTopic = b.dlqTopic;
+        this.maxBatchSize = b.maxBatchSize;
+        this.batchLinger = b.batchLinger;
+        this.stateDir = b.stateDir;
+        this.streamThreads = b.streamThreads;
+        this.transactionTimeout = b.transactionTimeout;
+        this.overrides = Map.copyOf(b.overrides);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The Kafka Streams configuration: exactly-once v2, loopback-safe defaults, then overrides. */
+    public Properties streamsProperties() {
+        Properties p = new Properties();
+        p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+        p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+        p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, streamThreads);
+        p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
+        p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
+                (int) transactionTimeout.toMillis());
+        // inference happens on the stream thread; a poll interval shorter than a batch would evict it
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG),
+                (int) transactionTimeout.toMillis());
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        p.putAll(overrides);
+        return p;
+    }
+
+    public String applicationId() {
+        return applicationId;
+    }
+
+    public String bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    public String requestTopic() {
+        return requestTopic;
+    }
+
+    public String dlqTopic() {
+        return dlqTopic;
+    }
+
+    public int maxBatchSize() {
+        return maxBatchSize;
+    }
+
+    public Duration batchLinger() {
+        return batchLinger;
+    }
+
+    public Path stateDir() {
+        return stateDir;
+    }
+
+    @Override
+    public String toString() {
+        return "StreamProcessorConfig[applicationId=" + applicationId + ", requestTopic=" + requestTopic
+                + ", dlqTopic=" + dlqTopic + ", maxBatchSize=" + maxBatchSize + ", batchLinger=" + batchLinger
+                + ", streamThreads=" + streamThreads + "]";
+    }
+
+    /** Builder of {@link StreamProcessorConfig}; bootstrap servers and state dir are required. */
+    public static final class Builder {
+        private String applicationId = DEFAULT_APPLICATION_ID;
+        private String bootstrapServers;
+        private String requestTopic = DEFAULT_REQUEST_TOPIC;
+        private String dlqTopic = DEFAULT_DLQ_TOPIC;
+        private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
+        private Duration batchLinger = DEFAULT_BATCH_LINGER;
+        private Path stateDir;
+        private int streamThreads = 1;
+        private Duration transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT;
+        private final Map<String, Object> overrides = new HashMap<>();
+
+        private Builder() {
+        }
+
+        public Builder applicationId(String applicationId) {
+            this.applicationId = applicationId;
+            return this;
+        }
+
+        public Builder bootstrapServers(String bootstrapServers) {
+            this.bootstrapServers = bootstrapServers;
+            return this;
+        }
+
+        public Builder requestTopic(String requestTopic) {
+            this.requestTopic = requestTopic;
+            return this;
+        }
+
+        public Builder dlqTopic(String dlqTopic) {
+            this.dlqTopic = dlqTopic;
+            return this;
+        }
+
+        /** Flush a batch once it holds this many requests; default {@value #DEFAULT_MAX_BATCH_SIZE}. */
+        public Builder maxBatchSize(int maxBatchSize) {
+            this.maxBatchSize = maxBatchSize;
+            return this;
+        }
+
+        /** Flush a partial batch this long after its first request arrived; default 100 ms. */
+        public Builder batchLinger(Duration batchLinger) {
+            this.batchLinger = batchLinger;
+            return this;
+        }
+
+        /** Where Kafka Streams keeps its state stores (which hold ciphertext only). */
+        public Builder stateDir(Path stateDir) {
+            this.stateDir = stateDir;
+            return this;
+        }
+
+        public Builder streamThreads(int streamThreads) {
+            this.streamThreads = streamThreads;
+            return this;
+        }
+
+        /** Upper bound on one batch's inference; default 5 min. */
+        public Builder transactionTimeout(Duration transactionTimeout) {
+            this.transactionTimeout = transactionTimeout;
+            return this;
+        }
+
+        /** Any Kafka Streams, consumer or producer setting, applied last. */
+        public Builder streamsConfig(String key, Object value) {
+            overrides.put(key, value);
+            return this;
+        }
+
+        public StreamProcessorConfig build() {
+            if (bootstrapServers == null || bootstrapServers.isBlank()) {
+                throw new IllegalArgumentException("the stream processor needs bootstrap servers");
+            }
+            Objects.requireNonNull(stateDir, "the stream processor needs a state directory");
+            if (maxBatchSize < 1) {
+                throw new IllegalArgumentException("max batch size must be at least 1, got " + maxBatchSize);
+            }
+            if (batchLinger.isNegative() || batchLinger.isZero()) {
+                throw new IllegalArgumentException("batch linger must be positive, got " + batchLinger);
+            }
+            if (streamThreads < 1) {
+                throw new IllegalArgumentException("stream threads must be at least 1, got " + streamThreads);
+            }
+            return new StreamProcessorConfig(this);
+        }
+    }
+}

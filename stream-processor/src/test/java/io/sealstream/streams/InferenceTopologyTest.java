@@ -1,0 +1,292 @@
+package io.sealstream.streams;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sealstream.devstack.junit.EmbeddedStack;
+import io.sealstream.devstack.registry.SchemaRegistryServer;
+import io.sealstream.envelope.ClientSession;
+import io.sealstream.envelope.OpenedResponse;
+import io.sealstream.envelope.RequestOpener;
+import io.sealstream.envelope.SealedRequest;
+import io.sealstream.envelope.SealedRequestSerializer;
+import io.sealstream.envelope.TopicKeyset;
+import io.sealstream.schemas.registry.SchemaRegistryClient;
+import io.sealstream.schemas.serde.ConfluentAvroDeserializer;
+import io.sealstream.schemas.v1.EmbeddingsInput;
+import io.sealstream.schemas.v1.EmbeddingsResult;
+import io.sealstream.schemas.v1.Embedding;
+import io.sealstream.schemas.v1.EncryptedRequest;
+import io.sealstream.schemas.v1.EncryptedResponse;
+import io.sealstream.schemas.v1.InferenceRequest;
+import io.sealstream.schemas.v1.InferenceResponse;
+import io.sealstream.schemas.v1.ResponseStatus;
+import io.sealstream.schemas.v1.Usage;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.kafka.streams.TestInputTopic;
+import org.apache.kafka.streams.TestOutputTopic;
+import org.apache.kafka.streams.TopologyTestDriver;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.test.TestRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The topology with real envelope crypto and a real registry, driven by TopologyTestDriver. */
+@EmbeddedStack
+class InferenceTopologyTest {
+    private static final String TOPIC = "sealstream.requests";
+    private static final String CANARY = "CANARY-topology-5b1d";
+    private static final Duration LINGER = Duration.ofMillis(200);
+
+    private final TopicKeyset keyset = TopicKeyset.generate(TOPIC, Instant.now());
+    private final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+    private SchemaRegistryClient registry;
+    private TopologyTestDriver driver;
+    private TestInputTopic<String, byte[]> requests;
+    private SealedRequestSerializer serializer;
+    private Path stateDir;
+    private volatile BatchHandler handler = this::lengthsOfFirstInput;
+
+    @BeforeEach
+    void setUp(SchemaRegistryServer server) throws Exception {
+        registry = new SchemaRegistryClient(server.url(), Duration.ofSeconds(10));
+        serializer = new SealedRequestSerializer(registry, true);
+        stateDir = Files.createTempDirectory("topology-test-");
+        StreamProcessorConfig config = StreamProcessorConfig.builder()
+                .bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(4).batchLinger(LINGER).build();
+        driver = new TopologyTestDriver(
+                InferenceTopology.build(config, RequestOpener.builder().build(keyset), batch -> handler.handle(batch), registry),
+                config.streamsProperties());
+        requests = driver.createInputTopic(TOPIC, new StringSerializer(), new ByteArraySerializer());
+    }
+
+    @AfterEach
+    void tearDown() {
+        driver.close();
+    }
+
+    @Test
+    void aFullBatchIsInferredOnceAndEachAnswerGoesToItsClientsTopic() throws Exception {
+        ClientSession acme = session("acme");
+        ClientSession globex = session("globex");
+
+        send(acme.seal("a1", embed("one")));
+        send(globex.seal("g1", embed("three")));
+        send(acme.seal("a2", embed("fives")));
+        send(globex.seal("g2", embed("seven!!")));
+
+        assertThat(batchSizes).containsExactly(4);
+        assertThat(answers(acme)).extracting(r -> r.requestId() + "=" + firstValue(r)).containsExactly("a1=3.0", "a2=5.0");
+        assertThat(answers(globex)).extracting(r -> r.requestId() + "=" + firstValue(r)).containsExactly("g1=5.0", "g2=7.0");
+    }
+
+    @Test
+    void aPartialBatchWaitsForTheLingerThenFlushes() throws Exception {
+        ClientSession acme = session("acme");
+        send(acme.seal("a1", embed("x")));
+
+        driver.advanceWallClockTime(LINGER.dividedBy(4));
+        assertThat(batchSizes).isEmpty();
+        driver.advanceWallClockTime(LINGER);
+
+        assertThat(batchSizes).containsExactly(1);
+        assertThat(answers(acme)).extracting(OpenedResponse::requestId).containsExactly("a1");
+    }
+
+    @Test
+    void theBufferAndItsChangelogHoldCiphertextOnly() throws Exception {
+        ClientSession acme = session("acme");
+        send(acme.seal("a1", embed(CANARY)));
+        KeyValueStore<String, byte[]> buffer = driver.getKeyValueStore(InferenceTopology.BUFFER_STORE);
+
+        List<byte[]> stored = new ArrayList<>();
+        buffer.all().forEachRemaining(kv -> stored.add(kv.value));
+        String changelog = "sealstream-worker-" + InferenceTopology.BUFFER_STORE + "-changelog";
+        assertThat(driver.producedTopicNames()).contains(changelog);
+        driver.createOutputTopic(changelog, new ByteArrayDeserializer(), new ByteArrayDeserializer())
+                .readValuesToList().forEach(v -> stored.add(v == null ? new byte[0] : v));
+
+        assertThat(stored).isNotEmpty();
+        assertThat(stored).allSatisfy(bytes -> assertThat(new String(bytes, StandardCharsets.ISO_8859_1)).doesNotContain(CANARY));
+    }
+
+    @Test
+    void aTamperedRequestIsDeadLetteredAndTheRestOfTheBatchIsAnswered() throws Exception {
+        ClientSession acme = session("acme");
+        SealedRequest good = acme.seal("good", embed("ok"));
+        EncryptedRequest tampered = EncryptedRequest.newBuilder(acme.seal("bad", embed(CANARY)).toRecord())
+                .setClientId("mallory").build();
+        byte[] tamperedBytes = new io.sealstream.schemas.serde.ConfluentAvroSerializer<EncryptedRequest>(registry, true)
+                .serialize(TOPIC, tampered);
+
+        requests.pipeInput("bad", tamperedBytes);
+        send(good);
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        TestRecord<String, byte[]> dead = deadLetters().readRecord();
+        assertThat(dead.key()).isEqualTo("bad");
+        assertThat(dead.value()).isEqualTo(tamperedBytes);
+        assertThat(header(dead, DeadLetters.REASON_HEADER)).isEqualTo("tampered");
+        assertThat(header(dead, DeadLetters.SOURCE_HEADER)).isEqualTo(TOPIC + "/0@0");
+        assertThat(header(dead, DeadLetters.MESSAGE_HEADER)).contains("re-send").doesNotContain(CANARY);
+        assertThat(answers(acme)).extracting(OpenedResponse::requestId).containsExactly("good");
+    }
+
+    @Test
+    void bytesThatAreNotAnEnvelopeAreDeadLetteredAsMalformed() {
+        requests.pipeInput("junk", "not an envelope".getBytes(StandardCharsets.UTF_8));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        TestRecord<String, byte[]> dead = deadLetters().readRecord();
+        assertThat(header(dead, DeadLetters.REASON_HEADER)).isEqualTo("malformed");
+        assertThat(header(dead, DeadLetters.MESSAGE_HEADER)).contains("Confluent magic byte");
+    }
+
+    @Test
+    void aRequestSealedToAKeyTheTopicNeverHadIsDeadLetteredAsUnknownKey() throws Exception {
+        ClientSession stranger = ClientSession.builder(TopicKeyset.generate(TOPIC, Instant.now()).publicKeys())
+                .clientId("acme").build();
+        send(stranger.seal("s1", embed("x")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        assertThat(header(deadLetters().readRecord(), DeadLetters.REASON_HEADER)).isEqualTo("unknown_key");
+    }
+
+    @Test
+    void aRequestTheEngineFailsOnGetsAnErrorAnswerAndTheOthersAreServed() throws Exception {
+        handler = batch -> {
+            for (InferenceRequest r : batch) {
+                if (((EmbeddingsInput) r.getTask()).getInput().get(0).contains("POISON")) {
+                    throw new IllegalStateException("engine crashed on " + r);
+                }
+            }
+            return lengthsOfFirstInput(batch);
+        };
+        ClientSession acme = session("acme");
+        send(acme.seal("ok-1", embed("fine")));
+        send(acme.seal("poison", embed("POISON " + CANARY)));
+        send(acme.seal("ok-2", embed("also fine")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        List<OpenedResponse> answers = answers(acme);
+        assertThat(answers).extracting(r -> r.requestId() + ":" + r.status())
+                .containsExactly("ok-1:OK", "poison:ERROR", "ok-2:OK");
+        assertThat(answers.get(1).body().getError().getCode()).isEqualTo("engine_failure");
+        assertThat(answers.get(1).body().getError().getMessage())
+                .contains("IllegalStateException").doesNotContain(CANARY).doesNotContain("POISON");
+    }
+
+    @Test
+    void aHandlerThatReturnsTheWrongNumberOfResultsIsRetriedOneByOne() throws Exception {
+        handler = batch -> batch.size() > 1 ? List.of() : lengthsOfFirstInput(batch);
+        ClientSession acme = session("acme");
+        send(acme.seal("a1", embed("ab")));
+        send(acme.seal("a2", embed("abc")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        assertThat(answers(acme)).extracting(r -> r.requestId() + "=" + firstValue(r)).containsExactly("a1=2.0", "a2=3.0");
+    }
+
+    @Test
+    void anExpiredRequestGetsAnEncryptedExpiredAnswer() throws Exception {
+        driver.close();
+        StreamProcessorConfig config = StreamProcessorConfig.builder()
+                .bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(1).build();
+        RequestOpener strict = RequestOpener.builder().maxRequestAge(Duration.ofMillis(1)).build(keyset);
+        driver = new TopologyTestDriver(InferenceTopology.build(config, strict, this::lengthsOfFirstInput, registry),
+                config.streamsProperties());
+        requests = driver.createInputTopic(TOPIC, new StringSerializer(), new ByteArraySerializer());
+        ClientSession acme = session("acme");
+        SealedRequest old = acme.seal("old", embed("x"));
+        Thread.sleep(5);
+
+        send(old);
+
+        OpenedResponse answer = answers(acme).get(0);
+        assertThat(answer.status()).isEqualTo(ResponseStatus.ERROR);
+        assertThat(answer.body().getError().getCode()).isEqualTo("expired");
+        assertThat(batchSizes).isEmpty();
+    }
+
+    @Test
+    void aRequestAskingForAnotherClientsTopicIsAnsweredWithAnErrorOnItsOwnTopic() throws Exception {
+        ClientSession sneaky = ClientSession.builder(keyset.publicKeys()).clientId("acme")
+                .responseTopic("sealstream.responses.globex").build();
+        send(sneaky.seal("s1", embed("x")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        List<EncryptedResponse> onAcme = responses("acme").readValuesToList();
+        assertThat(onAcme).hasSize(1);
+        assertThat(onAcme.get(0).getStatus()).isEqualTo(ResponseStatus.ERROR);
+        assertThat(driver.producedTopicNames()).doesNotContain("sealstream.responses.globex");
+        assertThat(batchSizes).isEmpty();
+    }
+
+    private ClientSession session(String client) {
+        return ClientSession.builder(keyset.publicKeys()).clientId(client).build();
+    }
+
+    private void send(SealedRequest request) {
+        requests.pipeInput(request.requestId(), serializer.serialize(TOPIC, request));
+    }
+
+    private static InferenceRequest embed(String text) {
+        return InferenceRequest.newBuilder().setModel("test-model")
+                .setTask(EmbeddingsInput.newBuilder().setInput(List.of(text)).build()).build();
+    }
+
+    /** A stand-in engine: the "embedding" of a text is its length. */
+    private List<InferenceResponse> lengthsOfFirstInput(List<InferenceRequest> batch) {
+        batchSizes.add(batch.size());
+        List<InferenceResponse> out = new ArrayList<>();
+        for (InferenceRequest r : batch) {
+            String text = ((EmbeddingsInput) r.getTask()).getInput().get(0);
+            out.add(InferenceResponse.newBuilder().setModel(r.getModel())
+                    .setOutput(EmbeddingsResult.newBuilder()
+                            .setData(List.of(new Embedding(0, List.of((float) text.length()))))
+                            .setUsage(new Usage(text.length(), 0, text.length())).build())
+                    .setError(null).build());
+        }
+        return out;
+    }
+
+    private TestOutputTopic<String, EncryptedResponse> responses(String client) {
+        return driver.createOutputTopic("sealstream.responses." + client, new StringDeserializer(),
+                new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry));
+    }
+
+    private List<OpenedResponse> answers(ClientSession session) throws Exception {
+        List<OpenedResponse> out = new ArrayList<>();
+        for (EncryptedResponse r : responses(session.clientId()).readValuesToList()) {
+            out.add(session.open(r));
+        }
+        return out;
+    }
+
+    private TestOutputTopic<String, byte[]> deadLetters() {
+        return driver.createOutputTopic(StreamProcessorConfig.DEFAULT_DLQ_TOPIC, new StringDeserializer(),
+                new ByteArrayDeserializer());
+    }
+
+    private static String header(TestRecord<String, byte[]> record, String name) {
+        Header h = record.headers().lastHeader(name);
+        return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    private static String firstValue(OpenedResponse r) {
+        return String.valueOf(((EmbeddingsResult) r.body().getOutput()).getData().get(0).getVector().get(0));
+    }
+
+}
