@@ -1,0 +1,46 @@
+package io.sealstream.attestation;
+
+/**
+ * Why evidence was not accepted. Each reason is distinct so that a denial names exactly one
+ * cause; {@link #code()} is safe for HTTP bodies, audit events and metric labels.
+ */
+public enum AttestationFailure {
+    // the evidence itself
+    MALFORMED_EVIDENCE("malformed_evidence", "the report or quote is truncated, oversized or has an unknown layout"),
+    UNSUPPORTED_VERSION("unsupported_version", "the report or quote version is not one this verifier knows"),
+    BAD_SIGNATURE("bad_signature", "the report or quote signature does not verify with its signing key"),
+    BAD_CERTIFICATE_CHAIN("bad_certificate_chain", "a certificate in the chain is not signed by its issuer, or is missing"),
+    UNKNOWN_ROOT("unknown_root", "the chain ends in a root that is not pinned (AMD ARK, Intel SGX Root CA)"),
+    CERTIFICATE_EXPIRED("certificate_expired", "a certificate in the chain is not valid at the verification time"),
+    CERTIFICATE_REVOKED("certificate_revoked", "a certificate in the chain is on a supplied CRL"),
+    TCB_MISMATCH("tcb_mismatch", "the signing certificate's TCB or chip id differs from the report's"),
+    // the policy
+    TEE_NOT_ALLOWED("tee_not_allowed", "the policy does not accept this TEE type"),
+    SIMULATED_NOT_ALLOWED("simulated_not_allowed", "simulated evidence, and the policy does not say allow-simulated: true"),
+    DEBUG_ENABLED("debug_enabled", "the guest policy or TD attributes allow debugging"),
+    MIGRATION_AGENT_ENABLED("migration_agent_enabled", "the guest policy allows a migration agent"),
+    TCB_TOO_LOW("tcb_too_low", "a TCB component is below the policy's minimum"),
+    TCB_STATUS_NOT_ACCEPTED("tcb_status_not_accepted", "the platform's TCB status is not among those the policy accepts"),
+    UNKNOWN_MEASUREMENT("unknown_measurement", "the launch measurement is not in the policy's allow-list"),
+    MODEL_NOT_ALLOWED("model_not_allowed", "the model digest is not in the policy's allow-list"),
+    REPORT_DATA_MISMATCH("report_data_mismatch", "report_data does not bind the nonce, public key and model digest"),
+    STALE_NONCE("stale_nonce", "the nonce is unknown, expired or already used"),
+    EVIDENCE_TOO_OLD("evidence_too_old", "the evidence is older than the policy's maximum evidence age");
+
+    private final String code;
+    private final String meaning;
+
+    AttestationFailure(String code, String meaning) {
+        this.code = code;
+        this.meaning = meaning;
+    }
+
+    public String code() {
+        return code;
+    }
+
+    /** What the code means, in words. */
+    public String meaning() {
+        return meaning;
+    }
+}

@@ -1,0 +1,54 @@
+package io.sealstream.attestation;
+
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * What a TEE puts into the 64-byte report_data field so that evidence proves possession of a key
+ * and freshness (ARCHITECTURE.md §6): SHA-512 over the concatenated inputs.
+ */
+public final class ReportDataBinding {
+    /** report_data is 64 bytes in both SNP reports and TDX quotes. */
+    public static final int LENGTH = 64;
+
+    private ReportDataBinding() {
+    }
+
+    /**
+     * A worker's binding: SHA-512(nonce || tee_public_key || model_digest), where model_digest is
+     * the 32-byte SHA-256 over the model files the worker loaded.
+     */
+    public static byte[] forWorker(byte[] nonce, byte[] teePublicKey, byte[] modelDigest) {
+        return sha512(nonce, teePublicKey, modelDigest);
+    }
+
+    /**
+     * The key broker's binding for a client: SHA-512(nonce || keyset_fingerprint || policy_id),
+     * both fingerprints as the raw 32 bytes of their SHA-256.
+     */
+    public static byte[] forKeyBroker(byte[] nonce, byte[] keysetFingerprint, byte[] policyId) {
+        return sha512(nonce, keysetFingerprint, policyId);
+    }
+
+    /** Decodes a hex SHA-256 (as printed by the tools) into its 32 bytes. */
+    public static byte[] sha256Hex(String hex) {
+        byte[] b = HexFormat.of().parseHex(hex);
+        if (b.length != 32) {
+            throw new IllegalArgumentException("a SHA-256 digest has 64 hex digits, got " + hex.length());
+        }
+        return b;
+    }
+
+    private static byte[] sha512(byte[]... parts) {
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-512");
+            for (byte[] p : parts) {
+                md.update(p);
+            }
+            return md.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-512 is not available in this JVM", e);
+        }
+    }
+}
