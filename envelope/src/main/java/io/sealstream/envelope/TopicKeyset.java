@@ -1,8 +1,11 @@
 package io.sealstream.envelope;
 
+import com.google.crypto.tink.Aead;
 import com.google.crypto.tink.HybridDecrypt;
+import com.google.crypto.tink.InsecureSecretKeyAccess;
 import com.google.crypto.tink.KeysetHandle;
 import com.google.crypto.tink.RegistryConfiguration;
+import com.google.crypto.tink.TinkProtoKeysetFormat;
 import java.nio.ByteBuffer;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -43,6 +46,20 @@ public final class TopicKeyset {
         this.demotedAt = Map.copyOf(demotedAt);
         this.retired = Set.copyOf(retired);
         this.decrypt = handle.getPrimitive(RegistryConfiguration.get(), HybridDecrypt.class);
+    }
+
+    private TopicKeyset(KeysetHandle handle, KeysetMetadata m) throws GeneralSecurityException {
+        this(m.topic(), handle, m.createdAt(), m.demotedAt(), m.retired());
+        for (int i = 0; i < handle.size(); i++) {
+            if (!createdAt.containsKey(unsigned(handle.getAt(i).getId()))) {
+                throw new GeneralSecurityException("key " + unsigned(handle.getAt(i).getId())
+                        + " has no rotation state");
+            }
+        }
+        if (handle.size() != createdAt.size()) {
+            throw new GeneralSecurityException("rotation state names " + createdAt.size() + " keys, the keyset holds "
+                    + handle.size());
+        }
     }
 
     /** A new keyset for {@code topic} with one fresh primary key. */
@@ -116,6 +133,106 @@ public final class TopicKeyset {
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Tink could not drop expired keys of topic '" + topic + "'", e);
         }
+    }
+
+    /**
+     * The keyset encrypted at rest under {@code kek} (the key broker's key-encryption key), with
+     * its rotation state authenticated as associated data. Open it with {@link #fromSealed}.
+     */
+    public byte[] toSealed(Aead kek) {
+        byte[] meta = metadata().encode();
+        try {
+            byte[] keys = TinkProtoKeysetFormat.serializeEncryptedKeyset(handle, kek, atRestAad(meta));
+            return frame(meta, keys);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("sealing the keyset of topic '" + topic + "' failed", e);
+        }
+    }
+
+    /**
+     * Opens a keyset sealed by {@link #toSealed}.
+     *
+     * @throws GeneralSecurityException if {@code kek} is not the key it was sealed with, or any byte
+     *     (keys or rotation state) changed
+     */
+    public static TopicKeyset fromSealed(byte[] sealed, Aead kek) throws GeneralSecurityException {
+        TopicKeyParameters.hpke();
+        byte[][] parts = unframe(sealed);
+        KeysetMetadata meta = metadata(parts[0]);
+        KeysetHandle handle = TinkProtoKeysetFormat.parseEncryptedKeyset(parts[1], kek, atRestAad(parts[0]));
+        return new TopicKeyset(handle, meta);
+    }
+
+    /**
+     * The keyset encrypted to a TEE's ephemeral public key, as the key broker releases it after
+     * attestation. Only the holder of the {@link TeeKeyPair} can open it.
+     *
+     * @throws GeneralSecurityException if {@code teePublicKey} is not an HPKE key of the v1 suite
+     */
+    public byte[] releaseTo(byte[] teePublicKey) throws GeneralSecurityException {
+        byte[] meta = metadata().encode();
+        byte[] keys = TinkProtoKeysetFormat.serializeKeyset(handle, InsecureSecretKeyAccess.get());
+        try {
+            return HpkeRecipient.parse(teePublicKey).encrypt(frame(meta, keys), releaseContext(topic));
+        } finally {
+            java.util.Arrays.fill(keys, (byte) 0);
+        }
+    }
+
+    /** Opens what {@link #releaseTo} produced; package-private: {@link TeeKeyPair} is the only caller. */
+    static TopicKeyset fromRelease(String expectedTopic, byte[] plaintext) throws GeneralSecurityException {
+        byte[][] parts = unframe(plaintext);
+        KeysetMetadata meta = metadata(parts[0]);
+        if (!meta.topic().equals(expectedTopic)) {
+            throw new GeneralSecurityException("the released keyset is for topic '" + meta.topic() + "', not '"
+                    + expectedTopic + "'");
+        }
+        try {
+            return new TopicKeyset(TinkProtoKeysetFormat.parseKeyset(parts[1], InsecureSecretKeyAccess.get()), meta);
+        } finally {
+            java.util.Arrays.fill(parts[1], (byte) 0);
+        }
+    }
+
+    static byte[] releaseContext(String topic) {
+        return CanonicalAad.labelled("sealstream/v1/keyset-release").string(topic).toBytes();
+    }
+
+    private KeysetMetadata metadata() {
+        return new KeysetMetadata(topic, createdAt, demotedAt, retired);
+    }
+
+    private static KeysetMetadata metadata(byte[] encoded) throws GeneralSecurityException {
+        try {
+            return KeysetMetadata.decode(encoded);
+        } catch (java.io.IOException e) {
+            throw new GeneralSecurityException("the keyset's rotation state is unreadable: " + e.getMessage());
+        }
+    }
+
+    private static byte[] atRestAad(byte[] meta) {
+        return CanonicalAad.labelled("sealstream/v1/keyset-at-rest").string(
+                java.util.HexFormat.of().formatHex(meta)).toBytes();
+    }
+
+    private static byte[] frame(byte[] meta, byte[] keys) {
+        return ByteBuffer.allocate(4 + meta.length + keys.length).putInt(meta.length).put(meta).put(keys).array();
+    }
+
+    private static byte[][] unframe(byte[] framed) throws GeneralSecurityException {
+        ByteBuffer in = ByteBuffer.wrap(framed);
+        if (framed.length < 4) {
+            throw new GeneralSecurityException("a sealed keyset has at least 4 bytes, got " + framed.length);
+        }
+        int metaLength = in.getInt();
+        if (metaLength < 0 || metaLength > in.remaining()) {
+            throw new GeneralSecurityException("a sealed keyset's rotation state length " + metaLength + " is out of range");
+        }
+        byte[] meta = new byte[metaLength];
+        in.get(meta);
+        byte[] keys = new byte[in.remaining()];
+        in.get(keys);
+        return new byte[][] {meta, keys};
     }
 
     /** True when the primary key is at least {@code interval} old. */

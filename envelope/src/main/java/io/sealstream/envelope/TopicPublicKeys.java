@@ -1,10 +1,6 @@
 package io.sealstream.envelope;
 
-import com.google.crypto.tink.HybridEncrypt;
 import com.google.crypto.tink.KeysetHandle;
-import com.google.crypto.tink.RegistryConfiguration;
-import com.google.crypto.tink.TinkProtoKeysetFormat;
-import com.google.crypto.tink.hybrid.HpkePublicKey;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -17,26 +13,15 @@ import java.util.Objects;
  */
 public final class TopicPublicKeys {
     private final String topic;
-    private final KeysetHandle handle;
-    private final HybridEncrypt encrypt;
-    private final byte[] serialized;
+    private final HpkeRecipient recipient;
 
-    private TopicPublicKeys(String topic, KeysetHandle handle) throws GeneralSecurityException {
-        for (int i = 0; i < handle.size(); i++) {
-            if (!(handle.getAt(i).getKey() instanceof HpkePublicKey key)
-                    || !key.getParameters().equals(TopicKeyParameters.hpke())) {
-                throw new GeneralSecurityException("key " + TopicKeyset.unsigned(handle.getAt(i).getId())
-                        + " is not an HPKE P-384/AES-256-GCM public key");
-            }
-        }
+    private TopicPublicKeys(String topic, HpkeRecipient recipient) {
         this.topic = topic;
-        this.handle = handle;
-        this.encrypt = handle.getPrimitive(RegistryConfiguration.get(), HybridEncrypt.class);
-        this.serialized = TinkProtoKeysetFormat.serializeKeysetWithoutSecret(handle);
+        this.recipient = recipient;
     }
 
     static TopicPublicKeys of(String topic, KeysetHandle publicHandle) throws GeneralSecurityException {
-        return new TopicPublicKeys(topic, publicHandle);
+        return new TopicPublicKeys(topic, HpkeRecipient.of(publicHandle));
     }
 
     /**
@@ -46,8 +31,7 @@ public final class TopicPublicKeys {
      */
     public static TopicPublicKeys parse(String topic, byte[] serializedKeyset) throws GeneralSecurityException {
         Objects.requireNonNull(topic, "topic");
-        TopicKeyParameters.hpke(); // registers Tink's HPKE before parsing
-        return new TopicPublicKeys(topic, TinkProtoKeysetFormat.parseKeysetWithoutSecret(serializedKeyset));
+        return new TopicPublicKeys(topic, HpkeRecipient.parse(serializedKeyset));
     }
 
     /** The request topic these keys protect. */
@@ -57,18 +41,18 @@ public final class TopicPublicKeys {
 
     /** The id new sessions wrap to (unsigned 32-bit). */
     public long primaryKeyId() {
-        return TopicKeyset.unsigned(handle.getPrimary().getId());
+        return TopicKeyset.unsigned(recipient.handle().getPrimary().getId());
     }
 
     /** The Tink binary keyset, as the key broker serves it. */
     public byte[] toBytes() {
-        return serialized.clone();
+        return recipient.serialized().clone();
     }
 
     /** SHA-256 of {@link #toBytes()} in hex: what the key broker's evidence binds. */
     public String fingerprint() {
         try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(serialized));
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(recipient.serialized()));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is not available in this JVM", e);
         }
@@ -76,15 +60,12 @@ public final class TopicPublicKeys {
 
     /** HPKE-wraps a DEK to the primary key under the session's context info. */
     byte[] wrap(DataKey dek, byte[] contextInfo) {
-        try {
-            return encrypt.encrypt(dek.material(), contextInfo);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("HPKE encryption to topic '" + topic + "' failed", e);
-        }
+        return recipient.encrypt(dek.material(), contextInfo);
     }
 
     @Override
     public String toString() {
-        return "TopicPublicKeys[topic=" + topic + ", primary=" + primaryKeyId() + ", keys=" + handle.size() + "]";
+        return "TopicPublicKeys[topic=" + topic + ", primary=" + primaryKeyId() + ", keys="
+                + recipient.handle().size() + "]";
     }
 }

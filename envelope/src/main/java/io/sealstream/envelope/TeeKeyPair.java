@@ -1,0 +1,67 @@
+package io.sealstream.envelope;
+
+import com.google.crypto.tink.HybridDecrypt;
+import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.RegistryConfiguration;
+import com.google.crypto.tink.TinkProtoKeysetFormat;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * A worker's ephemeral HPKE key pair, made at boot inside the TEE. Its public half is bound into
+ * the attestation evidence (report_data); the key broker releases topic keysets encrypted to it,
+ * so only this process can open them. The private half never leaves memory.
+ */
+public final class TeeKeyPair {
+    private final HybridDecrypt decrypt;
+    private final byte[] publicKey;
+
+    private TeeKeyPair(KeysetHandle privateKeys) throws GeneralSecurityException {
+        this.decrypt = privateKeys.getPrimitive(RegistryConfiguration.get(), HybridDecrypt.class);
+        this.publicKey = TinkProtoKeysetFormat.serializeKeysetWithoutSecret(privateKeys.getPublicKeysetHandle());
+    }
+
+    /** A fresh key pair of the v1 HPKE suite. */
+    public static TeeKeyPair generate() {
+        try {
+            return new TeeKeyPair(KeysetHandle.generateNew(TopicKeyParameters.hpke()));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Tink could not generate an HPKE P-384 key", e);
+        }
+    }
+
+    /** The public key as a Tink binary public keyset: what report_data binds and the broker encrypts to. */
+    public byte[] publicKey() {
+        return publicKey.clone();
+    }
+
+    /** SHA-256 of {@link #publicKey()} in hex, for logs and audit events. */
+    public String publicKeyFingerprint() {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(publicKey));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available in this JVM", e);
+        }
+    }
+
+    /**
+     * Opens a keyset the key broker released to this key pair.
+     *
+     * @throws GeneralSecurityException if it was encrypted to another key, for another topic, or altered
+     */
+    public TopicKeyset openRelease(String topic, byte[] released) throws GeneralSecurityException {
+        byte[] plaintext = decrypt.decrypt(released, TopicKeyset.releaseContext(topic));
+        try {
+            return TopicKeyset.fromRelease(topic, plaintext);
+        } finally {
+            java.util.Arrays.fill(plaintext, (byte) 0);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "TeeKeyPair[public=" + publicKeyFingerprint().substring(0, 16) + "…, private=redacted]";
+    }
+}
