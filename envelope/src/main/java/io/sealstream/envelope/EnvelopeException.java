@@ -9,10 +9,25 @@ public abstract sealed class EnvelopeException extends Exception
                 RetiredKeyException, ExpiredRequestException {
 
     private final ReasonCode reason;
+    private final transient ResponseSealer responder;
 
     EnvelopeException(ReasonCode reason, String what, Throwable cause) {
+        this(reason, what, cause, null);
+    }
+
+    EnvelopeException(ReasonCode reason, String what, Throwable cause, ResponseSealer responder) {
         super(what + " (" + reason.code() + "): " + reason.remedy(), cause);
         this.reason = reason;
+        this.responder = responder;
+    }
+
+    /**
+     * Present when the request did authenticate before it failed (it expired, its created_at lies
+     * in the future, or its plaintext does not decode): the worker can then tell the client, under
+     * the response key, instead of dead-lettering the record.
+     */
+    public java.util.Optional<ResponseSealer> responder() {
+        return java.util.Optional.ofNullable(responder);
     }
 
     /** The machine-readable reason, safe for DLQ records and metrics. */

@@ -9,4 +9,9 @@ public final class MalformedEnvelopeException extends EnvelopeException {
     MalformedEnvelopeException(String what, Throwable cause) {
         super(ReasonCode.MALFORMED, what, cause);
     }
+
+    /** Malformed after authentication: the client can be answered through {@code responder}. */
+    MalformedEnvelopeException(ReasonCode reason, String what, ResponseSealer responder) {
+        super(reason, what, null, responder);
+    }
 }

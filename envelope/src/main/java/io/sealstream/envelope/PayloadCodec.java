@@ -30,13 +30,15 @@ final class PayloadCodec {
         }
     }
 
-    static InferenceRequest decodeRequest(byte[] plaintext, String requestId) throws MalformedEnvelopeException {
+    static InferenceRequest decodeRequest(byte[] plaintext, ResponseSealer sealer) throws MalformedEnvelopeException {
         try {
             return InferenceRequest.getDecoder().decode(plaintext);
         } catch (IOException | RuntimeException e) {
             // The decoder's message could quote decoded bytes; keep only the exception type.
-            throw new MalformedEnvelopeException("the authenticated payload of request " + requestId
-                    + " is not an InferenceRequest (" + e.getClass().getSimpleName() + ")", null);
+            throw new MalformedEnvelopeException(ReasonCode.UNDECODABLE, "the authenticated payload of request "
+                    + sealer.requestId()
+                    + " is not an InferenceRequest this worker knows (" + e.getClass().getSimpleName()
+                    + "); the client may use a newer schema", sealer);
         }
     }
 
@@ -44,8 +46,9 @@ final class PayloadCodec {
         try {
             return InferenceResponse.getDecoder().decode(plaintext);
         } catch (IOException | RuntimeException e) {
-            throw new MalformedEnvelopeException("the authenticated payload of the response to " + requestId
-                    + " is not an InferenceResponse (" + e.getClass().getSimpleName() + ")", null);
+            throw new MalformedEnvelopeException(ReasonCode.UNDECODABLE, "the authenticated payload of the response to "
+                    + requestId + " is not an InferenceResponse this client knows (" + e.getClass().getSimpleName()
+                    + "); the worker may use a newer schema: upgrade the client");
         }
     }
 

@@ -7,6 +7,8 @@ package io.sealstream.envelope;
 public enum ReasonCode {
     /** A field is missing, has the wrong length, or the authenticated payload does not decode. */
     MALFORMED("malformed", "The record does not have the shape of a v1 envelope; re-send it with a current client."),
+    /** The payload authenticated, but its plaintext schema is unknown to this reader. */
+    UNDECODABLE("undecodable", "The payload authenticated but its schema is unknown here; upgrade the reader (docs/schemas.md)."),
     /** The envelope names a protocol version this worker does not speak. */
     UNSUPPORTED_VERSION("unsupported_version", "Upgrade the worker or send with a client that speaks envelope v1."),
     /** Authentication failed: a byte of the ciphertext, nonce, wrapped DEK or a clear field changed. */

@@ -12,11 +12,16 @@ import java.util.concurrent.ConcurrentHashMap;
  * The worker side of the envelope: opens request records with the topic keysets released to this
  * worker, unwrapping each session DEK once through the {@link SessionKeyCache}.
  *
- * <p>Checks run in an order that makes the reported reason truthful: shape and version first,
- * then the key id, then authentication of every clear field, and only then the request's age.
+ * <p>Checks run in an order that makes the reported reason truthful: version and shape first,
+ * then the key id's state (also for cached sessions), then authentication of every clear field,
+ * and only then the request's age and its plaintext, which, having authenticated, fail with a
+ * {@link EnvelopeException#responder()} so the client can be answered.
  * Thread-safe; keysets can be replaced while records are being opened.
  */
 public final class RequestOpener {
+    /** How far in the future a request's created_at may lie before it is refused. */
+    public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
+
     private final Map<String, TopicKeyset> keysets = new ConcurrentHashMap<>();
     private final SessionKeyCache cache;
     private final Duration maxRequestAge;
@@ -60,6 +65,12 @@ public final class RequestOpener {
         if (keyset == null) {
             throw new UnknownKeyException(topic, header.keyId());
         }
+        // before the cache: a session cached while its key was live must not outlive the key
+        switch (keyset.state(header.keyId())) {
+            case UNKNOWN -> throw new UnknownKeyException(topic, header.keyId());
+            case RETIRED -> throw new RetiredKeyException(topic, header.keyId());
+            default -> { }
+        }
         DataKey dek = sessionKey(topic, keyset, header, wrapped);
         byte[] plaintext;
         byte[] responseKey;
@@ -76,7 +87,12 @@ public final class RequestOpener {
         if (age.compareTo(maxRequestAge) > 0) {
             throw new ExpiredRequestException(header.requestId(), age, maxRequestAge, sealer);
         }
-        return new OpenedRequest(topic, header, PayloadCodec.decodeRequest(plaintext, header.requestId()), sealer);
+        if (age.negated().compareTo(MAX_CLOCK_SKEW) > 0) {
+            throw new MalformedEnvelopeException(ReasonCode.MALFORMED, "request " + header.requestId()
+                    + " says it was made " + age.negated().toSeconds() + " s in the future; check the client's clock",
+                    sealer);
+        }
+        return new OpenedRequest(topic, header, PayloadCodec.decodeRequest(plaintext, sealer), sealer);
     }
 
     private DataKey sessionKey(String topic, TopicKeyset keyset, RequestHeader h, byte[] wrapped)
@@ -93,15 +109,15 @@ public final class RequestOpener {
     }
 
     private static RequestHeader checkedHeader(EncryptedRequest r) throws MalformedEnvelopeException {
+        if (r.getVersion() != EnvelopeProtocol.VERSION) {
+            throw new MalformedEnvelopeException(ReasonCode.UNSUPPORTED_VERSION,
+                    "the request has envelope version " + r.getVersion() + ", this worker speaks "
+                            + EnvelopeProtocol.VERSION);
+        }
         String id = r.getRequestId();
         if (id == null || id.isEmpty() || id.length() > EnvelopeProtocol.MAX_REQUEST_ID_LENGTH) {
             throw new MalformedEnvelopeException(ReasonCode.MALFORMED,
                     "a request id has 1 to " + EnvelopeProtocol.MAX_REQUEST_ID_LENGTH + " characters");
-        }
-        if (r.getVersion() != EnvelopeProtocol.VERSION) {
-            throw new MalformedEnvelopeException(ReasonCode.UNSUPPORTED_VERSION,
-                    "request " + id + " has envelope version " + r.getVersion() + ", this worker speaks "
-                            + EnvelopeProtocol.VERSION);
         }
         if (isBlank(r.getClientId()) || isBlank(r.getSessionId()) || isBlank(r.getResponseTopic())
                 || r.getCreatedAt() == null) {

@@ -9,8 +9,9 @@ import java.time.Instant;
 import java.util.Objects;
 
 /**
- * Seals the answer to one authenticated request under its response key. It holds the derived
- * response key and the request's ids, never the session DEK or the request itself.
+ * Seals the one answer to one authenticated request under its response key. It holds the derived
+ * response key and the request's ids, never the session DEK or the request itself; the key is
+ * zeroed once the answer is sealed, so each response key encrypts exactly once.
  */
 public final class ResponseSealer {
     private final String requestId;
@@ -18,6 +19,7 @@ public final class ResponseSealer {
     private final String responseTopic;
     private final String sessionId;
     private final byte[] responseKey;
+    private boolean used;
 
     ResponseSealer(RequestHeader header, byte[] responseKey) {
         this.requestId = header.requestId();
@@ -33,7 +35,7 @@ public final class ResponseSealer {
      *
      * @throws IllegalArgumentException unless exactly one of output and error is set
      */
-    public EncryptedResponse seal(InferenceResponse response, Instant now) {
+    public synchronized EncryptedResponse seal(InferenceResponse response, Instant now) {
         Objects.requireNonNull(response, "response");
         if ((response.getOutput() == null) == (response.getError() == null)) {
             throw new IllegalArgumentException("a response to " + requestId
@@ -43,7 +45,12 @@ public final class ResponseSealer {
         long createdAtMillis = now.toEpochMilli();
         byte[] aad = EnvelopeProtocol.responseAad(responseTopic, requestId, clientId, sessionId,
                 status.name(), createdAtMillis);
+        if (used) {
+            throw new IllegalStateException("the answer to " + requestId + " was already sealed; a request gets one answer");
+        }
         EnvelopeProtocol.Sealed s = EnvelopeProtocol.seal(responseKey.clone(), PayloadCodec.encode(response), aad);
+        used = true;
+        java.util.Arrays.fill(responseKey, (byte) 0);
         return EncryptedResponse.newBuilder()
                 .setVersion(EnvelopeProtocol.VERSION)
                 .setRequestId(requestId)

@@ -70,10 +70,20 @@ public final class SessionKeyCache {
 
     /** Caches a copy of {@code dek}; the caller keeps ownership of its own instance. */
     synchronized void put(SessionRef ref, byte[] wrappedDek, DataKey dek) {
-        Entry old = entries.put(ref, new Entry(wrappedDek.clone(), dek.copy(), clock.instant().plus(ttl)));
+        Instant now = clock.instant();
+        Entry old = entries.put(ref, new Entry(wrappedDek.clone(), dek.copy(), now.plus(ttl)));
         if (old != null) {
             old.dek.destroy();
         }
+        // expired keys are zeroed when a new session arrives, not only when looked up again
+        entries.values().removeIf(e -> {
+            if (!e.expiresAt.isAfter(now)) {
+                e.dek.destroy();
+                evictions++;
+                return true;
+            }
+            return false;
+        });
         Iterator<Map.Entry<SessionRef, Entry>> it = entries.entrySet().iterator();
         while (entries.size() > maxEntries && it.hasNext()) {
             it.next().getValue().dek.destroy();

@@ -37,6 +37,14 @@ public final class TeeKeyPair {
         return publicKey.clone();
     }
 
+    /**
+     * Checks that {@code publicKey} is a Tink public keyset of the v1 HPKE suite, as a TEE would
+     * present it; the key broker refuses anything else before it attests.
+     */
+    public static void requireValidPublicKey(byte[] publicKey) throws GeneralSecurityException {
+        HpkeRecipient.parse(publicKey);
+    }
+
     /** SHA-256 of {@link #publicKey()} in hex, for logs and audit events. */
     public String publicKeyFingerprint() {
         try {

@@ -101,6 +101,41 @@ class EnvelopeRoundTripTest {
     }
 
     @Test
+    void anAuthenticatedPayloadThatDoesNotDecodeCanStillBeAnswered() throws Exception {
+        EncryptedRequest good = session.seal("odd", Fixtures.embeddings(CANARY)).toRecord();
+        DataKey dek = unwrap(good);
+        RequestHeader header = RequestHeader.of(good);
+        EnvelopeProtocol.Sealed garbage = EnvelopeProtocol.seal(EnvelopeProtocol.requestKey(dek, "odd"),
+                new byte[] {(byte) 0xC3, 0x01, 9, 9, 9, 9, 9, 9, 9, 9, 42}, EnvelopeProtocol.requestAad(TOPIC, header));
+        EncryptedRequest odd = EncryptedRequest.newBuilder(good)
+                .setNonce(java.nio.ByteBuffer.wrap(garbage.nonce()))
+                .setCiphertext(java.nio.ByteBuffer.wrap(garbage.ciphertext())).build();
+
+        MalformedEnvelopeException e = org.assertj.core.api.Assertions.catchThrowableOfType(
+                MalformedEnvelopeException.class, () -> opener.open(TOPIC, odd));
+        OpenedResponse answer = session.open(e.responder().orElseThrow()
+                .sealError("", e.reason().code(), e.getMessage(), Instant.now()));
+
+        assertThat(answer.body().getError().getCode()).isEqualTo("undecodable");
+        assertThat(e).hasMessageContaining("newer schema");
+    }
+
+    @Test
+    void aResponseKeySealsExactlyOnce() throws Exception {
+        OpenedRequest opened = opener.open(TOPIC, session.seal("once", Fixtures.embeddings(CANARY)).toRecord());
+        opened.sealResponse(Fixtures.embeddingResult(1f), Instant.now());
+
+        assertThatThrownBy(() -> opened.sealResponse(Fixtures.embeddingResult(2f), Instant.now()))
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("one answer");
+    }
+
+    private DataKey unwrap(EncryptedRequest r) throws Exception {
+        return keyset.unwrap(r.getKeyId(), Bytes.of(r.getWrappedDek()),
+                EnvelopeProtocol.sessionContextInfo(TOPIC, r.getClientId(), r.getSessionId()));
+    }
+
+    @Test
     void theSessionDekIsUnwrappedOncePerSession() throws Exception {
         SessionKeyCache cache = new SessionKeyCache();
         RequestOpener cached = RequestOpener.builder().sessionKeyCache(cache).build(keyset);

@@ -133,7 +133,7 @@ class KeyRotationTest {
         RequestOpener opener = RequestOpener.builder().clock(clock).maxRequestAge(Duration.ofMinutes(10)).build(initial);
         ExpiredRequestException e = catchThrowableOfType(ExpiredRequestException.class, () -> opener.open(TOPIC, old));
 
-        OpenedResponse answer = session.open(e.responder().sealError("all-minilm-l6-v2", ReasonCode.EXPIRED.code(),
+        OpenedResponse answer = session.open(e.responder().orElseThrow().sealError("all-minilm-l6-v2", ReasonCode.EXPIRED.code(),
                 e.getMessage(), clock.instant()));
 
         assertThat(answer.requestId()).isEqualTo("old");
@@ -162,6 +162,34 @@ class KeyRotationTest {
         assertThat(session.needsRenewal()).isTrue();
         assertThatThrownBy(() -> session.seal(Fixtures.embeddings(CANARY)))
                 .hasMessageContaining("sealed its 2 records");
+    }
+
+    @Test
+    void aSessionCachedBeforeItsKeyRetiredIsRefusedAfterwards() throws Exception {
+        ClientSession session = ClientSession.builder(initial.publicKeys()).clientId(CLIENT)
+                .clock(new Fixtures.MovableClock(start)).build();
+        Fixtures.MovableClock workerClock = new Fixtures.MovableClock(start);
+        RequestOpener opener = RequestOpener.builder().clock(workerClock).build(initial);
+        opener.open(TOPIC, session.seal("first", Fixtures.embeddings(CANARY)).toRecord());
+        EncryptedRequest late = session.seal("late", Fixtures.embeddings(CANARY)).toRecord();
+
+        opener.install(initial.rotate(start.plus(Duration.ofHours(1))).retireExpired(start.plus(Duration.ofHours(3)), GRACE));
+
+        assertThatThrownBy(() -> opener.open(TOPIC, late)).isInstanceOf(RetiredKeyException.class);
+    }
+
+    @Test
+    void aRequestFromTheFutureIsAnsweredAsMalformed() throws Exception {
+        Fixtures.MovableClock clientClock = new Fixtures.MovableClock(start.plus(Duration.ofMinutes(6)));
+        ClientSession session = ClientSession.builder(initial.publicKeys()).clientId(CLIENT).clock(clientClock).build();
+        RequestOpener opener = RequestOpener.builder().clock(new Fixtures.MovableClock(start)).build(initial);
+        EncryptedRequest ahead = session.seal("ahead", Fixtures.embeddings(CANARY)).toRecord();
+
+        MalformedEnvelopeException e = catchThrowableOfType(MalformedEnvelopeException.class,
+                () -> opener.open(TOPIC, ahead));
+
+        assertThat(e).hasMessageContaining("360 s in the future");
+        assertThat(e.responder()).isPresent();
     }
 
     private EncryptedRequest seal(TopicKeyset keyset) {

@@ -2,7 +2,6 @@ package io.sealstream.streams;
 
 import io.sealstream.envelope.EnvelopeException;
 import io.sealstream.envelope.EnvelopeProtocol;
-import io.sealstream.envelope.ExpiredRequestException;
 import io.sealstream.envelope.OpenedRequest;
 import io.sealstream.envelope.ReasonCode;
 import io.sealstream.envelope.RequestOpener;
@@ -128,12 +127,15 @@ final class BatchingProcessor implements Processor<String, byte[], String, Objec
                     continue;
                 }
                 opened.add(o);
-            } catch (ExpiredRequestException e) {
-                answer(e.responder().sealError("", e.reason().code(), e.getMessage(), now));
-                refused++;
             } catch (EnvelopeException e) {
-                deadLetter(rec, source, e.reason().code(), e.getMessage());
-                dead++;
+                if (e.responder().isPresent()) {
+                    // it authenticated, so the client is known: tell it, under its response key
+                    answer(e.responder().get().sealError("", e.reason().code(), e.getMessage(), now));
+                    refused++;
+                } else {
+                    deadLetter(rec, source, e.reason().code(), e.getMessage());
+                    dead++;
+                }
             }
         }
         List<EncryptedResponse> answers = infer(opened, now);
