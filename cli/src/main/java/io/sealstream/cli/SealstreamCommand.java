@@ -1,6 +1,9 @@
 package io.sealstream.cli;
 
 import io.sealstream.cli.bench.BenchCommand;
+import io.sealstream.cli.demo.DemoCommand;
+import io.sealstream.cli.stack.UpCommand;
+import io.sealstream.cli.stack.WorkerCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -9,7 +12,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "sealstream 0.1.0-SNAPSHOT",
         description = "Confidential batch inference on Apache Kafka.",
-        subcommands = {BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {UpCommand.class, DemoCommand.class, WorkerCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SealstreamCommand implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;

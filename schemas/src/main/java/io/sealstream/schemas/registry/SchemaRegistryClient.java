@@ -64,9 +64,23 @@ public final class SchemaRegistryClient {
         if (cached != null) {
             return cached;
         }
-        JsonNode body = call("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema),
-                "register a schema under subject '" + subject + "'");
-        int id = requiredInt(body, "id", "register");
+        int id;
+        try {
+            JsonNode body = call("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema),
+                    "register a schema under subject '" + subject + "'");
+            id = requiredInt(body, "id", "register");
+        } catch (SchemaRegistryException e) {
+            if (e.httpStatus() != 409) {
+                throw e;
+            }
+            // two writers registering the same new subject at once: some registries (Apicurio) answer
+            // the second with 409; if the schema is there now, that is the answer it should have given
+            try {
+                id = lookup(subject, schema).id();
+            } catch (SchemaRegistryException notThere) {
+                throw e;
+            }
+        }
         idsBySubjectSchema.put(key, id);
         schemasById.putIfAbsent(id, schema);
         return id;

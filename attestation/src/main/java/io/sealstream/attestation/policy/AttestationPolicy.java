@@ -1,0 +1,435 @@
+package io.sealstream.attestation.policy;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.AttestationFailure;
+import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.TeeType;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The attestation policy (ARCHITECTURE.md §6, docs/attestation.md): which TEEs, launch
+ * measurements, TCB levels and model digests may receive keys. Parsed from YAML and validated with
+ * errors that name the field; its id is the SHA-256 of a canonical form, so two files that mean
+ * the same policy have the same id, and clients pin that id.
+ *
+ * <pre>
+ * version: 1
+ * name: production
+ * allow-simulated: false        # default false; true only for the dev stack
+ * max-evidence-age: 5m
+ * models: [SHA-256 hex of the model files, ...]
+ * tee:
+ *   snp:
+ *     measurements: [96 hex digits, ...]
+ *     host-data: [64 hex digits, ...]          # optional
+ *     min-tcb: {bootloader: 3, tee: 0, snp: 8, microcode: 115}
+ *     allow-debug: false
+ *     allow-migration-agent: false
+ *   tdx:
+ *     mrtd: [96 hex digits, ...]
+ *     rtmr0: [...]                             # optional, likewise rtmr1..3
+ *     accepted-tcb-status: [UpToDate]
+ *     allow-debug: false
+ * </pre>
+ */
+public final class AttestationPolicy {
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Set<String> TOP = Set.of("version", "name", "allow-simulated", "max-evidence-age", "models", "tee");
+    private static final Set<String> SNP_KEYS = Set.of("measurements", "host-data", "min-tcb", "allow-debug",
+            "allow-migration-agent");
+    private static final Set<String> TDX_KEYS = Set.of("mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3",
+            "accepted-tcb-status", "allow-debug");
+    private static final Set<String> TCB_COMPONENTS = Set.of("fmc", "bootloader", "tee", "snp", "microcode");
+    private static final Set<String> TCB_STATUSES = Set.of("UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
+            "ConfigurationAndSWHardeningNeeded", "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked");
+
+    private final String name;
+    private final boolean allowSimulated;
+    private final Duration maxEvidenceAge;
+    private final Set<String> models;
+    private final Optional<SnpRules> snp;
+    private final Optional<TdxRules> tdx;
+    private final String canonicalJson;
+    private final String id;
+
+    /** What SNP evidence must show. */
+    public record SnpRules(Set<String> measurements, Set<String> hostData, Map<String, Integer> minTcb,
+                           boolean allowDebug, boolean allowMigrationAgent) {
+    }
+
+    /** What TDX evidence must show. */
+    public record TdxRules(Set<String> mrtd, Map<String, Set<String>> rtmrs, Set<String> acceptedTcbStatus,
+                           boolean allowDebug) {
+    }
+
+    private AttestationPolicy(String name, boolean allowSimulated, Duration maxEvidenceAge, Set<String> models,
+                              Optional<SnpRules> snp, Optional<TdxRules> tdx) {
+        this.name = name;
+        this.allowSimulated = allowSimulated;
+        this.maxEvidenceAge = maxEvidenceAge;
+        this.models = models;
+        this.snp = snp;
+        this.tdx = tdx;
+        this.canonicalJson = canonical().toString();
+        this.id = sha256Hex(canonicalJson);
+    }
+
+    /** Parses and validates a policy. */
+    public static AttestationPolicy parse(String yaml) {
+        JsonNode root;
+        try {
+            root = YAML.readTree(yaml == null ? "" : yaml);
+        } catch (JsonProcessingException e) {
+            throw new PolicyException("(document)", "not valid YAML (line " + e.getLocation().getLineNr() + ")");
+        }
+        if (root == null || !root.isObject()) {
+            throw new PolicyException("(document)", "expected a mapping with version, models and tee");
+        }
+        onlyKeys(root, TOP, "");
+        int version = root.path("version").asInt(-1);
+        if (!root.has("version") || version != 1) {
+            throw new PolicyException("version", "expected 1");
+        }
+        String name = root.path("name").asText("");
+        boolean allowSimulated = bool(root, "allow-simulated", "allow-simulated");
+        Duration maxAge = root.has("max-evidence-age") ? duration(root.get("max-evidence-age"), "max-evidence-age")
+                : Duration.ofMinutes(5);
+        Set<String> models = hexList(root.get("models"), "models", 64, true);
+        JsonNode tee = root.get("tee");
+        if (tee == null || !tee.isObject() || tee.isEmpty()) {
+            throw new PolicyException("tee", "expected at least one of snp, tdx");
+        }
+        onlyKeys(tee, Set.of("snp", "tdx"), "tee.");
+        Optional<SnpRules> snp = Optional.ofNullable(tee.get("snp")).map(AttestationPolicy::snpRules);
+        Optional<TdxRules> tdx = Optional.ofNullable(tee.get("tdx")).map(AttestationPolicy::tdxRules);
+        return new AttestationPolicy(name, allowSimulated, maxAge, models, snp, tdx);
+    }
+
+    /** Reads and parses a policy file. */
+    public static AttestationPolicy fromFile(Path file) {
+        try {
+            return parse(Files.readString(file));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read policy file " + file, e);
+        }
+    }
+
+    private static SnpRules snpRules(JsonNode n) {
+        onlyKeys(n, SNP_KEYS, "tee.snp.");
+        Set<String> measurements = hexList(n.get("measurements"), "tee.snp.measurements", 96, true);
+        Set<String> hostData = n.has("host-data") ? hexList(n.get("host-data"), "tee.snp.host-data", 64, true) : Set.of();
+        Map<String, Integer> minTcb = new TreeMap<>();
+        JsonNode tcb = n.get("min-tcb");
+        if (tcb != null) {
+            if (!tcb.isObject()) {
+                throw new PolicyException("tee.snp.min-tcb", "expected a mapping of component to minimum SVN");
+            }
+            onlyKeys(tcb, TCB_COMPONENTS, "tee.snp.min-tcb.");
+            tcb.fields().forEachRemaining(e -> {
+                if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0 || e.getValue().asInt() > 255) {
+                    throw new PolicyException("tee.snp.min-tcb." + e.getKey(), "expected an SVN from 0 to 255");
+                }
+                minTcb.put(e.getKey(), e.getValue().asInt());
+            });
+        }
+        return new SnpRules(measurements, hostData, Map.copyOf(minTcb), bool(n, "allow-debug", "tee.snp.allow-debug"),
+                bool(n, "allow-migration-agent", "tee.snp.allow-migration-agent"));
+    }
+
+    private static TdxRules tdxRules(JsonNode n) {
+        onlyKeys(n, TDX_KEYS, "tee.tdx.");
+        Set<String> mrtd = hexList(n.get("mrtd"), "tee.tdx.mrtd", 96, true);
+        Map<String, Set<String>> rtmrs = new TreeMap<>();
+        for (String r : List.of("rtmr0", "rtmr1", "rtmr2", "rtmr3")) {
+            if (n.has(r)) {
+                rtmrs.put(r, hexList(n.get(r), "tee.tdx." + r, 96, true));
+            }
+        }
+        Set<String> statuses = new TreeSet<>(Set.of("UpToDate"));
+        if (n.has("accepted-tcb-status")) {
+            statuses.clear();
+            JsonNode list = n.get("accepted-tcb-status");
+            if (!list.isArray() || list.isEmpty()) {
+                throw new PolicyException("tee.tdx.accepted-tcb-status", "expected a non-empty list");
+            }
+            for (int i = 0; i < list.size(); i++) {
+                String s = list.get(i).asText();
+                if (!TCB_STATUSES.contains(s)) {
+                    throw new PolicyException("tee.tdx.accepted-tcb-status[" + i + "]", "'" + s + "' is not one of " + new TreeSet<>(TCB_STATUSES));
+                }
+                statuses.add(s);
+            }
+        }
+        return new TdxRules(mrtd, Map.copyOf(rtmrs), Set.copyOf(statuses), bool(n, "allow-debug", "tee.tdx.allow-debug"));
+    }
+
+    /**
+     * Decides on verified claims. Throws for exactly one reason, checked in this order: TEE type,
+     * simulated, report_data binding, debug, migration agent, measurements, TCB, TCB status, model,
+     * evidence age.
+     */
+    public void check(AttestedClaims claims, byte[] expectedReportData, byte[] modelDigest, Instant now)
+            throws AttestationException {
+        boolean snpEvidence = claims.tee() == TeeType.SNP;
+        if ((snpEvidence && snp.isEmpty()) || (!snpEvidence && tdx.isEmpty())) {
+            throw new AttestationException(AttestationFailure.TEE_NOT_ALLOWED, "policy '" + name + "' has no rules for "
+                    + claims.tee().id() + " evidence");
+        }
+        if (claims.simulated() && !allowSimulated) {
+            throw new AttestationException(AttestationFailure.SIMULATED_NOT_ALLOWED, "the evidence comes from the "
+                    + "simulated TEE and policy '" + name + "' does not say allow-simulated: true");
+        }
+        if (!MessageDigest.isEqual(expectedReportData, claims.reportData())) {
+            throw new AttestationException(AttestationFailure.REPORT_DATA_MISMATCH, "report_data is not "
+                    + "SHA-512(nonce || tee_public_key || model_digest) for this nonce, key and model");
+        }
+        boolean allowDebug = snpEvidence ? snp.get().allowDebug() : tdx.get().allowDebug();
+        if (claims.debug() && !allowDebug) {
+            throw new AttestationException(AttestationFailure.DEBUG_ENABLED, "the guest can be debugged, so its "
+                    + "memory is readable by the host; launch it with debugging disabled");
+        }
+        if (snpEvidence && claims.migrationAgent() && !snp.get().allowMigrationAgent()) {
+            throw new AttestationException(AttestationFailure.MIGRATION_AGENT_ENABLED,
+                    "the guest policy allows a migration agent; launch it without MIGRATE_MA");
+        }
+        String measurement = claims.measurementHex();
+        Set<String> allowed = snpEvidence ? snp.get().measurements() : tdx.get().mrtd();
+        if (!allowed.contains(measurement)) {
+            throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "launch measurement "
+                    + measurement + " is not in policy '" + name + "'");
+        }
+        if (snpEvidence) {
+            checkSnpExtras(claims);
+        } else {
+            checkTdxExtras(claims);
+        }
+        String model = HexFormat.of().formatHex(modelDigest);
+        if (!models.contains(model)) {
+            throw new AttestationException(AttestationFailure.MODEL_NOT_ALLOWED, "model digest " + model
+                    + " is not in policy '" + name + "'; load an approved model");
+        }
+        if (claims.signedAt().isPresent() && claims.signedAt().get().plus(maxEvidenceAge).isBefore(now)) {
+            throw new AttestationException(AttestationFailure.EVIDENCE_TOO_OLD, "the evidence was made at "
+                    + claims.signedAt().get() + ", more than " + maxEvidenceAge.toSeconds() + " s ago");
+        }
+    }
+
+    private void checkSnpExtras(AttestedClaims claims) throws AttestationException {
+        SnpRules rules = snp.get();
+        if (!rules.hostData().isEmpty()) {
+            String hostData = HexFormat.of().formatHex(claims.extraMeasurements().getOrDefault("host_data", new byte[32]));
+            if (!rules.hostData().contains(hostData)) {
+                throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "host_data " + hostData
+                        + " is not in policy '" + name + "'");
+            }
+        }
+        for (Map.Entry<String, Integer> min : rules.minTcb().entrySet()) {
+            Integer value = claims.tcb().get(min.getKey());
+            if (value != null && value < min.getValue()) {
+                throw new AttestationException(AttestationFailure.TCB_TOO_LOW, "TCB component " + min.getKey() + " is "
+                        + value + ", below the minimum " + min.getValue() + "; update the platform firmware");
+            }
+        }
+    }
+
+    private void checkTdxExtras(AttestedClaims claims) throws AttestationException {
+        TdxRules rules = tdx.get();
+        for (Map.Entry<String, Set<String>> r : rules.rtmrs().entrySet()) {
+            byte[] value = claims.extraMeasurements().get(r.getKey());
+            String hex = value == null ? "(absent)" : HexFormat.of().formatHex(value);
+            if (!r.getValue().contains(hex)) {
+                throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, r.getKey() + " " + hex
+                        + " is not in policy '" + name + "'");
+            }
+        }
+        String status = claims.tcbStatus().orElse(null);
+        if (status != null && !rules.acceptedTcbStatus().contains(status)) {
+            throw new AttestationException(AttestationFailure.TCB_STATUS_NOT_ACCEPTED, "TCB status " + status
+                    + " is not among " + new TreeSet<>(rules.acceptedTcbStatus()));
+        }
+    }
+
+    /** Lower-case hex SHA-256 of the canonical form: what clients pin. */
+    public String id() {
+        return id;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public boolean allowsSimulated() {
+        return allowSimulated;
+    }
+
+    public Duration maxEvidenceAge() {
+        return maxEvidenceAge;
+    }
+
+    /** The model digests (SHA-256 hex) workers may serve: what clients can check they will get. */
+    public Set<String> allowedModelDigests() {
+        return models;
+    }
+
+    public Optional<SnpRules> snp() {
+        return snp;
+    }
+
+    public Optional<TdxRules> tdx() {
+        return tdx;
+    }
+
+    /** The canonical form as YAML: sorted keys and lists, lower-case hex, durations in seconds. */
+    public String toYaml() {
+        try {
+            return YAML.writeValueAsString(JSON.readTree(canonicalJson));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private ObjectNode canonical() {
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        ObjectNode root = f.objectNode();
+        root.put("allow-simulated", allowSimulated);
+        root.put("max-evidence-age", maxEvidenceAge.toSeconds() + "s");
+        root.set("models", sortedArray(models));
+        root.put("name", name);
+        ObjectNode tee = f.objectNode();
+        snp.ifPresent(s -> {
+            ObjectNode n = f.objectNode();
+            n.put("allow-debug", s.allowDebug());
+            n.put("allow-migration-agent", s.allowMigrationAgent());
+            if (!s.hostData().isEmpty()) {
+                n.set("host-data", sortedArray(s.hostData()));
+            }
+            n.set("measurements", sortedArray(s.measurements()));
+            if (!s.minTcb().isEmpty()) {
+                ObjectNode tcb = f.objectNode();
+                new TreeMap<>(s.minTcb()).forEach(tcb::put);
+                n.set("min-tcb", tcb);
+            }
+            tee.set("snp", n);
+        });
+        tdx.ifPresent(t -> {
+            ObjectNode n = f.objectNode();
+            n.set("accepted-tcb-status", sortedArray(t.acceptedTcbStatus()));
+            n.put("allow-debug", t.allowDebug());
+            n.set("mrtd", sortedArray(t.mrtd()));
+            new TreeMap<>(t.rtmrs()).forEach((k, v) -> n.set(k, sortedArray(v)));
+            tee.set("tdx", n);
+        });
+        root.set("tee", tee);
+        root.put("version", 1);
+        return root;
+    }
+
+    private static ArrayNode sortedArray(Set<String> values) {
+        ArrayNode a = JsonNodeFactory.instance.arrayNode();
+        new TreeSet<>(values).forEach(a::add);
+        return a;
+    }
+
+    private static void onlyKeys(JsonNode node, Set<String> allowed, String prefix) {
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!allowed.contains(k)) {
+                throw new PolicyException(prefix + k, "unknown field; expected one of " + new TreeSet<>(allowed));
+            }
+        }
+    }
+
+    private static boolean bool(JsonNode parent, String key, String field) {
+        JsonNode n = parent.get(key);
+        if (n == null || n.isNull()) {
+            return false;
+        }
+        if (!n.isBoolean()) {
+            throw new PolicyException(field, "expected true or false");
+        }
+        return n.asBoolean();
+    }
+
+    private static Set<String> hexList(JsonNode list, String field, int digits, boolean required) {
+        if (list == null || list.isNull()) {
+            if (required) {
+                throw new PolicyException(field, "required: a list of " + digits + "-hex-digit values");
+            }
+            return Set.of();
+        }
+        if (!list.isArray() || (required && list.isEmpty())) {
+            throw new PolicyException(field, "expected a non-empty list of " + digits + "-hex-digit values");
+        }
+        Set<String> out = new TreeSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            String v = list.get(i).asText().toLowerCase(Locale.ROOT).trim();
+            if (!v.matches("[0-9a-f]{" + digits + "}")) {
+                throw new PolicyException(field + "[" + i + "]", "expected " + digits + " hex digits");
+            }
+            out.add(v);
+        }
+        return Set.copyOf(out);
+    }
+
+    private static Duration duration(JsonNode n, String field) {
+        String s = n.asText().trim();
+        try {
+            if (s.matches("\\d+[smh]")) {
+                long v = Long.parseLong(s.substring(0, s.length() - 1));
+                Duration d = switch (s.charAt(s.length() - 1)) {
+                    case 's' -> Duration.ofSeconds(v);
+                    case 'm' -> Duration.ofMinutes(v);
+                    default -> Duration.ofHours(v);
+                };
+                if (!d.isZero()) {
+                    return d;
+                }
+            }
+        } catch (NumberFormatException e) {
+            // falls through to the error below
+        }
+        throw new PolicyException(field, "expected a positive duration such as 30s, 5m or 1h");
+    }
+
+    private static String sha256Hex(String s) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "AttestationPolicy[name=" + name + ", id=" + id + ", allowSimulated=" + allowSimulated + "]";
+    }
+
+}

@@ -1,0 +1,180 @@
+package io.sealstream.attestation.snp;
+
+import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.AttestationFailure;
+import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.Evidence;
+import io.sealstream.attestation.EvidenceVerifier;
+import io.sealstream.attestation.TeeType;
+import java.io.ByteArrayInputStream;
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.Signature;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Date;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.bouncycastle.asn1.ASN1EncodableVector;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.DERSequence;
+
+/**
+ * Verifies SEV-SNP evidence: the report's ECDSA P-384 signature with the VCEK's key (AMD stores
+ * r and s little-endian), the chain VCEK → ASK → ARK (RSASSA-PSS) as of the given instant, the ARK
+ * pinned by its SHA-256 fingerprint, and the VCEK's TCB and hwID extensions equal to the report's
+ * reported_tcb and chip_id.
+ *
+ * <p>Only the roots it was built with are trusted. A development root (the simulated TEE's ARK) is
+ * trusted only when passed explicitly, and evidence chaining to it comes back with
+ * {@code simulated = true}, which only a policy saying {@code allow-simulated: true} accepts.
+ */
+public final class SnpVerifier implements EvidenceVerifier {
+    private final Set<String> vendorRoots;
+    private final Optional<String> developmentRoot;
+
+    private SnpVerifier(Set<String> vendorRoots, Optional<String> developmentRoot) {
+        this.vendorRoots = Set.copyOf(vendorRoots);
+        this.developmentRoot = developmentRoot;
+    }
+
+    /** Trusts the given vendor ARKs only. */
+    public static SnpVerifier trusting(List<X509Certificate> vendorArks) {
+        return new SnpVerifier(fingerprints(vendorArks), Optional.empty());
+    }
+
+    /**
+     * Trusts the given vendor ARKs and, explicitly, a development root: for the embedded dev stack
+     * and tests. Its evidence is marked simulated.
+     */
+    public static SnpVerifier trustingDevelopmentRoot(List<X509Certificate> vendorArks, X509Certificate devRoot) {
+        return new SnpVerifier(fingerprints(vendorArks), Optional.of(fingerprint(devRoot)));
+    }
+
+    @Override
+    public AttestedClaims verify(Evidence evidence, Instant at) throws AttestationException {
+        if (evidence.tee() != TeeType.SNP) {
+            throw new AttestationException(AttestationFailure.MALFORMED_EVIDENCE, "an SNP verifier got "
+                    + evidence.tee().id() + " evidence");
+        }
+        SnpReport report = SnpReport.parse(evidence.report());
+        List<X509Certificate> chain = certificates(evidence.certificates());
+        if (chain.size() < 3) {
+            throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "SNP evidence needs the VCEK, "
+                    + "ASK and ARK certificates, leaf first; got " + chain.size());
+        }
+        X509Certificate vcek = chain.get(0);
+        X509Certificate ask = chain.get(1);
+        X509Certificate ark = chain.get(chain.size() - 1);
+        String arkPrint = fingerprint(ark);
+        boolean simulated = developmentRoot.filter(arkPrint::equals).isPresent();
+        if (!simulated && !vendorRoots.contains(arkPrint)) {
+            throw new AttestationException(AttestationFailure.UNKNOWN_ROOT, "the chain ends in '"
+                    + ark.getSubjectX500Principal().getName() + "' (SHA-256 " + arkPrint
+                    + "), which is not a pinned AMD root");
+        }
+        Date when = Date.from(at);
+        for (X509Certificate c : List.of(vcek, ask, ark)) {
+            try {
+                c.checkValidity(when);
+            } catch (CertificateExpiredException | CertificateNotYetValidException e) {
+                throw new AttestationException(AttestationFailure.CERTIFICATE_EXPIRED, "certificate '"
+                        + c.getSubjectX500Principal().getName() + "' is not valid at " + at);
+            }
+        }
+        verifySignedBy(ark, ark, "the ARK is not self-signed");
+        verifySignedBy(ask, ark, "the ASK is not signed by the ARK");
+        verifySignedBy(vcek, ask, "the VCEK is not signed by the ASK");
+        verifyReportSignature(report, vcek);
+
+        VcekExtensions ext = VcekExtensions.of(vcek);
+        boolean turin = ext.isTurin();
+        Map<String, Integer> reported = report.reportedTcb().components(turin);
+        for (Map.Entry<String, Integer> e : ext.tcb().entrySet()) {
+            Integer value = reported.get(e.getKey());
+            if (value != null && !value.equals(e.getValue())) {
+                throw new AttestationException(AttestationFailure.TCB_MISMATCH, "the signing certificate is for "
+                        + e.getKey() + " SVN " + e.getValue() + " but the report's reported_tcb says " + value);
+            }
+        }
+        if (report.signingKey() == 0 && !report.chipIdMasked() && ext.hwid().isPresent()
+                && !MessageDigest.isEqual(ext.hwid().get(), report.chipId())) {
+            throw new AttestationException(AttestationFailure.TCB_MISMATCH,
+                    "the VCEK's hwID is not the report's chip_id: the certificate belongs to another chip");
+        }
+        return new AttestedClaims(TeeType.SNP, simulated, report.version(), report.measurement(),
+                Map.of("host_data", report.hostData()), report.reportData(), report.debugAllowed(),
+                report.migrationAgentAllowed(), reported, Optional.empty(), Optional.empty());
+    }
+
+    private static void verifyReportSignature(SnpReport report, X509Certificate vcek) throws AttestationException {
+        try {
+            ASN1EncodableVector rs = new ASN1EncodableVector();
+            rs.add(new ASN1Integer(littleEndian(report.signatureR())));
+            rs.add(new ASN1Integer(littleEndian(report.signatureS())));
+            Signature ecdsa = Signature.getInstance("SHA384withECDSA");
+            ecdsa.initVerify(vcek.getPublicKey());
+            ecdsa.update(report.signedBytes());
+            if (!ecdsa.verify(new DERSequence(rs).getEncoded())) {
+                throw new AttestationException(AttestationFailure.BAD_SIGNATURE,
+                        "the report's signature does not verify with the VCEK's key");
+            }
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            throw new AttestationException(AttestationFailure.BAD_SIGNATURE,
+                    "the report's signature cannot be checked with the VCEK's key (" + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static void verifySignedBy(X509Certificate cert, X509Certificate issuer, String problem)
+            throws AttestationException {
+        try {
+            cert.verify(issuer.getPublicKey());
+        } catch (GeneralSecurityException e) {
+            throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, problem + " ('"
+                    + cert.getSubjectX500Principal().getName() + "')");
+        }
+    }
+
+    private static BigInteger littleEndian(byte[] le) {
+        byte[] be = new byte[le.length];
+        for (int i = 0; i < le.length; i++) {
+            be[i] = le[le.length - 1 - i];
+        }
+        return new BigInteger(1, be);
+    }
+
+    private static List<X509Certificate> certificates(List<byte[]> der) throws AttestationException {
+        List<X509Certificate> out = new ArrayList<>();
+        try {
+            CertificateFactory cf = CertificateFactory.getInstance("X.509");
+            for (byte[] d : der) {
+                out.add((X509Certificate) cf.generateCertificate(new ByteArrayInputStream(d)));
+            }
+        } catch (CertificateException e) {
+            throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN,
+                    "certificate " + (out.size() + 1) + " of the evidence is not a DER X.509 certificate");
+        }
+        return out;
+    }
+
+    static String fingerprint(X509Certificate cert) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(cert.getEncoded()));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Set<String> fingerprints(List<X509Certificate> certs) {
+        return Set.copyOf(certs.stream().map(SnpVerifier::fingerprint).toList());
+    }
+}

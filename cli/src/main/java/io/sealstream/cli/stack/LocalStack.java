@@ -1,0 +1,289 @@
+package io.sealstream.cli.stack;
+
+import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.EvidenceVerifier;
+import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.attestation.simulated.SimulatedSnpTee;
+import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.client.BrokerTrust;
+import io.sealstream.client.SealstreamClient;
+import io.sealstream.devstack.kafka.EmbeddedKafka;
+import io.sealstream.devstack.registry.SchemaRegistryServer;
+import io.sealstream.envelope.EnvelopeProtocol;
+import io.sealstream.keybroker.KeyBrokerConfig;
+import io.sealstream.keybroker.api.KeyBrokerException;
+import io.sealstream.keybroker.http.KeyBrokerServer;
+import io.sealstream.streams.StreamProcessorConfig;
+import io.sealstream.worker.TeeWorker;
+import io.sealstream.worker.WorkerConfig;
+import io.sealstream.worker.engine.InferenceEngine;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Objects;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The embedded Sealstream stack of {@code sealstream up}, {@code demo} and the end-to-end tests,
+ * all on loopback: a real KRaft Kafka broker, the schema registry child process, the key broker
+ * in a simulated SNP TEE, N workers in simulated SNP TEEs, and provisioned clients. The
+ * development policy accepts simulated evidence; nothing else does.
+ */
+public final class LocalStack implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
+    /** Launch measurement the simulated worker TEE reports (SHA-384 of a fixed label). */
+    public static final byte[] WORKER_MEASUREMENT = sha384("sealstream dev worker image v1");
+    /** Launch measurement the simulated key broker TEE reports. */
+    public static final byte[] BROKER_MEASUREMENT = sha384("sealstream dev key broker image v1");
+
+    private final Options options;
+    private final Path dataDir;
+    private final EmbeddedKafka kafka;
+    private final SchemaRegistryServer registry;
+    private final KeyBrokerServer keyBroker;
+    private final AttestationPolicy policy;
+    private final EvidenceVerifier devVerifier;
+    private final SimulatedSnpTee tee;
+    private final List<TeeWorker> workers = new ArrayList<>();
+    private final InferenceEngine engine;
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    private LocalStack(Options options) throws IOException {
+        this.options = options;
+        this.dataDir = options.dataDir != null ? options.dataDir : Files.createTempDirectory("sealstream-stack-");
+        this.kafka = track(EmbeddedKafka.builder().logDir(dataDir.resolve("kafka")).build().start());
+        List<String> topics = new ArrayList<>(List.of(options.requestTopic, StreamProcessorConfig.DEFAULT_DLQ_TOPIC));
+        options.clients.forEach(c -> topics.add(EnvelopeProtocol.responseTopicFor(c)));
+        kafka.createTopics(options.partitions, topics);
+        this.registry = track(SchemaRegistryServer.start());
+        this.engine = options.engine.get();
+        track(engine);
+        this.policy = AttestationPolicy.parse(developmentPolicyYaml(HexFormat.of().formatHex(engine.modelDigest())));
+        this.tee = SimulatedSnpTee.shared();
+        tee.save(simulatedTeeDir());
+        this.devVerifier = SnpVerifier.trustingDevelopmentRoot(List.of(), tee.developmentRoot());
+        this.keyBroker = track(KeyBrokerServer.start(KeyBrokerConfig.builder()
+                .dataDir(dataDir.resolve("key-broker"))
+                .policy(policy)
+                .verifier(TeeType.SNP, devVerifier)
+                .ownEvidence(tee.provider(BROKER_MEASUREMENT))
+                .topics(List.of(options.requestTopic))
+                .build()));
+        for (int i = 0; i < options.workers; i++) {
+            startWorker("worker-" + i, WORKER_MEASUREMENT);
+        }
+        LOG.info("stack.ready kafka={} registry={} key_broker={} workers={} policy_id={}", kafka.bootstrapServers(),
+                registry.url(), keyBroker.url(), workers.size(), policy.id());
+    }
+
+    /** Starts the stack; the caller closes it. */
+    public static LocalStack start(Options options) {
+        try {
+            return new LocalStack(options);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create the stack's data directory", e);
+        }
+    }
+
+    /**
+     * Starts one more in-process worker whose simulated TEE reports {@code measurement}.
+     *
+     * @throws KeyBrokerException if the key broker refuses it (e.g. 403 for an unknown measurement)
+     */
+    public TeeWorker startWorker(String workerId, byte[] measurement) {
+        try {
+            StreamProcessorConfig streams = StreamProcessorConfig.builder()
+                    .bootstrapServers(kafka.bootstrapServers())
+                    .requestTopic(options.requestTopic)
+                    .stateDir(dataDir.resolve("workers").resolve(workerId))
+                    .maxBatchSize(options.maxBatchSize)
+                    .batchLinger(options.batchLinger)
+                    .build();
+            TeeWorker worker = TeeWorker.start(WorkerConfig.builder().workerId(workerId)
+                    .keyBrokerUrl(keyBroker.url()).schemaRegistryUrl(registry.url()).streams(streams).build(),
+                    tee.provider(measurement), List.of(new SharedEngine(engine)));
+            workers.add(worker);
+            return worker;
+        } catch (KeyBrokerException e) {
+            throw new WorkerRefusedException(workerId, e);
+        } catch (AttestationException e) {
+            throw new IllegalStateException("the simulated TEE of " + workerId + " could not attest", e);
+        }
+    }
+
+    /** A client provisioned in this stack (its response topic exists), pinned to this key broker and policy. */
+    public SealstreamClient client(String clientId) {
+        if (!options.clients.contains(clientId)) {
+            kafka.createTopics(options.partitions, List.of(EnvelopeProtocol.responseTopicFor(clientId)));
+        }
+        return SealstreamClient.builder()
+                .bootstrapServers(kafka.bootstrapServers())
+                .schemaRegistryUrl(registry.url())
+                .keyBrokerUrl(keyBroker.url())
+                .clientId(clientId)
+                .requestTopic(options.requestTopic)
+                .trust(trust())
+                .build();
+    }
+
+    /** What a client of this stack pins: the dev verifier, the broker's measurement, the policy id. */
+    public BrokerTrust trust() {
+        return BrokerTrust.pinned(devVerifier, HexFormat.of().formatHex(BROKER_MEASUREMENT), policy.id());
+    }
+
+    public EmbeddedKafka kafka() {
+        return kafka;
+    }
+
+    public SchemaRegistryServer registry() {
+        return registry;
+    }
+
+    public KeyBrokerServer keyBroker() {
+        return keyBroker;
+    }
+
+    public List<TeeWorker> workers() {
+        return List.copyOf(workers);
+    }
+
+    /** The engine the workers share; call it directly to compare with what came through the pipeline. */
+    public InferenceEngine engine() {
+        return engine;
+    }
+
+    public AttestationPolicy policy() {
+        return policy;
+    }
+
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    /** Where the simulated TEE is saved, for {@code sealstream worker --simulated-tee-dir}. */
+    public Path simulatedTeeDir() {
+        return dataDir.resolve("simulated-tee");
+    }
+
+    public String requestTopic() {
+        return options.requestTopic;
+    }
+
+    /** Blocks until every worker is ready or the timeout passes. */
+    public boolean awaitWorkersReady(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (workers.stream().allMatch(TeeWorker::isReady)) {
+                return true;
+            }
+            Thread.sleep(100);
+        }
+        return false;
+    }
+
+    private String developmentPolicyYaml(String modelDigest) {
+        return String.join("\n",
+                "version: 1",
+                "name: sealstream-dev-stack",
+                "allow-simulated: true",
+                "max-evidence-age: 5m",
+                "models:",
+                "  - " + modelDigest,
+                "tee:",
+                "  snp:",
+                "    measurements:",
+                "      - " + HexFormat.of().formatHex(WORKER_MEASUREMENT),
+                "      - " + HexFormat.of().formatHex(BROKER_MEASUREMENT),
+                "    allow-debug: false",
+                "    allow-migration-agent: false",
+                "");
+    }
+
+    private <T extends AutoCloseable> T track(T closeable) {
+        closeables.add(closeable);
+        return closeable;
+    }
+
+    @Override
+    public void close() {
+        for (TeeWorker w : workers) {
+            w.close();
+        }
+        for (int i = closeables.size() - 1; i >= 0; i--) {
+            try {
+                closeables.get(i).close();
+            } catch (Exception e) {
+                LOG.warn("stack.close_failed part={} error={}", closeables.get(i).getClass().getSimpleName(),
+                        e.getClass().getSimpleName());
+            }
+        }
+        LOG.info("stack.stopped");
+    }
+
+    static byte[] sha384(String label) {
+        try {
+            return MessageDigest.getInstance("SHA-384").digest(label.getBytes(StandardCharsets.UTF_8));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Options of the stack. */
+    public static final class Options {
+        private int workers = 2;
+        private int partitions = 4;
+        private List<String> clients = List.of("demo");
+        private String requestTopic = StreamProcessorConfig.DEFAULT_REQUEST_TOPIC;
+        private Path dataDir;
+        private int maxBatchSize = StreamProcessorConfig.DEFAULT_MAX_BATCH_SIZE;
+        private Duration batchLinger = StreamProcessorConfig.DEFAULT_BATCH_LINGER;
+        private Supplier<InferenceEngine> engine;
+
+        public Options workers(int workers) {
+            this.workers = workers;
+            return this;
+        }
+
+        public Options partitions(int partitions) {
+            this.partitions = partitions;
+            return this;
+        }
+
+        public Options clients(List<String> clients) {
+            this.clients = List.copyOf(clients);
+            return this;
+        }
+
+        public Options dataDir(Path dataDir) {
+            this.dataDir = dataDir;
+            return this;
+        }
+
+        public Options maxBatchSize(int maxBatchSize) {
+            this.maxBatchSize = maxBatchSize;
+            return this;
+        }
+
+        public Options batchLinger(Duration batchLinger) {
+            this.batchLinger = batchLinger;
+            return this;
+        }
+
+        /** The inference engine the workers share; required. */
+        public Options engine(Supplier<InferenceEngine> engine) {
+            this.engine = Objects.requireNonNull(engine);
+            return this;
+        }
+    }
+}

@@ -1,0 +1,103 @@
+package io.sealstream.cli.stack;
+
+import io.sealstream.attestation.EvidenceProvider;
+import io.sealstream.attestation.simulated.SimulatedSnpTee;
+import io.sealstream.keybroker.api.KeyBrokerException;
+import io.sealstream.streams.StreamProcessorConfig;
+import io.sealstream.worker.TeeWorker;
+import io.sealstream.worker.WorkerConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sealstream worker}: one TEE worker process. With {@code --tee=simulated} it takes the
+ * development TEE that {@code sealstream up} saved in its data directory, so a worker can run in
+ * its own JVM beside the embedded stack (and be killed and replaced).
+ */
+@Command(name = "worker", mixinStandardHelpOptions = true,
+        description = "Run one confidential worker until stopped.")
+public final class WorkerCommand implements Callable<Integer> {
+    @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
+    String bootstrapServers;
+
+    @Option(names = "--schema-registry", required = true, description = "Confluent-compatible registry URL.")
+    String registryUrl;
+
+    @Option(names = "--key-broker", required = true, description = "Key broker URL.")
+    String keyBrokerUrl;
+
+    @Option(names = "--worker-id", required = true, description = "Worker id, for logs.")
+    String workerId;
+
+    @Option(names = "--state-dir", required = true, description = "Kafka Streams state directory (ciphertext only).")
+    Path stateDir;
+
+    @Option(names = "--tee", defaultValue = "simulated", description = "TEE: simulated (snp and tdx arrive with the attestation issue).")
+    String tee;
+
+    @Option(names = "--simulated-tee-dir", description = "Where the dev stack saved its simulated TEE (required with --tee=simulated).")
+    Path simulatedTeeDir;
+
+    @Option(names = "--measurement", description = "Launch measurement the simulated TEE reports, hex (default: the dev worker image).")
+    String measurement;
+
+    @Option(names = "--request-topic", defaultValue = StreamProcessorConfig.DEFAULT_REQUEST_TOPIC)
+    String requestTopic;
+
+    @Option(names = "--max-batch-size", defaultValue = "16")
+    int maxBatchSize;
+
+    @Option(names = "--batch-linger-ms", defaultValue = "50")
+    long lingerMillis;
+
+    @Option(names = "--transaction-timeout-ms", defaultValue = "300000",
+            description = "Upper bound on one batch; also how long a dead worker's open transaction blocks readers.")
+    long transactionTimeoutMillis;
+
+    @Option(names = "--streams-config", split = ",", description = "Extra Kafka Streams settings, key=value.")
+    Map<String, String> streamsConfig = new LinkedHashMap<>();
+
+    @Override
+    public Integer call() throws Exception {
+        if (!"simulated".equals(tee)) {
+            System.err.println("sealstream worker: --tee=" + tee + " arrives with the attestation issue; use --tee=simulated");
+            return 2;
+        }
+        if (simulatedTeeDir == null) {
+            System.err.println("sealstream worker: --tee=simulated needs --simulated-tee-dir (see 'sealstream up' output)");
+            return 2;
+        }
+        byte[] m = measurement == null ? LocalStack.WORKER_MEASUREMENT : HexFormat.of().parseHex(measurement);
+        EvidenceProvider provider = SimulatedSnpTee.load(simulatedTeeDir).provider(m);
+        StreamProcessorConfig.Builder streams = StreamProcessorConfig.builder()
+                .bootstrapServers(bootstrapServers).requestTopic(requestTopic).stateDir(stateDir)
+                .maxBatchSize(maxBatchSize).batchLinger(Duration.ofMillis(lingerMillis))
+                .transactionTimeout(Duration.ofMillis(transactionTimeoutMillis));
+        streamsConfig.forEach(streams::streamsConfig);
+        TeeWorker worker;
+        try {
+            worker = TeeWorker.start(WorkerConfig.builder().workerId(workerId).keyBrokerUrl(keyBrokerUrl)
+                    .schemaRegistryUrl(registryUrl).streams(streams.build()).build(), provider,
+                    List.of(Engines.defaultEmbeddings()));
+        } catch (KeyBrokerException e) {
+            System.err.println("sealstream worker: the key broker refused this worker: " + e.getMessage());
+            return 3;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            worker.close();
+            stopped.countDown();
+        }, "sealstream-worker-shutdown"));
+        System.out.println("worker " + workerId + " started; ready at " + worker.healthUrl() + "/readyz");
+        stopped.await();
+        return 0;
+    }
+}

@@ -1,0 +1,202 @@
+package io.sealstream.keybroker;
+
+import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.AttestationFailure;
+import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.Evidence;
+import io.sealstream.attestation.EvidenceVerifier;
+import io.sealstream.attestation.ReportDataBinding;
+import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.envelope.TeeKeyPair;
+import io.sealstream.envelope.TopicKeyset;
+import io.sealstream.envelope.TopicPublicKeys;
+import io.sealstream.keybroker.api.AttestRequest;
+import io.sealstream.keybroker.api.AuthChallenge;
+import io.sealstream.keybroker.api.EvidenceMessage;
+import io.sealstream.keybroker.api.KeyBrokerException;
+import io.sealstream.keybroker.api.KeyRelease;
+import io.sealstream.keybroker.api.LeaseGrant;
+import io.sealstream.keybroker.api.PublicTopicKeys;
+import java.security.GeneralSecurityException;
+import java.time.Instant;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The key broker's logic, independent of HTTP: nonces, attestation against the policy, leases,
+ * key release to attested TEE keys, public keys with the broker's own evidence, provisioning and
+ * rotation. Every decision is an {@code audit.*} log event with ids and codes only.
+ */
+public final class KeyBroker {
+    private static final Logger LOG = LoggerFactory.getLogger(KeyBroker.class);
+    private static final Logger AUDIT = LoggerFactory.getLogger("io.sealstream.audit");
+    private static final Set<AttestationFailure> NOT_ATTESTED = Set.of(
+            AttestationFailure.MALFORMED_EVIDENCE, AttestationFailure.UNSUPPORTED_VERSION,
+            AttestationFailure.BAD_SIGNATURE, AttestationFailure.BAD_CERTIFICATE_CHAIN,
+            AttestationFailure.UNKNOWN_ROOT, AttestationFailure.CERTIFICATE_EXPIRED,
+            AttestationFailure.CERTIFICATE_REVOKED, AttestationFailure.TCB_MISMATCH,
+            AttestationFailure.REPORT_DATA_MISMATCH, AttestationFailure.STALE_NONCE,
+            AttestationFailure.EVIDENCE_TOO_OLD);
+
+    private final KeyBrokerConfig config;
+    private final AttestationPolicy policy;
+    private final KeysetStore store;
+    private final NonceRegistry nonces;
+    private final LeaseTokens leases;
+    private final Map<String, TopicKeyset> keysets = new ConcurrentHashMap<>();
+
+    public KeyBroker(KeyBrokerConfig config) {
+        this.config = config;
+        this.policy = config.policy();
+        this.store = new KeysetStore(config.dataDir());
+        this.nonces = new NonceRegistry(config.nonceTtl(), config.clock());
+        this.leases = new LeaseTokens(config.leaseTtl(), config.clock());
+        keysets.putAll(store.loadAll());
+        config.topics().forEach(this::provision);
+        LOG.info("keybroker.ready topics={} policy_id={}", new TreeSet<>(keysets.keySet()), policy.id());
+    }
+
+    /** Creates the topic's keyset unless it exists. */
+    public synchronized void provision(String topic) {
+        if (!keysets.containsKey(topic)) {
+            TopicKeyset k = TopicKeyset.generate(topic, config.clock().instant());
+            store.save(k);
+            keysets.put(topic, k);
+            AUDIT.info("audit.topic.provisioned topic={} key_id={}", topic, k.primaryKeyId());
+        }
+    }
+
+    /** Rotates primaries that are due and retires keys whose grace ended; persists what changed. */
+    public synchronized void rotateDue() {
+        Instant now = config.clock().instant();
+        for (TopicKeyset k : keysets.values()) {
+            TopicKeyset next = k.rotationDue(now, config.rotationInterval()) ? k.rotate(now) : k;
+            next = next.retireExpired(now, config.grace());
+            if (next != k) {
+                store.save(next);
+                keysets.put(next.topic(), next);
+                AUDIT.info("audit.topic.rotated topic={} primary_key_id={} keys={}", next.topic(),
+                        next.primaryKeyId(), next);
+            }
+        }
+    }
+
+    /** {@code POST /v1/auth}. */
+    public AuthChallenge challenge() {
+        NonceRegistry.Issued n = nonces.issue();
+        return new AuthChallenge(n.nonce(), n.expiresAt().toString());
+    }
+
+    /** {@code POST /v1/attest}: 401 when the evidence is not genuine or not bound, 403 when the policy denies it. */
+    public LeaseGrant attest(AttestRequest request) throws KeyBrokerException {
+        if (request == null || request.nonce() == null || request.evidence() == null
+                || request.teePublicKey() == null || request.modelDigest() == null) {
+            throw new KeyBrokerException(400, "bad_request",
+                    "an attestation needs nonce, evidence, tee_public_key and model_digest");
+        }
+        if (request.modelDigest().length != 32) {
+            throw new KeyBrokerException(400, "bad_request", "model_digest must be the 32-byte SHA-256 of the model files");
+        }
+        if (!nonces.consume(request.nonce())) {
+            throw deny(AttestationFailure.STALE_NONCE, "the nonce is unknown, expired or used; get a new one from POST /v1/auth");
+        }
+        Evidence evidence;
+        try {
+            evidence = request.evidence().toEvidence();
+            TeeKeyPair.requireValidPublicKey(request.teePublicKey());
+        } catch (IllegalArgumentException | GeneralSecurityException e) {
+            throw new KeyBrokerException(400, "bad_request", e.getMessage());
+        }
+        EvidenceVerifier verifier = config.verifiers().get(evidence.tee());
+        if (verifier == null) {
+            throw deny(AttestationFailure.TEE_NOT_ALLOWED, "this broker does not accept " + evidence.tee().id() + " evidence");
+        }
+        Instant now = config.clock().instant();
+        AttestedClaims claims;
+        try {
+            claims = verifier.verify(evidence, now);
+            byte[] expected = ReportDataBinding.forWorker(request.nonce(), request.teePublicKey(), request.modelDigest());
+            policy.check(claims, expected, request.modelDigest(), now);
+        } catch (AttestationException e) {
+            throw deny(e.failure(), e.getMessage());
+        }
+        LeaseTokens.Issued issued = leases.issue(request.teePublicKey(), policy.id(), claims.tee().id(),
+                claims.measurementHex());
+        AUDIT.info("audit.attest.accepted tee={} simulated={} measurement={} lease={} expires_at={}",
+                claims.tee().id(), claims.simulated(), claims.measurementHex(), issued.lease().id(),
+                issued.lease().expiresAt());
+        return new LeaseGrant(issued.token(), issued.lease().expiresAt().toString(), policy.id());
+    }
+
+    /** {@code GET /v1/keys/{topic}} with a lease token: the keyset encrypted to the attested TEE key. */
+    public KeyRelease release(String token, String topic) throws KeyBrokerException {
+        LeaseTokens.Lease lease = leases.verify(token, policy.id()).orElseThrow(() -> {
+            AUDIT.info("audit.release.denied topic={} code=not_attested", topic);
+            return new KeyBrokerException(401, "not_attested",
+                    "the lease token is missing, invalid, expired or from another policy; attest again");
+        });
+        TopicKeyset keyset = keysets.get(topic);
+        if (keyset == null) {
+            AUDIT.info("audit.release.denied topic={} lease={} code=unknown_topic", topic, lease.id());
+            throw new KeyBrokerException(404, "unknown_topic", "no keyset for topic '" + topic
+                    + "'; provision the topic on the key broker first");
+        }
+        try {
+            byte[] released = keyset.releaseTo(lease.teePublicKey());
+            AUDIT.info("audit.release.granted topic={} lease={} primary_key_id={}", topic, lease.id(),
+                    keyset.primaryKeyId());
+            return new KeyRelease(topic, released, keyset.primaryKeyId(), lease.expiresAt().toString());
+        } catch (GeneralSecurityException e) {
+            throw new KeyBrokerException(400, "bad_request", "the attested TEE key cannot receive keys: " + e.getMessage());
+        }
+    }
+
+    /**
+     * {@code GET /v1/keys/{topic}/public?nonce=}: the public keyset, the policy, and this broker's
+     * evidence binding the client's nonce, the keyset and the policy id.
+     */
+    public PublicTopicKeys publicKeys(String topic, byte[] nonce) throws KeyBrokerException {
+        if (nonce == null || nonce.length < 16 || nonce.length > 64) {
+            throw new KeyBrokerException(400, "bad_request", "nonce must be 16 to 64 random bytes, base64url-encoded");
+        }
+        TopicKeyset keyset = keysets.get(topic);
+        if (keyset == null) {
+            throw new KeyBrokerException(404, "unknown_topic", "no keyset for topic '" + topic
+                    + "'; ask the operator to provision it");
+        }
+        TopicPublicKeys pub = keyset.publicKeys();
+        byte[] reportData = ReportDataBinding.forKeyBroker(nonce, ReportDataBinding.sha256Hex(pub.fingerprint()),
+                ReportDataBinding.sha256Hex(policy.id()));
+        try {
+            Evidence own = config.ownEvidence().attest(reportData);
+            return new PublicTopicKeys(topic, pub.toBytes(), pub.primaryKeyId(), pub.fingerprint(), policy.toYaml(),
+                    policy.id(), EvidenceMessage.of(own));
+        } catch (AttestationException e) {
+            LOG.error("keybroker.own_evidence.failed code={}", e.failure().code());
+            throw new KeyBrokerException(503, "evidence_unavailable",
+                    "the key broker could not produce its own evidence; retry, and alert the operator if it persists");
+        }
+    }
+
+    /** The policy in force. */
+    public AttestationPolicy policy() {
+        return policy;
+    }
+
+    /** The provisioned topics. */
+    public Set<String> topics() {
+        return Set.copyOf(keysets.keySet());
+    }
+
+    private static KeyBrokerException deny(AttestationFailure failure, String message) {
+        int status = NOT_ATTESTED.contains(failure) ? 401 : 403;
+        AUDIT.info("audit.attest.denied code={} status={}", failure.code(), status);
+        String detail = message.startsWith(failure.code() + ": ") ? message.substring(failure.code().length() + 2) : message;
+        return new KeyBrokerException(status, failure.code(), detail);
+    }
+}

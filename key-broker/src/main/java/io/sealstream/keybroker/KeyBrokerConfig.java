@@ -1,0 +1,221 @@
+package io.sealstream.keybroker;
+
+import io.sealstream.attestation.EvidenceProvider;
+import io.sealstream.attestation.EvidenceVerifier;
+import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.envelope.EnvelopeDefaults;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Settings of the key broker, with their defaults in one place. Build with {@link #builder()}.
+ */
+public final class KeyBrokerConfig {
+    /** Default bind address: loopback, per the security rules; expose it deliberately. */
+    public static final String DEFAULT_BIND_ADDRESS = "127.0.0.1";
+    /** How long a lease token lets a worker fetch keys before it must attest again. */
+    public static final Duration DEFAULT_LEASE_TTL = Duration.ofMinutes(15);
+    /** How long a nonce from {@code /v1/auth} stays usable. */
+    public static final Duration DEFAULT_NONCE_TTL = Duration.ofMinutes(2);
+    /** How often the broker looks for keys due for rotation or retirement. */
+    public static final Duration DEFAULT_ROTATION_CHECK = Duration.ofSeconds(30);
+
+    private final String bindAddress;
+    private final int port;
+    private final Path dataDir;
+    private final AttestationPolicy policy;
+    private final Map<TeeType, EvidenceVerifier> verifiers;
+    private final EvidenceProvider ownEvidence;
+    private final Set<String> topics;
+    private final Duration rotationInterval;
+    private final Duration grace;
+    private final Duration leaseTtl;
+    private final Duration nonceTtl;
+    private final Duration rotationCheck;
+    private final Clock clock;
+
+    private KeyBrokerConfig(Builder b) {
+        this.bindAddress = b.bindAddress;
+        this.port = b.port;
+        this.dataDir = b.dataDir;
+        this.policy = b.policy;
+        this.verifiers = Map.copyOf(b.verifiers);
+        this.ownEvidence = b.ownEvidence;
+        this.topics = Set.copyOf(b.topics);
+        this.rotationInterval = b.rotationInterval;
+        this.grace = b.grace;
+        this.leaseTtl = b.leaseTtl;
+        this.nonceTtl = b.nonceTtl;
+        this.rotationCheck = b.rotationCheck;
+        this.clock = b.clock;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public String bindAddress() {
+        return bindAddress;
+    }
+
+    /** The port to listen on; 0 picks a free one. */
+    public int port() {
+        return port;
+    }
+
+    /** Where sealed keysets and the development KEK live. */
+    public Path dataDir() {
+        return dataDir;
+    }
+
+    public AttestationPolicy policy() {
+        return policy;
+    }
+
+    public Map<TeeType, EvidenceVerifier> verifiers() {
+        return verifiers;
+    }
+
+    /** The TEE the broker itself runs in, for the evidence it shows clients. */
+    public EvidenceProvider ownEvidence() {
+        return ownEvidence;
+    }
+
+    /** Request topics provisioned at start-up. */
+    public Set<String> topics() {
+        return topics;
+    }
+
+    public Duration rotationInterval() {
+        return rotationInterval;
+    }
+
+    public Duration grace() {
+        return grace;
+    }
+
+    public Duration leaseTtl() {
+        return leaseTtl;
+    }
+
+    public Duration nonceTtl() {
+        return nonceTtl;
+    }
+
+    public Duration rotationCheck() {
+        return rotationCheck;
+    }
+
+    public Clock clock() {
+        return clock;
+    }
+
+    /** Builder; data dir, policy, at least one verifier and the broker's own evidence are required. */
+    public static final class Builder {
+        private String bindAddress = DEFAULT_BIND_ADDRESS;
+        private int port;
+        private Path dataDir;
+        private AttestationPolicy policy;
+        private final Map<TeeType, EvidenceVerifier> verifiers = new EnumMap<>(TeeType.class);
+        private EvidenceProvider ownEvidence;
+        private final Set<String> topics = new LinkedHashSet<>();
+        private Duration rotationInterval = EnvelopeDefaults.ROTATION_INTERVAL;
+        private Duration grace = EnvelopeDefaults.GRACE;
+        private Duration leaseTtl = DEFAULT_LEASE_TTL;
+        private Duration nonceTtl = DEFAULT_NONCE_TTL;
+        private Duration rotationCheck = DEFAULT_ROTATION_CHECK;
+        private Clock clock = Clock.systemUTC();
+
+        private Builder() {
+        }
+
+        public Builder bindAddress(String bindAddress) {
+            this.bindAddress = bindAddress;
+            return this;
+        }
+
+        public Builder port(int port) {
+            this.port = port;
+            return this;
+        }
+
+        public Builder dataDir(Path dataDir) {
+            this.dataDir = dataDir;
+            return this;
+        }
+
+        public Builder policy(AttestationPolicy policy) {
+            this.policy = policy;
+            return this;
+        }
+
+        /** Accept evidence of {@code tee} checked by {@code verifier}. */
+        public Builder verifier(TeeType tee, EvidenceVerifier verifier) {
+            verifiers.put(tee, verifier);
+            return this;
+        }
+
+        public Builder ownEvidence(EvidenceProvider ownEvidence) {
+            this.ownEvidence = ownEvidence;
+            return this;
+        }
+
+        public Builder topics(List<String> topics) {
+            this.topics.addAll(topics);
+            return this;
+        }
+
+        public Builder rotationInterval(Duration rotationInterval) {
+            this.rotationInterval = rotationInterval;
+            return this;
+        }
+
+        public Builder grace(Duration grace) {
+            this.grace = grace;
+            return this;
+        }
+
+        public Builder leaseTtl(Duration leaseTtl) {
+            this.leaseTtl = leaseTtl;
+            return this;
+        }
+
+        public Builder nonceTtl(Duration nonceTtl) {
+            this.nonceTtl = nonceTtl;
+            return this;
+        }
+
+        public Builder rotationCheck(Duration rotationCheck) {
+            this.rotationCheck = rotationCheck;
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        public KeyBrokerConfig build() {
+            Objects.requireNonNull(dataDir, "the key broker needs a data directory");
+            Objects.requireNonNull(policy, "the key broker needs an attestation policy");
+            Objects.requireNonNull(ownEvidence, "the key broker needs an evidence provider for its own TEE");
+            if (verifiers.isEmpty()) {
+                throw new IllegalArgumentException("the key broker needs at least one evidence verifier");
+            }
+            for (Duration d : List.of(rotationInterval, grace, leaseTtl, nonceTtl, rotationCheck)) {
+                if (d.isNegative() || d.isZero()) {
+                    throw new IllegalArgumentException("key broker durations must be positive, got " + d);
+                }
+            }
+            return new KeyBrokerConfig(this);
+        }
+    }
+}

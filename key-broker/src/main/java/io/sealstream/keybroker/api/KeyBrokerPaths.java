@@ -1,0 +1,14 @@
+package io.sealstream.keybroker.api;
+
+/** The HTTP paths of the key broker API, in one place for the server and its clients. */
+public final class KeyBrokerPaths {
+    public static final String AUTH = "/v1/auth";
+    public static final String ATTEST = "/v1/attest";
+    /** Followed by the topic name, and by {@link #PUBLIC_SUFFIX} for the public keys. */
+    public static final String KEYS = "/v1/keys/";
+    public static final String PUBLIC_SUFFIX = "/public";
+    public static final String HEALTH = "/healthz";
+
+    private KeyBrokerPaths() {
+    }
+}

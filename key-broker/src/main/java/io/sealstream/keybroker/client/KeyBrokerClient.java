@@ -1,0 +1,107 @@
+package io.sealstream.keybroker.client;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sealstream.keybroker.api.AttestRequest;
+import io.sealstream.keybroker.api.AuthChallenge;
+import io.sealstream.keybroker.api.ErrorBody;
+import io.sealstream.keybroker.api.KeyBrokerException;
+import io.sealstream.keybroker.api.KeyBrokerJson;
+import io.sealstream.keybroker.api.KeyBrokerPaths;
+import io.sealstream.keybroker.api.KeyRelease;
+import io.sealstream.keybroker.api.LeaseGrant;
+import io.sealstream.keybroker.api.PublicTopicKeys;
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+
+/**
+ * An HTTP client of the key broker, for workers (attest, fetch keys) and the client SDK (public
+ * keys with the broker's evidence). A refused call is a {@link KeyBrokerException} carrying the
+ * broker's status, code and message; an unreachable broker is a 503 {@code unreachable}.
+ */
+public final class KeyBrokerClient {
+    private final String baseUrl;
+    private final HttpClient http;
+    private final Duration timeout;
+    private final ObjectMapper json = KeyBrokerJson.mapper();
+
+    public KeyBrokerClient(String baseUrl, Duration timeout) {
+        this.baseUrl = baseUrl.endsWith("/") ? baseUrl.substring(0, baseUrl.length() - 1) : baseUrl;
+        this.timeout = timeout;
+        this.http = HttpClient.newBuilder().connectTimeout(timeout).build();
+    }
+
+    public AuthChallenge challenge() throws KeyBrokerException {
+        return send(post(KeyBrokerPaths.AUTH, "{}"), AuthChallenge.class);
+    }
+
+    public LeaseGrant attest(AttestRequest request) throws KeyBrokerException {
+        try {
+            return send(post(KeyBrokerPaths.ATTEST, json.writeValueAsString(request)), LeaseGrant.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("encoding an attestation request failed", e);
+        }
+    }
+
+    public KeyRelease keys(String token, String topic) throws KeyBrokerException {
+        return send(HttpRequest.newBuilder(uri(KeyBrokerPaths.KEYS + encode(topic))).timeout(timeout)
+                .header("Authorization", "Bearer " + token).GET().build(), KeyRelease.class);
+    }
+
+    public PublicTopicKeys publicKeys(String topic, byte[] nonce) throws KeyBrokerException {
+        String n = Base64.getUrlEncoder().withoutPadding().encodeToString(nonce);
+        return send(HttpRequest.newBuilder(uri(KeyBrokerPaths.KEYS + encode(topic) + KeyBrokerPaths.PUBLIC_SUFFIX
+                + "?nonce=" + n)).timeout(timeout).GET().build(), PublicTopicKeys.class);
+    }
+
+    public String baseUrl() {
+        return baseUrl;
+    }
+
+    private HttpRequest post(String path, String body) {
+        return HttpRequest.newBuilder(uri(path)).timeout(timeout).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+    }
+
+    private <T> T send(HttpRequest request, Class<T> type) throws KeyBrokerException {
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new KeyBrokerException(503, "unreachable", "the key broker at " + baseUrl + " is unreachable ("
+                    + e.getClass().getSimpleName() + "); check the key broker URL and that it runs");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KeyBrokerException(503, "unreachable", "interrupted while calling the key broker");
+        }
+        try {
+            if (response.statusCode() == 200) {
+                return json.readValue(response.body(), type);
+            }
+            ErrorBody error = json.readValue(response.body(), ErrorBody.class);
+            throw new KeyBrokerException(response.statusCode(), error.error(), error.message());
+        } catch (IOException e) {
+            throw new KeyBrokerException(502, "bad_answer", "the key broker at " + baseUrl + " answered HTTP "
+                    + response.statusCode() + " with a body that is not its API; check the key broker URL");
+        }
+    }
+
+    private URI uri(String path) {
+        return URI.create(baseUrl + path);
+    }
+
+    private static String encode(String topic) {
+        return URLEncoder.encode(topic, StandardCharsets.UTF_8).replace("+", "%20");
+    }
+
+    @Override
+    public String toString() {
+        return "KeyBrokerClient[" + baseUrl + "]";
+    }
+}

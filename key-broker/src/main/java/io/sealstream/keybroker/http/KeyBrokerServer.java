@@ -1,0 +1,179 @@
+package io.sealstream.keybroker.http;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.sealstream.keybroker.KeyBroker;
+import io.sealstream.keybroker.KeyBrokerConfig;
+import io.sealstream.keybroker.api.AttestRequest;
+import io.sealstream.keybroker.api.ErrorBody;
+import io.sealstream.keybroker.api.KeyBrokerException;
+import io.sealstream.keybroker.api.KeyBrokerJson;
+import io.sealstream.keybroker.api.KeyBrokerPaths;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The key broker's HTTP API (ARCHITECTURE.md §6) on the JDK's HTTP server, bound to loopback
+ * unless configured otherwise, plus the rotation timer. Request bodies are capped at 1 MiB.
+ */
+public final class KeyBrokerServer implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KeyBrokerServer.class);
+    private static final int MAX_BODY = 1 << 20;
+
+    private final KeyBroker broker;
+    private final HttpServer http;
+    private final ExecutorService workers = Executors.newFixedThreadPool(4, daemon("key-broker-http"));
+    private final ScheduledExecutorService rotation = Executors.newSingleThreadScheduledExecutor(daemon("key-broker-rotation"));
+
+    private KeyBrokerServer(KeyBroker broker, KeyBrokerConfig config) throws IOException {
+        this.broker = broker;
+        this.http = HttpServer.create(new InetSocketAddress(config.bindAddress(), config.port()), 64);
+        http.setExecutor(workers);
+        http.createContext(KeyBrokerPaths.AUTH, ex -> handle(ex, "POST", () -> broker.challenge()));
+        http.createContext(KeyBrokerPaths.ATTEST, ex -> handle(ex, "POST",
+                () -> broker.attest(read(ex, AttestRequest.class))));
+        http.createContext(KeyBrokerPaths.KEYS, this::keys);
+        http.createContext(KeyBrokerPaths.HEALTH, ex -> handle(ex, "GET", () -> java.util.Map.of("status", "ok")));
+        long every = config.rotationCheck().toMillis();
+        rotation.scheduleAtFixedRate(this::rotateQuietly, every, every, TimeUnit.MILLISECONDS);
+    }
+
+    /** Starts the broker's HTTP API and rotation timer. */
+    public static KeyBrokerServer start(KeyBrokerConfig config) {
+        try {
+            KeyBrokerServer server = new KeyBrokerServer(new KeyBroker(config), config);
+            server.http.start();
+            LOG.info("keybroker.listening url={}", server.url());
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException("the key broker cannot listen on " + config.bindAddress() + ":" + config.port(), e);
+        }
+    }
+
+    /** Base URL, e.g. {@code http://127.0.0.1:PORT}. */
+    public String url() {
+        InetSocketAddress a = http.getAddress();
+        return "http://" + a.getHostString() + ":" + a.getPort();
+    }
+
+    public KeyBroker broker() {
+        return broker;
+    }
+
+    private void keys(HttpExchange ex) throws IOException {
+        String rest = ex.getRequestURI().getRawPath().substring(KeyBrokerPaths.KEYS.length());
+        boolean isPublic = rest.endsWith(KeyBrokerPaths.PUBLIC_SUFFIX);
+        String topic = URLDecoder.decode(isPublic ? rest.substring(0, rest.length() - KeyBrokerPaths.PUBLIC_SUFFIX.length())
+                : rest, StandardCharsets.UTF_8);
+        if (isPublic) {
+            handle(ex, "GET", () -> broker.publicKeys(topic, nonceParameter(ex)));
+        } else {
+            handle(ex, "GET", () -> broker.release(bearer(ex), topic));
+        }
+    }
+
+    private static byte[] nonceParameter(HttpExchange ex) throws KeyBrokerException {
+        String query = ex.getRequestURI().getRawQuery();
+        if (query != null) {
+            for (String pair : query.split("&")) {
+                if (pair.startsWith("nonce=")) {
+                    try {
+                        return Base64.getUrlDecoder().decode(URLDecoder.decode(pair.substring(6), StandardCharsets.UTF_8));
+                    } catch (IllegalArgumentException e) {
+                        throw new KeyBrokerException(400, "bad_request", "nonce is not base64url");
+                    }
+                }
+            }
+        }
+        throw new KeyBrokerException(400, "bad_request", "add ?nonce=<16 to 64 random bytes, base64url>");
+    }
+
+    private static String bearer(HttpExchange ex) {
+        String auth = ex.getRequestHeaders().getFirst("Authorization");
+        return auth != null && auth.startsWith("Bearer ") ? auth.substring(7).trim() : null;
+    }
+
+    private static <T> T read(HttpExchange ex, Class<T> type) throws KeyBrokerException {
+        try (InputStream in = ex.getRequestBody()) {
+            byte[] body = in.readNBytes(MAX_BODY + 1);
+            if (body.length > MAX_BODY) {
+                throw new KeyBrokerException(413, "too_large", "request bodies are limited to " + MAX_BODY + " bytes");
+            }
+            return KeyBrokerJson.mapper().readValue(body, type);
+        } catch (JsonProcessingException e) {
+            throw new KeyBrokerException(400, "bad_request", "the body is not valid JSON for " + type.getSimpleName()
+                    + " (line " + e.getLocation().getLineNr() + ", column " + e.getLocation().getColumnNr() + ")");
+        } catch (IOException e) {
+            throw new KeyBrokerException(400, "bad_request", "the request body could not be read");
+        }
+    }
+
+    private void handle(HttpExchange ex, String method, Call call) throws IOException {
+        try (ex) {
+            Object body;
+            int status = 200;
+            if (!method.equals(ex.getRequestMethod())) {
+                status = 405;
+                body = new ErrorBody("method_not_allowed", "use " + method + " for " + ex.getRequestURI().getPath());
+            } else {
+                try {
+                    body = call.run();
+                } catch (KeyBrokerException e) {
+                    status = e.status();
+                    body = new ErrorBody(e.code(), e.detail());
+                } catch (RuntimeException e) {
+                    LOG.error("keybroker.request.failed path={} error={}", ex.getRequestURI().getPath(),
+                            e.getClass().getSimpleName(), e);
+                    status = 500;
+                    body = new ErrorBody("internal_error", "the key broker failed; retry, and alert the operator if it persists");
+                }
+            }
+            byte[] json = KeyBrokerJson.mapper().writeValueAsBytes(body);
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.getResponseHeaders().set("Cache-Control", "no-store");
+            ex.sendResponseHeaders(status, json.length);
+            ex.getResponseBody().write(json);
+        }
+    }
+
+    private void rotateQuietly() {
+        try {
+            broker.rotateDue();
+        } catch (RuntimeException e) {
+            LOG.error("keybroker.rotation.failed error={}", e.getClass().getSimpleName(), e);
+        }
+    }
+
+    @Override
+    public void close() {
+        rotation.shutdownNow();
+        http.stop(0);
+        workers.shutdownNow();
+        LOG.info("keybroker.stopped");
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return r -> {
+            Thread t = new Thread(r, name);
+            t.setDaemon(true);
+            return t;
+        };
+    }
+
+    @FunctionalInterface
+    private interface Call {
+        Object run() throws KeyBrokerException;
+    }
+}

@@ -1,0 +1,111 @@
+package io.sealstream.client;
+
+import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.ReportDataBinding;
+import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.envelope.TopicPublicKeys;
+import io.sealstream.keybroker.api.KeyBrokerException;
+import io.sealstream.keybroker.api.PublicTopicKeys;
+import io.sealstream.keybroker.client.KeyBrokerClient;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.SecureRandom;
+import java.time.Clock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fetches a topic's public keys with a fresh nonce and accepts them only if, in this order: the
+ * broker's evidence verifies; its report_data binds the nonce, the SHA-256 of the keyset served
+ * and the policy id; its measurement is pinned; the policy served hashes to its id and that id is
+ * the pinned one. Fails closed with a message naming what did not match.
+ */
+final class BrokerVerifier {
+    private static final Logger LOG = LoggerFactory.getLogger(BrokerVerifier.class);
+    private static final SecureRandom RANDOM = new SecureRandom();
+
+    private final KeyBrokerClient broker;
+    private final BrokerTrust trust;
+    private final Clock clock;
+
+    BrokerVerifier(KeyBrokerClient broker, BrokerTrust trust, Clock clock) {
+        this.broker = broker;
+        this.trust = trust;
+        this.clock = clock;
+    }
+
+    VerifiedTopic verify(String topic) {
+        byte[] nonce = new byte[32];
+        RANDOM.nextBytes(nonce);
+        PublicTopicKeys served;
+        try {
+            served = broker.publicKeys(topic, nonce);
+        } catch (KeyBrokerException e) {
+            throw new KeyUnavailableException("cannot get the public keys of topic '" + topic + "' from the key broker at "
+                    + broker.baseUrl() + ": " + e.getMessage(), e);
+        }
+        AttestedClaims claims;
+        try {
+            claims = trust.verifier().verify(served.evidence().toEvidence(), clock.instant());
+        } catch (AttestationException e) {
+            throw new AttestationFailedException(e.failure().code(), "the key broker's evidence does not verify: "
+                    + e.getMessage() + "; do not send data to this key broker", e);
+        } catch (IllegalArgumentException e) {
+            throw new AttestationFailedException("malformed_evidence", "the key broker sent unusable evidence: "
+                    + e.getMessage(), e);
+        }
+        byte[] keysetSha = sha256(served.keyset());
+        byte[] expected = ReportDataBinding.forKeyBroker(nonce, keysetSha, ReportDataBinding.sha256Hex(
+                requireHexId(served.policyId())));
+        if (!MessageDigest.isEqual(expected, claims.reportData())) {
+            throw new AttestationFailedException("report_data_mismatch", "the key broker's evidence does not bind this "
+                    + "client's nonce, the keyset it served and its policy id; the answer may be replayed or the keys "
+                    + "swapped: do not send data", null);
+        }
+        if (!trust.measurements().contains(claims.measurementHex())) {
+            throw new PolicyMismatchException("the key broker runs measurement " + claims.measurementHex()
+                    + ", not one of the pinned " + trust.measurements() + "; update the pin only if you trust the new build");
+        }
+        AttestationPolicy policy;
+        try {
+            policy = AttestationPolicy.parse(served.policy());
+        } catch (IllegalArgumentException e) {
+            throw new PolicyMismatchException("the key broker serves a policy that does not parse: " + e.getMessage());
+        }
+        if (!policy.id().equals(served.policyId())) {
+            throw new PolicyMismatchException("the policy the key broker serves hashes to " + policy.id()
+                    + " but it claims id " + served.policyId() + "; do not send data");
+        }
+        if (!policy.id().equals(trust.policyId())) {
+            throw new PolicyMismatchException("the key broker enforces policy " + policy.id() + ", not the pinned "
+                    + trust.policyId() + "; review the new policy and update the pin if you accept it");
+        }
+        TopicPublicKeys keys;
+        try {
+            keys = TopicPublicKeys.parse(topic, served.keyset());
+        } catch (GeneralSecurityException e) {
+            throw new AttestationFailedException("bad_keyset", "the key broker served a keyset that is not of the v1 "
+                    + "HPKE suite: " + e.getMessage(), e);
+        }
+        LOG.info("client.broker.verified topic={} measurement={} simulated={} policy_id={} primary_key_id={}",
+                topic, claims.measurementHex(), claims.simulated(), policy.id(), keys.primaryKeyId());
+        return new VerifiedTopic(keys, policy, claims, clock.instant());
+    }
+
+    private static String requireHexId(String id) {
+        if (id == null || !id.matches("[0-9a-f]{64}")) {
+            throw new PolicyMismatchException("the key broker sent policy id '" + id + "', not a SHA-256 in hex");
+        }
+        return id;
+    }
+
+    private static byte[] sha256(byte[] b) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(b);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+}

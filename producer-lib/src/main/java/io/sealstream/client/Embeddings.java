@@ -1,0 +1,73 @@
+package io.sealstream.client;
+
+import io.sealstream.envelope.OpenedResponse;
+import io.sealstream.schemas.v1.EmbeddingsInput;
+import io.sealstream.schemas.v1.EmbeddingsResult;
+import io.sealstream.schemas.v1.Embedding;
+import io.sealstream.schemas.v1.InferenceRequest;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+
+/** The embeddings API of a {@link SealstreamClient} (OpenAI {@code /v1/embeddings} semantics). */
+public final class Embeddings {
+    private final SealstreamClient client;
+
+    Embeddings(SealstreamClient client) {
+        this.client = client;
+    }
+
+    /** Embeds {@code input} with {@code model} under a fresh request id. */
+    public CompletableFuture<EmbeddingResult> create(String model, List<String> input) {
+        return create(SealstreamClient.newRequestId(), model, input);
+    }
+
+    /**
+     * Embeds {@code input} with {@code model} under {@code requestId}; sending the same id again is
+     * a safe retry: only one answer completes the future.
+     */
+    public CompletableFuture<EmbeddingResult> create(String requestId, String model, List<String> input) {
+        Objects.requireNonNull(model, "model");
+        if (input == null || input.isEmpty()) {
+            throw new IllegalArgumentException("embeddings need at least one input text");
+        }
+        InferenceRequest request = InferenceRequest.newBuilder().setModel(model)
+                .setTask(EmbeddingsInput.newBuilder().setInput(List.copyOf(input)).build()).build();
+        return client.submit(requestId, request).thenApply(Embeddings::toResult);
+    }
+
+    /** {@link #create(String, List)} and wait; failures are thrown as {@link SealstreamException}s. */
+    public EmbeddingResult createBlocking(String model, List<String> input) {
+        try {
+            return create(model, input).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for embeddings", e);
+        } catch (ExecutionException | CompletionException e) {
+            if (e.getCause() instanceof SealstreamException s) {
+                throw s;
+            }
+            throw new IllegalStateException("embeddings failed", e.getCause());
+        }
+    }
+
+    private static EmbeddingResult toResult(OpenedResponse r) {
+        if (!(r.body().getOutput() instanceof EmbeddingsResult result)) {
+            throw new CompletionException(new RequestRejectedException(r.requestId(), "unexpected_output",
+                    "the worker answered an embeddings request with another kind of output"));
+        }
+        List<float[]> vectors = new ArrayList<>();
+        for (Embedding e : result.getData()) {
+            float[] v = new float[e.getVector().size()];
+            for (int i = 0; i < v.length; i++) {
+                v[i] = e.getVector().get(i);
+            }
+            vectors.add(v);
+        }
+        return new EmbeddingResult(r.requestId(), r.body().getModel(), List.copyOf(vectors),
+                result.getUsage().getPromptTokens());
+    }
+}

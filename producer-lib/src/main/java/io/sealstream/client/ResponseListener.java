@@ -1,0 +1,129 @@
+package io.sealstream.client;
+
+import io.sealstream.schemas.v1.EncryptedResponse;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.WakeupException;
+import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads the client's own response topic from its end, committed records only. Partitions are
+ * assigned directly (no consumer group), and the listener is ready only once every partition's
+ * end position is known, so no answer to a request sent afterwards can be missed.
+ */
+final class ResponseListener implements Runnable, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ResponseListener.class);
+
+    private final KafkaConsumer<String, EncryptedResponse> consumer;
+    private final String topic;
+    private final Consumer<EncryptedResponse> sink;
+    private final CountDownLatch ready = new CountDownLatch(1);
+    private final Thread thread;
+    private volatile boolean running = true;
+    private volatile RuntimeException failure;
+
+    ResponseListener(String bootstrapServers, String topic, Deserializer<EncryptedResponse> values,
+                     Map<String, Object> overrides, Consumer<EncryptedResponse> sink) {
+        Map<String, Object> config = new java.util.HashMap<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
+                ConsumerConfig.CLIENT_ID_CONFIG, "sealstream-client-responses-" + topic));
+        config.putAll(overrides);
+        this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new SafeDeserializer(values));
+        this.topic = topic;
+        this.sink = sink;
+        this.thread = new Thread(this, "sealstream-responses-" + topic);
+        thread.setDaemon(true);
+    }
+
+    /** Starts reading and waits until the end of every partition is known. */
+    void start(Duration timeout) {
+        thread.start();
+        try {
+            if (!ready.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new KeyUnavailableException("the response topic '" + topic + "' was not readable within "
+                        + timeout.toSeconds() + " s; check that it exists (it is created when the client is provisioned)", null);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new KeyUnavailableException("interrupted while opening the response topic", e);
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    @Override
+    public void run() {
+        try {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                    .map(p -> new TopicPartition(topic, p.partition())).toList();
+            if (partitions.isEmpty()) {
+                throw new KeyUnavailableException("the response topic '" + topic + "' does not exist; provision the client", null);
+            }
+            consumer.assign(partitions);
+            consumer.seekToEnd(partitions);
+            partitions.forEach(consumer::position);
+            ready.countDown();
+            while (running) {
+                for (ConsumerRecord<String, EncryptedResponse> r : consumer.poll(Duration.ofMillis(100))) {
+                    if (r.value() != null) {
+                        sink.accept(r.value());
+                    }
+                }
+            }
+        } catch (WakeupException e) {
+            // closing
+        } catch (RuntimeException e) {
+            failure = e instanceof SealstreamException ? e : new KeyUnavailableException(
+                    "reading the response topic '" + topic + "' failed (" + e.getClass().getSimpleName() + ")", e);
+            LOG.error("client.responses.failed topic={} error={}", topic, e.getClass().getSimpleName());
+            ready.countDown();
+        } finally {
+            consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        consumer.wakeup();
+        try {
+            thread.join(10_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** A record that does not decode is logged by position and skipped: it cannot be anyone's answer. */
+    private static final class SafeDeserializer implements Deserializer<EncryptedResponse> {
+        private final Deserializer<EncryptedResponse> inner;
+
+        SafeDeserializer(Deserializer<EncryptedResponse> inner) {
+            this.inner = inner;
+        }
+
+        @Override
+        public EncryptedResponse deserialize(String topic, byte[] data) {
+            try {
+                return inner.deserialize(topic, data);
+            } catch (SerializationException e) {
+                LOG.warn("client.response.undecodable topic={} reason={}", topic, e.getMessage());
+                return null;
+            }
+        }
+    }
+}

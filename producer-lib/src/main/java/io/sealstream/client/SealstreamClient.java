@@ -1,0 +1,354 @@
+package io.sealstream.client;
+
+import io.sealstream.envelope.ClientSession;
+import io.sealstream.envelope.EnvelopeDefaults;
+import io.sealstream.envelope.EnvelopeException;
+import io.sealstream.envelope.EnvelopeProtocol;
+import io.sealstream.envelope.OpenedResponse;
+import io.sealstream.envelope.ReasonCode;
+import io.sealstream.envelope.SealedRequest;
+import io.sealstream.envelope.SealedRequestSerializer;
+import io.sealstream.keybroker.client.KeyBrokerClient;
+import io.sealstream.schemas.registry.SchemaRegistryClient;
+import io.sealstream.schemas.serde.ConfluentAvroDeserializer;
+import io.sealstream.schemas.v1.EncryptedResponse;
+import io.sealstream.schemas.v1.InferenceRequest;
+import io.sealstream.schemas.v1.ResponseStatus;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Sealstream client. Before its first request it verifies the key broker (evidence, nonce
+ * binding, pinned measurement and policy) and fails closed; then it seals every request in a
+ * session whose DEK only attested workers can unwrap, produces it, and completes the request's
+ * future when the sealed answer arrives on {@code sealstream.responses.<client_id>}. Duplicate
+ * answers are dropped; an answer that fails authentication is ignored and the request keeps
+ * waiting for a genuine one until its timeout.
+ *
+ * <pre>{@code
+ * try (SealstreamClient client = SealstreamClient.builder()
+ *         .bootstrapServers("127.0.0.1:9092").schemaRegistryUrl(registry).keyBrokerUrl(broker)
+ *         .clientId("acme").trust(BrokerTrust.pinned(verifier, measurement, policyId)).build()) {
+ *     EmbeddingResult r = client.embeddings().createBlocking("all-minilm-l6-v2-q", List.of("hello"));
+ * }
+ * }</pre>
+ */
+public final class SealstreamClient implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SealstreamClient.class);
+    /** Default request topic. */
+    public static final String DEFAULT_REQUEST_TOPIC = "sealstream.requests";
+    /** Default time a request waits for its answer. */
+    public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
+
+    private final String clientId;
+    private final String requestTopic;
+    private final Duration sessionLifetime;
+    private final Duration requestTimeout;
+    private final Clock clock;
+    private final BrokerVerifier brokerVerifier;
+    private final KafkaProducer<String, SealedRequest> producer;
+    private final ResponseListener listener;
+    private final Map<String, Pending> pending = new ConcurrentHashMap<>();
+    private final Map<String, ClientSession> sessions = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sealstream-client-timeouts");
+        t.setDaemon(true);
+        return t;
+    });
+    private final Embeddings embeddings = new Embeddings(this);
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong answered = new AtomicLong();
+    private final AtomicLong rejected = new AtomicLong();
+    private final AtomicLong timedOut = new AtomicLong();
+    private final AtomicLong duplicates = new AtomicLong();
+    private final AtomicLong forgeries = new AtomicLong();
+    private final AtomicLong sessionsOpened = new AtomicLong();
+    private volatile VerifiedTopic verified;
+    private volatile ClientSession current;
+
+    private SealstreamClient(Builder b) {
+        this.clientId = b.clientId;
+        this.requestTopic = b.requestTopic;
+        this.sessionLifetime = b.sessionLifetime;
+        this.requestTimeout = b.requestTimeout;
+        this.clock = b.clock;
+        this.brokerVerifier = new BrokerVerifier(new KeyBrokerClient(b.keyBrokerUrl, b.brokerTimeout), b.trust, clock);
+        SchemaRegistryClient registry = new SchemaRegistryClient(b.schemaRegistryUrl, b.brokerTimeout);
+        Map<String, Object> producerConfig = new HashMap<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers,
+                ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
+                ProducerConfig.LINGER_MS_CONFIG, 5,
+                ProducerConfig.CLIENT_ID_CONFIG, "sealstream-client-" + clientId));
+        producerConfig.putAll(b.kafkaOverrides);
+        this.producer = new KafkaProducer<>(producerConfig, new StringSerializer(),
+                new SealedRequestSerializer(registry, b.autoRegisterSchemas));
+        this.listener = new ResponseListener(b.bootstrapServers, EnvelopeProtocol.responseTopicFor(clientId),
+                new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry), b.kafkaOverrides, this::onResponse);
+        try {
+            listener.start(b.brokerTimeout.multipliedBy(3));
+            timer.scheduleAtFixedRate(this::expire, 100, 100, TimeUnit.MILLISECONDS);
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The embeddings API ({@code /v1/embeddings}). */
+    public Embeddings embeddings() {
+        return embeddings;
+    }
+
+    /**
+     * Verifies the key broker now instead of at the first request, and returns what was verified,
+     * including the policy with the model digests workers may serve.
+     */
+    public VerifiedTopic verifyKeyBroker() {
+        session();
+        return verified;
+    }
+
+    /** Seals and sends {@code request}; the future completes with the opened answer or a {@link SealstreamException}. */
+    CompletableFuture<OpenedResponse> submit(String requestId, InferenceRequest request) {
+        Objects.requireNonNull(requestId, "requestId");
+        ClientSession session = session();
+        CompletableFuture<OpenedResponse> future = new CompletableFuture<>();
+        Pending p = new Pending(session, future, clock.instant().plus(requestTimeout));
+        Pending earlier = pending.putIfAbsent(requestId, p);
+        if (earlier != null) {
+            // a retry of a request still in flight: same id, same future, the first answer wins
+            pending.put(requestId, new Pending(session, earlier.future(), p.deadline()));
+            future = earlier.future();
+        }
+        SealedRequest sealed = session.seal(requestId, request);
+        CompletableFuture<OpenedResponse> result = future;
+        producer.send(new ProducerRecord<>(requestTopic, requestId, sealed), (meta, error) -> {
+            if (error != null) {
+                pending.remove(requestId);
+                result.completeExceptionally(new DeliveryFailedException(requestId, error));
+            }
+        });
+        sent.incrementAndGet();
+        return future;
+    }
+
+    private synchronized ClientSession session() {
+        ClientSession s = current;
+        if (s == null || s.needsRenewal()) {
+            verified = brokerVerifier.verify(requestTopic);
+            s = ClientSession.builder(verified.keys()).clientId(clientId).lifetime(sessionLifetime).clock(clock).build();
+            sessions.put(s.sessionId(), s);
+            current = s;
+            sessionsOpened.incrementAndGet();
+            LOG.info("client.session.opened client_id={} session_id={} key_id={} expires_at={}", clientId,
+                    s.sessionId(), s.keyId(), s.expiresAt());
+            forgetOldSessions();
+        }
+        return s;
+    }
+
+    private void onResponse(EncryptedResponse response) {
+        String id = response.getRequestId();
+        Pending p = pending.remove(id);
+        if (p == null) {
+            duplicates.incrementAndGet();
+            LOG.debug("client.response.dropped request_id={} reason=not_pending", id);
+            return;
+        }
+        OpenedResponse opened;
+        try {
+            opened = p.session().open(response);
+        } catch (EnvelopeException e) {
+            if (e.reason() == ReasonCode.UNDECODABLE) {
+                // genuine (it authenticated) but unreadable: waiting longer will not help
+                rejected.incrementAndGet();
+                p.future().completeExceptionally(new RequestRejectedException(id, "undecodable_response", e.getMessage()));
+                return;
+            }
+            // not a genuine answer for our session: keep waiting for the real one
+            forgeries.incrementAndGet();
+            pending.putIfAbsent(id, p);
+            LOG.warn("client.response.rejected request_id={} reason={}", id, e.reason().code());
+            return;
+        }
+        if (opened.status() == ResponseStatus.ERROR) {
+            rejected.incrementAndGet();
+            p.future().completeExceptionally(new RequestRejectedException(id, opened.body().getError().getCode(),
+                    opened.body().getError().getMessage()));
+        } else {
+            answered.incrementAndGet();
+            p.future().complete(opened);
+        }
+    }
+
+    private void expire() {
+        Instant now = clock.instant();
+        pending.forEach((id, p) -> {
+            if (now.isAfter(p.deadline()) && pending.remove(id, p)) {
+                timedOut.incrementAndGet();
+                p.future().completeExceptionally(new RequestTimeoutException(id, requestTimeout));
+            }
+        });
+    }
+
+    private void forgetOldSessions() {
+        Instant cutoff = clock.instant().minus(requestTimeout);
+        sessions.values().removeIf(s -> s != current && s.expiresAt().isBefore(cutoff)
+                && pending.values().stream().noneMatch(p -> p.session() == s));
+    }
+
+    public String clientId() {
+        return clientId;
+    }
+
+    /** Counters since the client was built. */
+    public ClientStats stats() {
+        return new ClientStats(sent.get(), answered.get(), rejected.get(), timedOut.get(), duplicates.get(),
+                forgeries.get(), sessionsOpened.get());
+    }
+
+    /** Stops listening and fails every pending request; zeroes every session key. */
+    @Override
+    public void close() {
+        timer.shutdownNow();
+        listener.close();
+        producer.close(Duration.ofSeconds(10));
+        pending.forEach((id, p) -> p.future().completeExceptionally(
+                new RequestTimeoutException(id, Duration.ZERO)));
+        pending.clear();
+        sessions.values().forEach(ClientSession::close);
+    }
+
+    /** Generates a request id the way the client does when none is given. */
+    static String newRequestId() {
+        return UUID.randomUUID().toString();
+    }
+
+    private record Pending(ClientSession session, CompletableFuture<OpenedResponse> future, Instant deadline) {
+    }
+
+    /** Settings of a {@link SealstreamClient}. */
+    public static final class Builder {
+        private String bootstrapServers;
+        private String schemaRegistryUrl;
+        private String keyBrokerUrl;
+        private String clientId;
+        private String requestTopic = DEFAULT_REQUEST_TOPIC;
+        private BrokerTrust trust;
+        private Duration sessionLifetime = EnvelopeDefaults.SESSION_LIFETIME;
+        private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
+        private Duration brokerTimeout = Duration.ofSeconds(10);
+        private boolean autoRegisterSchemas = true;
+        private Clock clock = Clock.systemUTC();
+        private final Map<String, Object> kafkaOverrides = new HashMap<>();
+
+        private Builder() {
+        }
+
+        public Builder bootstrapServers(String bootstrapServers) {
+            this.bootstrapServers = bootstrapServers;
+            return this;
+        }
+
+        public Builder schemaRegistryUrl(String schemaRegistryUrl) {
+            this.schemaRegistryUrl = schemaRegistryUrl;
+            return this;
+        }
+
+        public Builder keyBrokerUrl(String keyBrokerUrl) {
+            this.keyBrokerUrl = keyBrokerUrl;
+            return this;
+        }
+
+        /** Required: the tenant id; answers come on {@code sealstream.responses.<client_id>}. */
+        public Builder clientId(String clientId) {
+            this.clientId = clientId;
+            return this;
+        }
+
+        public Builder requestTopic(String requestTopic) {
+            this.requestTopic = requestTopic;
+            return this;
+        }
+
+        /** Required: the key broker measurement and policy this client accepts. */
+        public Builder trust(BrokerTrust trust) {
+            this.trust = trust;
+            return this;
+        }
+
+        /** How long one session DEK seals requests; default 45 min. */
+        public Builder sessionLifetime(Duration sessionLifetime) {
+            this.sessionLifetime = sessionLifetime;
+            return this;
+        }
+
+        /** How long a request waits for its answer; default 60 s. */
+        public Builder requestTimeout(Duration requestTimeout) {
+            this.requestTimeout = requestTimeout;
+            return this;
+        }
+
+        /** Timeout of calls to the key broker and the schema registry; default 10 s. */
+        public Builder brokerTimeout(Duration brokerTimeout) {
+            this.brokerTimeout = brokerTimeout;
+            return this;
+        }
+
+        /** Whether the client registers the envelope schema (default true); false for read-only registries. */
+        public Builder autoRegisterSchemas(boolean autoRegisterSchemas) {
+            this.autoRegisterSchemas = autoRegisterSchemas;
+            return this;
+        }
+
+        /** Any Kafka producer or consumer setting, e.g. SASL credentials. */
+        public Builder kafkaConfig(String key, Object value) {
+            kafkaOverrides.put(key, value);
+            return this;
+        }
+
+        public Builder clock(Clock clock) {
+            this.clock = clock;
+            return this;
+        }
+
+        public SealstreamClient build() {
+            require(bootstrapServers, "bootstrap servers");
+            require(schemaRegistryUrl, "a schema registry URL");
+            require(keyBrokerUrl, "a key broker URL");
+            require(clientId, "a client id");
+            Objects.requireNonNull(trust, "the client needs a BrokerTrust: which key broker measurement and policy to accept");
+            if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+                throw new IllegalArgumentException("request timeout must be positive, got " + requestTimeout);
+            }
+            return new SealstreamClient(this);
+        }
+
+        private static void require(String value, String what) {
+            if (value == null || value.isBlank()) {
+                throw new IllegalArgumentException("the client needs " + what);
+            }
+        }
+    }
+}

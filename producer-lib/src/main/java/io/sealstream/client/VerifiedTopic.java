@@ -1,0 +1,14 @@
+package io.sealstream.client;
+
+import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.envelope.TopicPublicKeys;
+import java.time.Instant;
+
+/**
+ * A request topic's public keys as this client verified them: bound by the key broker's evidence
+ * to the pinned measurement and policy. {@link #policy()} tells which model digests workers may run.
+ */
+public record VerifiedTopic(TopicPublicKeys keys, AttestationPolicy policy, AttestedClaims brokerClaims,
+                            Instant verifiedAt) {
+}

@@ -1,0 +1,67 @@
+package io.sealstream.worker;
+
+import io.sealstream.schemas.v1.InferenceError;
+import io.sealstream.schemas.v1.InferenceRequest;
+import io.sealstream.schemas.v1.InferenceResponse;
+import io.sealstream.streams.BatchHandler;
+import io.sealstream.worker.engine.InferenceEngine;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * The worker's {@link BatchHandler}: splits a batch by requested model, runs each part on its
+ * engine as one batch, and puts the answers back in request order. A request for a model this
+ * worker does not serve gets a {@code model_not_served} error naming the models it does serve.
+ */
+final class EngineRouter implements BatchHandler {
+    static final String MODEL_NOT_SERVED = "model_not_served";
+
+    private final Map<String, InferenceEngine> byModel = new LinkedHashMap<>();
+
+    EngineRouter(List<InferenceEngine> engines) {
+        for (InferenceEngine e : engines) {
+            for (String model : e.models()) {
+                if (byModel.putIfAbsent(model, e) != null) {
+                    throw new IllegalArgumentException("two engines serve model '" + model + "'");
+                }
+            }
+        }
+    }
+
+    @Override
+    public List<InferenceResponse> handle(List<InferenceRequest> batch) {
+        InferenceResponse[] out = new InferenceResponse[batch.size()];
+        Map<InferenceEngine, List<Integer>> parts = new LinkedHashMap<>();
+        for (int i = 0; i < batch.size(); i++) {
+            InferenceEngine engine = byModel.get(batch.get(i).getModel());
+            if (engine == null) {
+                out[i] = InferenceResponse.newBuilder().setModel(batch.get(i).getModel()).setOutput(null)
+                        .setError(new InferenceError(MODEL_NOT_SERVED, "this worker serves " + servedModels()
+                                + "; send the request with one of those model names")).build();
+            } else {
+                parts.computeIfAbsent(engine, k -> new ArrayList<>()).add(i);
+            }
+        }
+        for (Map.Entry<InferenceEngine, List<Integer>> part : parts.entrySet()) {
+            List<InferenceRequest> requests = part.getValue().stream().map(batch::get).toList();
+            List<InferenceResponse> answers = part.getKey().infer(requests);
+            if (answers.size() != requests.size()) {
+                throw new IllegalStateException("engine " + part.getKey().models() + " answered " + answers.size()
+                        + " of " + requests.size() + " requests");
+            }
+            for (int j = 0; j < answers.size(); j++) {
+                out[part.getValue().get(j)] = answers.get(j);
+            }
+        }
+        return Arrays.asList(out);
+    }
+
+    /** The served model names, sorted. */
+    List<String> servedModels() {
+        return List.copyOf(new TreeSet<>(byModel.keySet()));
+    }
+}

@@ -1,0 +1,105 @@
+package io.sealstream.worker;
+
+import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.Evidence;
+import io.sealstream.attestation.EvidenceProvider;
+import io.sealstream.attestation.ReportDataBinding;
+import io.sealstream.envelope.RequestOpener;
+import io.sealstream.envelope.TeeKeyPair;
+import io.sealstream.envelope.TopicKeyset;
+import io.sealstream.keybroker.api.AttestRequest;
+import io.sealstream.keybroker.api.AuthChallenge;
+import io.sealstream.keybroker.api.EvidenceMessage;
+import io.sealstream.keybroker.api.KeyBrokerException;
+import io.sealstream.keybroker.api.KeyRelease;
+import io.sealstream.keybroker.api.LeaseGrant;
+import io.sealstream.keybroker.client.KeyBrokerClient;
+import java.security.GeneralSecurityException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * How a worker gets its keys (ARCHITECTURE.md §6–7): a nonce from the key broker, evidence whose
+ * report_data binds the nonce, this process's ephemeral HPKE public key and the model digest, a
+ * lease, then the topic keyset encrypted to that key. Runs again on a timer so rotated keys arrive
+ * and the lease never lapses; a failed refresh keeps the keys already installed.
+ */
+final class KeyAcquisition implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KeyAcquisition.class);
+
+    private final KeyBrokerClient broker;
+    private final EvidenceProvider tee;
+    private final TeeKeyPair keyPair = TeeKeyPair.generate();
+    private final byte[] modelDigest;
+    private final String topic;
+    private final RequestOpener opener;
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "sealstream-key-refresh");
+        t.setDaemon(true);
+        return t;
+    });
+    private volatile Instant leaseExpiresAt;
+    private volatile long primaryKeyId = -1;
+
+    KeyAcquisition(KeyBrokerClient broker, EvidenceProvider tee, byte[] modelDigest, String topic, RequestOpener opener) {
+        this.broker = broker;
+        this.tee = tee;
+        this.modelDigest = modelDigest.clone();
+        this.topic = topic;
+        this.opener = opener;
+    }
+
+    /** Attests and installs the topic's keys; throws if the broker refuses. */
+    void acquire() throws KeyBrokerException, AttestationException {
+        AuthChallenge challenge = broker.challenge();
+        Evidence evidence = tee.attest(ReportDataBinding.forWorker(challenge.nonce(), keyPair.publicKey(), modelDigest));
+        LeaseGrant lease = broker.attest(new AttestRequest(challenge.nonce(), EvidenceMessage.of(evidence),
+                keyPair.publicKey(), modelDigest));
+        KeyRelease release = broker.keys(lease.token(), topic);
+        TopicKeyset keyset;
+        try {
+            keyset = keyPair.openRelease(topic, release.releasedKeyset());
+        } catch (GeneralSecurityException e) {
+            throw new KeyBrokerException(502, "bad_release", "the released keyset does not open with this worker's key: "
+                    + e.getMessage());
+        }
+        opener.install(keyset);
+        leaseExpiresAt = Instant.parse(lease.expiresAt());
+        if (keyset.primaryKeyId() != primaryKeyId) {
+            LOG.info("worker.keys.installed topic={} primary_key_id={} keys={} lease_expires_at={} tee_key={}",
+                    topic, keyset.primaryKeyId(), keyset, leaseExpiresAt, keyPair.publicKeyFingerprint().substring(0, 16));
+            primaryKeyId = keyset.primaryKeyId();
+        }
+    }
+
+    /** Refreshes every {@code every}; failures are logged with their code and retried at the next tick. */
+    void refreshEvery(Duration every) {
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                acquire();
+            } catch (KeyBrokerException e) {
+                LOG.warn("worker.keys.refresh_failed topic={} status={} code={}", topic, e.status(), e.code());
+            } catch (AttestationException e) {
+                LOG.warn("worker.keys.refresh_failed topic={} code={}", topic, e.failure().code());
+            } catch (RuntimeException e) {
+                LOG.warn("worker.keys.refresh_failed topic={} error={}", topic, e.getClass().getSimpleName());
+            }
+        }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** True while a lease obtained for the installed keys is unexpired. */
+    boolean hasValidLease() {
+        Instant expires = leaseExpiresAt;
+        return expires != null && Instant.now().isBefore(expires);
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

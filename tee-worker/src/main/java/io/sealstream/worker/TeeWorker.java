@@ -1,0 +1,165 @@
+package io.sealstream.worker;
+
+import com.sun.net.httpserver.HttpServer;
+import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.EvidenceProvider;
+import io.sealstream.envelope.RequestOpener;
+import io.sealstream.keybroker.api.KeyBrokerException;
+import io.sealstream.keybroker.client.KeyBrokerClient;
+import io.sealstream.schemas.registry.SchemaRegistryClient;
+import io.sealstream.streams.InferenceTopology;
+import io.sealstream.worker.engine.InferenceEngine;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.List;
+import org.apache.kafka.streams.KafkaStreams;
+import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A confidential worker. Boot sequence (ARCHITECTURE.md §7): the TEE is given, the engines are
+ * loaded and their model files measured, then the worker attests to the key broker with evidence
+ * bound to its ephemeral key and the model digest, receives the topic keys, and only then starts
+ * the exactly-once stream processor. {@code /readyz} answers 200 only after keys arrived and the
+ * streams run. A worker the policy refuses never starts consuming.
+ */
+public final class TeeWorker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TeeWorker.class);
+
+    private final WorkerConfig config;
+    private final List<InferenceEngine> engines;
+    private final KeyAcquisition keys;
+    private final KafkaStreams streams;
+    private final HttpServer health;
+    private final byte[] modelDigest;
+
+    private TeeWorker(WorkerConfig config, EvidenceProvider tee, List<InferenceEngine> engines)
+            throws KeyBrokerException, AttestationException {
+        this.config = config;
+        this.engines = List.copyOf(engines);
+        this.modelDigest = modelDigest(engines);
+        RequestOpener opener = RequestOpener.builder().build();
+        String topic = config.streams().requestTopic();
+        this.keys = new KeyAcquisition(new KeyBrokerClient(config.keyBrokerUrl(), config.brokerTimeout()), tee,
+                modelDigest, topic, opener);
+        keys.acquire();
+        keys.refreshEvery(config.keyRefresh());
+        SchemaRegistryClient registry = new SchemaRegistryClient(config.schemaRegistryUrl(), config.brokerTimeout());
+        this.streams = new KafkaStreams(
+                InferenceTopology.build(config.streams(), opener, new EngineRouter(engines), registry),
+                config.streams().streamsProperties());
+        streams.setUncaughtExceptionHandler(e -> {
+            LOG.error("worker.streams.failed worker_id={} error={}", config.workerId(), e.getClass().getSimpleName(), e);
+            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+        });
+        streams.start();
+        this.health = startHealth(config.healthPort());
+        LOG.info("worker.started worker_id={} tee={} model_digest={} models={} health=http://127.0.0.1:{}",
+                config.workerId(), tee.tee().id(), HexFormat.of().formatHex(modelDigest),
+                engines.stream().flatMap(e -> e.models().stream()).sorted().toList(), health.getAddress().getPort());
+    }
+
+    /**
+     * Boots a worker: attests, receives keys, starts consuming.
+     *
+     * @throws KeyBrokerException if the key broker refuses this worker (403: its measurement or model
+     *     is not in the policy; 401: its evidence did not verify) — the worker holds no keys then
+     */
+    public static TeeWorker start(WorkerConfig config, EvidenceProvider tee, List<InferenceEngine> engines)
+            throws KeyBrokerException, AttestationException {
+        if (engines.isEmpty()) {
+            throw new IllegalArgumentException("a worker needs at least one inference engine");
+        }
+        return new TeeWorker(config, tee, engines);
+    }
+
+    /**
+     * The digest the worker attests to: the engine's own digest when it has one engine, else the
+     * SHA-256 over the engines' digests ordered by their first model name.
+     */
+    static byte[] modelDigest(List<InferenceEngine> engines) {
+        if (engines.size() == 1) {
+            return engines.get(0).modelDigest();
+        }
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            engines.stream().sorted(Comparator.comparing(e -> e.models().stream().sorted().findFirst().orElse("")))
+                    .forEach(e -> md.update(e.modelDigest()));
+            return md.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Ready: keys installed under a valid lease and the stream processor running. */
+    public boolean isReady() {
+        return keys.hasValidLease() && streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /** The SHA-256 the worker attested to, in hex. */
+    public String modelDigestHex() {
+        return HexFormat.of().formatHex(modelDigest);
+    }
+
+    /** Base URL of the health endpoints. */
+    public String healthUrl() {
+        return "http://127.0.0.1:" + health.getAddress().getPort();
+    }
+
+    public KafkaStreams.State streamsState() {
+        return streams.state();
+    }
+
+    private HttpServer startHealth(int port) {
+        try {
+            HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 8);
+            server.createContext("/healthz", ex -> respond(ex, 200, "{\"status\":\"alive\"}"));
+            server.createContext("/readyz", ex -> {
+                if (isReady()) {
+                    respond(ex, 200, "{\"status\":\"ready\"}");
+                } else {
+                    respond(ex, 503, "{\"status\":\"not_ready\",\"keys\":" + keys.hasValidLease()
+                            + ",\"streams\":\"" + streams.state() + "\"}");
+                }
+            });
+            server.start();
+            return server;
+        } catch (IOException e) {
+            throw new UncheckedIOException("the worker's health endpoint cannot listen on port " + port, e);
+        }
+    }
+
+    private static void respond(com.sun.net.httpserver.HttpExchange ex, int status, String json) throws IOException {
+        try (ex) {
+            byte[] body = json.getBytes(StandardCharsets.UTF_8);
+            ex.getResponseHeaders().set("Content-Type", "application/json");
+            ex.sendResponseHeaders(status, body.length);
+            ex.getResponseBody().write(body);
+        }
+    }
+
+    /** Stops consuming (committing what is done), stops key refresh, unloads the engines. */
+    @Override
+    public void close() {
+        streams.close(Duration.ofSeconds(30));
+        keys.close();
+        health.stop(0);
+        for (InferenceEngine e : engines) {
+            try {
+                e.close();
+            } catch (Exception ex) {
+                LOG.warn("worker.engine.close_failed error={}", ex.getClass().getSimpleName());
+            }
+        }
+        LOG.info("worker.stopped worker_id={}", config.workerId());
+    }
+}

@@ -1,0 +1,28 @@
+package io.sealstream.worker.engine;
+
+import io.sealstream.schemas.v1.InferenceRequest;
+import io.sealstream.schemas.v1.InferenceResponse;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * An inference engine inside the TEE. The worker routes each request to the engine serving its
+ * model and attests to {@link #modelDigest()}, so a worker that loaded other model files gets no
+ * keys.
+ */
+public interface InferenceEngine extends AutoCloseable {
+    /** The model names this engine serves, as requests name them. */
+    Set<String> models();
+
+    /** SHA-256 over the model files this engine loaded (32 bytes). */
+    byte[] modelDigest();
+
+    /**
+     * One response per request, in order. A bad request (wrong task, empty input) gets a response
+     * with an error that says what to fix without quoting the input; the engine never throws for it.
+     */
+    List<InferenceResponse> infer(List<InferenceRequest> batch);
+
+    @Override
+    void close();
+}
