@@ -17,6 +17,8 @@ import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
 import io.sealstream.streams.DeadLetters;
 import io.sealstream.streams.StreamProcessorConfig;
+import io.sealstream.worker.engine.EmbeddingEngine;
+import io.sealstream.worker.engine.EmbeddingModel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -56,7 +58,10 @@ class ConfidentialPipelineTest {
     static void startStack() throws Exception {
         logs = new LogCapture();
         stack = LocalStack.start(new LocalStack.Options().workers(2).partitions(4).clients(List.of("acme", "globex"))
-                .maxBatchSize(16).batchLinger(Duration.ofMillis(50)).engine(Engines::defaultEmbeddings));
+                .maxBatchSize(16).batchLinger(Duration.ofMillis(50))
+                // fp32: batching does not move its vectors, so "equal to the engine" can be strict
+                // (the int8 default shifts them slightly with batch composition: docs/engines.md)
+                .engine(() -> EmbeddingEngine.load(EmbeddingModel.ALL_MINILM_L6_V2)));
         assertThat(stack.awaitWorkersReady(Duration.ofSeconds(120))).as("workers ready").isTrue();
     }
 
