@@ -124,6 +124,11 @@ public final class LocalStack implements AutoCloseable {
 
     /** A client provisioned in this stack (its response topic exists), pinned to this key broker and policy. */
     public SealstreamClient client(String clientId) {
+        return clientBuilder(clientId).build();
+    }
+
+    /** The builder of {@link #client}, for settings such as the request timeout. */
+    public SealstreamClient.Builder clientBuilder(String clientId) {
         if (!options.clients.contains(clientId)) {
             kafka.createTopics(options.partitions, List.of(EnvelopeProtocol.responseTopicFor(clientId)));
         }
@@ -133,8 +138,7 @@ public final class LocalStack implements AutoCloseable {
                 .keyBrokerUrl(keyBroker.url())
                 .clientId(clientId)
                 .requestTopic(options.requestTopic)
-                .trust(trust())
-                .build();
+                .trust(trust());
     }
 
     /** What a client of this stack pins: the dev verifier, the broker's measurement, the policy id. */
