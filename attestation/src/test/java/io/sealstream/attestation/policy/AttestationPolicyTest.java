@@ -1,0 +1,136 @@
+package io.sealstream.attestation.policy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.AttestationFailure;
+import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.TeeType;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+
+class AttestationPolicyTest {
+    private static final String M = "ab".repeat(48);
+    private static final String MODEL = "cd".repeat(32);
+    private static final byte[] RD = filled(64, 7);
+    private static final String STRICT = """
+            version: 1
+            name: strict
+            max-evidence-age: 5m
+            models: [%s]
+            tee:
+              snp:
+                measurements: [%s]
+                min-tcb: {bootloader: 3, snp: 8}
+            """.formatted(MODEL, M);
+
+    @Test
+    void theSameMeaningGivesTheSameIdWhateverTheFormatting() {
+        String reordered = """
+                tee:
+                  snp:
+                    min-tcb:
+                      snp: 8
+                      bootloader: 3
+                    measurements:
+                      - %s
+                    allow-debug: false
+                models:
+                  - %s
+                version: 1
+                name: strict
+                max-evidence-age: 300s
+                """.formatted(M.toUpperCase(), MODEL);
+
+        assertThat(AttestationPolicy.parse(reordered).id()).isEqualTo(AttestationPolicy.parse(STRICT).id()).hasSize(64);
+        assertThat(AttestationPolicy.parse(STRICT.replace("strict", "other")).id())
+                .isNotEqualTo(AttestationPolicy.parse(STRICT).id());
+    }
+
+    @Test
+    void theCanonicalYamlParsesBackToTheSamePolicy() {
+        AttestationPolicy p = AttestationPolicy.parse(STRICT);
+
+        assertThat(AttestationPolicy.parse(p.toYaml()).id()).isEqualTo(p.id());
+        assertThat(p.allowsSimulated()).isFalse();
+        assertThat(p.allowedModelDigests()).containsExactly(MODEL);
+    }
+
+    @Test
+    void validationErrorsNameTheField() {
+        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT.replace(M, "1234")))
+                .isInstanceOf(PolicyException.class).hasMessageContaining("tee.snp.measurements[0]").hasMessageContaining("96 hex");
+        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT + "    allow-debugging: true\n"))
+                .hasMessageContaining("tee.snp.allow-debugging").hasMessageContaining("unknown field");
+        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT.replace("version: 1", "version: 2")))
+                .hasMessageContaining("policy field version");
+        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT.replace("5m", "soon")))
+                .hasMessageContaining("max-evidence-age");
+        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT.replace("snp: 8", "snp: 300")))
+                .hasMessageContaining("tee.snp.min-tcb.snp");
+        assertThatThrownBy(() -> AttestationPolicy.parse("version: 1\nmodels: [" + MODEL + "]\n"))
+                .hasMessageContaining("policy field tee");
+    }
+
+    @Test
+    void genuineClaimsThatMatchArePassed() throws Exception {
+        AttestationPolicy.parse(STRICT).check(claims(false, false, false, M, 8), RD, model(), Instant.now());
+    }
+
+    @Test
+    void eachViolationIsRefusedForItsOwnReason() {
+        AttestationPolicy strict = AttestationPolicy.parse(STRICT);
+
+        assertDenied(strict, claims(true, false, false, M, 8), RD, model(), AttestationFailure.SIMULATED_NOT_ALLOWED);
+        assertDenied(strict, claims(false, false, false, M, 8), filled(64, 8), model(), AttestationFailure.REPORT_DATA_MISMATCH);
+        assertDenied(strict, claims(false, true, false, M, 8), RD, model(), AttestationFailure.DEBUG_ENABLED);
+        assertDenied(strict, claims(false, false, true, M, 8), RD, model(), AttestationFailure.MIGRATION_AGENT_ENABLED);
+        assertDenied(strict, claims(false, false, false, "ef".repeat(48), 8), RD, model(), AttestationFailure.UNKNOWN_MEASUREMENT);
+        assertDenied(strict, claims(false, false, false, M, 7), RD, model(), AttestationFailure.TCB_TOO_LOW);
+        assertDenied(strict, claims(false, false, false, M, 8), RD, filled(32, 1), AttestationFailure.MODEL_NOT_ALLOWED);
+    }
+
+    @Test
+    void simulatedEvidenceIsAcceptedOnlyWhenThePolicySaysSo() throws Exception {
+        AttestationPolicy dev = AttestationPolicy.parse(STRICT + "allow-simulated: true\n");
+
+        dev.check(claims(true, false, false, M, 8), RD, model(), Instant.now());
+        assertThat(dev.allowsSimulated()).isTrue();
+    }
+
+    @Test
+    void aTdxQuoteIsRefusedByAPolicyWithoutTdxRules() {
+        AttestedClaims tdx = new AttestedClaims(TeeType.TDX, false, 4, HexFormat.of().parseHex(M), Map.of(), RD, false,
+                false, Map.of(), Optional.empty(), Optional.empty());
+
+        assertDenied(AttestationPolicy.parse(STRICT), tdx, RD, model(), AttestationFailure.TEE_NOT_ALLOWED);
+    }
+
+    private static void assertDenied(AttestationPolicy p, AttestedClaims c, byte[] rd, byte[] model, AttestationFailure f) {
+        AttestationException e = catchThrowableOfType(AttestationException.class, () -> p.check(c, rd, model, Instant.now()));
+        assertThat(e).as("expected %s", f).isNotNull();
+        assertThat(e.failure()).isEqualTo(f);
+    }
+
+    private static AttestedClaims claims(boolean simulated, boolean debug, boolean migration, String measurement, int snpSvn) {
+        return new AttestedClaims(TeeType.SNP, simulated, 2, HexFormat.of().parseHex(measurement),
+                Map.of("host_data", new byte[32]), RD, debug, migration,
+                Map.of("bootloader", 3, "tee", 0, "snp", snpSvn, "microcode", 115), Optional.empty(), Optional.empty());
+    }
+
+    private static byte[] model() {
+        return HexFormat.of().parseHex(MODEL);
+    }
+
+    private static byte[] filled(int n, int v) {
+        byte[] b = new byte[n];
+        Arrays.fill(b, (byte) v);
+        return b;
+    }
+}
