@@ -390,6 +390,9 @@ public final class AttestationPolicy {
         }
         Set<String> out = new TreeSet<>();
         for (int i = 0; i < list.size(); i++) {
+            if (!list.get(i).isTextual()) {
+                throw new PolicyException(field + "[" + i + "]", "YAML read this value as a number; quote it");
+            }
             String v = list.get(i).asText().toLowerCase(Locale.ROOT).trim();
             if (!v.matches("[0-9a-f]{" + digits + "}")) {
                 throw new PolicyException(field + "[" + i + "]", "expected " + digits + " hex digits");

@@ -64,7 +64,7 @@ class AttestationPolicyTest {
 
     @Test
     void validationErrorsNameTheField() {
-        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT.replace(M, "1234")))
+        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT.replace(M, "12ab")))
                 .isInstanceOf(PolicyException.class).hasMessageContaining("tee.snp.measurements[0]").hasMessageContaining("96 hex");
         assertThatThrownBy(() -> AttestationPolicy.parse(STRICT + "    allow-debugging: true\n"))
                 .hasMessageContaining("tee.snp.allow-debugging").hasMessageContaining("unknown field");
@@ -76,6 +76,8 @@ class AttestationPolicyTest {
                 .hasMessageContaining("tee.snp.min-tcb.snp");
         assertThatThrownBy(() -> AttestationPolicy.parse("version: 1\nmodels: [" + MODEL + "]\n"))
                 .hasMessageContaining("policy field tee");
+        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT.replace(MODEL, "1".repeat(64))))
+                .hasMessageContaining("models[0]").hasMessageContaining("quote it");
     }
 
     @Test

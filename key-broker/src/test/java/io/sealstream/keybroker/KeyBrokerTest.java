@@ -1,0 +1,237 @@
+package io.sealstream.keybroker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.Evidence;
+import io.sealstream.attestation.ReportDataBinding;
+import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.attestation.simulated.SimulatedSnpTee;
+import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.envelope.ClientSession;
+import io.sealstream.envelope.RequestOpener;
+import io.sealstream.envelope.TeeKeyPair;
+import io.sealstream.envelope.TopicKeyset;
+import io.sealstream.envelope.TopicPublicKeys;
+import io.sealstream.keybroker.api.AttestRequest;
+import io.sealstream.keybroker.api.AuthChallenge;
+import io.sealstream.keybroker.api.EvidenceMessage;
+import io.sealstream.keybroker.api.KeyBrokerException;
+import io.sealstream.keybroker.api.KeyRelease;
+import io.sealstream.keybroker.api.LeaseGrant;
+import io.sealstream.keybroker.api.PublicTopicKeys;
+import io.sealstream.keybroker.client.KeyBrokerClient;
+import io.sealstream.keybroker.http.KeyBrokerServer;
+import io.sealstream.schemas.v1.EmbeddingsInput;
+import io.sealstream.schemas.v1.InferenceRequest;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The key broker over HTTP, with evidence from the simulated SNP TEE. */
+class KeyBrokerTest {
+    private static final String TOPIC = "sealstream.requests";
+    private static final byte[] WORKER = filled(48, 0xC1);
+    private static final byte[] BROKER = filled(48, 0xD2);
+    private static final byte[] MODEL = filled(32, 0xA7);
+    private static final SimulatedSnpTee TEE = SimulatedSnpTee.shared();
+
+    @TempDir
+    Path dataDir;
+    private KeyBrokerServer server;
+    private KeyBrokerClient client;
+
+    @AfterEach
+    void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void anAttestedWorkerReceivesAKeysetThatOpensWhatClientsSeal() throws Exception {
+        start(true);
+        TeeKeyPair tee = TeeKeyPair.generate();
+
+        KeyRelease release = client.keys(attest(tee, WORKER, MODEL).token(), TOPIC);
+        TopicKeyset keyset = tee.openRelease(TOPIC, release.releasedKeyset());
+        PublicTopicKeys pub = client.publicKeys(TOPIC, filled(32, 1));
+        ClientSession session = ClientSession.builder(TopicPublicKeys.parse(TOPIC, pub.keyset())).clientId("acme").build();
+        InferenceRequest request = InferenceRequest.newBuilder().setModel("m")
+                .setTask(EmbeddingsInput.newBuilder().setInput(List.of("hello")).build()).build();
+
+        assertThat(RequestOpener.builder().build(keyset).open(TOPIC, session.seal("r1", request).toRecord()).request())
+                .isEqualTo(request);
+        assertThat(release.primaryKeyId()).isEqualTo(pub.primaryKeyId());
+    }
+
+    @Test
+    void aNonceCanBeUsedOnlyOnce() throws Exception {
+        start(true);
+        TeeKeyPair tee = TeeKeyPair.generate();
+        AuthChallenge challenge = client.challenge();
+        AttestRequest request = request(challenge.nonce(), tee, WORKER, MODEL);
+        client.attest(request);
+
+        assertRefused(() -> client.attest(request), 401, "stale_nonce");
+    }
+
+    @Test
+    void evidenceBoundToAnotherKeyIsRefused() throws Exception {
+        start(true);
+        AuthChallenge challenge = client.challenge();
+        TeeKeyPair attested = TeeKeyPair.generate();
+        Evidence evidence = TEE.attest(WORKER, ReportDataBinding.forWorker(challenge.nonce(), attested.publicKey(), MODEL));
+        AttestRequest swapped = new AttestRequest(challenge.nonce(), EvidenceMessage.of(evidence),
+                TeeKeyPair.generate().publicKey(), MODEL);
+
+        assertRefused(() -> client.attest(swapped), 401, "report_data_mismatch");
+    }
+
+    @Test
+    void aWorkerWithAnUnapprovedMeasurementGetsForbidden() {
+        start(true);
+
+        assertRefused(() -> attest(TeeKeyPair.generate(), filled(48, 0x66), MODEL), 403, "unknown_measurement");
+    }
+
+    @Test
+    void aWorkerWithAnUnapprovedModelGetsForbidden() {
+        start(true);
+
+        assertRefused(() -> attest(TeeKeyPair.generate(), WORKER, filled(32, 0xB8)), 403, "model_not_allowed");
+    }
+
+    @Test
+    void simulatedEvidenceIsForbiddenUnderAStrictPolicy() {
+        start(false);
+
+        assertRefused(() -> attest(TeeKeyPair.generate(), WORKER, MODEL), 403, "simulated_not_allowed");
+    }
+
+    @Test
+    void debugEnabledGuestsAreForbidden() throws Exception {
+        start(true);
+        TeeKeyPair tee = TeeKeyPair.generate();
+        AuthChallenge challenge = client.challenge();
+        Evidence debug = TEE.attest(SimulatedSnpTee.report().debug(true).measurement(WORKER)
+                .reportData(ReportDataBinding.forWorker(challenge.nonce(), tee.publicKey(), MODEL)));
+
+        assertRefused(() -> client.attest(new AttestRequest(challenge.nonce(), EvidenceMessage.of(debug),
+                tee.publicKey(), MODEL)), 403, "debug_enabled");
+    }
+
+    @Test
+    void keysNeedAValidLeaseToken() {
+        start(true);
+
+        assertRefused(() -> client.keys("not-a-token", TOPIC), 401, "not_attested");
+        assertRefused(() -> client.keys("djE.AAAA", TOPIC), 401, "not_attested");
+    }
+
+    @Test
+    void anUnknownTopicIsNotFound() throws Exception {
+        start(true);
+        LeaseGrant lease = attest(TeeKeyPair.generate(), WORKER, MODEL);
+
+        assertRefused(() -> client.keys(lease.token(), "sealstream.requests.nobody"), 404, "unknown_topic");
+        assertRefused(() -> client.publicKeys("sealstream.requests.nobody", filled(32, 1)), 404, "unknown_topic");
+    }
+
+    @Test
+    void theBrokersOwnEvidenceBindsTheClientNonceTheKeysetAndThePolicy() throws Exception {
+        start(true);
+        byte[] nonce = filled(32, 0x5C);
+
+        PublicTopicKeys pub = client.publicKeys(TOPIC, nonce);
+        AttestedClaims claims = SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot())
+                .verify(pub.evidence().toEvidence(), Instant.now());
+
+        byte[] keysetSha = MessageDigest.getInstance("SHA-256").digest(pub.keyset());
+        assertThat(claims.reportData()).isEqualTo(ReportDataBinding.forKeyBroker(nonce, keysetSha,
+                HexFormat.of().parseHex(pub.policyId())));
+        assertThat(claims.measurement()).isEqualTo(BROKER);
+        assertThat(AttestationPolicy.parse(pub.policy()).id()).isEqualTo(pub.policyId());
+        assertThat(HexFormat.of().formatHex(keysetSha)).isEqualTo(pub.keysetFingerprint());
+    }
+
+    @Test
+    void topicKeysetsSurviveABrokerRestart() throws Exception {
+        start(true);
+        String before = client.publicKeys(TOPIC, filled(32, 1)).keysetFingerprint();
+        server.close();
+
+        start(true);
+
+        assertThat(client.publicKeys(TOPIC, filled(32, 2)).keysetFingerprint()).isEqualTo(before);
+    }
+
+    @Test
+    void dueKeysRotateAndWorkersGetTheNewPrimary() throws Exception {
+        start(true);
+        long before = client.publicKeys(TOPIC, filled(32, 1)).primaryKeyId();
+        server.close();
+        server = KeyBrokerServer.start(config(true).rotationInterval(Duration.ofMillis(1)).build());
+        client = new KeyBrokerClient(server.url(), Duration.ofSeconds(10));
+
+        server.broker().rotateDue();
+
+        assertThat(client.publicKeys(TOPIC, filled(32, 2)).primaryKeyId()).isNotEqualTo(before);
+        TeeKeyPair tee = TeeKeyPair.generate();
+        KeyRelease release = client.keys(attest(tee, WORKER, MODEL).token(), TOPIC);
+        assertThat(tee.openRelease(TOPIC, release.releasedKeyset()).toString()).contains(Long.toString(before));
+    }
+
+    private void start(boolean allowSimulated) {
+        server = KeyBrokerServer.start(config(allowSimulated).build());
+        client = new KeyBrokerClient(server.url(), Duration.ofSeconds(10));
+    }
+
+    private KeyBrokerConfig.Builder config(boolean allowSimulated) {
+        String policy = """
+                version: 1
+                name: key-broker-test
+                allow-simulated: %s
+                models: [%s]
+                tee:
+                  snp:
+                    measurements: [%s, %s]
+                """.formatted(allowSimulated, HexFormat.of().formatHex(MODEL), HexFormat.of().formatHex(WORKER),
+                HexFormat.of().formatHex(BROKER));
+        return KeyBrokerConfig.builder().dataDir(dataDir).policy(AttestationPolicy.parse(policy))
+                .verifier(TeeType.SNP, SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot()))
+                .ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC));
+    }
+
+    private LeaseGrant attest(TeeKeyPair tee, byte[] measurement, byte[] model) throws Exception {
+        return client.attest(request(client.challenge().nonce(), tee, measurement, model));
+    }
+
+    private static AttestRequest request(byte[] nonce, TeeKeyPair tee, byte[] measurement, byte[] model) {
+        Evidence e = TEE.attest(measurement, ReportDataBinding.forWorker(nonce, tee.publicKey(), model));
+        return new AttestRequest(nonce, EvidenceMessage.of(e), tee.publicKey(), model);
+    }
+
+    private static void assertRefused(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, int status, String code) {
+        KeyBrokerException e = catchThrowableOfType(KeyBrokerException.class, call);
+        assertThat(e).as("expected %d %s", status, code).isNotNull();
+        assertThat(e.status()).isEqualTo(status);
+        assertThat(e.code()).isEqualTo(code);
+        assertThat(e.detail()).isNotBlank();
+    }
+
+    private static byte[] filled(int n, int v) {
+        byte[] b = new byte[n];
+        Arrays.fill(b, (byte) v);
+        return b;
+    }
+}
