@@ -1,0 +1,154 @@
+package io.sealstream.client;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import com.sun.net.httpserver.HttpServer;
+import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.attestation.simulated.SimulatedSnpTee;
+import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.keybroker.KeyBrokerConfig;
+import io.sealstream.keybroker.api.KeyBrokerJson;
+import io.sealstream.keybroker.client.KeyBrokerClient;
+import io.sealstream.keybroker.http.KeyBrokerServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The client refuses to send anything unless the key broker proves what it pinned. */
+class BrokerVerifierTest {
+    private static final String TOPIC = "sealstream.requests";
+    private static final SimulatedSnpTee TEE = SimulatedSnpTee.shared();
+    private static final byte[] BROKER = filled(48, 0xB7);
+    private static final String POLICY = """
+            version: 1
+            name: client-test
+            allow-simulated: true
+            models: ['%s']
+            tee:
+              snp:
+                measurements: ['%s']
+            """.formatted("ab".repeat(32), HexFormat.of().formatHex(BROKER));
+
+    @TempDir
+    Path dataDir;
+    private KeyBrokerServer server;
+    private final SnpVerifier devVerifier = SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot());
+    private final String policyId = AttestationPolicy.parse(POLICY).id();
+
+    @BeforeEach
+    void start() {
+        server = KeyBrokerServer.start(KeyBrokerConfig.builder().dataDir(dataDir).policy(AttestationPolicy.parse(POLICY))
+                .verifier(TeeType.SNP, devVerifier).ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC)).build());
+    }
+
+    @AfterEach
+    void stop() {
+        server.close();
+    }
+
+    @Test
+    void theTopicKeysAreAcceptedWhenEvidenceMeasurementAndPolicyMatchThePins() {
+        VerifiedTopic v = verifier(server.url(), BrokerTrust.pinned(devVerifier, hex(BROKER), policyId)).verify(TOPIC);
+
+        assertThat(v.keys().topic()).isEqualTo(TOPIC);
+        assertThat(v.policy().id()).isEqualTo(policyId);
+        assertThat(v.brokerClaims().simulated()).isTrue();
+        assertThat(v.policy().allowedModelDigests()).containsExactly("ab".repeat(32));
+    }
+
+    @Test
+    void anotherBrokerMeasurementIsRefused() {
+        PolicyMismatchException e = catchThrowableOfType(PolicyMismatchException.class, () ->
+                verifier(server.url(), BrokerTrust.pinned(devVerifier, "cc".repeat(48), policyId)).verify(TOPIC));
+
+        assertThat(e).hasMessageContaining(hex(BROKER)).hasMessageContaining("pinned");
+    }
+
+    @Test
+    void anotherPolicyIsRefused() {
+        String pinned = "0f".repeat(32);
+
+        PolicyMismatchException e = catchThrowableOfType(PolicyMismatchException.class, () ->
+                verifier(server.url(), BrokerTrust.pinned(devVerifier, hex(BROKER), pinned)).verify(TOPIC));
+
+        assertThat(e).hasMessageContaining(policyId).hasMessageContaining(pinned);
+    }
+
+    @Test
+    void evidenceFromAnUntrustedRootIsRefused() {
+        AttestationFailedException e = catchThrowableOfType(AttestationFailedException.class, () ->
+                verifier(server.url(), BrokerTrust.pinned(SnpVerifier.trusting(List.of()), hex(BROKER), policyId))
+                        .verify(TOPIC));
+
+        assertThat(e.code()).isEqualTo("unknown_root");
+        assertThat(e).hasMessageContaining("do not send data");
+    }
+
+    @Test
+    void aReplayedAnswerForAnotherNonceIsRefused() throws Exception {
+        // an attacker in the middle replays a genuine answer the broker gave for another nonce
+        byte[] recorded = KeyBrokerJson.mapper().writeValueAsBytes(
+                new KeyBrokerClient(server.url(), Duration.ofSeconds(5)).publicKeys(TOPIC, filled(32, 1)));
+        HttpServer replay = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        replay.createContext("/", ex -> {
+            ex.sendResponseHeaders(200, recorded.length);
+            ex.getResponseBody().write(recorded);
+            ex.close();
+        });
+        replay.start();
+        try {
+            AttestationFailedException e = catchThrowableOfType(AttestationFailedException.class, () ->
+                    verifier("http://127.0.0.1:" + replay.getAddress().getPort(),
+                            BrokerTrust.pinned(devVerifier, hex(BROKER), policyId)).verify(TOPIC));
+
+            assertThat(e.code()).isEqualTo("report_data_mismatch");
+        } finally {
+            replay.stop(0);
+        }
+    }
+
+    @Test
+    void anUnknownTopicOrAnUnreachableBrokerMeansNoKeys() {
+        BrokerTrust trust = BrokerTrust.pinned(devVerifier, hex(BROKER), policyId);
+
+        assertThat(catchThrowableOfType(KeyUnavailableException.class,
+                () -> verifier(server.url(), trust).verify("sealstream.requests.nobody"))).hasMessageContaining("unknown_topic");
+        server.close();
+        assertThat(catchThrowableOfType(KeyUnavailableException.class,
+                () -> verifier(server.url(), trust).verify(TOPIC))).hasMessageContaining("unreachable");
+        start();
+    }
+
+    @Test
+    void aTrustWithoutPinsCannotBeBuilt() {
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> new BrokerTrust(devVerifier, java.util.Set.of(), policyId))).hasMessageContaining("measurement");
+        assertThat(catchThrowableOfType(IllegalArgumentException.class,
+                () -> BrokerTrust.pinned(devVerifier, hex(BROKER), "not-an-id"))).hasMessageContaining("policy id");
+    }
+
+    private static BrokerVerifier verifier(String url, BrokerTrust trust) {
+        return new BrokerVerifier(new KeyBrokerClient(url, Duration.ofSeconds(5)), trust, Clock.systemUTC());
+    }
+
+    private static String hex(byte[] b) {
+        return HexFormat.of().formatHex(b);
+    }
+
+    private static byte[] filled(int n, int v) {
+        byte[] b = new byte[n];
+        Arrays.fill(b, (byte) v);
+        return b;
+    }
+}
