@@ -74,7 +74,7 @@ public final class DemoCommand implements Callable<Integer> {
                 double[] similarities = new double[SampleTexts.PAIRS.length];
                 for (int i = 0; i < SampleTexts.PAIRS.length; i++) {
                     EmbeddingResult pair = client.embeddings().createBlocking(model, List.of(SampleTexts.PAIRS[i]));
-                    similarities[i] = cosine(pair.embeddings().get(0), pair.embeddings().get(1));
+                    similarities[i] = Similarity.cosine(pair.embeddings().get(0), pair.embeddings().get(1));
                 }
 
                 double rawPerSecond = rawEngineRate(stack, model, sample, batchSize);
@@ -105,17 +105,5 @@ public final class DemoCommand implements Callable<Integer> {
             stack.engine().infer(requests.subList(i, Math.min(i + batchSize, requests.size())));
         }
         return requests.size() / ((System.nanoTime() - t0) / 1e9);
-    }
-
-    static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
     }
 }

@@ -3,6 +3,7 @@ package io.sealstream.cli.stack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.sealstream.cli.demo.Similarity;
 import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.envelope.EnvelopeProtocol;
@@ -12,7 +13,6 @@ import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.EmbeddingsResult;
 import io.sealstream.schemas.v1.EncryptedRequest;
-import io.sealstream.schemas.v1.EncryptedResponse;
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
 import io.sealstream.streams.DeadLetters;
@@ -26,15 +26,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -97,13 +92,13 @@ class ConfidentialPipelineTest {
             for (CompletableFuture<EmbeddingResult> f : futures) {
                 EmbeddingResult r = f.get();
                 float[] direct = directEmbedding(model, textById.get(r.requestId()));
-                assertThat(cosine(r.embeddings().get(0), direct)).as(r.requestId()).isGreaterThan(0.999);
+                assertThat(Similarity.cosine(r.embeddings().get(0), direct)).as(r.requestId()).isGreaterThan(0.999);
             }
             assertThat(acme.stats().answered()).isEqualTo(PER_CLIENT);
             assertThat(globex.stats().answered()).isEqualTo(PER_CLIENT);
         }
         for (String client : List.of("acme", "globex")) {
-            Map<String, Integer> counts = committedAnswerCounts(EnvelopeProtocol.responseTopicFor(client));
+            Map<String, Integer> counts = ResponseTopics.answerCounts(stack, EnvelopeProtocol.responseTopicFor(client));
             assertThat(counts.keySet()).as("answers on %s", client).containsExactlyInAnyOrderElementsOf(sentIds.get(client));
             assertThat(counts.values()).as("each answered once").allMatch(n -> n == 1);
         }
@@ -121,7 +116,7 @@ class ConfidentialPipelineTest {
 
             assertThat(after.embeddings()).hasSize(1);
         }
-        List<ConsumerRecord<String, byte[]>> dead = readAll(StreamProcessorConfig.DEFAULT_DLQ_TOPIC);
+        List<ConsumerRecord<String, byte[]>> dead = ResponseTopics.readAll(stack, StreamProcessorConfig.DEFAULT_DLQ_TOPIC);
         assertThat(dead).anySatisfy(r -> assertThat(new String(r.headers().lastHeader(DeadLetters.REASON_HEADER).value(),
                 StandardCharsets.UTF_8)).isEqualTo("tampered"));
     }
@@ -165,7 +160,7 @@ class ConfidentialPipelineTest {
         SchemaRegistryClient registry = new SchemaRegistryClient(stack.registry().url(), Duration.ofSeconds(10));
         ConfluentAvroDeserializer<EncryptedRequest> reader = new ConfluentAvroDeserializer<>(EncryptedRequest.class, registry);
         EncryptedRequest original = null;
-        for (ConsumerRecord<String, byte[]> r : readAll(stack.requestTopic())) {
+        for (ConsumerRecord<String, byte[]> r : ResponseTopics.readAll(stack, stack.requestTopic())) {
             if (requestId.equals(r.key())) {
                 original = reader.deserialize(stack.requestTopic(), r.value());
             }
@@ -178,45 +173,4 @@ class ConfidentialPipelineTest {
             producer.send(new ProducerRecord<>(stack.requestTopic(), tampered.getRequestId(), tampered)).get();
         }
     }
-
-    private static Map<String, Integer> committedAnswerCounts(String topic) {
-        Map<String, Integer> counts = new HashMap<>();
-        ConfluentAvroDeserializer<EncryptedResponse> reader = new ConfluentAvroDeserializer<>(EncryptedResponse.class,
-                new SchemaRegistryClient(stack.registry().url(), Duration.ofSeconds(10)));
-        for (ConsumerRecord<String, byte[]> r : readAll(topic)) {
-            counts.merge(reader.deserialize(topic, r.value()).getRequestId(), 1, Integer::sum);
-        }
-        return counts;
-    }
-
-    private static List<ConsumerRecord<String, byte[]>> readAll(String topic) {
-        List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> parts = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
-                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
-            }
-        }
-        return out;
-    }
-
-    static double cosine(float[] a, float[] b) {
-        double dot = 0;
-        double na = 0;
-        double nb = 0;
-        for (int i = 0; i < a.length; i++) {
-            dot += a[i] * b[i];
-            na += a[i] * a[i];
-            nb += b[i] * b[i];
-        }
-        return dot / Math.sqrt(na * nb);
-    }
-
 }

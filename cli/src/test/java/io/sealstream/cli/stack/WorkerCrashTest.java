@@ -6,26 +6,16 @@ import io.sealstream.cli.SealstreamCommand;
 import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.envelope.EnvelopeProtocol;
-import io.sealstream.schemas.registry.SchemaRegistryClient;
-import io.sealstream.schemas.serde.ConfluentAvroDeserializer;
-import io.sealstream.schemas.v1.EncryptedResponse;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,7 +69,7 @@ class WorkerCrashTest {
             assertThat(futures).allSatisfy(f -> assertThat(f.get().embeddings()).hasSize(1));
             assertThat(client.stats().answered()).isEqualTo(REQUESTS);
         }
-        Map<String, Integer> counts = committedAnswerCounts(EnvelopeProtocol.responseTopicFor("acme"));
+        Map<String, Integer> counts = ResponseTopics.answerCounts(stack, EnvelopeProtocol.responseTopicFor("acme"));
         assertThat(counts).hasSize(REQUESTS);
         assertThat(counts.values()).as("every request answered exactly once").allMatch(n -> n == 1);
     }
@@ -119,27 +109,5 @@ class WorkerCrashTest {
             Thread.sleep(200);
         }
         throw new AssertionError("worker " + id + " did not start within 90 s; its log: " + log);
-    }
-
-    private static Map<String, Integer> committedAnswerCounts(String topic) {
-        Map<String, Integer> counts = new HashMap<>();
-        ConfluentAvroDeserializer<EncryptedResponse> reader = new ConfluentAvroDeserializer<>(EncryptedResponse.class,
-                new SchemaRegistryClient(stack.registry().url(), Duration.ofSeconds(10)));
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> parts = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
-                for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                    counts.merge(reader.deserialize(topic, r.value()).getRequestId(), 1, Integer::sum);
-                }
-            }
-        }
-        return counts;
     }
 }
