@@ -14,6 +14,9 @@ import io.sealstream.envelope.EnvelopeProtocol;
 import io.sealstream.keybroker.KeyBrokerConfig;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.http.KeyBrokerServer;
+import io.sealstream.schemas.registry.SchemaRegistryClient;
+import io.sealstream.schemas.v1.EncryptedRequest;
+import io.sealstream.schemas.v1.EncryptedResponse;
 import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.worker.TeeWorker;
 import io.sealstream.worker.WorkerConfig;
@@ -67,6 +70,7 @@ public final class LocalStack implements AutoCloseable {
         options.clients.forEach(c -> topics.add(EnvelopeProtocol.responseTopicFor(c)));
         kafka.createTopics(options.partitions, topics);
         this.registry = track(SchemaRegistryServer.start());
+        registerEnvelopeSchemas(options.clients);
         this.engine = options.engine.get();
         track(engine);
         this.policy = AttestationPolicy.parse(developmentPolicyYaml(HexFormat.of().formatHex(engine.modelDigest())));
@@ -131,6 +135,7 @@ public final class LocalStack implements AutoCloseable {
     public SealstreamClient.Builder clientBuilder(String clientId) {
         if (!options.clients.contains(clientId)) {
             kafka.createTopics(options.partitions, List.of(EnvelopeProtocol.responseTopicFor(clientId)));
+            registerEnvelopeSchemas(List.of(clientId));
         }
         return SealstreamClient.builder()
                 .bootstrapServers(kafka.bootstrapServers())
@@ -194,6 +199,18 @@ public final class LocalStack implements AutoCloseable {
             Thread.sleep(100);
         }
         return false;
+    }
+
+    /**
+     * Registers the envelope schemas as an operator would when provisioning topics and clients,
+     * one at a time, so workers and clients find them instead of racing to create them.
+     */
+    private void registerEnvelopeSchemas(List<String> clients) {
+        SchemaRegistryClient client = new SchemaRegistryClient(registry.url(), Duration.ofSeconds(10));
+        client.register(options.requestTopic + "-value", EncryptedRequest.getClassSchema());
+        for (String c : clients) {
+            client.register(EnvelopeProtocol.responseTopicFor(c) + "-value", EncryptedResponse.getClassSchema());
+        }
     }
 
     private String developmentPolicyYaml(String modelDigest) {

@@ -33,6 +33,7 @@ import org.apache.avro.SchemaParseException;
 public final class SchemaRegistryClient {
     private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int REGISTER_ATTEMPTS = 4;
 
     private final String baseUrl;
     private final HttpClient http;
@@ -64,26 +65,47 @@ public final class SchemaRegistryClient {
         if (cached != null) {
             return cached;
         }
-        int id;
-        try {
-            JsonNode body = call("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema),
-                    "register a schema under subject '" + subject + "'");
-            id = requiredInt(body, "id", "register");
-        } catch (SchemaRegistryException e) {
-            if (e.httpStatus() != 409) {
-                throw e;
-            }
-            // two writers registering the same new subject at once: some registries (Apicurio) answer
-            // the second with 409; if the schema is there now, that is the answer it should have given
-            try {
-                id = lookup(subject, schema).id();
-            } catch (SchemaRegistryException notThere) {
-                throw e;
-            }
-        }
+        int id = registerWithRetry(subject, schema);
         idsBySubjectSchema.put(key, id);
         schemasById.putIfAbsent(id, schema);
         return id;
+    }
+
+    /**
+     * Some registries answer concurrent first registrations of one subject with 409 or a 5xx
+     * (Apicurio's table locks); the schema is usually there a moment later. Up to
+     * {@value #REGISTER_ATTEMPTS} attempts with a short back-off, looking the schema up in between.
+     */
+    private int registerWithRetry(String subject, Schema schema) {
+        SchemaRegistryException last = null;
+        for (int attempt = 1; attempt <= REGISTER_ATTEMPTS; attempt++) {
+            try {
+                JsonNode body = call("POST", "/subjects/" + encode(subject) + "/versions", schemaBody(schema),
+                        "register a schema under subject '" + subject + "'");
+                return requiredInt(body, "id", "register");
+            } catch (SchemaRegistryUnavailableException e) {
+                throw e;
+            } catch (SchemaRegistryException e) {
+                if (e.httpStatus() != 409 && e.httpStatus() < 500) {
+                    throw e;
+                }
+                last = e;
+            }
+            try {
+                return lookup(subject, schema).id();
+            } catch (SchemaRegistryException notThere) {
+                sleep(100L << (attempt - 1));
+            }
+        }
+        throw last;
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Finds {@code schema} among the versions of {@code subject} without registering it. */
