@@ -52,6 +52,7 @@ public final class LocalStack implements AutoCloseable {
 
     private final Options options;
     private final Path dataDir;
+    private final boolean ownsDataDir;
     private final EmbeddedKafka kafka;
     private final SchemaRegistryServer registry;
     private final KeyBrokerServer keyBroker;
@@ -64,7 +65,8 @@ public final class LocalStack implements AutoCloseable {
 
     private LocalStack(Options options) throws IOException {
         this.options = options;
-        this.dataDir = options.dataDir != null ? options.dataDir : Files.createTempDirectory("sealstream-stack-");
+        this.ownsDataDir = options.dataDir == null;
+        this.dataDir = ownsDataDir ? Files.createTempDirectory("sealstream-stack-") : options.dataDir;
         this.kafka = track(EmbeddedKafka.builder().logDir(dataDir.resolve("kafka")).build().start());
         List<String> topics = new ArrayList<>(List.of(options.requestTopic, StreamProcessorConfig.DEFAULT_DLQ_TOPIC));
         options.clients.forEach(c -> topics.add(EnvelopeProtocol.responseTopicFor(c)));
@@ -249,7 +251,18 @@ public final class LocalStack implements AutoCloseable {
                         e.getClass().getSimpleName());
             }
         }
+        if (ownsDataDir) {
+            deleteTree(dataDir);
+        }
         LOG.info("stack.stopped");
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            LOG.warn("stack.cleanup_failed dir={} error={}", dir, e.getClass().getSimpleName());
+        }
     }
 
     static byte[] sha384(String label) {
