@@ -47,6 +47,11 @@ public final class SnpVerifier implements EvidenceVerifier {
         this.developmentRoot = developmentRoot;
     }
 
+    /** Trusts AMD's published ARKs for Milan, Genoa and Turin ({@link AmdRoots}): the production verifier. */
+    public static SnpVerifier withAmdRoots() {
+        return trusting(AmdRoots.get().arks());
+    }
+
     /** Trusts the given vendor ARKs only. */
     public static SnpVerifier trusting(List<X509Certificate> vendorArks) {
         return new SnpVerifier(fingerprints(vendorArks), Optional.empty());
@@ -67,7 +72,14 @@ public final class SnpVerifier implements EvidenceVerifier {
                     + evidence.tee().id() + " evidence");
         }
         SnpReport report = SnpReport.parse(evidence.report());
-        List<X509Certificate> chain = certificates(evidence.certificates());
+        List<X509Certificate> chain = new ArrayList<>(certificates(evidence.certificates()));
+        if (chain.size() == 1) {
+            // evidence often carries only the VCEK/VLEK: complete it with AMD's published chain
+            AmdRoots.get().issuerOf(chain.get(0)).ifPresent(c -> {
+                chain.add(c.ask());
+                chain.add(c.ark());
+            });
+        }
         if (chain.size() < 3) {
             throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "SNP evidence needs the VCEK, "
                     + "ASK and ARK certificates, leaf first; got " + chain.size());
@@ -94,7 +106,6 @@ public final class SnpVerifier implements EvidenceVerifier {
         verifySignedBy(ark, ark, "the ARK is not self-signed");
         verifySignedBy(ask, ark, "the ASK is not signed by the ARK");
         verifySignedBy(vcek, ask, "the VCEK is not signed by the ASK");
-        verifyReportSignature(report, vcek);
 
         VcekExtensions ext = VcekExtensions.of(vcek);
         boolean turin = ext.isTurin();
@@ -111,6 +122,8 @@ public final class SnpVerifier implements EvidenceVerifier {
             throw new AttestationException(AttestationFailure.TCB_MISMATCH,
                     "the VCEK's hwID is not the report's chip_id: the certificate belongs to another chip");
         }
+        // after the certificate comparisons, so a changed TCB or chip id is named as such
+        verifyReportSignature(report, vcek);
         return new AttestedClaims(TeeType.SNP, simulated, report.version(), report.measurement(),
                 Map.of("host_data", report.hostData()), report.reportData(), report.debugAllowed(),
                 report.migrationAgentAllowed(), reported, Optional.empty(), Optional.empty());
