@@ -1,5 +1,6 @@
 package io.sealstream.cli;
 
+import io.sealstream.cli.attestation.AttestationCommand;
 import io.sealstream.cli.bench.BenchCommand;
 import io.sealstream.cli.demo.DemoCommand;
 import io.sealstream.cli.stack.UpCommand;
@@ -12,7 +13,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "sealstream 0.1.0-SNAPSHOT",
         description = "Confidential batch inference on Apache Kafka.",
-        subcommands = {UpCommand.class, DemoCommand.class, WorkerCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {UpCommand.class, DemoCommand.class, WorkerCommand.class, AttestationCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SealstreamCommand implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;

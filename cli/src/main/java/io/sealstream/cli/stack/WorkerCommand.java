@@ -1,6 +1,9 @@
 package io.sealstream.cli.stack;
 
+import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.EvidenceProvider;
+import io.sealstream.attestation.tsm.ConfigfsTsmProvider;
+import io.sealstream.attestation.tsm.TeeSelection;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.streams.StreamProcessorConfig;
@@ -40,7 +43,8 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--state-dir", required = true, description = "Kafka Streams state directory (ciphertext only).")
     Path stateDir;
 
-    @Option(names = "--tee", defaultValue = "simulated", description = "TEE: simulated (snp and tdx arrive with the attestation issue).")
+    @Option(names = "--tee", defaultValue = "auto",
+            description = "auto (configfs-tsm; never falls back to simulated), snp, tdx or simulated (default ${DEFAULT-VALUE}).")
     String tee;
 
     @Option(names = "--simulated-tee-dir", description = "Where the dev stack saved its simulated TEE (required with --tee=simulated).")
@@ -67,16 +71,19 @@ public final class WorkerCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!"simulated".equals(tee)) {
-            System.err.println("sealstream worker: --tee=" + tee + " arrives with the attestation issue; use --tee=simulated");
-            return 2;
-        }
-        if (simulatedTeeDir == null) {
+        if ("simulated".equals(tee) && simulatedTeeDir == null) {
             System.err.println("sealstream worker: --tee=simulated needs --simulated-tee-dir (see 'sealstream up' output)");
             return 2;
         }
         byte[] m = measurement == null ? LocalStack.WORKER_MEASUREMENT : HexFormat.of().parseHex(measurement);
-        EvidenceProvider provider = SimulatedSnpTee.load(simulatedTeeDir).provider(m);
+        EvidenceProvider provider;
+        try {
+            provider = TeeSelection.select(tee, ConfigfsTsmProvider.DEFAULT_ROOT,
+                    () -> SimulatedSnpTee.load(simulatedTeeDir).provider(m));
+        } catch (AttestationException e) {
+            System.err.println("sealstream worker: no usable TEE: " + e.getMessage());
+            return 2;
+        }
         StreamProcessorConfig.Builder streams = StreamProcessorConfig.builder()
                 .bootstrapServers(bootstrapServers).requestTopic(requestTopic).stateDir(stateDir)
                 .maxBatchSize(maxBatchSize).batchLinger(Duration.ofMillis(lingerMillis))

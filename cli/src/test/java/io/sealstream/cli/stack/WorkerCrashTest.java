@@ -92,7 +92,7 @@ class WorkerCrashTest {
                 "--key-broker", stack.keyBroker().url(),
                 "--worker-id", id,
                 "--state-dir", stack.dataDir().resolve("workers").resolve(id).toString(),
-                "--simulated-tee-dir", stack.simulatedTeeDir().toString(),
+                "--tee", "simulated", "--simulated-tee-dir", stack.simulatedTeeDir().toString(),
                 // a dead worker's open transaction blocks readers until it times out; keep that short here
                 "--transaction-timeout-ms", "10000",
                 "--streams-config", "session.timeout.ms=6000,heartbeat.interval.ms=1000")

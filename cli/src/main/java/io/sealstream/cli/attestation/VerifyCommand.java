@@ -1,0 +1,187 @@
+package io.sealstream.cli.attestation;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.Evidence;
+import io.sealstream.attestation.EvidenceVerifier;
+import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.attestation.snp.SnpReport;
+import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.attestation.tdx.TdxQuote;
+import io.sealstream.attestation.tdx.TdxVerifier;
+import java.io.ByteArrayInputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sealstream attestation verify}: parse and verify an SNP report or TDX quote with the
+ * vendors' pinned roots, optionally against a policy, print every claim and check, and exit 0 only
+ * if every check passed.
+ */
+@Command(name = "verify", mixinStandardHelpOptions = true,
+        description = "Verify SEV-SNP or TDX evidence; exit 0 only if every check passes.")
+public final class VerifyCommand implements Callable<Integer> {
+    @Option(names = "--evidence", required = true, description = "SNP report (1184 bytes) or TDX quote v4.")
+    Path evidence;
+
+    @Option(names = "--certs", description = "Directory of DER/PEM certificates for SNP (VCEK, optionally ASK and ARK).")
+    Path certs;
+
+    @Option(names = "--collateral", description = "TDX TCB Info / QE Identity collateral (not evaluated yet: reported as such).")
+    Path collateral;
+
+    @Option(names = "--policy", description = "Policy YAML to check the claims against.")
+    Path policy;
+
+    @Option(names = "--model-digest", description = "SHA-256 of the model files, for the policy's model check.")
+    String modelDigest;
+
+    @Option(names = "--at", description = "Verification time, ISO-8601 (default now): captured evidence verifies as of then.")
+    Instant at;
+
+    @Option(names = "--format", defaultValue = "text", description = "text or json (default ${DEFAULT-VALUE}).")
+    String format;
+
+    @Override
+    public Integer call() throws Exception {
+        Instant when = at != null ? at : Instant.now();
+        byte[] bytes = Files.readAllBytes(evidence);
+        TeeType tee = detect(bytes);
+        Map<String, Object> out = new LinkedHashMap<>();
+        List<Map<String, String>> checks = new ArrayList<>();
+        out.put("evidence", evidence.toString());
+        out.put("tee", tee.id());
+        out.put("verified_at", when.toString());
+        boolean ok = true;
+        AttestedClaims claims = null;
+        EvidenceVerifier verifier = tee == TeeType.SNP ? SnpVerifier.withAmdRoots() : TdxVerifier.withIntelRoot();
+        try {
+            claims = verifier.verify(new Evidence(tee, bytes, certificates()), when);
+            checks.add(check("signature, certificate chain and pinned vendor root", "pass", ""));
+        } catch (AttestationException e) {
+            ok = false;
+            checks.add(check("signature, certificate chain and pinned vendor root", "fail", e.getMessage()));
+        }
+        if (claims != null) {
+            out.put("claims", claims(claims));
+            if (tee == TeeType.TDX) {
+                checks.add(check("TCB status from collateral", "not evaluated",
+                        collateral == null ? "no --collateral given" : "collateral evaluation is not implemented yet"));
+            }
+            if (policy != null) {
+                AttestationPolicy p = AttestationPolicy.fromFile(policy);
+                out.put("policy_id", p.id());
+                byte[] model = modelDigest != null ? HexFormat.of().parseHex(modelDigest)
+                        : HexFormat.of().parseHex(p.allowedModelDigests().iterator().next());
+                try {
+                    p.check(claims, claims.reportData(), model, when);
+                    checks.add(check("policy " + p.name(), "pass", ""));
+                } catch (AttestationException e) {
+                    ok = false;
+                    checks.add(check("policy " + p.name(), "fail", e.getMessage()));
+                }
+                checks.add(check("report_data binding", "not checked", "needs the nonce and key of a live attestation"));
+                if (modelDigest == null) {
+                    checks.add(check("model digest", "not checked", "pass --model-digest"));
+                }
+            }
+        }
+        out.put("checks", checks);
+        out.put("result", ok ? "pass" : "fail");
+        print(out);
+        return ok ? 0 : 1;
+    }
+
+    private static TeeType detect(byte[] b) {
+        if (b.length == SnpReport.LENGTH) {
+            return TeeType.SNP;
+        }
+        if (b.length > 8 && (b[0] & 0xFF) == 4 && b[1] == 0 && (b[4] & 0xFF) == TdxQuote.TEE_TYPE_TDX) {
+            return TeeType.TDX;
+        }
+        throw new IllegalArgumentException("the evidence is neither a 1184-byte SEV-SNP report nor a TDX v4 quote ("
+                + b.length + " bytes)");
+    }
+
+    private List<byte[]> certificates() throws Exception {
+        if (certs == null) {
+            return List.of();
+        }
+        List<X509Certificate> found = new ArrayList<>();
+        CertificateFactory cf = CertificateFactory.getInstance("X.509");
+        try (Stream<Path> files = Files.list(certs)) {
+            for (Path f : files.sorted().toList()) {
+                for (var c : cf.generateCertificates(new ByteArrayInputStream(Files.readAllBytes(f)))) {
+                    found.add((X509Certificate) c);
+                }
+            }
+        }
+        // leaf first, then intermediates, root last
+        found.sort(Comparator.comparingInt(c -> c.getSubjectX500Principal().equals(c.getIssuerX500Principal()) ? 2
+                : c.getBasicConstraints() >= 0 ? 1 : 0));
+        List<byte[]> out = new ArrayList<>();
+        for (X509Certificate c : found) {
+            out.add(c.getEncoded());
+        }
+        return out;
+    }
+
+    private static Map<String, Object> claims(AttestedClaims c) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("version", c.reportVersion());
+        m.put("measurement", c.measurementHex());
+        c.extraMeasurements().forEach((k, v) -> m.put(k, HexFormat.of().formatHex(v)));
+        m.put("report_data", HexFormat.of().formatHex(c.reportData()));
+        m.put("debug", c.debug());
+        m.put("migration_agent", c.migrationAgent());
+        m.put("tcb", c.tcb());
+        m.put("simulated", c.simulated());
+        return m;
+    }
+
+    private static Map<String, String> check(String name, String outcome, String detail) {
+        Map<String, String> m = new LinkedHashMap<>();
+        m.put("check", name);
+        m.put("outcome", outcome);
+        m.put("detail", detail);
+        return m;
+    }
+
+    @SuppressWarnings("unchecked")
+    private void print(Map<String, Object> out) throws Exception {
+        PrintStream p = System.out;
+        if ("json".equals(format)) {
+            p.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
+            return;
+        }
+        p.println(out.get("tee") + " evidence " + out.get("evidence") + " as of " + out.get("verified_at"));
+        Object claims = out.get("claims");
+        if (claims instanceof Map<?, ?> m) {
+            p.println("claims:");
+            m.forEach((k, v) -> p.printf("  %-16s %s%n", k, v));
+        }
+        p.println("checks:");
+        for (Map<String, String> c : (List<Map<String, String>>) out.get("checks")) {
+            p.printf("  %-14s %s%s%n", c.get("outcome").toUpperCase(java.util.Locale.ROOT), c.get("check"),
+                    c.get("detail").isEmpty() ? "" : " — " + c.get("detail"));
+        }
+        p.println("result: " + out.get("result"));
+    }
+}

@@ -1,0 +1,71 @@
+package io.sealstream.cli.attestation;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.sealstream.cli.SealstreamCommand;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code sealstream attestation verify} on the real vectors in ../shared. */
+class VerifyCommandTest {
+
+    @Test
+    void theMilanReportPassesWithAmdsRoots(@TempDir Path certs) throws Exception {
+        Files.copy(vector("snp/milan-vcek.der"), certs.resolve("vcek.der"));
+
+        Result r = run("attestation", "verify", "--evidence", vector("snp/milan-vcek-report.bin").toString(),
+                "--certs", certs.toString(), "--at", "2025-06-01T00:00:00Z");
+
+        assertThat(r.exit).isZero();
+        assertThat(r.out).contains("measurement      a1f3930413247bb3").contains("PASS").contains("result: pass");
+    }
+
+    @Test
+    void theTdxQuoteFailsAStrictPolicyForItsDebugBitAndExitsNonZero(@TempDir Path dir) throws Exception {
+        Path policy = dir.resolve("policy.yaml");
+        Files.writeString(policy, """
+                version: 1
+                name: strict
+                models: ['%s']
+                tee:
+                  tdx:
+                    mrtd: ['705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f031']
+                """.formatted("ab".repeat(32)));
+
+        Result r = run("attestation", "verify", "--evidence", vector("tdx/quote-v4.dat").toString(),
+                "--policy", policy.toString(), "--at", "2025-06-01T00:00:00Z", "--format", "json");
+
+        assertThat(r.exit).isEqualTo(1);
+        assertThat(r.out).contains("\"debug\" : true").contains("debug_enabled").contains("\"result\" : \"fail\"");
+    }
+
+    private static Result run(String... args) {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        int exit;
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            exit = new CommandLine(new SealstreamCommand()).execute(args);
+        } finally {
+            System.setOut(original);
+        }
+        return new Result(exit, captured.toString(StandardCharsets.UTF_8));
+    }
+
+    private record Result(int exit, String out) {
+    }
+
+    private static Path vector(String name) {
+        Path p = Paths.get(System.getProperty("sealstream.shared.dir", "../../shared"), "vectors", name);
+        assumeTrue(Files.isRegularFile(p), "real vector missing: " + p + " (../shared/vectors is not beside the checkout)");
+        return p;
+    }
+}
