@@ -118,7 +118,7 @@ public final class SnpVerifier implements EvidenceVerifier {
             }
         }
         if (report.signingKey() == 0 && !report.chipIdMasked() && ext.hwid().isPresent()
-                && !MessageDigest.isEqual(ext.hwid().get(), report.chipId())) {
+                && !sameChip(ext.hwid().get(), report.chipId())) {
             throw new AttestationException(AttestationFailure.TCB_MISMATCH,
                     "the VCEK's hwID is not the report's chip_id: the certificate belongs to another chip");
         }
@@ -127,6 +127,22 @@ public final class SnpVerifier implements EvidenceVerifier {
         return new AttestedClaims(TeeType.SNP, simulated, report.version(), report.measurement(),
                 Map.of("host_data", report.hostData()), report.reportData(), report.debugAllowed(),
                 report.migrationAgentAllowed(), reported, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * The VCEK's hwID names the report's chip. Turin VCEKs carry an 8-byte hwID and Turin reports
+     * the same 8 bytes followed by zeros in the 64-byte chip_id.
+     */
+    private static boolean sameChip(byte[] hwid, byte[] chipId) {
+        if (hwid.length == chipId.length) {
+            return MessageDigest.isEqual(hwid, chipId);
+        }
+        if (hwid.length > chipId.length) {
+            return false;
+        }
+        byte[] head = java.util.Arrays.copyOf(chipId, hwid.length);
+        byte[] tail = java.util.Arrays.copyOfRange(chipId, hwid.length, chipId.length);
+        return MessageDigest.isEqual(hwid, head) && MessageDigest.isEqual(tail, new byte[tail.length]);
     }
 
     private static void verifyReportSignature(SnpReport report, X509Certificate vcek) throws AttestationException {
