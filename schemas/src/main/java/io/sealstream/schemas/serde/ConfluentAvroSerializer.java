@@ -18,6 +18,8 @@ import org.apache.kafka.common.serialization.Serializer;
  * record's schema under the topic's subject once and caching its id.
  */
 public final class ConfluentAvroSerializer<T extends SpecificRecord> implements Serializer<T> {
+    private final java.util.Map<org.apache.avro.Schema, SpecificDatumWriter<T>> writers =
+            new java.util.concurrent.ConcurrentHashMap<>();
     private SchemaRegistryClient registry;
     private boolean autoRegister = SerdeConfig.AUTO_REGISTER_SCHEMAS_DEFAULT;
     private boolean isKey;
@@ -61,7 +63,7 @@ public final class ConfluentAvroSerializer<T extends SpecificRecord> implements 
         try {
             ByteArrayOutputStream body = new ByteArrayOutputStream(256);
             BinaryEncoder encoder = EncoderFactory.get().directBinaryEncoder(body, null);
-            new SpecificDatumWriter<T>(record.getSchema()).write(record, encoder);
+            writers.computeIfAbsent(record.getSchema(), SpecificDatumWriter::new).write(record, encoder);
             encoder.flush();
             ByteBuffer out = ByteBuffer.allocate(WireFormat.HEADER_LENGTH + body.size());
             WireFormat.writeHeader(out, id);
