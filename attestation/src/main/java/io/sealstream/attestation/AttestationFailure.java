@@ -13,7 +13,13 @@ public enum AttestationFailure {
     UNKNOWN_ROOT("unknown_root", "the chain ends in a root that is not pinned (AMD ARK, Intel SGX Root CA)"),
     CERTIFICATE_EXPIRED("certificate_expired", "a certificate in the chain is not valid at the verification time"),
     CERTIFICATE_REVOKED("certificate_revoked", "a certificate in the chain is on a supplied CRL"),
-    TCB_MISMATCH("tcb_mismatch", "the signing certificate's TCB or chip id differs from the report's"),
+    TCB_MISMATCH("tcb_mismatch", "the evidence differs from its signing certificate or collateral: TCB, chip id, "
+            + "FMSPC, TDX module or Quoting Enclave identity"),
+    BAD_COLLATERAL("bad_collateral", "TCB Info, QE Identity or a CRL is malformed or not signed by its issuer"),
+    COLLATERAL_EXPIRED("collateral_expired", "TCB Info, QE Identity or a CRL is outside its validity window at the "
+            + "verification time"),
+    TCB_LEVEL_UNSUPPORTED("tcb_level_unsupported", "the platform's TCB is older than every TCB level the collateral "
+            + "lists"),
     // the policy
     TEE_NOT_ALLOWED("tee_not_allowed", "the policy does not accept this TEE type"),
     SIMULATED_NOT_ALLOWED("simulated_not_allowed", "simulated evidence, and the policy does not say allow-simulated: true"),

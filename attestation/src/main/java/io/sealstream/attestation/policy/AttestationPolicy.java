@@ -12,6 +12,7 @@ import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
 import io.sealstream.attestation.AttestedClaims;
 import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.tdx.TcbStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +22,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
@@ -30,6 +32,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
 
 /**
  * The attestation policy (ARCHITECTURE.md §6, docs/attestation.md): which TEEs, launch
@@ -68,8 +71,8 @@ public final class AttestationPolicy {
     private static final Set<String> TDX_KEYS = Set.of("mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3",
             "accepted-tcb-status", "allow-debug");
     private static final Set<String> TCB_COMPONENTS = Set.of("fmc", "bootloader", "tee", "snp", "microcode");
-    private static final Set<String> TCB_STATUSES = Set.of("UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
-            "ConfigurationAndSWHardeningNeeded", "OutOfDate", "OutOfDateConfigurationNeeded", "Revoked");
+    private static final Set<String> TCB_STATUSES = Arrays.stream(TcbStatus.values()).map(TcbStatus::id)
+            .collect(Collectors.toUnmodifiableSet());
 
     private final String name;
     private final boolean allowSimulated;
@@ -271,7 +274,13 @@ public final class AttestationPolicy {
             }
         }
         String status = claims.tcbStatus().orElse(null);
-        if (status != null && !rules.acceptedTcbStatus().contains(status)) {
+        if (status == null) {
+            // without collateral nothing says the platform is patched: a TDX policy needs a status
+            throw new AttestationException(AttestationFailure.TCB_STATUS_NOT_ACCEPTED, "the quote was verified "
+                    + "without TCB Info and QE Identity collateral for its platform, so it has no TCB status; policy '"
+                    + name + "' accepts " + new TreeSet<>(rules.acceptedTcbStatus()) + ": supply the collateral");
+        }
+        if (!rules.acceptedTcbStatus().contains(status)) {
             throw new AttestationException(AttestationFailure.TCB_STATUS_NOT_ACCEPTED, "TCB status " + status
                     + " is not among " + new TreeSet<>(rules.acceptedTcbStatus()));
         }

@@ -41,6 +41,11 @@ public final class AmdRoots {
         return chains.values().stream().map(Chain::ark).toList();
     }
 
+    /** The published chain of {@code product} (Milan, Genoa or Turin, any case). */
+    public Optional<Chain> chain(String product) {
+        return chains.values().stream().filter(c -> c.product().equalsIgnoreCase(product)).findFirst();
+    }
+
     /** The intermediate that issued {@code leaf} (ASK for a VCEK, ASVK for a VLEK), if AMD's. */
     public Optional<Chain> issuerOf(X509Certificate leaf) {
         for (Chain c : chains.values()) {

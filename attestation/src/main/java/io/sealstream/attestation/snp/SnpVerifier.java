@@ -5,6 +5,7 @@ import io.sealstream.attestation.AttestationFailure;
 import io.sealstream.attestation.AttestedClaims;
 import io.sealstream.attestation.Evidence;
 import io.sealstream.attestation.EvidenceVerifier;
+import io.sealstream.attestation.RevocationLists;
 import io.sealstream.attestation.TeeType;
 import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
@@ -41,10 +42,12 @@ import org.bouncycastle.asn1.DERSequence;
 public final class SnpVerifier implements EvidenceVerifier {
     private final Set<String> vendorRoots;
     private final Optional<String> developmentRoot;
+    private final RevocationLists crls;
 
-    private SnpVerifier(Set<String> vendorRoots, Optional<String> developmentRoot) {
+    private SnpVerifier(Set<String> vendorRoots, Optional<String> developmentRoot, RevocationLists crls) {
         this.vendorRoots = Set.copyOf(vendorRoots);
         this.developmentRoot = developmentRoot;
+        this.crls = crls;
     }
 
     /** Trusts AMD's published ARKs for Milan, Genoa and Turin ({@link AmdRoots}): the production verifier. */
@@ -54,7 +57,7 @@ public final class SnpVerifier implements EvidenceVerifier {
 
     /** Trusts the given vendor ARKs only. */
     public static SnpVerifier trusting(List<X509Certificate> vendorArks) {
-        return new SnpVerifier(fingerprints(vendorArks), Optional.empty());
+        return new SnpVerifier(fingerprints(vendorArks), Optional.empty(), RevocationLists.none());
     }
 
     /**
@@ -62,7 +65,15 @@ public final class SnpVerifier implements EvidenceVerifier {
      * and tests. Its evidence is marked simulated.
      */
     public static SnpVerifier trustingDevelopmentRoot(List<X509Certificate> vendorArks, X509Certificate devRoot) {
-        return new SnpVerifier(fingerprints(vendorArks), Optional.of(fingerprint(devRoot)));
+        return new SnpVerifier(fingerprints(vendorArks), Optional.of(fingerprint(devRoot)), RevocationLists.none());
+    }
+
+    /**
+     * This verifier, also checking the ASK (or ASVK) against the CRLs its ARK signed and the VCEK
+     * against any its ASK signed: AMD KDS publishes one CRL per product, signed by the ARK.
+     */
+    public SnpVerifier withRevocationLists(RevocationLists lists) {
+        return new SnpVerifier(vendorRoots, developmentRoot, crls.and(lists.lists()));
     }
 
     @Override
@@ -106,6 +117,8 @@ public final class SnpVerifier implements EvidenceVerifier {
         verifySignedBy(ark, ark, "the ARK is not self-signed");
         verifySignedBy(ask, ark, "the ASK is not signed by the ARK");
         verifySignedBy(vcek, ask, "the VCEK is not signed by the ASK");
+        crls.check(ask, ark, at);
+        crls.check(vcek, ask, at);
 
         VcekExtensions ext = VcekExtensions.of(vcek);
         boolean turin = ext.isTurin();

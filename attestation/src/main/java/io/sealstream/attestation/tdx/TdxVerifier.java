@@ -5,44 +5,33 @@ import io.sealstream.attestation.AttestationFailure;
 import io.sealstream.attestation.AttestedClaims;
 import io.sealstream.attestation.Evidence;
 import io.sealstream.attestation.EvidenceVerifier;
+import io.sealstream.attestation.RevocationLists;
 import io.sealstream.attestation.TeeType;
-import java.io.ByteArrayInputStream;
-import java.math.BigInteger;
-import java.nio.charset.StandardCharsets;
-import java.security.AlgorithmParameters;
 import java.security.GeneralSecurityException;
-import java.security.KeyFactory;
 import java.security.MessageDigest;
-import java.security.PublicKey;
-import java.security.Signature;
 import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
-import java.security.spec.ECParameterSpec;
-import java.security.spec.ECPoint;
-import java.security.spec.ECPublicKeySpec;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.Collection;
 import java.util.Date;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.bouncycastle.asn1.ASN1EncodableVector;
-import org.bouncycastle.asn1.ASN1Integer;
-import org.bouncycastle.asn1.DERSequence;
 
 /**
- * Verifies an Intel TDX v4 quote as of a given instant: the quote signature over header and TD
- * report body with the attestation key; the QE report signature with the PCK certificate's key;
- * the QE report data binding the attestation key and the QE authentication data; and the PCK
- * chain (PCK → Platform/Processor CA → Intel SGX Root CA) to the pinned root. TCB status needs
- * Intel's TCB Info and QE Identity collateral, which this verifier does not evaluate yet: the
- * claims carry no TCB status then, and a policy that lists accepted statuses cannot be met.
+ * Verifies an Intel TDX quote (v4, or v5 with a TDX 1.0 or 1.5 body) as of a given instant: the
+ * quote signature over header and TD report body with the attestation key; the QE report signature
+ * with the PCK certificate's key; the QE report data binding the attestation key and the QE
+ * authentication data; the PCK chain (PCK → Platform/Processor CA → Intel SGX Root CA) to the
+ * pinned root, each certificate checked against the CRLs supplied. When collateral for the
+ * platform's FMSPC was supplied ({@link #withCollateral}), the TCB status is evaluated from it
+ * ({@link TdxTcbEvaluation}) and lands in the claims, where the policy's accepted statuses decide;
+ * without it the claims carry no TCB status, which no policy with TDX rules accepts.
+ *
+ * <p>Immutable; {@code with...} methods return a new verifier.
  */
 public final class TdxVerifier implements EvidenceVerifier {
     /** SHA-256 fingerprint of Intel's SGX Root CA certificate, lower-case hex. */
@@ -50,28 +39,60 @@ public final class TdxVerifier implements EvidenceVerifier {
             "44a0196b2b99f889b8e149e95b807a350e7424964399e885a7cbb8ccfab674d3";
 
     private final String trustedRoot;
+    private final Map<String, TdxCollateral> collateral;
+    private final RevocationLists crls;
 
-    private TdxVerifier(String trustedRoot) {
+    private TdxVerifier(String trustedRoot, Map<String, TdxCollateral> collateral, RevocationLists crls) {
         this.trustedRoot = trustedRoot;
+        this.collateral = Map.copyOf(collateral);
+        this.crls = crls;
     }
 
-    /** Trusts Intel's SGX Root CA, pinned by fingerprint. */
+    /** Trusts Intel's SGX Root CA, pinned by fingerprint; no collateral, no CRLs. */
     public static TdxVerifier withIntelRoot() {
-        return new TdxVerifier(INTEL_SGX_ROOT_CA_FINGERPRINT);
+        return new TdxVerifier(INTEL_SGX_ROOT_CA_FINGERPRINT, Map.of(), RevocationLists.none());
     }
+
+    /** This verifier, also evaluating TCB status with {@code more} (one per FMSPC; a later one replaces). */
+    public TdxVerifier withCollateral(Collection<TdxCollateral> more) {
+        Map<String, TdxCollateral> all = new LinkedHashMap<>(collateral);
+        more.forEach(c -> all.put(c.fmspc(), c));
+        return new TdxVerifier(trustedRoot, all, crls);
+    }
+
+    /** This verifier, also checking the PCK chain and collateral signers against {@code lists}. */
+    public TdxVerifier withRevocationLists(RevocationLists lists) {
+        return new TdxVerifier(trustedRoot, collateral, crls.and(lists.lists()));
+    }
+
+    /**
+     * The outcome of a TDX verification.
+     *
+     * @param quote the parsed quote
+     * @param claims what the quote attests, with the TCB status when collateral was used
+     * @param tcb the TCB evaluation, empty when no collateral for the platform's FMSPC was supplied
+     * @param fmspc the platform's FMSPC from the PCK certificate
+     */
+    public record Result(TdxQuote quote, AttestedClaims claims, Optional<TdxTcbEvaluation> tcb, String fmspc) { }
 
     @Override
     public AttestedClaims verify(Evidence evidence, Instant at) throws AttestationException {
+        return verifyDetailed(evidence, at).claims();
+    }
+
+    /** As {@link #verify}, returning the TCB evaluation as well. */
+    public Result verifyDetailed(Evidence evidence, Instant at) throws AttestationException {
         if (evidence.tee() != TeeType.TDX) {
             throw new AttestationException(AttestationFailure.MALFORMED_EVIDENCE, "a TDX verifier got "
                     + evidence.tee().id() + " evidence");
         }
         TdxQuote quote = TdxQuote.parse(evidence.report());
-        List<X509Certificate> chain = pemChain(quote.pckChainPem());
+        List<X509Certificate> chain = TdxCollateral.pem(quote.pckChainPem(), "quote's PCK certificate chain");
         if (chain.size() < 3) {
             throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "the quote's PCK chain has "
                     + chain.size() + " certificates; expected PCK, intermediate CA and Intel SGX Root CA");
         }
+        X509Certificate pck = chain.get(0);
         X509Certificate root = chain.get(chain.size() - 1);
         String rootPrint = fingerprint(root);
         if (!rootPrint.equals(trustedRoot)) {
@@ -79,6 +100,9 @@ public final class TdxVerifier implements EvidenceVerifier {
                     + root.getSubjectX500Principal().getName() + "' (SHA-256 " + rootPrint
                     + "), not Intel's SGX Root CA");
         }
+        PckExtensions pckTcb = PckExtensions.of(pck);
+        Optional<TdxCollateral> platformCollateral = Optional.ofNullable(collateral.get(pckTcb.fmspc()));
+        RevocationLists lists = platformCollateral.map(c -> crls.and(c.revocationLists().lists())).orElse(crls);
         Date when = Date.from(at);
         for (int i = 0; i < chain.size(); i++) {
             X509Certificate c = chain.get(i);
@@ -96,8 +120,11 @@ public final class TdxVerifier implements EvidenceVerifier {
                         + c.getSubjectX500Principal().getName() + "' is not signed by '"
                         + issuer.getSubjectX500Principal().getName() + "'");
             }
+            if (c != root) {
+                lists.check(c, issuer, at);
+            }
         }
-        if (!ecdsaP256(chain.get(0).getPublicKey(), quote.qeReport(), quote.qeReportSignature())) {
+        if (!P256.verify(pck.getPublicKey(), quote.qeReport(), quote.qeReportSignature())) {
             throw new AttestationException(AttestationFailure.BAD_SIGNATURE,
                     "the QE report is not signed by the PCK certificate's key");
         }
@@ -107,10 +134,18 @@ public final class TdxVerifier implements EvidenceVerifier {
             throw new AttestationException(AttestationFailure.BAD_SIGNATURE, "the QE report does not bind the "
                     + "attestation key and QE authentication data");
         }
-        if (!ecdsaP256(attestationKey(quote.attestationKey()), quote.signedBytes(), quote.signature())) {
+        if (!P256.verify(P256.publicKey(quote.attestationKey()), quote.signedBytes(), quote.signature())) {
             throw new AttestationException(AttestationFailure.BAD_SIGNATURE,
                     "the quote signature does not verify with the attestation key");
         }
+        Optional<TdxTcbEvaluation> tcb = Optional.empty();
+        if (platformCollateral.isPresent()) {
+            tcb = Optional.of(TcbEvaluator.evaluate(quote, pck, root, platformCollateral.get(), lists, at));
+        }
+        return new Result(quote, claims(quote, tcb), tcb, pckTcb.fmspc());
+    }
+
+    private static AttestedClaims claims(TdxQuote quote, Optional<TdxTcbEvaluation> tcb) {
         Map<String, byte[]> extra = new LinkedHashMap<>();
         for (int i = 0; i < 4; i++) {
             extra.put("rtmr" + i, quote.rtmr(i));
@@ -118,56 +153,14 @@ public final class TdxVerifier implements EvidenceVerifier {
         extra.put("mrconfigid", quote.mrConfigId());
         extra.put("mrowner", quote.mrOwner());
         extra.put("mrownerconfig", quote.mrOwnerConfig());
-        Map<String, Integer> tcb = new LinkedHashMap<>();
+        quote.mrServiceTd().ifPresent(m -> extra.put("mrservicetd", m));
+        Map<String, Integer> svns = new LinkedHashMap<>();
         byte[] svn = quote.teeTcbSvn();
         for (int i = 0; i < svn.length; i++) {
-            tcb.put("tee_tcb_svn_" + i, svn[i] & 0xFF);
+            svns.put("tee_tcb_svn_" + i, svn[i] & 0xFF);
         }
         return new AttestedClaims(TeeType.TDX, false, quote.version(), quote.mrTd(), extra, quote.reportData(),
-                quote.debug(), false, tcb, Optional.empty(), Optional.empty());
-    }
-
-    private static boolean ecdsaP256(PublicKey key, byte[] data, byte[] rs) throws AttestationException {
-        try {
-            ASN1EncodableVector v = new ASN1EncodableVector();
-            v.add(new ASN1Integer(new BigInteger(1, Arrays.copyOfRange(rs, 0, 32))));
-            v.add(new ASN1Integer(new BigInteger(1, Arrays.copyOfRange(rs, 32, 64))));
-            Signature s = Signature.getInstance("SHA256withECDSA");
-            s.initVerify(key);
-            s.update(data);
-            return s.verify(new DERSequence(v).getEncoded());
-        } catch (GeneralSecurityException | java.io.IOException e) {
-            throw new AttestationException(AttestationFailure.BAD_SIGNATURE, "an ECDSA P-256 signature in the quote "
-                    + "cannot be checked (" + e.getClass().getSimpleName() + ")");
-        }
-    }
-
-    private static PublicKey attestationKey(byte[] xy) throws AttestationException {
-        try {
-            AlgorithmParameters p = AlgorithmParameters.getInstance("EC");
-            p.init(new ECGenParameterSpec("secp256r1"));
-            ECParameterSpec spec = p.getParameterSpec(ECParameterSpec.class);
-            ECPoint point = new ECPoint(new BigInteger(1, Arrays.copyOfRange(xy, 0, 32)),
-                    new BigInteger(1, Arrays.copyOfRange(xy, 32, 64)));
-            return KeyFactory.getInstance("EC").generatePublic(new ECPublicKeySpec(point, spec));
-        } catch (GeneralSecurityException e) {
-            throw new AttestationException(AttestationFailure.BAD_SIGNATURE,
-                    "the quote's attestation key is not a P-256 point");
-        }
-    }
-
-    private static List<X509Certificate> pemChain(String pem) throws AttestationException {
-        List<X509Certificate> out = new ArrayList<>();
-        try {
-            for (var c : CertificateFactory.getInstance("X.509").generateCertificates(
-                    new ByteArrayInputStream(pem.replace("\u0000", "").getBytes(StandardCharsets.US_ASCII)))) {
-                out.add((X509Certificate) c);
-            }
-        } catch (GeneralSecurityException e) {
-            throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN,
-                    "the quote's PCK certificate chain is not PEM X.509");
-        }
-        return out;
+                quote.debug(), false, svns, tcb.map(t -> t.status().id()), Optional.empty());
     }
 
     private static byte[] sha256(byte[] a, byte[] b) {

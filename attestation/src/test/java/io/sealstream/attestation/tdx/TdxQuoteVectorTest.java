@@ -87,8 +87,18 @@ class TdxQuoteVectorTest {
                     () -> TdxQuote.parse(Arrays.copyOf(q, length)));
             assertThat(e.failure()).isEqualTo(AttestationFailure.MALFORMED_EVIDENCE);
         }
-        assertThat(catchThrowableOfType(AttestationException.class, () -> TdxQuote.parse(Arrays.copyOf(q, q.length + 5))))
-                .hasMessageContaining("signature_data_length");
+        assertThat(catchThrowableOfType(AttestationException.class,
+                () -> TdxQuote.parse(Arrays.copyOf(q, TdxQuote.MAX_LENGTH + 1)))).hasMessageContaining("larger than");
+    }
+
+    @Test
+    void zeroPaddingAfterTheSignatureDataIsToleratedAndCounted() throws Exception {
+        byte[] q = quote();
+
+        TdxQuote padded = TdxQuote.parse(Arrays.copyOf(q, q.length + 1000));
+
+        assertThat(padded.trailingBytes()).isEqualTo(1000);
+        assertThat(padded.mrTd()).isEqualTo(TdxQuote.parse(q).mrTd());
     }
 
     private void assertFailure(byte[] quote, AttestationFailure expected) {

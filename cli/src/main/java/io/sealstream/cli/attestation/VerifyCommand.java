@@ -6,17 +6,21 @@ import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestedClaims;
 import io.sealstream.attestation.Evidence;
 import io.sealstream.attestation.EvidenceVerifier;
+import io.sealstream.attestation.RevocationLists;
 import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.snp.SnpReport;
 import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.attestation.tdx.TdxCollateral;
 import io.sealstream.attestation.tdx.TdxQuote;
+import io.sealstream.attestation.tdx.TdxTcbEvaluation;
 import io.sealstream.attestation.tdx.TdxVerifier;
 import java.io.ByteArrayInputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.cert.CertificateFactory;
+import java.security.cert.X509CRL;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -38,14 +42,20 @@ import picocli.CommandLine.Option;
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = "Verify SEV-SNP or TDX evidence; exit 0 only if every check passes.")
 public final class VerifyCommand implements Callable<Integer> {
-    @Option(names = "--evidence", required = true, description = "SNP report (1184 bytes) or TDX quote v4.")
+    @Option(names = "--evidence", required = true, description = "SNP report (1184 bytes) or TDX quote (v4 or v5).")
     Path evidence;
 
     @Option(names = "--certs", description = "Directory of DER/PEM certificates for SNP (VCEK, optionally ASK and ARK).")
     Path certs;
 
-    @Option(names = "--collateral", description = "TDX TCB Info / QE Identity collateral (not evaluated yet: reported as such).")
+    @Option(names = "--collateral", description = "TDX collateral for the TCB status: a QuoteCollateralV3 JSON file, or a "
+            + "directory of Intel PCS responses (tcbinfo.json, qeidentity.json, their -issuer-chain.pem files, "
+            + "optionally pckcrl.der and rootcrl.der).")
     Path collateral;
+
+    @Option(names = "--crl", description = "A CRL (DER or PEM) to check the chain against, e.g. AMD KDS's or Intel's PCK "
+            + "CRL; repeatable.")
+    List<Path> crls = new ArrayList<>();
 
     @Option(names = "--policy", description = "Policy YAML to check the claims against.")
     Path policy;
@@ -71,20 +81,27 @@ public final class VerifyCommand implements Callable<Integer> {
         out.put("verified_at", when.toString());
         boolean ok = true;
         AttestedClaims claims = null;
-        EvidenceVerifier verifier = tee == TeeType.SNP ? SnpVerifier.withAmdRoots() : TdxVerifier.withIntelRoot();
+        RevocationLists lists = revocationLists();
+        EvidenceVerifier verifier = tee == TeeType.SNP ? SnpVerifier.withAmdRoots().withRevocationLists(lists)
+                : TdxVerifier.withIntelRoot().withRevocationLists(lists);
+        String chainCheck = "signature, certificate chain and pinned vendor root" + (lists.isEmpty() ? "" : ", CRLs");
         try {
             claims = verifier.verify(new Evidence(tee, bytes, certificates()), when);
-            checks.add(check("signature, certificate chain and pinned vendor root", "pass", ""));
+            checks.add(check(chainCheck, "pass", ""));
         } catch (AttestationException e) {
             ok = false;
-            checks.add(check("signature, certificate chain and pinned vendor root", "fail", e.getMessage()));
+            checks.add(check(chainCheck, "fail", e.failure().code() + ": " + e.getMessage()));
         }
         if (claims != null) {
-            out.put("claims", claims(claims));
             if (tee == TeeType.TDX) {
-                checks.add(check("TCB status from collateral", "not evaluated",
-                        collateral == null ? "no --collateral given" : "collateral evaluation is not implemented yet"));
+                Map<String, String> tcbCheck = tdxTcbStatus(bytes, lists, when, out);
+                ok &= !"fail".equals(tcbCheck.get("outcome"));
+                checks.add(tcbCheck);
+                if (out.get("tcb") instanceof Map<?, ?> tcb) {
+                    claims = withStatus(claims, (String) tcb.get("status"));
+                }
             }
+            out.put("claims", claims(claims));
             if (policy != null) {
                 AttestationPolicy p = AttestationPolicy.fromFile(policy);
                 out.put("policy_id", p.id());
@@ -109,14 +126,59 @@ public final class VerifyCommand implements Callable<Integer> {
         return ok ? 0 : 1;
     }
 
+    /** Evaluates the TCB status from --collateral; records the evaluation under "tcb" in {@code out}. */
+    private Map<String, String> tdxTcbStatus(byte[] quote, RevocationLists lists, Instant when, Map<String, Object> out) {
+        String name = "TCB status from collateral";
+        if (collateral == null) {
+            return check(name, "not evaluated", "no --collateral given; a policy with TDX rules needs a TCB status");
+        }
+        try {
+            TdxVerifier.Result r = TdxVerifier.withIntelRoot().withRevocationLists(lists)
+                    .withCollateral(List.of(TdxCollateral.load(collateral)))
+                    .verifyDetailed(new Evidence(TeeType.TDX, quote, List.of()), when);
+            if (r.tcb().isEmpty()) {
+                return check(name, "fail", "the collateral is not for this platform's FMSPC " + r.fmspc());
+            }
+            TdxTcbEvaluation t = r.tcb().get();
+            Map<String, Object> tcb = new LinkedHashMap<>();
+            tcb.put("status", t.status().id());
+            tcb.put("platform", t.platformStatus().id());
+            t.moduleStatus().ifPresent(m -> tcb.put("tdx_module", m.id()));
+            tcb.put("quoting_enclave", t.qeStatus().id());
+            tcb.put("tcb_date", t.tcbDate().toString());
+            tcb.put("advisory_ids", t.advisoryIds());
+            tcb.put("fmspc", t.fmspc());
+            tcb.put("tcb_evaluation_data_number", t.evaluationDataNumber());
+            out.put("tcb", tcb);
+            return check(name + " (FMSPC " + t.fmspc() + ")", "pass", t.status().id()
+                    + (t.advisoryIds().isEmpty() ? "" : ", advisories " + t.advisoryIds()));
+        } catch (AttestationException e) {
+            return check(name, "fail", e.failure().code() + ": " + e.getMessage());
+        }
+    }
+
+    private static AttestedClaims withStatus(AttestedClaims c, String status) {
+        return new AttestedClaims(c.tee(), c.simulated(), c.reportVersion(), c.measurement(), c.extraMeasurements(),
+                c.reportData(), c.debug(), c.migrationAgent(), c.tcb(), java.util.Optional.of(status), c.signedAt());
+    }
+
+    private RevocationLists revocationLists() throws Exception {
+        List<X509CRL> out = new ArrayList<>();
+        for (Path p : crls) {
+            out.add(RevocationLists.parse(Files.readAllBytes(p)));
+        }
+        return RevocationLists.of(out);
+    }
+
     private static TeeType detect(byte[] b) {
         if (b.length == SnpReport.LENGTH) {
             return TeeType.SNP;
         }
-        if (b.length > 8 && (b[0] & 0xFF) == 4 && b[1] == 0 && (b[4] & 0xFF) == TdxQuote.TEE_TYPE_TDX) {
+        if (b.length > 8 && ((b[0] & 0xFF) == 4 || (b[0] & 0xFF) == 5) && b[1] == 0
+                && (b[4] & 0xFF) == TdxQuote.TEE_TYPE_TDX) {
             return TeeType.TDX;
         }
-        throw new IllegalArgumentException("the evidence is neither a 1184-byte SEV-SNP report nor a TDX v4 quote ("
+        throw new IllegalArgumentException("the evidence is neither a 1184-byte SEV-SNP report nor a TDX v4/v5 quote ("
                 + b.length + " bytes)");
     }
 
@@ -153,6 +215,7 @@ public final class VerifyCommand implements Callable<Integer> {
         m.put("migration_agent", c.migrationAgent());
         m.put("tcb", c.tcb());
         m.put("simulated", c.simulated());
+        c.tcbStatus().ifPresent(s -> m.put("tcb_status", s));
         return m;
     }
 
@@ -176,6 +239,10 @@ public final class VerifyCommand implements Callable<Integer> {
         if (claims instanceof Map<?, ?> m) {
             p.println("claims:");
             m.forEach((k, v) -> p.printf("  %-16s %s%n", k, v));
+        }
+        if (out.get("tcb") instanceof Map<?, ?> tcb) {
+            p.println("tcb:");
+            tcb.forEach((k, v) -> p.printf("  %-16s %s%n", k, v));
         }
         p.println("checks:");
         for (Map<String, String> c : (List<Map<String, String>>) out.get("checks")) {

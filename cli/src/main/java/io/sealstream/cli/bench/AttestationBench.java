@@ -5,6 +5,7 @@ import io.sealstream.attestation.EvidenceVerifier;
 import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.attestation.tdx.TdxCollateral;
 import io.sealstream.attestation.tdx.TdxVerifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,6 +48,15 @@ public final class AttestationBench implements Callable<Integer> {
                     new Evidence(TeeType.TDX, Files.readAllBytes(tdx), List.of()), at);
         } else {
             System.out.println("(no " + tdx + ": real TDX vector skipped)");
+        }
+        Path qvl = vectors.resolve("tdx/dcap-qvl/tdx_quote");
+        Path collateral = vectors.resolve("tdx/dcap-qvl/tdx_quote_collateral.json");
+        if (Files.isRegularFile(qvl) && Files.isRegularFile(collateral)) {
+            TdxCollateral c = TdxCollateral.load(collateral);
+            row("TDX v4 quote + collateral, CRLs (TCB status)", TdxVerifier.withIntelRoot().withCollateral(List.of(c)),
+                    new Evidence(TeeType.TDX, Files.readAllBytes(qvl), List.of()), Instant.parse("2025-07-19T10:00:34Z"));
+        } else {
+            System.out.println("(no " + qvl + " with its collateral: TCB status row skipped)");
         }
         SimulatedSnpTee sim = SimulatedSnpTee.shared();
         row("simulated SEV-SNP report (dev root)", SnpVerifier.trustingDevelopmentRoot(List.of(), sim.developmentRoot()),

@@ -47,6 +47,27 @@ class VerifyCommandTest {
         assertThat(r.out).contains("\"debug\" : true").contains("debug_enabled").contains("\"result\" : \"fail\"");
     }
 
+    @Test
+    void theDcapQvlQuoteIsUpToDateWithItsCollateral() {
+        Result r = run("attestation", "verify", "--evidence", vector("tdx/dcap-qvl/tdx_quote").toString(),
+                "--collateral", vector("tdx/dcap-qvl/tdx_quote_collateral.json").toString(),
+                "--at", "2025-07-19T10:00:34Z");
+
+        assertThat(r.exit).isZero();
+        assertThat(r.out).contains("TCB status from collateral (FMSPC B0C06F000000)").contains("tcb_status       UpToDate")
+                .contains("result: pass");
+    }
+
+    @Test
+    void expiredCollateralFailsTheTcbCheckAndExitsNonZero() {
+        Result r = run("attestation", "verify", "--evidence", vector("tdx/dcap-qvl/tdx_quote").toString(),
+                "--collateral", vector("tdx/dcap-qvl/tdx_quote_collateral.json").toString(),
+                "--at", "2025-08-01T00:00:00Z", "--format", "json");
+
+        assertThat(r.exit).isEqualTo(1);
+        assertThat(r.out).contains("collateral_expired").contains("\"result\" : \"fail\"");
+    }
+
     private static Result run(String... args) {
         PrintStream original = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
