@@ -1,0 +1,334 @@
+package io.sealstream.worker.engine;
+
+import de.kherud.llama.InferenceParameters;
+import de.kherud.llama.LlamaIterator;
+import de.kherud.llama.LlamaModel;
+import de.kherud.llama.LlamaOutput;
+import de.kherud.llama.ModelParameters;
+import io.sealstream.schemas.v1.ChatInput;
+import io.sealstream.schemas.v1.ChatMessage;
+import io.sealstream.schemas.v1.ChatParameters;
+import io.sealstream.schemas.v1.ChatResult;
+import io.sealstream.schemas.v1.FinishReason;
+import io.sealstream.schemas.v1.InferenceError;
+import io.sealstream.schemas.v1.InferenceRequest;
+import io.sealstream.schemas.v1.InferenceResponse;
+import io.sealstream.schemas.v1.Usage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Chat completions with a GGUF model on llama.cpp (through the {@code de.kherud:llama} binding),
+ * with OpenAI chat semantics: messages rendered by {@link ChatPrompt}, {@code max_tokens} (default
+ * {@value #DEFAULT_MAX_TOKENS}), {@code temperature} (default 1; 0 is greedy), {@code top_p}
+ * (default 1), {@code seed} (deterministic output for a given seed; reduced to 31 bits), up to
+ * {@value #MAX_STOP_SEQUENCES} {@code stop} sequences (the text ends before the first one found),
+ * {@code finish_reason} ({@code stop} at end of sequence or a stop sequence, {@code length} at
+ * max_tokens) and usage in tokens. llama.cpp's top-k and min-p filters are off, as OpenAI's API has
+ * none.
+ *
+ * <p><b>Batching.</b> The requests of a batch are decoded together in llama.cpp's parallel slots
+ * (continuous batching), at most {@link ChatModel#parallelSlots()} at once and at most
+ * {@link ChatModel#tokenBudget()} tokens of prompt plus max_tokens in flight; a request waits for
+ * room in order. Each sequence has {@code contextSize / parallelSlots} tokens of context: a
+ * request whose prompt plus max_tokens exceeds that gets {@code invalid_request}.
+ *
+ * <p><b>Integrity.</b> The model digest is the SHA-256 of the GGUF file, as {@code sha256sum}
+ * prints it. The file is read into memory (no mmap, so later changes to the file cannot reach
+ * the loaded model) and hashed before and after loading; if the two differ the engine refuses to
+ * start.
+ *
+ * <p><b>Logging.</b> llama.cpp's logging is off and its log callback drops every message
+ * ({@link LlamaRuntime}); this class logs counts and durations only, never prompt or output text.
+ */
+public final class ChatEngine implements InferenceEngine {
+    private static final Logger LOG = LoggerFactory.getLogger(ChatEngine.class);
+    /** max_tokens when a request does not say. */
+    public static final int DEFAULT_MAX_TOKENS = 256;
+    /** Stop sequences per request, as OpenAI allows. */
+    public static final int MAX_STOP_SEQUENCES = 4;
+    static final String INVALID_REQUEST = "invalid_request";
+
+    private final ChatModel config;
+    private final LlamaModel model;
+    private final byte[] digest;
+    private final boolean hasTemplate;
+    private final boolean addsBos;
+    private final int contextSize;
+    private final int slotContext;
+    private final int tokenBudget;
+    private final Semaphore budget;
+    private final ExecutorService slots;
+
+    private ChatEngine(ChatModel config) {
+        this.config = config;
+        Path file = config.file();
+        GgufMetadata meta;
+        try {
+            meta = GgufMetadata.read(file);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot load chat model " + file + ": " + e.getMessage(), e);
+        }
+        this.hasTemplate = meta.chatTemplate().isPresent();
+        this.addsBos = meta.addsBos();
+        int trained = meta.trainedContextLength().orElse(ChatModel.MAX_DEFAULT_CONTEXT);
+        this.contextSize = config.contextSize() > 0 ? config.contextSize()
+                : Math.min(trained, ChatModel.MAX_DEFAULT_CONTEXT);
+        this.slotContext = contextSize / config.parallelSlots();
+        if (slotContext < 16) {
+            throw new IllegalArgumentException("chat model " + config.name() + ": a context of " + contextSize
+                    + " tokens over " + config.parallelSlots() + " slots leaves " + slotContext
+                    + " per sequence; raise the context or lower the slots");
+        }
+        // never below one sequence's context, or a request that fits its slot could wait forever
+        this.tokenBudget = Math.max(slotContext, config.tokenBudget() > 0 ? config.tokenBudget() : contextSize);
+        long started = System.nanoTime();
+        byte[] before = sha256(file);
+        LlamaRuntime.start();
+        this.model = new LlamaModel(new ModelParameters()
+                .setModel(file.toString())
+                .setCtxSize(contextSize)
+                .setParallel(config.parallelSlots())
+                .setThreads(config.threads())
+                .setThreadsBatch(config.threads())
+                .disableMmap()
+                .disableLog());
+        byte[] after = sha256(file);
+        if (!MessageDigest.isEqual(before, after)) {
+            model.close();
+            throw new IllegalStateException("chat model file " + file + " changed while it was loading; "
+                    + "the worker cannot say which model it runs. Make the file read-only and start again");
+        }
+        this.digest = after;
+        this.budget = new Semaphore(tokenBudget, true);
+        AtomicInteger n = new AtomicInteger();
+        this.slots = Executors.newFixedThreadPool(config.parallelSlots(), r -> {
+            Thread t = new Thread(r, "chat-slot-" + n.incrementAndGet());
+            t.setDaemon(true);
+            return t;
+        });
+        LOG.info("engine.loaded model={} arch={} ctx={} slots={} template={} ms={} digest={}", config.name(),
+                meta.architecture(), contextSize, config.parallelSlots(), hasTemplate,
+                (System.nanoTime() - started) / 1_000_000, HexFormat.of().formatHex(digest));
+    }
+
+    /** Loads the GGUF model of {@code config}; refuses a file that is not GGUF or changes while loading. */
+    public static ChatEngine load(ChatModel config) {
+        return new ChatEngine(config);
+    }
+
+    @Override
+    public Set<String> models() {
+        return Set.of(config.name());
+    }
+
+    /** SHA-256 of the GGUF file, as {@code sha256sum} prints it. */
+    @Override
+    public byte[] modelDigest() {
+        return digest.clone();
+    }
+
+    /** Tokens of context each sequence has: prompt plus max_tokens must fit. */
+    public int sequenceContext() {
+        return slotContext;
+    }
+
+    @Override
+    public List<InferenceResponse> infer(List<InferenceRequest> batch) {
+        long started = System.nanoTime();
+        List<CompletableFuture<InferenceResponse>> answers = new ArrayList<>(batch.size());
+        for (InferenceRequest r : batch) {
+            answers.add(submit(r));
+        }
+        List<InferenceResponse> out = answers.stream().map(CompletableFuture::join).toList();
+        long tokens = out.stream().filter(a -> a.getOutput() instanceof ChatResult)
+                .mapToLong(a -> ((ChatResult) a.getOutput()).getUsage().getCompletionTokens()).sum();
+        LOG.debug("engine.batch model={} requests={} completion_tokens={} ms={}", config.name(), batch.size(), tokens,
+                (System.nanoTime() - started) / 1_000_000);
+        return out;
+    }
+
+    /**
+     * Completes one conversation directly (no request checks beyond the parameters'), as
+     * {@link #infer} does for a chat request.
+     *
+     * @throws IllegalArgumentException if the parameters or the context length are not acceptable
+     */
+    public ChatResult complete(List<ChatMessage> messages, ChatParameters parameters) {
+        Prepared p = prepare(messages, parameters);
+        if (p.error != null) {
+            throw new IllegalArgumentException(p.error);
+        }
+        budget.acquireUninterruptibly(p.cost());
+        try {
+            return generate(p);
+        } finally {
+            budget.release(p.cost());
+        }
+    }
+
+    private CompletableFuture<InferenceResponse> submit(InferenceRequest r) {
+        if (!config.name().equals(r.getModel())) {
+            return CompletableFuture.completedFuture(error(r, "model_not_served", "this engine serves the model "
+                    + config.name() + "; send the request with that model name"));
+        }
+        if (!(r.getTask() instanceof ChatInput chat)) {
+            return CompletableFuture.completedFuture(error(r, "unsupported_task", config.name()
+                    + " is a chat model; send a chat request (/v1/chat/completions), or embeddings to an embeddings model"));
+        }
+        Prepared p = prepare(chat.getMessages(), chat.getParameters());
+        if (p.error != null) {
+            return CompletableFuture.completedFuture(error(r, INVALID_REQUEST, p.error));
+        }
+        // in order: a request waits here for room in the token budget, then for a free slot
+        budget.acquireUninterruptibly(p.cost());
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return InferenceResponse.newBuilder().setModel(config.name()).setOutput(generate(p)).setError(null)
+                        .build();
+            } finally {
+                budget.release(p.cost());
+            }
+        }, slots);
+    }
+
+    /** A request checked and rendered, or the reason it cannot be served (never quoting it). */
+    private record Prepared(String prompt, int promptTokens, int maxTokens, float temperature, float topP,
+                            Integer seed, List<String> stop, String error) {
+        int cost() {
+            return promptTokens + maxTokens;
+        }
+
+        static Prepared refused(String why) {
+            return new Prepared(null, 0, 0, 0, 0, null, List.of(), why);
+        }
+    }
+
+    private Prepared prepare(List<ChatMessage> messages, ChatParameters params) {
+        if (messages == null || messages.isEmpty()) {
+            return Prepared.refused("the chat request has no messages; send at least one user message");
+        }
+        Integer maxTokens = params == null ? null : params.getMaxTokens();
+        Float temperature = params == null ? null : params.getTemperature();
+        Float topP = params == null ? null : params.getTopP();
+        List<String> stop = params == null || params.getStop() == null ? List.of() : params.getStop();
+        if (maxTokens != null && maxTokens < 1) {
+            return Prepared.refused("max_tokens is " + maxTokens + "; send at least 1, or leave it out for "
+                    + DEFAULT_MAX_TOKENS);
+        }
+        if (temperature != null && !(temperature >= 0 && temperature <= 2)) {
+            return Prepared.refused("temperature is " + temperature + "; send a value from 0 (greedy) to 2");
+        }
+        if (topP != null && !(topP > 0 && topP <= 1)) {
+            return Prepared.refused("top_p is " + topP + "; send a value above 0 and at most 1");
+        }
+        if (stop.size() > MAX_STOP_SEQUENCES || stop.stream().anyMatch(String::isEmpty)) {
+            return Prepared.refused("stop has " + stop.size() + " sequences or an empty one; send at most "
+                    + MAX_STOP_SEQUENCES + " non-empty sequences");
+        }
+        String prompt = ChatPrompt.render(model, hasTemplate, messages);
+        int promptTokens = model.encode(prompt).length + (addsBos ? 1 : 0);
+        int max = maxTokens != null ? maxTokens : Math.min(DEFAULT_MAX_TOKENS, Math.max(1, slotContext - promptTokens));
+        if (promptTokens + max > slotContext) {
+            return Prepared.refused("the prompt has " + promptTokens + " tokens and max_tokens is " + max
+                    + ", more than the " + slotContext + " tokens of context per sequence of model " + config.name()
+                    + "; shorten the conversation or lower max_tokens");
+        }
+        Long seed = params == null ? null : params.getSeed();
+        return new Prepared(prompt, promptTokens, max, temperature != null ? temperature : 1f,
+                topP != null ? topP : 1f, seed == null ? null : (int) (seed & 0x7FFF_FFFFL), List.copyOf(stop), null);
+    }
+
+    private ChatResult generate(Prepared p) {
+        InferenceParameters params = new InferenceParameters(p.prompt())
+                .setNPredict(p.maxTokens())
+                .setTemperature(p.temperature())
+                .setTopP(p.topP())
+                .setTopK(0)
+                .setMinP(0f)
+                .setRepeatPenalty(1f);
+        if (p.seed() != null) {
+            params.setSeed(p.seed());
+        }
+        StringBuilder text = new StringBuilder();
+        int chunks = 0;
+        FinishReason finish = null;
+        int maxStop = p.stop().stream().mapToInt(String::length).max().orElse(0);
+        LlamaIterator it = model.generate(params).iterator();
+        while (it.hasNext()) {
+            LlamaOutput out = it.next();
+            chunks++;
+            int from = Math.max(0, text.length() - maxStop);
+            text.append(out.text);
+            int cut = firstStop(text, p.stop(), from);
+            if (cut >= 0) {
+                text.setLength(cut);
+                it.cancel();
+                finish = FinishReason.stop;
+                break;
+            }
+        }
+        // the binding streams one chunk per generated token, then a closing chunk
+        int completionTokens = finish == FinishReason.stop ? chunks : Math.max(0, chunks - 1);
+        if (finish == null) {
+            finish = completionTokens >= p.maxTokens() ? FinishReason.length : FinishReason.stop;
+        }
+        return new ChatResult(text.toString(), finish,
+                new Usage(p.promptTokens(), completionTokens, p.promptTokens() + completionTokens));
+    }
+
+    private static int firstStop(CharSequence text, List<String> stops, int from) {
+        int best = -1;
+        for (String s : stops) {
+            int at = text.toString().indexOf(s, from);
+            if (at >= 0 && (best < 0 || at < best)) {
+                best = at;
+            }
+        }
+        return best;
+    }
+
+    private InferenceResponse error(InferenceRequest r, String code, String message) {
+        return InferenceResponse.newBuilder().setModel(r.getModel()).setOutput(null)
+                .setError(new InferenceError(code, message)).build();
+    }
+
+    private static byte[] sha256(Path file) {
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest sha = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                sha.update(buf, 0, n);
+            }
+            return sha.digest();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read chat model " + file, e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        slots.shutdownNow();
+        model.close();
+        LOG.info("engine.closed model={} llama_warnings={}", config.name(), LlamaRuntime.warnings());
+    }
+
+}
