@@ -2,7 +2,9 @@ package io.sealstream.attestation;
 
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 
 /**
  * What a TEE puts into the 64-byte report_data field so that evidence proves possession of a key
@@ -17,10 +19,33 @@ public final class ReportDataBinding {
 
     /**
      * A worker's binding: SHA-512(nonce || tee_public_key || model_digest), where model_digest is
-     * the 32-byte SHA-256 over the model files the worker loaded.
+     * the {@link #modelSetDigest} of the models the worker loaded.
      */
     public static byte[] forWorker(byte[] nonce, byte[] teePublicKey, byte[] modelDigest) {
         return sha512(nonce, teePublicKey, modelDigest);
+    }
+
+    /**
+     * The digest a worker serving several models attests to: for one model its own digest; for
+     * several, SHA-256 over their 32-byte digests in ascending byte order, so neither side needs
+     * the model names and the order engines were loaded in does not matter.
+     *
+     * @throws IllegalArgumentException if the list is empty or a digest is not 32 bytes
+     */
+    public static byte[] modelSetDigest(List<byte[]> modelDigests) {
+        if (modelDigests.isEmpty() || modelDigests.stream().anyMatch(d -> d == null || d.length != 32)) {
+            throw new IllegalArgumentException("model digests are one or more 32-byte SHA-256 values");
+        }
+        if (modelDigests.size() == 1) {
+            return modelDigests.get(0).clone();
+        }
+        try {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            modelDigests.stream().sorted(Arrays::compareUnsigned).forEach(md::update);
+            return md.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available in this JVM", e);
+        }
     }
 
     /**

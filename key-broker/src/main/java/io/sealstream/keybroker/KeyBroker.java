@@ -95,12 +95,14 @@ public final class KeyBroker {
     /** {@code POST /v1/attest}: 401 when the evidence is not genuine or not bound, 403 when the policy denies it. */
     public LeaseGrant attest(AttestRequest request) throws KeyBrokerException {
         if (request == null || request.nonce() == null || request.evidence() == null
-                || request.teePublicKey() == null || request.modelDigest() == null) {
+                || request.teePublicKey() == null || request.modelDigests() == null) {
             throw new KeyBrokerException(400, "bad_request",
                     "an attestation needs nonce, evidence, tee_public_key and model_digest");
         }
-        if (request.modelDigest().length != 32) {
-            throw new KeyBrokerException(400, "bad_request", "model_digest must be the 32-byte SHA-256 of the model files");
+        if (request.modelDigests().isEmpty() || request.modelDigests().size() > AttestRequest.MAX_MODELS
+                || request.modelDigests().stream().anyMatch(d -> d == null || d.length != 32)) {
+            throw new KeyBrokerException(400, "bad_request", "model_digests must hold 1 to " + AttestRequest.MAX_MODELS
+                    + " 32-byte SHA-256 digests, one per model the worker loaded");
         }
         if (!nonces.consume(request.nonce())) {
             throw deny(AttestationFailure.STALE_NONCE, "the nonce is unknown, expired or used; get a new one from POST /v1/auth");
@@ -120,8 +122,9 @@ public final class KeyBroker {
         AttestedClaims claims;
         try {
             claims = verifier.verify(evidence, now);
-            byte[] expected = ReportDataBinding.forWorker(request.nonce(), request.teePublicKey(), request.modelDigest());
-            policy.check(claims, expected, request.modelDigest(), now);
+            byte[] expected = ReportDataBinding.forWorker(request.nonce(), request.teePublicKey(),
+                    ReportDataBinding.modelSetDigest(request.modelDigests()));
+            policy.check(claims, expected, request.modelDigests(), now);
         } catch (AttestationException e) {
             throw deny(e.failure(), e.getMessage());
         }

@@ -43,6 +43,7 @@ class KeyBrokerTest {
     private static final byte[] WORKER = filled(48, 0xC1);
     private static final byte[] BROKER = filled(48, 0xD2);
     private static final byte[] MODEL = filled(32, 0xA7);
+    private static final byte[] CHAT_MODEL = filled(32, 0xC4);
     private static final SimulatedSnpTee TEE = SimulatedSnpTee.shared();
 
     @TempDir
@@ -92,7 +93,7 @@ class KeyBrokerTest {
         TeeKeyPair attested = TeeKeyPair.generate();
         Evidence evidence = TEE.attest(WORKER, ReportDataBinding.forWorker(challenge.nonce(), attested.publicKey(), MODEL));
         AttestRequest swapped = new AttestRequest(challenge.nonce(), EvidenceMessage.of(evidence),
-                TeeKeyPair.generate().publicKey(), MODEL);
+                TeeKeyPair.generate().publicKey(), List.of(MODEL));
 
         assertRefused(() -> client.attest(swapped), 401, "report_data_mismatch");
     }
@@ -102,6 +103,24 @@ class KeyBrokerTest {
         start(true);
 
         assertRefused(() -> attest(TeeKeyPair.generate(), filled(48, 0x66), MODEL), 403, "unknown_measurement");
+    }
+
+    @Test
+    void aWorkerServingTwoApprovedModelsGetsALease() throws Exception {
+        start(true);
+        TeeKeyPair tee = TeeKeyPair.generate();
+
+        LeaseGrant lease = attestServing(tee, List.of(MODEL, CHAT_MODEL));
+
+        assertThat(lease.token()).isNotEmpty();
+    }
+
+    @Test
+    void aWorkerServingOneUnapprovedModelAmongApprovedOnesGetsForbidden() {
+        start(true);
+
+        assertRefused(() -> attestServing(TeeKeyPair.generate(), List.of(MODEL, filled(32, 0xB8))), 403,
+                "model_not_allowed");
     }
 
     @Test
@@ -127,7 +146,7 @@ class KeyBrokerTest {
                 .reportData(ReportDataBinding.forWorker(challenge.nonce(), tee.publicKey(), MODEL)));
 
         assertRefused(() -> client.attest(new AttestRequest(challenge.nonce(), EvidenceMessage.of(debug),
-                tee.publicKey(), MODEL)), 403, "debug_enabled");
+                tee.publicKey(), List.of(MODEL))), 403, "debug_enabled");
     }
 
     @Test
@@ -201,11 +220,12 @@ class KeyBrokerTest {
                 version: 1
                 name: key-broker-test
                 allow-simulated: %s
-                models: [%s]
+                models: [%s, %s]
                 tee:
                   snp:
                     measurements: [%s, %s]
-                """.formatted(allowSimulated, HexFormat.of().formatHex(MODEL), HexFormat.of().formatHex(WORKER),
+                """.formatted(allowSimulated, HexFormat.of().formatHex(MODEL), HexFormat.of().formatHex(CHAT_MODEL),
+                HexFormat.of().formatHex(WORKER),
                 HexFormat.of().formatHex(BROKER));
         return KeyBrokerConfig.builder().dataDir(dataDir).policy(AttestationPolicy.parse(policy))
                 .verifier(TeeType.SNP, SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot()))
@@ -216,9 +236,16 @@ class KeyBrokerTest {
         return client.attest(request(client.challenge().nonce(), tee, measurement, model));
     }
 
+    private LeaseGrant attestServing(TeeKeyPair tee, List<byte[]> models) throws Exception {
+        byte[] nonce = client.challenge().nonce();
+        Evidence e = TEE.attest(WORKER, ReportDataBinding.forWorker(nonce, tee.publicKey(),
+                ReportDataBinding.modelSetDigest(models)));
+        return client.attest(new AttestRequest(nonce, EvidenceMessage.of(e), tee.publicKey(), models));
+    }
+
     private static AttestRequest request(byte[] nonce, TeeKeyPair tee, byte[] measurement, byte[] model) {
         Evidence e = TEE.attest(measurement, ReportDataBinding.forWorker(nonce, tee.publicKey(), model));
-        return new AttestRequest(nonce, EvidenceMessage.of(e), tee.publicKey(), model);
+        return new AttestRequest(nonce, EvidenceMessage.of(e), tee.publicKey(), List.of(model));
     }
 
     private static void assertRefused(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, int status, String code) {

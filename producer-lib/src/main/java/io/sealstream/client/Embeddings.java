@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 
 /** The embeddings API of a {@link SealstreamClient} (OpenAI {@code /v1/embeddings} semantics). */
 public final class Embeddings {
@@ -41,17 +40,7 @@ public final class Embeddings {
 
     /** {@link #create(String, List)} and wait; failures are thrown as {@link SealstreamException}s. */
     public EmbeddingResult createBlocking(String model, List<String> input) {
-        try {
-            return create(model, input).get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for embeddings", e);
-        } catch (ExecutionException | CompletionException e) {
-            if (e.getCause() instanceof SealstreamException s) {
-                throw s;
-            }
-            throw new IllegalStateException("embeddings failed", e.getCause());
-        }
+        return Blocking.await(create(model, input), "embeddings");
     }
 
     private static EmbeddingResult toResult(OpenedResponse r) {

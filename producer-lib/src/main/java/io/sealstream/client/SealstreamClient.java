@@ -47,6 +47,8 @@ import org.slf4j.LoggerFactory;
  *         .bootstrapServers("127.0.0.1:9092").schemaRegistryUrl(registry).keyBrokerUrl(broker)
  *         .clientId("acme").trust(BrokerTrust.pinned(verifier, measurement, policyId)).build()) {
  *     EmbeddingResult r = client.embeddings().createBlocking("all-minilm-l6-v2-q", List.of("hello"));
+ *     ChatCompletion c = client.chat().completions().createBlocking(
+ *             ChatCompletionRequest.builder("stories260K").user("Once upon a time").maxTokens(40).build());
  * }
  * }</pre>
  */
@@ -73,6 +75,7 @@ public final class SealstreamClient implements AutoCloseable {
         return t;
     });
     private final Embeddings embeddings = new Embeddings(this);
+    private final Chat chat = new Chat(this);
     private final AtomicLong sent = new AtomicLong();
     private final AtomicLong answered = new AtomicLong();
     private final AtomicLong rejected = new AtomicLong();
@@ -118,6 +121,11 @@ public final class SealstreamClient implements AutoCloseable {
     /** The embeddings API ({@code /v1/embeddings}). */
     public Embeddings embeddings() {
         return embeddings;
+    }
+
+    /** The chat API ({@code /v1/chat/completions}): {@code client.chat().completions().create(...)}. */
+    public Chat chat() {
+        return chat;
     }
 
     /**

@@ -17,6 +17,7 @@ import io.sealstream.keybroker.client.KeyBrokerClient;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -35,7 +36,7 @@ final class KeyAcquisition implements AutoCloseable {
     private final KeyBrokerClient broker;
     private final EvidenceProvider tee;
     private final TeeKeyPair keyPair = TeeKeyPair.generate();
-    private final byte[] modelDigest;
+    private final List<byte[]> modelDigests;
     private final String topic;
     private final RequestOpener opener;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -46,10 +47,11 @@ final class KeyAcquisition implements AutoCloseable {
     private volatile Instant leaseExpiresAt;
     private volatile long primaryKeyId = -1;
 
-    KeyAcquisition(KeyBrokerClient broker, EvidenceProvider tee, byte[] modelDigest, String topic, RequestOpener opener) {
+    KeyAcquisition(KeyBrokerClient broker, EvidenceProvider tee, List<byte[]> modelDigests, String topic,
+                   RequestOpener opener) {
         this.broker = broker;
         this.tee = tee;
-        this.modelDigest = modelDigest.clone();
+        this.modelDigests = modelDigests.stream().map(byte[]::clone).toList();
         this.topic = topic;
         this.opener = opener;
     }
@@ -57,9 +59,10 @@ final class KeyAcquisition implements AutoCloseable {
     /** Attests and installs the topic's keys; throws if the broker refuses. */
     void acquire() throws KeyBrokerException, AttestationException {
         AuthChallenge challenge = broker.challenge();
-        Evidence evidence = tee.attest(ReportDataBinding.forWorker(challenge.nonce(), keyPair.publicKey(), modelDigest));
+        Evidence evidence = tee.attest(ReportDataBinding.forWorker(challenge.nonce(), keyPair.publicKey(),
+                ReportDataBinding.modelSetDigest(modelDigests)));
         LeaseGrant lease = broker.attest(new AttestRequest(challenge.nonce(), EvidenceMessage.of(evidence),
-                keyPair.publicKey(), modelDigest));
+                keyPair.publicKey(), modelDigests));
         KeyRelease release = broker.keys(lease.token(), topic);
         TopicKeyset keyset;
         try {

@@ -2,6 +2,7 @@ package io.sealstream.worker;
 
 import com.sun.net.httpserver.HttpServer;
 import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.ReportDataBinding;
 import io.sealstream.attestation.EvidenceProvider;
 import io.sealstream.envelope.RequestOpener;
 import io.sealstream.keybroker.api.KeyBrokerException;
@@ -14,10 +15,7 @@ import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import org.apache.kafka.streams.KafkaStreams;
@@ -50,7 +48,7 @@ public final class TeeWorker implements AutoCloseable {
         RequestOpener opener = RequestOpener.builder().build();
         String topic = config.streams().requestTopic();
         this.keys = new KeyAcquisition(new KeyBrokerClient(config.keyBrokerUrl(), config.brokerTimeout()), tee,
-                modelDigest, topic, opener);
+                engines.stream().map(InferenceEngine::modelDigest).toList(), topic, opener);
         keys.acquire();
         keys.refreshEvery(config.keyRefresh());
         SchemaRegistryClient registry = new SchemaRegistryClient(config.schemaRegistryUrl(), config.brokerTimeout());
@@ -82,22 +80,9 @@ public final class TeeWorker implements AutoCloseable {
         return new TeeWorker(config, tee, engines);
     }
 
-    /**
-     * The digest the worker attests to: the engine's own digest when it has one engine, else the
-     * SHA-256 over the engines' digests ordered by their first model name.
-     */
+    /** The digest the worker attests to: {@link ReportDataBinding#modelSetDigest} of its engines' digests. */
     static byte[] modelDigest(List<InferenceEngine> engines) {
-        if (engines.size() == 1) {
-            return engines.get(0).modelDigest();
-        }
-        try {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            engines.stream().sorted(Comparator.comparing(e -> e.models().stream().sorted().findFirst().orElse("")))
-                    .forEach(e -> md.update(e.modelDigest()));
-            return md.digest();
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
+        return ReportDataBinding.modelSetDigest(engines.stream().map(InferenceEngine::modelDigest).toList());
     }
 
     /** Ready: keys installed under a valid lease and the stream processor running. */

@@ -201,6 +201,12 @@ public final class AttestationPolicy {
      */
     public void check(AttestedClaims claims, byte[] expectedReportData, byte[] modelDigest, Instant now)
             throws AttestationException {
+        check(claims, expectedReportData, List.of(modelDigest), now);
+    }
+
+    /** As {@link #check(AttestedClaims, byte[], byte[], Instant)} for a worker serving several models: each must be allowed. */
+    public void check(AttestedClaims claims, byte[] expectedReportData, List<byte[]> modelDigests, Instant now)
+            throws AttestationException {
         boolean snpEvidence = claims.tee() == TeeType.SNP;
         if ((snpEvidence && snp.isEmpty()) || (!snpEvidence && tdx.isEmpty())) {
             throw new AttestationException(AttestationFailure.TEE_NOT_ALLOWED, "policy '" + name + "' has no rules for "
@@ -234,10 +240,12 @@ public final class AttestationPolicy {
         } else {
             checkTdxExtras(claims);
         }
-        String model = HexFormat.of().formatHex(modelDigest);
-        if (!models.contains(model)) {
-            throw new AttestationException(AttestationFailure.MODEL_NOT_ALLOWED, "model digest " + model
-                    + " is not in policy '" + name + "'; load an approved model");
+        for (byte[] modelDigest : modelDigests) {
+            String model = HexFormat.of().formatHex(modelDigest);
+            if (!models.contains(model)) {
+                throw new AttestationException(AttestationFailure.MODEL_NOT_ALLOWED, "model digest " + model
+                        + " is not in policy '" + name + "'; load an approved model");
+            }
         }
         if (claims.signedAt().isPresent() && claims.signedAt().get().plus(maxEvidenceAge).isBefore(now)) {
             throw new AttestationException(AttestationFailure.EVIDENCE_TOO_OLD, "the evidence was made at "

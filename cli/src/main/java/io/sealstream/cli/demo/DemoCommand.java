@@ -8,6 +8,8 @@ import io.sealstream.client.VerifiedTopic;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.InferenceRequest;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,19 +34,40 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "16", description = "Worker max batch size (default ${DEFAULT-VALUE}).")
     int batchSize;
 
+    @Option(names = "--chat", description = "Complete story openings with a GGUF chat model instead of embedding texts.")
+    boolean chat;
+
+    @Option(names = "--model", defaultValue = "../shared/models/stories260K.gguf",
+            description = "The GGUF model for --chat (default ${DEFAULT-VALUE}).")
+    Path model;
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
         long started = System.nanoTime();
+        if (chat && !Files.isRegularFile(model)) {
+            System.err.println("sealstream demo --chat: no GGUF model at " + model.toAbsolutePath()
+                    + "; pass --model PATH (../shared/models/stories260K.gguf is the tiny test model)");
+            return 2;
+        }
         out.println("Starting the embedded stack (Kafka, schema registry, key broker, " + workers + " workers) ...");
+        int status = 0;
         try (LocalStack stack = LocalStack.start(new LocalStack.Options().workers(workers).maxBatchSize(batchSize)
-                .batchLinger(Duration.ofMillis(50)).engine(Engines::defaultEmbeddings))) {
+                .batchLinger(Duration.ofMillis(50)).engine(Engines::defaultEmbeddings)
+                .chatModel(chat ? model : null))) {
             if (!stack.awaitWorkersReady(Duration.ofSeconds(120))) {
                 out.println("The workers did not become ready within 120 s; see the log above.");
                 return 1;
             }
             out.printf("Kafka %s | registry %s | key broker %s%n", stack.kafka().bootstrapServers(),
                     stack.registry().url(), stack.keyBroker().url());
+            if (chat) {
+                status = ChatDemo.run(stack, model, out);
+                out.println("Stopping the stack ...");
+                stack.close();
+                out.printf("Demo wall time %.1f s%n", (System.nanoTime() - started) / 1e9);
+                return status;
+            }
             String model = stack.engine().models().iterator().next();
             try (SealstreamClient client = stack.client("demo")) {
                 VerifiedTopic verified = client.verifyKeyBroker();

@@ -20,6 +20,8 @@ import io.sealstream.schemas.v1.EncryptedResponse;
 import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.worker.TeeWorker;
 import io.sealstream.worker.WorkerConfig;
+import io.sealstream.worker.engine.ChatEngine;
+import io.sealstream.worker.engine.ChatModel;
 import io.sealstream.worker.engine.InferenceEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -33,6 +35,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,8 +63,9 @@ public final class LocalStack implements AutoCloseable {
     private final EvidenceVerifier devVerifier;
     private final SimulatedSnpTee tee;
     private final List<TeeWorker> workers = new ArrayList<>();
-    private final InferenceEngine engine;
+    private final List<InferenceEngine> engines = new ArrayList<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    private boolean closed;
 
     private LocalStack(Options options) throws IOException {
         this.options = options;
@@ -73,9 +77,12 @@ public final class LocalStack implements AutoCloseable {
         kafka.createTopics(options.partitions, topics);
         this.registry = track(SchemaRegistryServer.start());
         registerEnvelopeSchemas(options.clients);
-        this.engine = options.engine.get();
-        track(engine);
-        this.policy = AttestationPolicy.parse(developmentPolicyYaml(HexFormat.of().formatHex(engine.modelDigest())));
+        engines.add(track(Objects.requireNonNull(options.engine, "Options.engine is required").get()));
+        if (options.chatModel != null) {
+            engines.add(track(ChatEngine.load(ChatModel.of(options.chatModel))));
+        }
+        this.policy = AttestationPolicy.parse(developmentPolicyYaml(engines.stream()
+                .map(e -> HexFormat.of().formatHex(e.modelDigest())).toList()));
         this.tee = SimulatedSnpTee.shared();
         tee.save(simulatedTeeDir());
         this.devVerifier = SnpVerifier.trustingDevelopmentRoot(List.of(), tee.developmentRoot());
@@ -118,7 +125,7 @@ public final class LocalStack implements AutoCloseable {
                     .build();
             TeeWorker worker = TeeWorker.start(WorkerConfig.builder().workerId(workerId)
                     .keyBrokerUrl(keyBroker.url()).schemaRegistryUrl(registry.url()).streams(streams).build(),
-                    tee.provider(measurement), List.of(new SharedEngine(engine)));
+                    tee.provider(measurement), engines.stream().<InferenceEngine>map(SharedEngine::new).toList());
             workers.add(worker);
             return worker;
         } catch (KeyBrokerException e) {
@@ -169,9 +176,19 @@ public final class LocalStack implements AutoCloseable {
         return List.copyOf(workers);
     }
 
-    /** The engine the workers share; call it directly to compare with what came through the pipeline. */
+    /** The first engine the workers share (embeddings); call it directly to compare with the pipeline. */
     public InferenceEngine engine() {
-        return engine;
+        return engines.get(0);
+    }
+
+    /** Every engine the workers share, the embeddings engine first. */
+    public List<InferenceEngine> engines() {
+        return List.copyOf(engines);
+    }
+
+    /** The engine serving {@code model}. */
+    public Optional<InferenceEngine> engineFor(String model) {
+        return engines.stream().filter(e -> e.models().contains(model)).findFirst();
     }
 
     public AttestationPolicy policy() {
@@ -215,14 +232,14 @@ public final class LocalStack implements AutoCloseable {
         }
     }
 
-    private String developmentPolicyYaml(String modelDigest) {
+    private String developmentPolicyYaml(List<String> modelDigests) {
         return String.join("\n",
                 "version: 1",
                 "name: sealstream-dev-stack",
                 "allow-simulated: true",
                 "max-evidence-age: 5m",
                 "models:",
-                "  - '" + modelDigest + "'",
+                modelDigests.stream().map(d -> "  - '" + d + "'").collect(java.util.stream.Collectors.joining("\n")),
                 "tee:",
                 "  snp:",
                 "    measurements:",
@@ -238,8 +255,13 @@ public final class LocalStack implements AutoCloseable {
         return closeable;
     }
 
+    /** Stops workers, engines and services, newest first; a second call does nothing. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         for (TeeWorker w : workers) {
             w.close();
         }
@@ -283,6 +305,7 @@ public final class LocalStack implements AutoCloseable {
         private int maxBatchSize = StreamProcessorConfig.DEFAULT_MAX_BATCH_SIZE;
         private Duration batchLinger = StreamProcessorConfig.DEFAULT_BATCH_LINGER;
         private Supplier<InferenceEngine> engine;
+        private Path chatModel;
 
         public Options workers(int workers) {
             this.workers = workers;
@@ -311,6 +334,12 @@ public final class LocalStack implements AutoCloseable {
 
         public Options batchLinger(Duration batchLinger) {
             this.batchLinger = batchLinger;
+            return this;
+        }
+
+        /** Also serve chat with this GGUF model (a llama.cpp engine beside the embeddings one). */
+        public Options chatModel(Path gguf) {
+            this.chatModel = gguf;
             return this;
         }
 

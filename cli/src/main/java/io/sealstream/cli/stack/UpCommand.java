@@ -21,11 +21,14 @@ public final class UpCommand implements Callable<Integer> {
     @Option(names = "--client", defaultValue = "demo", split = ",", description = "Clients to provision (default ${DEFAULT-VALUE}).")
     List<String> clients;
 
+    @Option(names = "--chat-model", description = "Also serve chat with this GGUF model, e.g. ../shared/models/stories260K.gguf.")
+    java.nio.file.Path chatModel;
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
         LocalStack stack = LocalStack.start(new LocalStack.Options().workers(workers).partitions(partitions)
-                .clients(clients).engine(Engines::defaultEmbeddings));
+                .clients(clients).engine(Engines::defaultEmbeddings).chatModel(chatModel));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             out.println("Stopping the stack ...");

@@ -9,6 +9,9 @@ import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.worker.TeeWorker;
 import io.sealstream.worker.WorkerConfig;
+import io.sealstream.worker.engine.ChatEngine;
+import io.sealstream.worker.engine.ChatModel;
+import io.sealstream.worker.engine.InferenceEngine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -66,8 +69,20 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "Upper bound on one batch; also how long a dead worker's open transaction blocks readers.")
     long transactionTimeoutMillis;
 
+    @Option(names = "--chat-model", description = "Also serve chat with this GGUF model (llama.cpp); its SHA-256 must be "
+            + "among the policy's models.")
+    Path chatModel;
+
     @Option(names = "--streams-config", split = ",", description = "Extra Kafka Streams settings, key=value.")
     Map<String, String> streamsConfig = new LinkedHashMap<>();
+
+    private List<InferenceEngine> engines() {
+        List<InferenceEngine> engines = new java.util.ArrayList<>(List.of(Engines.defaultEmbeddings()));
+        if (chatModel != null) {
+            engines.add(ChatEngine.load(ChatModel.of(chatModel)));
+        }
+        return engines;
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -93,7 +108,7 @@ public final class WorkerCommand implements Callable<Integer> {
         try {
             worker = TeeWorker.start(WorkerConfig.builder().workerId(workerId).keyBrokerUrl(keyBrokerUrl)
                     .schemaRegistryUrl(registryUrl).streams(streams.build()).build(), provider,
-                    List.of(Engines.defaultEmbeddings()));
+                    engines());
         } catch (KeyBrokerException e) {
             System.err.println("sealstream worker: the key broker refused this worker: " + e.getMessage());
             return 3;

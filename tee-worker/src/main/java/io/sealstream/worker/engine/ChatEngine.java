@@ -284,8 +284,11 @@ public final class ChatEngine implements InferenceEngine {
                 break;
             }
         }
-        // the binding streams one chunk per generated token, then a closing chunk
-        int completionTokens = finish == FinishReason.stop ? chunks : Math.max(0, chunks - 1);
+        // the binding streams one chunk per generated token, then a closing chunk; llama.cpp merges
+        // the tokens of a multi-byte character split over several tokens into one chunk, so where
+        // re-tokenizing the text gives more tokens, that count is the better one
+        int streamed = finish == FinishReason.stop ? chunks : Math.max(0, chunks - 1);
+        int completionTokens = Math.min(p.maxTokens(), Math.max(streamed, model.encode(text.toString()).length));
         if (finish == null) {
             finish = completionTokens >= p.maxTokens() ? FinishReason.length : FinishReason.stop;
         }

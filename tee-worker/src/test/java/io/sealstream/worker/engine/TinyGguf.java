@@ -16,8 +16,8 @@ import java.util.Random;
 /**
  * Writes a tiny llama-architecture GGUF with random weights: a real file for llama.cpp's real
  * loader, for tests where ../shared/models is absent. Its vocabulary is a SentencePiece-style one
- * of the three control tokens, the 256 byte tokens and a few words, so any text tokenizes; its
- * output is gibberish but deterministic under greedy decoding.
+ * of the three control tokens, the 128 ASCII byte tokens and a few words, so any ASCII text
+ * tokenizes; its output is gibberish but deterministic under greedy decoding.
  */
 public final class TinyGguf {
     private static final int EMBED = 32;
@@ -33,7 +33,7 @@ public final class TinyGguf {
     public static Path write(Path file, long seed) throws IOException {
         List<String> tokens = new ArrayList<>(List.of("<unk>", "<s>", "</s>"));
         List<Integer> types = new ArrayList<>(List.of(2, 3, 3));
-        for (int b = 0; b < 256; b++) {
+        for (int b = 0; b < 128; b++) { // ASCII only: generated text is then always whole characters
             tokens.add(String.format("<0x%02X>", b));
             types.add(6);
         }
@@ -46,7 +46,7 @@ public final class TinyGguf {
         Map<String, Object> kv = new LinkedHashMap<>();
         kv.put("general.architecture", "llama");
         kv.put("general.name", "tiny-random");
-        kv.put("llama.context_length", 256);
+        kv.put("llama.context_length", 1024);
         kv.put("llama.embedding_length", EMBED);
         kv.put("llama.feed_forward_length", FF);
         kv.put("llama.attention.head_count", HEADS);

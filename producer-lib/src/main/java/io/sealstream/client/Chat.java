@@ -1,0 +1,71 @@
+package io.sealstream.client;
+
+import io.sealstream.envelope.OpenedResponse;
+import io.sealstream.schemas.v1.ChatInput;
+import io.sealstream.schemas.v1.ChatMessage;
+import io.sealstream.schemas.v1.ChatParameters;
+import io.sealstream.schemas.v1.ChatResult;
+import io.sealstream.schemas.v1.ChatRole;
+import io.sealstream.schemas.v1.InferenceRequest;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+
+/** The chat API of a {@link SealstreamClient}: {@code client.chat().completions().create(...)}. */
+public final class Chat {
+    private final Completions completions;
+
+    Chat(SealstreamClient client) {
+        this.completions = new Completions(client);
+    }
+
+    /** Chat completions ({@code /v1/chat/completions}). */
+    public Completions completions() {
+        return completions;
+    }
+
+    /** Chat completions, sealed for the workers and answered on this client's response topic. */
+    public static final class Completions {
+        private final SealstreamClient client;
+
+        private Completions(SealstreamClient client) {
+            this.client = client;
+        }
+
+        /** Sends {@code request} under a fresh request id. */
+        public CompletableFuture<ChatCompletion> create(ChatCompletionRequest request) {
+            return create(SealstreamClient.newRequestId(), request);
+        }
+
+        /**
+         * Sends {@code request} under {@code requestId}; sending the same id again is a safe retry:
+         * only one answer completes the future.
+         */
+        public CompletableFuture<ChatCompletion> create(String requestId, ChatCompletionRequest request) {
+            List<ChatMessage> messages = request.messages().stream()
+                    .map(m -> new ChatMessage(ChatRole.valueOf(m.role().name().toLowerCase(Locale.ROOT)), m.content()))
+                    .toList();
+            ChatParameters params = new ChatParameters(request.maxTokens(), request.temperature(), request.topP(),
+                    request.stop(), request.seed());
+            InferenceRequest body = InferenceRequest.newBuilder().setModel(request.model())
+                    .setTask(new ChatInput(messages, params)).build();
+            return client.submit(requestId, body).thenApply(Completions::toCompletion);
+        }
+
+        /** {@link #create(ChatCompletionRequest)} and wait; failures are thrown as {@link SealstreamException}s. */
+        public ChatCompletion createBlocking(ChatCompletionRequest request) {
+            return Blocking.await(create(request), "chat completion");
+        }
+
+        private static ChatCompletion toCompletion(OpenedResponse r) {
+            if (!(r.body().getOutput() instanceof ChatResult result)) {
+                throw new CompletionException(new RequestRejectedException(r.requestId(), "unexpected_output",
+                        "the worker answered a chat request with another kind of output"));
+            }
+            return new ChatCompletion(r.requestId(), r.body().getModel(), result.getContent(),
+                    result.getFinishReason().name(), result.getUsage().getPromptTokens(),
+                    result.getUsage().getCompletionTokens());
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package io.sealstream.client;
+
+/**
+ * The answer to a chat completion: the assistant message and why generation ended. Plaintext: it
+ * exists only in this process; {@link #toString()} shows no text.
+ *
+ * @param requestId the request id it answers
+ * @param model the model that served it
+ * @param content the generated assistant message
+ * @param finishReason {@code stop} (end of sequence or a stop sequence) or {@code length} (max tokens)
+ * @param promptTokens tokens of the rendered prompt
+ * @param completionTokens tokens generated
+ */
+public record ChatCompletion(String requestId, String model, String content, String finishReason, int promptTokens,
+                             int completionTokens) {
+    @Override
+    public String toString() {
+        return "ChatCompletion[requestId=" + requestId + ", model=" + model + ", chars=" + content.length()
+                + ", finishReason=" + finishReason + ", promptTokens=" + promptTokens + ", completionTokens="
+                + completionTokens + "]";
+    }
+}
