@@ -41,7 +41,8 @@ public final class KeyBroker {
             AttestationFailure.UNKNOWN_ROOT, AttestationFailure.CERTIFICATE_EXPIRED,
             AttestationFailure.CERTIFICATE_REVOKED, AttestationFailure.TCB_MISMATCH,
             AttestationFailure.REPORT_DATA_MISMATCH, AttestationFailure.STALE_NONCE,
-            AttestationFailure.EVIDENCE_TOO_OLD);
+            AttestationFailure.EVIDENCE_TOO_OLD, AttestationFailure.BAD_COLLATERAL,
+            AttestationFailure.COLLATERAL_EXPIRED);
 
     private final KeyBrokerConfig config;
     private final AttestationPolicy policy;

@@ -115,6 +115,16 @@ public final class LocalStack implements AutoCloseable {
      * @throws KeyBrokerException if the key broker refuses it (e.g. 403 for an unknown measurement)
      */
     public TeeWorker startWorker(String workerId, byte[] measurement) {
+        return startWorker(workerId, measurement, engines.stream().<InferenceEngine>map(SharedEngine::new).toList());
+    }
+
+    /**
+     * Starts one more in-process worker serving {@code workerEngines} (which it closes) instead of
+     * the stack's shared engines: for workers that loaded other models.
+     *
+     * @throws KeyBrokerException if the key broker refuses it (e.g. 403 for a model the policy does not allow)
+     */
+    public TeeWorker startWorker(String workerId, byte[] measurement, List<InferenceEngine> workerEngines) {
         try {
             StreamProcessorConfig streams = StreamProcessorConfig.builder()
                     .bootstrapServers(kafka.bootstrapServers())
@@ -125,7 +135,7 @@ public final class LocalStack implements AutoCloseable {
                     .build();
             TeeWorker worker = TeeWorker.start(WorkerConfig.builder().workerId(workerId)
                     .keyBrokerUrl(keyBroker.url()).schemaRegistryUrl(registry.url()).streams(streams).build(),
-                    tee.provider(measurement), engines.stream().<InferenceEngine>map(SharedEngine::new).toList());
+                    tee.provider(measurement), workerEngines);
             workers.add(worker);
             return worker;
         } catch (KeyBrokerException e) {

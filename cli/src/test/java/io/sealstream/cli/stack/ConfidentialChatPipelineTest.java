@@ -11,6 +11,7 @@ import io.sealstream.schemas.v1.ChatMessage;
 import io.sealstream.schemas.v1.ChatParameters;
 import io.sealstream.schemas.v1.ChatRole;
 import io.sealstream.worker.engine.ChatEngine;
+import io.sealstream.worker.engine.ChatModel;
 import io.sealstream.worker.engine.TinyGguf;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -129,6 +130,18 @@ class ConfidentialChatPipelineTest {
     void thePolicyTheClientVerifiedListsTheChatModelsDigest() {
         assertThat(client.verifyKeyBroker().policy().allowedModelDigests())
                 .contains(java.util.HexFormat.of().formatHex(engine.modelDigest()));
+    }
+
+    @Test
+    void aWorkerThatLoadedAnotherChatModelGetsNoKeys() throws Exception {
+        ChatEngine other = ChatEngine.load(ChatModel.of(TinyGguf.write(dir.resolve("other.gguf"), 99)));
+
+        WorkerRefusedException e = catchThrowableOfType(WorkerRefusedException.class,
+                () -> stack.startWorker("worker-other-model", LocalStack.WORKER_MEASUREMENT,
+                        List.of(new SharedEngine(stack.engine()), other)));
+
+        assertThat(e).hasMessageContaining("model_not_allowed");
+        other.close();
     }
 
     @Test

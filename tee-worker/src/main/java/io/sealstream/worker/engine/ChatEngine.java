@@ -75,6 +75,7 @@ public final class ChatEngine implements InferenceEngine {
     private final int tokenBudget;
     private final Semaphore budget;
     private final ExecutorService slots;
+    private boolean closed; // guarded by this
 
     private ChatEngine(ChatModel config) {
         this.config = config;
@@ -327,8 +328,13 @@ public final class ChatEngine implements InferenceEngine {
         }
     }
 
+    /** Stops the slots and frees the model; a second call does nothing. */
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
         slots.shutdownNow();
         model.close();
         LOG.info("engine.closed model={} llama_warnings={}", config.name(), LlamaRuntime.warnings());
