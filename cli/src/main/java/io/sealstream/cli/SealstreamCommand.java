@@ -1,6 +1,8 @@
 package io.sealstream.cli;
 
 import io.sealstream.cli.attestation.AttestationCommand;
+import io.sealstream.cli.batch.BatchesCommand;
+import io.sealstream.cli.batch.SubmitCommand;
 import io.sealstream.cli.bench.BenchCommand;
 import io.sealstream.cli.demo.DemoCommand;
 import io.sealstream.cli.stack.UpCommand;
@@ -13,7 +15,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "sealstream 0.1.0-SNAPSHOT",
         description = "Confidential batch inference on Apache Kafka.",
-        subcommands = {UpCommand.class, DemoCommand.class, WorkerCommand.class, AttestationCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {UpCommand.class, DemoCommand.class, WorkerCommand.class, SubmitCommand.class, BatchesCommand.class,
+                AttestationCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SealstreamCommand implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;

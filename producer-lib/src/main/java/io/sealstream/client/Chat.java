@@ -43,14 +43,23 @@ public final class Chat {
          * only one answer completes the future.
          */
         public CompletableFuture<ChatCompletion> create(String requestId, ChatCompletionRequest request) {
+            return client.submit(requestId, body(request)).thenApply(Completions::toCompletion);
+        }
+
+        /** As {@link #create(String, ChatCompletionRequest)}, failing with {@link RequestTimeoutException} after {@code timeout}. */
+        public CompletableFuture<ChatCompletion> create(String requestId, ChatCompletionRequest request,
+                                                        java.time.Duration timeout) {
+            return client.submit(requestId, body(request), timeout).thenApply(Completions::toCompletion);
+        }
+
+        static InferenceRequest body(ChatCompletionRequest request) {
             List<ChatMessage> messages = request.messages().stream()
                     .map(m -> new ChatMessage(ChatRole.valueOf(m.role().name().toLowerCase(Locale.ROOT)), m.content()))
                     .toList();
             ChatParameters params = new ChatParameters(request.maxTokens(), request.temperature(), request.topP(),
                     request.stop(), request.seed());
-            InferenceRequest body = InferenceRequest.newBuilder().setModel(request.model())
+            return InferenceRequest.newBuilder().setModel(request.model())
                     .setTask(new ChatInput(messages, params)).build();
-            return client.submit(requestId, body).thenApply(Completions::toCompletion);
         }
 
         /** {@link #create(ChatCompletionRequest)} and wait; failures are thrown as {@link SealstreamException}s. */

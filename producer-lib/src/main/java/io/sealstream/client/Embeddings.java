@@ -29,13 +29,22 @@ public final class Embeddings {
      * a safe retry: only one answer completes the future.
      */
     public CompletableFuture<EmbeddingResult> create(String requestId, String model, List<String> input) {
+        return client.submit(requestId, request(model, input)).thenApply(Embeddings::toResult);
+    }
+
+    /** As {@link #create(String, String, List)}, failing with {@link RequestTimeoutException} after {@code timeout}. */
+    public CompletableFuture<EmbeddingResult> create(String requestId, String model, List<String> input,
+                                                     java.time.Duration timeout) {
+        return client.submit(requestId, request(model, input), timeout).thenApply(Embeddings::toResult);
+    }
+
+    static InferenceRequest request(String model, List<String> input) {
         Objects.requireNonNull(model, "model");
         if (input == null || input.isEmpty()) {
             throw new IllegalArgumentException("embeddings need at least one input text");
         }
-        InferenceRequest request = InferenceRequest.newBuilder().setModel(model)
+        return InferenceRequest.newBuilder().setModel(model)
                 .setTask(EmbeddingsInput.newBuilder().setInput(List.copyOf(input)).build()).build();
-        return client.submit(requestId, request).thenApply(Embeddings::toResult);
     }
 
     /** {@link #create(String, List)} and wait; failures are thrown as {@link SealstreamException}s. */

@@ -13,6 +13,7 @@ import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.schemas.serde.ConfluentAvroDeserializer;
 import io.sealstream.schemas.v1.EncryptedResponse;
 import io.sealstream.schemas.v1.InferenceRequest;
+import io.sealstream.schemas.v1.InferenceResponse;
 import io.sealstream.schemas.v1.ResponseStatus;
 import java.time.Clock;
 import java.time.Duration;
@@ -137,16 +138,34 @@ public final class SealstreamClient implements AutoCloseable {
         return verified;
     }
 
+    /**
+     * The low-level call beneath {@link #embeddings()} and {@link #chat()}: seals and sends an
+     * {@link InferenceRequest} under {@code requestId} and completes with the worker's answer, or
+     * with a {@link SealstreamException} (a worker's error answer is a {@link RequestRejectedException}).
+     * Sending the same id again while it is pending is a safe retry: one answer completes it.
+     */
+    public CompletableFuture<InferenceResponse> send(String requestId, InferenceRequest request, Duration timeout) {
+        return submit(requestId, request, timeout).thenApply(OpenedResponse::body);
+    }
+
     /** Seals and sends {@code request}; the future completes with the opened answer or a {@link SealstreamException}. */
     CompletableFuture<OpenedResponse> submit(String requestId, InferenceRequest request) {
+        return submit(requestId, request, requestTimeout);
+    }
+
+    /** As {@link #submit(String, InferenceRequest)} with this request's own timeout. */
+    CompletableFuture<OpenedResponse> submit(String requestId, InferenceRequest request, Duration timeout) {
         Objects.requireNonNull(requestId, "requestId");
+        if (timeout.isNegative() || timeout.isZero()) {
+            throw new IllegalArgumentException("a request timeout must be positive, got " + timeout);
+        }
         ClientSession session = session();
         CompletableFuture<OpenedResponse> future = new CompletableFuture<>();
-        Pending p = new Pending(session, future, clock.instant().plus(requestTimeout));
+        Pending p = new Pending(session, future, clock.instant().plus(timeout), timeout);
         Pending earlier = pending.putIfAbsent(requestId, p);
         if (earlier != null) {
             // a retry of a request still in flight: same id, same future, the first answer wins
-            pending.put(requestId, new Pending(session, earlier.future(), p.deadline()));
+            pending.put(requestId, new Pending(session, earlier.future(), p.deadline(), timeout));
             future = earlier.future();
         }
         SealedRequest sealed = session.seal(requestId, request);
@@ -215,7 +234,7 @@ public final class SealstreamClient implements AutoCloseable {
         pending.forEach((id, p) -> {
             if (now.isAfter(p.deadline()) && pending.remove(id, p)) {
                 timedOut.incrementAndGet();
-                p.future().completeExceptionally(new RequestTimeoutException(id, requestTimeout));
+                p.future().completeExceptionally(new RequestTimeoutException(id, p.timeout()));
             }
         });
     }
@@ -253,7 +272,8 @@ public final class SealstreamClient implements AutoCloseable {
         return UUID.randomUUID().toString();
     }
 
-    private record Pending(ClientSession session, CompletableFuture<OpenedResponse> future, Instant deadline) {
+    private record Pending(ClientSession session, CompletableFuture<OpenedResponse> future, Instant deadline,
+                           Duration timeout) {
     }
 
     /** Settings of a {@link SealstreamClient}. */

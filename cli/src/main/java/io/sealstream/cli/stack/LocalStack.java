@@ -165,6 +165,12 @@ public final class LocalStack implements AutoCloseable {
                 .trust(trust());
     }
 
+    /** The addresses and pins of this stack, for {@code sealstream submit --connection}. */
+    public ConnectionFile connection() {
+        return new ConnectionFile(kafka.bootstrapServers(), registry.url(), keyBroker.url(), options.requestTopic,
+                HexFormat.of().formatHex(BROKER_MEASUREMENT), policy.id(), simulatedTeeDir());
+    }
+
     /** What a client of this stack pins: the dev verifier, the broker's measurement, the policy id. */
     public BrokerTrust trust() {
         return BrokerTrust.pinned(devVerifier, HexFormat.of().formatHex(BROKER_MEASUREMENT), policy.id());

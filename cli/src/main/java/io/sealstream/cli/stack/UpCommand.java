@@ -48,6 +48,9 @@ public final class UpCommand implements Callable<Integer> {
         out.println("  pin, measurement    " + stack.trust().measurements().iterator().next());
         out.println("  pin, policy id      " + stack.policy().id());
         out.println("  data directory      " + stack.dataDir());
+        java.nio.file.Path connection = stack.dataDir().resolve("connection.properties");
+        stack.connection().write(connection);
+        out.println("  connection file     " + connection + "  (sealstream submit --connection ...)");
         stopped.await();
         return 0;
     }

@@ -1,0 +1,112 @@
+package io.sealstream.cli.batch;
+
+import io.sealstream.cli.stack.ConnectionFile;
+import io.sealstream.client.SealstreamClient;
+import io.sealstream.client.batch.BatchJob;
+import io.sealstream.client.batch.BatchStatus;
+import io.sealstream.client.batch.InvalidLine;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sealstream submit}: an OpenAI Batch JSONL file through the confidential pipeline, with
+ * validation first, bounded requests in flight, progress, and resumption by running it again.
+ */
+@Command(name = "submit", mixinStandardHelpOptions = true,
+        description = "Send an OpenAI Batch JSONL file; run the same command again to resume it.")
+public final class SubmitCommand implements Callable<Integer> {
+    @Option(names = "--input", required = true, description = "OpenAI Batch input (JSON Lines).")
+    Path input;
+
+    @Option(names = "--output", required = true, description = "Results, one JSON line per answered custom_id.")
+    Path output;
+
+    @Option(names = "--errors", description = "Failed lines (default <output>.errors.jsonl).")
+    Path errors;
+
+    @Option(names = "--connection", required = true, description = "Connection file ('sealstream up' writes one).")
+    Path connection;
+
+    @Option(names = "--client-id", defaultValue = "demo", description = "Client id (default ${DEFAULT-VALUE}).")
+    String clientId;
+
+    @Option(names = "--skip-invalid", description = "Send the valid lines even if some are invalid.")
+    boolean skipInvalid;
+
+    @Option(names = "--max-in-flight", defaultValue = "256", description = "Requests in flight at most (default ${DEFAULT-VALUE}).")
+    int maxInFlight;
+
+    @Option(names = "--request-timeout-s", defaultValue = "300", description = "Per-request timeout (default ${DEFAULT-VALUE}).")
+    long requestTimeoutSeconds;
+
+    @Option(names = "--journal-dir", description = "Job journals (default ~/.sealstream/batches).")
+    Path journalDir;
+
+    @Option(names = "--progress", defaultValue = "auto", description = "auto, bar or lines (default ${DEFAULT-VALUE}).")
+    String progress;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintStream out = System.out;
+        ConnectionFile conn = ConnectionFile.read(connection);
+        boolean terminal = "bar".equals(progress) || "auto".equals(progress) && System.console() != null;
+        try (SealstreamClient client = conn.clientBuilder(clientId).requestTimeout(Duration.ofSeconds(requestTimeoutSeconds))
+                .build()) {
+            BatchJob.Builder b = BatchJob.builder(client, input, output).errors(errors).skipInvalid(skipInvalid)
+                    .maxInFlight(maxInFlight).requestTimeout(Duration.ofSeconds(requestTimeoutSeconds));
+            if (journalDir != null) {
+                b.journalRoot(journalDir);
+            }
+            BatchJob job = b.build();
+            CountDownLatch finished = new CountDownLatch(1);
+            Thread hook = new Thread(() -> {
+                job.cancel(); // Ctrl-C: stop sending, write what is in flight, mark the job cancelled
+                try {
+                    finished.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, "sealstream-submit-cancel");
+            Runtime.getRuntime().addShutdownHook(hook);
+            BatchJob.Summary s;
+            try {
+                s = job.run(new ProgressPrinter(System.err, terminal, Duration.ofSeconds(5)));
+            } finally {
+                finished.countDown();
+            }
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException shuttingDown) {
+                // the hook is running: it waits for the summary below
+            }
+            print(out, s);
+            return switch (s.status()) {
+                case COMPLETED -> 0;
+                case CANCELLED -> 130;
+                default -> s.validation().allValid() || skipInvalid ? 1 : 3;
+            };
+        }
+    }
+
+    private static void print(PrintStream out, BatchJob.Summary s) {
+        if (s.status() == BatchStatus.FAILED && !s.validation().allValid() && s.progress().sent() == 0) {
+            out.printf("%d of %d lines are invalid; nothing was sent:%n", s.validation().invalidCount(), s.validation().lines());
+            for (InvalidLine bad : s.validation().invalid()) {
+                out.printf("  line %d%s: %s%n", bad.lineNumber(), bad.customId() == null ? "" : " (" + bad.customId() + ")",
+                        bad.reason());
+            }
+            if (s.validation().invalidCount() > s.validation().invalid().size()) {
+                out.printf("  ... and %d more%n", s.validation().invalidCount() - s.validation().invalid().size());
+            }
+            out.println("Fix them, or pass --skip-invalid to send the valid lines.");
+        }
+        out.printf("batch %s %s: %d lines, %d answered, %d failed, %d done by an earlier run%s%n", s.jobId(),
+                s.status().id(), s.progress().total(), s.progress().answered(), s.progress().failed(),
+                s.progress().alreadyDone(), s.reason() == null ? "" : " (" + s.reason() + ")");
+    }
+}

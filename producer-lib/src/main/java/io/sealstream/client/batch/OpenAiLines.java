@@ -1,0 +1,82 @@
+package io.sealstream.client.batch;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sealstream.client.RequestRejectedException;
+import io.sealstream.schemas.v1.ChatResult;
+import io.sealstream.schemas.v1.Embedding;
+import io.sealstream.schemas.v1.EmbeddingsResult;
+import io.sealstream.schemas.v1.InferenceResponse;
+import java.time.Instant;
+
+/**
+ * Output and error lines in OpenAI's Batch output format:
+ * {@code {id, custom_id, response: {status_code, request_id, body}, error}}, with the bodies of
+ * {@code /v1/embeddings} and {@code /v1/chat/completions}.
+ */
+final class OpenAiLines {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private OpenAiLines() {
+    }
+
+    static String answered(String customId, String requestId, InferenceResponse r) {
+        ObjectNode body = JSON.createObjectNode();
+        if (r.getOutput() instanceof EmbeddingsResult e) {
+            body.put("object", "list");
+            ArrayNode data = body.putArray("data");
+            for (Embedding x : e.getData()) {
+                ObjectNode item = data.addObject().put("object", "embedding").put("index", x.getIndex());
+                ArrayNode v = item.putArray("embedding");
+                x.getVector().forEach(v::add);
+            }
+            body.put("model", r.getModel());
+            body.putObject("usage").put("prompt_tokens", e.getUsage().getPromptTokens())
+                    .put("total_tokens", e.getUsage().getTotalTokens());
+        } else if (r.getOutput() instanceof ChatResult c) {
+            body.put("id", "chatcmpl-" + requestId).put("object", "chat.completion")
+                    .put("created", Instant.now().getEpochSecond()).put("model", r.getModel());
+            ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
+            choice.putObject("message").put("role", "assistant").put("content", c.getContent());
+            choice.put("finish_reason", c.getFinishReason().name());
+            body.putObject("usage").put("prompt_tokens", c.getUsage().getPromptTokens())
+                    .put("completion_tokens", c.getUsage().getCompletionTokens())
+                    .put("total_tokens", c.getUsage().getTotalTokens());
+        }
+        return line(customId, requestId, 200, body);
+    }
+
+    static String rejected(String customId, RequestRejectedException e) {
+        ObjectNode body = JSON.createObjectNode();
+        body.putObject("error").put("message", e.getMessage()).put("type", "invalid_request_error").put("code", e.code());
+        return line(customId, e.requestId(), statusOf(e.code()), body);
+    }
+
+    static String failed(String customId, String requestId, String code, String message) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("id", requestId == null ? null : "batch_req_" + requestId);
+        n.put("custom_id", customId);
+        n.putNull("response");
+        n.putObject("error").put("code", code).put("message", message);
+        return n.toString();
+    }
+
+    private static String line(String customId, String requestId, int status, ObjectNode body) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("id", "batch_req_" + requestId);
+        n.put("custom_id", customId);
+        n.putObject("response").put("status_code", status).put("request_id", requestId).set("body", body);
+        n.putNull("error");
+        return n.toString();
+    }
+
+    /** HTTP-style status for a worker's error code. */
+    static int statusOf(String code) {
+        return switch (code) {
+            case "model_not_served" -> 404;
+            case "invalid_request", "unsupported_task", "undecodable_response", "unexpected_output" -> 400;
+            default -> 500;
+        };
+    }
+}
