@@ -6,6 +6,9 @@ import io.sealstream.client.batch.BatchJob;
 import io.sealstream.client.batch.BatchStatus;
 import io.sealstream.client.batch.InvalidLine;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -105,8 +108,20 @@ public final class SubmitCommand implements Callable<Integer> {
             }
             out.println("Fix them, or pass --skip-invalid to send the valid lines.");
         }
-        out.printf("batch %s %s: %d lines, %d answered, %d failed, %d done by an earlier run%s%n", s.jobId(),
-                s.status().id(), s.progress().total(), s.progress().answered(), s.progress().failed(),
-                s.progress().alreadyDone(), s.reason() == null ? "" : " (" + s.reason() + ")");
+        out.printf("batch %s %s: %d lines, %d answered, %d failed, %d done by an earlier run, %.1f lines/s, "
+                        + "peak heap %d MiB%s%n", s.jobId(), s.status().id(), s.progress().total(), s.progress().answered(),
+                s.progress().failed(), s.progress().alreadyDone(), s.progress().rate(), peakHeapMiB(),
+                s.reason() == null ? "" : " (" + s.reason() + ")");
+    }
+
+    /** The most heap this JVM has used: the sum of the heap pools' peaks. */
+    static long peakHeapMiB() {
+        long bytes = 0;
+        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
+            if (pool.getType() == MemoryType.HEAP) {
+                bytes += pool.getPeakUsage().getUsed();
+            }
+        }
+        return bytes >> 20;
     }
 }
