@@ -1,0 +1,71 @@
+package io.sealstream.cli.examples;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.sealstream.cli.stack.ConnectionFile;
+import io.sealstream.cli.stack.Engines;
+import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.client.ChatCompletion;
+import io.sealstream.client.ChatCompletionRequest;
+import io.sealstream.client.EmbeddingResult;
+import io.sealstream.client.SealstreamClient;
+import io.sealstream.client.VerifiedTopic;
+import io.sealstream.worker.engine.TinyGguf;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The example of docs/client.md, run as written against the embedded stack. */
+class QuickstartExampleTest {
+
+    /** The documented program; {@code System.out} is the caller's. */
+    static void quickstart(String connectionFile, String chatModel) throws Exception {
+        try (SealstreamClient client = ConnectionFile.read(Path.of(connectionFile)).clientBuilder("demo")
+                .requestTimeout(Duration.ofSeconds(30)).build()) {
+            VerifiedTopic verified = client.verifyKeyBroker();           // attestation + pinned policy
+            System.out.println("workers may serve " + verified.policy().allowedModelDigests());
+
+            EmbeddingResult e = client.embeddings()
+                    .createBlocking("all-minilm-l6-v2-q", List.of("a sealed sentence"));
+            System.out.println(e.embeddings().get(0).length + " dimensions");
+
+            CompletableFuture<ChatCompletion> story = client.chat().completions().create(
+                    ChatCompletionRequest.builder(chatModel).user("Once upon a time")
+                            .maxTokens(40).temperature(0).build());
+            System.out.println(story.get().content());
+        }
+    }
+
+    @Test
+    void theDocumentedExampleRunsAgainstTheEmbeddedStack(@TempDir Path dir) throws Exception {
+        Path stories = Paths.get(System.getProperty("sealstream.shared.dir", "../../shared"), "models", "stories260K.gguf");
+        Path gguf = Files.isRegularFile(stories) ? stories : TinyGguf.write(dir.resolve("tiny-random.gguf"), 2);
+        String chatModel = gguf.getFileName().toString().replace(".gguf", "");
+        try (LocalStack stack = LocalStack.start(new LocalStack.Options().workers(1).partitions(1)
+                .engine(Engines::defaultEmbeddings).chatModel(gguf))) {
+            assertThat(stack.awaitWorkersReady(Duration.ofSeconds(120))).isTrue();
+            Path connection = dir.resolve("connection.properties");
+            stack.connection().write(connection);
+            PrintStream original = System.out;
+            ByteArrayOutputStream captured = new ByteArrayOutputStream();
+            try {
+                System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+                quickstart(connection.toString(), chatModel);
+            } finally {
+                System.setOut(original);
+            }
+            String printed = captured.toString(StandardCharsets.UTF_8);
+
+            assertThat(printed).contains("workers may serve").contains("384 dimensions");
+            assertThat(printed.lines().count()).isGreaterThanOrEqualTo(3);
+        }
+    }
+}
