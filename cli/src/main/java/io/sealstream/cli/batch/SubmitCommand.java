@@ -7,8 +7,10 @@ import io.sealstream.client.batch.BatchStatus;
 import io.sealstream.client.batch.InvalidLine;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -23,6 +25,8 @@ import picocli.CommandLine.Option;
 @Command(name = "submit", mixinStandardHelpOptions = true,
         description = "Send an OpenAI Batch JSONL file; run the same command again to resume it.")
 public final class SubmitCommand implements Callable<Integer> {
+    private static final AtomicLong PEAK_HEAP = new AtomicLong();
+
     @Option(names = "--input", required = true, description = "OpenAI Batch input (JSON Lines).")
     Path input;
 
@@ -77,9 +81,17 @@ public final class SubmitCommand implements Callable<Integer> {
             }, "sealstream-submit-cancel");
             Runtime.getRuntime().addShutdownHook(hook);
             BatchJob.Summary s;
+            ScheduledExecutorService heap = Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "heap-sampler");
+                t.setDaemon(true);
+                return t;
+            });
+            heap.scheduleAtFixedRate(() -> PEAK_HEAP.accumulateAndGet(
+                    ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max), 0, 50, TimeUnit.MILLISECONDS);
             try {
                 s = job.run(new ProgressPrinter(System.err, terminal, Duration.ofSeconds(5)));
             } finally {
+                heap.shutdownNow();
                 finished.countDown();
             }
             try {
@@ -114,14 +126,8 @@ public final class SubmitCommand implements Callable<Integer> {
                 s.reason() == null ? "" : " (" + s.reason() + ")");
     }
 
-    /** The most heap this JVM has used: the sum of the heap pools' peaks. */
+    /** The most heap in use seen by the sampler while the job ran. */
     static long peakHeapMiB() {
-        long bytes = 0;
-        for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-            if (pool.getType() == MemoryType.HEAP) {
-                bytes += pool.getPeakUsage().getUsed();
-            }
-        }
-        return bytes >> 20;
+        return PEAK_HEAP.get() >> 20;
     }
 }

@@ -148,6 +148,7 @@ public final class BatchJob {
                 run.send(line);
             });
             run.drain();
+            run.stop();
             journal.write(run.entry(BatchStatus.FINALIZING, null));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the batch output files", e);
@@ -226,8 +227,8 @@ public final class BatchJob {
             long ms = progressInterval.toMillis();
             ticker.scheduleAtFixedRate(() -> {
                 listener.update(progress(), false);
-                journal.write(entry(BatchStatus.IN_PROGRESS, null));
                 flush();
+                journal.write(entry(BatchStatus.IN_PROGRESS, null));
             }, ms, ms, TimeUnit.MILLISECONDS);
         }
 
@@ -301,8 +302,17 @@ public final class BatchJob {
             flush();
         }
 
+        /** Stops the ticker and waits for a tick in progress, so no later tick overwrites the final state. */
         void stop() {
-            ticker.shutdownNow();
+            ticker.shutdown();
+            try {
+                if (!ticker.awaitTermination(10, TimeUnit.SECONDS)) {
+                    ticker.shutdownNow();
+                }
+            } catch (InterruptedException e) {
+                ticker.shutdownNow();
+                Thread.currentThread().interrupt();
+            }
         }
 
         BatchProgress progress() {

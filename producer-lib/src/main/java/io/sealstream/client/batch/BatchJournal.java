@@ -78,7 +78,7 @@ public final class BatchJournal {
         }
     }
 
-    void write(Entry entry) {
+    synchronized void write(Entry entry) {
         try {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling("job.json.tmp");
