@@ -41,7 +41,9 @@ public final class ClientSession implements AutoCloseable {
         this.dek = DataKey.random();
         this.wrappedDek = b.keys.wrap(dek, EnvelopeProtocol.sessionContextInfo(topic, clientId, sessionId));
         this.clock = b.clock;
-        this.expiresAt = clock.instant().plus(b.lifetime);
+        Instant byLifetime = clock.instant().plus(b.lifetime);
+        boolean sooner = b.notAfter != null && b.notAfter.isAfter(clock.instant()) && b.notAfter.isBefore(byLifetime);
+        this.expiresAt = sooner ? b.notAfter : byLifetime;
         this.maxRecords = b.maxRecords;
     }
 
@@ -180,6 +182,7 @@ public final class ClientSession implements AutoCloseable {
         private Duration lifetime = EnvelopeDefaults.SESSION_LIFETIME;
         private long maxRecords = EnvelopeDefaults.SESSION_MAX_RECORDS;
         private Clock clock = Clock.systemUTC();
+        private Instant notAfter;
 
         private Builder(TopicPublicKeys keys) {
             this.keys = Objects.requireNonNull(keys, "keys");
@@ -200,6 +203,16 @@ public final class ClientSession implements AutoCloseable {
         /** How long the DEK may seal requests; default {@link EnvelopeDefaults#SESSION_LIFETIME}. */
         public Builder lifetime(Duration lifetime) {
             this.lifetime = lifetime;
+            return this;
+        }
+
+        /**
+         * Ends the session no later than {@code instant}, however long its lifetime: the client sets
+         * it to when the topic's primary key rotates, so new requests move to the new key promptly.
+         * An instant already past is ignored (the lifetime applies).
+         */
+        public Builder notAfter(Instant instant) {
+            this.notAfter = instant;
             return this;
         }
 

@@ -235,6 +235,11 @@ public final class TopicKeyset {
         return new byte[][] {meta, keys};
     }
 
+    /** When the primary key became primary. */
+    public Instant primaryCreatedAt() {
+        return createdAt.get(primaryKeyId());
+    }
+
     /** True when the primary key is at least {@code interval} old. */
     public boolean rotationDue(Instant now, Duration interval) {
         return !createdAt.get(primaryKeyId()).plus(interval).isAfter(now);

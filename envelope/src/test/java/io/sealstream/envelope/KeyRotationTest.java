@@ -28,6 +28,27 @@ class KeyRotationTest {
     }
 
     @Test
+    void aSessionEndsWhenThePrimaryKeyRotatesThoughItsLifetimeIsLonger() {
+        Fixtures.MovableClock clock = new Fixtures.MovableClock(start.plus(Duration.ofMinutes(50)));
+        ClientSession session = ClientSession.builder(initial.publicKeys()).clientId(CLIENT).clock(clock)
+                .lifetime(Duration.ofMinutes(45)).notAfter(initial.primaryCreatedAt().plus(Duration.ofHours(1))).build();
+
+        assertThat(session.expiresAt()).isEqualTo(start.plus(Duration.ofHours(1)));
+        clock.advance(Duration.ofMinutes(10));
+        assertThat(session.needsRenewal()).isTrue();
+    }
+
+    @Test
+    void aRotationTimeAlreadyPastLeavesTheLifetimeInForce() {
+        Fixtures.MovableClock clock = new Fixtures.MovableClock(start.plus(Duration.ofHours(2)));
+
+        ClientSession session = ClientSession.builder(initial.publicKeys()).clientId(CLIENT).clock(clock)
+                .lifetime(Duration.ofMinutes(45)).notAfter(start.plus(Duration.ofHours(1))).build();
+
+        assertThat(session.expiresAt()).isEqualTo(start.plus(Duration.ofHours(2)).plus(Duration.ofMinutes(45)));
+    }
+
+    @Test
     void newSessionsWrapToTheNewPrimary() {
         TopicKeyset rotated = initial.rotate(start.plus(Duration.ofHours(1)));
 

@@ -179,7 +179,8 @@ public final class KeyBroker {
         try {
             Evidence own = config.ownEvidence().attest(reportData);
             return new PublicTopicKeys(topic, pub.toBytes(), pub.primaryKeyId(), pub.fingerprint(), policy.toYaml(),
-                    policy.id(), EvidenceMessage.of(own));
+                    policy.id(), EvidenceMessage.of(own),
+                    keyset.primaryCreatedAt().plus(config.rotationInterval()).toString());
         } catch (AttestationException e) {
             LOG.error("keybroker.own_evidence.failed code={}", e.failure().code());
             throw new KeyBrokerException(503, "evidence_unavailable",

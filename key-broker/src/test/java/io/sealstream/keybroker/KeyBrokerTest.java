@@ -76,6 +76,17 @@ class KeyBrokerTest {
     }
 
     @Test
+    void publicKeysSayWhenThePrimaryKeyRotates() throws Exception {
+        start(true);
+
+        PublicTopicKeys pub = client.publicKeys(TOPIC, filled(32, 1));
+
+        java.time.Instant rotatesAt = java.time.Instant.parse(pub.primaryRotatesAt());
+        assertThat(rotatesAt).isAfter(java.time.Instant.now())
+                .isBeforeOrEqualTo(java.time.Instant.now().plus(io.sealstream.envelope.EnvelopeDefaults.ROTATION_INTERVAL));
+    }
+
+    @Test
     void aNonceCanBeUsedOnlyOnce() throws Exception {
         start(true);
         TeeKeyPair tee = TeeKeyPair.generate();

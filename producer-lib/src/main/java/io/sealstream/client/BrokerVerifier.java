@@ -90,7 +90,7 @@ final class BrokerVerifier {
         }
         LOG.info("client.broker.verified topic={} measurement={} simulated={} policy_id={} primary_key_id={}",
                 topic, claims.measurementHex(), claims.simulated(), policy.id(), keys.primaryKeyId());
-        return new VerifiedTopic(keys, policy, claims, clock.instant());
+        return new VerifiedTopic(keys, policy, claims, clock.instant(), rotatesAt(served.primaryRotatesAt()));
     }
 
     private static String requireHexId(String id) {
@@ -108,4 +108,13 @@ final class BrokerVerifier {
         }
     }
 
+
+    /** The served rotation hint, if it is a valid instant. */
+    private static java.util.Optional<java.time.Instant> rotatesAt(String iso) {
+        try {
+            return iso == null ? java.util.Optional.empty() : java.util.Optional.of(java.time.Instant.parse(iso));
+        } catch (java.time.format.DateTimeParseException e) {
+            return java.util.Optional.empty();
+        }
+    }
 }

@@ -184,7 +184,11 @@ public final class SealstreamClient implements AutoCloseable {
         ClientSession s = current;
         if (s == null || s.needsRenewal()) {
             verified = brokerVerifier.verify(requestTopic);
-            s = ClientSession.builder(verified.keys()).clientId(clientId).lifetime(sessionLifetime).clock(clock).build();
+            // renew when the primary key rotates, or a minute later if the broker is late rotating it
+            Instant rotation = verified.primaryRotatesAt().map(t -> t.isAfter(clock.instant()) ? t
+                    : clock.instant().plus(Duration.ofMinutes(1))).orElse(null);
+            s = ClientSession.builder(verified.keys()).clientId(clientId).lifetime(sessionLifetime).notAfter(rotation)
+                    .clock(clock).build();
             sessions.put(s.sessionId(), s);
             current = s;
             sessionsOpened.incrementAndGet();
