@@ -7,11 +7,18 @@ package io.sealstream.client;
 public final class RequestRejectedException extends SealstreamException {
     private final String requestId;
     private final String code;
+    private final String detail;
 
     RequestRejectedException(String requestId, String code, String message) {
         super("request " + requestId + " was rejected by the worker (" + code + "): " + message, null);
         this.requestId = requestId;
         this.code = code;
+        this.detail = message;
+    }
+
+    /** The worker's own message: what was wrong and what to do (it never quotes the request). */
+    public String detail() {
+        return detail;
     }
 
     public String requestId() {

@@ -49,7 +49,7 @@ final class OpenAiLines {
 
     static String rejected(String customId, RequestRejectedException e) {
         ObjectNode body = JSON.createObjectNode();
-        body.putObject("error").put("message", e.getMessage()).put("type", "invalid_request_error").put("code", e.code());
+        body.putObject("error").put("message", e.detail()).put("type", "invalid_request_error").put("code", e.code());
         return line(customId, e.requestId(), statusOf(e.code()), body);
     }
 
