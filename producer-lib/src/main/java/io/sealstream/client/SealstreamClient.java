@@ -168,14 +168,22 @@ public final class SealstreamClient implements AutoCloseable {
             pending.put(requestId, new Pending(session, earlier.future(), p.deadline(), timeout));
             future = earlier.future();
         }
-        SealedRequest sealed = session.seal(requestId, request);
         CompletableFuture<OpenedResponse> result = future;
-        producer.send(new ProducerRecord<>(requestTopic, requestId, sealed), (meta, error) -> {
-            if (error != null) {
-                pending.remove(requestId);
-                result.completeExceptionally(new DeliveryFailedException(requestId, error));
+        try {
+            SealedRequest sealed = session.seal(requestId, request);
+            producer.send(new ProducerRecord<>(requestTopic, requestId, sealed), (meta, error) -> {
+                if (error != null) {
+                    pending.remove(requestId);
+                    result.completeExceptionally(new DeliveryFailedException(requestId, error));
+                }
+            });
+        } catch (RuntimeException e) {
+            // nothing was sent: forget the request rather than let it time out later
+            if (earlier == null) {
+                pending.remove(requestId, p);
             }
-        });
+            throw e;
+        }
         sent.incrementAndGet();
         return future;
     }

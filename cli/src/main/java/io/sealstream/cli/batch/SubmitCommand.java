@@ -90,16 +90,17 @@ public final class SubmitCommand implements Callable<Integer> {
                     ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max), 0, 50, TimeUnit.MILLISECONDS);
             try {
                 s = job.run(new ProgressPrinter(System.err, terminal, Duration.ofSeconds(5)));
+                heap.shutdownNow();
+                print(out, s);
             } finally {
                 heap.shutdownNow();
-                finished.countDown();
+                finished.countDown(); // after the summary: on Ctrl-C the hook holds the JVM until it is printed
             }
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);
             } catch (IllegalStateException shuttingDown) {
-                // the hook is running: it waits for the summary below
+                // the hook is running and has been released above
             }
-            print(out, s);
             return switch (s.status()) {
                 case COMPLETED -> 0;
                 case CANCELLED -> 130;

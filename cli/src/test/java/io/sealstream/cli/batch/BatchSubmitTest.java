@@ -132,6 +132,39 @@ class BatchSubmitTest {
     }
 
     @Test
+    void aResumedJobWithSkippedInvalidLinesWritesEachLineOnceAcrossBothFiles() throws Exception {
+        List<String> lines = new ArrayList<>(embeddings(40));
+        lines.set(3, "{\"custom_id\": broken");
+        lines.set(7, lines.get(7).replace("\"POST\"", "\"GET\""));
+        lines.set(9, lines.get(8)); // the same custom_id as line 9
+        Path input = write("resume-skip.jsonl", lines);
+        Path output = dir.resolve("resume-skip-out.jsonl");
+        Path journal = dir.resolve("journal-resume-skip");
+        BatchJob.builder(client, input, output).journalRoot(journal).skipInvalid(true).build().run((p, last) -> { });
+        // what a kill leaves: half the answers, one of the errors, and a half-written line
+        List<String> answered = Files.readAllLines(output);
+        Files.write(output, answered.subList(0, answered.size() / 2));
+        Files.writeString(output, answered.get(answered.size() - 1).substring(0, 30), java.nio.file.StandardOpenOption.APPEND);
+        Files.write(errorsOf(output), Files.readAllLines(errorsOf(output)).subList(0, 1));
+
+        BatchJob.Summary s = BatchJob.builder(client, input, output).journalRoot(journal).skipInvalid(true).build()
+                .run((p, last) -> { });
+
+        assertThat(s.status()).isEqualTo(BatchStatus.COMPLETED);
+        Map<String, JsonNode> out = byCustomId(output);
+        List<JsonNode> errors = new ArrayList<>();
+        for (String line : Files.readAllLines(errorsOf(output))) {
+            errors.add(JSON.readTree(line));
+        }
+        assertThat(out).hasSize(37);
+        assertThat(errors).hasSize(3).allSatisfy(e -> assertThat(e.path("error").path("code").asText())
+                .isEqualTo("invalid_line"));
+        assertThat(errors).extracting(e -> e.path("error").path("line").asLong()).containsExactlyInAnyOrder(4L, 8L, 10L);
+        assertThat(errors).filteredOn(e -> e.path("custom_id").isTextual())
+                .allSatisfy(e -> assertThat(out).doesNotContainKey(e.path("custom_id").asText()));
+    }
+
+    @Test
     void aJobKilledMidwayResumesAndEveryCustomIdIsWrittenOnce() throws Exception {
         Path input = write("resume.jsonl", embeddings(1500));
         Path output = dir.resolve("resume-out.jsonl");

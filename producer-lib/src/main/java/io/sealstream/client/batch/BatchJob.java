@@ -11,6 +11,8 @@ import io.sealstream.client.SealstreamException;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,8 +24,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletionException;
@@ -60,6 +62,7 @@ public final class BatchJob {
     private final BatchInput input;
     private final Path output;
     private final Path errors;
+    private final boolean errorsExplicit;
     private final Path journalRoot;
     private final int maxInFlight;
     private final Duration requestTimeout;
@@ -72,6 +75,7 @@ public final class BatchJob {
         this.input = BatchInput.of(b.input);
         this.output = b.output.toAbsolutePath();
         this.errors = (b.errors != null ? b.errors : defaultErrors(b.output)).toAbsolutePath();
+        this.errorsExplicit = b.errors != null;
         this.journalRoot = b.journalRoot;
         this.maxInFlight = b.maxInFlight;
         this.requestTimeout = b.requestTimeout;
@@ -105,47 +109,64 @@ public final class BatchJob {
         BatchInput.Validation v = input.validate();
         String jobId = jobId(v.sha256(), output);
         BatchJournal journal = BatchJournal.of(journalRoot, jobId);
-        boolean firstRun = journal.read().isEmpty();
-        BatchJournal.Entry entry = journal.read().orElse(new BatchJournal.Entry(jobId, input.file().toAbsolutePath()
-                .toString(), v.sha256(), output.toString(), errors.toString(), BatchStatus.VALIDATING.id(), null,
+        FileLock lock = journal.lock();
+        try (FileChannel held = lock.channel()) {
+            return run(v, jobId, journal, listener);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot release the batch job lock", e);
+        }
+    }
+
+    private Summary run(BatchInput.Validation v, String jobId, BatchJournal journal, BatchProgress.Listener listener) {
+        Optional<BatchJournal.Entry> earlierRun = journal.read();
+        Path errorsFile = errors;
+        if (earlierRun.isPresent() && !Path.of(earlierRun.get().errors()).equals(errors)) {
+            if (errorsExplicit) {
+                throw new IllegalStateException("job " + jobId + " writes its errors to " + earlierRun.get().errors()
+                        + ", not " + errors + "; resume it with the same --errors path");
+            }
+            errorsFile = Path.of(earlierRun.get().errors());
+        }
+        if (earlierRun.isEmpty() && (size(output) > 0 || size(errorsFile) > 0)) {
+            throw new IllegalStateException("the output file " + output + " or errors file " + errorsFile + " already "
+                    + "has lines from another job; choose other paths or remove them");
+        }
+        BatchJournal.Entry entry = earlierRun.orElse(new BatchJournal.Entry(jobId, input.file().toAbsolutePath()
+                .toString(), v.sha256(), output.toString(), errorsFile.toString(), BatchStatus.VALIDATING.id(), null,
                 v.lines(), v.invalidCount(), 0, 0, Instant.now().toString(), Instant.now().toString(),
                 ProcessHandle.current().pid()));
-        if (firstRun && (Files.exists(output) && size(output) > 0 || Files.exists(errors) && size(errors) > 0)) {
-            throw new IllegalStateException("the output file " + output + " or errors file " + errors + " already has "
-                    + "lines from another job; choose other paths or remove them");
-        }
-        entry = entry.with(BatchStatus.VALIDATING, null, v.lines(), v.invalidCount(), entry.completed(), entry.failed());
-        journal.write(entry);
+        journal.write(entry.with(BatchStatus.VALIDATING, null, v.lines(), v.invalidCount(), entry.completed(),
+                entry.failed()));
         if (!v.allValid() && !skipInvalid) {
-            journal.write(entry.with(BatchStatus.FAILED, v.invalidCount() + " invalid lines; nothing was sent",
-                    v.lines(), v.invalidCount(), 0, 0));
+            String why = v.invalidCount() + " invalid input lines; nothing " + (entry.completed() + entry.failed() > 0
+                    ? "more " : "") + "was sent";
+            journal.write(entry.with(BatchStatus.FAILED, why, v.lines(), v.invalidCount(), entry.completed(),
+                    entry.failed()));
             return new Summary(jobId, BatchStatus.FAILED, v, new BatchProgress(v.valid(), 0, 0, 0, 0, Duration.ZERO),
                     v.invalidCount() + " invalid input lines; fix them or pass --skip-invalid to send the rest");
         }
         Set<String> done = new HashSet<>();
-        long[] earlier = new long[2];
-        earlier[0] = readDone(output, done);
-        earlier[1] = readDone(errors, done);
-        long total = v.skipInvalidTotal(skipInvalid);
-        Run run = new Run(jobId, journal, entry, total, done.size(), listener);
-        try (BufferedWriter out = append(output); BufferedWriter err = append(errors)) {
+        long earlierAnswered = readDone(output, done);
+        long earlierFailed = readDone(errorsFile, done);
+        Run run = new Run(jobId, journal, entry, v.total(skipInvalid), done.size(), earlierAnswered, earlierFailed,
+                listener);
+        try (BufferedWriter out = append(output); BufferedWriter err = append(errorsFile)) {
             run.out = out;
             run.err = err;
-            if (skipInvalid && earlier[1] == 0) { // invalid lines go first, once
-                for (InvalidLine bad : invalidLines()) {
-                    if (bad.customId() == null || done.add(bad.customId())) {
-                        run.write(err, OpenAiLines.failed(bad.customId(), null, "invalid_line",
-                                "line " + bad.lineNumber() + ": " + bad.reason()), false);
+            if (skipInvalid) {
+                input.forEachInvalid(bad -> {
+                    if (done.add(doneKey(bad))) {
+                        run.write(err, OpenAiLines.invalid(bad), false);
                     }
-                }
+                });
+                run.flush(); // on disk before any request goes out: a resume then sees them
             }
             journal.write(run.entry(BatchStatus.IN_PROGRESS, null));
             run.start();
-            input.forEachValid(line -> {
-                if (done.contains(line.customId()) || run.stopped()) {
-                    return;
+            input.forEachValid(run::stopped, line -> {
+                if (!done.contains(line.customId())) {
+                    run.send(line);
                 }
-                run.send(line);
             });
             run.drain();
             run.stop();
@@ -155,39 +176,32 @@ public final class BatchJob {
         } finally {
             run.stop();
         }
-        BatchStatus end = run.fatal.get() != null ? BatchStatus.FAILED : cancelled ? BatchStatus.CANCELLED
-                : BatchStatus.COMPLETED;
-        String reason = run.fatal.get() != null ? run.fatal.get() : cancelled ? "cancelled; run the same command to resume" : null;
-        journal.write(run.entry(end, reason));
         BatchProgress last = run.progress();
+        long missing = last.total() - last.done();
+        BatchStatus end;
+        String reason = null;
+        if (run.fatal.get() != null) {
+            end = BatchStatus.FAILED;
+            reason = run.fatal.get();
+        } else if (missing > 0 && cancelled) {
+            end = BatchStatus.CANCELLED;
+            reason = "cancelled with " + missing + " lines left; run the same command to resume";
+        } else if (missing > 0) {
+            end = BatchStatus.FAILED;
+            reason = missing + " lines have no answer yet; run the same command to send them";
+        } else {
+            end = BatchStatus.COMPLETED;
+        }
+        journal.write(run.entry(end, reason));
         listener.update(last, true);
         LOG.info("batch.finished job_id={} status={} answered={} failed={} already_done={}", jobId, end.id(),
                 last.answered(), last.failed(), last.alreadyDone());
         return new Summary(jobId, end, v, last, reason);
     }
 
-    private List<InvalidLine> invalidLines() {
-        // the validation keeps only the first few; skipping needs them all, so read them again
-        List<InvalidLine> all = new java.util.ArrayList<>();
-        Set<String> ids = new HashSet<>();
-        try (var lines = Files.lines(input.file(), StandardCharsets.UTF_8)) {
-            long[] n = {0};
-            lines.forEach(text -> {
-                n[0]++;
-                if (text.isBlank()) {
-                    return;
-                }
-                Object parsed = BatchLineParser.parse(n[0], text);
-                if (parsed instanceof InvalidLine bad) {
-                    all.add(bad);
-                } else if (parsed instanceof BatchLine l && !ids.add(l.customId())) {
-                    all.add(new InvalidLine(l.lineNumber(), null, "custom_id '" + l.customId() + "' repeats an earlier line"));
-                }
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return all;
+    /** What marks a line done: its custom_id, or for an invalid line without one, its line number. */
+    private static String doneKey(InvalidLine bad) {
+        return bad.customId() != null ? bad.customId() : "#line:" + bad.lineNumber();
     }
 
     /** One run's sending, writing and counting. */
@@ -197,6 +211,8 @@ public final class BatchJob {
         private final BatchJournal.Entry base;
         private final long total;
         private final long alreadyDone;
+        private final long earlierAnswered;
+        private final long earlierFailed;
         private final BatchProgress.Listener listener;
         private final Semaphore slots = new Semaphore(maxInFlight);
         private final AtomicLong sent = new AtomicLong();
@@ -213,12 +229,14 @@ public final class BatchJob {
         BufferedWriter err;
 
         Run(String jobId, BatchJournal journal, BatchJournal.Entry base, long total, long alreadyDone,
-            BatchProgress.Listener listener) {
+            long earlierAnswered, long earlierFailed, BatchProgress.Listener listener) {
             this.jobId = jobId;
             this.journal = journal;
             this.base = base;
             this.total = total;
             this.alreadyDone = alreadyDone;
+            this.earlierAnswered = earlierAnswered;
+            this.earlierFailed = earlierFailed;
             this.listener = listener;
         }
 
@@ -226,9 +244,14 @@ public final class BatchJob {
             started = System.nanoTime();
             long ms = progressInterval.toMillis();
             ticker.scheduleAtFixedRate(() -> {
-                listener.update(progress(), false);
-                flush();
-                journal.write(entry(BatchStatus.IN_PROGRESS, null));
+                try {
+                    listener.update(progress(), false);
+                    flush();
+                    journal.write(entry(BatchStatus.IN_PROGRESS, null));
+                } catch (RuntimeException e) {
+                    // a failed tick must not end the ticks: the next one flushes again
+                    LOG.warn("batch.tick_failed job_id={} error={}", jobId, e.getClass().getSimpleName());
+                }
             }, ms, ms, TimeUnit.MILLISECONDS);
         }
 
@@ -252,6 +275,10 @@ public final class BatchJob {
                         } else {
                             failure(line, requestId, error instanceof CompletionException c ? c.getCause() : error);
                         }
+                    } catch (Throwable t) {
+                        // the line is neither written nor counted: stop rather than report it done
+                        fatal.compareAndSet(null, "writing the answer of a line failed (" + t.getClass().getSimpleName()
+                                + "); run the same command to resume");
                     } finally {
                         slots.release();
                     }
@@ -259,6 +286,11 @@ public final class BatchJob {
             } catch (SealstreamException e) {
                 slots.release();
                 failure(line, requestId, e);
+            } catch (RuntimeException e) {
+                // Kafka or the registry refused the record outright: nothing more can be sent now
+                slots.release();
+                fatal.compareAndSet(null, "sending failed (" + e.getClass().getSimpleName() + ": " + e.getMessage()
+                        + "); run the same command to resume");
             }
         }
 
@@ -321,8 +353,8 @@ public final class BatchJob {
         }
 
         BatchJournal.Entry entry(BatchStatus status, String reason) {
-            BatchProgress p = progress();
-            return base.with(status, reason, base.lines(), base.invalid(), p.alreadyDone() + p.answered(), p.failed());
+            return base.with(status, reason, base.lines(), base.invalid(), earlierAnswered + answered.get(),
+                    earlierFailed + failed.get());
         }
     }
 
@@ -354,25 +386,29 @@ public final class BatchJob {
             long keep = 0;
             long count = 0;
             long pos = 0;
+            boolean damaged = false;
             byte[] buf = new byte[1 << 16];
             java.io.ByteArrayOutputStream line = new java.io.ByteArrayOutputStream();
-            for (int n; (n = raf.read(buf)) > 0; ) {
-                for (int i = 0; i < n; i++) {
+            for (int n; !damaged && (n = raf.read(buf)) > 0; ) {
+                for (int i = 0; i < n && !damaged; i++) {
                     pos++;
-                    if (buf[i] == '\n') {
-                        JsonNode node = parseOrNull(line.toString(StandardCharsets.UTF_8));
-                        if (node == null) {
-                            break;
-                        }
-                        if (node.path("custom_id").isTextual()) {
-                            done.add(node.get("custom_id").asText());
-                        }
-                        count++;
-                        keep = pos;
-                        line.reset();
-                    } else {
+                    if (buf[i] != '\n') {
                         line.write(buf[i]);
+                        continue;
                     }
+                    JsonNode node = parseOrNull(line.toString(StandardCharsets.UTF_8));
+                    line.reset();
+                    if (node == null) {
+                        damaged = true; // only a killed writer leaves a bad line; nothing after it is trusted
+                        break;
+                    }
+                    if (node.path("custom_id").isTextual()) {
+                        done.add(node.get("custom_id").asText());
+                    } else if (node.path("error").path("line").isIntegralNumber()) {
+                        done.add("#line:" + node.get("error").get("line").asLong());
+                    }
+                    count++;
+                    keep = pos;
                 }
             }
             if (keep < raf.length()) {

@@ -4,10 +4,14 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.Optional;
 
@@ -82,7 +86,12 @@ public final class BatchJournal {
         try {
             Files.createDirectories(file.getParent());
             Path tmp = file.resolveSibling("job.json.tmp");
-            JSON.writeValue(tmp.toFile(), entry);
+            byte[] bytes = JSON.writeValueAsBytes(entry);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ch.write(ByteBuffer.wrap(bytes));
+                ch.force(true); // on disk before the rename, so a power cut leaves the old or the new state
+            }
             try {
                 Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
@@ -90,6 +99,32 @@ public final class BatchJournal {
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the batch journal " + file, e);
+        }
+    }
+
+    /**
+     * Takes the job's run lock, so that two processes never run one job at once.
+     *
+     * @throws IllegalStateException if another process holds it
+     */
+    FileLock lock() {
+        try {
+            Files.createDirectories(file.getParent());
+            FileChannel ch = FileChannel.open(file.resolveSibling("run.lock"), StandardOpenOption.CREATE,
+                    StandardOpenOption.WRITE);
+            FileLock lock = ch.tryLock();
+            if (lock == null) {
+                ch.close();
+                throw new IllegalStateException("batch job " + file.getParent().getFileName() + " is being run by "
+                        + "another process (pid " + read().map(Entry::pid).map(String::valueOf).orElse("unknown")
+                        + "); wait for it, or stop it and run this command again");
+            }
+            return lock;
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock the batch journal " + file.getParent(), e);
+        } catch (java.nio.channels.OverlappingFileLockException e) {
+            throw new IllegalStateException("batch job " + file.getParent().getFileName() + " is already running "
+                    + "in this process", e);
         }
     }
 

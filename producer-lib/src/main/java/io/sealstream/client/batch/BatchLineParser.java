@@ -42,8 +42,10 @@ final class BatchLineParser {
         try {
             n = JSON.readTree(text);
         } catch (JsonProcessingException e) {
-            return new InvalidLine(lineNumber, null, "not a JSON object (JSON syntax error at column "
-                    + e.getLocation().getColumnNr() + ")");
+            // some Jackson limits (nesting depth, number length) come without a location
+            return new InvalidLine(lineNumber, null, "not a JSON object (" + (e.getLocation() == null
+                    ? "it exceeds a JSON nesting or length limit" : "JSON syntax error at column "
+                    + e.getLocation().getColumnNr()) + ")");
         }
         if (n == null || !n.isObject()) {
             return new InvalidLine(lineNumber, null, "not a JSON object");

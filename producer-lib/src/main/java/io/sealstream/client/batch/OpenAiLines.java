@@ -62,6 +62,17 @@ final class OpenAiLines {
         return n.toString();
     }
 
+    /** An input line that could not be sent; without a custom_id, its line number identifies it. */
+    static String invalid(InvalidLine bad) {
+        ObjectNode n = JSON.createObjectNode();
+        n.putNull("id");
+        n.put("custom_id", bad.customId());
+        n.putNull("response");
+        n.putObject("error").put("code", "invalid_line").put("message", "line " + bad.lineNumber() + ": " + bad.reason())
+                .put("line", bad.lineNumber());
+        return n.toString();
+    }
+
     private static String line(String customId, String requestId, int status, ObjectNode body) {
         ObjectNode n = JSON.createObjectNode();
         n.put("id", "batch_req_" + requestId);
