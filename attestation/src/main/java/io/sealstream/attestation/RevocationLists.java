@@ -8,11 +8,13 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Certificate revocation lists a verifier was given (AMD KDS CRLs, Intel's PCK and Root CA CRLs).
- * A certificate is checked against every list its issuer signed; a list is used only after its
+ * A certificate is checked against the newest list its issuer signed; a list is used only after its
  * signature verifies with that issuer's key and only inside its validity window, so a forged or
  * stale list fails loudly instead of silently vouching for a revoked certificate. With no list
  * from a certificate's issuer, that certificate is not checked: revocation is checked when
@@ -61,35 +63,56 @@ public final class RevocationLists {
     }
 
     /**
-     * Checks {@code cert}, issued by {@code issuer}, against every list {@code issuer} signed.
+     * Checks {@code cert}, issued by {@code issuer}, against the newest list {@code issuer} signed
+     * (by thisUpdate), when there is one.
      *
-     * @throws AttestationException {@code certificate_revoked} if a list names it;
-     *     {@code bad_collateral} if a list from that issuer does not verify with its key;
-     *     {@code collateral_expired} if such a list is not valid at {@code at}
+     * @throws AttestationException {@code certificate_revoked} if that list names it;
+     *     {@code bad_collateral} if it does not verify with the issuer's key;
+     *     {@code collateral_expired} if it is not valid at {@code at}
      */
     public void check(X509Certificate cert, X509Certificate issuer, Instant at) throws AttestationException {
-        for (X509CRL crl : crls) {
-            if (!crl.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
-                continue;
-            }
-            String from = "the CRL of '" + issuer.getSubjectX500Principal().getName() + "'";
-            try {
-                crl.verify(issuer.getPublicKey());
-            } catch (GeneralSecurityException e) {
-                throw new AttestationException(AttestationFailure.BAD_COLLATERAL, from
-                        + " does not verify with that issuer's key; supply the issuer's own current CRL");
-            }
-            Instant thisUpdate = crl.getThisUpdate().toInstant();
-            Instant nextUpdate = crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant();
-            if (at.isBefore(thisUpdate) || (nextUpdate != null && at.isAfter(nextUpdate))) {
-                throw new AttestationException(AttestationFailure.COLLATERAL_EXPIRED, from + " is valid from "
-                        + thisUpdate + " to " + nextUpdate + ", not at " + at + "; fetch a current CRL");
-            }
-            if (crl.isRevoked(cert)) {
-                throw new AttestationException(AttestationFailure.CERTIFICATE_REVOKED, "certificate '"
-                        + cert.getSubjectX500Principal().getName() + "' (serial 0x" + cert.getSerialNumber().toString(16)
-                        + ") is revoked by " + from);
-            }
+        Optional<X509CRL> newest = newestFrom(issuer);
+        if (newest.isPresent()) {
+            checkAgainst(newest.get(), cert, issuer, at);
+        }
+    }
+
+    /**
+     * As {@link #check}, but a missing list from {@code issuer} is an error: for collateral that
+     * promises revocation data for the whole chain.
+     */
+    public void require(X509Certificate cert, X509Certificate issuer, Instant at) throws AttestationException {
+        X509CRL crl = newestFrom(issuer).orElseThrow(() -> new AttestationException(AttestationFailure.BAD_COLLATERAL,
+                "no CRL from '" + issuer.getSubjectX500Principal().getName() + "' was supplied, so certificate '"
+                        + cert.getSubjectX500Principal().getName() + "' cannot be checked for revocation; supply "
+                        + "that issuer's CRL (e.g. the PCK CRL of the right CA)"));
+        checkAgainst(crl, cert, issuer, at);
+    }
+
+    private Optional<X509CRL> newestFrom(X509Certificate issuer) {
+        return crls.stream().filter(c -> c.getIssuerX500Principal().equals(issuer.getSubjectX500Principal()))
+                .max(Comparator.comparing(X509CRL::getThisUpdate));
+    }
+
+    private static void checkAgainst(X509CRL crl, X509Certificate cert, X509Certificate issuer, Instant at)
+            throws AttestationException {
+        String from = "the CRL of '" + issuer.getSubjectX500Principal().getName() + "'";
+        try {
+            crl.verify(issuer.getPublicKey());
+        } catch (GeneralSecurityException e) {
+            throw new AttestationException(AttestationFailure.BAD_COLLATERAL, from
+                    + " does not verify with that issuer's key; supply the issuer's own current CRL");
+        }
+        Instant thisUpdate = crl.getThisUpdate().toInstant();
+        Instant nextUpdate = crl.getNextUpdate() == null ? null : crl.getNextUpdate().toInstant();
+        if (at.isBefore(thisUpdate) || (nextUpdate != null && at.isAfter(nextUpdate))) {
+            throw new AttestationException(AttestationFailure.COLLATERAL_EXPIRED, from + " is valid from "
+                    + thisUpdate + " to " + nextUpdate + ", not at " + at + "; fetch a current CRL");
+        }
+        if (crl.isRevoked(cert)) {
+            throw new AttestationException(AttestationFailure.CERTIFICATE_REVOKED, "certificate '"
+                    + cert.getSubjectX500Principal().getName() + "' (serial 0x" + cert.getSerialNumber().toString(16)
+                    + ") is revoked by " + from);
         }
     }
 

@@ -123,7 +123,11 @@ final class TcbEvaluator {
                     + signer.getSubjectX500Principal().getName() + "' is not valid at " + at
                     + "; use its re-issued certificate (same key) from current collateral");
         }
-        crls.check(signer, root, at);
+        if (crls.isEmpty()) {
+            crls.check(signer, root, at);
+        } else {
+            crls.require(signer, root, at); // the Root CA CRL must come with CRL-bearing collateral
+        }
         if (!P256.verify(signer.getPublicKey(), json.getBytes(StandardCharsets.UTF_8), signature)) {
             throw new AttestationException(AttestationFailure.BAD_COLLATERAL, "the " + what + " signature does not "
                     + "verify with '" + signer.getSubjectX500Principal().getName() + "': the document was changed "

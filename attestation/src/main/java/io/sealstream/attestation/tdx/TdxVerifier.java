@@ -88,10 +88,11 @@ public final class TdxVerifier implements EvidenceVerifier {
         }
         TdxQuote quote = TdxQuote.parse(evidence.report());
         List<X509Certificate> chain = TdxCollateral.pem(quote.pckChainPem(), "quote's PCK certificate chain");
-        if (chain.size() < 3) {
+        if (chain.size() != 3) {
             throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "the quote's PCK chain has "
-                    + chain.size() + " certificates; expected PCK, intermediate CA and Intel SGX Root CA");
+                    + chain.size() + " certificates; expected exactly PCK, intermediate CA and Intel SGX Root CA");
         }
+        checkRoles(chain);
         X509Certificate pck = chain.get(0);
         X509Certificate root = chain.get(chain.size() - 1);
         String rootPrint = fingerprint(root);
@@ -121,7 +122,11 @@ public final class TdxVerifier implements EvidenceVerifier {
                         + issuer.getSubjectX500Principal().getName() + "'");
             }
             if (c != root) {
-                lists.check(c, issuer, at);
+                if (platformCollateral.isPresent() && !platformCollateral.get().revocationLists().isEmpty()) {
+                    lists.require(c, issuer, at); // collateral with CRLs must cover the whole chain
+                } else {
+                    lists.check(c, issuer, at);
+                }
             }
         }
         if (!P256.verify(pck.getPublicKey(), quote.qeReport(), quote.qeReportSignature())) {
@@ -143,6 +148,36 @@ public final class TdxVerifier implements EvidenceVerifier {
             tcb = Optional.of(TcbEvaluator.evaluate(quote, pck, root, platformCollateral.get(), lists, at));
         }
         return new Result(quote, claims(quote, tcb), tcb, pckTcb.fmspc());
+    }
+
+    /**
+     * The chain's shape, not only its signatures: a CA intermediate that is Intel's PCK Platform or
+     * Processor CA, and a leaf that is no CA. Otherwise a holder of one PCK key could append a leaf
+     * of their own making under it and claim any platform TCB.
+     */
+    private static void checkRoles(List<X509Certificate> chain) throws AttestationException {
+        X509Certificate leaf = chain.get(0);
+        X509Certificate ca = chain.get(1);
+        String caName = commonName(ca);
+        boolean[] caUsage = ca.getKeyUsage();
+        if (ca.getBasicConstraints() < 0 || caUsage == null || caUsage.length < 6 || !caUsage[5]
+                || !(caName.equals("Intel SGX PCK Platform CA") || caName.equals("Intel SGX PCK Processor CA"))) {
+            throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "the PCK chain's intermediate '"
+                    + caName + "' is not Intel's PCK Platform or Processor CA with certificate signing rights");
+        }
+        if (leaf.getBasicConstraints() >= 0 || !commonName(leaf).equals("Intel SGX PCK Certificate")) {
+            throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "the PCK chain's leaf '"
+                    + commonName(leaf) + "' is not an Intel SGX PCK Certificate (or is a CA)");
+        }
+    }
+
+    private static String commonName(X509Certificate c) {
+        for (String part : c.getSubjectX500Principal().getName().split(",")) {
+            if (part.startsWith("CN=")) {
+                return part.substring(3);
+            }
+        }
+        return "";
     }
 
     private static AttestedClaims claims(TdxQuote quote, Optional<TdxTcbEvaluation> tcb) {

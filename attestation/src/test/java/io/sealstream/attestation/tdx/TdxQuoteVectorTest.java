@@ -80,6 +80,24 @@ class TdxQuoteVectorTest {
     }
 
     @Test
+    void aChainWithItsLeafAndCaSwappedIsRefusedForItsShape() throws Exception {
+        byte[] q = quote();
+        String text = new String(q, java.nio.charset.StandardCharsets.ISO_8859_1);
+        int first = text.indexOf("-----BEGIN CERTIFICATE-----");
+        int second = text.indexOf("-----BEGIN CERTIFICATE-----", first + 1);
+        int third = text.indexOf("-----BEGIN CERTIFICATE-----", second + 1);
+        // swap the PCK and the CA: same bytes, same length, the CA now poses as the leaf
+        String swapped = text.substring(0, first) + text.substring(second, third) + text.substring(first, second)
+                + text.substring(third);
+
+        AttestationException e = catchThrowableOfType(AttestationException.class, () -> intel.verify(
+                new Evidence(TeeType.TDX, swapped.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1), List.of()),
+                IN_PCK_VALIDITY));
+
+        assertThat(e.failure()).isEqualTo(AttestationFailure.BAD_CERTIFICATE_CHAIN);
+    }
+
+    @Test
     void truncatedAndOversizedQuotesAreMalformedWithTheFieldNamed() throws Exception {
         byte[] q = quote();
         for (int length : new int[] {100, 700, q.length - 10}) {

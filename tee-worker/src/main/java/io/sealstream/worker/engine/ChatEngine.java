@@ -64,6 +64,7 @@ public final class ChatEngine implements InferenceEngine {
     /** Stop sequences per request, as OpenAI allows. */
     public static final int MAX_STOP_SEQUENCES = 4;
     static final String INVALID_REQUEST = "invalid_request";
+    private static final int CLOSE_WAIT_SECONDS = 30;
 
     private final ChatModel config;
     private final LlamaModel model;
@@ -80,6 +81,9 @@ public final class ChatEngine implements InferenceEngine {
     private ChatEngine(ChatModel config) {
         this.config = config;
         Path file = config.file();
+        long started = System.nanoTime();
+        // the header is read inside the hashed window: what decides the prompt format is what is measured
+        byte[] before = sha256(file);
         GgufMetadata meta;
         try {
             meta = GgufMetadata.read(file);
@@ -99,8 +103,6 @@ public final class ChatEngine implements InferenceEngine {
         }
         // never below one sequence's context, or a request that fits its slot could wait forever
         this.tokenBudget = Math.max(slotContext, config.tokenBudget() > 0 ? config.tokenBudget() : contextSize);
-        long started = System.nanoTime();
-        byte[] before = sha256(file);
         LlamaRuntime.start();
         this.model = new LlamaModel(new ModelParameters()
                 .setModel(file.toString())
@@ -110,7 +112,13 @@ public final class ChatEngine implements InferenceEngine {
                 .setThreadsBatch(config.threads())
                 .disableMmap()
                 .disableLog());
-        byte[] after = sha256(file);
+        byte[] after;
+        try {
+            after = sha256(file);
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
         if (!MessageDigest.isEqual(before, after)) {
             model.close();
             throw new IllegalStateException("chat model file " + file + " changed while it was loading; "
@@ -157,7 +165,18 @@ public final class ChatEngine implements InferenceEngine {
         for (InferenceRequest r : batch) {
             answers.add(submit(r));
         }
-        List<InferenceResponse> out = answers.stream().map(CompletableFuture::join).toList();
+        List<InferenceResponse> out = new ArrayList<>(batch.size());
+        for (int i = 0; i < batch.size(); i++) {
+            InferenceRequest r = batch.get(i);
+            // one request's failure is that request's error answer, not the batch's
+            out.add(answers.get(i).exceptionally(e -> {
+                LOG.warn("engine.request_failed model={} error={}", config.name(),
+                        (e instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : e)
+                                .getClass().getSimpleName());
+                return error(r, "engine_failure", "the chat engine failed on this request; retry it, and tell the "
+                        + "operator if it keeps failing");
+            }).join());
+        }
         long tokens = out.stream().filter(a -> a.getOutput() instanceof ChatResult)
                 .mapToLong(a -> ((ChatResult) a.getOutput()).getUsage().getCompletionTokens()).sum();
         LOG.debug("engine.batch model={} requests={} completion_tokens={} ms={}", config.name(), batch.size(), tokens,
@@ -172,6 +191,7 @@ public final class ChatEngine implements InferenceEngine {
      * @throws IllegalArgumentException if the parameters or the context length are not acceptable
      */
     public ChatResult complete(List<ChatMessage> messages, ChatParameters parameters) {
+        ensureOpen();
         Prepared p = prepare(messages, parameters);
         if (p.error != null) {
             throw new IllegalArgumentException(p.error);
@@ -193,20 +213,39 @@ public final class ChatEngine implements InferenceEngine {
             return CompletableFuture.completedFuture(error(r, "unsupported_task", config.name()
                     + " is a chat model; send a chat request (/v1/chat/completions), or embeddings to an embeddings model"));
         }
-        Prepared p = prepare(chat.getMessages(), chat.getParameters());
+        if (isClosed()) {
+            return CompletableFuture.completedFuture(error(r, "engine_closed", "the chat engine is shutting down; "
+                    + "the request will be answered after the worker restarts"));
+        }
+        Prepared p;
+        try {
+            p = prepare(chat.getMessages(), chat.getParameters());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
         if (p.error != null) {
             return CompletableFuture.completedFuture(error(r, INVALID_REQUEST, p.error));
         }
         // in order: a request waits here for room in the token budget, then for a free slot
         budget.acquireUninterruptibly(p.cost());
-        return CompletableFuture.supplyAsync(() -> {
-            try {
-                return InferenceResponse.newBuilder().setModel(config.name()).setOutput(generate(p)).setError(null)
-                        .build();
-            } finally {
-                budget.release(p.cost());
-            }
-        }, slots);
+        try {
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    if (isClosed()) {
+                        return error(r, "engine_closed", "the chat engine is shutting down; the request will be "
+                                + "answered after the worker restarts");
+                    }
+                    return InferenceResponse.newBuilder().setModel(config.name()).setOutput(generate(p)).setError(null)
+                            .build();
+                } finally {
+                    budget.release(p.cost());
+                }
+            }, slots);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            budget.release(p.cost());
+            return CompletableFuture.completedFuture(error(r, "engine_closed", "the chat engine is shutting down; "
+                    + "the request will be answered after the worker restarts"));
+        }
     }
 
     /** A request checked and rendered, or the reason it cannot be served (never quoting it). */
@@ -238,6 +277,12 @@ public final class ChatEngine implements InferenceEngine {
         }
         if (topP != null && !(topP > 0 && topP <= 1)) {
             return Prepared.refused("top_p is " + topP + "; send a value above 0 and at most 1");
+        }
+        for (int i = 1; hasTemplate && i < messages.size(); i++) {
+            if (messages.get(i).getRole() == io.sealstream.schemas.v1.ChatRole.system) {
+                return Prepared.refused("message " + i + " is a system message; model " + config.name()
+                        + " takes a system message only as the first message");
+            }
         }
         if (stop.size() > MAX_STOP_SEQUENCES || stop.stream().anyMatch(String::isEmpty)) {
             return Prepared.refused("stop has " + stop.size() + " sequences or an empty one; send at most "
@@ -291,7 +336,8 @@ public final class ChatEngine implements InferenceEngine {
         int streamed = finish == FinishReason.stop ? chunks : Math.max(0, chunks - 1);
         int completionTokens = Math.min(p.maxTokens(), Math.max(streamed, model.encode(text.toString()).length));
         if (finish == null) {
-            finish = completionTokens >= p.maxTokens() ? FinishReason.length : FinishReason.stop;
+            // from what was streamed only: re-tokenizing can count more tokens than were generated
+            finish = streamed >= p.maxTokens() ? FinishReason.length : FinishReason.stop;
         }
         return new ChatResult(text.toString(), finish,
                 new Usage(p.promptTokens(), completionTokens, p.promptTokens() + completionTokens));
@@ -306,6 +352,16 @@ public final class ChatEngine implements InferenceEngine {
             }
         }
         return best;
+    }
+
+    private synchronized boolean isClosed() {
+        return closed;
+    }
+
+    private void ensureOpen() {
+        if (isClosed()) {
+            throw new IllegalStateException("the chat engine of " + config.name() + " is closed");
+        }
     }
 
     private InferenceResponse error(InferenceRequest r, String code, String message) {
@@ -328,14 +384,32 @@ public final class ChatEngine implements InferenceEngine {
         }
     }
 
-    /** Stops the slots and frees the model; a second call does nothing. */
+    /**
+     * Stops taking requests, lets the sequences being decoded finish (queued ones are answered
+     * {@code engine_closed} at once), then frees the model; a second call does nothing. If decoding
+     * does not finish within {@value #CLOSE_WAIT_SECONDS} s the model is left allocated rather than
+     * freed under a running sequence.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        slots.shutdown();
+        boolean idle;
+        try {
+            idle = slots.awaitTermination(CLOSE_WAIT_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            idle = false;
+        }
+        if (!idle) {
+            LOG.warn("engine.close_timeout model={} seconds={}", config.name(), CLOSE_WAIT_SECONDS);
             return;
         }
-        closed = true;
-        slots.shutdownNow();
         model.close();
         LOG.info("engine.closed model={} llama_warnings={}", config.name(), LlamaRuntime.warnings());
     }

@@ -82,8 +82,16 @@ record GgufMetadata(int version, long tensorCount, Map<String, Object> values) {
         return values.get(key) instanceof Number n ? Optional.of(n.longValue()) : Optional.empty();
     }
 
-    /** Little-endian reads of the GGUF value types. */
-    private record LittleEndian(DataInputStream in) {
+    /** Little-endian reads of the GGUF value types, counting array items against a total bound. */
+    private static final class LittleEndian {
+        private static final long MAX_ITEMS = 1L << 24; // vocabularies are ~10^5 tokens, three arrays of them
+        private final DataInputStream in;
+        private long items;
+
+        LittleEndian(DataInputStream in) {
+            this.in = in;
+        }
+
         int u32() throws IOException {
             return Integer.reverseBytes(in.readInt());
         }
@@ -129,8 +137,12 @@ record GgufMetadata(int version, long tensorCount, Map<String, Object> values) {
         private Object array() throws IOException {
             int itemType = u32();
             long count = u64();
-            if (count < 0 || count > (1L << 26)) {
-                throw new IOException("a GGUF array claims " + count + " items; the metadata is damaged");
+            if (itemType == 9) {
+                throw new IOException("a GGUF array holds arrays; model metadata never does, the header is damaged");
+            }
+            items += count;
+            if (count < 0 || items > MAX_ITEMS) {
+                throw new IOException("the GGUF arrays claim more than " + MAX_ITEMS + " items; the metadata is damaged");
             }
             for (long i = 0; i < count; i++) {
                 value(itemType, false);

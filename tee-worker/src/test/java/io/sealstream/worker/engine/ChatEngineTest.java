@@ -167,6 +167,40 @@ class ChatEngineTest {
     }
 
     @Test
+    void aModelWithAChatTemplateRendersItAndTakesASystemMessageOnlyFirst() throws Exception {
+        String chatml = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}"
+                + "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}";
+        try (ChatEngine templated = ChatEngine.load(ChatModel.of(TinyGguf.write(dir.resolve("chatml.gguf"), 3, chatml))
+                .withParallelSlots(1))) {
+            ChatParameters p = params(4, 0f, null);
+            InferenceRequest ok = new InferenceRequest("chatml", new ChatInput(List.of(
+                    new ChatMessage(ChatRole.system, "Be brief."), new ChatMessage(ChatRole.user, "Hello")), p));
+            InferenceRequest late = new InferenceRequest("chatml", new ChatInput(List.of(
+                    new ChatMessage(ChatRole.user, "Hello"), new ChatMessage(ChatRole.system, "Be brief.")), p));
+
+            List<InferenceResponse> out = templated.infer(List.of(ok, late));
+
+            assertThat(out.get(0).getError()).isNull();
+            assertThat(((ChatResult) out.get(0).getOutput()).getUsage().getPromptTokens())
+                    .as("the template's markup is part of the prompt").isGreaterThan(10);
+            assertThat(out.get(1).getError().getCode()).isEqualTo("invalid_request");
+            assertThat(out.get(1).getError().getMessage()).contains("system message");
+        }
+    }
+
+    @Test
+    void aClosedEngineAnswersEngineClosedAndRefusesDirectCalls() throws Exception {
+        ChatEngine closing = ChatEngine.load(ChatModel.of(TinyGguf.write(dir.resolve("closing.gguf"), 4)).withParallelSlots(1));
+        closing.close();
+
+        assertThat(closing.infer(List.of(new InferenceRequest("closing", chatInput("hi", 3)))).get(0).getError()
+                .getCode()).isEqualTo("engine_closed");
+        assertThatThrownBy(() -> closing.complete(user("hi"), params(3, 0f, null)))
+                .isInstanceOf(IllegalStateException.class);
+        closing.close(); // a second close does nothing
+    }
+
+    @Test
     void aConversationWithoutATemplateUsesThePlainFormat() {
         String prompt = ChatPrompt.plain(List.of(new ChatMessage(ChatRole.system, "Be brief."),
                 new ChatMessage(ChatRole.user, "Hello")));

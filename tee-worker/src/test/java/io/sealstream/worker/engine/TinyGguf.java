@@ -31,6 +31,11 @@ public final class TinyGguf {
 
     /** Writes the model to {@code file} with weights from {@code seed}; returns the file. */
     public static Path write(Path file, long seed) throws IOException {
+        return write(file, seed, null);
+    }
+
+    /** As {@link #write(Path, long)}, with {@code chatTemplate} as the GGUF's chat template when not null. */
+    public static Path write(Path file, long seed, String chatTemplate) throws IOException {
         List<String> tokens = new ArrayList<>(List.of("<unk>", "<s>", "</s>"));
         List<Integer> types = new ArrayList<>(List.of(2, 3, 3));
         for (int b = 0; b < 128; b++) { // ASCII only: generated text is then always whole characters
@@ -65,6 +70,9 @@ public final class TinyGguf {
         kv.put("tokenizer.ggml.unknown_token_id", 0);
         kv.put("tokenizer.ggml.bos_token_id", 1);
         kv.put("tokenizer.ggml.eos_token_id", 2);
+        if (chatTemplate != null) {
+            kv.put("tokenizer.chat_template", chatTemplate);
+        }
 
         Map<String, long[]> tensors = new LinkedHashMap<>();
         tensors.put("token_embd.weight", new long[] {EMBED, vocab});
