@@ -165,6 +165,31 @@ class BatchSubmitTest {
     }
 
     @Test
+    void aCancelledJobStopsSendingIsMarkedCancelledAndResumes() throws Exception {
+        Path input = write("cancel.jsonl", embeddings(600));
+        Path output = dir.resolve("cancel-out.jsonl");
+        Path journal = dir.resolve("journal-cancel");
+        BatchJob first = BatchJob.builder(client, input, output).journalRoot(journal).maxInFlight(8)
+                .progressInterval(Duration.ofMillis(50)).build();
+
+        BatchJob.Summary cancelled = first.run((p, last) -> {
+            if (p.answered() >= 50) {
+                first.cancel();
+            }
+        });
+
+        assertThat(cancelled.status()).isEqualTo(BatchStatus.CANCELLED);
+        assertThat(cancelled.progress().sent()).isLessThan(600);
+        assertThat(BatchJournal.of(journal, cancelled.jobId()).read().orElseThrow().lifecycle())
+                .isEqualTo(BatchStatus.CANCELLED);
+
+        BatchJob.Summary resumed = BatchJob.builder(client, input, output).journalRoot(journal).build().run((p, last) -> { });
+
+        assertThat(resumed.status()).isEqualTo(BatchStatus.COMPLETED);
+        assertThat(byCustomId(output)).hasSize(600);
+    }
+
+    @Test
     void aJobKilledMidwayResumesAndEveryCustomIdIsWrittenOnce() throws Exception {
         Path input = write("resume.jsonl", embeddings(1500));
         Path output = dir.resolve("resume-out.jsonl");
