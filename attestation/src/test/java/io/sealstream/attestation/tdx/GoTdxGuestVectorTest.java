@@ -38,16 +38,21 @@ class GoTdxGuestVectorTest {
 
     @Test
     void afterThePckCertificateExpiresTheQuoteNoLongerVerifies() throws Exception {
+        Evidence spr = spr();
+
         AttestationException e = catchThrowableOfType(AttestationException.class,
-                () -> intel.verify(spr(), Instant.parse("2053-07-01T01:00:00Z")));
+                () -> intel.verify(spr, Instant.parse("2053-07-01T01:00:00Z")));
 
         assertThat(e.failure()).isEqualTo(AttestationFailure.CERTIFICATE_EXPIRED);
     }
 
     @Test
     void theSapphireRapidsPlatformIsBelowEveryTcbLevelOfItsCollateral() throws Exception {
+        TdxVerifier withCollateral = intel.withCollateral(List.of(sprCollateral()));
+        Evidence spr = spr();
+
         AttestationException e = catchThrowableOfType(AttestationException.class,
-                () -> intel.withCollateral(List.of(sprCollateral())).verify(spr(), SPR_TIME));
+                () -> withCollateral.verify(spr, SPR_TIME));
 
         assertThat(e.failure()).isEqualTo(AttestationFailure.TCB_LEVEL_UNSUPPORTED);
         assertThat(e.getMessage()).contains("PCE SVN 11").contains("50806F000000");

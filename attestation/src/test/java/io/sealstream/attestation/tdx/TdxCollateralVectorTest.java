@@ -51,8 +51,11 @@ class TdxCollateralVectorTest {
 
     @Test
     void collateralPastItsNextUpdateIsExpired() throws Exception {
+        TdxVerifier verifier = verifier(collateralJson());
+        Evidence quote = quote();
+
         AttestationException e = catchThrowableOfType(AttestationException.class,
-                () -> verifier(collateralJson()).verify(quote(), Instant.parse("2025-07-20T00:00:00Z")));
+                () -> verifier.verify(quote, Instant.parse("2025-07-20T00:00:00Z")));
 
         assertThat(e.failure()).isEqualTo(AttestationFailure.COLLATERAL_EXPIRED);
     }
@@ -64,8 +67,10 @@ class TdxCollateralVectorTest {
         int at = json.indexOf(field, json.indexOf("\"tcb_info\""));
         String tampered = json.substring(0, at) + field.replace("17", "18") + json.substring(at + field.length());
 
+        Evidence quote = quote();
+
         AttestationException e = catchThrowableOfType(AttestationException.class,
-                () -> verifier(tampered).verify(quote(), IN_WINDOW));
+                () -> verifier(tampered).verify(quote, IN_WINDOW));
 
         assertThat(e.failure()).isEqualTo(AttestationFailure.BAD_COLLATERAL);
         assertThat(e.getMessage()).contains("TCB Info signature");
@@ -88,8 +93,10 @@ class TdxCollateralVectorTest {
         assertThat(c.revocationLists().lists()).hasSize(2);
 
         // the PCK CRL's nextUpdate is a few minutes before the TCB Info's
+        Evidence quote = quote();
+
         AttestationException e = catchThrowableOfType(AttestationException.class, () -> TdxVerifier.withIntelRoot()
-                .withRevocationLists(c.revocationLists()).verify(quote(), Instant.parse("2025-07-19T10:10:00Z")));
+                .withRevocationLists(c.revocationLists()).verify(quote, Instant.parse("2025-07-19T10:10:00Z")));
 
         assertThat(e.failure()).isEqualTo(AttestationFailure.COLLATERAL_EXPIRED);
         assertThat(e.getMessage()).contains("CRL");
