@@ -48,8 +48,7 @@ class BatchSubmitTest {
 
     @BeforeAll
     static void startStack() throws Exception {
-        Path stories = Paths.get(System.getProperty("sealstream.shared.dir", "../../shared"), "models", "stories260K.gguf");
-        Path gguf = Files.isRegularFile(stories) ? stories : TinyGguf.write(dir.resolve("tiny-random.gguf"), 5);
+        Path gguf = TinyGguf.storiesOrWritten(dir, 5);
         stack = LocalStack.start(new LocalStack.Options().workers(2).partitions(4).clients(List.of("batch"))
                 .maxBatchSize(32).batchLinger(Duration.ofMillis(20)).engine(Engines::defaultEmbeddings).chatModel(gguf));
         assertThat(stack.awaitWorkersReady(Duration.ofSeconds(120))).isTrue();

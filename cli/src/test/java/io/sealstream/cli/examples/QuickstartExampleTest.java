@@ -14,9 +14,7 @@ import io.sealstream.worker.engine.TinyGguf;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -46,8 +44,7 @@ class QuickstartExampleTest {
 
     @Test
     void theDocumentedExampleRunsAgainstTheEmbeddedStack(@TempDir Path dir) throws Exception {
-        Path stories = Paths.get(System.getProperty("sealstream.shared.dir", "../../shared"), "models", "stories260K.gguf");
-        Path gguf = Files.isRegularFile(stories) ? stories : TinyGguf.write(dir.resolve("tiny-random.gguf"), 2);
+        Path gguf = TinyGguf.storiesOrWritten(dir, 2);
         String chatModel = gguf.getFileName().toString().replace(".gguf", "");
         try (LocalStack stack = LocalStack.start(new LocalStack.Options().workers(1).partitions(1)
                 .engine(Engines::defaultEmbeddings).chatModel(gguf))) {

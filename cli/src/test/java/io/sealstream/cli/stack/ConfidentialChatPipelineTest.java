@@ -13,9 +13,7 @@ import io.sealstream.schemas.v1.ChatRole;
 import io.sealstream.worker.engine.ChatEngine;
 import io.sealstream.worker.engine.ChatModel;
 import io.sealstream.worker.engine.TinyGguf;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,8 +40,7 @@ class ConfidentialChatPipelineTest {
 
     @BeforeAll
     static void startStack() throws Exception {
-        Path stories = Paths.get(System.getProperty("sealstream.shared.dir", "../../shared"), "models", "stories260K.gguf");
-        Path gguf = Files.isRegularFile(stories) ? stories : TinyGguf.write(dir.resolve("tiny-random.gguf"), 11);
+        Path gguf = TinyGguf.storiesOrWritten(dir, 11);
         logs = new LogCapture();
         stack = LocalStack.start(new LocalStack.Options().workers(1).partitions(2).clients(List.of("acme"))
                 .maxBatchSize(8).batchLinger(Duration.ofMillis(30)).engine(Engines::defaultEmbeddings).chatModel(gguf));

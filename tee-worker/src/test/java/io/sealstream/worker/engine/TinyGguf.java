@@ -29,6 +29,16 @@ public final class TinyGguf {
     private TinyGguf() {
     }
 
+    /**
+     * The chat model for tests: stories260K from {@code ../shared/models} when it is there (the
+     * {@code sealstream.shared.dir} property moves it), else a random-weight model written into
+     * {@code dir}, so the loader, the engine and the pipeline run either way.
+     */
+    public static Path storiesOrWritten(Path dir, long seed) throws IOException {
+        Path stories = Path.of(System.getProperty("sealstream.shared.dir", "../../shared"), "models", "stories260K.gguf");
+        return Files.isRegularFile(stories) ? stories : write(dir.resolve("tiny-random.gguf"), seed);
+    }
+
     /** Writes the model to {@code file} with weights from {@code seed}; returns the file. */
     public static Path write(Path file, long seed) throws IOException {
         return write(file, seed, null);
