@@ -1,14 +1,7 @@
 package io.sealstream.client;
 
 import io.sealstream.envelope.OpenedResponse;
-import io.sealstream.schemas.v1.ChatInput;
-import io.sealstream.schemas.v1.ChatMessage;
-import io.sealstream.schemas.v1.ChatParameters;
 import io.sealstream.schemas.v1.ChatResult;
-import io.sealstream.schemas.v1.ChatRole;
-import io.sealstream.schemas.v1.InferenceRequest;
-import java.util.List;
-import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 
@@ -43,23 +36,13 @@ public final class Chat {
          * only one answer completes the future.
          */
         public CompletableFuture<ChatCompletion> create(String requestId, ChatCompletionRequest request) {
-            return client.submit(requestId, body(request)).thenApply(Completions::toCompletion);
+            return client.submit(requestId, request.toInferenceRequest()).thenApply(Completions::toCompletion);
         }
 
         /** As {@link #create(String, ChatCompletionRequest)}, failing with {@link RequestTimeoutException} after {@code timeout}. */
         public CompletableFuture<ChatCompletion> create(String requestId, ChatCompletionRequest request,
                                                         java.time.Duration timeout) {
-            return client.submit(requestId, body(request), timeout).thenApply(Completions::toCompletion);
-        }
-
-        static InferenceRequest body(ChatCompletionRequest request) {
-            List<ChatMessage> messages = request.messages().stream()
-                    .map(m -> new ChatMessage(ChatRole.valueOf(m.role().name().toLowerCase(Locale.ROOT)), m.content()))
-                    .toList();
-            ChatParameters params = new ChatParameters(request.maxTokens(), request.temperature(), request.topP(),
-                    request.stop(), request.seed());
-            return InferenceRequest.newBuilder().setModel(request.model())
-                    .setTask(new ChatInput(messages, params)).build();
+            return client.submit(requestId, request.toInferenceRequest(), timeout).thenApply(Completions::toCompletion);
         }
 
         /** {@link #create(ChatCompletionRequest)} and wait; failures are thrown as {@link SealstreamException}s. */

@@ -1,7 +1,13 @@
 package io.sealstream.client;
 
+import io.sealstream.schemas.v1.ChatInput;
+import io.sealstream.schemas.v1.ChatMessage;
+import io.sealstream.schemas.v1.ChatParameters;
+import io.sealstream.schemas.v1.ChatRole;
+import io.sealstream.schemas.v1.InferenceRequest;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 
 /**
@@ -30,6 +36,9 @@ public final class ChatCompletionRequest {
             return "Message[role=" + role + ", chars=" + content.length() + "]";
         }
     }
+
+    /** Stop sequences per request, as OpenAI allows. */
+    public static final int MAX_STOP_SEQUENCES = 4;
 
     private final String model;
     private final List<Message> messages;
@@ -83,6 +92,15 @@ public final class ChatCompletionRequest {
     /** null: random sampling; a seed makes sampled output repeatable. */
     public Long seed() {
         return seed;
+    }
+
+    /** The plaintext request this becomes: what is sealed and what the worker opens. */
+    public InferenceRequest toInferenceRequest() {
+        List<ChatMessage> turns = messages.stream()
+                .map(m -> new ChatMessage(ChatRole.valueOf(m.role().name().toLowerCase(Locale.ROOT)), m.content()))
+                .toList();
+        return new InferenceRequest(model, new ChatInput(turns, new ChatParameters(maxTokens, temperature, topP, stop,
+                seed)));
     }
 
     @Override
@@ -148,22 +166,26 @@ public final class ChatCompletionRequest {
             return this;
         }
 
-        /** @throws IllegalArgumentException naming the first parameter the worker would refuse */
+        /**
+         * @throws IllegalArgumentException naming, by its OpenAI field name, the first parameter the
+         *     worker would refuse
+         */
         public ChatCompletionRequest build() {
             if (messages.isEmpty()) {
-                throw new IllegalArgumentException("a chat completion needs at least one message");
+                throw new IllegalArgumentException("messages must hold at least one message");
             }
             if (maxTokens != null && maxTokens < 1) {
-                throw new IllegalArgumentException("maxTokens must be at least 1, got " + maxTokens);
+                throw new IllegalArgumentException("max_tokens must be at least 1, got " + maxTokens);
             }
             if (temperature != null && !(temperature >= 0 && temperature <= 2)) {
                 throw new IllegalArgumentException("temperature must be from 0 to 2, got " + temperature);
             }
             if (topP != null && !(topP > 0 && topP <= 1)) {
-                throw new IllegalArgumentException("topP must be above 0 and at most 1, got " + topP);
+                throw new IllegalArgumentException("top_p must be above 0 and at most 1, got " + topP);
             }
-            if (stop.size() > 4 || stop.stream().anyMatch(String::isEmpty)) {
-                throw new IllegalArgumentException("at most 4 non-empty stop sequences, got " + stop.size());
+            if (stop.size() > MAX_STOP_SEQUENCES || stop.stream().anyMatch(String::isEmpty)) {
+                throw new IllegalArgumentException("stop takes at most " + MAX_STOP_SEQUENCES
+                        + " non-empty sequences, got " + stop.size());
             }
             return new ChatCompletionRequest(this);
         }

@@ -90,7 +90,7 @@ public final class SubmitCommand implements Callable<Integer> {
                     ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(), Math::max), 0, 50, TimeUnit.MILLISECONDS);
             try {
                 s = job.run(new ProgressPrinter(System.err, terminal, Duration.ofSeconds(5)));
-                heap.shutdownNow();
+                heap.shutdownNow(); // the summary's peak covers the job, not the printing
                 print(out, s);
             } finally {
                 heap.shutdownNow();

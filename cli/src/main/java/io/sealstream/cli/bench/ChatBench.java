@@ -1,5 +1,6 @@
 package io.sealstream.cli.bench;
 
+import io.sealstream.cli.demo.ChatDemo;
 import io.sealstream.cli.stack.Engines;
 import io.sealstream.cli.stack.LocalStack;
 import io.sealstream.client.ChatCompletion;
@@ -32,8 +33,7 @@ import picocli.CommandLine.Option;
 @Command(name = "chat", mixinStandardHelpOptions = true,
         description = "Tokens/s of the chat engine (parallel slots vs one at a time) and through the pipeline.")
 public final class ChatBench implements Callable<Integer> {
-    private static final List<String> PROMPTS = List.of("Once upon a time", "The little dog", "One day, Lily",
-            "Tom had a red ball", "The sun was shining", "There was a big tree", "Mom said", "The cat and the bird");
+    private static final List<String> PROMPTS = ChatDemo.OPENINGS;
 
     @Option(names = "--model", defaultValue = "../shared/models/stories260K.gguf", description = "GGUF model (default ${DEFAULT-VALUE}).")
     Path model;

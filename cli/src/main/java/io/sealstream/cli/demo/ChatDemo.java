@@ -20,8 +20,9 @@ import java.util.concurrent.CompletableFuture;
  * through the confidential pipeline, the first one compared with the engine called directly, and
  * tokens per second of both.
  */
-final class ChatDemo {
-    static final List<String> OPENINGS = List.of("Once upon a time", "The little dog", "One day, Lily",
+public final class ChatDemo {
+    /** Story openings for the tiny story model: the demo's and the chat benchmark's prompts. */
+    public static final List<String> OPENINGS = List.of("Once upon a time", "The little dog", "One day, Lily",
             "Tom had a red ball", "The sun was shining", "There was a big tree", "Mom said", "The cat and the bird");
     static final int MAX_TOKENS = 48;
 

@@ -20,8 +20,6 @@ import io.sealstream.schemas.v1.EncryptedResponse;
 import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.worker.TeeWorker;
 import io.sealstream.worker.WorkerConfig;
-import io.sealstream.worker.engine.ChatEngine;
-import io.sealstream.worker.engine.ChatModel;
 import io.sealstream.worker.engine.InferenceEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -79,7 +77,7 @@ public final class LocalStack implements AutoCloseable {
         registerEnvelopeSchemas(options.clients);
         engines.add(track(Objects.requireNonNull(options.engine, "Options.engine is required").get()));
         if (options.chatModel != null) {
-            engines.add(track(ChatEngine.load(ChatModel.of(options.chatModel))));
+            engines.add(track(Engines.chat(options.chatModel)));
         }
         this.policy = AttestationPolicy.parse(developmentPolicyYaml(engines.stream()
                 .map(e -> HexFormat.of().formatHex(e.modelDigest())).toList()));

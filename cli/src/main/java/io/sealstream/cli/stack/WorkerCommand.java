@@ -9,8 +9,6 @@ import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.worker.TeeWorker;
 import io.sealstream.worker.WorkerConfig;
-import io.sealstream.worker.engine.ChatEngine;
-import io.sealstream.worker.engine.ChatModel;
 import io.sealstream.worker.engine.InferenceEngine;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -79,7 +77,7 @@ public final class WorkerCommand implements Callable<Integer> {
     private List<InferenceEngine> engines() {
         List<InferenceEngine> engines = new java.util.ArrayList<>(List.of(Engines.defaultEmbeddings()));
         if (chatModel != null) {
-            engines.add(ChatEngine.load(ChatModel.of(chatModel)));
+            engines.add(Engines.chat(chatModel));
         }
         return engines;
     }

@@ -3,15 +3,13 @@ package io.sealstream.client.batch;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.sealstream.schemas.v1.ChatInput;
-import io.sealstream.schemas.v1.ChatMessage;
-import io.sealstream.schemas.v1.ChatParameters;
-import io.sealstream.schemas.v1.ChatRole;
+import io.sealstream.client.ChatCompletionRequest;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.InferenceRequest;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -102,12 +100,11 @@ final class BatchLineParser {
 
     private static InferenceRequest chat(JsonNode body) {
         unknownFields(body, CHAT_FIELDS, "body.");
-        String model = model(body);
+        ChatCompletionRequest.Builder request = ChatCompletionRequest.builder(model(body));
         JsonNode messages = body.get("messages");
-        if (messages == null || !messages.isArray() || messages.isEmpty()) {
+        if (messages == null || !messages.isArray()) {
             throw new Refused("body.messages must be a non-empty list");
         }
-        List<ChatMessage> out = new ArrayList<>();
         for (int i = 0; i < messages.size(); i++) {
             JsonNode m = messages.get(i);
             String role = m.path("role").asText("");
@@ -117,7 +114,7 @@ final class BatchLineParser {
             if (!m.path("content").isTextual()) {
                 throw new Refused("body.messages[" + i + "].content must be a string");
             }
-            out.add(new ChatMessage(ChatRole.valueOf(role), m.get("content").asText()));
+            request.message(ChatCompletionRequest.Role.valueOf(role.toUpperCase(Locale.ROOT)), m.get("content").asText());
         }
         if (body.has("n") && body.get("n").asInt(-1) != 1) {
             throw new Refused("body.n must be 1: one completion per line");
@@ -126,31 +123,34 @@ final class BatchLineParser {
             throw new Refused("body.stream must be false in a batch");
         }
         Integer maxTokens = optionalInt(body, body.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens");
-        if (maxTokens != null && maxTokens < 1) {
-            throw new Refused("body.max_tokens must be at least 1");
+        if (maxTokens != null) {
+            request.maxTokens(maxTokens);
         }
         Float temperature = optionalFloat(body, "temperature");
-        if (temperature != null && (temperature < 0 || temperature > 2)) {
-            throw new Refused("body.temperature must be from 0 to 2");
+        if (temperature != null) {
+            request.temperature(temperature);
         }
         Float topP = optionalFloat(body, "top_p");
-        if (topP != null && (topP <= 0 || topP > 1)) {
-            throw new Refused("body.top_p must be above 0 and at most 1");
+        if (topP != null) {
+            request.topP(topP);
         }
-        List<String> stop = new ArrayList<>();
         JsonNode s = body.get("stop");
         if (s != null && s.isTextual()) {
-            stop.add(s.asText());
+            request.stop(s.asText());
         } else if (s != null && s.isArray()) {
-            s.forEach(x -> stop.add(x.asText()));
+            s.forEach(x -> request.stop(x.asText()));
         } else if (s != null && !s.isNull()) {
             throw new Refused("body.stop must be a string or a list of strings");
         }
-        if (stop.size() > 4 || stop.stream().anyMatch(String::isEmpty)) {
-            throw new Refused("body.stop takes at most 4 non-empty sequences");
+        if (body.has("seed") && !body.get("seed").isNull()) {
+            request.seed(body.get("seed").asLong());
         }
-        Long seed = body.has("seed") && !body.get("seed").isNull() ? body.get("seed").asLong() : null;
-        return new InferenceRequest(model, new ChatInput(out, new ChatParameters(maxTokens, temperature, topP, stop, seed)));
+        try {
+            // the SDK's own checks of the values, so a batch line and a direct call are held to the same rules
+            return request.build().toInferenceRequest();
+        } catch (IllegalArgumentException e) {
+            throw new Refused("body." + e.getMessage());
+        }
     }
 
     private static String model(JsonNode body) {

@@ -67,6 +67,19 @@ class BatchInputTest {
     }
 
     @Test
+    void chatValuesOutOfRangeAreRefusedByTheSdksOwnRulesNamingTheField() throws Exception {
+        BatchInput.Validation v = validate(
+                CHAT.formatted("t").replace("\"temperature\":0.5", "\"temperature\":3"),
+                CHAT.formatted("m").replace("\"max_tokens\":7", "\"max_tokens\":0"),
+                CHAT.formatted("s").replace("\"stop\":\"END\"", "\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]"));
+
+        assertThat(v.invalid()).extracting(InvalidLine::reason).satisfiesExactly(
+                r -> assertThat(r).startsWith("body.temperature"),
+                r -> assertThat(r).startsWith("body.max_tokens"),
+                r -> assertThat(r).startsWith("body.stop"));
+    }
+
+    @Test
     void aCustomIdUsedByAnInvalidLineCannotBeReusedByALaterValidOne() throws Exception {
         Path file = write(EMB.formatted("a").replace("\"model\"", "\"modell\""), EMB.formatted("a"), EMB.formatted("b"));
 

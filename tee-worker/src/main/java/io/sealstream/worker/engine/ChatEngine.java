@@ -214,8 +214,7 @@ public final class ChatEngine implements InferenceEngine {
                     + " is a chat model; send a chat request (/v1/chat/completions), or embeddings to an embeddings model"));
         }
         if (isClosed()) {
-            return CompletableFuture.completedFuture(error(r, "engine_closed", "the chat engine is shutting down; "
-                    + "the request will be answered after the worker restarts"));
+            return CompletableFuture.completedFuture(closedAnswer(r));
         }
         Prepared p;
         try {
@@ -232,8 +231,7 @@ public final class ChatEngine implements InferenceEngine {
             return CompletableFuture.supplyAsync(() -> {
                 try {
                     if (isClosed()) {
-                        return error(r, "engine_closed", "the chat engine is shutting down; the request will be "
-                                + "answered after the worker restarts");
+                        return closedAnswer(r);
                     }
                     return InferenceResponse.newBuilder().setModel(config.name()).setOutput(generate(p)).setError(null)
                             .build();
@@ -243,8 +241,7 @@ public final class ChatEngine implements InferenceEngine {
             }, slots);
         } catch (java.util.concurrent.RejectedExecutionException e) {
             budget.release(p.cost());
-            return CompletableFuture.completedFuture(error(r, "engine_closed", "the chat engine is shutting down; "
-                    + "the request will be answered after the worker restarts"));
+            return CompletableFuture.completedFuture(closedAnswer(r));
         }
     }
 
@@ -362,6 +359,11 @@ public final class ChatEngine implements InferenceEngine {
         if (isClosed()) {
             throw new IllegalStateException("the chat engine of " + config.name() + " is closed");
         }
+    }
+
+    private InferenceResponse closedAnswer(InferenceRequest r) {
+        return error(r, "engine_closed", "the chat engine is shutting down; the request will be answered after the "
+                + "worker restarts");
     }
 
     private InferenceResponse error(InferenceRequest r, String code, String message) {
