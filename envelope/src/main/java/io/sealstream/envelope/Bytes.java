@@ -1,5 +1,7 @@
 package io.sealstream.envelope;
 
+import io.sealstream.schemas.ErrorCode;
+
 import java.nio.ByteBuffer;
 
 /** Copies Avro {@code bytes} fields without disturbing the buffer, and checks envelope lengths. */
@@ -20,11 +22,11 @@ final class Bytes {
     static void requireEnvelopeShape(String requestId, byte[] nonce, byte[] ciphertext)
             throws MalformedEnvelopeException {
         if (nonce.length != EnvelopeProtocol.NONCE_LENGTH) {
-            throw new MalformedEnvelopeException(ReasonCode.MALFORMED, "envelope of " + requestId + " has a "
+            throw new MalformedEnvelopeException(ErrorCode.MALFORMED, "envelope of " + requestId + " has a "
                     + nonce.length + "-byte nonce; v1 uses " + EnvelopeProtocol.NONCE_LENGTH);
         }
         if (ciphertext.length < EnvelopeProtocol.TAG_LENGTH) {
-            throw new MalformedEnvelopeException(ReasonCode.MALFORMED, "envelope of " + requestId + " has a "
+            throw new MalformedEnvelopeException(ErrorCode.MALFORMED, "envelope of " + requestId + " has a "
                     + ciphertext.length + "-byte ciphertext, shorter than the GCM tag");
         }
     }

@@ -1,5 +1,7 @@
 package io.sealstream.envelope;
 
+import io.sealstream.schemas.ErrorCode;
+
 import io.sealstream.schemas.v1.EncryptedRequest;
 import io.sealstream.schemas.v1.EncryptedResponse;
 import io.sealstream.schemas.v1.InferenceRequest;
@@ -104,7 +106,7 @@ public final class ClientSession implements AutoCloseable {
     public OpenedResponse open(EncryptedResponse response) throws EnvelopeException {
         Objects.requireNonNull(response, "response");
         if (response.getVersion() != EnvelopeProtocol.VERSION) {
-            throw new MalformedEnvelopeException(ReasonCode.UNSUPPORTED_VERSION,
+            throw new MalformedEnvelopeException(ErrorCode.UNSUPPORTED_VERSION,
                     "response to " + response.getRequestId() + " has envelope version " + response.getVersion());
         }
         if (!clientId.equals(response.getClientId()) || !sessionId.equals(response.getSessionId())) {

@@ -1,21 +1,23 @@
 package io.sealstream.envelope;
 
+import io.sealstream.schemas.ErrorCode;
+
 /**
- * An envelope that cannot be sealed or opened. Each subtype has its own {@link ReasonCode}; the
+ * An envelope that cannot be sealed or opened. Each subtype has its own {@link ErrorCode}; the
  * message says what was wrong and what to do, and never contains plaintext or key material.
  */
 public abstract sealed class EnvelopeException extends Exception
         permits MalformedEnvelopeException, TamperedEnvelopeException, UnknownKeyException,
                 RetiredKeyException, ExpiredRequestException {
 
-    private final ReasonCode reason;
+    private final ErrorCode reason;
     private final transient ResponseSealer responder;
 
-    EnvelopeException(ReasonCode reason, String what, Throwable cause) {
+    EnvelopeException(ErrorCode reason, String what, Throwable cause) {
         this(reason, what, cause, null);
     }
 
-    EnvelopeException(ReasonCode reason, String what, Throwable cause, ResponseSealer responder) {
+    EnvelopeException(ErrorCode reason, String what, Throwable cause, ResponseSealer responder) {
         super(what + " (" + reason.code() + "): " + reason.remedy(), cause);
         this.reason = reason;
         this.responder = responder;
@@ -31,7 +33,7 @@ public abstract sealed class EnvelopeException extends Exception
     }
 
     /** The machine-readable reason, safe for DLQ records and metrics. */
-    public ReasonCode reason() {
+    public ErrorCode reason() {
         return reason;
     }
 }

@@ -1,5 +1,7 @@
 package io.sealstream.envelope;
 
+import io.sealstream.schemas.ErrorCode;
+
 import java.time.Duration;
 
 /**
@@ -9,7 +11,7 @@ import java.time.Duration;
  */
 public final class ExpiredRequestException extends EnvelopeException {
     ExpiredRequestException(String requestId, Duration age, Duration maxAge, ResponseSealer responder) {
-        super(ReasonCode.EXPIRED,
+        super(ErrorCode.EXPIRED,
                 "request " + requestId + " is " + age.toSeconds() + " s old, more than the "
                         + maxAge.toSeconds() + " s allowed",
                 null, responder);

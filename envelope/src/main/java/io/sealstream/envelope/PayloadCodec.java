@@ -1,16 +1,30 @@
 package io.sealstream.envelope;
 
+import io.sealstream.schemas.ErrorCode;
+
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.apache.avro.Schema;
+import org.apache.avro.SchemaNormalization;
+import io.sealstream.schemas.serde.AvroLengthClaims;
 
 /**
  * Encodes the plaintext inside the envelope as Avro single-object encoding: a schema fingerprint
  * precedes the binary body, so a reader can tell an older writer schema apart (docs/schemas.md).
  */
 final class PayloadCodec {
+    private static final int SINGLE_OBJECT_HEADER = 10;
+    private static final long REQUEST_FINGERPRINT = SchemaNormalization.parsingFingerprint64(InferenceRequest.getClassSchema());
+    private static final long RESPONSE_FINGERPRINT = SchemaNormalization.parsingFingerprint64(InferenceResponse.getClassSchema());
+
+    static {
+        AvroLengthClaims.installSystemLimits();
+    }
+
     private PayloadCodec() {
     }
 
@@ -32,10 +46,11 @@ final class PayloadCodec {
 
     static InferenceRequest decodeRequest(byte[] plaintext, ResponseSealer sealer) throws MalformedEnvelopeException {
         try {
+            checkLengthClaims(InferenceRequest.getClassSchema(), REQUEST_FINGERPRINT, plaintext);
             return InferenceRequest.getDecoder().decode(plaintext);
         } catch (IOException | RuntimeException e) {
             // The decoder's message could quote decoded bytes; keep only the exception type.
-            throw new MalformedEnvelopeException(ReasonCode.UNDECODABLE, "the authenticated payload of request "
+            throw new MalformedEnvelopeException(ErrorCode.UNDECODABLE, "the authenticated payload of request "
                     + sealer.requestId()
                     + " is not an InferenceRequest this worker knows (" + e.getClass().getSimpleName()
                     + "); the client may use a newer schema", sealer);
@@ -44,11 +59,25 @@ final class PayloadCodec {
 
     static InferenceResponse decodeResponse(byte[] plaintext, String requestId) throws MalformedEnvelopeException {
         try {
+            checkLengthClaims(InferenceResponse.getClassSchema(), RESPONSE_FINGERPRINT, plaintext);
             return InferenceResponse.getDecoder().decode(plaintext);
         } catch (IOException | RuntimeException e) {
-            throw new MalformedEnvelopeException(ReasonCode.UNDECODABLE, "the authenticated payload of the response to "
+            throw new MalformedEnvelopeException(ErrorCode.UNDECODABLE, "the authenticated payload of the response to "
                     + requestId + " is not an InferenceResponse this client knows (" + e.getClass().getSimpleName()
                     + "); the worker may use a newer schema: upgrade the client");
+        }
+    }
+
+    /**
+     * Single-object encoding is 0xC3 0x01, the writer schema's 8-byte CRC-64-AVRO fingerprint
+     * (little-endian), then the body. A body written with this reader's own schema has its length
+     * claims checked before Avro allocates anything; any other fingerprint fails in the decoder,
+     * which has no other schema to resolve, before it reads the body.
+     */
+    private static void checkLengthClaims(Schema schema, long fingerprint, byte[] payload) throws IOException {
+        if (payload.length >= SINGLE_OBJECT_HEADER
+                && ByteBuffer.wrap(payload, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong() == fingerprint) {
+            AvroLengthClaims.check(schema, payload, SINGLE_OBJECT_HEADER, payload.length - SINGLE_OBJECT_HEADER);
         }
     }
 

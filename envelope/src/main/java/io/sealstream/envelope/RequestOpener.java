@@ -1,5 +1,7 @@
 package io.sealstream.envelope;
 
+import io.sealstream.schemas.ErrorCode;
+
 import io.sealstream.schemas.v1.EncryptedRequest;
 import java.time.Clock;
 import java.time.Duration;
@@ -35,6 +37,14 @@ public final class RequestOpener {
 
     public static Builder builder() {
         return new Builder();
+    }
+
+    /**
+     * How long after its created_at a request can still be opened: the window in which a replay
+     * must be recognised, because after it the record is refused as expired anyway.
+     */
+    public Duration maxRequestAge() {
+        return maxRequestAge;
     }
 
     /** Installs or replaces the keyset of its topic, e.g. after a rotation or a lease renewal. */
@@ -88,7 +98,7 @@ public final class RequestOpener {
             throw new ExpiredRequestException(header.requestId(), age, maxRequestAge, sealer);
         }
         if (age.negated().compareTo(MAX_CLOCK_SKEW) > 0) {
-            throw new MalformedEnvelopeException(ReasonCode.MALFORMED, "request " + header.requestId()
+            throw new MalformedEnvelopeException(ErrorCode.MALFORMED, "request " + header.requestId()
                     + " says it was made " + age.negated().toSeconds() + " s in the future; check the client's clock",
                     sealer);
         }
@@ -110,18 +120,18 @@ public final class RequestOpener {
 
     private static RequestHeader checkedHeader(EncryptedRequest r) throws MalformedEnvelopeException {
         if (r.getVersion() != EnvelopeProtocol.VERSION) {
-            throw new MalformedEnvelopeException(ReasonCode.UNSUPPORTED_VERSION,
+            throw new MalformedEnvelopeException(ErrorCode.UNSUPPORTED_VERSION,
                     "the request has envelope version " + r.getVersion() + ", this worker speaks "
                             + EnvelopeProtocol.VERSION);
         }
         String id = r.getRequestId();
         if (id == null || id.isEmpty() || id.length() > EnvelopeProtocol.MAX_REQUEST_ID_LENGTH) {
-            throw new MalformedEnvelopeException(ReasonCode.MALFORMED,
+            throw new MalformedEnvelopeException(ErrorCode.MALFORMED,
                     "a request id has 1 to " + EnvelopeProtocol.MAX_REQUEST_ID_LENGTH + " characters");
         }
         if (isBlank(r.getClientId()) || isBlank(r.getSessionId()) || isBlank(r.getResponseTopic())
                 || r.getCreatedAt() == null) {
-            throw new MalformedEnvelopeException(ReasonCode.MALFORMED,
+            throw new MalformedEnvelopeException(ErrorCode.MALFORMED,
                     "request " + id + " lacks a client id, session id, response topic or created_at");
         }
         return RequestHeader.of(r);

@@ -1,5 +1,7 @@
 package io.sealstream.envelope;
 
+import io.sealstream.schemas.ErrorCode;
+
 import com.google.crypto.tink.Aead;
 import com.google.crypto.tink.HybridDecrypt;
 import com.google.crypto.tink.InsecureSecretKeyAccess;
@@ -296,7 +298,7 @@ public final class TopicKeyset {
             throw new TamperedEnvelopeException("the wrapped DEK for key id " + keyId);
         }
         if (dek.length != DataKey.LENGTH) {
-            throw new MalformedEnvelopeException(ReasonCode.MALFORMED,
+            throw new MalformedEnvelopeException(ErrorCode.MALFORMED,
                     "the wrapped DEK holds " + dek.length + " bytes instead of " + DataKey.LENGTH);
         }
         return DataKey.adopt(dek);

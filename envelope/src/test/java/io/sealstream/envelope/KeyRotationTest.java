@@ -1,5 +1,7 @@
 package io.sealstream.envelope;
 
+import io.sealstream.schemas.ErrorCode;
+
 import static io.sealstream.envelope.Fixtures.CANARY;
 import static io.sealstream.envelope.Fixtures.CLIENT;
 import static io.sealstream.envelope.Fixtures.TOPIC;
@@ -80,7 +82,7 @@ class KeyRotationTest {
 
         assertThat(retired.state(initial.primaryKeyId())).isEqualTo(KeyState.RETIRED);
         assertThat(e.keyId()).isEqualTo(initial.primaryKeyId());
-        assertThat(e.reason()).isEqualTo(ReasonCode.RETIRED_KEY);
+        assertThat(e.reason()).isEqualTo(ErrorCode.RETIRED_KEY);
         assertThat(e).hasMessageContaining("open a new session");
     }
 
@@ -98,7 +100,7 @@ class KeyRotationTest {
         UnknownKeyException e = catchThrowableOfType(UnknownKeyException.class,
                 () -> RequestOpener.builder().build(initial).open(TOPIC, foreign));
 
-        assertThat(e.reason()).isEqualTo(ReasonCode.UNKNOWN_KEY);
+        assertThat(e.reason()).isEqualTo(ErrorCode.UNKNOWN_KEY);
         assertThat(initial.state(foreign.getKeyId())).isEqualTo(KeyState.UNKNOWN);
     }
 
@@ -154,7 +156,7 @@ class KeyRotationTest {
         RequestOpener opener = RequestOpener.builder().clock(clock).maxRequestAge(Duration.ofMinutes(10)).build(initial);
         ExpiredRequestException e = catchThrowableOfType(ExpiredRequestException.class, () -> opener.open(TOPIC, old));
 
-        OpenedResponse answer = session.open(e.responder().orElseThrow().sealError("all-minilm-l6-v2", ReasonCode.EXPIRED.code(),
+        OpenedResponse answer = session.open(e.responder().orElseThrow().sealError("all-minilm-l6-v2", ErrorCode.EXPIRED.code(),
                 e.getMessage(), clock.instant()));
 
         assertThat(answer.requestId()).isEqualTo("old");

@@ -1,5 +1,7 @@
 package io.sealstream.envelope;
 
+import io.sealstream.schemas.ErrorCode;
+
 import static io.sealstream.envelope.Fixtures.CANARY;
 import static io.sealstream.envelope.Fixtures.CLIENT;
 import static io.sealstream.envelope.Fixtures.TOPIC;
@@ -54,7 +56,7 @@ class TamperingTest {
                     .as("bit %d of the %s", at, field)
                     .isInstanceOf(TamperedEnvelopeException.class)
                     .extracting(e -> ((EnvelopeException) e).reason())
-                    .isEqualTo(ReasonCode.TAMPERED);
+                    .isEqualTo(ErrorCode.TAMPERED);
         }
     }
 
@@ -99,7 +101,7 @@ class TamperingTest {
 
         UnknownKeyException e = catchThrowableOfType(UnknownKeyException.class, () -> opener.open(TOPIC, rekeyed));
         assertThat(e.keyId()).isEqualTo(rekeyed.getKeyId());
-        assertThat(e.reason()).isEqualTo(ReasonCode.UNKNOWN_KEY);
+        assertThat(e.reason()).isEqualTo(ErrorCode.UNKNOWN_KEY);
     }
 
     @Test
@@ -109,7 +111,7 @@ class TamperingTest {
         assertThatThrownBy(() -> opener.open(TOPIC, future))
                 .isInstanceOf(MalformedEnvelopeException.class)
                 .extracting(e -> ((EnvelopeException) e).reason())
-                .isEqualTo(ReasonCode.UNSUPPORTED_VERSION);
+                .isEqualTo(ErrorCode.UNSUPPORTED_VERSION);
     }
 
     @Test
@@ -175,7 +177,7 @@ class TamperingTest {
         assertThatThrownBy(() -> opener.open(TOPIC, record))
                 .isInstanceOf(TamperedEnvelopeException.class)
                 .extracting(e -> ((EnvelopeException) e).reason())
-                .isEqualTo(ReasonCode.TAMPERED);
+                .isEqualTo(ErrorCode.TAMPERED);
     }
 
     private EncryptedRequest.Builder copy() {

@@ -5,7 +5,7 @@ import io.sealstream.envelope.EnvelopeDefaults;
 import io.sealstream.envelope.EnvelopeException;
 import io.sealstream.envelope.EnvelopeProtocol;
 import io.sealstream.envelope.OpenedResponse;
-import io.sealstream.envelope.ReasonCode;
+import io.sealstream.schemas.ErrorCode;
 import io.sealstream.envelope.SealedRequest;
 import io.sealstream.envelope.SealedRequestSerializer;
 import io.sealstream.keybroker.client.KeyBrokerClient;
@@ -219,7 +219,7 @@ public final class SealstreamClient implements AutoCloseable {
         try {
             opened = p.session().open(response);
         } catch (EnvelopeException e) {
-            if (e.reason() == ReasonCode.UNDECODABLE) {
+            if (e.reason() == ErrorCode.UNDECODABLE) {
                 // genuine (it authenticated) but unreadable: waiting longer will not help
                 rejected.incrementAndGet();
                 p.future().completeExceptionally(new RequestRejectedException(id, "undecodable_response", e.getMessage()));

@@ -15,4 +15,15 @@ import java.util.List;
 @FunctionalInterface
 public interface BatchHandler {
     List<InferenceResponse> handle(List<InferenceRequest> batch) throws Exception;
+
+    /**
+     * The work a request brings to a batch, in the handler's units (one per embedded text, one per
+     * chat token, say). The batcher admits requests into one batch until their costs reach
+     * {@link StreamProcessorConfig#maxBatchCost()}, so that no batch can outlast the transaction
+     * timeout, and refuses a request that alone costs more with {@code request_too_large}.
+     * It must not throw; the default counts every request as one.
+     */
+    default long cost(InferenceRequest request) {
+        return 1;
+    }
 }

@@ -3,20 +3,29 @@ package io.sealstream.streams;
 import io.sealstream.envelope.EnvelopeException;
 import io.sealstream.envelope.EnvelopeProtocol;
 import io.sealstream.envelope.OpenedRequest;
-import io.sealstream.envelope.ReasonCode;
 import io.sealstream.envelope.RequestOpener;
+import io.sealstream.envelope.ResponseSealer;
+import io.sealstream.schemas.ErrorCode;
+import io.sealstream.schemas.registry.SchemaRegistryException;
 import io.sealstream.schemas.v1.EncryptedRequest;
 import io.sealstream.schemas.v1.EncryptedResponse;
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.List;
+import java.util.OptionalInt;
+import java.util.Set;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Deserializer;
+import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
 import org.apache.kafka.streams.processor.api.Processor;
@@ -32,37 +41,51 @@ import org.slf4j.LoggerFactory;
  * Buffers request ciphertext in a changelogged store and flushes it as one batch when the batch is
  * full or has lingered long enough: open every request, hand the opened ones to the
  * {@link BatchHandler}, seal each answer, and forward answers and dead letters. Buffer writes,
- * deletes, outputs and input offsets commit in one Kafka transaction (exactly_once_v2), so a crash
- * at any point neither loses a request nor answers one twice.
+ * deletes, the answered-id store, outputs and input offsets commit in one Kafka transaction
+ * (exactly_once_v2), so a crash at any point neither loses a request nor answers one twice.
+ *
+ * <p>Every buffered record ends in exactly one way (ARCHITECTURE.md §8): an answer, an encrypted
+ * error to its client, or one bounded dead letter. Nothing a record carries can make this class
+ * throw: the checks that can fail because of a record (decoding, client, size, cost, replay) run
+ * before anything is sent, and what fails because of the cluster or the registry (both
+ * unreachable) keeps the record buffered and tries again later, slowing intake meanwhile.
  */
-final class BatchingProcessor implements Processor<String, byte[], String, Object> {
+final class BatchingProcessor implements Processor<String, byte[], String, Outgoing> {
     private static final Logger LOG = LoggerFactory.getLogger(BatchingProcessor.class);
-    static final String ENGINE_FAILURE = "engine_failure";
-    static final String INVALID_RESPONSE_TOPIC = "invalid_response_topic";
+    /** How long intake pauses per record while records wait for the registry or the cluster. */
+    static final Duration BACK_PRESSURE_PAUSE = Duration.ofMillis(200);
+    /** How often expired ids leave the answered-id store. */
+    static final Duration PURGE_INTERVAL = Duration.ofMinutes(1);
 
     private final RequestOpener opener;
     private final BatchHandler handler;
     private final Deserializer<EncryptedRequest> deserializer;
-    private final int maxBatchSize;
-    private final Duration linger;
-    private ProcessorContext<String, Object> context;
+    private final Serializer<EncryptedResponse> serializer;
+    private final TopicDirectory topics;
+    private final StreamProcessorConfig config;
+    private ProcessorContext<String, Outgoing> context;
     private KeyValueStore<String, byte[]> buffer;
+    private KeyValueStore<String, Long> answered;
     private int buffered;
     private long firstBufferedAt;
+    /** Records that waited at the last flush for the registry or the cluster; intake slows while any do. */
+    private int waiting;
 
     BatchingProcessor(RequestOpener opener, BatchHandler handler, Deserializer<EncryptedRequest> deserializer,
-                      int maxBatchSize, Duration linger) {
+                      Serializer<EncryptedResponse> serializer, TopicDirectory topics, StreamProcessorConfig config) {
         this.opener = opener;
         this.handler = handler;
         this.deserializer = deserializer;
-        this.maxBatchSize = maxBatchSize;
-        this.linger = linger;
+        this.serializer = serializer;
+        this.topics = topics;
+        this.config = config;
     }
 
     @Override
-    public void init(ProcessorContext<String, Object> context) {
+    public void init(ProcessorContext<String, Outgoing> context) {
         this.context = context;
         this.buffer = context.getStateStore(InferenceTopology.BUFFER_STORE);
+        this.answered = context.getStateStore(InferenceTopology.ANSWERED_STORE);
         try (KeyValueIterator<String, byte[]> it = buffer.all()) {
             while (it.hasNext()) {
                 it.next();
@@ -74,8 +97,9 @@ final class BatchingProcessor implements Processor<String, byte[], String, Objec
             firstBufferedAt = context.currentSystemTimeMs();
             LOG.info("batch.restored task={} buffered={}", context.taskId(), buffered);
         }
-        long tick = Math.max(1, linger.toMillis() / 2);
+        long tick = Math.max(1, config.batchLinger().toMillis() / 2);
         context.schedule(Duration.ofMillis(tick), PunctuationType.WALL_CLOCK_TIME, this::onTick);
+        context.schedule(PURGE_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::purgeAnswered);
     }
 
     @Override
@@ -85,15 +109,23 @@ final class BatchingProcessor implements Processor<String, byte[], String, Objec
         if (buffered++ == 0) {
             firstBufferedAt = context.currentSystemTimeMs();
         }
-        if (buffered >= maxBatchSize) {
+        if (buffered >= config.maxBatchSize()) {
             flush();
+        }
+        if (waiting > 0) {
+            // back-pressure: records already wait for the registry or the cluster; take new ones slowly
+            pause();
         }
     }
 
     private void onTick(long now) {
-        if (buffered > 0 && now - firstBufferedAt >= linger.toMillis()) {
+        if (buffered > 0 && now - firstBufferedAt >= config.batchLinger().toMillis()) {
             flush();
         }
+    }
+
+    /** One buffered record on its way through a flush. */
+    private record Admitted(String bufferKey, OpenedRequest request, String replayKey, int limit) {
     }
 
     private void flush() {
@@ -103,52 +135,142 @@ final class BatchingProcessor implements Processor<String, byte[], String, Objec
             it.forEachRemaining(entries::add);
         }
         Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
-        List<OpenedRequest> opened = new ArrayList<>();
-        int dead = 0;
-        int refused = 0;
+        Counts counts = new Counts();
+        List<Admitted> admitted = new ArrayList<>();
+        Set<String> replayKeysThisFlush = new HashSet<>();
+        long cost = 0;
+        boolean full = false;
         for (KeyValue<String, byte[]> entry : entries) {
+            if (full) {
+                counts.leftOver++;
+                continue;
+            }
             BufferedRecord rec = BufferedRecord.decode(entry.value);
             String source = sourceOf(entry.key);
             EncryptedRequest request;
             try {
                 request = deserializer.deserialize(topicOf(entry.key), rec.value());
+            } catch (SchemaRegistryException e) {
+                waitFor(entry.key, "registry", e, counts);
+                continue;
             } catch (SerializationException e) {
-                deadLetter(rec, source, ReasonCode.MALFORMED.code(), e.getMessage());
-                dead++;
+                deadLetter(entry.key, rec, source, ErrorCode.MALFORMED, e.getMessage(), counts);
+                continue;
+            } catch (RuntimeException e) {
+                deadLetter(entry.key, rec, source, ErrorCode.MALFORMED, "the record does not decode as an "
+                        + "EncryptedRequest (" + e.getClass().getSimpleName() + ")", counts);
                 continue;
             }
+            if (request == null) {
+                deadLetter(entry.key, rec, source, ErrorCode.MALFORMED, "the record has no value", counts);
+                continue;
+            }
+            String responseTopic = EnvelopeProtocol.responseTopicFor(String.valueOf(request.getClientId()));
+            if (!RecordLimits.isLegalTopicName(responseTopic)) {
+                deadLetter(entry.key, rec, source, ErrorCode.UNKNOWN_CLIENT, "the client id is not a legal part of a "
+                        + "topic name (letters, digits, '.', '_', '-'; at most 249 characters with the prefix)", counts);
+                continue;
+            }
+            OptionalInt limit;
             try {
-                OpenedRequest o = opener.open(topicOf(entry.key), request);
-                if (!o.responseTopic().equals(EnvelopeProtocol.responseTopicFor(o.clientId()))) {
-                    answer(o.sealError(INVALID_RESPONSE_TOPIC, "the response topic must be "
-                            + EnvelopeProtocol.responseTopicFor(o.clientId()) + "; re-send with that response topic",
-                            now));
-                    refused++;
-                    continue;
-                }
-                opened.add(o);
+                limit = topics.maxValueBytes(responseTopic);
+            } catch (TopicDirectory.TopicDirectoryUnavailableException e) {
+                waitFor(entry.key, "cluster", e, counts);
+                continue;
+            }
+            if (limit.isEmpty()) {
+                deadLetter(entry.key, rec, source, ErrorCode.UNKNOWN_CLIENT, "no response topic " + responseTopic
+                        + " exists; provision the client before it sends", counts);
+                continue;
+            }
+            OpenedRequest opened;
+            try {
+                opened = opener.open(topicOf(entry.key), request);
             } catch (EnvelopeException e) {
                 if (e.responder().isPresent()) {
                     // it authenticated, so the client is known: tell it, under its response key
-                    answer(e.responder().get().sealError("", e.reason().code(), e.getMessage(), now));
-                    refused++;
+                    ResponseSealer sealer = e.responder().get();
+                    String replayKey = replayKey(request, sealer.clientId(), sealer.requestId());
+                    if (isReplay(replayKey, replayKeysThisFlush)) {
+                        deadLetter(entry.key, rec, source, ErrorCode.REPLAYED, replayMessage(), counts);
+                    } else {
+                        answerError(entry.key, sealer, "", e.reason(), e.getMessage(), replayKey, limit.getAsInt(),
+                                now, counts);
+                    }
                 } else {
-                    deadLetter(rec, source, e.reason().code(), e.getMessage());
-                    dead++;
+                    deadLetter(entry.key, rec, source, e.reason(), e.getMessage(), counts);
                 }
+                continue;
             }
+            String replayKey = replayKey(request, opened.clientId(), opened.requestId());
+            if (isReplay(replayKey, replayKeysThisFlush)) {
+                deadLetter(entry.key, rec, source, ErrorCode.REPLAYED, replayMessage(), counts);
+                continue;
+            }
+            if (!opened.responseTopic().equals(responseTopic)) {
+                answerError(entry.key, opened.sealer(), opened.request().getModel(), ErrorCode.INVALID_RESPONSE_TOPIC,
+                        "the response topic must be " + responseTopic + "; re-send with that response topic",
+                        replayKey, limit.getAsInt(), now, counts);
+                continue;
+            }
+            long requestCost = costOf(opened.request());
+            if (requestCost > config.maxBatchCost()) {
+                answerError(entry.key, opened.sealer(), opened.request().getModel(), ErrorCode.REQUEST_TOO_LARGE,
+                        "the request needs " + requestCost + " units of work and one batch takes at most "
+                                + config.maxBatchCost() + " (one unit per embedded text or generated token); "
+                                + "split it into smaller requests", replayKey, limit.getAsInt(), now, counts);
+                continue;
+            }
+            if (cost + requestCost > config.maxBatchCost() && !admitted.isEmpty()) {
+                // the batch is full; this and later records stay buffered for the next flush
+                full = true;
+                counts.leftOver++;
+                continue;
+            }
+            cost += requestCost;
+            admitted.add(new Admitted(entry.key, opened, replayKey, limit.getAsInt()));
         }
-        List<EncryptedResponse> answers = infer(opened, now);
-        answers.forEach(this::answer);
-        entries.forEach(e -> buffer.delete(e.key));
-        buffered = 0;
-        LOG.info("batch.flushed task={} records={} inferred={} refused={} dead_lettered={} ms={}",
-                context.taskId(), entries.size(), opened.size(), refused, dead,
-                (System.nanoTime() - started) / 1_000_000);
+        List<Result> results = infer(admitted.stream().map(Admitted::request).toList());
+        for (int i = 0; i < admitted.size(); i++) {
+            Admitted a = admitted.get(i);
+            answer(a, results.get(i), now, counts);
+        }
+        buffered = entries.size() - counts.done;
+        waiting = counts.waiting;
+        if (buffered > 0) {
+            // left-overs of a full batch go at the next tick; records that wait, after a linger
+            firstBufferedAt = counts.leftOver > 0 ? context.currentSystemTimeMs() - config.batchLinger().toMillis()
+                    : context.currentSystemTimeMs();
+        }
+        LOG.info("batch.flushed task={} records={} inferred={} cost={} refused={} dead_lettered={} replays={} "
+                        + "waiting={} left_over={} ms={}",
+                context.taskId(), entries.size(), admitted.size(), cost, counts.refused, counts.dead, counts.replays,
+                counts.waiting, counts.leftOver, (System.nanoTime() - started) / 1_000_000);
+    }
+
+    private static final class Counts {
+        int done;
+        int refused;
+        int dead;
+        int replays;
+        int waiting;
+        int leftOver;
+    }
+
+    private long costOf(InferenceRequest request) {
+        try {
+            return Math.max(1, handler.cost(request));
+        } catch (RuntimeException e) {
+            return 1;
+        }
+    }
+
+    /** A request's result, or why the engine gave none (an exception's class name, never its message). */
+    private record Result(InferenceResponse response, String failure) {
     }
 
     /** Runs the batch; if the handler fails, runs each request alone so only the failing ones get errors. */
-    private List<EncryptedResponse> infer(List<OpenedRequest> batch, Instant now) {
+    private List<Result> infer(List<OpenedRequest> batch) {
         if (batch.isEmpty()) {
             return List.of();
         }
@@ -159,55 +281,244 @@ final class BatchingProcessor implements Processor<String, byte[], String, Objec
                 throw new IllegalStateException("the batch handler returned "
                         + (results == null ? "null" : results.size() + " results") + " for " + requests.size() + " requests");
             }
-            List<EncryptedResponse> sealed = new ArrayList<>();
-            for (int i = 0; i < batch.size(); i++) {
-                sealed.add(seal(batch.get(i), results.get(i), now));
-            }
-            return sealed;
+            return results.stream().map(r -> new Result(r, r == null ? "NullResult" : null)).toList();
         } catch (Exception e) {
             LOG.warn("batch.handler.failed task={} size={} error={} retrying=one_by_one",
                     context.taskId(), batch.size(), e.getClass().getSimpleName());
         }
-        List<EncryptedResponse> sealed = new ArrayList<>();
+        List<Result> results = new ArrayList<>();
         for (OpenedRequest o : batch) {
             try {
                 List<InferenceResponse> one = handler.handle(List.of(o.request()));
-                if (one == null || one.size() != 1) {
+                if (one == null || one.size() != 1 || one.get(0) == null) {
                     throw new IllegalStateException("the batch handler returned no single result");
                 }
-                sealed.add(seal(o, one.get(0), now));
+                results.add(new Result(one.get(0), null));
             } catch (Exception e) {
                 LOG.warn("request.handler.failed task={} request_id={} error={}",
                         context.taskId(), o.requestId(), e.getClass().getSimpleName());
-                sealed.add(o.sealError(ENGINE_FAILURE, "the inference engine failed on this request ("
-                        + e.getClass().getSimpleName() + "); retry it, and report it if it persists", now));
+                results.add(new Result(null, e.getClass().getSimpleName()));
             }
         }
-        return sealed;
+        return results;
     }
 
-    private static EncryptedResponse seal(OpenedRequest o, InferenceResponse result, Instant now) {
+    /** Seals and sends the answer to an admitted request, or the error that replaces it. */
+    private void answer(Admitted a, Result result, Instant now, Counts counts) {
+        OpenedRequest o = a.request();
+        if (result.response() == null) {
+            answerError(a.bufferKey(), o.sealer(), o.request().getModel(), ErrorCode.ENGINE_FAILURE,
+                    "the inference engine failed on this request (" + result.failure()
+                            + "); retry it, and report it if it persists", a.replayKey(), a.limit(), now, counts);
+            return;
+        }
+        EncryptedResponse sealed;
         try {
-            return o.sealResponse(result, now);
+            sealed = o.sealResponse(result.response(), now);
         } catch (RuntimeException e) {
-            return o.sealError(ENGINE_FAILURE, "the inference engine returned an invalid result ("
-                    + e.getClass().getSimpleName() + "); report it to the operator", now);
+            // the sealer was not used: the error can still be sealed under the same key
+            answerError(a.bufferKey(), o.sealer(), o.request().getModel(), ErrorCode.ENGINE_FAILURE,
+                    "the inference engine returned an invalid result (" + e.getClass().getSimpleName()
+                            + "); report it to the operator", a.replayKey(), a.limit(), now, counts);
+            return;
+        }
+        byte[] bytes;
+        try {
+            bytes = serializer.serialize(responseTopic(o.clientId()), sealed);
+        } catch (RuntimeException e) {
+            if (isTransientRegistryFailure(e)) {
+                waitFor(a.bufferKey(), "registry", e, counts);
+                return;
+            }
+            throw e; // our own record failed to encode: a bug, not a record's fault
+        }
+        if (bytes.length > a.limit()) {
+            // a fresh sealer: the first one sealed the answer that is now discarded
+            LOG.warn("request.response_too_large task={} request_id={} bytes={} limit={}",
+                    context.taskId(), o.requestId(), bytes.length, a.limit());
+            answerErrorReopened(a, "the answer is " + bytes.length + " bytes and the response topic takes at most "
+                    + a.limit() + "; send fewer texts per request", now, counts);
+            return;
+        }
+        send(a.bufferKey(), o.requestId(), responseTopic(o.clientId()), bytes, a.replayKey(), counts);
+    }
+
+    /**
+     * The answer was too large after sealing; the response key is single-use, so the request is
+     * opened again from its buffered ciphertext for a fresh sealer.
+     */
+    private void answerErrorReopened(Admitted a, String message, Instant now, Counts counts) {
+        BufferedRecord rec = BufferedRecord.decode(buffer.get(a.bufferKey()));
+        try {
+            OpenedRequest again = opener.open(topicOf(a.bufferKey()),
+                    deserializer.deserialize(topicOf(a.bufferKey()), rec.value()));
+            answerError(a.bufferKey(), again.sealer(), again.request().getModel(), ErrorCode.RESPONSE_TOO_LARGE,
+                    message, a.replayKey(), a.limit(), now, counts);
+        } catch (EnvelopeException | RuntimeException e) {
+            // it opened a moment ago; a key rotated out in between leaves only the DLQ
+            deadLetter(a.bufferKey(), rec, sourceOf(a.bufferKey()), ErrorCode.RESPONSE_TOO_LARGE, message, counts);
         }
     }
 
-    private void answer(EncryptedResponse response) {
-        context.forward(new Record<String, Object>(response.getRequestId(), response, context.currentSystemTimeMs()),
-                InferenceTopology.RESPONSE_SINK);
+    private void answerError(String bufferKey, ResponseSealer sealer, String model, ErrorCode code, String message,
+                             String replayKey, int limit, Instant now, Counts counts) {
+        EncryptedResponse sealed = sealer.sealError(model, code.code(), message, now);
+        String topic = responseTopic(sealer.clientId());
+        byte[] bytes;
+        try {
+            bytes = serializer.serialize(topic, sealed);
+        } catch (RuntimeException e) {
+            if (isTransientRegistryFailure(e)) {
+                waitFor(bufferKey, "registry", e, counts);
+                return;
+            }
+            throw e;
+        }
+        if (bytes.length > limit) {
+            // only a topic limit below a few KiB gets here; the operator must raise it
+            BufferedRecord rec = BufferedRecord.decode(buffer.get(bufferKey));
+            deadLetter(bufferKey, rec, sourceOf(bufferKey), code, message, counts);
+            return;
+        }
+        counts.refused++;
+        send(bufferKey, sealer.requestId(), topic, bytes, replayKey, counts);
     }
 
-    private void deadLetter(BufferedRecord rec, String source, String reason, String message) {
+    private void send(String bufferKey, String requestId, String topic, byte[] bytes, String replayKey, Counts counts) {
+        context.forward(new Record<>(requestId, new Outgoing(topic, bytes), context.currentSystemTimeMs()),
+                InferenceTopology.RESPONSE_SINK);
+        if (replayKey != null) {
+            answered.put(replayKey, context.currentSystemTimeMs());
+        }
+        done(bufferKey, counts);
+    }
+
+    private void deadLetter(String bufferKey, BufferedRecord rec, String source, ErrorCode reason, String message,
+                            Counts counts) {
+        OptionalInt limit;
+        try {
+            limit = topics.maxValueBytes(config.dlqTopic());
+        } catch (TopicDirectory.TopicDirectoryUnavailableException e) {
+            waitFor(bufferKey, "cluster", e, counts);
+            return;
+        }
+        if (limit.isEmpty()) {
+            // checked at start; deleted since: keep the record until an operator restores the topic
+            LOG.error("dlq.missing topic={} reason={}", config.dlqTopic(), reason.code());
+            waitFor(bufferKey, "dlq_topic", null, counts);
+            return;
+        }
         RecordHeaders headers = new RecordHeaders();
-        headers.add(DeadLetters.REASON_HEADER, reason.getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetters.MESSAGE_HEADER, String.valueOf(message).getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetters.REASON_HEADER, reason.code().getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetters.MESSAGE_HEADER, cut(String.valueOf(message)).getBytes(StandardCharsets.UTF_8));
         headers.add(DeadLetters.SOURCE_HEADER, source.getBytes(StandardCharsets.UTF_8));
-        context.forward(new Record<String, Object>(rec.key(), rec.value(), context.currentSystemTimeMs(), headers),
+        byte[] value = rec.value();
+        if (value.length > limit.getAsInt()) {
+            headers.add(DeadLetters.ORIGINAL_SIZE_HEADER, Integer.toString(value.length).getBytes(StandardCharsets.UTF_8));
+            headers.add(DeadLetters.ORIGINAL_SHA256_HEADER, HexFormat.of().formatHex(sha256(value))
+                    .getBytes(StandardCharsets.UTF_8));
+            value = new byte[0];
+        }
+        String key = rec.key();
+        if (key != null && key.length() > RecordLimits.MAX_DEAD_LETTER_KEY) {
+            key = "sha256:" + HexFormat.of().formatHex(sha256(key.getBytes(StandardCharsets.UTF_8)));
+        }
+        context.forward(new Record<>(key, new Outgoing(config.dlqTopic(), value), context.currentSystemTimeMs(), headers),
                 InferenceTopology.DLQ_SINK);
-        LOG.warn("request.dead_lettered source={} reason={}", source, reason);
+        LOG.warn("request.dead_lettered source={} reason={}", source, reason.code());
+        if (reason == ErrorCode.REPLAYED) {
+            counts.replays++;
+        } else {
+            counts.dead++;
+        }
+        done(bufferKey, counts);
+    }
+
+    private void done(String bufferKey, Counts counts) {
+        buffer.delete(bufferKey);
+        counts.done++;
+    }
+
+    private void waitFor(String bufferKey, String what, Exception e, Counts counts) {
+        counts.waiting++;
+        if (counts.waiting == 1) {
+            LOG.warn("batch.waiting task={} on={} source={} error={}", context.taskId(), what, sourceOf(bufferKey),
+                    e == null ? "-" : e.getClass().getSimpleName());
+        }
+    }
+
+    private void pause() {
+        try {
+            Thread.sleep(BACK_PRESSURE_PAUSE.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static boolean isTransientRegistryFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SchemaRegistryException sre) {
+                return sre.isTransient();
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The answered-id store's key: created_at first (13 digits, so keys sort by time and expired ids
+     * leave by one range scan), then client and request id. A replay carries the same authenticated
+     * created_at, so it finds the key; null when created_at is outside the store's range, which
+     * only expired or far-future requests have, and those are refused before inference anyway.
+     */
+    private static String replayKey(EncryptedRequest request, String clientId, String requestId) {
+        long createdAt = request.getCreatedAt() == null ? -1 : request.getCreatedAt().toEpochMilli();
+        if (createdAt < 0 || createdAt > 9_999_999_999_999L) {
+            return null;
+        }
+        return String.format("%013d", createdAt) + '\u0000' + clientId + '\u0000' + requestId;
+    }
+
+    private boolean isReplay(String replayKey, Set<String> seenThisFlush) {
+        if (replayKey == null) {
+            return false;
+        }
+        return !seenThisFlush.add(replayKey) || answered.get(replayKey) != null;
+    }
+
+    private static String replayMessage() {
+        return "a request with this id and created_at was already answered; a replay is not answered again";
+    }
+
+    /** Drops ids whose created_at is older than max-request-age: a replay of them is refused as expired. */
+    private void purgeAnswered(long now) {
+        long cutoff = now - opener.maxRequestAge().toMillis();
+        if (cutoff <= 0) {
+            return;
+        }
+        List<String> old = new ArrayList<>();
+        try (KeyValueIterator<String, Long> it = answered.range(null, String.format("%013d", cutoff))) {
+            it.forEachRemaining(kv -> old.add(kv.key));
+        }
+        old.forEach(answered::delete);
+        if (!old.isEmpty()) {
+            LOG.info("answered.purged task={} ids={}", context.taskId(), old.size());
+        }
+    }
+
+    private static String responseTopic(String clientId) {
+        return EnvelopeProtocol.responseTopicFor(clientId);
+    }
+
+    private static String cut(String s) {
+        return s.length() <= RecordLimits.MAX_HEADER_TEXT ? s : s.substring(0, RecordLimits.MAX_HEADER_TEXT - 3) + "...";
+    }
+
+    private static byte[] sha256(byte[] bytes) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available in this JVM", e);
+        }
     }
 
     /** Buffer keys sort by source topic, partition and offset; the topic comes first, up to a NUL. */

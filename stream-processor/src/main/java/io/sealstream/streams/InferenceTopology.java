@@ -6,9 +6,10 @@ import io.sealstream.schemas.serde.ConfluentAvroDeserializer;
 import io.sealstream.schemas.serde.ConfluentAvroSerializer;
 import io.sealstream.schemas.v1.EncryptedRequest;
 import io.sealstream.schemas.v1.EncryptedResponse;
+import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -19,13 +20,13 @@ import org.apache.kafka.streams.state.Stores;
  * The worker's Kafka Streams topology:
  *
  * <pre>
- * requests (bytes) -> batcher [request-buffer store, changelogged ciphertext]
- *                        |-> responses: sealstream.responses.&lt;client_id&gt; (EncryptedResponse)
- *                        '-> dlq: original bytes + reason headers
+ * requests (bytes) -> batcher [request-buffer: changelogged ciphertext; answered-ids: replay guard]
+ *                        |-> responses: sealstream.responses.&lt;client_id&gt; (EncryptedResponse bytes)
+ *                        '-> dlq: original bytes (bounded) + reason headers
  * </pre>
  *
- * Values are read as bytes and decoded inside the batcher, so a record that is not an envelope
- * becomes a dead letter instead of stopping the stream.
+ * Values are read as bytes and decoded inside the batcher, which also serializes its output, so
+ * nothing a record carries can fail in a serde outside the batcher's checks.
  */
 public final class InferenceTopology {
     static final String SOURCE = "requests";
@@ -34,29 +35,45 @@ public final class InferenceTopology {
     static final String DLQ_SINK = "dlq";
     /** The state store that buffers ciphertext until its batch flushes. */
     public static final String BUFFER_STORE = "request-buffer";
+    /**
+     * The ids of answered requests (created_at, client, request id), kept for max-request-age so a
+     * replayed record is not answered twice. Size bound: one entry of about 60 bytes plus the ids
+     * per request answered within max-request-age, per task.
+     */
+    public static final String ANSWERED_STORE = "answered-ids";
 
     private InferenceTopology() {
     }
 
     /**
      * The topology for {@code config}: requests are opened by {@code opener}, inferred by
-     * {@code handler}, and serialized against {@code registry}.
+     * {@code handler}, serialized against {@code registry}, and checked against the topics
+     * {@code topics} describes before they are sent.
      */
     public static Topology build(StreamProcessorConfig config, RequestOpener opener, BatchHandler handler,
-                                 SchemaRegistryClient registry) {
+                                 SchemaRegistryClient registry, TopicDirectory topics) {
         Objects.requireNonNull(opener, "opener");
         Objects.requireNonNull(handler, "handler");
         Objects.requireNonNull(registry, "registry");
+        Objects.requireNonNull(topics, "topics");
         ConfluentAvroDeserializer<EncryptedRequest> requests = new ConfluentAvroDeserializer<>(EncryptedRequest.class, registry);
+        ConfluentAvroSerializer<EncryptedResponse> responses = new ConfluentAvroSerializer<>(registry, true);
+        // a buffered request is its key and value plus 4 bytes; the changelog must take any request
+        Map<String, String> changelog = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+                Integer.toString(RecordLimits.PRODUCER_MAX_REQUEST_BYTES));
         Topology topology = new Topology();
         topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), config.requestTopic());
-        topology.addProcessor(BATCHER, () -> new BatchingProcessor(opener, handler, requests,
-                config.maxBatchSize(), config.batchLinger()), SOURCE);
+        topology.addProcessor(BATCHER, () -> new BatchingProcessor(opener, handler, requests, responses, topics, config),
+                SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(
-                Stores.persistentKeyValueStore(BUFFER_STORE), Serdes.String(), Serdes.ByteArray()), BATCHER);
-        topology.addSink(RESPONSE_SINK, new ResponseRouter(), new StringSerializer(),
-                new ConfluentAvroSerializer<EncryptedResponse>(registry, true), BATCHER);
-        topology.addSink(DLQ_SINK, config.dlqTopic(), new StringSerializer(), new ByteArraySerializer(), BATCHER);
+                Stores.persistentKeyValueStore(BUFFER_STORE), Serdes.String(), Serdes.ByteArray())
+                .withLoggingEnabled(changelog), BATCHER);
+        topology.addStateStore(Stores.keyValueStoreBuilder(
+                Stores.persistentKeyValueStore(ANSWERED_STORE), Serdes.String(), Serdes.Long())
+                .withLoggingEnabled(Map.of()), BATCHER);
+        topology.addSink(RESPONSE_SINK, new Outgoing.Router(), new StringSerializer(), new Outgoing.BytesSerializer(),
+                BATCHER);
+        topology.addSink(DLQ_SINK, config.dlqTopic(), new StringSerializer(), new Outgoing.BytesSerializer(), BATCHER);
         return topology;
     }
 }

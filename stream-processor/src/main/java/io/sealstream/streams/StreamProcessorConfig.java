@@ -27,6 +27,11 @@ public final class StreamProcessorConfig {
     /** Default longest wait before a partial batch is flushed. */
     public static final Duration DEFAULT_BATCH_LINGER = Duration.ofMillis(100);
     /**
+     * Default most work per batch, in the handler's units (one per embedded text or chat token):
+     * 4,096 MiniLM texts take about 5 s on two cores, far inside the transaction timeout.
+     */
+    public static final long DEFAULT_MAX_BATCH_COST = 4096;
+    /**
      * Default transaction timeout. A batch is inferred inside one transaction, so it must outlast
      * the slowest batch; Kafka Streams' own default (10 s) is too short for generation.
      */
@@ -37,6 +42,7 @@ public final class StreamProcessorConfig {
     private final String requestTopic;
     private final String dlqTopic;
     private final int maxBatchSize;
+    private final long maxBatchCost;
     private final Duration batchLinger;
     private final Path stateDir;
     private final int streamThreads;
@@ -49,6 +55,7 @@ public final class StreamProcessorConfig {
         this.requestTopic = b.requestTopic;
         this.dlqTopic = b.dlqTopic;
         this.maxBatchSize = b.maxBatchSize;
+        this.maxBatchCost = b.maxBatchCost;
         this.batchLinger = b.batchLinger;
         this.stateDir = b.stateDir;
         this.streamThreads = b.streamThreads;
@@ -75,7 +82,19 @@ public final class StreamProcessorConfig {
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG),
                 (int) transactionTimeout.toMillis());
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), RecordLimits.PRODUCER_MAX_REQUEST_BYTES);
+        p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, SendFailureHandler.class.getName());
         p.putAll(overrides);
+        return p;
+    }
+
+    /**
+     * {@link #streamsProperties()} with the {@link TopicDirectory} that the send failure handler
+     * asks whether a topic still exists.
+     */
+    public Properties streamsProperties(TopicDirectory topics) {
+        Properties p = streamsProperties();
+        p.put(SendFailureHandler.TOPIC_DIRECTORY_CONFIG, Objects.requireNonNull(topics, "topics"));
         return p;
     }
 
@@ -99,6 +118,11 @@ public final class StreamProcessorConfig {
         return maxBatchSize;
     }
 
+    /** Most work per batch; see {@link BatchHandler#cost}. */
+    public long maxBatchCost() {
+        return maxBatchCost;
+    }
+
     public Duration batchLinger() {
         return batchLinger;
     }
@@ -110,7 +134,7 @@ public final class StreamProcessorConfig {
     @Override
     public String toString() {
         return "StreamProcessorConfig[applicationId=" + applicationId + ", requestTopic=" + requestTopic
-                + ", dlqTopic=" + dlqTopic + ", maxBatchSize=" + maxBatchSize + ", batchLinger=" + batchLinger
+                + ", dlqTopic=" + dlqTopic + ", maxBatchSize=" + maxBatchSize + ", maxBatchCost=" + maxBatchCost + ", batchLinger=" + batchLinger
                 + ", streamThreads=" + streamThreads + "]";
     }
 
@@ -121,6 +145,7 @@ public final class StreamProcessorConfig {
         private String requestTopic = DEFAULT_REQUEST_TOPIC;
         private String dlqTopic = DEFAULT_DLQ_TOPIC;
         private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
+        private long maxBatchCost = DEFAULT_MAX_BATCH_COST;
         private Duration batchLinger = DEFAULT_BATCH_LINGER;
         private Path stateDir;
         private int streamThreads = 1;
@@ -153,6 +178,15 @@ public final class StreamProcessorConfig {
         /** Flush a batch once it holds this many requests; default {@value #DEFAULT_MAX_BATCH_SIZE}. */
         public Builder maxBatchSize(int maxBatchSize) {
             this.maxBatchSize = maxBatchSize;
+            return this;
+        }
+
+        /**
+         * Admit requests into one batch until their costs reach this; a request that alone costs more
+         * is refused with {@code request_too_large}. Default {@value #DEFAULT_MAX_BATCH_COST}.
+         */
+        public Builder maxBatchCost(long maxBatchCost) {
+            this.maxBatchCost = maxBatchCost;
             return this;
         }
 
@@ -192,6 +226,9 @@ public final class StreamProcessorConfig {
             Objects.requireNonNull(stateDir, "the stream processor needs a state directory");
             if (maxBatchSize < 1) {
                 throw new IllegalArgumentException("max batch size must be at least 1, got " + maxBatchSize);
+            }
+            if (maxBatchCost < 1) {
+                throw new IllegalArgumentException("max batch cost must be at least 1, got " + maxBatchCost);
             }
             if (batchLinger.isNegative() || batchLinger.isZero()) {
                 throw new IllegalArgumentException("batch linger must be positive, got " + batchLinger);

@@ -28,6 +28,9 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -52,6 +55,8 @@ class InferenceTopologyTest {
 
     private final TopicKeyset keyset = TopicKeyset.generate(TOPIC, Instant.now());
     private final List<Integer> batchSizes = new CopyOnWriteArrayList<>();
+    private static final int ONE_MIB = 1 << 20;
+    private final Map<String, Integer> topicLimits = new ConcurrentHashMap<>();
     private SchemaRegistryClient registry;
     private TopologyTestDriver driver;
     private TestInputTopic<String, byte[]> requests;
@@ -64,11 +69,33 @@ class InferenceTopologyTest {
         registry = new SchemaRegistryClient(server.url(), Duration.ofSeconds(10));
         serializer = new SealedRequestSerializer(registry, true);
         stateDir = Files.createTempDirectory("topology-test-");
-        StreamProcessorConfig config = StreamProcessorConfig.builder()
-                .bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(4).batchLinger(LINGER).build();
-        driver = new TopologyTestDriver(
-                InferenceTopology.build(config, RequestOpener.builder().build(keyset), batch -> handler.handle(batch), registry),
-                config.streamsProperties());
+        topicLimits.put(StreamProcessorConfig.DEFAULT_DLQ_TOPIC, ONE_MIB);
+        topicLimits.put("sealstream.responses.acme", ONE_MIB);
+        topicLimits.put("sealstream.responses.globex", ONE_MIB);
+        start(StreamProcessorConfig.builder().bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(4)
+                .batchLinger(LINGER).build(), RequestOpener.builder().build(keyset));
+    }
+
+    /** (Re)starts the driver on {@code config}; the topic limits are read at every send. */
+    private void start(StreamProcessorConfig config, RequestOpener opener) {
+        if (driver != null) {
+            driver.close();
+        }
+        TopicDirectory topics = topic -> topicLimits.containsKey(topic)
+                ? OptionalInt.of(topicLimits.get(topic)) : OptionalInt.empty();
+        BatchHandler delegating = new BatchHandler() {
+            @Override
+            public List<InferenceResponse> handle(List<InferenceRequest> batch) throws Exception {
+                return handler.handle(batch);
+            }
+
+            @Override
+            public long cost(InferenceRequest request) {
+                return ((EmbeddingsInput) request.getTask()).getInput().size();
+            }
+        };
+        driver = new TopologyTestDriver(InferenceTopology.build(config, opener, delegating, registry, topics),
+                config.streamsProperties(topics));
         requests = driver.createInputTopic(TOPIC, new StringSerializer(), new ByteArraySerializer());
     }
 
@@ -127,7 +154,7 @@ class InferenceTopologyTest {
         ClientSession acme = session("acme");
         SealedRequest good = acme.seal("good", embed("ok"));
         EncryptedRequest tampered = EncryptedRequest.newBuilder(acme.seal("bad", embed(CANARY)).toRecord())
-                .setClientId("mallory").build();
+                .setClientId("globex").build();
         byte[] tamperedBytes = new io.sealstream.schemas.serde.ConfluentAvroSerializer<EncryptedRequest>(registry, true)
                 .serialize(TOPIC, tampered);
 
@@ -201,13 +228,8 @@ class InferenceTopologyTest {
 
     @Test
     void anExpiredRequestGetsAnEncryptedExpiredAnswer() throws Exception {
-        driver.close();
-        StreamProcessorConfig config = StreamProcessorConfig.builder()
-                .bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(1).build();
-        RequestOpener strict = RequestOpener.builder().maxRequestAge(Duration.ofMillis(1)).build(keyset);
-        driver = new TopologyTestDriver(InferenceTopology.build(config, strict, this::lengthsOfFirstInput, registry),
-                config.streamsProperties());
-        requests = driver.createInputTopic(TOPIC, new StringSerializer(), new ByteArraySerializer());
+        start(StreamProcessorConfig.builder().bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(1).build(),
+                RequestOpener.builder().maxRequestAge(Duration.ofMillis(1)).build(keyset));
         ClientSession acme = session("acme");
         SealedRequest old = acme.seal("old", embed("x"));
         Thread.sleep(5);
@@ -234,6 +256,133 @@ class InferenceTopologyTest {
         assertThat(batchSizes).isEmpty();
     }
 
+
+    // ---- every record ends in exactly one way, whatever it carries ----
+
+    @Test
+    void aRequestFromAClientWithoutAResponseTopicIsDeadLetteredAsUnknownClientBeforeAnySend() throws Exception {
+        ClientSession ghost = session("ghost");
+        send(ghost.seal("g1", embed("x")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        TestRecord<String, byte[]> dead = deadLetters().readRecord();
+        assertThat(header(dead, DeadLetters.REASON_HEADER)).isEqualTo("unknown_client");
+        assertThat(header(dead, DeadLetters.MESSAGE_HEADER)).contains("sealstream.responses.ghost").contains("provision");
+        assertThat(driver.producedTopicNames()).doesNotContain("sealstream.responses.ghost");
+        assertThat(batchSizes).isEmpty();
+        assertThat(bufferSize()).isZero();
+    }
+
+    @Test
+    void aClientIdThatIsNoLegalTopicNameIsDeadLetteredAsUnknownClient() throws Exception {
+        ClientSession illegal = ClientSession.builder(keyset.publicKeys()).clientId("a/b c").build();
+        send(illegal.seal("i1", embed("x")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        assertThat(header(deadLetters().readRecord(), DeadLetters.REASON_HEADER)).isEqualTo("unknown_client");
+        assertThat(batchSizes).isEmpty();
+    }
+
+    @Test
+    void anAnswerTooLargeForItsTopicBecomesAnEncryptedResponseTooLargeError() throws Exception {
+        topicLimits.put("sealstream.responses.acme", 600);
+        handler = batch -> batch.stream().map(r -> vectorOf(r, 1000)).toList();
+        ClientSession acme = session("acme");
+        send(acme.seal("big", embed("x")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        OpenedResponse answer = answers(acme).get(0);
+        assertThat(answer.requestId()).isEqualTo("big");
+        assertThat(answer.body().getError().getCode()).isEqualTo("response_too_large");
+        assertThat(answer.body().getError().getMessage()).contains("at most 600");
+        assertThat(deadLetters().isEmpty()).isTrue();
+    }
+
+    @Test
+    void aRequestThatAloneCostsMoreThanABatchIsRefusedAsRequestTooLargeBeforeInference() throws Exception {
+        start(StreamProcessorConfig.builder().bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(4)
+                .maxBatchCost(10).batchLinger(LINGER).build(), RequestOpener.builder().build(keyset));
+        ClientSession acme = session("acme");
+        send(acme.seal("huge", embed(java.util.Collections.nCopies(11, "t").toArray(String[]::new))));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        OpenedResponse answer = answers(acme).get(0);
+        assertThat(answer.body().getError().getCode()).isEqualTo("request_too_large");
+        assertThat(answer.body().getError().getMessage()).contains("needs 11").contains("at most 10");
+        assertThat(batchSizes).isEmpty();
+    }
+
+    @Test
+    void aBatchStopsAtItsCostAndTheRestIsInferredAtTheNextTick() throws Exception {
+        start(StreamProcessorConfig.builder().bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(4)
+                .maxBatchCost(10).batchLinger(LINGER).build(), RequestOpener.builder().build(keyset));
+        ClientSession acme = session("acme");
+        for (int i = 0; i < 4; i++) {
+            send(acme.seal("r" + i, embed("aaaa", "bbbb", "cccc", "dddd")));
+        }
+        assertThat(batchSizes).containsExactly(2);
+        driver.advanceWallClockTime(LINGER);
+
+        assertThat(batchSizes).containsExactly(2, 2);
+        assertThat(answers(acme)).extracting(OpenedResponse::requestId).containsExactly("r0", "r1", "r2", "r3");
+        assertThat(bufferSize()).isZero();
+    }
+
+    @Test
+    void aReplayedRequestIsDeadLetteredAsReplayedAndAnsweredOnlyOnce() throws Exception {
+        ClientSession acme = session("acme");
+        byte[] bytes = serializer.serialize(TOPIC, acme.seal("once", embed("x")));
+        requests.pipeInput("once", bytes);
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+        requests.pipeInput("once", bytes); // a later replay
+        requests.pipeInput("once", bytes); // and two copies in one batch
+        requests.pipeInput("once", bytes);
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        assertThat(answers(acme)).extracting(OpenedResponse::requestId).containsExactly("once");
+        List<TestRecord<String, byte[]>> dead = deadLetters().readRecordsToList();
+        assertThat(dead).hasSize(3).allSatisfy(d -> assertThat(header(d, DeadLetters.REASON_HEADER)).isEqualTo("replayed"));
+        assertThat(batchSizes).containsExactly(1);
+    }
+
+    @Test
+    void aDeadLetterLargerThanTheDlqTakesCarriesTheOriginalsSizeAndDigestInstead() throws Exception {
+        topicLimits.put(StreamProcessorConfig.DEFAULT_DLQ_TOPIC, 100);
+        byte[] junk = new byte[5000];
+        new java.util.Random(7).nextBytes(junk);
+        junk[0] = 1;
+        String longKey = "k".repeat(10_000);
+        requests.pipeInput(longKey, junk);
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        TestRecord<String, byte[]> dead = deadLetters().readRecord();
+        assertThat(dead.value()).isEmpty();
+        assertThat(header(dead, DeadLetters.ORIGINAL_SIZE_HEADER)).isEqualTo("5000");
+        assertThat(header(dead, DeadLetters.ORIGINAL_SHA256_HEADER)).isEqualTo(java.util.HexFormat.of()
+                .formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(junk)));
+        assertThat(dead.key()).startsWith("sha256:").hasSize(7 + 64);
+    }
+
+    @Test
+    void lengthClaimsBeyondTheBytesPresentAreMalformed() throws Exception {
+        ClientSession acme = session("acme");
+        byte[] valid = serializer.serialize(TOPIC, acme.seal("v", embed("x")));
+        // the first field after the 5-byte header is version (int), then request_id (string):
+        // claim a 2^30-byte request id in a record of a few hundred bytes
+        byte[] hostile = java.util.Arrays.copyOf(valid, valid.length);
+        hostile[6] = (byte) 0x80;
+        byte[] claim = {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x08};
+        byte[] out = new byte[7 + claim.length + 10];
+        System.arraycopy(hostile, 0, out, 0, 6);
+        System.arraycopy(claim, 0, out, 6, claim.length);
+        requests.pipeInput("claim", out);
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        TestRecord<String, byte[]> dead = deadLetters().readRecord();
+        assertThat(header(dead, DeadLetters.REASON_HEADER)).isEqualTo("malformed");
+        assertThat(header(dead, DeadLetters.MESSAGE_HEADER)).contains("claims");
+    }
+
     private ClientSession session(String client) {
         return ClientSession.builder(keyset.publicKeys()).clientId(client).build();
     }
@@ -242,9 +391,22 @@ class InferenceTopologyTest {
         requests.pipeInput(request.requestId(), serializer.serialize(TOPIC, request));
     }
 
-    private static InferenceRequest embed(String text) {
+    private static InferenceRequest embed(String... texts) {
         return InferenceRequest.newBuilder().setModel("test-model")
-                .setTask(EmbeddingsInput.newBuilder().setInput(List.of(text)).build()).build();
+                .setTask(EmbeddingsInput.newBuilder().setInput(List.of(texts)).build()).build();
+    }
+
+    private static InferenceResponse vectorOf(InferenceRequest r, int dimensions) {
+        List<Float> v = java.util.Collections.nCopies(dimensions, 0.5f);
+        return InferenceResponse.newBuilder().setModel(r.getModel())
+                .setOutput(EmbeddingsResult.newBuilder().setData(List.of(new Embedding(0, v)))
+                        .setUsage(new Usage(1, 0, 1)).build())
+                .setError(null).build();
+    }
+
+    private long bufferSize() {
+        KeyValueStore<String, byte[]> buffer = driver.getKeyValueStore(InferenceTopology.BUFFER_STORE);
+        return buffer.approximateNumEntries();
     }
 
     /** A stand-in engine: the "embedding" of a text is its length. */

@@ -31,4 +31,12 @@ public class SchemaRegistryException extends RuntimeException {
     public boolean isNotFound() {
         return httpStatus == 404;
     }
+
+    /**
+     * True when the registry was unreachable or failed on its side (5xx, 429): the same call may
+     * succeed later, so a record that needed it should wait, not be refused.
+     */
+    public boolean isTransient() {
+        return httpStatus == NO_STATUS || httpStatus >= 500 || httpStatus == 429;
+    }
 }

@@ -21,13 +21,32 @@ import org.apache.kafka.common.serialization.Deserializer;
  * an older or newer compatible schema still read.
  *
  * <p>A record that is not in the wire format, names an unknown schema id, or does not decode
- * fails with a {@link SerializationException} that says which and never quotes the bytes.
+ * fails with a {@link SerializationException} that says which and never quotes the bytes. A
+ * registry that is unreachable or answers 5xx is not the record's fault: that surfaces as the
+ * {@link SchemaRegistryException} itself ({@link SchemaRegistryException#isTransient()}), so the
+ * caller can wait and retry instead of refusing the record.
  */
 public final class ConfluentAvroDeserializer<T extends SpecificRecord> implements Deserializer<T> {
+    static {
+        AvroLengthClaims.installSystemLimits();
+    }
+
     private final Class<T> type;
     private final Schema readerSchema;
     private final Map<Integer, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
+    /** Ids the registry answered 404 for, so random ids in hostile records cost one lookup each, at most 1,024 kept. */
+    private final Map<Integer, Boolean> unknownIds = java.util.Collections.synchronizedMap(
+            new java.util.LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<Integer, Boolean> eldest) {
+                    return size() > 1024;
+                }
+            });
     private SchemaRegistryClient registry;
+    /** After the registry failed transiently, lookups of new ids fail at once for this long. */
+    private static final long FAIL_FAST_NANOS = 1_000_000_000L;
+    private volatile SchemaRegistryException lastTransientFailure;
+    private volatile long lastTransientFailureAt;
 
     /** A deserializer for {@code type}; {@link #configure} must follow. */
     public ConfluentAvroDeserializer(Class<T> type) {
@@ -59,6 +78,8 @@ public final class ConfluentAvroDeserializer<T extends SpecificRecord> implement
         int id = WireFormat.schemaId(topic, data);
         SpecificDatumReader<T> reader = readers.computeIfAbsent(id, this::readerFor);
         try {
+            AvroLengthClaims.check(reader.getSchema(), data, WireFormat.HEADER_LENGTH,
+                    data.length - WireFormat.HEADER_LENGTH);
             BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_LENGTH,
                     data.length - WireFormat.HEADER_LENGTH, null);
             T record = reader.read(null, decoder);
@@ -71,17 +92,38 @@ public final class ConfluentAvroDeserializer<T extends SpecificRecord> implement
             if (e instanceof SerializationException se) {
                 throw se;
             }
+            // the messages of AvroLengthClaims name claims and sizes, never content
+            String why = e instanceof IOException && e.getMessage() != null && !(e instanceof java.io.EOFException)
+                    ? e.getMessage() : e.getClass().getSimpleName();
             throw new SerializationException("record on topic '" + topic + "' does not decode as "
-                    + type.getSimpleName() + " with schema id " + id + " (" + e.getClass().getSimpleName()
-                    + "); it is corrupt or truncated");
+                    + type.getSimpleName() + " with schema id " + id + " (" + why + "); it is corrupt or truncated");
         }
     }
 
     private SpecificDatumReader<T> readerFor(int id) {
+        if (unknownIds.containsKey(id)) {
+            throw new SerializationException("cannot read a record with schema id " + id
+                    + ": the registry does not know it (remembered); the record was not written by a Sealstream client");
+        }
+        SchemaRegistryException recent = lastTransientFailure;
+        if (recent != null && System.nanoTime() - lastTransientFailureAt < FAIL_FAST_NANOS) {
+            // the registry failed a moment ago: do not make every waiting record wait for its timeout
+            throw recent;
+        }
         Schema writer;
         try {
             writer = registry.schemaById(id);
+            lastTransientFailure = null;
         } catch (SchemaRegistryException e) {
+            if (e.isTransient()) {
+                // not the record's fault: the caller waits for the registry instead of refusing the record
+                lastTransientFailureAt = System.nanoTime();
+                lastTransientFailure = e;
+                throw e;
+            }
+            if (e.isNotFound()) {
+                unknownIds.put(id, Boolean.TRUE);
+            }
             throw new SerializationException("cannot read a record with schema id " + id + ": " + e.getMessage(), e);
         }
         if (!writer.getFullName().equals(readerSchema.getFullName())) {
