@@ -26,4 +26,14 @@ public interface BatchHandler {
     default long cost(InferenceRequest request) {
         return 1;
     }
+
+    /**
+     * An upper bound of the encoded answer to {@code request} in bytes, or 0 if the handler cannot
+     * tell. The batcher refuses a request whose answer could not fit its client's response topic
+     * with {@code request_too_large} before inference; answers that still turn out too large
+     * become {@code response_too_large}. It must not throw.
+     */
+    default long maxAnswerBytes(InferenceRequest request) {
+        return 0;
+    }
 }

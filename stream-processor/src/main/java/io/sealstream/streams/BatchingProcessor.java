@@ -221,6 +221,14 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                                 + "split it into smaller requests", replayKey, limit.getAsInt(), now, counts);
                 continue;
             }
+            long answerBound = answerBound(opened, request);
+            if (answerBound > limit.getAsInt()) {
+                answerError(entry.key, opened.sealer(), opened.request().getModel(), ErrorCode.REQUEST_TOO_LARGE,
+                        "the answer to this request could take " + answerBound + " bytes and " + responseTopic
+                                + " takes at most " + limit.getAsInt() + "; split it into smaller requests",
+                        replayKey, limit.getAsInt(), now, counts);
+                continue;
+            }
             if (cost + requestCost > config.maxBatchCost() && !admitted.isEmpty()) {
                 // the batch is full; this and later records stay buffered for the next flush
                 full = true;
@@ -263,6 +271,26 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         } catch (RuntimeException e) {
             return 1;
         }
+    }
+
+    /**
+     * The handler's bound of the plaintext answer plus what the envelope adds: the Confluent
+     * header, the clear ids (up to 4 bytes a character), status, times, nonce and GCM tag. Zero when
+     * the handler cannot tell.
+     */
+    private long answerBound(OpenedRequest opened, EncryptedRequest request) {
+        long plain;
+        try {
+            plain = handler.maxAnswerBytes(opened.request());
+        } catch (RuntimeException e) {
+            return 0;
+        }
+        if (plain <= 0) {
+            return 0;
+        }
+        long ids = String.valueOf(request.getRequestId()).length() + String.valueOf(request.getClientId()).length()
+                + String.valueOf(request.getSessionId()).length();
+        return plain + 4 * ids + 128;
     }
 
     /** A request's result, or why the engine gave none (an exception's class name, never its message). */

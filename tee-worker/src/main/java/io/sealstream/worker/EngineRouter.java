@@ -1,5 +1,6 @@
 package io.sealstream.worker;
 
+import io.sealstream.schemas.ErrorCode;
 import io.sealstream.schemas.v1.InferenceError;
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
@@ -18,7 +19,6 @@ import java.util.TreeSet;
  * worker does not serve gets a {@code model_not_served} error naming the models it does serve.
  */
 final class EngineRouter implements BatchHandler {
-    static final String MODEL_NOT_SERVED = "model_not_served";
 
     private final Map<String, InferenceEngine> byModel = new LinkedHashMap<>();
 
@@ -40,7 +40,7 @@ final class EngineRouter implements BatchHandler {
             InferenceEngine engine = byModel.get(batch.get(i).getModel());
             if (engine == null) {
                 out[i] = InferenceResponse.newBuilder().setModel(batch.get(i).getModel()).setOutput(null)
-                        .setError(new InferenceError(MODEL_NOT_SERVED, "this worker serves " + servedModels()
+                        .setError(new InferenceError(ErrorCode.MODEL_NOT_SERVED.code(), "this worker serves " + servedModels()
                                 + "; send the request with one of those model names")).build();
             } else {
                 parts.computeIfAbsent(engine, k -> new ArrayList<>()).add(i);
@@ -58,6 +58,19 @@ final class EngineRouter implements BatchHandler {
             }
         }
         return Arrays.asList(out);
+    }
+
+    /** The engine's own cost of the request; a request for no served model costs one (it is answered at once). */
+    @Override
+    public long cost(InferenceRequest request) {
+        InferenceEngine engine = byModel.get(request.getModel());
+        return engine == null ? 1 : engine.cost(request);
+    }
+
+    @Override
+    public long maxAnswerBytes(InferenceRequest request) {
+        InferenceEngine engine = byModel.get(request.getModel());
+        return engine == null ? 0 : engine.maxAnswerBytes(request);
     }
 
     /** The served model names, sorted. */

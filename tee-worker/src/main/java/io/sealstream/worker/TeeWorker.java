@@ -8,7 +8,9 @@ import io.sealstream.envelope.RequestOpener;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.client.KeyBrokerClient;
 import io.sealstream.schemas.registry.SchemaRegistryClient;
+import io.sealstream.streams.AdminTopicDirectory;
 import io.sealstream.streams.InferenceTopology;
+import io.sealstream.streams.RecordLimits;
 import io.sealstream.worker.engine.InferenceEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,6 +39,7 @@ public final class TeeWorker implements AutoCloseable {
     private final List<InferenceEngine> engines;
     private final KeyAcquisition keys;
     private final KafkaStreams streams;
+    private final AdminTopicDirectory topics;
     private final HttpServer health;
     private final byte[] modelDigest;
 
@@ -52,9 +55,11 @@ public final class TeeWorker implements AutoCloseable {
         keys.acquire();
         keys.refreshEvery(config.keyRefresh());
         SchemaRegistryClient registry = new SchemaRegistryClient(config.schemaRegistryUrl(), config.brokerTimeout());
+        this.topics = AdminTopicDirectory.forConfig(config.streams());
+        checkTopics(config, topics);
         this.streams = new KafkaStreams(
-                InferenceTopology.build(config.streams(), opener, new EngineRouter(engines), registry),
-                config.streams().streamsProperties());
+                InferenceTopology.build(config.streams(), opener, new EngineRouter(engines), registry, topics),
+                config.streams().streamsProperties(topics));
         streams.setUncaughtExceptionHandler(e -> {
             LOG.error("worker.streams.failed worker_id={} error={}", config.workerId(), e.getClass().getSimpleName(), e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
@@ -78,6 +83,34 @@ public final class TeeWorker implements AutoCloseable {
             throw new IllegalArgumentException("a worker needs at least one inference engine");
         }
         return new TeeWorker(config, tee, engines);
+    }
+
+    /**
+     * The limits the worker derives from the cluster, checked before it consumes: the DLQ topic
+     * exists, and a request topic's record fits the buffer changelog (else a buffered request
+     * could never be committed).
+     */
+    private static void checkTopics(WorkerConfig config, AdminTopicDirectory topics) {
+        String dlq = config.streams().dlqTopic();
+        java.util.OptionalInt dlqLimit = topics.maxValueBytes(dlq);
+        if (dlqLimit.isEmpty()) {
+            throw new IllegalStateException("the dead-letter topic '" + dlq + "' does not exist; create it before "
+                    + "starting workers (docs/operations.md)");
+        }
+        String requestTopic = config.streams().requestTopic();
+        java.util.OptionalInt requestMax = topics.topicMaxMessageBytes(requestTopic);
+        if (requestMax.isEmpty()) {
+            throw new IllegalStateException("the request topic '" + requestTopic + "' does not exist; create it before "
+                    + "starting workers (docs/operations.md)");
+        }
+        int bufferable = RecordLimits.PRODUCER_MAX_REQUEST_BYTES - RecordLimits.RECORD_OVERHEAD_BYTES;
+        if (requestMax.getAsInt() > bufferable) {
+            throw new IllegalStateException("the request topic '" + requestTopic + "' takes records of up to "
+                    + requestMax.getAsInt() + " bytes, but a worker can buffer at most " + bufferable
+                    + "; lower its max.message.bytes to " + bufferable + " or less");
+        }
+        LOG.info("worker.limits request_topic_max_bytes={} dlq_max_value_bytes={}", requestMax.getAsInt(),
+                dlqLimit.getAsInt());
     }
 
     /** The digest the worker attests to: {@link ReportDataBinding#modelSetDigest} of its engines' digests. */
@@ -136,6 +169,7 @@ public final class TeeWorker implements AutoCloseable {
     @Override
     public void close() {
         streams.close(Duration.ofSeconds(30));
+        topics.close();
         keys.close();
         health.stop(0);
         for (InferenceEngine e : engines) {

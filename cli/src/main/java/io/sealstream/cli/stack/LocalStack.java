@@ -51,6 +51,14 @@ public final class LocalStack implements AutoCloseable {
     /** Launch measurement the simulated key broker TEE reports. */
     public static final byte[] BROKER_MEASUREMENT = sha384("sealstream dev key broker image v1");
 
+    /**
+     * Response topics are provisioned for 8 MiB records: the answer to the largest embeddings
+     * request (2,048 MiniLM vectors, about 3.2 MB) fits; the broker's 1 MiB default would not.
+     * Workers read the limit from the topic (docs/operations.md, "Limits").
+     */
+    public static final java.util.Map<String, String> RESPONSE_TOPIC_CONFIG = java.util.Map.of(
+            org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(8 << 20));
+
     private final Options options;
     private final Path dataDir;
     private final boolean ownsDataDir;
@@ -70,9 +78,9 @@ public final class LocalStack implements AutoCloseable {
         this.ownsDataDir = options.dataDir == null;
         this.dataDir = ownsDataDir ? Files.createTempDirectory("sealstream-stack-") : options.dataDir;
         this.kafka = track(EmbeddedKafka.builder().logDir(dataDir.resolve("kafka")).build().start());
-        List<String> topics = new ArrayList<>(List.of(options.requestTopic, StreamProcessorConfig.DEFAULT_DLQ_TOPIC));
-        options.clients.forEach(c -> topics.add(EnvelopeProtocol.responseTopicFor(c)));
-        kafka.createTopics(options.partitions, topics);
+        kafka.createTopics(options.partitions, List.of(options.requestTopic, StreamProcessorConfig.DEFAULT_DLQ_TOPIC));
+        kafka.createTopics(options.partitions, options.clients.stream().map(EnvelopeProtocol::responseTopicFor).toList(),
+                RESPONSE_TOPIC_CONFIG);
         this.registry = track(SchemaRegistryServer.start());
         registerEnvelopeSchemas(options.clients);
         engines.add(track(Objects.requireNonNull(options.engine, "Options.engine is required").get()));
@@ -151,7 +159,8 @@ public final class LocalStack implements AutoCloseable {
     /** The builder of {@link #client}, for settings such as the request timeout. */
     public SealstreamClient.Builder clientBuilder(String clientId) {
         if (!options.clients.contains(clientId)) {
-            kafka.createTopics(options.partitions, List.of(EnvelopeProtocol.responseTopicFor(clientId)));
+            kafka.createTopics(options.partitions, List.of(EnvelopeProtocol.responseTopicFor(clientId)),
+                    RESPONSE_TOPIC_CONFIG);
             registerEnvelopeSchemas(List.of(clientId));
         }
         return SealstreamClient.builder()

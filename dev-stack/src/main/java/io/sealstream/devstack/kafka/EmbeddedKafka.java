@@ -229,9 +229,15 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** Creates each topic with {@code partitions} partitions unless it exists. */
     public void createTopics(int partitions, Collection<String> topics) {
+        createTopics(partitions, topics, Map.of());
+    }
+
+    /** Creates each topic with {@code partitions} partitions and the topic {@code configs} unless it exists. */
+    public void createTopics(int partitions, Collection<String> topics, Map<String, String> configs) {
         Objects.requireNonNull(topics, "topics");
         try (Admin admin = admin()) {
-            List<NewTopic> wanted = topics.stream().map(t -> new NewTopic(t, partitions, (short) 1)).toList();
+            List<NewTopic> wanted = topics.stream().map(t -> new NewTopic(t, partitions, (short) 1).configs(configs))
+                    .toList();
             for (var f : admin.createTopics(wanted).values().values()) {
                 try {
                     f.get(30, TimeUnit.SECONDS);

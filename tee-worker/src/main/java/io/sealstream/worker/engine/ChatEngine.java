@@ -5,6 +5,7 @@ import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
 import de.kherud.llama.ModelParameters;
+import io.sealstream.schemas.ErrorCode;
 import io.sealstream.schemas.v1.ChatInput;
 import io.sealstream.schemas.v1.ChatMessage;
 import io.sealstream.schemas.v1.ChatParameters;
@@ -63,7 +64,7 @@ public final class ChatEngine implements InferenceEngine {
     public static final int DEFAULT_MAX_TOKENS = 256;
     /** Stop sequences per request, as OpenAI allows. */
     public static final int MAX_STOP_SEQUENCES = 4;
-    static final String INVALID_REQUEST = "invalid_request";
+    static final String INVALID_REQUEST = ErrorCode.INVALID_REQUEST.code();
     private static final int CLOSE_WAIT_SECONDS = 30;
 
     private final ChatModel config;
@@ -147,6 +148,23 @@ public final class ChatEngine implements InferenceEngine {
         return Set.of(config.name());
     }
 
+    /**
+     * Tokens the request may take: its max_tokens (or the default) plus the prompt, estimated at
+     * one token per 4 characters without tokenizing on the stream thread.
+     */
+    @Override
+    public long cost(InferenceRequest request) {
+        if (!(request.getTask() instanceof ChatInput chat)) {
+            return 1;
+        }
+        long chars = 0;
+        for (ChatMessage m : chat.getMessages()) {
+            chars += m.getContent() == null ? 0 : m.getContent().length();
+        }
+        Integer max = chat.getParameters() == null ? null : chat.getParameters().getMaxTokens();
+        return chars / 4 + (max != null && max > 0 ? max : DEFAULT_MAX_TOKENS);
+    }
+
     /** SHA-256 of the GGUF file, as {@code sha256sum} prints it. */
     @Override
     public byte[] modelDigest() {
@@ -173,7 +191,7 @@ public final class ChatEngine implements InferenceEngine {
                 LOG.warn("engine.request_failed model={} error={}", config.name(),
                         (e instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause() : e)
                                 .getClass().getSimpleName());
-                return error(r, "engine_failure", "the chat engine failed on this request; retry it, and tell the "
+                return error(r, ErrorCode.ENGINE_FAILURE.code(), "the chat engine failed on this request; retry it, and tell the "
                         + "operator if it keeps failing");
             }).join());
         }
@@ -206,11 +224,11 @@ public final class ChatEngine implements InferenceEngine {
 
     private CompletableFuture<InferenceResponse> submit(InferenceRequest r) {
         if (!config.name().equals(r.getModel())) {
-            return CompletableFuture.completedFuture(error(r, "model_not_served", "this engine serves the model "
+            return CompletableFuture.completedFuture(error(r, ErrorCode.MODEL_NOT_SERVED.code(), "this engine serves the model "
                     + config.name() + "; send the request with that model name"));
         }
         if (!(r.getTask() instanceof ChatInput chat)) {
-            return CompletableFuture.completedFuture(error(r, "unsupported_task", config.name()
+            return CompletableFuture.completedFuture(error(r, ErrorCode.UNSUPPORTED_TASK.code(), config.name()
                     + " is a chat model; send a chat request (/v1/chat/completions), or embeddings to an embeddings model"));
         }
         if (isClosed()) {
@@ -362,7 +380,7 @@ public final class ChatEngine implements InferenceEngine {
     }
 
     private InferenceResponse closedAnswer(InferenceRequest r) {
-        return error(r, "engine_closed", "the chat engine is shutting down; the request will be answered after the "
+        return error(r, ErrorCode.ENGINE_CLOSED.code(), "the chat engine is shutting down; the request will be answered after the "
                 + "worker restarts");
     }
 

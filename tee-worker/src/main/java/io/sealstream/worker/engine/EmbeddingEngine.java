@@ -14,6 +14,7 @@ import ai.djl.repository.zoo.ModelNotFoundException;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.translate.NoopTranslator;
 import ai.djl.translate.TranslateException;
+import io.sealstream.schemas.ErrorCode;
 import io.sealstream.schemas.v1.Embedding;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.EmbeddingsResult;
@@ -150,27 +151,46 @@ public final class EmbeddingEngine implements InferenceEngine {
         return embedAll(texts).vectors;
     }
 
+    /** One unit per text: a text is one row of a forward pass. */
+    @Override
+    public long cost(InferenceRequest request) {
+        return request.getTask() instanceof EmbeddingsInput input ? Math.max(1, input.getInput().size()) : 1;
+    }
+
+    /**
+     * Per text an Embedding record: index and block count varints (up to 9 bytes) and
+     * {@link EmbeddingModel#DIMENSIONS} floats; then usage, model name and framing.
+     */
+    @Override
+    public long maxAnswerBytes(InferenceRequest request) {
+        if (!(request.getTask() instanceof EmbeddingsInput input)) {
+            return 0;
+        }
+        return (long) input.getInput().size() * (4L * EmbeddingModel.DIMENSIONS + 9) + 64
+                + 4L * model.modelName().length();
+    }
+
     private InferenceResponse check(InferenceRequest r) {
         if (!model.modelName().equals(r.getModel())) {
-            return error(r, "model_not_served", "this engine serves " + model.modelName());
+            return error(r, ErrorCode.MODEL_NOT_SERVED, "this engine serves " + model.modelName());
         }
         if (!(r.getTask() instanceof EmbeddingsInput input)) {
-            return error(r, "unsupported_task", model.modelName() + " computes embeddings; send an embeddings "
+            return error(r, ErrorCode.UNSUPPORTED_TASK, model.modelName() + " computes embeddings; send an embeddings "
                     + "request (/v1/embeddings), or a chat request to a chat model");
         }
         if (input.getInput().isEmpty()) {
-            return error(r, "invalid_request", "the embeddings input is empty; send at least one text");
+            return error(r, ErrorCode.INVALID_REQUEST, "the embeddings input is empty; send at least one text");
         }
         if (input.getInput().size() > MAX_TEXTS_PER_REQUEST) {
-            return error(r, "invalid_request", "the embeddings input has " + input.getInput().size()
+            return error(r, ErrorCode.REQUEST_TOO_LARGE, "the embeddings input has " + input.getInput().size()
                     + " texts; send at most " + MAX_TEXTS_PER_REQUEST + " per request");
         }
         return null;
     }
 
-    private static InferenceResponse error(InferenceRequest r, String code, String message) {
+    private static InferenceResponse error(InferenceRequest r, ErrorCode code, String message) {
         return InferenceResponse.newBuilder().setModel(r.getModel()).setOutput(null)
-                .setError(new InferenceError(code, message)).build();
+                .setError(new InferenceError(code.code(), message)).build();
     }
 
     private Embedded embedAll(List<String> texts) {

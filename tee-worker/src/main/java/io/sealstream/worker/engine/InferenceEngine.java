@@ -23,6 +23,20 @@ public interface InferenceEngine extends AutoCloseable {
      */
     List<InferenceResponse> infer(List<InferenceRequest> batch);
 
+    /**
+     * The work {@code request} brings to a batch (see the stream processor's
+     * {@code BatchHandler.cost}): one unit per embedded text or per token the engine may process.
+     * Never throws; a request of the wrong shape costs one (it is refused without inference).
+     */
+    default long cost(InferenceRequest request) {
+        return 1;
+    }
+
+    /** An upper bound of the encoded answer to {@code request} in bytes, or 0 if unknown. Never throws. */
+    default long maxAnswerBytes(InferenceRequest request) {
+        return 0;
+    }
+
     @Override
     void close();
 }
