@@ -40,6 +40,7 @@ public final class TeeWorker implements AutoCloseable {
     private final KeyAcquisition keys;
     private final KafkaStreams streams;
     private final AdminTopicDirectory topics;
+    private final java.util.concurrent.atomic.AtomicInteger threadReplacements = new java.util.concurrent.atomic.AtomicInteger();
     private final HttpServer health;
     private final byte[] modelDigest;
 
@@ -61,6 +62,7 @@ public final class TeeWorker implements AutoCloseable {
                 InferenceTopology.build(config.streams(), opener, new EngineRouter(engines), registry, topics),
                 config.streams().streamsProperties(topics));
         streams.setUncaughtExceptionHandler(e -> {
+            threadReplacements.incrementAndGet();
             LOG.error("worker.streams.failed worker_id={} error={}", config.workerId(), e.getClass().getSimpleName(), e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
@@ -121,6 +123,14 @@ public final class TeeWorker implements AutoCloseable {
     /** Ready: keys installed under a valid lease and the stream processor running. */
     public boolean isReady() {
         return keys.hasValidLease() && streams.state() == KafkaStreams.State.RUNNING;
+    }
+
+    /**
+     * How many times a stream thread failed and was replaced since start. No record can cause
+     * this (ARCHITECTURE.md §8); a non-zero count means a fault of the cluster or a bug.
+     */
+    public int streamThreadReplacements() {
+        return threadReplacements.get();
     }
 
     /** The SHA-256 the worker attested to, in hex. */
