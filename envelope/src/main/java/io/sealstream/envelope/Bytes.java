@@ -1,7 +1,6 @@
 package io.sealstream.envelope;
 
 import io.sealstream.schemas.ErrorCode;
-
 import java.nio.ByteBuffer;
 
 /** Copies Avro {@code bytes} fields without disturbing the buffer, and checks envelope lengths. */

@@ -1,7 +1,6 @@
 package io.sealstream.envelope;
 
 import io.sealstream.schemas.ErrorCode;
-
 import java.time.Duration;
 
 /**

@@ -1,7 +1,7 @@
 package io.sealstream.envelope;
 
 import io.sealstream.schemas.ErrorCode;
-
+import io.sealstream.schemas.serde.AvroLengthClaims;
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
 import java.io.IOException;
@@ -10,7 +10,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.apache.avro.Schema;
 import org.apache.avro.SchemaNormalization;
-import io.sealstream.schemas.serde.AvroLengthClaims;
 
 /**
  * Encodes the plaintext inside the envelope as Avro single-object encoding: a schema fingerprint

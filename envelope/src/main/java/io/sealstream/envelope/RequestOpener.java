@@ -1,7 +1,6 @@
 package io.sealstream.envelope;
 
 import io.sealstream.schemas.ErrorCode;
-
 import io.sealstream.schemas.v1.EncryptedRequest;
 import java.time.Clock;
 import java.time.Duration;

@@ -1,7 +1,5 @@
 package io.sealstream.envelope;
 
-import io.sealstream.schemas.ErrorCode;
-
 import static io.sealstream.envelope.Fixtures.CANARY;
 import static io.sealstream.envelope.Fixtures.CLIENT;
 import static io.sealstream.envelope.Fixtures.TOPIC;
@@ -9,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.sealstream.schemas.ErrorCode;
 import io.sealstream.schemas.v1.EncryptedRequest;
 import java.time.Duration;
 import java.time.Instant;

@@ -78,6 +78,10 @@ class InferenceTopologyTest {
 
     /** (Re)starts the driver on {@code config}; the topic limits are read at every send. */
     private void start(StreamProcessorConfig config, RequestOpener opener) {
+        start(config, opener, registry);
+    }
+
+    private void start(StreamProcessorConfig config, RequestOpener opener, SchemaRegistryClient workerRegistry) {
         if (driver != null) {
             driver.close();
         }
@@ -94,7 +98,7 @@ class InferenceTopologyTest {
                 return ((EmbeddingsInput) request.getTask()).getInput().size();
             }
         };
-        driver = new TopologyTestDriver(InferenceTopology.build(config, opener, delegating, registry, topics),
+        driver = new TopologyTestDriver(InferenceTopology.build(config, opener, delegating, workerRegistry, topics),
                 config.streamsProperties(topics));
         requests = driver.createInputTopic(TOPIC, new StringSerializer(), new ByteArraySerializer());
     }
@@ -381,6 +385,37 @@ class InferenceTopologyTest {
         TestRecord<String, byte[]> dead = deadLetters().readRecord();
         assertThat(header(dead, DeadLetters.REASON_HEADER)).isEqualTo("malformed");
         assertThat(header(dead, DeadLetters.MESSAGE_HEADER)).contains("claims");
+    }
+
+    @Test
+    void whileTheRegistryIsUnreachableRequestsWaitAndAreAnsweredOnceItReturns(SchemaRegistryServer server)
+            throws Exception {
+        try (SwitchableProxy proxy = new SwitchableProxy("127.0.0.1", server.port())) {
+            String path = java.net.URI.create(server.url()).getPath();
+            start(StreamProcessorConfig.builder().bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(4)
+                    .batchLinger(LINGER).build(), RequestOpener.builder().build(keyset),
+                    new SchemaRegistryClient(proxy.url() + path, Duration.ofSeconds(2)));
+            ClientSession acme = session("acme");
+            proxy.down();
+            send(acme.seal("patient", embed("x")));
+            driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+            assertThat(deadLetters().isEmpty()).as("nothing dead-lettered while the registry is away").isTrue();
+            assertThat(responses("acme").isEmpty()).isTrue();
+            assertThat(bufferSize()).isEqualTo(1);
+
+            proxy.up();
+            List<OpenedResponse> answers = new ArrayList<>();
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (answers.isEmpty() && System.nanoTime() < deadline) {
+                driver.advanceWallClockTime(LINGER);
+                answers.addAll(answers(acme));
+                Thread.sleep(50); // the deserializer fails fast for a second after an outage
+            }
+            assertThat(answers).extracting(OpenedResponse::requestId).containsExactly("patient");
+            assertThat(deadLetters().isEmpty()).isTrue();
+            assertThat(bufferSize()).isZero();
+        }
     }
 
     private ClientSession session(String client) {
