@@ -8,10 +8,12 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import io.sealstream.schemas.registry.SchemaRegistryException;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.errors.RecordDeserializationException;
 import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -25,17 +27,21 @@ import org.slf4j.LoggerFactory;
  */
 final class ResponseListener implements Runnable, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResponseListener.class);
+    /** How long the listener waits before reading a record again whose schema the registry could not give. */
+    static final Duration REGISTRY_RETRY = Duration.ofSeconds(1);
 
     private final KafkaConsumer<String, EncryptedResponse> consumer;
     private final String topic;
     private final Consumer<EncryptedResponse> sink;
+    private final Consumer<RuntimeException> onStopped;
     private final CountDownLatch ready = new CountDownLatch(1);
     private final Thread thread;
     private volatile boolean running = true;
     private volatile RuntimeException failure;
 
     ResponseListener(String bootstrapServers, String topic, Deserializer<EncryptedResponse> values,
-                     Map<String, Object> overrides, Consumer<EncryptedResponse> sink) {
+                     Map<String, Object> overrides, Consumer<EncryptedResponse> sink,
+                     Consumer<RuntimeException> onStopped) {
         Map<String, Object> config = new java.util.HashMap<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed",
@@ -45,6 +51,7 @@ final class ResponseListener implements Runnable, AutoCloseable {
         this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new SafeDeserializer(values));
         this.topic = topic;
         this.sink = sink;
+        this.onStopped = onStopped;
         this.thread = new Thread(this, "sealstream-responses-" + topic);
         thread.setDaemon(true);
     }
@@ -79,21 +86,56 @@ final class ResponseListener implements Runnable, AutoCloseable {
             partitions.forEach(consumer::position);
             ready.countDown();
             while (running) {
-                for (ConsumerRecord<String, EncryptedResponse> r : consumer.poll(Duration.ofMillis(100))) {
-                    if (r.value() != null) {
+                ConsumerRecords<String, EncryptedResponse> records;
+                try {
+                    records = consumer.poll(Duration.ofMillis(100));
+                } catch (RecordDeserializationException e) {
+                    // only a registry that is away gets here (SafeDeserializer skips bad records): the
+                    // consumer stays at that record, so wait and read it again instead of losing an answer
+                    LOG.warn("client.responses.waiting topic={} partition={} offset={} on=registry",
+                            topic, e.topicPartition().partition(), e.offset());
+                    sleep(REGISTRY_RETRY);
+                    continue;
+                }
+                for (ConsumerRecord<String, EncryptedResponse> r : records) {
+                    if (r.value() == null) {
+                        continue;
+                    }
+                    try {
                         sink.accept(r.value());
+                    } catch (RuntimeException e) {
+                        // one record must not end the listener: every other answer would be lost
+                        LOG.warn("client.response.failed topic={} partition={} offset={} error={}", topic,
+                                r.partition(), r.offset(), e.getClass().getSimpleName());
                     }
                 }
             }
         } catch (WakeupException e) {
             // closing
-        } catch (RuntimeException e) {
-            failure = e instanceof SealstreamException ? e : new KeyUnavailableException(
-                    "reading the response topic '" + topic + "' failed (" + e.getClass().getSimpleName() + ")", e);
+        } catch (RuntimeException | Error e) {
+            // an Error too: whatever ends this thread must fail the pending requests, not leave them to time out
+            failure = e instanceof SealstreamException se ? se : new ResponsesUnavailableException(topic, e);
             LOG.error("client.responses.failed topic={} error={}", topic, e.getClass().getSimpleName());
             ready.countDown();
+            if (running) {
+                onStopped.accept(failure);
+            }
         } finally {
             consumer.close(Duration.ofSeconds(5));
+        }
+    }
+
+    /** Why the listener stopped, or null while it runs. */
+    RuntimeException failure() {
+        return failure;
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WakeupException();
         }
     }
 
@@ -108,7 +150,11 @@ final class ResponseListener implements Runnable, AutoCloseable {
         }
     }
 
-    /** A record that does not decode is logged by position and skipped: it cannot be anyone's answer. */
+    /**
+     * A record that does not decode is logged and skipped: it cannot be anyone's answer (a genuine
+     * answer always decodes). A registry that is away is different: the answer may be genuine, so
+     * that failure passes to the poll loop, which waits and reads the record again.
+     */
     private static final class SafeDeserializer implements Deserializer<EncryptedResponse> {
         private final Deserializer<EncryptedResponse> inner;
 
@@ -120,8 +166,14 @@ final class ResponseListener implements Runnable, AutoCloseable {
         public EncryptedResponse deserialize(String topic, byte[] data) {
             try {
                 return inner.deserialize(topic, data);
-            } catch (SerializationException e) {
-                LOG.warn("client.response.undecodable topic={} reason={}", topic, e.getMessage());
+            } catch (SchemaRegistryException e) {
+                if (e.isTransient()) {
+                    throw e;
+                }
+                LOG.warn("client.response.undecodable topic={} error={}", topic, e.getClass().getSimpleName());
+                return null;
+            } catch (RuntimeException e) {
+                LOG.warn("client.response.undecodable topic={} error={}", topic, e.getClass().getSimpleName());
                 return null;
             }
         }

@@ -105,7 +105,8 @@ public final class SealstreamClient implements AutoCloseable {
         this.producer = new KafkaProducer<>(producerConfig, new StringSerializer(),
                 new SealedRequestSerializer(registry, b.autoRegisterSchemas));
         this.listener = new ResponseListener(b.bootstrapServers, EnvelopeProtocol.responseTopicFor(clientId),
-                new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry), b.kafkaOverrides, this::onResponse);
+                new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry), b.kafkaOverrides, this::onResponse,
+                this::onListenerStopped);
         try {
             listener.start(b.brokerTimeout.multipliedBy(3));
             timer.scheduleAtFixedRate(this::expire, 100, 100, TimeUnit.MILLISECONDS);
@@ -158,6 +159,10 @@ public final class SealstreamClient implements AutoCloseable {
         Objects.requireNonNull(requestId, "requestId");
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("a request timeout must be positive, got " + timeout);
+        }
+        RuntimeException stopped = listener.failure();
+        if (stopped != null) {
+            throw stopped;
         }
         ClientSession session = session();
         CompletableFuture<OpenedResponse> future = new CompletableFuture<>();
@@ -218,6 +223,12 @@ public final class SealstreamClient implements AutoCloseable {
         OpenedResponse opened;
         try {
             opened = p.session().open(response);
+        } catch (RuntimeException e) {
+            // a record that fails in an unforeseen way is not a genuine answer either
+            forgeries.incrementAndGet();
+            pending.putIfAbsent(id, p);
+            LOG.warn("client.response.rejected request_id={} error={}", id, e.getClass().getSimpleName());
+            return;
         } catch (EnvelopeException e) {
             if (e.reason() == ErrorCode.UNDECODABLE) {
                 // genuine (it authenticated) but unreadable: waiting longer will not help
@@ -239,6 +250,15 @@ public final class SealstreamClient implements AutoCloseable {
             answered.incrementAndGet();
             p.future().complete(opened);
         }
+    }
+
+    /** The listener died: no answer can arrive, so every pending request fails now, not at its timeout. */
+    private void onListenerStopped(RuntimeException why) {
+        pending.forEach((id, p) -> {
+            if (pending.remove(id, p)) {
+                p.future().completeExceptionally(why);
+            }
+        });
     }
 
     private void expire() {

@@ -6,7 +6,8 @@ package io.sealstream.client;
  */
 public abstract sealed class SealstreamException extends RuntimeException
         permits AttestationFailedException, PolicyMismatchException, KeyUnavailableException,
-                RequestRejectedException, RequestTimeoutException, DeliveryFailedException {
+                RequestRejectedException, RequestTimeoutException, DeliveryFailedException,
+                ResponsesUnavailableException {
 
     SealstreamException(String message, Throwable cause) {
         super(message, cause);
