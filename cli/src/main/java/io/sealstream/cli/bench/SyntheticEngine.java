@@ -1,5 +1,6 @@
 package io.sealstream.cli.bench;
 
+import io.sealstream.schemas.ErrorCode;
 import io.sealstream.schemas.v1.Embedding;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.EmbeddingsResult;
@@ -40,7 +41,7 @@ public final class SyntheticEngine implements InferenceEngine {
         for (InferenceRequest r : batch) {
             if (!(r.getTask() instanceof EmbeddingsInput in) || !MODEL.equals(r.getModel())) {
                 out.add(InferenceResponse.newBuilder().setModel(r.getModel()).setOutput(null)
-                        .setError(new InferenceError("unsupported_task", MODEL + " serves embeddings only")).build());
+                        .setError(new InferenceError(ErrorCode.UNSUPPORTED_TASK.code(), MODEL + " serves embeddings only")).build());
                 continue;
             }
             List<Embedding> data = new ArrayList<>();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sealstream.client.RequestRejectedException;
+import io.sealstream.schemas.ErrorCode;
 import io.sealstream.schemas.v1.ChatResult;
 import io.sealstream.schemas.v1.Embedding;
 import io.sealstream.schemas.v1.EmbeddingsResult;
@@ -84,10 +85,10 @@ final class OpenAiLines {
 
     /** HTTP-style status for a worker's error code. */
     static int statusOf(String code) {
-        return switch (code) {
-            case "model_not_served" -> 404;
-            case "invalid_request", "unsupported_task", "undecodable_response", "unexpected_output" -> 400;
+        return ErrorCode.of(code).map(ErrorCode::httpStatus).orElseGet(() -> switch (code) {
+            // the client's own codes, for answers it could not use
+            case "undecodable_response", "unexpected_output" -> 400;
             default -> 500;
-        };
+        });
     }
 }
