@@ -1,6 +1,7 @@
 package io.sealstream.client;
 
 import io.sealstream.envelope.OpenedResponse;
+import io.sealstream.schemas.RequestLimits;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.EmbeddingsResult;
 import io.sealstream.schemas.v1.Embedding;
@@ -42,6 +43,10 @@ public final class Embeddings {
         Objects.requireNonNull(model, "model");
         if (input == null || input.isEmpty()) {
             throw new IllegalArgumentException("embeddings need at least one input text");
+        }
+        if (input.size() > RequestLimits.MAX_EMBEDDING_INPUTS) {
+            throw new IllegalArgumentException("an embeddings request takes at most " + RequestLimits.MAX_EMBEDDING_INPUTS
+                    + " texts, got " + input.size() + "; split the input over several requests");
         }
         return InferenceRequest.newBuilder().setModel(model)
                 .setTask(EmbeddingsInput.newBuilder().setInput(List.copyOf(input)).build()).build();

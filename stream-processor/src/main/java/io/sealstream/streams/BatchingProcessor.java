@@ -6,7 +6,9 @@ import io.sealstream.envelope.OpenedRequest;
 import io.sealstream.envelope.RequestOpener;
 import io.sealstream.envelope.ResponseSealer;
 import io.sealstream.schemas.ErrorCode;
+import io.sealstream.schemas.RequestLimits;
 import io.sealstream.schemas.registry.SchemaRegistryException;
+import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.EncryptedRequest;
 import io.sealstream.schemas.v1.EncryptedResponse;
 import io.sealstream.schemas.v1.InferenceRequest;
@@ -211,6 +213,14 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                 answerError(entry.key, opened.sealer(), opened.request().getModel(), ErrorCode.INVALID_RESPONSE_TOPIC,
                         "the response topic must be " + responseTopic + "; re-send with that response topic",
                         replayKey, limit.getAsInt(), now, counts);
+                continue;
+            }
+            if (opened.request().getTask() instanceof EmbeddingsInput input
+                    && input.getInput().size() > RequestLimits.MAX_EMBEDDING_INPUTS) {
+                answerError(entry.key, opened.sealer(), opened.request().getModel(), ErrorCode.REQUEST_TOO_LARGE,
+                        "the embeddings input has " + input.getInput().size() + " texts; send at most "
+                                + RequestLimits.MAX_EMBEDDING_INPUTS + " per request", replayKey, limit.getAsInt(), now,
+                        counts);
                 continue;
             }
             long requestCost = costOf(opened.request());

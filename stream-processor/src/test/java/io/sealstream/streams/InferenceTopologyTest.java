@@ -317,6 +317,20 @@ class InferenceTopologyTest {
     }
 
     @Test
+    void moreEmbeddingTextsThanTheContractAllowsAreRefusedAsRequestTooLarge() throws Exception {
+        start(StreamProcessorConfig.builder().bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(4)
+                .maxBatchCost(1_000_000).batchLinger(LINGER).build(), RequestOpener.builder().build(keyset));
+        ClientSession acme = session("acme");
+        send(acme.seal("many", embed(java.util.Collections.nCopies(2049, "t").toArray(String[]::new))));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        OpenedResponse answer = answers(acme).get(0);
+        assertThat(answer.body().getError().getCode()).isEqualTo("request_too_large");
+        assertThat(answer.body().getError().getMessage()).contains("2049 texts").contains("at most 2048");
+        assertThat(batchSizes).isEmpty();
+    }
+
+    @Test
     void aBatchStopsAtItsCostAndTheRestIsInferredAtTheNextTick() throws Exception {
         start(StreamProcessorConfig.builder().bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(4)
                 .maxBatchCost(10).batchLinger(LINGER).build(), RequestOpener.builder().build(keyset));

@@ -150,7 +150,8 @@ public final class TeeWorker implements AutoCloseable {
     private HttpServer startHealth(int port) {
         try {
             HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 8);
-            server.createContext("/healthz", ex -> respond(ex, 200, "{\"status\":\"alive\"}"));
+            server.createContext("/healthz", ex -> respond(ex, 200, "{\"status\":\"alive\",\"stream_thread_replacements\":"
+                    + threadReplacements.get() + "}"));
             server.createContext("/readyz", ex -> {
                 if (isReady()) {
                     respond(ex, 200, "{\"status\":\"ready\"}");

@@ -71,11 +71,20 @@ public final class WorkerCommand implements Callable<Integer> {
             + "among the policy's models.")
     Path chatModel;
 
+    @Option(names = "--engine", defaultValue = "minilm",
+            description = "minilm (the int8 MiniLM model) or synthetic (the benchmark stand-in; a real policy never lists "
+                    + "its digest, so only the dev stack admits it) (default ${DEFAULT-VALUE}).")
+    String engine;
+
+    @Option(names = "--health-port", defaultValue = "0", description = "Port of /healthz and /readyz (0: a free one).")
+    int healthPort;
+
     @Option(names = "--streams-config", split = ",", description = "Extra Kafka Streams settings, key=value.")
     Map<String, String> streamsConfig = new LinkedHashMap<>();
 
     private List<InferenceEngine> engines() {
-        List<InferenceEngine> engines = new java.util.ArrayList<>(List.of(Engines.defaultEmbeddings()));
+        List<InferenceEngine> engines = new java.util.ArrayList<>(List.of("synthetic".equals(engine)
+                ? new io.sealstream.cli.bench.SyntheticEngine() : Engines.defaultEmbeddings()));
         if (chatModel != null) {
             engines.add(Engines.chat(chatModel));
         }
@@ -105,7 +114,7 @@ public final class WorkerCommand implements Callable<Integer> {
         TeeWorker worker;
         try {
             worker = TeeWorker.start(WorkerConfig.builder().workerId(workerId).keyBrokerUrl(keyBrokerUrl)
-                    .schemaRegistryUrl(registryUrl).streams(streams.build()).build(), provider,
+                    .schemaRegistryUrl(registryUrl).streams(streams.build()).healthPort(healthPort).build(), provider,
                     engines());
         } catch (KeyBrokerException e) {
             System.err.println("sealstream worker: the key broker refused this worker: " + e.getMessage());

@@ -1,5 +1,6 @@
 package io.sealstream.cli.stack;
 
+import io.sealstream.cli.bench.CommittedRecords;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -98,7 +99,7 @@ class ConfidentialPipelineTest {
             assertThat(globex.stats().answered()).isEqualTo(PER_CLIENT);
         }
         for (String client : List.of("acme", "globex")) {
-            Map<String, Integer> counts = ResponseTopics.answerCounts(stack, EnvelopeProtocol.responseTopicFor(client));
+            Map<String, Integer> counts = CommittedRecords.answerCounts(stack, EnvelopeProtocol.responseTopicFor(client));
             assertThat(counts.keySet()).as("answers on %s", client).containsExactlyInAnyOrderElementsOf(sentIds.get(client));
             assertThat(counts.values()).as("each answered once").allMatch(n -> n == 1);
         }
@@ -116,7 +117,7 @@ class ConfidentialPipelineTest {
 
             assertThat(after.embeddings()).hasSize(1);
         }
-        List<ConsumerRecord<String, byte[]>> dead = ResponseTopics.readAll(stack, StreamProcessorConfig.DEFAULT_DLQ_TOPIC);
+        List<ConsumerRecord<String, byte[]>> dead = CommittedRecords.readAll(stack, StreamProcessorConfig.DEFAULT_DLQ_TOPIC);
         assertThat(dead).anySatisfy(r -> assertThat(new String(r.headers().lastHeader(DeadLetters.REASON_HEADER).value(),
                 StandardCharsets.UTF_8)).isEqualTo("tampered"));
     }
@@ -160,7 +161,7 @@ class ConfidentialPipelineTest {
         SchemaRegistryClient registry = new SchemaRegistryClient(stack.registry().url(), Duration.ofSeconds(10));
         ConfluentAvroDeserializer<EncryptedRequest> reader = new ConfluentAvroDeserializer<>(EncryptedRequest.class, registry);
         EncryptedRequest original = null;
-        for (ConsumerRecord<String, byte[]> r : ResponseTopics.readAll(stack, stack.requestTopic())) {
+        for (ConsumerRecord<String, byte[]> r : CommittedRecords.readAll(stack, stack.requestTopic())) {
             if (requestId.equals(r.key())) {
                 original = reader.deserialize(stack.requestTopic(), r.value());
             }

@@ -1,5 +1,6 @@
 package io.sealstream.cli.stack;
 
+import io.sealstream.cli.bench.CommittedRecords;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
@@ -8,7 +9,9 @@ import io.sealstream.client.RequestRejectedException;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.schemas.serde.ConfluentAvroSerializer;
+import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.EncryptedRequest;
+import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.streams.DeadLetters;
 import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.worker.TeeWorker;
@@ -21,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -77,15 +81,31 @@ class HostileTrafficTest {
     }
 
     @Test
-    void moreTextsThanARequestTakesAreRefusedWithRequestTooLargeNamingTheLimit() throws Exception {
+    void theSdkRefusesMoreTextsThanARequestTakesBeforeSending() {
         String model = stack.engine().models().iterator().next();
         List<String> tooMany = IntStream.range(0, 3000).mapToObj(i -> "t" + i).toList();
         try (SealstreamClient acme = stack.client("acme")) {
-            RequestRejectedException e = catchThrowableOfType(RequestRejectedException.class,
-                    () -> acme.embeddings().createBlocking(model, tooMany));
+            IllegalArgumentException e = catchThrowableOfType(IllegalArgumentException.class,
+                    () -> acme.embeddings().create(model, tooMany));
 
-            assertThat(e.code()).isEqualTo("request_too_large");
-            assertThat(e.detail()).contains("2048");
+            assertThat(e).hasMessageContaining("at most 2048").hasMessageContaining("3000");
+            assertThat(acme.stats().sent()).isZero();
+        }
+    }
+
+    @Test
+    void aWorkerRefusesMoreTextsThanARequestTakesWithAnEncryptedRequestTooLarge() throws Exception {
+        String model = stack.engine().models().iterator().next();
+        InferenceRequest tooMany = InferenceRequest.newBuilder().setModel(model)
+                .setTask(new EmbeddingsInput(IntStream.range(0, 3000).mapToObj(i -> "t" + i).toList())).build();
+        try (SealstreamClient acme = stack.client("acme")) {
+            ExecutionException e = catchThrowableOfType(ExecutionException.class,
+                    () -> acme.send("too-many", tooMany, Duration.ofSeconds(60)).get(90, TimeUnit.SECONDS));
+
+            assertThat(e.getCause()).isInstanceOf(RequestRejectedException.class);
+            RequestRejectedException rejected = (RequestRejectedException) e.getCause();
+            assertThat(rejected.code()).isEqualTo("request_too_large");
+            assertThat(rejected.detail()).contains("2048");
         }
     }
 
@@ -150,7 +170,7 @@ class HostileTrafficTest {
         while (true) {
             Map<String, ConsumerRecord<String, byte[]>> byKey = new java.util.HashMap<>();
             List<String> wanted = List.of(keys);
-            for (ConsumerRecord<String, byte[]> r : ResponseTopics.readAll(stack, StreamProcessorConfig.DEFAULT_DLQ_TOPIC)) {
+            for (ConsumerRecord<String, byte[]> r : CommittedRecords.readAll(stack, StreamProcessorConfig.DEFAULT_DLQ_TOPIC)) {
                 if (wanted.contains(r.key())) {
                     assertThat(byKey.put(r.key(), r)).as("one dead letter for " + r.key()).isNull();
                 }

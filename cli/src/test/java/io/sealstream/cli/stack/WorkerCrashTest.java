@@ -1,5 +1,6 @@
 package io.sealstream.cli.stack;
 
+import io.sealstream.cli.bench.CommittedRecords;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sealstream.cli.SealstreamCommand;
@@ -69,7 +70,7 @@ class WorkerCrashTest {
             assertThat(futures).allSatisfy(f -> assertThat(f.get().embeddings()).hasSize(1));
             assertThat(client.stats().answered()).isEqualTo(REQUESTS);
         }
-        Map<String, Integer> counts = ResponseTopics.answerCounts(stack, EnvelopeProtocol.responseTopicFor("acme"));
+        Map<String, Integer> counts = CommittedRecords.answerCounts(stack, EnvelopeProtocol.responseTopicFor("acme"));
         assertThat(counts).hasSize(REQUESTS);
         assertThat(counts.values()).as("every request answered exactly once").allMatch(n -> n == 1);
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sealstream.client.ChatCompletionRequest;
+import io.sealstream.schemas.RequestLimits;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.InferenceRequest;
 import java.util.ArrayList;
@@ -94,6 +95,10 @@ final class BatchLineParser {
             }
         } else {
             throw new Refused("body.input must be a string or a non-empty list of strings");
+        }
+        if (texts.size() > RequestLimits.MAX_EMBEDDING_INPUTS) {
+            throw new Refused("body.input has " + texts.size() + " texts; a request takes at most "
+                    + RequestLimits.MAX_EMBEDDING_INPUTS + ", split it over several lines");
         }
         return new InferenceRequest(model, new EmbeddingsInput(texts));
     }

@@ -45,8 +45,6 @@ public final class EmbeddingEngine implements InferenceEngine {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddingEngine.class);
     /** Texts per forward pass. */
     public static final int MAX_TEXTS_PER_PASS = 64;
-    /** Texts per request. */
-    public static final int MAX_TEXTS_PER_REQUEST = 2048;
 
     private final EmbeddingModel model;
     private final ModelFiles files;
@@ -180,10 +178,6 @@ public final class EmbeddingEngine implements InferenceEngine {
         }
         if (input.getInput().isEmpty()) {
             return error(r, ErrorCode.INVALID_REQUEST, "the embeddings input is empty; send at least one text");
-        }
-        if (input.getInput().size() > MAX_TEXTS_PER_REQUEST) {
-            return error(r, ErrorCode.REQUEST_TOO_LARGE, "the embeddings input has " + input.getInput().size()
-                    + " texts; send at most " + MAX_TEXTS_PER_REQUEST + " per request");
         }
         return null;
     }

@@ -1,4 +1,6 @@
-package io.sealstream.cli.stack;
+package io.sealstream.cli.bench;
+
+import io.sealstream.cli.stack.LocalStack;
 
 import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.schemas.serde.ConfluentAvroDeserializer;
@@ -15,13 +17,16 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
-/** Reads topics of a running stack the way a client would see them: committed records only. */
-final class ResponseTopics {
-    private ResponseTopics() {
+/**
+ * Reads topics of a running stack the way a client would see them, committed records only: the raw
+ * counts that fault tests and {@code bench faults} assert and print (no client-side dedup).
+ */
+public final class CommittedRecords {
+    private CommittedRecords() {
     }
 
     /** Every committed record of {@code topic}, from the beginning. */
-    static List<ConsumerRecord<String, byte[]>> readAll(LocalStack stack, String topic) {
+    public static List<ConsumerRecord<String, byte[]>> readAll(LocalStack stack, String topic) {
         List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers(),
@@ -40,7 +45,7 @@ final class ResponseTopics {
     }
 
     /** How many committed answers each request id has on {@code topic}. */
-    static Map<String, Integer> answerCounts(LocalStack stack, String topic) {
+    public static Map<String, Integer> answerCounts(LocalStack stack, String topic) {
         ConfluentAvroDeserializer<EncryptedResponse> reader = new ConfluentAvroDeserializer<>(EncryptedResponse.class,
                 new SchemaRegistryClient(stack.registry().url(), Duration.ofSeconds(10)));
         Map<String, Integer> counts = new HashMap<>();

@@ -1,0 +1,416 @@
+package io.sealstream.cli.bench;
+
+import io.sealstream.cli.SealstreamCommand;
+import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.client.RequestRejectedException;
+import io.sealstream.client.SealstreamClient;
+import io.sealstream.envelope.ClientSession;
+import io.sealstream.envelope.EnvelopeException;
+import io.sealstream.envelope.EnvelopeProtocol;
+import io.sealstream.envelope.OpenedResponse;
+import io.sealstream.envelope.SealedRequestSerializer;
+import io.sealstream.envelope.TopicPublicKeys;
+import io.sealstream.keybroker.api.PublicTopicKeys;
+import io.sealstream.schemas.registry.SchemaRegistryClient;
+import io.sealstream.schemas.serde.ConfluentAvroDeserializer;
+import io.sealstream.schemas.serde.ConfluentAvroSerializer;
+import io.sealstream.schemas.v1.EncryptedResponse;
+import io.sealstream.schemas.v1.ResponseStatus;
+import io.sealstream.streams.DeadLetters;
+import io.sealstream.streams.StreamProcessorConfig;
+import io.sealstream.worker.TeeWorker;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * The fault scenarios of the robustness rule (docs/operations.md, "Failure modes"), each on its own
+ * embedded stack with the synthetic engine, so what is measured is the pipeline: R1 kills a worker
+ * process with SIGKILL mid-run, R2 stops the Kafka broker mid-stream and starts it on the same data,
+ * R3 interleaves seeded hostile records with normal traffic. Each returns a {@link FaultReport}
+ * counted on the raw committed topics. The fault tests run them at CI sizes;
+ * {@code sealstream bench faults} at larger ones.
+ */
+public final class FaultScenarios {
+    private static final String CLIENT = "acme";
+    private static final String FUZZ_CLIENT = "fuzz";
+    private static final int IN_FLIGHT = 512;
+    private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(4);
+
+    private FaultScenarios() {
+    }
+
+    /** R1: {@code requests} requests; at half of them answered, one of two worker processes is SIGKILLed and replaced. */
+    public static FaultReport workerKill(int requests) throws Exception {
+        try (LocalStack stack = LocalStack.start(options(0)); WorkerProcesses procs = new WorkerProcesses(stack)) {
+            WorkerProcesses.Worker a = procs.start("kill-a");
+            procs.start("kill-b");
+            long t0 = System.nanoTime();
+            Traffic traffic = Traffic.run(stack, requests, answered -> {
+                if (answered == requests / 2) {
+                    a.kill();
+                    procs.startQuietly("kill-c");
+                }
+            });
+            return traffic.report(stack, "R1 worker kill", 0, procs.threadReplacements(), 0, 0, Map.of(), t0);
+        }
+    }
+
+    /** R2: {@code requests} requests; at half of them answered, the broker stops and starts again on its data. */
+    public static FaultReport brokerRestart(int requests) throws Exception {
+        try (LocalStack stack = LocalStack.start(options(2))) {
+            stack.awaitWorkersReady(Duration.ofSeconds(120));
+            long t0 = System.nanoTime();
+            Traffic traffic = Traffic.run(stack, requests, answered -> {
+                if (answered == requests / 2) {
+                    // on its own thread: the callback runs on the client's listener, which must keep polling
+                    Thread restart = new Thread(() -> stack.kafka().restart(), "fault-broker-restart");
+                    restart.start();
+                }
+            });
+            return traffic.report(stack, "R2 broker restart", 0, inProcessReplacements(stack), 0, 0, Map.of(), t0);
+        }
+    }
+
+    /**
+     * R3: {@code hostile} hostile records from a fuzzer seeded with {@code seed}, interleaved with
+     * {@code requests} normal requests. A hostile record is accounted for when it ended in exactly
+     * the way its kind must (one dead letter, or one encrypted error; a replay: one answer and one
+     * {@code replayed} dead letter).
+     */
+    public static FaultReport fuzz(int requests, int hostile, long seed) throws Exception {
+        return fuzz(requests, hostile, seed, stack -> { });
+    }
+
+    /** The text every hostile record that carries plaintext carries, for scans of what must stay ciphertext. */
+    public static final String FUZZ_CANARY = HostileRecords.CANARY;
+
+    /** As {@link #fuzz(int, int, long)}, handing the stack to {@code inspect} before it stops (canary scans). */
+    public static FaultReport fuzz(int requests, int hostile, long seed, StackInspection inspect) throws Exception {
+        try (LocalStack stack = LocalStack.start(options(2))) {
+            stack.awaitWorkersReady(Duration.ofSeconds(120));
+            String model = stack.engine().models().iterator().next();
+            String topic = stack.requestTopic();
+            SchemaRegistryClient registry = new SchemaRegistryClient(stack.registry().url(), Duration.ofSeconds(10));
+            byte[] nonce = new byte[32];
+            new SecureRandom().nextBytes(nonce);
+            PublicTopicKeys served = stack.keyBroker().broker().publicKeys(topic, nonce);
+            HostileRecords fuzzer = new HostileRecords(seed, TopicPublicKeys.parse(topic, served.keyset()), FUZZ_CLIENT,
+                    model, new SealedRequestSerializer(registry, true), new ConfluentAvroSerializer<>(registry, true));
+            List<HostileRecords.Sent> sent = new ArrayList<>();
+            long t0 = System.nanoTime();
+            Traffic traffic;
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
+                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers(),
+                    ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 << 20, ProducerConfig.LINGER_MS_CONFIG, 5),
+                    new StringSerializer(), new ByteArraySerializer())) {
+                int perNormal = Math.max(1, hostile / Math.max(1, requests));
+                int[] next = {0};
+                traffic = Traffic.run(stack, requests, answered -> { }, sentIndex -> {
+                    for (int k = 0; k < perNormal && next[0] < hostile; k++, next[0]++) {
+                        fuzzer.next(next[0], sent).forEach(producer::send);
+                    }
+                });
+                while (next[0] < hostile) {
+                    fuzzer.next(next[0]++, sent).forEach(producer::send);
+                }
+                producer.flush();
+            }
+            Outcomes outcomes = Outcomes.await(stack, registry, fuzzer, sent, Duration.ofSeconds(120));
+            List<String> unaccounted = outcomes.unaccountedExamples(sent);
+            unaccounted.stream().limit(10).forEach(u -> System.err.println("unaccounted hostile record " + u));
+            Map<String, Integer> errors = new HashMap<>(traffic.errors);
+            outcomes.errors.forEach((code, n) -> errors.merge(code, n, Integer::sum));
+            FaultReport report = traffic.report(stack, "R3 fuzz", seed, inProcessReplacements(stack), hostile,
+                    unaccounted.size(), errors, t0);
+            inspect.accept(stack);
+            return report;
+        }
+    }
+
+    /** Looks at a scenario's stack before it stops. */
+    @FunctionalInterface
+    public interface StackInspection {
+        void accept(LocalStack stack) throws Exception;
+    }
+
+    private static LocalStack.Options options(int workers) {
+        return new LocalStack.Options().workers(workers).partitions(4).clients(List.of(CLIENT, FUZZ_CLIENT))
+                .maxBatchSize(64).batchLinger(Duration.ofMillis(20)).engine(SyntheticEngine::new);
+    }
+
+    private static int inProcessReplacements(LocalStack stack) {
+        return stack.workers().stream().mapToInt(TeeWorker::streamThreadReplacements).sum();
+    }
+
+    /** Normal requests from the SDK, a bounded number in flight, with client-side latency. */
+    private static final class Traffic {
+        final List<String> ids = new ArrayList<>();
+        final List<Long> latenciesNanos = Collections.synchronizedList(new ArrayList<>());
+        final Map<String, Integer> errors = new ConcurrentHashMap<>();
+        int answered;
+
+        static Traffic run(LocalStack stack, int requests, IntConsumer onAnswered) throws Exception {
+            return run(stack, requests, onAnswered, i -> { });
+        }
+
+        /** Sends {@code requests} requests; {@code beforeEach} runs before each send, {@code onAnswered} after each answer. */
+        static Traffic run(LocalStack stack, int requests, IntConsumer onAnswered, IntConsumer beforeEach)
+                throws Exception {
+            Traffic t = new Traffic();
+            String model = stack.engine().models().iterator().next();
+            Semaphore window = new Semaphore(IN_FLIGHT);
+            java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+            List<CompletableFuture<?>> futures = new ArrayList<>(requests);
+            try (SealstreamClient client = stack.clientBuilder(CLIENT).requestTimeout(REQUEST_TIMEOUT).build()) {
+                for (int i = 0; i < requests; i++) {
+                    beforeEach.accept(i);
+                    window.acquire();
+                    String id = "n-" + i;
+                    t.ids.add(id);
+                    long sentAt = System.nanoTime();
+                    futures.add(client.embeddings().create(id, model, List.of("normal request " + i))
+                            .whenComplete((r, e) -> {
+                                window.release();
+                                t.latenciesNanos.add(System.nanoTime() - sentAt);
+                                if (e != null) {
+                                    Throwable cause = e instanceof java.util.concurrent.CompletionException ? e.getCause() : e;
+                                    t.errors.merge(cause instanceof RequestRejectedException rr ? rr.code()
+                                            : cause.getClass().getSimpleName(), 1, Integer::sum);
+                                }
+                                onAnswered.accept(done.incrementAndGet());
+                            }));
+                }
+                CompletableFuture.allOf(futures.toArray(CompletableFuture[]::new))
+                        .exceptionally(e -> null).get(REQUEST_TIMEOUT.toSeconds() + 30, TimeUnit.SECONDS);
+                t.answered = (int) client.stats().answered();
+            }
+            return t;
+        }
+
+        FaultReport report(LocalStack stack, String scenario, long seed, int threadReplacements, int hostile,
+                           int unaccounted, Map<String, Integer> errorsOverride, long t0) {
+            Map<String, Integer> counts = CommittedRecords.answerCounts(stack, EnvelopeProtocol.responseTopicFor(CLIENT));
+            int lost = 0;
+            int duplicated = 0;
+            for (String id : ids) {
+                int n = counts.getOrDefault(id, 0);
+                lost += n == 0 ? 1 : 0;
+                duplicated += n > 1 ? 1 : 0;
+            }
+            Map<String, Integer> deadLetters = new HashMap<>();
+            for (ConsumerRecord<String, byte[]> r : CommittedRecords.readAll(stack, StreamProcessorConfig.DEFAULT_DLQ_TOPIC)) {
+                deadLetters.merge(header(r, DeadLetters.REASON_HEADER), 1, Integer::sum);
+            }
+            List<Long> sorted = new ArrayList<>(latenciesNanos);
+            Collections.sort(sorted);
+            double p99 = sorted.isEmpty() ? 0 : sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * 0.99))) / 1e6;
+            return new FaultReport(scenario, seed, ids.size(), answered, lost, duplicated, deadLetters,
+                    errorsOverride.isEmpty() ? errors : errorsOverride, threadReplacements, hostile, unaccounted, p99,
+                    (System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /** How each hostile record ended: dead letters by key, encrypted answers by request id. */
+    private static final class Outcomes {
+        final Map<String, List<String>> deadByKey = new HashMap<>();
+        final Map<String, List<String>> answersById = new HashMap<>();
+        final Map<String, Integer> errors = new HashMap<>();
+
+        static Outcomes await(LocalStack stack, SchemaRegistryClient registry, HostileRecords fuzzer,
+                              List<HostileRecords.Sent> sent, Duration timeout) throws InterruptedException {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (true) {
+                Outcomes o = read(stack, registry, fuzzer);
+                if (o.unaccounted(sent) == 0 || System.nanoTime() > deadline) {
+                    return o;
+                }
+                Thread.sleep(500);
+            }
+        }
+
+        static Outcomes read(LocalStack stack, SchemaRegistryClient registry, HostileRecords fuzzer) {
+            Outcomes o = new Outcomes();
+            for (ConsumerRecord<String, byte[]> r : CommittedRecords.readAll(stack, StreamProcessorConfig.DEFAULT_DLQ_TOPIC)) {
+                o.deadByKey.computeIfAbsent(String.valueOf(r.key()), k -> new ArrayList<>())
+                        .add(header(r, DeadLetters.REASON_HEADER));
+            }
+            String topic = EnvelopeProtocol.responseTopicFor(fuzzer.clientId());
+            ConfluentAvroDeserializer<EncryptedResponse> reader = new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry);
+            for (ConsumerRecord<String, byte[]> r : CommittedRecords.readAll(stack, topic)) {
+                EncryptedResponse response = reader.deserialize(topic, r.value());
+                ClientSession session = fuzzer.sessionFor(response.getRequestId());
+                String outcome;
+                try {
+                    OpenedResponse opened = session == null ? null : session.open(response);
+                    outcome = opened == null ? "unopenable" : opened.status() == ResponseStatus.OK ? "ok"
+                            : opened.body().getError().getCode();
+                } catch (EnvelopeException e) {
+                    outcome = "unopenable";
+                }
+                o.answersById.computeIfAbsent(response.getRequestId(), k -> new ArrayList<>()).add(outcome);
+                if (!outcome.equals("ok")) {
+                    o.errors.merge(outcome, 1, Integer::sum);
+                }
+            }
+            return o;
+        }
+
+        int unaccounted(List<HostileRecords.Sent> sent) {
+            return unaccountedExamples(sent).size();
+        }
+
+        /** Each hostile record that did not end as its kind must, with what happened to it instead. */
+        List<String> unaccountedExamples(List<HostileRecords.Sent> sent) {
+            List<String> bad = new ArrayList<>();
+            for (HostileRecords.Sent s : sent) {
+                List<String> dead = deadByKey.getOrDefault(s.key(), List.of());
+                List<String> answers = answersById.getOrDefault(s.key(), List.of());
+                boolean ok = switch (s.kind()) {
+                    case REPLAY -> answers.equals(List.of("ok")) && dead.equals(List.of("replayed"));
+                    case EXPIRED -> answers.equals(List.of("expired")) && dead.isEmpty();
+                    case FUTURE -> answers.equals(List.of("malformed")) && dead.isEmpty();
+                    case TOO_MANY_TEXTS -> answers.equals(List.of("request_too_large")) && dead.isEmpty();
+                    default -> answers.isEmpty() && dead.size() == 1;
+                };
+                if (!ok) {
+                    bad.add(s.key() + " " + s.kind() + ": answers " + answers + ", dead letters " + dead);
+                }
+            }
+            return bad;
+        }
+    }
+
+    private static String header(ConsumerRecord<String, byte[]> r, String name) {
+        Header h = r.headers().lastHeader(name);
+        return h == null ? "(none)" : new String(h.value(), StandardCharsets.UTF_8);
+    }
+
+    /** Worker JVMs beside the stack ({@code sealstream worker --engine synthetic}), ready when /readyz says so. */
+    private static final class WorkerProcesses implements AutoCloseable {
+        private static final Pattern REPLACEMENTS = Pattern.compile("\"stream_thread_replacements\":(\\d+)");
+        private final LocalStack stack;
+        private final List<Worker> workers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+        record Worker(Process process, int healthPort, Path log) {
+            void kill() {
+                process.destroyForcibly();
+                try {
+                    process.waitFor(30, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+
+        WorkerProcesses(LocalStack stack) {
+            this.stack = stack;
+        }
+
+        Worker start(String id) throws IOException, InterruptedException {
+            int port = freePort();
+            Path log = Files.createTempFile("sealstream-" + id + "-", ".log");
+            ProcessBuilder pb = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx512m", "-cp", System.getProperty("java.class.path"), SealstreamCommand.class.getName(), "worker",
+                    "--bootstrap-servers", stack.kafka().bootstrapServers(), "--schema-registry", stack.registry().url(),
+                    "--key-broker", stack.keyBroker().url(), "--worker-id", id,
+                    "--state-dir", stack.dataDir().resolve("workers").resolve(id).toString(),
+                    "--tee", "simulated", "--simulated-tee-dir", stack.simulatedTeeDir().toString(),
+                    "--engine", "synthetic", "--health-port", Integer.toString(port),
+                    "--max-batch-size", "64", "--batch-linger-ms", "20",
+                    // a killed worker's open transaction blocks readers until it times out: keep that short
+                    "--transaction-timeout-ms", "10000",
+                    "--streams-config", "session.timeout.ms=6000,heartbeat.interval.ms=1000")
+                    .redirectErrorStream(true).redirectOutput(log.toFile());
+            Worker w = new Worker(pb.start(), port, log);
+            workers.add(w);
+            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+            while (System.nanoTime() < deadline) {
+                if (get(w, "/readyz").startsWith("200")) {
+                    return w;
+                }
+                if (!w.process().isAlive()) {
+                    throw new IllegalStateException("worker " + id + " exited early; its log: " + log);
+                }
+                Thread.sleep(200);
+            }
+            throw new IllegalStateException("worker " + id + " was not ready within 120 s; its log: " + log);
+        }
+
+        /** For a fault callback: starts a replacement on its own thread, so the client keeps reading. */
+        void startQuietly(String id) {
+            Thread t = new Thread(() -> {
+                try {
+                    start(id);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "fault-start-" + id);
+            t.start();
+        }
+
+        int threadReplacements() {
+            int total = 0;
+            for (Worker w : workers) {
+                if (w.process().isAlive()) {
+                    Matcher m = REPLACEMENTS.matcher(get(w, "/healthz"));
+                    total += m.find() ? Integer.parseInt(m.group(1)) : 0;
+                }
+            }
+            return total;
+        }
+
+        private String get(Worker w, String path) {
+            try {
+                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + w.healthPort()
+                        + path)).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+                return r.statusCode() + " " + r.body();
+            } catch (IOException e) {
+                return "down";
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "down";
+            }
+        }
+
+        private static int freePort() throws IOException {
+            try (ServerSocket s = new ServerSocket(0)) {
+                return s.getLocalPort();
+            }
+        }
+
+        @Override
+        public void close() {
+            workers.forEach(w -> w.process().destroyForcibly());
+        }
+    }
+}
