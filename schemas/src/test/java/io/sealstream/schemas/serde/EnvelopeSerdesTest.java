@@ -137,7 +137,7 @@ class EnvelopeSerdesTest {
 
         assertThatThrownBy(() -> requests.deserializer().deserialize(TOPIC, padded))
                 .isInstanceOf(SerializationException.class)
-                .hasMessageContaining("bytes after its EncryptedRequest");
+                .hasMessageContaining("bytes follow the EncryptedRequest");
     }
 
     @Test
