@@ -64,6 +64,8 @@ public final class FaultScenarios {
     private static final String FUZZ_CLIENT = "fuzz";
     private static final int IN_FLIGHT = 512;
     private static final Duration REQUEST_TIMEOUT = Duration.ofMinutes(4);
+    /** How long the broker stays down in R2. */
+    static final Duration BROKER_DOWNTIME = Duration.ofSeconds(5);
 
     private FaultScenarios() {
     }
@@ -84,7 +86,10 @@ public final class FaultScenarios {
         }
     }
 
-    /** R2: {@code requests} requests; at half of them answered, the broker stops and starts again on its data. */
+    /**
+     * R2: {@code requests} requests; at half of them answered, the broker stops, stays down for
+     * {@link #BROKER_DOWNTIME}, and starts again on the same data directory and ports.
+     */
     public static FaultReport brokerRestart(int requests) throws Exception {
         try (LocalStack stack = LocalStack.start(options(2))) {
             stack.awaitWorkersReady(Duration.ofSeconds(120));
@@ -92,7 +97,11 @@ public final class FaultScenarios {
             Traffic traffic = Traffic.run(stack, requests, answered -> {
                 if (answered == requests / 2) {
                     // on its own thread: the callback runs on the client's listener, which must keep polling
-                    Thread restart = new Thread(() -> stack.kafka().restart(), "fault-broker-restart");
+                    Thread restart = new Thread(() -> {
+                        stack.kafka().stop();
+                        sleep(BROKER_DOWNTIME);
+                        stack.kafka().start();
+                    }, "fault-broker-restart");
                     restart.start();
                 }
             });
@@ -165,6 +174,14 @@ public final class FaultScenarios {
     private static LocalStack.Options options(int workers) {
         return new LocalStack.Options().workers(workers).partitions(4).clients(List.of(CLIENT, FUZZ_CLIENT))
                 .maxBatchSize(64).batchLinger(Duration.ofMillis(20)).engine(SyntheticEngine::new);
+    }
+
+    private static void sleep(Duration d) {
+        try {
+            Thread.sleep(d.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static int inProcessReplacements(LocalStack stack) {
