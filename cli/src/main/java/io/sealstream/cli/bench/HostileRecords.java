@@ -34,7 +34,7 @@ final class HostileRecords {
     /** What a hostile record is, and so how it must end. */
     enum Kind {
         RANDOM_BYTES, TRUNCATED, OVERSIZED, LENGTH_CLAIM, BIT_FLIP, UNKNOWN_KEY, UNKNOWN_CLIENT, ILLEGAL_CLIENT,
-        CLIENT_SWAP, REPLAY, EXPIRED, FUTURE, TOO_MANY_TEXTS;
+        CLIENT_SWAP, WRONG_TOPIC, HUGE_FIELD, REPLAY, EXPIRED, FUTURE, TOO_MANY_TEXTS;
 
         /** Kinds that authenticate and so are answered (encrypted) rather than dead-lettered. */
         boolean answered() {
@@ -59,6 +59,7 @@ final class HostileRecords {
     private final ClientSession expired;
     private final ClientSession future;
     private final ClientSession stranger;
+    private final ClientSession otherTopic;
     private final Map<String, ClientSession> sessionByRequest = new ConcurrentHashMap<>();
     private final byte[] oversized;
 
@@ -77,6 +78,13 @@ final class HostileRecords {
         this.future = ClientSession.builder(keys).clientId(clientId)
                 .clock(Clock.fixed(now.plus(Duration.ofHours(1)), ZoneOffset.UTC)).build();
         this.stranger = ClientSession.builder(TopicKeyset.generate(topic, now).publicKeys()).clientId(clientId).build();
+        try {
+            // the topic's real keys, but sealed for another topic: the wrap's context names that topic
+            this.otherTopic = ClientSession.builder(TopicPublicKeys.parse(topic + ".other", keys.toBytes()))
+                    .clientId(clientId).build();
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("the topic's own public keyset does not parse", e);
+        }
         this.oversized = new byte[OVERSIZED_BYTES];
         random.nextBytes(oversized);
     }
@@ -114,6 +122,13 @@ final class HostileRecords {
             case UNKNOWN_CLIENT -> out.add(record(key, withClient(key, "ghost-" + random.nextInt(1_000_000))));
             case ILLEGAL_CLIENT -> out.add(record(key, withClient(key, "no such/client " + random.nextInt(100))));
             case CLIENT_SWAP -> out.add(record(key, withClient(key, "acme")));
+            case WRONG_TOPIC -> out.add(record(key, avro.serialize(topic, otherTopic.seal(key, embed(1)).toRecord())));
+            case HUGE_FIELD -> {
+                // a decodable envelope just under 1 MiB, mostly one clear field: its dead letter must shrink
+                EncryptedRequest r = EncryptedRequest.newBuilder(current.seal(key, embed(1)).toRecord())
+                        .setSessionId("s".repeat(1_030_000)).build();
+                out.add(record(key, avro.serialize(topic, r)));
+            }
             case REPLAY -> {
                 byte[] original = valid(key);
                 out.add(record(key, original));
@@ -137,11 +152,12 @@ final class HostileRecords {
     }
 
     private Kind pick() {
-        // oversized records are 1 MB each: rare, so a 10,000-record run stays small on the broker
-        if (random.nextInt(500) == 0) {
-            return Kind.OVERSIZED;
+        // records of 1 MB are rare, so a 10,000-record run stays small on the broker
+        if (random.nextInt(250) == 0) {
+            return random.nextBoolean() ? Kind.OVERSIZED : Kind.HUGE_FIELD;
         }
-        Kind[] kinds = Arrays.stream(Kind.values()).filter(k -> k != Kind.OVERSIZED).toArray(Kind[]::new);
+        Kind[] kinds = Arrays.stream(Kind.values()).filter(k -> k != Kind.OVERSIZED && k != Kind.HUGE_FIELD)
+                .toArray(Kind[]::new);
         return kinds[random.nextInt(kinds.length)];
     }
 
