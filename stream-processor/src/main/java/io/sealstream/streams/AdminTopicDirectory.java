@@ -22,18 +22,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A {@link TopicDirectory} that asks the Kafka cluster (Admin API, {@code DescribeConfigs}) and
- * remembers the answer: an existing topic's limit for {@link #FOUND_TTL}, a missing topic for
- * {@link #MISSING_TTL} (so a new client is served at most that long after its topic is created,
- * and a flood of records for unknown clients costs one lookup per client per interval), at most
- * {@link #MAX_ENTRIES} topics. Thread-safe.
+ * A {@link TopicDirectory} that asks the Kafka cluster (Admin API) and remembers the answers. Which
+ * topics exist comes from one topic listing, refreshed at most every {@link #LISTING_TTL} and only
+ * when a topic is not in it: a flood of records for made-up clients costs one listing per interval,
+ * not one call per record, and a new client is served at most that long after its topic is
+ * created. An existing topic's limit ({@code DescribeConfigs}) is remembered for
+ * {@link #FOUND_TTL}, at most {@link #MAX_ENTRIES} topics. Thread-safe.
  */
 public final class AdminTopicDirectory implements TopicDirectory, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminTopicDirectory.class);
     /** How long an existing topic's limit is remembered. */
     public static final Duration FOUND_TTL = Duration.ofMinutes(5);
-    /** How long a missing topic is remembered as missing. */
-    public static final Duration MISSING_TTL = Duration.ofSeconds(10);
+    /** How old the topic listing may be before a topic missing from it is looked for again. */
+    public static final Duration LISTING_TTL = Duration.ofSeconds(10);
     /** Most topics remembered. */
     public static final int MAX_ENTRIES = 10_000;
     private static final Duration CALL_TIMEOUT = Duration.ofSeconds(10);
@@ -42,6 +43,8 @@ public final class AdminTopicDirectory implements TopicDirectory, AutoCloseable 
     private final int producerMaxRequestBytes;
     private final Clock clock;
     private final Map<String, Entry> cache = new ConcurrentHashMap<>();
+    private volatile java.util.Set<String> listing = java.util.Set.of();
+    private volatile long listedAtMillis;
 
     private record Entry(OptionalInt maxValueBytes, long expiresAtMillis) {
     }
@@ -79,17 +82,48 @@ public final class AdminTopicDirectory implements TopicDirectory, AutoCloseable 
         if (e != null && e.expiresAtMillis > now) {
             return e.maxValueBytes;
         }
+        if (!listed(topic, now)) {
+            return OptionalInt.empty();
+        }
         OptionalInt limit = lookUp(topic);
+        if (limit.isEmpty()) {
+            return limit; // deleted since the listing; the next listing will not have it
+        }
         if (cache.size() >= MAX_ENTRIES) {
             evictExpiredOrAny(now);
         }
-        cache.put(topic, new Entry(limit, now + (limit.isPresent() ? FOUND_TTL : MISSING_TTL).toMillis()));
+        cache.put(topic, new Entry(limit, now + FOUND_TTL.toMillis()));
         return limit;
     }
 
+    /** Whether the listing has the topic, listing again first if it lacks it and is older than {@link #LISTING_TTL}. */
+    private synchronized boolean listed(String topic, long now) {
+        if (listing.contains(topic)) {
+            return true;
+        }
+        if (now - listedAtMillis < LISTING_TTL.toMillis()) {
+            return false;
+        }
+        try {
+            listing = java.util.Set.copyOf(admin.listTopics().names().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+            listedAtMillis = now;
+        } catch (ExecutionException e) {
+            throw new TopicDirectoryUnavailableException("listing topics failed (" + e.getCause().getClass().getSimpleName()
+                    + ")", e.getCause());
+        } catch (TimeoutException e) {
+            throw new TopicDirectoryUnavailableException("the cluster did not list its topics within "
+                    + CALL_TIMEOUT.toSeconds() + " s", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TopicDirectoryUnavailableException("interrupted while listing topics", e);
+        }
+        return listing.contains(topic);
+    }
+
     @Override
-    public void forget(String topic) {
+    public synchronized void forget(String topic) {
         cache.remove(topic);
+        listedAtMillis = 0; // the next question about a topic not listed lists again
     }
 
     /** The topic's own {@code max.message.bytes} (its override or the broker's default), or empty if it does not exist. */
