@@ -169,9 +169,9 @@ public final class ClientSession implements AutoCloseable {
 
     private static void requireId(String requestId) {
         Objects.requireNonNull(requestId, "requestId");
-        if (requestId.isEmpty() || requestId.length() > EnvelopeProtocol.MAX_REQUEST_ID_LENGTH) {
+        if (!EnvelopeProtocol.isLegalRequestId(requestId)) {
             throw new IllegalArgumentException("a request id has 1 to " + EnvelopeProtocol.MAX_REQUEST_ID_LENGTH
-                    + " characters, got " + requestId.length());
+                    + " letters, digits, '.', '_', ':' or '-'");
         }
     }
 

@@ -18,6 +18,13 @@ public final class EnvelopeProtocol {
 
     /** Longest request id accepted, in characters; the id is the HKDF salt and the record key. */
     public static final int MAX_REQUEST_ID_LENGTH = 128;
+    /**
+     * A request id is 1 to {@value #MAX_REQUEST_ID_LENGTH} of letters, digits, '.', '_', ':' and '-'
+     * (a UUID fits): it is clear metadata that logs, dead-letter headers and keys carry, so it
+     * must not carry text a tenant could use to forge log lines.
+     */
+    private static final java.util.regex.Pattern REQUEST_ID = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9._:-]{1," + MAX_REQUEST_ID_LENGTH + "}");
 
     static final int NONCE_LENGTH = 12;
     static final int TAG_LENGTH = 16;
@@ -30,6 +37,11 @@ public final class EnvelopeProtocol {
     private static final String RESPONSE_AAD_LABEL = "sealstream/v1/response-aad";
 
     private EnvelopeProtocol() {
+    }
+
+    /** Whether {@code requestId} is a legal request id. */
+    public static boolean isLegalRequestId(String requestId) {
+        return requestId != null && REQUEST_ID.matcher(requestId).matches();
     }
 
     /** The response topic of a client: {@code sealstream.responses.<client_id>}. */

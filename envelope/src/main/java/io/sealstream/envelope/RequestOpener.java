@@ -124,9 +124,9 @@ public final class RequestOpener {
                             + EnvelopeProtocol.VERSION);
         }
         String id = r.getRequestId();
-        if (id == null || id.isEmpty() || id.length() > EnvelopeProtocol.MAX_REQUEST_ID_LENGTH) {
-            throw new MalformedEnvelopeException(ErrorCode.MALFORMED,
-                    "a request id has 1 to " + EnvelopeProtocol.MAX_REQUEST_ID_LENGTH + " characters");
+        if (!EnvelopeProtocol.isLegalRequestId(id)) {
+            throw new MalformedEnvelopeException(ErrorCode.MALFORMED, "a request id has 1 to "
+                    + EnvelopeProtocol.MAX_REQUEST_ID_LENGTH + " letters, digits, '.', '_', ':' or '-'");
         }
         if (isBlank(r.getClientId()) || isBlank(r.getSessionId()) || isBlank(r.getResponseTopic())
                 || r.getCreatedAt() == null) {

@@ -174,6 +174,13 @@ public final class SealstreamClient implements AutoCloseable {
             future = earlier.future();
         }
         CompletableFuture<OpenedResponse> result = future;
+        RuntimeException stoppedSince = listener.failure();
+        if (stoppedSince != null) {
+            // the listener died between the first check and the registration: fail now, not at the timeout
+            pending.remove(requestId, pending.get(requestId));
+            result.completeExceptionally(stoppedSince);
+            return result;
+        }
         try {
             SealedRequest sealed = session.seal(requestId, request);
             producer.send(new ProducerRecord<>(requestTopic, requestId, sealed), (meta, error) -> {
@@ -214,10 +221,12 @@ public final class SealstreamClient implements AutoCloseable {
 
     private void onResponse(EncryptedResponse response) {
         String id = response.getRequestId();
-        Pending p = pending.remove(id);
+        // looked up, not removed: a forged answer must not take the entry away from the genuine one
+        Pending p = pending.get(id);
         if (p == null) {
             duplicates.incrementAndGet();
-            LOG.debug("client.response.dropped request_id={} reason=not_pending", id);
+            LOG.debug("client.response.dropped request_id={} reason=not_pending",
+                    EnvelopeProtocol.isLegalRequestId(id) ? id : "(not a request id)");
             return;
         }
         OpenedResponse opened;
@@ -226,22 +235,23 @@ public final class SealstreamClient implements AutoCloseable {
         } catch (RuntimeException e) {
             // a record that fails in an unforeseen way is not a genuine answer either
             forgeries.incrementAndGet();
-            pending.putIfAbsent(id, p);
             LOG.warn("client.response.rejected request_id={} error={}", id, e.getClass().getSimpleName());
             return;
         } catch (EnvelopeException e) {
             if (e.reason() == ErrorCode.UNDECODABLE) {
                 // genuine (it authenticated) but unreadable: waiting longer will not help
+                pending.computeIfPresent(id, (k, v) -> v.future() == p.future() ? null : v);
                 rejected.incrementAndGet();
                 p.future().completeExceptionally(new RequestRejectedException(id, "undecodable_response", e.getMessage()));
                 return;
             }
             // not a genuine answer for our session: keep waiting for the real one
             forgeries.incrementAndGet();
-            pending.putIfAbsent(id, p);
             LOG.warn("client.response.rejected request_id={} reason={}", id, e.reason().code());
             return;
         }
+        // genuine: this entry, or a retry's that replaced it and shares its future, is done
+        pending.computeIfPresent(id, (k, v) -> v.future() == p.future() ? null : v);
         if (opened.status() == ResponseStatus.ERROR) {
             rejected.incrementAndGet();
             p.future().completeExceptionally(new RequestRejectedException(id, opened.body().getError().getCode(),

@@ -30,6 +30,8 @@ public enum ErrorCode {
             "The client id is not a legal topic name or has no provisioned response topic; provision the client, then re-send."),
     INVALID_RESPONSE_TOPIC("invalid_response_topic", Delivery.ANSWER, 400,
             "The response topic must be sealstream.responses.<client_id>; re-send with that response topic."),
+    UNDELIVERABLE("undeliverable", Delivery.DEAD_LETTER, 502,
+            "The answer cannot be written to the client's response topic: its schema subject or the registry refuses the response schema; the operator must fix the subject, then the client re-sends."),
     REPLAYED("replayed", Delivery.DEAD_LETTER, 409,
             "A request with this id was already answered; the answer is on the response topic. Send new requests with new ids."),
     REQUEST_TOO_LARGE("request_too_large", Delivery.ANSWER, 413,

@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * Buffers request ciphertext in a changelogged store and flushes it as one batch when the batch is
  * full or has lingered long enough: open every request, hand the opened ones to the
  * {@link BatchHandler}, seal each answer, and forward answers and dead letters. Buffer writes,
- * deletes, the answered-id store, outputs and input offsets commit in one Kafka transaction
+ * deletes, the answered-requests store, outputs and input offsets commit in one Kafka transaction
  * (exactly_once_v2), so a crash at any point neither loses a request nor answers one twice.
  *
  * <p>Every buffered record ends in exactly one way (ARCHITECTURE.md §8): an answer, an encrypted
@@ -56,7 +56,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private static final Logger LOG = LoggerFactory.getLogger(BatchingProcessor.class);
     /** How long intake pauses per record while records wait for the registry or the cluster. */
     static final Duration BACK_PRESSURE_PAUSE = Duration.ofMillis(200);
-    /** How often expired ids leave the answered-id store. */
+    /** How often old entries leave the answered-requests store. */
     static final Duration PURGE_INTERVAL = Duration.ofMinutes(1);
 
     private final RequestOpener opener;
@@ -70,6 +70,13 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private KeyValueStore<String, Long> answered;
     private int buffered;
     private long firstBufferedAt;
+    /** Response topics whose subject is known to take the response schema. */
+    private final Set<String> readyResponseTopics = new HashSet<>();
+    /** A response with no content, serialized only to resolve a topic's schema id. */
+    private static final EncryptedResponse SCHEMA_PROBE = EncryptedResponse.newBuilder().setVersion(1).setRequestId("probe")
+            .setClientId("probe").setSessionId("probe").setStatus(io.sealstream.schemas.v1.ResponseStatus.OK)
+            .setCreatedAt(Instant.EPOCH).setNonce(java.nio.ByteBuffer.allocate(0))
+            .setCiphertext(java.nio.ByteBuffer.allocate(0)).build();
     /** Records that waited at the last flush for the registry or the cluster; intake slows while any do. */
     private int waiting;
 
@@ -185,6 +192,17 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                         + " exists; provision the client before it sends", counts);
                 continue;
             }
+            try {
+                requireResponseSchema(responseTopic);
+            } catch (SchemaRegistryException e) {
+                if (e.isTransient()) {
+                    waitFor(entry.key, "registry", e, counts);
+                } else {
+                    deadLetter(entry.key, rec, source, ErrorCode.UNDELIVERABLE, "the registry refuses the response "
+                            + "schema for " + responseTopic + " (HTTP " + e.httpStatus() + ")", counts);
+                }
+                continue;
+            }
             OpenedRequest opened;
             try {
                 opened = opener.open(topicOf(entry.key), request);
@@ -192,7 +210,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                 if (e.responder().isPresent()) {
                     // it authenticated, so the client is known: tell it, under its response key
                     ResponseSealer sealer = e.responder().get();
-                    String replayKey = replayKey(request, sealer.clientId(), sealer.requestId());
+                    String replayKey = replayKey(request, rec.value());
                     if (isReplay(replayKey, replayKeysThisFlush)) {
                         deadLetter(entry.key, rec, source, ErrorCode.REPLAYED, replayMessage(), counts);
                     } else {
@@ -204,7 +222,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                 }
                 continue;
             }
-            String replayKey = replayKey(request, opened.clientId(), opened.requestId());
+            String replayKey = replayKey(request, rec.value());
             if (isReplay(replayKey, replayKeysThisFlush)) {
                 deadLetter(entry.key, rec, source, ErrorCode.REPLAYED, replayMessage(), counts);
                 continue;
@@ -320,7 +338,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                         + (results == null ? "null" : results.size() + " results") + " for " + requests.size() + " requests");
             }
             return results.stream().map(r -> new Result(r, r == null ? "NullResult" : null)).toList();
-        } catch (Exception e) {
+        } catch (Exception | StackOverflowError | LinkageError e) {
             LOG.warn("batch.handler.failed task={} size={} error={} retrying=one_by_one",
                     context.taskId(), batch.size(), e.getClass().getSimpleName());
         }
@@ -332,7 +350,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                     throw new IllegalStateException("the batch handler returned no single result");
                 }
                 results.add(new Result(one.get(0), null));
-            } catch (Exception e) {
+            } catch (Exception | StackOverflowError | LinkageError e) {
                 LOG.warn("request.handler.failed task={} request_id={} error={}",
                         context.taskId(), o.requestId(), e.getClass().getSimpleName());
                 results.add(new Result(null, e.getClass().getSimpleName()));
@@ -364,11 +382,8 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         try {
             bytes = serializer.serialize(responseTopic(o.clientId()), sealed);
         } catch (RuntimeException e) {
-            if (isTransientRegistryFailure(e)) {
-                waitFor(a.bufferKey(), "registry", e, counts);
-                return;
-            }
-            throw e; // our own record failed to encode: a bug, not a record's fault
+            undeliverable(a.bufferKey(), e, counts);
+            return;
         }
         if (bytes.length > a.limit()) {
             // a fresh sealer: the first one sealed the answer that is now discarded
@@ -406,11 +421,8 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         try {
             bytes = serializer.serialize(topic, sealed);
         } catch (RuntimeException e) {
-            if (isTransientRegistryFailure(e)) {
-                waitFor(bufferKey, "registry", e, counts);
-                return;
-            }
-            throw e;
+            undeliverable(bufferKey, e, counts);
+            return;
         }
         if (bytes.length > limit) {
             // only a topic limit below a few KiB gets here; the operator must raise it
@@ -420,6 +432,48 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         }
         counts.refused++;
         send(bufferKey, sealer.requestId(), topic, bytes, replayKey, counts);
+    }
+
+    /**
+     * The answer was sealed but cannot be serialized for its topic. The response schema was
+     * resolved at admission, so this is the registry failing since (the record waits) or refusing
+     * now (one dead letter); never an exception out of the batch.
+     */
+    private void undeliverable(String bufferKey, RuntimeException e, Counts counts) {
+        if (isTransientRegistryFailure(e)) {
+            waitFor(bufferKey, "registry", e, counts);
+            return;
+        }
+        readyResponseTopics.clear();
+        BufferedRecord rec = BufferedRecord.decode(buffer.get(bufferKey));
+        deadLetter(bufferKey, rec, sourceOf(bufferKey), ErrorCode.UNDELIVERABLE, "the answer could not be serialized "
+                + "for the response topic (" + e.getClass().getSimpleName() + ")", counts);
+    }
+
+    /**
+     * Makes sure the response topic's subject takes the response schema before the request is
+     * inferred, so a registry that fails or refuses costs no inference. The serializer registers
+     * (or finds) it once and the registry client caches the id; topics are remembered here.
+     */
+    private void requireResponseSchema(String responseTopic) {
+        if (readyResponseTopics.contains(responseTopic)) {
+            return;
+        }
+        try {
+            serializer.serialize(responseTopic, SCHEMA_PROBE);
+        } catch (RuntimeException e) {
+            for (Throwable t = e; t != null; t = t.getCause()) {
+                if (t instanceof SchemaRegistryException sre) {
+                    throw sre;
+                }
+            }
+            throw new SchemaRegistryException("serializing for " + responseTopic + " failed ("
+                    + e.getClass().getSimpleName() + ")", 0, 0, e);
+        }
+        if (readyResponseTopics.size() >= AdminTopicDirectory.MAX_ENTRIES) {
+            readyResponseTopics.clear();
+        }
+        readyResponseTopics.add(responseTopic);
     }
 
     private void send(String bufferKey, String requestId, String topic, byte[] bytes, String replayKey, Counts counts) {
@@ -503,17 +557,20 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     }
 
     /**
-     * The answered-id store's key: created_at first (13 digits, so keys sort by time and expired ids
-     * leave by one range scan), then client and request id. A replay carries the same authenticated
-     * created_at, so it finds the key; null when created_at is outside the store's range, which
-     * only expired or far-future requests have, and those are refused before inference anyway.
+     * The answered store's key: created_at first (13 digits, so keys sort by time and old entries
+     * leave by one range scan), then the SHA-256 of the record's bytes. A replay is the same bytes,
+     * so it finds the key; a tenant cannot make another tenant's request look answered, because it
+     * cannot make that request's bytes (they need the victim's session key). A client's own retry
+     * is sealed afresh and is a new request. Null when created_at is outside the store's range,
+     * which only expired or far-future requests have, and those are refused anyway.
      */
-    private static String replayKey(EncryptedRequest request, String clientId, String requestId) {
+    private static String replayKey(EncryptedRequest request, byte[] recordValue) {
         long createdAt = request.getCreatedAt() == null ? -1 : request.getCreatedAt().toEpochMilli();
         if (createdAt < 0 || createdAt > 9_999_999_999_999L) {
             return null;
         }
-        return String.format("%013d", createdAt) + '\u0000' + clientId + '\u0000' + requestId;
+        return String.format("%013d", createdAt) + '\u0000'
+                + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(sha256(recordValue));
     }
 
     private boolean isReplay(String replayKey, Set<String> seenThisFlush) {
@@ -524,12 +581,15 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     }
 
     private static String replayMessage() {
-        return "a request with this id and created_at was already answered; a replay is not answered again";
+        return "these exact request bytes were already answered; a replay is not answered again";
     }
 
-    /** Drops ids whose created_at is older than max-request-age: a replay of them is refused as expired. */
+    /**
+     * Drops entries whose created_at is older than max-request-age, plus the allowed clock skew so
+     * that a task moved to a worker whose clock runs behind still knows every record it would accept.
+     */
     private void purgeAnswered(long now) {
-        long cutoff = now - opener.maxRequestAge().toMillis();
+        long cutoff = now - opener.maxRequestAge().toMillis() - RequestOpener.MAX_CLOCK_SKEW.toMillis();
         if (cutoff <= 0) {
             return;
         }

@@ -20,7 +20,7 @@ import org.apache.kafka.streams.state.Stores;
  * The worker's Kafka Streams topology:
  *
  * <pre>
- * requests (bytes) -> batcher [request-buffer: changelogged ciphertext; answered-ids: replay guard]
+ * requests (bytes) -> batcher [request-buffer: changelogged ciphertext; answered-requests: replay guard]
  *                        |-> responses: sealstream.responses.&lt;client_id&gt; (EncryptedResponse bytes)
  *                        '-> dlq: original bytes (bounded) + reason headers
  * </pre>
@@ -36,11 +36,12 @@ public final class InferenceTopology {
     /** The state store that buffers ciphertext until its batch flushes. */
     public static final String BUFFER_STORE = "request-buffer";
     /**
-     * The ids of answered requests (created_at, client, request id), kept for max-request-age so a
-     * replayed record is not answered twice. Size bound: one entry of about 60 bytes plus the ids
-     * per request answered within max-request-age, per task.
+     * The answered requests (created_at and the SHA-256 of the record bytes), kept for
+     * max-request-age plus the clock skew so a replayed record is not answered twice. Size bound:
+     * one entry of about 70 bytes (plus the store's own overhead) per request answered in that
+     * window, per task.
      */
-    public static final String ANSWERED_STORE = "answered-ids";
+    public static final String ANSWERED_STORE = "answered-requests";
 
     private InferenceTopology() {
     }

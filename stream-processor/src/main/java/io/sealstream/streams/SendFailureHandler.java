@@ -1,7 +1,6 @@
 package io.sealstream.streams;
 
 import java.util.Map;
-import java.util.OptionalInt;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.InvalidTopicException;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
@@ -16,11 +15,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Tells a send failure that belongs to one record from one that belongs to the cluster. The
- * batcher checks size and topic before it sends, so a per-record failure here means a race (a
- * topic deleted or shrunk since the check); that record is dropped and logged with its key, and
- * the task goes on: one record cannot fail the stream thread again and again. Failures of the
- * cluster (retriable errors: leader moves, timeouts, a broker restarting) are retried without
- * loss; anything else fails the thread so Kafka Streams recovers the task from its last commit.
+ * batcher checks each record's topic and size before it sends, so a per-record failure here means
+ * a race: the topic was deleted or its {@code max.message.bytes} lowered since the check. Under
+ * exactly-once any failed send aborts the transaction, so nothing is lost either way: the handler
+ * makes the topic directory forget what it knew of that topic and lets the task re-run from its
+ * last commit, where the batcher's checks, asked afresh, turn the record into an error answer or
+ * a dead letter, so the same record cannot fail again and again. Failures of the cluster
+ * (retriable errors: leader moves, a broker restarting) are retried; anything else fails the
+ * thread so Kafka Streams recovers the task from its last commit. The handler never blocks: it
+ * runs on the producer's I/O thread.
  */
 public final class SendFailureHandler implements ProductionExceptionHandler {
     /** Config key under which the stream processor passes its {@link TopicDirectory}. */
@@ -38,8 +41,11 @@ public final class SendFailureHandler implements ProductionExceptionHandler {
     @Override
     public ProductionExceptionHandlerResponse handle(ErrorHandlerContext context, ProducerRecord<byte[], byte[]> record,
                                                      Exception exception) {
-        if (isPerRecord(record.topic(), exception)) {
-            LOG.error("record.send_failed.dropped topic={} error={} task={}", record.topic(),
+        if (isPerRecord(exception)) {
+            if (directory != null) {
+                directory.forget(record.topic());
+            }
+            LOG.error("record.send_failed.rechecking topic={} error={} task={}", record.topic(),
                     exception.getClass().getSimpleName(), context == null ? "?" : context.taskId());
             return ProductionExceptionHandlerResponse.CONTINUE;
         }
@@ -60,25 +66,13 @@ public final class SendFailureHandler implements ProductionExceptionHandler {
         return ProductionExceptionHandlerResponse.CONTINUE;
     }
 
-    private boolean isPerRecord(String topic, Exception e) {
-        if (e instanceof RecordTooLargeException || e instanceof RecordBatchTooLargeException
-                || e instanceof InvalidTopicException) {
-            return true;
-        }
-        if (e instanceof UnknownTopicOrPartitionException || e instanceof TimeoutException) {
-            // a missing topic shows as either; ask the cluster afresh whether it still exists
-            return directory != null && !exists(topic);
-        }
-        return false;
-    }
-
-    private boolean exists(String topic) {
-        try {
-            directory.forget(topic);
-            OptionalInt limit = directory.maxValueBytes(topic);
-            return limit.isPresent();
-        } catch (TopicDirectory.TopicDirectoryUnavailableException unknown) {
-            return true; // cannot tell: treat it as the cluster's problem and retry
-        }
+    /**
+     * Failures that concern the record's topic rather than the cluster: too large for it, no
+     * longer a topic, or a wait for its metadata that timed out (how a deleted topic shows).
+     */
+    private static boolean isPerRecord(Exception e) {
+        return e instanceof RecordTooLargeException || e instanceof RecordBatchTooLargeException
+                || e instanceof InvalidTopicException || e instanceof UnknownTopicOrPartitionException
+                || e instanceof TimeoutException;
     }
 }

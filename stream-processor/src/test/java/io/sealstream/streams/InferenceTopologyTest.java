@@ -402,6 +402,43 @@ class InferenceTopologyTest {
     }
 
     @Test
+    void aRecursiveWriterSchemaSomeoneRegisteredIsRefusedWithoutWalkingItsRecords() throws Exception {
+        org.apache.avro.Schema recursive = new org.apache.avro.Schema.Parser().parse("{\"type\":\"record\","
+                + "\"name\":\"EncryptedRequest\",\"namespace\":\"io.sealstream.schemas.v1\",\"fields\":["
+                + "{\"name\":\"next\",\"type\":[\"null\",\"EncryptedRequest\"]}]}");
+        int id = registry.register("attacker-subject-value", recursive);
+        // 200,000 levels of "branch 1", one byte each, then null
+        byte[] deep = new byte[5 + 200_001];
+        java.nio.ByteBuffer.wrap(deep).put((byte) 0).putInt(id);
+        java.util.Arrays.fill(deep, 5, deep.length - 1, (byte) 2);
+        requests.pipeInput("deep", deep);
+        ClientSession acme = session("acme");
+        send(acme.seal("after", embed("x")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        TestRecord<String, byte[]> dead = deadLetters().readRecord();
+        assertThat(dead.key()).isEqualTo("deep");
+        assertThat(header(dead, DeadLetters.REASON_HEADER)).isEqualTo("malformed");
+        assertThat(header(dead, DeadLetters.MESSAGE_HEADER)).contains("contains itself");
+        assertThat(answers(acme)).extracting(OpenedResponse::requestId).containsExactly("after");
+    }
+
+    @Test
+    void aResponseSubjectThatRefusesTheResponseSchemaDeadLettersAsUndeliverableBeforeInference() throws Exception {
+        topicLimits.put("sealstream.responses.poisoned", ONE_MIB);
+        registry.register("sealstream.responses.poisoned-value", new org.apache.avro.Schema.Parser().parse("\"string\""));
+        registry.setCompatibility("sealstream.responses.poisoned-value", "FULL");
+        ClientSession poisoned = session("poisoned");
+        send(poisoned.seal("p1", embed("x")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        TestRecord<String, byte[]> dead = deadLetters().readRecord();
+        assertThat(header(dead, DeadLetters.REASON_HEADER)).isEqualTo("undeliverable");
+        assertThat(batchSizes).isEmpty();
+        assertThat(bufferSize()).isZero();
+    }
+
+    @Test
     void whileTheRegistryIsUnreachableRequestsWaitAndAreAnsweredOnceItReturns(SchemaRegistryServer server)
             throws Exception {
         try (SwitchableProxy proxy = new SwitchableProxy("127.0.0.1", server.port())) {

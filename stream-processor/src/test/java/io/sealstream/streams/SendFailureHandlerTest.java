@@ -2,10 +2,10 @@ package io.sealstream.streams;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.errors.AuthorizationException;
 import org.apache.kafka.common.errors.NotLeaderOrFollowerException;
@@ -16,38 +16,51 @@ import org.apache.kafka.streams.errors.ProductionExceptionHandler.ProductionExce
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** A send failure of one record drops that record; a failure of the cluster is retried without loss. */
+/**
+ * A send failure of one record makes the directory forget that topic, so the re-run's checks turn
+ * the record into an error or a dead letter; a failure of the cluster is retried.
+ */
 class SendFailureHandlerTest {
-    private final Set<String> existing = ConcurrentHashMap.newKeySet();
+    private final List<String> forgotten = new CopyOnWriteArrayList<>();
     private final SendFailureHandler handler = new SendFailureHandler();
 
     @BeforeEach
     void setUp() {
-        existing.add("sealstream.responses.acme");
-        TopicDirectory topics = t -> existing.contains(t) ? OptionalInt.of(1000) : OptionalInt.empty();
+        TopicDirectory topics = new TopicDirectory() {
+            @Override
+            public OptionalInt maxValueBytes(String topic) {
+                throw new AssertionError("the handler runs on the producer's I/O thread and must not ask the cluster");
+            }
+
+            @Override
+            public void forget(String topic) {
+                forgotten.add(topic);
+            }
+        };
         handler.configure(Map.of(SendFailureHandler.TOPIC_DIRECTORY_CONFIG, topics));
     }
 
     @Test
-    void aRecordTooLargeForItsTopicIsDroppedAndTheTaskGoesOn() {
+    void aRecordTooLargeForItsTopicMakesTheTopicBeAskedAfresh() {
         assertThat(handle("sealstream.responses.acme", new RecordTooLargeException("too large")))
                 .isEqualTo(ProductionExceptionHandlerResponse.CONTINUE);
+        assertThat(forgotten).containsExactly("sealstream.responses.acme");
     }
 
     @Test
-    void aTimeoutOnATopicDeletedSinceTheCheckIsDroppedNotRetriedForever() {
+    void aTopicThatVanishedMakesTheTopicBeAskedAfreshInsteadOfBeingRetriedForever() {
         assertThat(handle("sealstream.responses.gone", new TimeoutException("metadata")))
                 .isEqualTo(ProductionExceptionHandlerResponse.CONTINUE);
         assertThat(handle("sealstream.responses.gone", new UnknownTopicOrPartitionException("gone")))
                 .isEqualTo(ProductionExceptionHandlerResponse.CONTINUE);
+        assertThat(forgotten).containsExactly("sealstream.responses.gone", "sealstream.responses.gone");
     }
 
     @Test
-    void aTimeoutOnAnExistingTopicIsTheClustersAndIsRetried() {
-        assertThat(handle("sealstream.responses.acme", new TimeoutException("broker away")))
-                .isEqualTo(ProductionExceptionHandlerResponse.RETRY);
+    void aFailureOfTheClusterIsRetried() {
         assertThat(handle("sealstream.responses.acme", new NotLeaderOrFollowerException("leader moved")))
                 .isEqualTo(ProductionExceptionHandlerResponse.RETRY);
+        assertThat(forgotten).isEmpty();
     }
 
     @Test

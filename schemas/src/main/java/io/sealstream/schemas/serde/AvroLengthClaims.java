@@ -15,8 +15,8 @@ import org.apache.avro.io.DecoderFactory;
  *
  * <p>Rules: string and bytes lengths are non-negative and within the remaining bytes; union and
  * enum indexes are in range; the items of all arrays and maps together are no more than the bytes
- * of the record (every element type of the Sealstream schemas takes at least one byte); nothing
- * follows the record.
+ * of the record (every array element takes at least one byte, which {@link #checkShape} makes
+ * sure of for writer schemas from the registry); nothing follows the record.
  *
  * <p>Avro's own limits ({@code org.apache.avro.limits.*}) are set as a second line by
  * {@link #installSystemLimits()}, unless the operator set them.
@@ -74,6 +74,70 @@ public final class AvroLengthClaims {
         if (!in.isEnd()) {
             throw new IOException("bytes follow the " + writer.getName() + " encoding");
         }
+    }
+
+    /** Deepest nesting of a writer schema this check accepts. */
+    public static final int MAX_SCHEMA_DEPTH = 16;
+    /** Most type nodes in a writer schema this check accepts. */
+    public static final int MAX_SCHEMA_NODES = 256;
+
+    /**
+     * Checks a writer schema from the registry (which tenants may write to) before any record is
+     * read with it: no recursive type, at most {@value #MAX_SCHEMA_DEPTH} levels and
+     * {@value #MAX_SCHEMA_NODES} type nodes, and every array or map element at least one byte
+     * long, so that {@link #check} walks each record in time linear in its bytes and never
+     * overflows the stack. Every Sealstream record and any compatible evolution of it passes.
+     *
+     * @throws IOException naming the first rule the schema breaks
+     */
+    public static void checkShape(Schema writer) throws IOException {
+        int[] nodes = {0};
+        shape(writer, new java.util.HashSet<>(), 0, nodes);
+    }
+
+    private static void shape(Schema s, java.util.Set<String> path, int depth, int[] nodes) throws IOException {
+        if (depth > MAX_SCHEMA_DEPTH) {
+            throw new IOException("the writer schema nests deeper than " + MAX_SCHEMA_DEPTH + " levels");
+        }
+        if (++nodes[0] > MAX_SCHEMA_NODES) {
+            throw new IOException("the writer schema has more than " + MAX_SCHEMA_NODES + " type nodes");
+        }
+        switch (s.getType()) {
+            case RECORD -> {
+                if (!path.add(s.getFullName())) {
+                    throw new IOException("the writer schema's type " + s.getName() + " contains itself");
+                }
+                for (Schema.Field f : s.getFields()) {
+                    shape(f.schema(), path, depth + 1, nodes);
+                }
+                path.remove(s.getFullName());
+            }
+            case UNION -> {
+                for (Schema branch : s.getTypes()) {
+                    shape(branch, path, depth + 1, nodes);
+                }
+            }
+            case ARRAY, MAP -> {
+                Schema element = s.getType() == Schema.Type.ARRAY ? s.getElementType() : s.getValueType();
+                if (s.getType() == Schema.Type.ARRAY && minimumBytes(element) < 1) {
+                    throw new IOException("the writer schema has an array of items that take no bytes");
+                }
+                shape(element, path, depth + 1, nodes);
+            }
+            default -> { }
+        }
+    }
+
+    /** The fewest bytes a value of {@code s} encodes to (a map entry's key adds at least one). */
+    private static int minimumBytes(Schema s) {
+        return switch (s.getType()) {
+            case NULL -> 0;
+            case FIXED -> s.getFixedSize();
+            case FLOAT -> 4;
+            case DOUBLE -> 8;
+            case RECORD -> s.getFields().stream().mapToInt(f -> minimumBytes(f.schema())).sum();
+            default -> 1; // booleans, varints, lengths, enum and union indexes, block counts
+        };
     }
 
     private static void walk(Schema s, BinaryDecoder in, long[] budget) throws IOException {

@@ -34,14 +34,20 @@ public final class ConfluentAvroDeserializer<T extends SpecificRecord> implement
     private final Class<T> type;
     private final Schema readerSchema;
     private final Map<Integer, SpecificDatumReader<T>> readers = new ConcurrentHashMap<>();
-    /** Ids the registry answered 404 for, so random ids in hostile records cost one lookup each, at most 1,024 kept. */
-    private final Map<Integer, Boolean> unknownIds = java.util.Collections.synchronizedMap(
+    /**
+     * Ids the registry answered 404 for, or whose schema this reader refuses, with when to ask
+     * again: random ids in hostile records cost one lookup per id per {@link #REFUSED_ID_TTL_MILLIS},
+     * and an id registered after a record guessed it is read once that time has passed. At most
+     * 1,024 kept.
+     */
+    private final Map<Integer, Long> refusedIds = java.util.Collections.synchronizedMap(
             new java.util.LinkedHashMap<>(16, 0.75f, true) {
                 @Override
-                protected boolean removeEldestEntry(Map.Entry<Integer, Boolean> eldest) {
+                protected boolean removeEldestEntry(Map.Entry<Integer, Long> eldest) {
                     return size() > 1024;
                 }
             });
+    private static final long REFUSED_ID_TTL_MILLIS = 30_000;
     private SchemaRegistryClient registry;
     /** After the registry failed transiently, lookups of new ids fail at once for this long. */
     private static final long FAIL_FAST_NANOS = 1_000_000_000L;
@@ -101,9 +107,10 @@ public final class ConfluentAvroDeserializer<T extends SpecificRecord> implement
     }
 
     private SpecificDatumReader<T> readerFor(int id) {
-        if (unknownIds.containsKey(id)) {
+        Long retryAt = refusedIds.get(id);
+        if (retryAt != null && System.currentTimeMillis() < retryAt) {
             throw new SerializationException("cannot read a record with schema id " + id
-                    + ": the registry does not know it (remembered); the record was not written by a Sealstream client");
+                    + ": refused a moment ago (unknown to the registry, or not a shape this reader accepts)");
         }
         SchemaRegistryException recent = lastTransientFailure;
         if (recent != null && System.nanoTime() - lastTransientFailureAt < FAIL_FAST_NANOS) {
@@ -122,13 +129,20 @@ public final class ConfluentAvroDeserializer<T extends SpecificRecord> implement
                 throw e;
             }
             if (e.isNotFound()) {
-                unknownIds.put(id, Boolean.TRUE);
+                refusedIds.put(id, System.currentTimeMillis() + REFUSED_ID_TTL_MILLIS);
             }
             throw new SerializationException("cannot read a record with schema id " + id + ": " + e.getMessage(), e);
         }
         if (!writer.getFullName().equals(readerSchema.getFullName())) {
             throw new SerializationException("schema id " + id + " is " + writer.getFullName() + ", not "
                     + readerSchema.getFullName() + "; the topic carries another record type");
+        }
+        try {
+            AvroLengthClaims.checkShape(writer);
+        } catch (IOException e) {
+            refusedIds.put(id, System.currentTimeMillis() + REFUSED_ID_TTL_MILLIS);
+            throw new SerializationException("schema id " + id + " is refused: " + e.getMessage()
+                    + "; the registry holds a schema no Sealstream writer uses");
         }
         return new SpecificDatumReader<>(writer, readerSchema);
     }

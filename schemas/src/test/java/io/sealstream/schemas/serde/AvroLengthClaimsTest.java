@@ -98,6 +98,47 @@ class AvroLengthClaimsTest {
                 .isEqualTo(AvroLengthClaims.SYSTEM_MAX_BYTES);
     }
 
+    @Test
+    void everySealstreamSchemaHasAnAcceptedShape() {
+        for (Schema schema : List.of(REQUEST, io.sealstream.schemas.v1.InferenceResponse.getClassSchema(),
+                io.sealstream.schemas.v1.EncryptedRequest.getClassSchema(),
+                io.sealstream.schemas.v1.EncryptedResponse.getClassSchema())) {
+            assertThatCode(() -> AvroLengthClaims.checkShape(schema)).as(schema.getName()).doesNotThrowAnyException();
+        }
+    }
+
+    @Test
+    void aRecursiveWriterSchemaIsRefusedBeforeAnyRecordIsWalked() {
+        Schema recursive = new Schema.Parser().parse("{\"type\":\"record\",\"name\":\"EncryptedRequest\","
+                + "\"namespace\":\"io.sealstream.schemas.v1\",\"fields\":[{\"name\":\"next\","
+                + "\"type\":[\"null\",\"EncryptedRequest\"]}]}");
+
+        assertThatThrownBy(() -> AvroLengthClaims.checkShape(recursive)).isInstanceOf(IOException.class)
+                .hasMessageContaining("contains itself");
+    }
+
+    @Test
+    void anArrayOfItemsThatTakeNoBytesIsRefused() {
+        Schema nulls = new Schema.Parser().parse("{\"type\":\"record\",\"name\":\"R\",\"fields\":["
+                + "{\"name\":\"a\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
+                + "\"name\":\"E\",\"fields\":[{\"name\":\"n\",\"type\":\"null\"}]}}}]}");
+
+        assertThatThrownBy(() -> AvroLengthClaims.checkShape(nulls)).isInstanceOf(IOException.class)
+                .hasMessageContaining("take no bytes");
+    }
+
+    @Test
+    void aSchemaWithThousandsOfFieldsIsRefused() {
+        StringBuilder fields = new StringBuilder();
+        for (int i = 0; i < 1000; i++) {
+            fields.append(i == 0 ? "" : ",").append("{\"name\":\"f").append(i).append("\",\"type\":\"null\"}");
+        }
+        Schema wide = new Schema.Parser().parse("{\"type\":\"record\",\"name\":\"W\",\"fields\":[" + fields + "]}");
+
+        assertThatThrownBy(() -> AvroLengthClaims.checkShape(wide)).isInstanceOf(IOException.class)
+                .hasMessageContaining("type nodes");
+    }
+
     private static InferenceRequest embed(String... texts) {
         return InferenceRequest.newBuilder().setModel("m").setTask(new EmbeddingsInput(List.of(texts))).build();
     }
