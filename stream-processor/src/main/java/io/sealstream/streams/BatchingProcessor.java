@@ -70,6 +70,8 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private KeyValueStore<String, Long> answered;
     private int buffered;
     private long firstBufferedAt;
+    /** When each waiting record first waited (in memory: a restart starts the clock again). */
+    private final java.util.Map<String, Long> waitingSince = new java.util.HashMap<>();
     /** Response topics whose subject is known to take the response schema. */
     private final Set<String> readyResponseTopics = new HashSet<>();
     /** A response with no content, serialized only to resolve a topic's schema id. */
@@ -121,8 +123,8 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         if (buffered >= config.maxBatchSize()) {
             flush();
         }
-        if (waiting > 0) {
-            // back-pressure: records already wait for the registry or the cluster; take new ones slowly
+        if (waiting >= config.maxBatchSize()) {
+            // back-pressure: a batch's worth of records waits for the registry or the cluster; take new ones slowly
             pause();
         }
     }
@@ -528,10 +530,25 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
 
     private void done(String bufferKey, Counts counts) {
         buffer.delete(bufferKey);
+        waitingSince.remove(bufferKey);
         counts.done++;
     }
 
+    /**
+     * Keeps the record buffered for the next flush. A record that has waited for the registry
+     * longer than max-request-age (it would be refused as expired by then anyway) becomes one dead
+     * letter: a registry that keeps failing on one schema id cannot hold a record forever. Waits
+     * for the cluster have no such bound, because a dead letter needs the cluster too.
+     */
     private void waitFor(String bufferKey, String what, Exception e, Counts counts) {
+        long now = context.currentSystemTimeMs();
+        long since = waitingSince.computeIfAbsent(bufferKey, k -> now);
+        if ("registry".equals(what) && now - since > opener.maxRequestAge().toMillis()) {
+            deadLetter(bufferKey, BufferedRecord.decode(buffer.get(bufferKey)), sourceOf(bufferKey),
+                    ErrorCode.UNDELIVERABLE, "the schema registry failed on this record for longer than max-request-age ("
+                            + (e == null ? "-" : e.getClass().getSimpleName()) + ")", counts);
+            return;
+        }
         counts.waiting++;
         if (counts.waiting == 1) {
             LOG.warn("batch.waiting task={} on={} source={} error={}", context.taskId(), what, sourceOf(bufferKey),
