@@ -1,9 +1,9 @@
 package io.sealstream.cli.stack;
 
-import io.sealstream.cli.bench.CommittedRecords;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import io.sealstream.cli.bench.CommittedRecords;
 import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.RequestRejectedException;
 import io.sealstream.client.SealstreamClient;
