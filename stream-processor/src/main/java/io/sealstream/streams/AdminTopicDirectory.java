@@ -45,6 +45,7 @@ public final class AdminTopicDirectory implements TopicDirectory, AutoCloseable 
     private final Map<String, Entry> cache = new ConcurrentHashMap<>();
     private volatile java.util.Set<String> listing = java.util.Set.of();
     private volatile long listedAtMillis;
+    private volatile TopicDirectoryUnavailableException listingFailure;
 
     private record Entry(OptionalInt maxValueBytes, long expiresAtMillis) {
     }
@@ -87,7 +88,11 @@ public final class AdminTopicDirectory implements TopicDirectory, AutoCloseable 
         }
         OptionalInt limit = lookUp(topic);
         if (limit.isEmpty()) {
-            return limit; // deleted since the listing; the next listing will not have it
+            // deleted since the listing: drop it, so the next record for it costs no call
+            java.util.Set<String> without = new java.util.HashSet<>(listing);
+            without.remove(topic);
+            listing = java.util.Set.copyOf(without);
+            return limit;
         }
         if (cache.size() >= MAX_ENTRIES) {
             evictExpiredOrAny(now);
@@ -102,16 +107,21 @@ public final class AdminTopicDirectory implements TopicDirectory, AutoCloseable 
             return true;
         }
         if (now - listedAtMillis < LISTING_TTL.toMillis()) {
+            if (listingFailure != null) {
+                // the last listing failed: nothing is known, and asking again now would cost another timeout
+                throw listingFailure;
+            }
             return false;
         }
+        listedAtMillis = now;
         try {
             listing = java.util.Set.copyOf(admin.listTopics().names().get(CALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
-            listedAtMillis = now;
+            listingFailure = null;
         } catch (ExecutionException e) {
-            throw new TopicDirectoryUnavailableException("listing topics failed (" + e.getCause().getClass().getSimpleName()
-                    + ")", e.getCause());
+            throw listingFailure = new TopicDirectoryUnavailableException("listing topics failed ("
+                    + e.getCause().getClass().getSimpleName() + ")", e.getCause());
         } catch (TimeoutException e) {
-            throw new TopicDirectoryUnavailableException("the cluster did not list its topics within "
+            throw listingFailure = new TopicDirectoryUnavailableException("the cluster did not list its topics within "
                     + CALL_TIMEOUT.toSeconds() + " s", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -120,8 +130,9 @@ public final class AdminTopicDirectory implements TopicDirectory, AutoCloseable 
         return listing.contains(topic);
     }
 
+    /** Never blocks: it runs on the producer's I/O thread (SendFailureHandler). */
     @Override
-    public synchronized void forget(String topic) {
+    public void forget(String topic) {
         cache.remove(topic);
         listedAtMillis = 0; // the next question about a topic not listed lists again
     }

@@ -74,6 +74,10 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private final java.util.Map<String, Long> waitingSince = new java.util.HashMap<>();
     /** Response topics whose subject is known to take the response schema. */
     private final Set<String> readyResponseTopics = new HashSet<>();
+    /** Response topics whose subject failed or refused a moment ago, and when to ask again. */
+    private final java.util.Map<String, SchemaFailure> schemaFailures = new java.util.HashMap<>();
+    /** How long a response subject's failure is remembered. */
+    static final Duration SCHEMA_RETRY = Duration.ofSeconds(30);
     /** A response with no content, serialized only to resolve a topic's schema id. */
     private static final EncryptedResponse SCHEMA_PROBE = EncryptedResponse.newBuilder().setVersion(1).setRequestId("probe")
             .setClientId("probe").setSessionId("probe").setStatus(io.sealstream.schemas.v1.ResponseStatus.OK)
@@ -167,7 +171,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             } catch (SerializationException e) {
                 deadLetter(entry.key, rec, source, ErrorCode.MALFORMED, e.getMessage(), counts);
                 continue;
-            } catch (RuntimeException e) {
+            } catch (RuntimeException | StackOverflowError e) {
                 deadLetter(entry.key, rec, source, ErrorCode.MALFORMED, "the record does not decode as an "
                         + "EncryptedRequest (" + e.getClass().getSimpleName() + ")", counts);
                 continue;
@@ -194,17 +198,6 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                         + " exists; provision the client before it sends", counts);
                 continue;
             }
-            try {
-                requireResponseSchema(responseTopic);
-            } catch (SchemaRegistryException e) {
-                if (e.isTransient()) {
-                    waitFor(entry.key, "registry", e, counts);
-                } else {
-                    deadLetter(entry.key, rec, source, ErrorCode.UNDELIVERABLE, "the registry refuses the response "
-                            + "schema for " + responseTopic + " (HTTP " + e.httpStatus() + ")", counts);
-                }
-                continue;
-            }
             OpenedRequest opened;
             try {
                 opened = opener.open(topicOf(entry.key), request);
@@ -212,10 +205,10 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                 if (e.responder().isPresent()) {
                     // it authenticated, so the client is known: tell it, under its response key
                     ResponseSealer sealer = e.responder().get();
-                    String replayKey = replayKey(request, rec.value());
+                    String replayKey = replayKey(request);
                     if (isReplay(replayKey, replayKeysThisFlush)) {
                         deadLetter(entry.key, rec, source, ErrorCode.REPLAYED, replayMessage(), counts);
-                    } else {
+                    } else if (responseSchemaReady(entry.key, rec, source, responseTopic, counts)) {
                         answerError(entry.key, sealer, "", e.reason(), e.getMessage(), replayKey, limit.getAsInt(),
                                 now, counts);
                     }
@@ -224,9 +217,12 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                 }
                 continue;
             }
-            String replayKey = replayKey(request, rec.value());
+            String replayKey = replayKey(request);
             if (isReplay(replayKey, replayKeysThisFlush)) {
                 deadLetter(entry.key, rec, source, ErrorCode.REPLAYED, replayMessage(), counts);
+                continue;
+            }
+            if (!responseSchemaReady(entry.key, rec, source, responseTopic, counts)) {
                 continue;
             }
             if (!opened.responseTopic().equals(responseTopic)) {
@@ -453,29 +449,62 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     }
 
     /**
-     * Makes sure the response topic's subject takes the response schema before the request is
-     * inferred, so a registry that fails or refuses costs no inference. The serializer registers
-     * (or finds) it once and the registry client caches the id; topics are remembered here.
+     * Whether the response topic's subject takes the response schema, asked after the request
+     * authenticated and before it is inferred, so a registry that fails or refuses costs no
+     * inference and forged records cost no registry call. The answer is remembered per topic: a
+     * success for good, a failure for {@link #SCHEMA_RETRY} (so a refusing subject costs one
+     * registry call per topic per interval, not one per record). On a failure the record waits
+     * (the registry failed) or becomes one {@code undeliverable} dead letter (it refused).
      */
-    private void requireResponseSchema(String responseTopic) {
+    private boolean responseSchemaReady(String bufferKey, BufferedRecord rec, String source, String responseTopic,
+                                        Counts counts) {
         if (readyResponseTopics.contains(responseTopic)) {
-            return;
+            return true;
         }
+        SchemaFailure failed = schemaFailures.get(responseTopic);
+        if (failed == null || context.currentSystemTimeMs() >= failed.retryAt()) {
+            failed = probeResponseSchema(responseTopic);
+        }
+        if (failed == null) {
+            return true;
+        }
+        if (failed.error().isTransient()) {
+            waitFor(bufferKey, "registry", failed.error(), counts);
+        } else {
+            deadLetter(bufferKey, rec, source, ErrorCode.UNDELIVERABLE, "the registry refuses the response schema for "
+                    + responseTopic + " (HTTP " + failed.error().httpStatus() + ")", counts);
+        }
+        return false;
+    }
+
+    private record SchemaFailure(SchemaRegistryException error, long retryAt) {
+    }
+
+    private SchemaFailure probeResponseSchema(String responseTopic) {
         try {
             serializer.serialize(responseTopic, SCHEMA_PROBE);
         } catch (RuntimeException e) {
-            for (Throwable t = e; t != null; t = t.getCause()) {
-                if (t instanceof SchemaRegistryException sre) {
-                    throw sre;
-                }
+            SchemaRegistryException error = null;
+            for (Throwable t = e; t != null && error == null; t = t.getCause()) {
+                error = t instanceof SchemaRegistryException sre ? sre : null;
             }
-            throw new SchemaRegistryException("serializing for " + responseTopic + " failed ("
-                    + e.getClass().getSimpleName() + ")", 0, 0, e);
+            if (error == null) {
+                error = new SchemaRegistryException("serializing for " + responseTopic + " failed ("
+                        + e.getClass().getSimpleName() + ")", 0, 0, e);
+            }
+            if (schemaFailures.size() >= AdminTopicDirectory.MAX_ENTRIES) {
+                schemaFailures.clear();
+            }
+            SchemaFailure failure = new SchemaFailure(error, context.currentSystemTimeMs() + SCHEMA_RETRY.toMillis());
+            schemaFailures.put(responseTopic, failure);
+            return failure;
         }
+        schemaFailures.remove(responseTopic);
         if (readyResponseTopics.size() >= AdminTopicDirectory.MAX_ENTRIES) {
             readyResponseTopics.clear();
         }
         readyResponseTopics.add(responseTopic);
+        return null;
     }
 
     private void send(String bufferKey, String requestId, String topic, byte[] bytes, String replayKey, Counts counts) {
@@ -542,8 +571,8 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
      */
     private void waitFor(String bufferKey, String what, Exception e, Counts counts) {
         long now = context.currentSystemTimeMs();
-        long since = waitingSince.computeIfAbsent(bufferKey, k -> now);
-        if ("registry".equals(what) && now - since > opener.maxRequestAge().toMillis()) {
+        long since = "registry".equals(what) ? waitingSince.computeIfAbsent(bufferKey, k -> now) : now;
+        if (now - since > opener.maxRequestAge().toMillis()) {
             deadLetter(bufferKey, BufferedRecord.decode(buffer.get(bufferKey)), sourceOf(bufferKey),
                     ErrorCode.UNDELIVERABLE, "the schema registry failed on this record for longer than max-request-age ("
                             + (e == null ? "-" : e.getClass().getSimpleName()) + ")", counts);
@@ -575,19 +604,39 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
 
     /**
      * The answered store's key: created_at first (13 digits, so keys sort by time and old entries
-     * leave by one range scan), then the SHA-256 of the record's bytes. A replay is the same bytes,
-     * so it finds the key; a tenant cannot make another tenant's request look answered, because it
-     * cannot make that request's bytes (they need the victim's session key). A client's own retry
-     * is sealed afresh and is a new request. Null when created_at is outside the store's range,
-     * which only expired or far-future requests have, and those are refused anyway.
+     * leave by one range scan), then a SHA-256 over every field of the authenticated envelope, each
+     * length-prefixed. A replay carries the same fields, however its bytes were re-encoded, so it
+     * finds the key; a tenant cannot make another tenant's request look answered, because it cannot
+     * make that request's ciphertext and tag (they need the victim's session key). A client's own
+     * retry is sealed afresh and is a new request. Null when created_at is outside the store's
+     * range, which only expired or far-future requests have, and those are refused anyway.
      */
-    private static String replayKey(EncryptedRequest request, byte[] recordValue) {
-        long createdAt = request.getCreatedAt() == null ? -1 : request.getCreatedAt().toEpochMilli();
+    private static String replayKey(EncryptedRequest r) {
+        long createdAt = r.getCreatedAt() == null ? -1 : r.getCreatedAt().toEpochMilli();
         if (createdAt < 0 || createdAt > 9_999_999_999_999L) {
             return null;
         }
+        MessageDigest d = sha256();
+        java.nio.ByteBuffer numbers = java.nio.ByteBuffer.allocate(20).putInt(r.getVersion()).putLong(r.getKeyId())
+                .putLong(createdAt);
+        d.update(numbers.array());
+        for (CharSequence field : new CharSequence[] {r.getRequestId(), r.getClientId(), r.getResponseTopic(),
+                r.getSessionId()}) {
+            lengthPrefixed(d, String.valueOf(field).getBytes(StandardCharsets.UTF_8));
+        }
+        for (java.nio.ByteBuffer field : new java.nio.ByteBuffer[] {r.getWrappedDek(), r.getNonce(), r.getCiphertext()}) {
+            java.nio.ByteBuffer view = field == null ? java.nio.ByteBuffer.allocate(0) : field.duplicate();
+            byte[] bytes = new byte[view.remaining()];
+            view.get(bytes);
+            lengthPrefixed(d, bytes);
+        }
         return String.format("%013d", createdAt) + '\u0000'
-                + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(sha256(recordValue));
+                + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(d.digest());
+    }
+
+    private static void lengthPrefixed(MessageDigest d, byte[] bytes) {
+        d.update(java.nio.ByteBuffer.allocate(4).putInt(bytes.length).array());
+        d.update(bytes);
     }
 
     private boolean isReplay(String replayKey, Set<String> seenThisFlush) {
@@ -629,8 +678,12 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     }
 
     private static byte[] sha256(byte[] bytes) {
+        return sha256().digest(bytes);
+    }
+
+    private static MessageDigest sha256() {
         try {
-            return MessageDigest.getInstance("SHA-256").digest(bytes);
+            return MessageDigest.getInstance("SHA-256");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is not available in this JVM", e);
         }

@@ -364,6 +364,25 @@ class InferenceTopologyTest {
     }
 
     @Test
+    void aReplayReEncodedWithOverLongVarintsIsStillRecognised() throws Exception {
+        ClientSession acme = session("acme");
+        byte[] bytes = serializer.serialize(TOPIC, acme.seal("once", embed("x")));
+        // version 1 is the varint 0x02 after the 5-byte header; 0x82 0x00 also decodes to 1
+        byte[] reEncoded = new byte[bytes.length + 1];
+        System.arraycopy(bytes, 0, reEncoded, 0, 5);
+        reEncoded[5] = (byte) 0x82;
+        reEncoded[6] = 0x00;
+        System.arraycopy(bytes, 6, reEncoded, 7, bytes.length - 6);
+        requests.pipeInput("once", bytes);
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+        requests.pipeInput("once", reEncoded);
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        assertThat(answers(acme)).extracting(OpenedResponse::requestId).containsExactly("once");
+        assertThat(header(deadLetters().readRecord(), DeadLetters.REASON_HEADER)).isEqualTo("replayed");
+    }
+
+    @Test
     void aDeadLetterLargerThanTheDlqTakesCarriesTheOriginalsSizeAndDigestInstead() throws Exception {
         topicLimits.put(StreamProcessorConfig.DEFAULT_DLQ_TOPIC, 100);
         byte[] junk = new byte[5000];

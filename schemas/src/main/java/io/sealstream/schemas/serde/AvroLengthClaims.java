@@ -119,16 +119,39 @@ public final class AvroLengthClaims {
             }
             case ARRAY, MAP -> {
                 Schema element = s.getType() == Schema.Type.ARRAY ? s.getElementType() : s.getValueType();
-                if (s.getType() == Schema.Type.ARRAY && minimumBytes(element) < 1) {
+                // first the element's own shape: the sizes below are only defined for a type without cycles
+                shape(element, path, depth + 1, nodes);
+                int minimum = minimumBytes(element) + (s.getType() == Schema.Type.MAP ? 1 : 0);
+                if (minimum < 1) {
                     throw new IOException("the writer schema has an array of items that take no bytes");
                 }
-                shape(element, path, depth + 1, nodes);
+                if (countNodes(element) > MAX_NODES_PER_ITEM_BYTE * minimum) {
+                    throw new IOException("the writer schema has " + s.getType().getName()
+                            + " items with many more types than bytes");
+                }
             }
             default -> { }
         }
     }
 
-    /** The fewest bytes a value of {@code s} encodes to (a map entry's key adds at least one). */
+    /**
+     * Most type nodes per byte of an array or map item: walking an item costs its nodes, so this
+     * keeps the walk of any record within this many steps per byte.
+     */
+    static final int MAX_NODES_PER_ITEM_BYTE = 16;
+
+    /** Type nodes of {@code s}, which {@link #shape} found free of cycles. */
+    private static int countNodes(Schema s) {
+        return 1 + switch (s.getType()) {
+            case RECORD -> s.getFields().stream().mapToInt(f -> countNodes(f.schema())).sum();
+            case UNION -> s.getTypes().stream().mapToInt(AvroLengthClaims::countNodes).sum();
+            case ARRAY -> countNodes(s.getElementType());
+            case MAP -> countNodes(s.getValueType());
+            default -> 0;
+        };
+    }
+
+    /** The fewest bytes a value of {@code s} (free of cycles) encodes to; a map entry's key adds one more. */
     private static int minimumBytes(Schema s) {
         return switch (s.getType()) {
             case NULL -> 0;

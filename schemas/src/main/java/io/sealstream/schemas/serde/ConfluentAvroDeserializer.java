@@ -139,9 +139,10 @@ public final class ConfluentAvroDeserializer<T extends SpecificRecord> implement
         }
         try {
             AvroLengthClaims.checkShape(writer);
-        } catch (IOException e) {
+        } catch (IOException | StackOverflowError e) {
             refusedIds.put(id, System.currentTimeMillis() + REFUSED_ID_TTL_MILLIS);
-            throw new SerializationException("schema id " + id + " is refused: " + e.getMessage()
+            throw new SerializationException("schema id " + id + " is refused: "
+                    + (e instanceof IOException ? e.getMessage() : "it nests beyond any envelope")
                     + "; the registry holds a schema no Sealstream writer uses");
         }
         return new SpecificDatumReader<>(writer, readerSchema);

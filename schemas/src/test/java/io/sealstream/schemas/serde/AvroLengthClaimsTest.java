@@ -118,6 +118,30 @@ class AvroLengthClaimsTest {
     }
 
     @Test
+    void aTypeThatContainsItselfInsideAnArrayIsRefusedWithoutOverflowingTheStack() {
+        Schema cyclic = new Schema.Parser().parse("{\"type\":\"record\",\"name\":\"R\",\"fields\":["
+                + "{\"name\":\"e\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
+                + "\"name\":\"X\",\"fields\":[{\"name\":\"n\",\"type\":\"X\"}]}}}]}");
+
+        assertThatThrownBy(() -> AvroLengthClaims.checkShape(cyclic)).isInstanceOf(IOException.class)
+                .hasMessageContaining("contains itself");
+    }
+
+    @Test
+    void arrayItemsWithManyMoreTypesThanBytesAreRefused() {
+        StringBuilder nulls = new StringBuilder();
+        for (int i = 0; i < 100; i++) {
+            nulls.append(",{\"name\":\"n").append(i).append("\",\"type\":\"null\"}");
+        }
+        Schema expensive = new Schema.Parser().parse("{\"type\":\"record\",\"name\":\"R\",\"fields\":["
+                + "{\"name\":\"e\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
+                + "\"name\":\"X\",\"fields\":[{\"name\":\"a\",\"type\":\"int\"}" + nulls + "]}}}]}");
+
+        assertThatThrownBy(() -> AvroLengthClaims.checkShape(expensive)).isInstanceOf(IOException.class)
+                .hasMessageContaining("many more types than bytes");
+    }
+
+    @Test
     void anArrayOfItemsThatTakeNoBytesIsRefused() {
         Schema nulls = new Schema.Parser().parse("{\"type\":\"record\",\"name\":\"R\",\"fields\":["
                 + "{\"name\":\"a\",\"type\":{\"type\":\"array\",\"items\":{\"type\":\"record\","
