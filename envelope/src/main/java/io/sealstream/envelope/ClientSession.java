@@ -34,7 +34,7 @@ public final class ClientSession implements AutoCloseable {
     private final AtomicLong sealed = new AtomicLong();
 
     private ClientSession(Builder b) {
-        this.topic = b.keys.topic();
+        this.topic = b.requestTopic != null ? b.requestTopic : b.keys.topic();
         this.clientId = b.clientId;
         this.responseTopic = b.responseTopic != null ? b.responseTopic : EnvelopeProtocol.responseTopicFor(b.clientId);
         this.sessionId = UUID.randomUUID().toString();
@@ -180,6 +180,7 @@ public final class ClientSession implements AutoCloseable {
         private final TopicPublicKeys keys;
         private String clientId;
         private String responseTopic;
+        private String requestTopic;
         private Duration lifetime = EnvelopeDefaults.SESSION_LIFETIME;
         private long maxRecords = EnvelopeDefaults.SESSION_MAX_RECORDS;
         private Clock clock = Clock.systemUTC();
@@ -192,6 +193,16 @@ public final class ClientSession implements AutoCloseable {
         /** Required: the tenant id, which also names the default response topic. */
         public Builder clientId(String clientId) {
             this.clientId = clientId;
+            return this;
+        }
+
+        /**
+         * The topic the session's requests go to, bound into every wrap and AAD: the keys' own topic
+         * (the default) or a topic of that family, {@code <keys topic>.<client_id>}
+         * ({@link EnvelopeProtocol#requestTopicFor}).
+         */
+        public Builder requestTopic(String requestTopic) {
+            this.requestTopic = requestTopic;
             return this;
         }
 
@@ -232,6 +243,11 @@ public final class ClientSession implements AutoCloseable {
         public ClientSession build() {
             if (clientId == null || clientId.isBlank()) {
                 throw new IllegalArgumentException("a session needs a client id");
+            }
+            if (requestTopic != null && !requestTopic.equals(keys.topic())
+                    && EnvelopeProtocol.clientOfRequestTopic(keys.topic(), requestTopic).isEmpty()) {
+                throw new IllegalArgumentException("request topic '" + requestTopic + "' is not in the family of the keys' topic '"
+                        + keys.topic() + "'; use " + keys.topic() + ".<client_id>");
             }
             if (lifetime == null || lifetime.isNegative() || lifetime.isZero()) {
                 throw new IllegalArgumentException("session lifetime must be positive, got " + lifetime);

@@ -13,6 +13,8 @@ import java.util.Arrays;
 public final class EnvelopeProtocol {
     /** The protocol version written into and required of every envelope. */
     public static final int VERSION = 1;
+    /** The default request topic family: clients send to {@code sealstream.requests.<client_id>}. */
+    public static final String REQUEST_TOPIC_FAMILY = "sealstream.requests";
     /** Prefix of every client's response topic; the client id follows. */
     public static final String RESPONSE_TOPIC_PREFIX = "sealstream.responses.";
 
@@ -42,6 +44,23 @@ public final class EnvelopeProtocol {
     /** Whether {@code requestId} is a legal request id. */
     public static boolean isLegalRequestId(String requestId) {
         return requestId != null && REQUEST_ID.matcher(requestId).matches();
+    }
+
+    /**
+     * The request topic of a client: {@code <family>.<client_id>}, for example
+     * {@code sealstream.requests.acme} in the family {@code sealstream.requests}. Every topic of a
+     * family shares the family's HPKE keyset; the session info and the AAD bind the concrete topic,
+     * so a record moved to another client's topic fails to open.
+     */
+    public static String requestTopicFor(String family, String clientId) {
+        return family + "." + clientId;
+    }
+
+    /** The client whose request topic {@code topic} is in {@code family}, or empty if it is not one. */
+    public static java.util.Optional<String> clientOfRequestTopic(String family, String topic) {
+        String prefix = family + ".";
+        return topic != null && topic.startsWith(prefix) && topic.length() > prefix.length()
+                ? java.util.Optional.of(topic.substring(prefix.length())) : java.util.Optional.empty();
     }
 
     /** The response topic of a client: {@code sealstream.responses.<client_id>}. */

@@ -70,7 +70,7 @@ public final class RequestOpener {
         byte[] ciphertext = Bytes.of(record.getCiphertext());
         Bytes.requireEnvelopeShape(header.requestId(), nonce, ciphertext);
 
-        TopicKeyset keyset = keysets.get(topic);
+        TopicKeyset keyset = keysetFor(topic);
         if (keyset == null) {
             throw new UnknownKeyException(topic, header.keyId());
         }
@@ -102,6 +102,20 @@ public final class RequestOpener {
                     sealer);
         }
         return new OpenedRequest(topic, header, PayloadCodec.decodeRequest(plaintext, sealer), sealer);
+    }
+
+    /** The keyset of {@code topic}: its own, or its family's ({@code <family>.<client_id>}). */
+    private TopicKeyset keysetFor(String topic) {
+        TopicKeyset own = keysets.get(topic);
+        if (own != null) {
+            return own;
+        }
+        for (Map.Entry<String, TopicKeyset> e : keysets.entrySet()) {
+            if (EnvelopeProtocol.clientOfRequestTopic(e.getKey(), topic).isPresent()) {
+                return e.getValue();
+            }
+        }
+        return null;
     }
 
     private DataKey sessionKey(String topic, TopicKeyset keyset, RequestHeader h, byte[] wrapped)

@@ -124,9 +124,9 @@ class TamperingTest {
 
     @Test
     void aRecordReadFromATopicWithoutKeysIsRefused() {
-        assertThatThrownBy(() -> opener.open("sealstream.requests.unprovisioned", original))
+        assertThatThrownBy(() -> opener.open("other.requests.unprovisioned", original))
                 .isInstanceOf(UnknownKeyException.class)
-                .hasMessageContaining("sealstream.requests.unprovisioned");
+                .hasMessageContaining("other.requests.unprovisioned");
     }
 
     @Test

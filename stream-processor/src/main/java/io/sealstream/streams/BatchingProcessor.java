@@ -120,11 +120,17 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     @Override
     public void process(Record<String, byte[]> record) {
         RecordMetadata meta = context.recordMetadata().orElseThrow();
-        buffer.put(bufferKey(meta), BufferedRecord.encode(record.key(), record.value()));
-        if (buffered++ == 0) {
+        byte[] buffered = BufferedRecord.encode(record.key(), record.value());
+        if (buffered.length > RecordLimits.PRODUCER_MAX_REQUEST_BYTES - RecordLimits.RECORD_OVERHEAD_BYTES) {
+            // a request topic that allows more than the changelog takes: refuse it here, unbuffered
+            deadLetterUnbuffered(meta, record);
+            return;
+        }
+        buffer.put(bufferKey(meta), buffered);
+        if (this.buffered++ == 0) {
             firstBufferedAt = context.currentSystemTimeMs();
         }
-        if (buffered >= config.maxBatchSize()) {
+        if (this.buffered >= config.maxBatchSize()) {
             flush();
         }
         if (waiting >= config.maxBatchSize()) {
@@ -180,7 +186,15 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                 deadLetter(entry.key, rec, source, ErrorCode.MALFORMED, "the record has no value", counts);
                 continue;
             }
-            String responseTopic = EnvelopeProtocol.responseTopicFor(String.valueOf(request.getClientId()));
+            // the client is the one whose topic carried the record; the envelope must say the same
+            String topicClient = EnvelopeProtocol.clientOfRequestTopic(config.requestTopicFamily(), topicOf(entry.key))
+                    .orElse("");
+            if (!topicClient.equals(String.valueOf(request.getClientId()))) {
+                deadLetter(entry.key, rec, source, ErrorCode.CLIENT_MISMATCH, "the envelope names another client than "
+                        + "the request topic " + topicOf(entry.key) + "; a client sends under its own id only", counts);
+                continue;
+            }
+            String responseTopic = EnvelopeProtocol.responseTopicFor(topicClient);
             if (!RecordLimits.isLegalTopicName(responseTopic)) {
                 deadLetter(entry.key, rec, source, ErrorCode.UNKNOWN_CLIENT, "the client id is not a legal part of a "
                         + "topic name (letters, digits, '.', '_', '-'; at most 249 characters with the prefix)", counts);
@@ -542,11 +556,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                     .getBytes(StandardCharsets.UTF_8));
             value = new byte[0];
         }
-        String key = rec.key();
-        if (key != null && key.length() > RecordLimits.MAX_DEAD_LETTER_KEY) {
-            key = "sha256:" + HexFormat.of().formatHex(sha256(key.getBytes(StandardCharsets.UTF_8)));
-        }
-        context.forward(new Record<>(key, new Outgoing(config.dlqTopic(), value), context.currentSystemTimeMs(), headers),
+        context.forward(new Record<>(boundedKey(rec.key()), new Outgoing(config.dlqTopic(), value), context.currentSystemTimeMs(), headers),
                 InferenceTopology.DLQ_SINK);
         LOG.warn("request.dead_lettered source={} reason={}", source, reason.code());
         if (reason == ErrorCode.REPLAYED) {
@@ -555,6 +565,27 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             counts.dead++;
         }
         done(bufferKey, counts);
+    }
+
+    /**
+     * A record too large to buffer ends at once as one dead letter, never buffered. Its value is
+     * larger than any DLQ topic can take (the same producer limit bounds both), so the dead letter
+     * carries only its size and digest and needs no lookup that could fail.
+     */
+    private void deadLetterUnbuffered(RecordMetadata meta, Record<String, byte[]> record) {
+        String source = sourceOf(bufferKey(meta));
+        RecordHeaders headers = new RecordHeaders();
+        headers.add(DeadLetters.REASON_HEADER, ErrorCode.REQUEST_TOO_LARGE.code().getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetters.MESSAGE_HEADER, ("the record has " + record.value().length + " bytes and a worker "
+                + "buffers at most " + (RecordLimits.PRODUCER_MAX_REQUEST_BYTES - RecordLimits.RECORD_OVERHEAD_BYTES)
+                + "; lower the request topic's max.message.bytes").getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetters.SOURCE_HEADER, source.getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetters.ORIGINAL_SIZE_HEADER, Integer.toString(record.value().length).getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetters.ORIGINAL_SHA256_HEADER, HexFormat.of().formatHex(sha256(record.value()))
+                .getBytes(StandardCharsets.UTF_8));
+        context.forward(new Record<>(boundedKey(record.key()), new Outgoing(config.dlqTopic(), new byte[0]),
+                context.currentSystemTimeMs(), headers), InferenceTopology.DLQ_SINK);
+        LOG.warn("request.dead_lettered source={} reason={}", source, ErrorCode.REQUEST_TOO_LARGE.code());
     }
 
     private void done(String bufferKey, Counts counts) {
@@ -667,6 +698,11 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         if (!old.isEmpty()) {
             LOG.info("answered.purged task={} ids={}", context.taskId(), old.size());
         }
+    }
+
+    private static String boundedKey(String key) {
+        return key != null && key.length() > RecordLimits.MAX_DEAD_LETTER_KEY
+                ? "sha256:" + HexFormat.of().formatHex(sha256(key.getBytes(StandardCharsets.UTF_8))) : key;
     }
 
     private static String responseTopic(String clientId) {

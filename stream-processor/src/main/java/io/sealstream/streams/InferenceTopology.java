@@ -20,7 +20,7 @@ import org.apache.kafka.streams.state.Stores;
  * The worker's Kafka Streams topology:
  *
  * <pre>
- * requests (bytes) -> batcher [request-buffer: changelogged ciphertext; answered-requests: replay guard]
+ * sealstream.requests.&lt;client&gt; (bytes, by pattern) -> batcher [request-buffer: changelogged ciphertext; answered-requests: replay guard]
  *                        |-> responses: sealstream.responses.&lt;client_id&gt; (EncryptedResponse bytes)
  *                        '-> dlq: original bytes (bounded) + reason headers
  * </pre>
@@ -63,7 +63,11 @@ public final class InferenceTopology {
         Map<String, String> changelog = Map.of(TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
                 Integer.toString(RecordLimits.PRODUCER_MAX_REQUEST_BYTES));
         Topology topology = new Topology();
-        topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(), config.requestTopic());
+        // every client's request topic, <family>.<client_id>: partition p of each lands in task p,
+        // so one batch spans clients
+        topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(),
+                java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(config.requestTopicFamily() + ".")
+                        + "[a-zA-Z0-9._-]+"));
         topology.addProcessor(BATCHER, () -> new BatchingProcessor(opener, handler, requests, responses, topics, config),
                 SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(

@@ -16,8 +16,16 @@ import org.apache.kafka.streams.StreamsConfig;
  * always uses {@code exactly_once_v2}.
  */
 public final class StreamProcessorConfig {
-    /** Default request topic. */
-    public static final String DEFAULT_REQUEST_TOPIC = "sealstream.requests";
+    /**
+     * Default request topic family: each client sends to {@code sealstream.requests.<client_id>},
+     * and the family's name is also the name of the HPKE keyset they share.
+     */
+    public static final String DEFAULT_REQUEST_TOPIC_FAMILY = io.sealstream.envelope.EnvelopeProtocol.REQUEST_TOPIC_FAMILY;
+    /**
+     * How often workers look for new request topics (the consumer's {@code metadata.max.age.ms}):
+     * a client provisioned while workers run is served within this plus a rebalance.
+     */
+    public static final Duration DEFAULT_TOPIC_DISCOVERY = Duration.ofSeconds(10);
     /** Default dead-letter topic for records that cannot be answered. */
     public static final String DEFAULT_DLQ_TOPIC = "sealstream.dlq";
     /** Default Kafka Streams application id: every worker of one deployment shares it. */
@@ -39,7 +47,7 @@ public final class StreamProcessorConfig {
 
     private final String applicationId;
     private final String bootstrapServers;
-    private final String requestTopic;
+    private final String requestTopicFamily;
     private final String dlqTopic;
     private final int maxBatchSize;
     private final long maxBatchCost;
@@ -52,7 +60,7 @@ public final class StreamProcessorConfig {
     private StreamProcessorConfig(Builder b) {
         this.applicationId = b.applicationId;
         this.bootstrapServers = b.bootstrapServers;
-        this.requestTopic = b.requestTopic;
+        this.requestTopicFamily = b.requestTopicFamily;
         this.dlqTopic = b.dlqTopic;
         this.maxBatchSize = b.maxBatchSize;
         this.maxBatchCost = b.maxBatchCost;
@@ -82,6 +90,8 @@ public final class StreamProcessorConfig {
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG),
                 (int) transactionTimeout.toMillis());
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
+        p.put(StreamsConfig.consumerPrefix(ConsumerConfig.METADATA_MAX_AGE_CONFIG),
+                (int) DEFAULT_TOPIC_DISCOVERY.toMillis());
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), RecordLimits.PRODUCER_MAX_REQUEST_BYTES);
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, SendFailureHandler.class.getName());
         p.putAll(overrides);
@@ -106,8 +116,8 @@ public final class StreamProcessorConfig {
         return bootstrapServers;
     }
 
-    public String requestTopic() {
-        return requestTopic;
+    public String requestTopicFamily() {
+        return requestTopicFamily;
     }
 
     public String dlqTopic() {
@@ -133,7 +143,7 @@ public final class StreamProcessorConfig {
 
     @Override
     public String toString() {
-        return "StreamProcessorConfig[applicationId=" + applicationId + ", requestTopic=" + requestTopic
+        return "StreamProcessorConfig[applicationId=" + applicationId + ", requestTopicFamily=" + requestTopicFamily
                 + ", dlqTopic=" + dlqTopic + ", maxBatchSize=" + maxBatchSize + ", maxBatchCost=" + maxBatchCost + ", batchLinger=" + batchLinger
                 + ", streamThreads=" + streamThreads + "]";
     }
@@ -142,7 +152,7 @@ public final class StreamProcessorConfig {
     public static final class Builder {
         private String applicationId = DEFAULT_APPLICATION_ID;
         private String bootstrapServers;
-        private String requestTopic = DEFAULT_REQUEST_TOPIC;
+        private String requestTopicFamily = DEFAULT_REQUEST_TOPIC_FAMILY;
         private String dlqTopic = DEFAULT_DLQ_TOPIC;
         private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
         private long maxBatchCost = DEFAULT_MAX_BATCH_COST;
@@ -165,8 +175,8 @@ public final class StreamProcessorConfig {
             return this;
         }
 
-        public Builder requestTopic(String requestTopic) {
-            this.requestTopic = requestTopic;
+        public Builder requestTopicFamily(String requestTopicFamily) {
+            this.requestTopicFamily = requestTopicFamily;
             return this;
         }
 

@@ -49,7 +49,9 @@ import org.junit.jupiter.api.Test;
 /** The topology with real envelope crypto and a real registry, driven by TopologyTestDriver. */
 @EmbeddedStack
 class InferenceTopologyTest {
+    /** The request topic family: the keyset's name; acme sends to {@link #ACME_TOPIC}. */
     private static final String TOPIC = "sealstream.requests";
+    private static final String ACME_TOPIC = "sealstream.requests.acme";
     private static final String CANARY = "CANARY-topology-5b1d";
     private static final Duration LINGER = Duration.ofMillis(200);
 
@@ -100,7 +102,7 @@ class InferenceTopologyTest {
         };
         driver = new TopologyTestDriver(InferenceTopology.build(config, opener, delegating, workerRegistry, topics),
                 config.streamsProperties(topics));
-        requests = driver.createInputTopic(TOPIC, new StringSerializer(), new ByteArraySerializer());
+        requests = driver.createInputTopic(ACME_TOPIC, new StringSerializer(), new ByteArraySerializer());
     }
 
     @AfterEach
@@ -158,9 +160,9 @@ class InferenceTopologyTest {
         ClientSession acme = session("acme");
         SealedRequest good = acme.seal("good", embed("ok"));
         EncryptedRequest tampered = EncryptedRequest.newBuilder(acme.seal("bad", embed(CANARY)).toRecord())
-                .setClientId("globex").build();
+                .setSessionId("another-session").build();
         byte[] tamperedBytes = new io.sealstream.schemas.serde.ConfluentAvroSerializer<EncryptedRequest>(registry, true)
-                .serialize(TOPIC, tampered);
+                .serialize(ACME_TOPIC, tampered);
 
         requests.pipeInput("bad", tamperedBytes);
         send(good);
@@ -170,7 +172,7 @@ class InferenceTopologyTest {
         assertThat(dead.key()).isEqualTo("bad");
         assertThat(dead.value()).isEqualTo(tamperedBytes);
         assertThat(header(dead, DeadLetters.REASON_HEADER)).isEqualTo("tampered");
-        assertThat(header(dead, DeadLetters.SOURCE_HEADER)).isEqualTo(TOPIC + "/0@0");
+        assertThat(header(dead, DeadLetters.SOURCE_HEADER)).isEqualTo(ACME_TOPIC + "/0@0");
         assertThat(header(dead, DeadLetters.MESSAGE_HEADER)).contains("re-send").doesNotContain(CANARY);
         assertThat(answers(acme)).extracting(OpenedResponse::requestId).containsExactly("good");
     }
@@ -188,7 +190,7 @@ class InferenceTopologyTest {
     @Test
     void aRequestSealedToAKeyTheTopicNeverHadIsDeadLetteredAsUnknownKey() throws Exception {
         ClientSession stranger = ClientSession.builder(TopicKeyset.generate(TOPIC, Instant.now()).publicKeys())
-                .clientId("acme").build();
+                .clientId("acme").requestTopic(ACME_TOPIC).build();
         send(stranger.seal("s1", embed("x")));
         driver.advanceWallClockTime(LINGER.multipliedBy(2));
 
@@ -248,7 +250,7 @@ class InferenceTopologyTest {
 
     @Test
     void aRequestAskingForAnotherClientsTopicIsAnsweredWithAnErrorOnItsOwnTopic() throws Exception {
-        ClientSession sneaky = ClientSession.builder(keyset.publicKeys()).clientId("acme")
+        ClientSession sneaky = ClientSession.builder(keyset.publicKeys()).clientId("acme").requestTopic(ACME_TOPIC)
                 .responseTopic("sealstream.responses.globex").build();
         send(sneaky.seal("s1", embed("x")));
         driver.advanceWallClockTime(LINGER.multipliedBy(2));
@@ -278,12 +280,30 @@ class InferenceTopologyTest {
     }
 
     @Test
-    void aClientIdThatIsNoLegalTopicNameIsDeadLetteredAsUnknownClient() throws Exception {
-        ClientSession illegal = ClientSession.builder(keyset.publicKeys()).clientId("a/b c").build();
-        send(illegal.seal("i1", embed("x")));
+    void anEnvelopeNamingAnotherClientThanItsTopicIsDeadLetteredAsClientMismatch() throws Exception {
+        // mallory seals a valid envelope under acme's client id and writes it to its own topic
+        ClientSession posingAsAcme = ClientSession.builder(keyset.publicKeys()).clientId("acme")
+                .requestTopic("sealstream.requests.mallory").build();
+        topicLimits.put("sealstream.responses.mallory", ONE_MIB);
+        send(posingAsAcme.seal("m1", embed("x")));
         driver.advanceWallClockTime(LINGER.multipliedBy(2));
 
-        assertThat(header(deadLetters().readRecord(), DeadLetters.REASON_HEADER)).isEqualTo("unknown_client");
+        TestRecord<String, byte[]> dead = deadLetters().readRecord();
+        assertThat(header(dead, DeadLetters.REASON_HEADER)).isEqualTo("client_mismatch");
+        assertThat(header(dead, DeadLetters.MESSAGE_HEADER)).contains("sealstream.requests.mallory");
+        assertThat(responses("acme").isEmpty()).isTrue();
+        assertThat(batchSizes).isEmpty();
+    }
+
+    @Test
+    void anEnvelopeWithAClientIdThatIsNoTopicNameIsDeadLetteredAsClientMismatch() throws Exception {
+        EncryptedRequest odd = EncryptedRequest.newBuilder(session("acme").seal("i1", embed("x")).toRecord())
+                .setClientId("a/b c").build();
+        requests.pipeInput("i1", new io.sealstream.schemas.serde.ConfluentAvroSerializer<EncryptedRequest>(registry, true)
+                .serialize(ACME_TOPIC, odd));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        assertThat(header(deadLetters().readRecord(), DeadLetters.REASON_HEADER)).isEqualTo("client_mismatch");
         assertThat(batchSizes).isEmpty();
     }
 
@@ -349,7 +369,7 @@ class InferenceTopologyTest {
     @Test
     void aReplayedRequestIsDeadLetteredAsReplayedAndAnsweredOnlyOnce() throws Exception {
         ClientSession acme = session("acme");
-        byte[] bytes = serializer.serialize(TOPIC, acme.seal("once", embed("x")));
+        byte[] bytes = serializer.serialize(ACME_TOPIC, acme.seal("once", embed("x")));
         requests.pipeInput("once", bytes);
         driver.advanceWallClockTime(LINGER.multipliedBy(2));
         requests.pipeInput("once", bytes); // a later replay
@@ -366,7 +386,7 @@ class InferenceTopologyTest {
     @Test
     void aReplayReEncodedWithOverLongVarintsIsStillRecognised() throws Exception {
         ClientSession acme = session("acme");
-        byte[] bytes = serializer.serialize(TOPIC, acme.seal("once", embed("x")));
+        byte[] bytes = serializer.serialize(ACME_TOPIC, acme.seal("once", embed("x")));
         // version 1 is the varint 0x02 after the 5-byte header; 0x82 0x00 also decodes to 1
         byte[] reEncoded = new byte[bytes.length + 1];
         System.arraycopy(bytes, 0, reEncoded, 0, 5);
@@ -403,7 +423,7 @@ class InferenceTopologyTest {
     @Test
     void lengthClaimsBeyondTheBytesPresentAreMalformed() throws Exception {
         ClientSession acme = session("acme");
-        byte[] valid = serializer.serialize(TOPIC, acme.seal("v", embed("x")));
+        byte[] valid = serializer.serialize(ACME_TOPIC, acme.seal("v", embed("x")));
         // the first field after the 5-byte header is version (int), then request_id (string):
         // claim a 2^30-byte request id in a record of a few hundred bytes
         byte[] hostile = java.util.Arrays.copyOf(valid, valid.length);
@@ -489,11 +509,13 @@ class InferenceTopologyTest {
     }
 
     private ClientSession session(String client) {
-        return ClientSession.builder(keyset.publicKeys()).clientId(client).build();
+        return ClientSession.builder(keyset.publicKeys()).clientId(client)
+                .requestTopic(io.sealstream.envelope.EnvelopeProtocol.requestTopicFor(TOPIC, client)).build();
     }
 
     private void send(SealedRequest request) {
-        requests.pipeInput(request.requestId(), serializer.serialize(TOPIC, request));
+        driver.createInputTopic(request.topic(), new StringSerializer(), new ByteArraySerializer())
+                .pipeInput(request.requestId(), serializer.serialize(request.topic(), request));
     }
 
     private static InferenceRequest embed(String... texts) {
