@@ -55,12 +55,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class SealstreamClient implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SealstreamClient.class);
-    /** Default request topic. */
-    public static final String DEFAULT_REQUEST_TOPIC = "sealstream.requests";
     /** Default time a request waits for its answer. */
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
     private final String clientId;
+    /** The family, whose keyset the key broker serves: {@code sealstream.requests}. */
+    private final String requestTopicFamily;
+    /** This client's own request topic: {@code <family>.<client_id>}. */
     private final String requestTopic;
     private final Duration sessionLifetime;
     private final Duration requestTimeout;
@@ -89,7 +90,8 @@ public final class SealstreamClient implements AutoCloseable {
 
     private SealstreamClient(Builder b) {
         this.clientId = b.clientId;
-        this.requestTopic = b.requestTopic;
+        this.requestTopicFamily = b.requestTopicFamily;
+        this.requestTopic = EnvelopeProtocol.requestTopicFor(b.requestTopicFamily, b.clientId);
         this.sessionLifetime = b.sessionLifetime;
         this.requestTimeout = b.requestTimeout;
         this.clock = b.clock;
@@ -203,12 +205,12 @@ public final class SealstreamClient implements AutoCloseable {
     private synchronized ClientSession session() {
         ClientSession s = current;
         if (s == null || s.needsRenewal()) {
-            verified = brokerVerifier.verify(requestTopic);
+            verified = brokerVerifier.verify(requestTopicFamily);
             // renew when the primary key rotates, or a minute later if the broker is late rotating it
             Instant rotation = verified.primaryRotatesAt().map(t -> t.isAfter(clock.instant()) ? t
                     : clock.instant().plus(Duration.ofMinutes(1))).orElse(null);
-            s = ClientSession.builder(verified.keys()).clientId(clientId).lifetime(sessionLifetime).notAfter(rotation)
-                    .clock(clock).build();
+            s = ClientSession.builder(verified.keys()).clientId(clientId).requestTopic(requestTopic)
+                    .lifetime(sessionLifetime).notAfter(rotation).clock(clock).build();
             sessions.put(s.sessionId(), s);
             current = s;
             sessionsOpened.incrementAndGet();
@@ -324,7 +326,7 @@ public final class SealstreamClient implements AutoCloseable {
         private String schemaRegistryUrl;
         private String keyBrokerUrl;
         private String clientId;
-        private String requestTopic = DEFAULT_REQUEST_TOPIC;
+        private String requestTopicFamily = EnvelopeProtocol.REQUEST_TOPIC_FAMILY;
         private BrokerTrust trust;
         private Duration sessionLifetime = EnvelopeDefaults.SESSION_LIFETIME;
         private Duration requestTimeout = DEFAULT_REQUEST_TIMEOUT;
@@ -357,8 +359,12 @@ public final class SealstreamClient implements AutoCloseable {
             return this;
         }
 
-        public Builder requestTopic(String requestTopic) {
-            this.requestTopic = requestTopic;
+        /**
+         * The request topic family (default {@code sealstream.requests}): the client sends to its own
+         * topic {@code <family>.<client_id>}, sealed with the family's public keyset.
+         */
+        public Builder requestTopicFamily(String requestTopicFamily) {
+            this.requestTopicFamily = requestTopicFamily;
             return this;
         }
 

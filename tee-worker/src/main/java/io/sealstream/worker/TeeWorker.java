@@ -10,7 +10,6 @@ import io.sealstream.keybroker.client.KeyBrokerClient;
 import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.streams.AdminTopicDirectory;
 import io.sealstream.streams.InferenceTopology;
-import io.sealstream.streams.RecordLimits;
 import io.sealstream.worker.engine.InferenceEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,7 +49,8 @@ public final class TeeWorker implements AutoCloseable {
         this.engines = List.copyOf(engines);
         this.modelDigest = modelDigest(engines);
         RequestOpener opener = RequestOpener.builder().build();
-        String topic = config.streams().requestTopic();
+        // the family's keyset opens every client's request topic (sealstream.requests.<client>)
+        String topic = config.streams().requestTopicFamily();
         this.keys = new KeyAcquisition(new KeyBrokerClient(config.keyBrokerUrl(), config.brokerTimeout()), tee,
                 engines.stream().map(InferenceEngine::modelDigest).toList(), topic, opener);
         keys.acquire();
@@ -88,9 +88,9 @@ public final class TeeWorker implements AutoCloseable {
     }
 
     /**
-     * The limits the worker derives from the cluster, checked before it consumes: the DLQ topic
-     * exists, and a request topic's record fits the buffer changelog (else a buffered request
-     * could never be committed).
+     * Checked before the worker consumes: the DLQ topic exists (a record that cannot be answered
+     * must have somewhere to go). Request topics come and go with clients; one that allows records
+     * larger than a worker can buffer has such records dead-lettered unbuffered.
      */
     private static void checkTopics(WorkerConfig config, AdminTopicDirectory topics) {
         String dlq = config.streams().dlqTopic();
@@ -99,20 +99,8 @@ public final class TeeWorker implements AutoCloseable {
             throw new IllegalStateException("the dead-letter topic '" + dlq + "' does not exist; create it before "
                     + "starting workers (docs/operations.md)");
         }
-        String requestTopic = config.streams().requestTopic();
-        java.util.OptionalInt requestMax = topics.topicMaxMessageBytes(requestTopic);
-        if (requestMax.isEmpty()) {
-            throw new IllegalStateException("the request topic '" + requestTopic + "' does not exist; create it before "
-                    + "starting workers (docs/operations.md)");
-        }
-        int bufferable = RecordLimits.PRODUCER_MAX_REQUEST_BYTES - RecordLimits.RECORD_OVERHEAD_BYTES;
-        if (requestMax.getAsInt() > bufferable) {
-            throw new IllegalStateException("the request topic '" + requestTopic + "' takes records of up to "
-                    + requestMax.getAsInt() + " bytes, but a worker can buffer at most " + bufferable
-                    + "; lower its max.message.bytes to " + bufferable + " or less");
-        }
-        LOG.info("worker.limits request_topic_max_bytes={} dlq_max_value_bytes={}", requestMax.getAsInt(),
-                dlqLimit.getAsInt());
+        LOG.info("worker.limits dlq_max_value_bytes={} request_topics={}.*", dlqLimit.getAsInt(),
+                config.streams().requestTopicFamily());
     }
 
     /** The digest the worker attests to: {@link ReportDataBinding#modelSetDigest} of its engines' digests. */

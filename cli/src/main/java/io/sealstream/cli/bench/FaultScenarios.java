@@ -127,13 +127,14 @@ public final class FaultScenarios {
         try (LocalStack stack = LocalStack.start(options(2))) {
             stack.awaitWorkersReady(Duration.ofSeconds(120));
             String model = stack.engine().models().iterator().next();
-            String topic = stack.requestTopic();
+            String family = stack.requestTopicFamily();
             SchemaRegistryClient registry = new SchemaRegistryClient(stack.registry().url(), Duration.ofSeconds(10));
             byte[] nonce = new byte[32];
             new SecureRandom().nextBytes(nonce);
-            PublicTopicKeys served = stack.keyBroker().broker().publicKeys(topic, nonce);
-            HostileRecords fuzzer = new HostileRecords(seed, TopicPublicKeys.parse(topic, served.keyset()), FUZZ_CLIENT,
-                    model, new SealedRequestSerializer(registry, true), new ConfluentAvroSerializer<>(registry, true));
+            PublicTopicKeys served = stack.keyBroker().broker().publicKeys(family, nonce);
+            HostileRecords fuzzer = new HostileRecords(seed, TopicPublicKeys.parse(family, served.keyset()),
+                    stack.requestTopicOf(FUZZ_CLIENT), FUZZ_CLIENT, model, new SealedRequestSerializer(registry, true),
+                    new ConfluentAvroSerializer<>(registry, true));
             List<HostileRecords.Sent> sent = new ArrayList<>();
             long t0 = System.nanoTime();
             Traffic traffic;

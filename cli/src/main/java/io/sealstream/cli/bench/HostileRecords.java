@@ -63,28 +63,24 @@ final class HostileRecords {
     private final Map<String, ClientSession> sessionByRequest = new ConcurrentHashMap<>();
     private final byte[] oversized;
 
-    HostileRecords(long seed, TopicPublicKeys keys, String clientId, String model, Serializer<SealedRequest> sealed,
-                   ConfluentAvroSerializer<EncryptedRequest> avro) {
+    HostileRecords(long seed, TopicPublicKeys keys, String requestTopic, String clientId, String model,
+                   Serializer<SealedRequest> sealed, ConfluentAvroSerializer<EncryptedRequest> avro) {
         this.random = new Random(seed);
-        this.topic = keys.topic();
+        this.topic = requestTopic;
         this.model = model;
         this.clientId = clientId;
         this.sealed = sealed;
         this.avro = avro;
         Instant now = Instant.now();
-        this.current = ClientSession.builder(keys).clientId(clientId).build();
-        this.expired = ClientSession.builder(keys).clientId(clientId)
+        this.current = ClientSession.builder(keys).clientId(clientId).requestTopic(topic).build();
+        this.expired = ClientSession.builder(keys).clientId(clientId).requestTopic(topic)
                 .clock(Clock.fixed(now.minus(Duration.ofHours(4)), ZoneOffset.UTC)).build();
-        this.future = ClientSession.builder(keys).clientId(clientId)
+        this.future = ClientSession.builder(keys).clientId(clientId).requestTopic(topic)
                 .clock(Clock.fixed(now.plus(Duration.ofHours(1)), ZoneOffset.UTC)).build();
-        this.stranger = ClientSession.builder(TopicKeyset.generate(topic, now).publicKeys()).clientId(clientId).build();
-        try {
-            // the topic's real keys, but sealed for another topic: the wrap's context names that topic
-            this.otherTopic = ClientSession.builder(TopicPublicKeys.parse(topic + ".other", keys.toBytes()))
-                    .clientId(clientId).build();
-        } catch (java.security.GeneralSecurityException e) {
-            throw new IllegalStateException("the topic's own public keyset does not parse", e);
-        }
+        this.stranger = ClientSession.builder(TopicKeyset.generate(keys.topic(), now).publicKeys()).clientId(clientId)
+                .requestTopic(topic).build();
+        // the family's real keys, but sealed for another client's topic: the wrap and AAD name that topic
+        this.otherTopic = ClientSession.builder(keys).clientId(clientId).requestTopic(keys.topic() + ".acme").build();
         this.oversized = new byte[OVERSIZED_BYTES];
         random.nextBytes(oversized);
     }

@@ -5,6 +5,7 @@ import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
 import io.sealstream.client.BrokerTrust;
 import io.sealstream.client.SealstreamClient;
+import io.sealstream.envelope.EnvelopeProtocol;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -23,18 +24,18 @@ import java.util.Properties;
  * @param bootstrapServers Kafka bootstrap servers
  * @param schemaRegistryUrl the Confluent-compatible registry
  * @param keyBrokerUrl the key broker
- * @param requestTopic the request topic
+ * @param requestTopicFamily the request topic family; a client sends to {@code <family>.<client_id>}
  * @param brokerMeasurement the key broker's launch measurement the client pins, hex
  * @param policyId the policy id the client pins, hex
  * @param simulatedTeeDir for a development stack only: the simulated TEE whose root is trusted;
  *     null for AMD's roots
  */
-public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, String keyBrokerUrl, String requestTopic,
+public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, String keyBrokerUrl, String requestTopicFamily,
                              String brokerMeasurement, String policyId, Path simulatedTeeDir) {
     public static final String BOOTSTRAP = "bootstrap.servers";
     public static final String REGISTRY = "schema.registry.url";
     public static final String KEY_BROKER = "key.broker.url";
-    public static final String REQUEST_TOPIC = "request.topic";
+    public static final String REQUEST_TOPIC_FAMILY = "request.topic.family";
     public static final String MEASUREMENT = "pin.broker.measurement";
     public static final String POLICY = "pin.policy.id";
     public static final String SIMULATED_TEE = "dev.simulated.tee.dir";
@@ -54,7 +55,7 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
         }
         String sim = p.getProperty(SIMULATED_TEE, "");
         return new ConnectionFile(p.getProperty(BOOTSTRAP), p.getProperty(REGISTRY), p.getProperty(KEY_BROKER),
-                p.getProperty(REQUEST_TOPIC, SealstreamClient.DEFAULT_REQUEST_TOPIC), p.getProperty(MEASUREMENT),
+                p.getProperty(REQUEST_TOPIC_FAMILY, EnvelopeProtocol.REQUEST_TOPIC_FAMILY), p.getProperty(MEASUREMENT),
                 p.getProperty(POLICY), sim.isBlank() ? null : Path.of(sim));
     }
 
@@ -63,7 +64,7 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
         p.setProperty(BOOTSTRAP, bootstrapServers);
         p.setProperty(REGISTRY, schemaRegistryUrl);
         p.setProperty(KEY_BROKER, keyBrokerUrl);
-        p.setProperty(REQUEST_TOPIC, requestTopic);
+        p.setProperty(REQUEST_TOPIC_FAMILY, requestTopicFamily);
         p.setProperty(MEASUREMENT, brokerMeasurement);
         p.setProperty(POLICY, policyId);
         if (simulatedTeeDir != null) {
@@ -81,7 +82,7 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
         EvidenceVerifier verifier = simulatedTeeDir == null ? SnpVerifier.withAmdRoots()
                 : SnpVerifier.trustingDevelopmentRoot(List.of(), SimulatedSnpTee.load(simulatedTeeDir).developmentRoot());
         return SealstreamClient.builder().bootstrapServers(bootstrapServers).schemaRegistryUrl(schemaRegistryUrl)
-                .keyBrokerUrl(keyBrokerUrl).clientId(clientId).requestTopic(requestTopic)
+                .keyBrokerUrl(keyBrokerUrl).clientId(clientId).requestTopicFamily(requestTopicFamily)
                 .trust(BrokerTrust.pinned(verifier, brokerMeasurement, policyId));
     }
 }

@@ -78,11 +78,9 @@ public final class LocalStack implements AutoCloseable {
         this.ownsDataDir = options.dataDir == null;
         this.dataDir = ownsDataDir ? Files.createTempDirectory("sealstream-stack-") : options.dataDir;
         this.kafka = track(EmbeddedKafka.builder().logDir(dataDir.resolve("kafka")).build().start());
-        kafka.createTopics(options.partitions, List.of(options.requestTopic, StreamProcessorConfig.DEFAULT_DLQ_TOPIC));
-        kafka.createTopics(options.partitions, options.clients.stream().map(EnvelopeProtocol::responseTopicFor).toList(),
-                RESPONSE_TOPIC_CONFIG);
+        kafka.createTopics(options.partitions, List.of(StreamProcessorConfig.DEFAULT_DLQ_TOPIC));
         this.registry = track(SchemaRegistryServer.start());
-        registerEnvelopeSchemas(options.clients);
+        options.clients.forEach(this::provision);
         engines.add(track(Objects.requireNonNull(options.engine, "Options.engine is required").get()));
         if (options.chatModel != null) {
             engines.add(track(Engines.chat(options.chatModel)));
@@ -97,7 +95,7 @@ public final class LocalStack implements AutoCloseable {
                 .policy(policy)
                 .verifier(TeeType.SNP, devVerifier)
                 .ownEvidence(tee.provider(BROKER_MEASUREMENT))
-                .topics(List.of(options.requestTopic))
+                .topics(List.of(options.requestTopicFamily))
                 .build()));
         for (int i = 0; i < options.workers; i++) {
             startWorker("worker-" + i, WORKER_MEASUREMENT);
@@ -134,7 +132,7 @@ public final class LocalStack implements AutoCloseable {
         try {
             StreamProcessorConfig streams = StreamProcessorConfig.builder()
                     .bootstrapServers(kafka.bootstrapServers())
-                    .requestTopic(options.requestTopic)
+                    .requestTopicFamily(options.requestTopicFamily)
                     .stateDir(dataDir.resolve("workers").resolve(workerId))
                     .maxBatchSize(options.maxBatchSize)
                     .batchLinger(options.batchLinger)
@@ -159,22 +157,20 @@ public final class LocalStack implements AutoCloseable {
     /** The builder of {@link #client}, for settings such as the request timeout. */
     public SealstreamClient.Builder clientBuilder(String clientId) {
         if (!options.clients.contains(clientId)) {
-            kafka.createTopics(options.partitions, List.of(EnvelopeProtocol.responseTopicFor(clientId)),
-                    RESPONSE_TOPIC_CONFIG);
-            registerEnvelopeSchemas(List.of(clientId));
+            provision(clientId);
         }
         return SealstreamClient.builder()
                 .bootstrapServers(kafka.bootstrapServers())
                 .schemaRegistryUrl(registry.url())
                 .keyBrokerUrl(keyBroker.url())
                 .clientId(clientId)
-                .requestTopic(options.requestTopic)
+                .requestTopicFamily(options.requestTopicFamily)
                 .trust(trust());
     }
 
     /** The addresses and pins of this stack, for {@code sealstream submit --connection}. */
     public ConnectionFile connection() {
-        return new ConnectionFile(kafka.bootstrapServers(), registry.url(), keyBroker.url(), options.requestTopic,
+        return new ConnectionFile(kafka.bootstrapServers(), registry.url(), keyBroker.url(), options.requestTopicFamily,
                 HexFormat.of().formatHex(BROKER_MEASUREMENT), policy.id(), simulatedTeeDir());
     }
 
@@ -227,8 +223,9 @@ public final class LocalStack implements AutoCloseable {
         return dataDir.resolve("simulated-tee");
     }
 
-    public String requestTopic() {
-        return options.requestTopic;
+    /** The request topic family: clients send to {@code <family>.<client_id>}. */
+    public String requestTopicFamily() {
+        return options.requestTopicFamily;
     }
 
     /** Blocks until every worker is ready or the timeout passes. */
@@ -244,15 +241,24 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /**
-     * Registers the envelope schemas as an operator would when provisioning topics and clients,
-     * one at a time, so workers and clients find them instead of racing to create them.
+     * Provisions a client as an operator would: its request topic {@code <family>.<client>} and
+     * its response topic, and the envelope schemas under both subjects, one at a time, so workers
+     * and clients find them instead of racing to create them. Workers discover the new request
+     * topic within {@link StreamProcessorConfig#DEFAULT_TOPIC_DISCOVERY}.
      */
-    private void registerEnvelopeSchemas(List<String> clients) {
+    private void provision(String clientId) {
+        String requestTopic = EnvelopeProtocol.requestTopicFor(options.requestTopicFamily, clientId);
+        String responseTopic = EnvelopeProtocol.responseTopicFor(clientId);
+        kafka.createTopics(options.partitions, List.of(requestTopic));
+        kafka.createTopics(options.partitions, List.of(responseTopic), RESPONSE_TOPIC_CONFIG);
         SchemaRegistryClient client = new SchemaRegistryClient(registry.url(), Duration.ofSeconds(10));
-        client.register(options.requestTopic + "-value", EncryptedRequest.getClassSchema());
-        for (String c : clients) {
-            client.register(EnvelopeProtocol.responseTopicFor(c) + "-value", EncryptedResponse.getClassSchema());
-        }
+        client.register(requestTopic + "-value", EncryptedRequest.getClassSchema());
+        client.register(responseTopic + "-value", EncryptedResponse.getClassSchema());
+    }
+
+    /** The request topic of {@code clientId} in this stack. */
+    public String requestTopicOf(String clientId) {
+        return EnvelopeProtocol.requestTopicFor(options.requestTopicFamily, clientId);
     }
 
     private String developmentPolicyYaml(List<String> modelDigests) {
@@ -323,7 +329,7 @@ public final class LocalStack implements AutoCloseable {
         private int workers = 2;
         private int partitions = 4;
         private List<String> clients = List.of("demo");
-        private String requestTopic = StreamProcessorConfig.DEFAULT_REQUEST_TOPIC;
+        private String requestTopicFamily = StreamProcessorConfig.DEFAULT_REQUEST_TOPIC_FAMILY;
         private Path dataDir;
         private int maxBatchSize = StreamProcessorConfig.DEFAULT_MAX_BATCH_SIZE;
         private Duration batchLinger = StreamProcessorConfig.DEFAULT_BATCH_LINGER;

@@ -40,7 +40,7 @@ public final class UpCommand implements Callable<Integer> {
         out.println("  kafka bootstrap     " + stack.kafka().bootstrapServers());
         out.println("  schema registry     " + stack.registry().url());
         out.println("  key broker          " + stack.keyBroker().url());
-        out.println("  request topic       " + stack.requestTopic() + " (" + partitions + " partitions)");
+        out.println("  request topics      " + stack.requestTopicFamily() + ".<client> (" + partitions + " partitions each)");
         for (int i = 0; i < stack.workers().size(); i++) {
             out.println("  worker " + i + " health     " + stack.workers().get(i).healthUrl() + "/readyz");
         }

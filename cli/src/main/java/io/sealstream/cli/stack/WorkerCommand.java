@@ -54,8 +54,9 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--measurement", description = "Launch measurement the simulated TEE reports, hex (default: the dev worker image).")
     String measurement;
 
-    @Option(names = "--request-topic", defaultValue = StreamProcessorConfig.DEFAULT_REQUEST_TOPIC)
-    String requestTopic;
+    @Option(names = "--request-topic-family", defaultValue = StreamProcessorConfig.DEFAULT_REQUEST_TOPIC_FAMILY,
+            description = "Clients send to <family>.<client_id>; the worker reads them all (default ${DEFAULT-VALUE}).")
+    String requestTopicFamily;
 
     @Option(names = "--max-batch-size", defaultValue = "16")
     int maxBatchSize;
@@ -107,7 +108,7 @@ public final class WorkerCommand implements Callable<Integer> {
             return 2;
         }
         StreamProcessorConfig.Builder streams = StreamProcessorConfig.builder()
-                .bootstrapServers(bootstrapServers).requestTopic(requestTopic).stateDir(stateDir)
+                .bootstrapServers(bootstrapServers).requestTopicFamily(requestTopicFamily).stateDir(stateDir)
                 .maxBatchSize(maxBatchSize).batchLinger(Duration.ofMillis(lingerMillis))
                 .transactionTimeout(Duration.ofMillis(transactionTimeoutMillis));
         streamsConfig.forEach(streams::streamsConfig);

@@ -111,7 +111,7 @@ class ConfidentialPipelineTest {
         String model = stack.engine().models().iterator().next();
         try (SealstreamClient acme = stack.client("acme")) {
             EmbeddingResult before = acme.embeddings().createBlocking(model, List.of("before " + CANARY));
-            injectTamperedCopy(before.requestId());
+            injectTamperedCopy("acme", before.requestId());
 
             EmbeddingResult after = acme.embeddings().createBlocking(model, List.of("after"));
 
@@ -157,13 +157,14 @@ class ConfidentialPipelineTest {
     }
 
     /** Re-sends a real request record with one clear field changed, as an attacker on the broker could. */
-    private static void injectTamperedCopy(String requestId) throws Exception {
+    private static void injectTamperedCopy(String clientId, String requestId) throws Exception {
+        String topic = stack.requestTopicOf(clientId);
         SchemaRegistryClient registry = new SchemaRegistryClient(stack.registry().url(), Duration.ofSeconds(10));
         ConfluentAvroDeserializer<EncryptedRequest> reader = new ConfluentAvroDeserializer<>(EncryptedRequest.class, registry);
         EncryptedRequest original = null;
-        for (ConsumerRecord<String, byte[]> r : CommittedRecords.readAll(stack, stack.requestTopic())) {
+        for (ConsumerRecord<String, byte[]> r : CommittedRecords.readAll(stack, topic)) {
             if (requestId.equals(r.key())) {
-                original = reader.deserialize(stack.requestTopic(), r.value());
+                original = reader.deserialize(topic, r.value());
             }
         }
         assertThat(original).as("request %s on the request topic", requestId).isNotNull();
@@ -171,7 +172,7 @@ class ConfidentialPipelineTest {
         try (KafkaProducer<String, EncryptedRequest> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers()),
                 new StringSerializer(), new ConfluentAvroSerializer<EncryptedRequest>(registry, true))) {
-            producer.send(new ProducerRecord<>(stack.requestTopic(), tampered.getRequestId(), tampered)).get();
+            producer.send(new ProducerRecord<>(topic, tampered.getRequestId(), tampered)).get();
         }
     }
 }

@@ -111,10 +111,14 @@ class HostileTrafficTest {
 
     @Test
     void recordsNoWorkerCanAnswerAreDeadLetteredOnceEachAndTheWorkersKeepServing() throws Exception {
-        String topic = StreamProcessorConfig.DEFAULT_REQUEST_TOPIC;
+        String topic = stack.requestTopicOf("acme");
+        // a request topic created without provisioning the client: no response topic exists
+        String ghostTopic = stack.requestTopicOf("ghost");
+        stack.kafka().createTopics(2, List.of(ghostTopic));
         ConfluentAvroSerializer<EncryptedRequest> avro = new ConfluentAvroSerializer<>(
                 new SchemaRegistryClient(stack.registry().url(), Duration.ofSeconds(10)), true);
-        byte[] ghost = avro.serialize(topic, envelopeFrom("ghost"));
+        byte[] ghost = avro.serialize(ghostTopic, envelopeFrom("ghost"));
+        byte[] posing = avro.serialize(topic, envelopeFrom("globex"));
         byte[] illegal = avro.serialize(topic, envelopeFrom("no/such client"));
         // version 1, then a request id that claims 2^31 - 1 bytes in a record of a dozen
         byte[] claim = ByteBuffer.allocate(12).put(ghost, 0, 5).put((byte) 2)
@@ -125,7 +129,8 @@ class HostileTrafficTest {
         try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers(),
                 ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 << 20), new StringSerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(topic, "hostile-ghost", ghost)).get();
+            producer.send(new ProducerRecord<>(ghostTopic, "hostile-ghost", ghost)).get();
+            producer.send(new ProducerRecord<>(topic, "hostile-posing", posing)).get();
             producer.send(new ProducerRecord<>(topic, "hostile-illegal", illegal)).get();
             producer.send(new ProducerRecord<>(topic, "hostile-claim", claim)).get();
             producer.send(new ProducerRecord<>(topic, "hostile-huge", nearlyOneMib)).get();
@@ -135,10 +140,12 @@ class HostileTrafficTest {
             assertThat(acme.embeddings().createBlocking(model, List.of("still served")).embeddings()).hasSize(1);
         }
 
-        Map<String, ConsumerRecord<String, byte[]>> dead = deadLettersByKey("hostile-ghost", "hostile-illegal",
-                "hostile-claim", "hostile-huge");
+        // the ghost topic appeared after the workers started: found within the topic discovery interval
+        Map<String, ConsumerRecord<String, byte[]>> dead = deadLettersByKey("hostile-ghost", "hostile-posing",
+                "hostile-illegal", "hostile-claim", "hostile-huge");
         assertThat(reason(dead.get("hostile-ghost"))).isEqualTo("unknown_client");
-        assertThat(reason(dead.get("hostile-illegal"))).isEqualTo("unknown_client");
+        assertThat(reason(dead.get("hostile-posing"))).isEqualTo("client_mismatch");
+        assertThat(reason(dead.get("hostile-illegal"))).isEqualTo("client_mismatch");
         assertThat(reason(dead.get("hostile-claim"))).isEqualTo("malformed");
         ConsumerRecord<String, byte[]> huge = dead.get("hostile-huge");
         assertThat(reason(huge)).isEqualTo("malformed");
