@@ -48,7 +48,7 @@ class FaultToleranceTest {
         assertThat(r.hostileUnaccounted()).as("hostile records not ending in exactly one expected way (seed %d)", seed)
                 .isZero();
         assertThat(r.threadReplacements()).as("stream threads replaced (seed %d)", seed).isZero();
-        assertThat(r.deadLetters()).containsKeys("malformed", "tampered", "unknown_client", "unknown_key", "replayed");
+        assertThat(r.deadLetters()).containsKeys("malformed", "tampered", "client_mismatch", "unknown_key", "replayed");
         assertThat(r.errors()).containsKeys("expired", "malformed", "request_too_large");
         assertThat(scan.get().recordsScanned()).isGreaterThan(10_000);
         assertThat(scan.get().findings()).as("places holding the fuzz canary").isEmpty();
