@@ -56,12 +56,33 @@ public final class EnvelopeProtocol {
         return family + "." + clientId;
     }
 
-    /** The client whose request topic {@code topic} is in {@code family}, or empty if it is not one. */
+    /**
+     * The client whose request topic {@code topic} is in {@code family}, or empty if it is not one.
+     * Client ids hold no '.', so the family of a request topic is everything before its last '.'
+     * and no topic belongs to two families.
+     */
     public static java.util.Optional<String> clientOfRequestTopic(String family, String topic) {
         String prefix = family + ".";
-        return topic != null && topic.startsWith(prefix) && topic.length() > prefix.length()
-                ? java.util.Optional.of(topic.substring(prefix.length())) : java.util.Optional.empty();
+        if (topic == null || !topic.startsWith(prefix)) {
+            return java.util.Optional.empty();
+        }
+        String client = topic.substring(prefix.length());
+        return isLegalClientId(client) ? java.util.Optional.of(client) : java.util.Optional.empty();
     }
+
+    /**
+     * A client id is 1 to {@value #MAX_CLIENT_ID_LENGTH} letters, digits, '_' or '-': it names the
+     * client's two topics, and without '.' one client's topic can never look like another family's
+     * ({@code sealstream.requests.gold.acme}) or another client's.
+     */
+    public static boolean isLegalClientId(String clientId) {
+        return clientId != null && CLIENT_ID.matcher(clientId).matches();
+    }
+
+    /** Longest client id: its response topic stays within Kafka's 249 characters. */
+    public static final int MAX_CLIENT_ID_LENGTH = 200;
+    private static final java.util.regex.Pattern CLIENT_ID = java.util.regex.Pattern.compile(
+            "[A-Za-z0-9_-]{1," + MAX_CLIENT_ID_LENGTH + "}");
 
     /** The response topic of a client: {@code sealstream.responses.<client_id>}. */
     public static String responseTopicFor(String clientId) {

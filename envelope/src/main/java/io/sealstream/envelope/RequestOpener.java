@@ -110,12 +110,12 @@ public final class RequestOpener {
         if (own != null) {
             return own;
         }
-        for (Map.Entry<String, TopicKeyset> e : keysets.entrySet()) {
-            if (EnvelopeProtocol.clientOfRequestTopic(e.getKey(), topic).isPresent()) {
-                return e.getValue();
-            }
+        int dot = topic.lastIndexOf('.');
+        if (dot < 0) {
+            return null;
         }
-        return null;
+        String family = topic.substring(0, dot);
+        return EnvelopeProtocol.clientOfRequestTopic(family, topic).isPresent() ? keysets.get(family) : null;
     }
 
     private DataKey sessionKey(String topic, TopicKeyset keyset, RequestHeader h, byte[] wrapped)

@@ -47,5 +47,9 @@ class RequestTopicFamilyTest {
         assertThat(EnvelopeProtocol.clientOfRequestTopic(FAMILY, "sealstream.requests.acme")).contains("acme");
         assertThat(EnvelopeProtocol.clientOfRequestTopic(FAMILY, "sealstream.requests")).isEmpty();
         assertThat(EnvelopeProtocol.clientOfRequestTopic(FAMILY, "sealstream.requestsX.acme")).isEmpty();
+        // no dots in client ids: a nested family's topic is never one of this family's clients
+        assertThat(EnvelopeProtocol.clientOfRequestTopic(FAMILY, "sealstream.requests.gold.acme")).isEmpty();
+        assertThat(EnvelopeProtocol.isLegalClientId("acme-2_b")).isTrue();
+        assertThat(EnvelopeProtocol.isLegalClientId("gold.acme")).isFalse();
     }
 }

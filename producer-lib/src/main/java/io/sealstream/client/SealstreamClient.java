@@ -414,6 +414,10 @@ public final class SealstreamClient implements AutoCloseable {
             require(schemaRegistryUrl, "a schema registry URL");
             require(keyBrokerUrl, "a key broker URL");
             require(clientId, "a client id");
+            if (!EnvelopeProtocol.isLegalClientId(clientId)) {
+                throw new IllegalArgumentException("a client id has 1 to " + EnvelopeProtocol.MAX_CLIENT_ID_LENGTH
+                        + " letters, digits, '_' or '-' (it names the client's topics)");
+            }
             Objects.requireNonNull(trust, "the client needs a BrokerTrust: which key broker measurement and policy to accept");
             if (requestTimeout.isNegative() || requestTimeout.isZero()) {
                 throw new IllegalArgumentException("request timeout must be positive, got " + requestTimeout);

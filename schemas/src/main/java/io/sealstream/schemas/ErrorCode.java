@@ -29,7 +29,7 @@ public enum ErrorCode {
     CLIENT_MISMATCH("client_mismatch", Delivery.DEAD_LETTER, 403,
             "The envelope's client_id is not the client whose request topic carried it; a client sends only under its own id, to sealstream.requests.<client_id>."),
     UNKNOWN_CLIENT("unknown_client", Delivery.DEAD_LETTER, 400,
-            "The client id is not a legal topic name or has no provisioned response topic; provision the client, then re-send."),
+            "The client of this request topic has no response topic (the request topic was created without provisioning the client); provision the client, then re-send."),
     INVALID_RESPONSE_TOPIC("invalid_response_topic", Delivery.ANSWER, 400,
             "The response topic must be sealstream.responses.<client_id>; re-send with that response topic."),
     UNDELIVERABLE("undeliverable", Delivery.DEAD_LETTER, 502,

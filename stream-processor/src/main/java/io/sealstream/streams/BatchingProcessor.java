@@ -69,6 +69,8 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private KeyValueStore<String, byte[]> buffer;
     private KeyValueStore<String, Long> answered;
     private int buffered;
+    /** The next buffer key's sequence number; restored past the largest buffered one. */
+    private long nextSequence;
     private long firstBufferedAt;
     /** When each waiting record first waited (in memory: a restart starts the clock again). */
     private final java.util.Map<String, Long> waitingSince = new java.util.HashMap<>();
@@ -103,7 +105,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         this.answered = context.getStateStore(InferenceTopology.ANSWERED_STORE);
         try (KeyValueIterator<String, byte[]> it = buffer.all()) {
             while (it.hasNext()) {
-                it.next();
+                nextSequence = Math.max(nextSequence, sequenceOf(it.next().key) + 1);
                 buffered++;
             }
         }
@@ -120,13 +122,14 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     @Override
     public void process(Record<String, byte[]> record) {
         RecordMetadata meta = context.recordMetadata().orElseThrow();
-        byte[] buffered = BufferedRecord.encode(record.key(), record.value());
-        if (buffered.length > RecordLimits.PRODUCER_MAX_REQUEST_BYTES - RecordLimits.RECORD_OVERHEAD_BYTES) {
+        long size = 4L + (record.key() == null ? 0 : record.key().length() * 3L)
+                + (record.value() == null ? 0 : record.value().length);
+        if (size > RecordLimits.PRODUCER_MAX_REQUEST_BYTES - RecordLimits.RECORD_OVERHEAD_BYTES) {
             // a request topic that allows more than the changelog takes: refuse it here, unbuffered
-            deadLetterUnbuffered(meta, record);
+            deadLetterUnbuffered(meta, record, size);
             return;
         }
-        buffer.put(bufferKey(meta), buffered);
+        buffer.put(bufferKey(meta), BufferedRecord.encode(record.key(), record.value()));
         if (this.buffered++ == 0) {
             firstBufferedAt = context.currentSystemTimeMs();
         }
@@ -188,8 +191,8 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             }
             // the client is the one whose topic carried the record; the envelope must say the same
             String topicClient = EnvelopeProtocol.clientOfRequestTopic(config.requestTopicFamily(), topicOf(entry.key))
-                    .orElse("");
-            if (!topicClient.equals(String.valueOf(request.getClientId()))) {
+                    .orElse(null);
+            if (topicClient == null || !topicClient.equals(String.valueOf(request.getClientId()))) {
                 deadLetter(entry.key, rec, source, ErrorCode.CLIENT_MISMATCH, "the envelope names another client than "
                         + "the request topic " + topicOf(entry.key) + "; a client sends under its own id only", counts);
                 continue;
@@ -570,18 +573,24 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     /**
      * A record too large to buffer ends at once as one dead letter, never buffered. Its value is
      * larger than any DLQ topic can take (the same producer limit bounds both), so the dead letter
-     * carries only its size and digest and needs no lookup that could fail.
+     * carries only its size and digest. Without a DLQ topic (deleted since the worker started) it
+     * cannot end: the task fails, keeping its offset, until an operator restores the topic.
      */
-    private void deadLetterUnbuffered(RecordMetadata meta, Record<String, byte[]> record) {
-        String source = sourceOf(bufferKey(meta));
+    private void deadLetterUnbuffered(RecordMetadata meta, Record<String, byte[]> record, long size) {
+        String source = meta.topic() + "/" + meta.partition() + "@" + meta.offset();
+        if (topics.maxValueBytes(config.dlqTopic()).isEmpty()) {
+            throw new IllegalStateException("the dead-letter topic '" + config.dlqTopic() + "' is missing; a record of "
+                    + size + " bytes at " + source + " cannot be buffered or dead-lettered: restore the topic");
+        }
+        byte[] value = record.value() == null ? new byte[0] : record.value();
         RecordHeaders headers = new RecordHeaders();
         headers.add(DeadLetters.REASON_HEADER, ErrorCode.REQUEST_TOO_LARGE.code().getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetters.MESSAGE_HEADER, ("the record has " + record.value().length + " bytes and a worker "
+        headers.add(DeadLetters.MESSAGE_HEADER, ("the record has about " + size + " bytes and a worker "
                 + "buffers at most " + (RecordLimits.PRODUCER_MAX_REQUEST_BYTES - RecordLimits.RECORD_OVERHEAD_BYTES)
                 + "; lower the request topic's max.message.bytes").getBytes(StandardCharsets.UTF_8));
         headers.add(DeadLetters.SOURCE_HEADER, source.getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetters.ORIGINAL_SIZE_HEADER, Integer.toString(record.value().length).getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetters.ORIGINAL_SHA256_HEADER, HexFormat.of().formatHex(sha256(record.value()))
+        headers.add(DeadLetters.ORIGINAL_SIZE_HEADER, Integer.toString(value.length).getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetters.ORIGINAL_SHA256_HEADER, HexFormat.of().formatHex(sha256(value))
                 .getBytes(StandardCharsets.UTF_8));
         context.forward(new Record<>(boundedKey(record.key()), new Outgoing(config.dlqTopic(), new byte[0]),
                 context.currentSystemTimeMs(), headers), InferenceTopology.DLQ_SINK);
@@ -725,17 +734,29 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         }
     }
 
-    /** Buffer keys sort by source topic, partition and offset; the topic comes first, up to a NUL. */
-    private static String bufferKey(RecordMetadata meta) {
-        return String.format("%s\u0000%010d\u0000%019d", meta.topic(), meta.partition(), meta.offset());
+    /**
+     * Buffer keys sort by arrival in this task: a sequence number first (19 digits), then the source
+     * topic, partition and offset. A task holds partition p of every client's request topic, so an
+     * order by topic name would let one busy client keep another's older records waiting.
+     */
+    private String bufferKey(RecordMetadata meta) {
+        return sourceKey(nextSequence++, meta.topic(), meta.partition(), meta.offset());
+    }
+
+    private static String sourceKey(long sequence, String topic, int partition, long offset) {
+        return String.format("%019d\u0000%s\u0000%010d\u0000%019d", sequence, topic, partition, offset);
+    }
+
+    private static long sequenceOf(String bufferKey) {
+        return Long.parseLong(bufferKey.substring(0, bufferKey.indexOf('\u0000')));
     }
 
     private static String topicOf(String bufferKey) {
-        return bufferKey.substring(0, bufferKey.indexOf('\u0000'));
+        return bufferKey.split("\u0000")[1];
     }
 
     private static String sourceOf(String bufferKey) {
         String[] parts = bufferKey.split("\u0000");
-        return parts[0] + "/" + Integer.parseInt(parts[1]) + "@" + Long.parseLong(parts[2]);
+        return parts[1] + "/" + Integer.parseInt(parts[2]) + "@" + Long.parseLong(parts[3]);
     }
 }

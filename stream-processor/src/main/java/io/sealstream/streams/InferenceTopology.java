@@ -67,7 +67,7 @@ public final class InferenceTopology {
         // so one batch spans clients
         topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(),
                 java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(config.requestTopicFamily() + ".")
-                        + "[a-zA-Z0-9._-]+"));
+                        + "[a-zA-Z0-9_-]+"));
         topology.addProcessor(BATCHER, () -> new BatchingProcessor(opener, handler, requests, responses, topics, config),
                 SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(

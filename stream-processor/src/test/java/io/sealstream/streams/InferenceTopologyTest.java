@@ -367,6 +367,29 @@ class InferenceTopologyTest {
     }
 
     @Test
+    void recordsOfAllClientsInATaskAreBatchedInArrivalOrderNotByTopicName() throws Exception {
+        start(StreamProcessorConfig.builder().bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(4)
+                .maxBatchCost(2).batchLinger(LINGER).build(), RequestOpener.builder().build(keyset));
+        topicLimits.put("sealstream.responses.aaa", ONE_MIB);
+        topicLimits.put("sealstream.responses.zzz", ONE_MIB);
+        List<String> order = new CopyOnWriteArrayList<>();
+        handler = batch -> {
+            batch.forEach(r -> order.add(((EmbeddingsInput) r.getTask()).getInput().get(0)));
+            return lengthsOfFirstInput(batch);
+        };
+        ClientSession zzz = session("zzz");
+        ClientSession aaa = session("aaa");
+        send(zzz.seal("z0", embed("zzz-first")));
+        send(aaa.seal("a1", embed("aaa-1")));
+        send(aaa.seal("a2", embed("aaa-2")));
+        send(aaa.seal("a3", embed("aaa-3")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        assertThat(batchSizes).containsExactly(2, 2);
+        assertThat(order).containsExactly("zzz-first", "aaa-1", "aaa-2", "aaa-3");
+    }
+
+    @Test
     void aReplayedRequestIsDeadLetteredAsReplayedAndAnsweredOnlyOnce() throws Exception {
         ClientSession acme = session("acme");
         byte[] bytes = serializer.serialize(ACME_TOPIC, acme.seal("once", embed("x")));

@@ -36,6 +36,8 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
     public static final String REGISTRY = "schema.registry.url";
     public static final String KEY_BROKER = "key.broker.url";
     public static final String REQUEST_TOPIC_FAMILY = "request.topic.family";
+    /** Files written before per-client request topics name the family here. */
+    private static final String OLD_REQUEST_TOPIC = "request.topic";
     public static final String MEASUREMENT = "pin.broker.measurement";
     public static final String POLICY = "pin.policy.id";
     public static final String SIMULATED_TEE = "dev.simulated.tee.dir";
@@ -55,7 +57,8 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
         }
         String sim = p.getProperty(SIMULATED_TEE, "");
         return new ConnectionFile(p.getProperty(BOOTSTRAP), p.getProperty(REGISTRY), p.getProperty(KEY_BROKER),
-                p.getProperty(REQUEST_TOPIC_FAMILY, EnvelopeProtocol.REQUEST_TOPIC_FAMILY), p.getProperty(MEASUREMENT),
+                p.getProperty(REQUEST_TOPIC_FAMILY, p.getProperty(OLD_REQUEST_TOPIC, EnvelopeProtocol.REQUEST_TOPIC_FAMILY)),
+                p.getProperty(MEASUREMENT),
                 p.getProperty(POLICY), sim.isBlank() ? null : Path.of(sim));
     }
 
