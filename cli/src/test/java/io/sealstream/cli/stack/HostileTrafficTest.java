@@ -81,6 +81,19 @@ class HostileTrafficTest {
     }
 
     @Test
+    void aClientProvisionedWhileTheWorkersRunIsServedOnceTheyFindItsTopic() throws Exception {
+        String model = stack.engine().models().iterator().next();
+        // provisioning creates sealstream.requests.late after the workers subscribed; they find it
+        // within the topic discovery interval (10 s) plus a rebalance
+        try (SealstreamClient late = stack.clientBuilder("late").requestTimeout(Duration.ofSeconds(90)).build()) {
+            EmbeddingResult r = late.embeddings().createBlocking(model, List.of("a text from a new client"));
+
+            assertThat(r.embeddings()).hasSize(1);
+        }
+        assertThat(CommittedRecords.answerCounts(stack, "sealstream.responses.late").values()).containsExactly(1);
+    }
+
+    @Test
     void theSdkRefusesMoreTextsThanARequestTakesBeforeSending() {
         String model = stack.engine().models().iterator().next();
         List<String> tooMany = IntStream.range(0, 3000).mapToObj(i -> "t" + i).toList();
