@@ -8,6 +8,7 @@ import io.sealstream.envelope.ResponseSealer;
 import io.sealstream.schemas.ErrorCode;
 import io.sealstream.schemas.RequestLimits;
 import io.sealstream.schemas.registry.SchemaRegistryException;
+import io.sealstream.schemas.serde.ConfluentAvroDeserializer;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.EncryptedRequest;
 import io.sealstream.schemas.v1.EncryptedResponse;
@@ -26,7 +27,6 @@ import java.util.OptionalInt;
 import java.util.Set;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
-import org.apache.kafka.common.serialization.Deserializer;
 import org.apache.kafka.common.serialization.Serializer;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.processor.PunctuationType;
@@ -61,7 +61,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
 
     private final RequestOpener opener;
     private final BatchHandler handler;
-    private final Deserializer<EncryptedRequest> deserializer;
+    private final ConfluentAvroDeserializer<EncryptedRequest> deserializer;
     private final Serializer<EncryptedResponse> serializer;
     private final TopicDirectory topics;
     private final StreamProcessorConfig config;
@@ -88,7 +88,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     /** Records that waited at the last flush for the registry or the cluster; intake slows while any do. */
     private int waiting;
 
-    BatchingProcessor(RequestOpener opener, BatchHandler handler, Deserializer<EncryptedRequest> deserializer,
+    BatchingProcessor(RequestOpener opener, BatchHandler handler, ConfluentAvroDeserializer<EncryptedRequest> deserializer,
                       Serializer<EncryptedResponse> serializer, TopicDirectory topics, StreamProcessorConfig config) {
         this.opener = opener;
         this.handler = handler;
@@ -164,6 +164,9 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         Set<String> replayKeysThisFlush = new HashSet<>();
         long cost = 0;
         boolean full = false;
+        // once the registry failed in this flush, records it would have to be asked about wait
+        // without asking again: one registry timeout per flush, not one per waiting record
+        SchemaRegistryException registryFailure = null;
         for (KeyValue<String, byte[]> entry : entries) {
             if (full) {
                 counts.leftOver++;
@@ -171,10 +174,15 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             }
             BufferedRecord rec = BufferedRecord.decode(entry.value);
             String source = sourceOf(entry.key);
+            if (registryFailure != null && !deserializer.knowsSchemaOf(rec.value())) {
+                waitFor(entry.key, "registry", registryFailure, counts);
+                continue;
+            }
             EncryptedRequest request;
             try {
                 request = deserializer.deserialize(topicOf(entry.key), rec.value());
             } catch (SchemaRegistryException e) {
+                registryFailure = e;
                 waitFor(entry.key, "registry", e, counts);
                 continue;
             } catch (SerializationException e) {
@@ -197,12 +205,8 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                         + "the request topic " + topicOf(entry.key) + "; a client sends under its own id only", counts);
                 continue;
             }
+            // a client of a request topic has a legal id, so this is a legal topic name
             String responseTopic = EnvelopeProtocol.responseTopicFor(topicClient);
-            if (!RecordLimits.isLegalTopicName(responseTopic)) {
-                deadLetter(entry.key, rec, source, ErrorCode.UNKNOWN_CLIENT, "the client id is not a legal part of a "
-                        + "topic name (letters, digits, '.', '_', '-'; at most 249 characters with the prefix)", counts);
-                continue;
-            }
             OptionalInt limit;
             try {
                 limit = topics.maxValueBytes(responseTopic);
@@ -455,7 +459,8 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
      * now (one dead letter); never an exception out of the batch.
      */
     private void undeliverable(String bufferKey, RuntimeException e, Counts counts) {
-        if (isTransientRegistryFailure(e)) {
+        SchemaRegistryException registry = registryFailureIn(e);
+        if (registry != null && registry.isTransient()) {
             waitFor(bufferKey, "registry", e, counts);
             return;
         }
@@ -501,10 +506,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         try {
             serializer.serialize(responseTopic, SCHEMA_PROBE);
         } catch (RuntimeException e) {
-            SchemaRegistryException error = null;
-            for (Throwable t = e; t != null && error == null; t = t.getCause()) {
-                error = t instanceof SchemaRegistryException sre ? sre : null;
-            }
+            SchemaRegistryException error = registryFailureIn(e);
             if (error == null) {
                 error = new SchemaRegistryException("serializing for " + responseTopic + " failed ("
                         + e.getClass().getSimpleName() + ")", 0, 0, e);
@@ -548,20 +550,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             waitFor(bufferKey, "dlq_topic", null, counts);
             return;
         }
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(DeadLetters.REASON_HEADER, reason.code().getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetters.MESSAGE_HEADER, cut(String.valueOf(message)).getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetters.SOURCE_HEADER, source.getBytes(StandardCharsets.UTF_8));
-        byte[] value = rec.value();
-        if (value.length > limit.getAsInt()) {
-            headers.add(DeadLetters.ORIGINAL_SIZE_HEADER, Integer.toString(value.length).getBytes(StandardCharsets.UTF_8));
-            headers.add(DeadLetters.ORIGINAL_SHA256_HEADER, HexFormat.of().formatHex(sha256(value))
-                    .getBytes(StandardCharsets.UTF_8));
-            value = new byte[0];
-        }
-        context.forward(new Record<>(boundedKey(rec.key()), new Outgoing(config.dlqTopic(), value), context.currentSystemTimeMs(), headers),
-                InferenceTopology.DLQ_SINK);
-        LOG.warn("request.dead_lettered source={} reason={}", source, reason.code());
+        emitDeadLetter(rec.key(), rec.value(), limit.getAsInt(), source, reason, message);
         if (reason == ErrorCode.REPLAYED) {
             counts.replays++;
         } else {
@@ -582,19 +571,34 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             throw new IllegalStateException("the dead-letter topic '" + config.dlqTopic() + "' is missing; a record of "
                     + size + " bytes at " + source + " cannot be buffered or dead-lettered: restore the topic");
         }
-        byte[] value = record.value() == null ? new byte[0] : record.value();
+        // no DLQ topic takes more than a worker can buffer, so only the size and digest go
+        emitDeadLetter(record.key(), record.value() == null ? new byte[0] : record.value(), 0, source,
+                ErrorCode.REQUEST_TOO_LARGE, "the record has about " + size + " bytes and a worker buffers at most "
+                        + (RecordLimits.PRODUCER_MAX_REQUEST_BYTES - RecordLimits.RECORD_OVERHEAD_BYTES)
+                        + "; lower the request topic's max.message.bytes");
+    }
+
+    /**
+     * Forwards one dead letter, bounded: the key cut to a digest above
+     * {@link RecordLimits#MAX_DEAD_LETTER_KEY}, the message cut at {@link RecordLimits#MAX_HEADER_TEXT},
+     * and a value above {@code valueLimit} replaced by its size and SHA-256.
+     */
+    private void emitDeadLetter(String key, byte[] value, int valueLimit, String source, ErrorCode reason,
+                                String message) {
         RecordHeaders headers = new RecordHeaders();
-        headers.add(DeadLetters.REASON_HEADER, ErrorCode.REQUEST_TOO_LARGE.code().getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetters.MESSAGE_HEADER, ("the record has about " + size + " bytes and a worker "
-                + "buffers at most " + (RecordLimits.PRODUCER_MAX_REQUEST_BYTES - RecordLimits.RECORD_OVERHEAD_BYTES)
-                + "; lower the request topic's max.message.bytes").getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetters.REASON_HEADER, reason.code().getBytes(StandardCharsets.UTF_8));
+        headers.add(DeadLetters.MESSAGE_HEADER, cut(String.valueOf(message)).getBytes(StandardCharsets.UTF_8));
         headers.add(DeadLetters.SOURCE_HEADER, source.getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetters.ORIGINAL_SIZE_HEADER, Integer.toString(value.length).getBytes(StandardCharsets.UTF_8));
-        headers.add(DeadLetters.ORIGINAL_SHA256_HEADER, HexFormat.of().formatHex(sha256(value))
-                .getBytes(StandardCharsets.UTF_8));
-        context.forward(new Record<>(boundedKey(record.key()), new Outgoing(config.dlqTopic(), new byte[0]),
+        byte[] kept = value;
+        if (value.length > valueLimit) {
+            headers.add(DeadLetters.ORIGINAL_SIZE_HEADER, Integer.toString(value.length).getBytes(StandardCharsets.UTF_8));
+            headers.add(DeadLetters.ORIGINAL_SHA256_HEADER, HexFormat.of().formatHex(sha256(value))
+                    .getBytes(StandardCharsets.UTF_8));
+            kept = new byte[0];
+        }
+        context.forward(new Record<>(boundedKey(key), new Outgoing(config.dlqTopic(), kept),
                 context.currentSystemTimeMs(), headers), InferenceTopology.DLQ_SINK);
-        LOG.warn("request.dead_lettered source={} reason={}", source, ErrorCode.REQUEST_TOO_LARGE.code());
+        LOG.warn("request.dead_lettered source={} reason={}", source, reason.code());
     }
 
     private void done(String bufferKey, Counts counts) {
@@ -633,13 +637,14 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         }
     }
 
-    private static boolean isTransientRegistryFailure(Throwable e) {
+    /** The registry's failure behind {@code e} (the serializer wraps it), or null if it is something else. */
+    private static SchemaRegistryException registryFailureIn(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SchemaRegistryException sre) {
-                return sre.isTransient();
+                return sre;
             }
         }
-        return false;
+        return null;
     }
 
     /**
@@ -740,11 +745,8 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
      * order by topic name would let one busy client keep another's older records waiting.
      */
     private String bufferKey(RecordMetadata meta) {
-        return sourceKey(nextSequence++, meta.topic(), meta.partition(), meta.offset());
-    }
-
-    private static String sourceKey(long sequence, String topic, int partition, long offset) {
-        return String.format("%019d\u0000%s\u0000%010d\u0000%019d", sequence, topic, partition, offset);
+        return String.format("%019d\u0000%s\u0000%010d\u0000%019d", nextSequence++, meta.topic(), meta.partition(),
+                meta.offset());
     }
 
     private static long sequenceOf(String bufferKey) {

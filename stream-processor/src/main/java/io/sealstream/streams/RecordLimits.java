@@ -1,7 +1,5 @@
 package io.sealstream.streams;
 
-import java.util.regex.Pattern;
-
 /**
  * The size rules of the worker's output, in one place. The numbers that depend on the cluster
  * (a topic's {@code max.message.bytes}, the producer's {@code max.request.size}) are read from it
@@ -25,14 +23,8 @@ public final class RecordLimits {
      * request could not be written to the changelog; the worker refuses to start then.
      */
     public static final int PRODUCER_MAX_REQUEST_BYTES = 16 << 20;
-    /** Kafka's legal topic names: at most 249 of these characters. */
-    private static final Pattern LEGAL_TOPIC = Pattern.compile("[a-zA-Z0-9._-]{1,249}");
 
     private RecordLimits() {
     }
 
-    /** Whether Kafka accepts {@code topic} as a topic name. */
-    public static boolean isLegalTopicName(String topic) {
-        return topic != null && LEGAL_TOPIC.matcher(topic).matches() && !topic.equals(".") && !topic.equals("..");
-    }
 }

@@ -518,12 +518,11 @@ class InferenceTopologyTest {
             assertThat(bufferSize()).isEqualTo(1);
 
             proxy.up();
+            // each flush asks the registry once; the first may still meet a connection the outage reset
             List<OpenedResponse> answers = new ArrayList<>();
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (answers.isEmpty() && System.nanoTime() < deadline) {
+            for (int flush = 0; flush < 3 && answers.isEmpty(); flush++) {
                 driver.advanceWallClockTime(LINGER);
                 answers.addAll(answers(acme));
-                Thread.sleep(50); // the deserializer fails fast for a second after an outage
             }
             assertThat(answers).extracting(OpenedResponse::requestId).containsExactly("patient");
             assertThat(deadLetters().isEmpty()).isTrue();

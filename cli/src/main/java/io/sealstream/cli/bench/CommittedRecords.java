@@ -10,6 +10,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -28,20 +30,46 @@ public final class CommittedRecords {
     /** Every committed record of {@code topic}, from the beginning. */
     public static List<ConsumerRecord<String, byte[]>> readAll(LocalStack stack, String topic) {
         List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer())) {
-            List<TopicPartition> parts = consumer.partitionsFor(topic).stream()
-                    .map(p -> new TopicPartition(topic, p.partition())).toList();
-            consumer.assign(parts);
-            consumer.seekToBeginning(parts);
-            Map<TopicPartition, Long> end = consumer.endOffsets(parts);
+        try (KafkaConsumer<String, byte[]> consumer = fromBeginning(stack, List.of(topic))) {
+            Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-            while (parts.stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
+            while (end.keySet().stream().anyMatch(p -> consumer.position(p) < end.get(p)) && System.nanoTime() < deadline) {
                 consumer.poll(Duration.ofMillis(200)).forEach(out::add);
             }
         }
         return out;
+    }
+
+    /**
+     * Hands every committed record of {@code topics}, from the beginning and then as they arrive, to
+     * {@code sink} until {@code done} holds or {@code timeout} passes; the consumer's poll does the
+     * waiting. Returns whether {@code done} held.
+     */
+    public static boolean readUntil(LocalStack stack, List<String> topics, Consumer<ConsumerRecord<String, byte[]>> sink,
+                                    BooleanSupplier done, Duration timeout) {
+        try (KafkaConsumer<String, byte[]> consumer = fromBeginning(stack, topics)) {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!done.getAsBoolean()) {
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                consumer.poll(Duration.ofMillis(200)).forEach(sink);
+            }
+            return true;
+        }
+    }
+
+    private static KafkaConsumer<String, byte[]> fromBeginning(LocalStack stack, List<String> topics) {
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers(),
+                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer());
+        List<TopicPartition> parts = new ArrayList<>();
+        for (String topic : topics) {
+            consumer.partitionsFor(topic).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));
+        }
+        consumer.assign(parts);
+        consumer.seekToBeginning(parts);
+        return consumer;
     }
 
     /** How many committed answers each request id has on {@code topic}. */

@@ -263,43 +263,44 @@ public final class FaultScenarios {
         final Map<String, List<String>> answersById = new HashMap<>();
         final Map<String, Integer> errors = new HashMap<>();
 
-        static Outcomes await(LocalStack stack, SchemaRegistryClient registry, HostileRecords fuzzer,
-                              List<HostileRecords.Sent> sent, Duration timeout) throws InterruptedException {
-            long deadline = System.nanoTime() + timeout.toNanos();
-            while (true) {
-                Outcomes o = read(stack, registry, fuzzer);
-                if (o.unaccounted(sent) == 0 || System.nanoTime() > deadline) {
-                    return o;
-                }
-                Thread.sleep(500);
-            }
+        private final HostileRecords fuzzer;
+        private final ConfluentAvroDeserializer<EncryptedResponse> reader;
+
+        private Outcomes(SchemaRegistryClient registry, HostileRecords fuzzer) {
+            this.fuzzer = fuzzer;
+            this.reader = new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry);
         }
 
-        static Outcomes read(LocalStack stack, SchemaRegistryClient registry, HostileRecords fuzzer) {
-            Outcomes o = new Outcomes();
-            for (ConsumerRecord<String, byte[]> r : CommittedRecords.readAll(stack, StreamProcessorConfig.DEFAULT_DLQ_TOPIC)) {
-                o.deadByKey.computeIfAbsent(String.valueOf(r.key()), k -> new ArrayList<>())
-                        .add(header(r, DeadLetters.REASON_HEADER));
-            }
-            String topic = EnvelopeProtocol.responseTopicFor(fuzzer.clientId());
-            ConfluentAvroDeserializer<EncryptedResponse> reader = new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry);
-            for (ConsumerRecord<String, byte[]> r : CommittedRecords.readAll(stack, topic)) {
-                EncryptedResponse response = reader.deserialize(topic, r.value());
-                ClientSession session = fuzzer.sessionFor(response.getRequestId());
-                String outcome;
-                try {
-                    OpenedResponse opened = session == null ? null : session.open(response);
-                    outcome = opened == null ? "unopenable" : opened.status() == ResponseStatus.OK ? "ok"
-                            : opened.body().getError().getCode();
-                } catch (EnvelopeException e) {
-                    outcome = "unopenable";
-                }
-                o.answersById.computeIfAbsent(response.getRequestId(), k -> new ArrayList<>()).add(outcome);
-                if (!outcome.equals("ok")) {
-                    o.errors.merge(outcome, 1, Integer::sum);
-                }
-            }
+        /** Reads the DLQ and the fuzzer's response topic until every hostile record is accounted for, or the timeout. */
+        static Outcomes await(LocalStack stack, SchemaRegistryClient registry, HostileRecords fuzzer,
+                              List<HostileRecords.Sent> sent, Duration timeout) {
+            Outcomes o = new Outcomes(registry, fuzzer);
+            String responses = EnvelopeProtocol.responseTopicFor(fuzzer.clientId());
+            CommittedRecords.readUntil(stack, List.of(StreamProcessorConfig.DEFAULT_DLQ_TOPIC, responses), o::add,
+                    () -> o.unaccounted(sent) == 0, timeout);
             return o;
+        }
+
+        private void add(ConsumerRecord<String, byte[]> r) {
+            if (r.topic().equals(StreamProcessorConfig.DEFAULT_DLQ_TOPIC)) {
+                deadByKey.computeIfAbsent(String.valueOf(r.key()), k -> new ArrayList<>())
+                        .add(header(r, DeadLetters.REASON_HEADER));
+                return;
+            }
+            EncryptedResponse response = reader.deserialize(r.topic(), r.value());
+            ClientSession session = fuzzer.sessionFor(response.getRequestId());
+            String outcome;
+            try {
+                OpenedResponse opened = session == null ? null : session.open(response);
+                outcome = opened == null ? "unopenable" : opened.status() == ResponseStatus.OK ? "ok"
+                        : opened.body().getError().getCode();
+            } catch (EnvelopeException e) {
+                outcome = "unopenable";
+            }
+            answersById.computeIfAbsent(response.getRequestId(), k -> new ArrayList<>()).add(outcome);
+            if (!outcome.equals("ok")) {
+                errors.merge(outcome, 1, Integer::sum);
+            }
         }
 
         int unaccounted(List<HostileRecords.Sent> sent) {

@@ -185,22 +185,16 @@ class HostileTrafficTest {
     }
 
     /** The dead letters with these keys; each key must appear exactly once. */
-    private static Map<String, ConsumerRecord<String, byte[]>> deadLettersByKey(String... keys) throws Exception {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (true) {
-            Map<String, ConsumerRecord<String, byte[]>> byKey = new java.util.HashMap<>();
-            List<String> wanted = List.of(keys);
-            for (ConsumerRecord<String, byte[]> r : CommittedRecords.readAll(stack, StreamProcessorConfig.DEFAULT_DLQ_TOPIC)) {
-                if (wanted.contains(r.key())) {
-                    assertThat(byKey.put(r.key(), r)).as("one dead letter for " + r.key()).isNull();
-                }
+    private static Map<String, ConsumerRecord<String, byte[]>> deadLettersByKey(String... keys) {
+        Map<String, ConsumerRecord<String, byte[]>> byKey = new java.util.HashMap<>();
+        List<String> wanted = List.of(keys);
+        CommittedRecords.readUntil(stack, List.of(StreamProcessorConfig.DEFAULT_DLQ_TOPIC), r -> {
+            if (wanted.contains(r.key())) {
+                assertThat(byKey.put(r.key(), r)).as("one dead letter for " + r.key()).isNull();
             }
-            if (byKey.size() == keys.length || System.nanoTime() > deadline) {
-                assertThat(byKey).containsOnlyKeys(keys);
-                return byKey;
-            }
-            Thread.sleep(200);
-        }
+        }, () -> byKey.size() == keys.length, Duration.ofSeconds(60));
+        assertThat(byKey).containsOnlyKeys(keys);
+        return byKey;
     }
 
     private static String reason(ConsumerRecord<String, byte[]> r) {

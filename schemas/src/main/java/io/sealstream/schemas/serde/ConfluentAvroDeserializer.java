@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.avro.Schema;
-import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificDatumReader;
@@ -49,10 +48,6 @@ public final class ConfluentAvroDeserializer<T extends SpecificRecord> implement
             });
     private static final long REFUSED_ID_TTL_MILLIS = 30_000;
     private SchemaRegistryClient registry;
-    /** After the registry failed transiently, lookups of new ids fail at once for this long. */
-    private static final long FAIL_FAST_NANOS = 1_000_000_000L;
-    private volatile SchemaRegistryException lastTransientFailure;
-    private volatile long lastTransientFailureAt;
 
     /** A deserializer for {@code type}; {@link #configure} must follow. */
     public ConfluentAvroDeserializer(Class<T> type) {
@@ -86,14 +81,9 @@ public final class ConfluentAvroDeserializer<T extends SpecificRecord> implement
         try {
             AvroLengthClaims.check(reader.getSchema(), data, WireFormat.HEADER_LENGTH,
                     data.length - WireFormat.HEADER_LENGTH);
-            BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_LENGTH,
-                    data.length - WireFormat.HEADER_LENGTH, null);
-            T record = reader.read(null, decoder);
-            if (!decoder.isEnd()) {
-                throw new SerializationException("record on topic '" + topic + "' has bytes after its "
-                        + type.getSimpleName() + " (schema id " + id + "); it is corrupt or was written with another schema");
-            }
-            return record;
+            // the length walk above read exactly these bytes with this writer schema, trailing bytes included
+            return reader.read(null, DecoderFactory.get().binaryDecoder(data, WireFormat.HEADER_LENGTH,
+                    data.length - WireFormat.HEADER_LENGTH, null));
         } catch (IOException | RuntimeException e) {
             if (e instanceof SerializationException se) {
                 throw se;
@@ -106,26 +96,28 @@ public final class ConfluentAvroDeserializer<T extends SpecificRecord> implement
         }
     }
 
+    /**
+     * Whether a record's writer schema is already known here, so decoding it needs no registry
+     * call. A caller that just saw the registry fail can wait with the records that do need it and
+     * go on with the others.
+     */
+    public boolean knowsSchemaOf(byte[] data) {
+        return data != null && data.length >= WireFormat.HEADER_LENGTH && data[0] == WireFormat.MAGIC
+                && readers.containsKey(java.nio.ByteBuffer.wrap(data, 1, 4).getInt());
+    }
+
     private SpecificDatumReader<T> readerFor(int id) {
         Long retryAt = refusedIds.get(id);
         if (retryAt != null && System.currentTimeMillis() < retryAt) {
             throw new SerializationException("cannot read a record with schema id " + id
                     + ": refused a moment ago (unknown to the registry, or not a shape this reader accepts)");
         }
-        SchemaRegistryException recent = lastTransientFailure;
-        if (recent != null && System.nanoTime() - lastTransientFailureAt < FAIL_FAST_NANOS) {
-            // the registry failed a moment ago: do not make every waiting record wait for its timeout
-            throw recent;
-        }
         Schema writer;
         try {
             writer = registry.schemaById(id);
-            lastTransientFailure = null;
         } catch (SchemaRegistryException e) {
             if (e.isTransient()) {
                 // not the record's fault: the caller waits for the registry instead of refusing the record
-                lastTransientFailureAt = System.nanoTime();
-                lastTransientFailure = e;
                 throw e;
             }
             if (e.isNotFound()) {

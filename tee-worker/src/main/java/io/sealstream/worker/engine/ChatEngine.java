@@ -64,7 +64,6 @@ public final class ChatEngine implements InferenceEngine {
     public static final int DEFAULT_MAX_TOKENS = 256;
     /** Stop sequences per request, as OpenAI allows. */
     public static final int MAX_STOP_SEQUENCES = 4;
-    static final String INVALID_REQUEST = ErrorCode.INVALID_REQUEST.code();
     private static final int CLOSE_WAIT_SECONDS = 30;
 
     private final ChatModel config;
@@ -241,7 +240,7 @@ public final class ChatEngine implements InferenceEngine {
             return CompletableFuture.failedFuture(e);
         }
         if (p.error != null) {
-            return CompletableFuture.completedFuture(error(r, INVALID_REQUEST, p.error));
+            return CompletableFuture.completedFuture(error(r, ErrorCode.INVALID_REQUEST.code(), p.error));
         }
         // in order: a request waits here for room in the token budget, then for a free slot
         budget.acquireUninterruptibly(p.cost());
