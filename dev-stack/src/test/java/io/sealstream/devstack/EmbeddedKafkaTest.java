@@ -1,6 +1,7 @@
 package io.sealstream.devstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sealstream.devstack.junit.EmbeddedStack;
 import io.sealstream.devstack.kafka.EmbeddedKafka;
@@ -8,15 +9,21 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.SslAuthenticationException;
+import org.apache.kafka.common.errors.TimeoutException;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.junit.jupiter.api.Test;
@@ -54,8 +61,7 @@ class EmbeddedKafkaTest {
     @Test
     void supportsTransactionsForExactlyOnceProcessing(EmbeddedKafka kafka) throws Exception {
         kafka.createTopics(1, List.of("dev-stack.tx"));
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(config(kafka,
                 ProducerConfig.TRANSACTIONAL_ID_CONFIG, "dev-stack-tx"), new StringSerializer(), new StringSerializer())) {
             producer.initTransactions();
             producer.beginTransaction();
@@ -73,6 +79,39 @@ class EmbeddedKafkaTest {
     }
 
     @Test
+    void refusesAConnectionWithoutTls(EmbeddedKafka kafka) {
+        try (Admin plain = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 3000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5000))) {
+            assertThatThrownBy(() -> plain.listTopics().names().get()).hasCauseInstanceOf(TimeoutException.class);
+        }
+    }
+
+    @Test
+    void refusesAWrongPasswordOverTls(EmbeddedKafka kafka) {
+        Map<String, Object> c = new HashMap<>(kafka.clientConfig(EmbeddedKafka.ADMIN_USER, "not-the-password"));
+        c.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+        c.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        try (Admin wrong = Admin.create(c)) {
+            assertThatThrownBy(() -> wrong.listTopics().names().get()).hasCauseInstanceOf(SaslAuthenticationException.class);
+        }
+    }
+
+    @Test
+    void refusesAServerIdentityNotSignedByTheTrustedCa(EmbeddedKafka kafka) {
+        EmbeddedKafka other = EmbeddedKafka.builder().build();
+        Map<String, Object> c = new HashMap<>(kafka.adminClientConfig());
+        // the CA of another embedded broker: a man in the middle with its own certificate looks like this
+        c.put("ssl.truststore.certificates", other.caCertificatePem().orElseThrow());
+        c.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+        c.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        try (Admin wrongCa = Admin.create(c)) {
+            assertThatThrownBy(() -> wrongCa.listTopics().names().get()).hasCauseInstanceOf(SslAuthenticationException.class);
+        } finally {
+            other.close();
+        }
+    }
+
+    @Test
     void closeDeletesATemporaryLogDirectory() {
         EmbeddedKafka own = EmbeddedKafka.builder().build().start();
         Path dir = own.logDir();
@@ -84,9 +123,16 @@ class EmbeddedKafkaTest {
         assertThat(Files.exists(dir)).isFalse();
     }
 
+    private static Map<String, Object> config(EmbeddedKafka kafka, Object... keyValues) {
+        Map<String, Object> c = new HashMap<>(kafka.adminClientConfig());
+        for (int i = 0; i < keyValues.length; i += 2) {
+            c.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return c;
+    }
+
     private static void produce(EmbeddedKafka kafka, String topic, int n) throws Exception {
-        try (KafkaProducer<String, String> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(config(kafka,
                 ProducerConfig.ACKS_CONFIG, "all"), new StringSerializer(), new StringSerializer())) {
             for (int i = 0; i < n; i++) {
                 producer.send(new ProducerRecord<>(topic, "k" + i, "v" + i)).get();
@@ -96,8 +142,7 @@ class EmbeddedKafkaTest {
 
     private static List<ConsumerRecord<String, String>> consumeAll(EmbeddedKafka kafka, String topic, int expected) {
         List<ConsumerRecord<String, String>> out = new ArrayList<>();
-        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(config(kafka,
                 ConsumerConfig.GROUP_ID_CONFIG, "dev-stack-test-" + System.nanoTime(),
                 ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest",
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new StringDeserializer())) {

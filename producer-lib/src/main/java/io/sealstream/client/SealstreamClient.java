@@ -4,6 +4,7 @@ import io.sealstream.envelope.ClientSession;
 import io.sealstream.envelope.EnvelopeDefaults;
 import io.sealstream.envelope.EnvelopeException;
 import io.sealstream.envelope.EnvelopeProtocol;
+import io.sealstream.tenancy.KafkaSecurity;
 import io.sealstream.envelope.OpenedResponse;
 import io.sealstream.schemas.ErrorCode;
 import io.sealstream.envelope.SealedRequest;
@@ -103,11 +104,16 @@ public final class SealstreamClient implements AutoCloseable {
                 ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true,
                 ProducerConfig.LINGER_MS_CONFIG, 5,
                 ProducerConfig.CLIENT_ID_CONFIG, "sealstream-client-" + clientId));
-        producerConfig.putAll(b.kafkaOverrides);
+        Map<String, Object> kafkaSettings = new HashMap<>();
+        if (b.kafkaSecurity != null) {
+            kafkaSettings.putAll(b.kafkaSecurity.clientConfig());
+        }
+        kafkaSettings.putAll(b.kafkaOverrides);
+        producerConfig.putAll(kafkaSettings);
         this.producer = new KafkaProducer<>(producerConfig, new StringSerializer(),
                 new SealedRequestSerializer(registry, b.autoRegisterSchemas));
         this.listener = new ResponseListener(b.bootstrapServers, EnvelopeProtocol.responseTopicFor(clientId),
-                new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry), b.kafkaOverrides, this::onResponse,
+                new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry), kafkaSettings, this::onResponse,
                 this::onListenerStopped);
         try {
             listener.start(b.brokerTimeout.multipliedBy(3));
@@ -334,6 +340,7 @@ public final class SealstreamClient implements AutoCloseable {
         private boolean autoRegisterSchemas = true;
         private Clock clock = Clock.systemUTC();
         private final Map<String, Object> kafkaOverrides = new HashMap<>();
+        private KafkaSecurity kafkaSecurity;
 
         private Builder() {
         }
@@ -398,7 +405,16 @@ public final class SealstreamClient implements AutoCloseable {
             return this;
         }
 
-        /** Any Kafka producer or consumer setting, e.g. SASL credentials. */
+        /**
+         * How the client logs in to Kafka: SASL_SSL as its own principal, whose user name must be
+         * the client id. Without it the client connects PLAINTEXT, which a secured cluster refuses.
+         */
+        public Builder kafkaSecurity(KafkaSecurity kafkaSecurity) {
+            this.kafkaSecurity = Objects.requireNonNull(kafkaSecurity, "kafkaSecurity");
+            return this;
+        }
+
+        /** Any Kafka producer or consumer setting, applied after {@link #kafkaSecurity}. */
         public Builder kafkaConfig(String key, Object value) {
             kafkaOverrides.put(key, value);
             return this;
@@ -417,6 +433,10 @@ public final class SealstreamClient implements AutoCloseable {
             if (!EnvelopeProtocol.isLegalClientId(clientId)) {
                 throw new IllegalArgumentException("a client id has 1 to " + EnvelopeProtocol.MAX_CLIENT_ID_LENGTH
                         + " letters, digits, '_' or '-' (it names the client's topics)");
+            }
+            if (kafkaSecurity != null && !kafkaSecurity.username().isEmpty() && !kafkaSecurity.username().equals(clientId)) {
+                throw new IllegalArgumentException("the Kafka credentials are those of '" + kafkaSecurity.username()
+                        + "', but the client id is '" + clientId + "'; a client sends and reads only as itself");
             }
             Objects.requireNonNull(trust, "the client needs a BrokerTrust: which key broker measurement and policy to accept");
             if (requestTimeout.isNegative() || requestTimeout.isZero()) {

@@ -40,7 +40,7 @@ class ResponseListenerTest {
         CompletableFuture<Void> genuineArrived = new CompletableFuture<>();
         CompletableFuture<RuntimeException> stopped = new CompletableFuture<>();
         try (ResponseListener listener = new ResponseListener(kafka.bootstrapServers(), topic,
-                new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry), Map.of(),
+                new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry), kafka.adminClientConfig(),
                 r -> {
                     received.add(r.getRequestId());
                     genuineArrived.complete(null);
@@ -51,8 +51,7 @@ class ResponseListenerTest {
                     .put(new byte[] {(byte) 0xFE, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F}).put((byte) 'x').array();
             byte[] oversized = new byte[5 << 20];
             new Random(3).nextBytes(oversized);
-            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(with(kafka.adminClientConfig(),
                     ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 << 20), new StringSerializer(), new ByteArraySerializer())) {
                 producer.send(new ProducerRecord<>(topic, "junk", "not an envelope".getBytes())).get();
                 producer.send(new ProducerRecord<>(topic, "claim", lengthClaim)).get();
@@ -77,14 +76,13 @@ class ResponseListenerTest {
         SchemaRegistryClient registry = new SchemaRegistryClient(server.url(), Duration.ofSeconds(10));
         CompletableFuture<RuntimeException> stopped = new CompletableFuture<>();
         try (ResponseListener listener = new ResponseListener(kafka.bootstrapServers(), topic,
-                new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry), Map.of(),
+                new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry), kafka.adminClientConfig(),
                 r -> {
                     throw new StackOverflowError("a bug in the sink");
                 }, stopped::complete)) {
             listener.start(Duration.ofSeconds(30));
             byte[] genuine = new ConfluentAvroSerializer<EncryptedResponse>(registry, true).serialize(topic, response("r-2"));
-            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()), new StringSerializer(),
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(kafka.adminClientConfig(), new StringSerializer(),
                     new ByteArraySerializer())) {
                 producer.send(new ProducerRecord<>(topic, "r-2", genuine)).get();
             }
@@ -100,5 +98,11 @@ class ResponseListenerTest {
         return EncryptedResponse.newBuilder().setVersion(1).setRequestId(requestId).setClientId("c").setSessionId("s")
                 .setStatus(ResponseStatus.OK).setCreatedAt(Instant.now()).setNonce(ByteBuffer.allocate(12))
                 .setCiphertext(ByteBuffer.allocate(32)).build();
+    }
+
+    private static Map<String, Object> with(Map<String, Object> base, String key, Object value) {
+        Map<String, Object> c = new java.util.HashMap<>(base);
+        c.put(key, value);
+        return c;
     }
 }

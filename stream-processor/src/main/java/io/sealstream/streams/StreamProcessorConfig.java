@@ -9,6 +9,8 @@ import java.util.Properties;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
+import io.sealstream.tenancy.KafkaNames;
+import io.sealstream.tenancy.KafkaSecurity;
 
 /**
  * Settings of the worker's stream processor, with their defaults (docs/operations.md). Built with
@@ -27,9 +29,9 @@ public final class StreamProcessorConfig {
      */
     public static final Duration DEFAULT_TOPIC_DISCOVERY = Duration.ofSeconds(10);
     /** Default dead-letter topic for records that cannot be answered. */
-    public static final String DEFAULT_DLQ_TOPIC = "sealstream.dlq";
+    public static final String DEFAULT_DLQ_TOPIC = KafkaNames.DEFAULT_DLQ_TOPIC;
     /** Default Kafka Streams application id: every worker of one deployment shares it. */
-    public static final String DEFAULT_APPLICATION_ID = "sealstream-worker";
+    public static final String DEFAULT_APPLICATION_ID = KafkaNames.DEFAULT_WORKER_APPLICATION_ID;
     /** Default most requests per batch. */
     public static final int DEFAULT_MAX_BATCH_SIZE = 32;
     /** Default longest wait before a partial batch is flushed. */
@@ -55,9 +57,11 @@ public final class StreamProcessorConfig {
     private final Path stateDir;
     private final int streamThreads;
     private final Duration transactionTimeout;
+    private final KafkaSecurity kafkaSecurity;
     private final Map<String, Object> overrides;
 
     private StreamProcessorConfig(Builder b) {
+        this.kafkaSecurity = b.kafkaSecurity;
         this.applicationId = b.applicationId;
         this.bootstrapServers = b.bootstrapServers;
         this.requestTopicFamily = b.requestTopicFamily;
@@ -94,6 +98,7 @@ public final class StreamProcessorConfig {
                 (int) DEFAULT_TOPIC_DISCOVERY.toMillis());
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), RecordLimits.PRODUCER_MAX_REQUEST_BYTES);
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, SendFailureHandler.class.getName());
+        p.putAll(kafkaSecurity.clientConfig());
         p.putAll(overrides);
         return p;
     }
@@ -118,6 +123,17 @@ public final class StreamProcessorConfig {
 
     public String requestTopicFamily() {
         return requestTopicFamily;
+    }
+
+    /** How the workers log in to Kafka. */
+    public KafkaSecurity kafkaSecurity() {
+        return kafkaSecurity;
+    }
+
+    /** The names access control speaks of, as this worker uses them (its principal from {@link #kafkaSecurity()}). */
+    public KafkaNames kafkaNames() {
+        String user = kafkaSecurity.username().isEmpty() ? KafkaNames.DEFAULT_WORKER_USER : kafkaSecurity.username();
+        return new KafkaNames(requestTopicFamily, applicationId, dlqTopic, user);
     }
 
     public String dlqTopic() {
@@ -145,7 +161,7 @@ public final class StreamProcessorConfig {
     public String toString() {
         return "StreamProcessorConfig[applicationId=" + applicationId + ", requestTopicFamily=" + requestTopicFamily
                 + ", dlqTopic=" + dlqTopic + ", maxBatchSize=" + maxBatchSize + ", maxBatchCost=" + maxBatchCost + ", batchLinger=" + batchLinger
-                + ", streamThreads=" + streamThreads + "]";
+                + ", streamThreads=" + streamThreads + ", kafka=" + kafkaSecurity + "]";
     }
 
     /** Builder of {@link StreamProcessorConfig}; bootstrap servers and state dir are required. */
@@ -161,8 +177,18 @@ public final class StreamProcessorConfig {
         private int streamThreads = 1;
         private Duration transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT;
         private final Map<String, Object> overrides = new HashMap<>();
+        private KafkaSecurity kafkaSecurity = KafkaSecurity.plaintext();
 
         private Builder() {
+        }
+
+        /**
+         * How the workers log in: SASL_SSL as the workers' principal in every deployment (default
+         * PLAINTEXT, which a secured cluster refuses; for topology tests and benchmarks).
+         */
+        public Builder kafkaSecurity(KafkaSecurity kafkaSecurity) {
+            this.kafkaSecurity = Objects.requireNonNull(kafkaSecurity, "kafkaSecurity");
+            return this;
         }
 
         public Builder applicationId(String applicationId) {

@@ -39,7 +39,7 @@ public final class SubmitCommand implements Callable<Integer> {
     @Option(names = "--connection", required = true, description = "Connection file ('sealstream up' writes one).")
     Path connection;
 
-    @Option(names = "--client-id", defaultValue = "demo", description = "Client id (default ${DEFAULT-VALUE}).")
+    @Option(names = "--client-id", description = "Client id; must be the connection's (its credentials name the client).")
     String clientId;
 
     @Option(names = "--skip-invalid", description = "Send the valid lines even if some are invalid.")
@@ -61,8 +61,15 @@ public final class SubmitCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = System.out;
         ConnectionFile conn = ConnectionFile.read(connection);
+        SealstreamClient.Builder builder = conn.clientBuilder();
+        String own = conn.kafkaSecurity().username();
+        if (clientId != null && !clientId.equals(own)) {
+            System.err.println("sealstream submit: the connection file is client '" + own + "'s, not '" + clientId
+                    + "'; use that client's connection file or drop --client-id");
+            return 2;
+        }
         boolean terminal = "bar".equals(progress) || "auto".equals(progress) && System.console() != null;
-        try (SealstreamClient client = conn.clientBuilder(clientId).requestTimeout(Duration.ofSeconds(requestTimeoutSeconds))
+        try (SealstreamClient client = builder.requestTimeout(Duration.ofSeconds(requestTimeoutSeconds))
                 .build()) {
             BatchJob.Builder b = BatchJob.builder(client, input, output).errors(errors).skipInvalid(skipInvalid)
                     .maxInFlight(maxInFlight).requestTimeout(Duration.ofSeconds(requestTimeoutSeconds));

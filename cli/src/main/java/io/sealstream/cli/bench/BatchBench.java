@@ -59,12 +59,12 @@ public final class BatchBench implements Callable<Integer> {
                 }
             }
             Path connection = dir.resolve("connection.properties");
-            stack.connection().write(connection);
+            stack.writeConnection("demo", connection);
             long t0 = System.nanoTime();
             Process p = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx" + submitHeap, "-cp", System.getProperty("java.class.path"), SealstreamCommand.class.getName(),
                     "submit", "--input", input.toString(), "--output", dir.resolve("out.jsonl").toString(),
-                    "--connection", connection.toString(), "--client-id", "demo", "--journal-dir",
+                    "--connection", connection.toString(), "--journal-dir",
                     dir.resolve("journal").toString(), "--max-in-flight", Integer.toString(maxInFlight),
                     "--progress", "lines").redirectErrorStream(true).redirectOutput(dir.resolve("submit.log").toFile()).start();
             int exit = p.waitFor();

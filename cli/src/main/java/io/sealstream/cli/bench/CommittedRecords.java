@@ -60,9 +60,10 @@ public final class CommittedRecords {
     }
 
     private static KafkaConsumer<String, byte[]> fromBeginning(LocalStack stack, List<String> topics) {
-        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers(),
-                ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed"), new StringDeserializer(), new ByteArrayDeserializer());
+        // the operator's view of every topic: the admin principal
+        Map<String, Object> config = new java.util.HashMap<>(stack.kafka().adminClientConfig());
+        config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> parts = new ArrayList<>();
         for (String topic : topics) {
             consumer.partitionsFor(topic).forEach(p -> parts.add(new TopicPartition(topic, p.partition())));

@@ -138,9 +138,11 @@ public final class FaultScenarios {
             List<HostileRecords.Sent> sent = new ArrayList<>();
             long t0 = System.nanoTime();
             Traffic traffic;
-            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                    ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers(),
-                    ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 << 20, ProducerConfig.LINGER_MS_CONFIG, 5),
+            // the hostile tenant writes as itself: ACLs let it reach its own request topic and nothing else
+            Map<String, Object> fuzzConfig = new HashMap<>(stack.kafkaClientConfig(FUZZ_CLIENT));
+            fuzzConfig.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 << 20);
+            fuzzConfig.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+            try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(fuzzConfig,
                     new StringSerializer(), new ByteArraySerializer())) {
                 int perNormal = Math.max(1, hostile / Math.max(1, requests));
                 int[] next = {0};
@@ -361,6 +363,8 @@ public final class FaultScenarios {
             ProcessBuilder pb = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx512m", "-cp", System.getProperty("java.class.path"), SealstreamCommand.class.getName(), "worker",
                     "--bootstrap-servers", stack.kafka().bootstrapServers(), "--schema-registry", stack.registry().url(),
+                    "--kafka-credentials", stack.workerCredentialsFile().toString(),
+                    "--kafka-ca", stack.kafkaCaFile().toString(),
                     "--key-broker", stack.keyBroker().url(), "--worker-id", id,
                     "--state-dir", stack.dataDir().resolve("workers").resolve(id).toString(),
                     "--tee", "simulated", "--simulated-tee-dir", stack.simulatedTeeDir().toString(),

@@ -6,6 +6,8 @@ import io.sealstream.attestation.snp.SnpVerifier;
 import io.sealstream.client.BrokerTrust;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.envelope.EnvelopeProtocol;
+import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.KafkaSecurity;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
@@ -18,8 +20,10 @@ import java.util.Properties;
 
 /**
  * What a client needs to reach a Sealstream deployment and what it pins, as a properties file:
- * {@code sealstream up} writes one, {@code sealstream submit --connection FILE} reads it. It holds
- * addresses and public pins (broker measurement, policy id), no secrets.
+ * {@code sealstream up} and {@code sealstream clients add} write one per client, {@code submit
+ * --connection FILE} reads it. It holds addresses, public pins (broker measurement, policy id), the
+ * CA that signs the Kafka brokers' certificates, and the path of the owner-only credentials file
+ * (a relative path is resolved against the connection file's directory); no secret itself.
  *
  * @param bootstrapServers Kafka bootstrap servers
  * @param schemaRegistryUrl the Confluent-compatible registry
@@ -29,9 +33,13 @@ import java.util.Properties;
  * @param policyId the policy id the client pins, hex
  * @param simulatedTeeDir for a development stack only: the simulated TEE whose root is trusted;
  *     null for AMD's roots
+ * @param kafkaProtocol SASL_SSL, or PLAINTEXT only where a file says so explicitly
+ * @param kafkaCaPem the CA certificates (PEM) of the Kafka brokers; null for the JVM's trust store
+ * @param credentialsFile the principal's owner-only credentials; null for PLAINTEXT
  */
 public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, String keyBrokerUrl, String requestTopicFamily,
-                             String brokerMeasurement, String policyId, Path simulatedTeeDir) {
+                             String brokerMeasurement, String policyId, Path simulatedTeeDir,
+                             KafkaSecurity.Protocol kafkaProtocol, String kafkaCaPem, Path credentialsFile) {
     public static final String BOOTSTRAP = "bootstrap.servers";
     public static final String REGISTRY = "schema.registry.url";
     public static final String KEY_BROKER = "key.broker.url";
@@ -41,6 +49,15 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
     public static final String MEASUREMENT = "pin.broker.measurement";
     public static final String POLICY = "pin.policy.id";
     public static final String SIMULATED_TEE = "dev.simulated.tee.dir";
+    public static final String KAFKA_PROTOCOL = "kafka.security.protocol";
+    public static final String KAFKA_CA = "kafka.ssl.ca.pem";
+    public static final String CREDENTIALS = "kafka.credentials.file";
+
+    public ConnectionFile {
+        if (kafkaProtocol == KafkaSecurity.Protocol.SASL_SSL && credentialsFile == null) {
+            throw new IllegalArgumentException("a SASL_SSL connection needs a credentials file");
+        }
+    }
 
     public static ConnectionFile read(Path file) {
         Properties p = new Properties();
@@ -52,16 +69,46 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
         for (String key : List.of(BOOTSTRAP, REGISTRY, KEY_BROKER, MEASUREMENT, POLICY)) {
             if (p.getProperty(key, "").isBlank()) {
                 throw new IllegalArgumentException("connection file " + file + " lacks " + key
-                        + " ('sealstream up' prints and writes a complete one)");
+                        + " ('sealstream clients add' writes a complete one)");
             }
         }
+        String protocol = p.getProperty(KAFKA_PROTOCOL, "");
+        KafkaSecurity.Protocol kafkaProtocol;
+        try {
+            kafkaProtocol = KafkaSecurity.Protocol.valueOf(protocol);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("connection file " + file + " has " + KAFKA_PROTOCOL + "='" + protocol
+                    + "'; it must be SASL_SSL (files written before Kafka authentication lack it: ask the operator "
+                    + "for a new one from 'sealstream clients add')");
+        }
+        String creds = p.getProperty(CREDENTIALS, "");
+        Path credentials = null;
+        if (kafkaProtocol == KafkaSecurity.Protocol.SASL_SSL) {
+            if (creds.isBlank()) {
+                throw new IllegalArgumentException("connection file " + file + " lacks " + CREDENTIALS
+                        + ": the path of the client's credentials file");
+            }
+            Path dir = file.toAbsolutePath().getParent();
+            credentials = dir.resolve(creds);
+        }
+        String ca = p.getProperty(KAFKA_CA, "");
         String sim = p.getProperty(SIMULATED_TEE, "");
         return new ConnectionFile(p.getProperty(BOOTSTRAP), p.getProperty(REGISTRY), p.getProperty(KEY_BROKER),
                 p.getProperty(REQUEST_TOPIC_FAMILY, p.getProperty(OLD_REQUEST_TOPIC, EnvelopeProtocol.REQUEST_TOPIC_FAMILY)),
-                p.getProperty(MEASUREMENT),
-                p.getProperty(POLICY), sim.isBlank() ? null : Path.of(sim));
+                p.getProperty(MEASUREMENT), p.getProperty(POLICY), sim.isBlank() ? null : Path.of(sim),
+                kafkaProtocol, ca.isBlank() ? null : ca, credentials);
     }
 
+    /** This file for another principal: same addresses, pins and CA, that principal's credentials file. */
+    public ConnectionFile withCredentials(Path credentialsFile) {
+        return new ConnectionFile(bootstrapServers, schemaRegistryUrl, keyBrokerUrl, requestTopicFamily, brokerMeasurement,
+                policyId, simulatedTeeDir, KafkaSecurity.Protocol.SASL_SSL, kafkaCaPem, credentialsFile);
+    }
+
+    /**
+     * Writes the file; a credentials file in the same directory is named by its file name alone,
+     * so the two can be handed over together.
+     */
     public void write(Path file) {
         Properties p = new Properties();
         p.setProperty(BOOTSTRAP, bootstrapServers);
@@ -70,22 +117,51 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
         p.setProperty(REQUEST_TOPIC_FAMILY, requestTopicFamily);
         p.setProperty(MEASUREMENT, brokerMeasurement);
         p.setProperty(POLICY, policyId);
+        p.setProperty(KAFKA_PROTOCOL, kafkaProtocol.name());
+        if (kafkaCaPem != null) {
+            p.setProperty(KAFKA_CA, kafkaCaPem);
+        }
+        if (credentialsFile != null) {
+            Path dir = file.toAbsolutePath().getParent();
+            Path creds = credentialsFile.toAbsolutePath();
+            p.setProperty(CREDENTIALS, creds.getParent().equals(dir) ? creds.getFileName().toString() : creds.toString());
+        }
         if (simulatedTeeDir != null) {
             p.setProperty(SIMULATED_TEE, simulatedTeeDir.toString());
         }
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
-            p.store(w, "Sealstream client connection: addresses and pins, no secrets");
+            p.store(w, "Sealstream client connection: addresses, pins and the Kafka CA; the password is in "
+                    + CREDENTIALS);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the connection file " + file, e);
         }
     }
 
-    /** A client builder for {@code clientId} with these addresses and pins. */
+    /** How to log in to Kafka: reads the credentials file (which must be owner-only). */
+    public KafkaSecurity kafkaSecurity() {
+        return kafkaProtocol == KafkaSecurity.Protocol.PLAINTEXT ? KafkaSecurity.plaintext()
+                : KafkaSecurity.scram(ClientCredentials.read(credentialsFile), kafkaCaPem);
+    }
+
+    /**
+     * A client builder with these addresses, pins and credentials; the client id is the
+     * credentials' user name (a client sends and reads only as itself).
+     */
+    public SealstreamClient.Builder clientBuilder() {
+        KafkaSecurity security = kafkaSecurity();
+        if (security.username().isEmpty()) {
+            throw new IllegalArgumentException("a PLAINTEXT connection file names no client; use clientBuilder(clientId)");
+        }
+        return clientBuilder(security.username()).kafkaSecurity(security);
+    }
+
+    /** A client builder for {@code clientId}, for PLAINTEXT benchmark stacks; see {@link #clientBuilder()}. */
     public SealstreamClient.Builder clientBuilder(String clientId) {
         EvidenceVerifier verifier = simulatedTeeDir == null ? SnpVerifier.withAmdRoots()
                 : SnpVerifier.trustingDevelopmentRoot(List.of(), SimulatedSnpTee.load(simulatedTeeDir).developmentRoot());
         return SealstreamClient.builder().bootstrapServers(bootstrapServers).schemaRegistryUrl(schemaRegistryUrl)
                 .keyBrokerUrl(keyBrokerUrl).clientId(clientId).requestTopicFamily(requestTopicFamily)
+                .kafkaSecurity(kafkaSecurity())
                 .trust(BrokerTrust.pinned(verifier, brokerMeasurement, policyId));
     }
 }

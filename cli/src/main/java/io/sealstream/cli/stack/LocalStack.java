@@ -6,6 +6,7 @@ import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.cli.clients.ClientOnboarding;
 import io.sealstream.client.BrokerTrust;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.devstack.kafka.EmbeddedKafka;
@@ -14,10 +15,12 @@ import io.sealstream.envelope.EnvelopeProtocol;
 import io.sealstream.keybroker.KeyBrokerConfig;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.http.KeyBrokerServer;
-import io.sealstream.schemas.registry.SchemaRegistryClient;
-import io.sealstream.schemas.v1.EncryptedRequest;
-import io.sealstream.schemas.v1.EncryptedResponse;
 import io.sealstream.streams.StreamProcessorConfig;
+import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.ClientProvisioner;
+import io.sealstream.tenancy.ClientQuota;
+import io.sealstream.tenancy.KafkaNames;
+import io.sealstream.tenancy.KafkaSecurity;
 import io.sealstream.worker.TeeWorker;
 import io.sealstream.worker.WorkerConfig;
 import io.sealstream.worker.engine.InferenceEngine;
@@ -30,6 +33,9 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
@@ -51,18 +57,17 @@ public final class LocalStack implements AutoCloseable {
     /** Launch measurement the simulated key broker TEE reports. */
     public static final byte[] BROKER_MEASUREMENT = sha384("sealstream dev key broker image v1");
 
-    /**
-     * Response topics are provisioned for 8 MiB records: the answer to the largest embeddings
-     * request (2,048 MiniLM vectors, about 3.2 MB) fits; the broker's 1 MiB default would not.
-     * Workers read the limit from the topic (docs/operations.md, "Limits").
-     */
-    public static final java.util.Map<String, String> RESPONSE_TOPIC_CONFIG = java.util.Map.of(
-            org.apache.kafka.common.config.TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(8 << 20));
+    /** See {@link ClientProvisioner#RESPONSE_TOPIC_CONFIG}. */
+    public static final java.util.Map<String, String> RESPONSE_TOPIC_CONFIG = ClientProvisioner.RESPONSE_TOPIC_CONFIG;
 
     private final Options options;
     private final Path dataDir;
     private final boolean ownsDataDir;
     private final EmbeddedKafka kafka;
+    private final KafkaNames names;
+    private final ClientProvisioner provisioner;
+    private final ClientCredentials workerCredentials;
+    private final Map<String, ClientCredentials> clientCredentials = new ConcurrentHashMap<>();
     private final SchemaRegistryServer registry;
     private final KeyBrokerServer keyBroker;
     private final AttestationPolicy policy;
@@ -71,16 +76,28 @@ public final class LocalStack implements AutoCloseable {
     private final List<TeeWorker> workers = new ArrayList<>();
     private final List<InferenceEngine> engines = new ArrayList<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
+    private final Map<String, Boolean> provisionedClients = new ConcurrentHashMap<>();
     private boolean closed;
 
     private LocalStack(Options options) throws IOException {
         this.options = options;
         this.ownsDataDir = options.dataDir == null;
         this.dataDir = ownsDataDir ? Files.createTempDirectory("sealstream-stack-") : options.dataDir;
-        this.kafka = track(EmbeddedKafka.builder().logDir(dataDir.resolve("kafka")).build().start());
-        kafka.createTopics(options.partitions, List.of(StreamProcessorConfig.DEFAULT_DLQ_TOPIC));
+        EmbeddedKafka.Builder kb = EmbeddedKafka.builder().logDir(dataDir.resolve("kafka"));
+        this.kafka = track((options.plaintextKafka ? kb.plaintext() : kb).build().start());
+        this.names = KafkaNames.DEFAULTS.withRequestTopicFamily(options.requestTopicFamily);
+        this.provisioner = track(new ClientProvisioner(kafka.adminClientConfig(), names, options.partitions));
+        if (kafka.isSecured()) {
+            this.workerCredentials = ClientCredentials.generate(names.workerUser());
+            provisioner.provisionWorkers(workerCredentials);
+            workerCredentials.write(workerCredentialsFile());
+            Files.writeString(kafkaCaFile(), kafka.caCertificatePem().orElseThrow());
+        } else {
+            this.workerCredentials = null;
+            provisioner.createDeadLetterTopic();
+        }
         this.registry = track(SchemaRegistryServer.start());
-        options.clients.forEach(this::provision);
+        options.clients.forEach(this::clientSecurity);
         engines.add(track(Objects.requireNonNull(options.engine, "Options.engine is required").get()));
         if (options.chatModel != null) {
             engines.add(track(Engines.chat(options.chatModel)));
@@ -132,6 +149,7 @@ public final class LocalStack implements AutoCloseable {
         try {
             StreamProcessorConfig streams = StreamProcessorConfig.builder()
                     .bootstrapServers(kafka.bootstrapServers())
+                    .kafkaSecurity(workerSecurity())
                     .requestTopicFamily(options.requestTopicFamily)
                     .stateDir(dataDir.resolve("workers").resolve(workerId))
                     .maxBatchSize(options.maxBatchSize)
@@ -154,29 +172,102 @@ public final class LocalStack implements AutoCloseable {
         return clientBuilder(clientId).build();
     }
 
-    /** The builder of {@link #client}, for settings such as the request timeout. */
+    /** The builder of {@link #client}, for settings such as the request timeout; provisions the client if new. */
     public SealstreamClient.Builder clientBuilder(String clientId) {
-        if (!options.clients.contains(clientId)) {
-            provision(clientId);
-        }
         return SealstreamClient.builder()
                 .bootstrapServers(kafka.bootstrapServers())
                 .schemaRegistryUrl(registry.url())
                 .keyBrokerUrl(keyBroker.url())
                 .clientId(clientId)
                 .requestTopicFamily(options.requestTopicFamily)
+                .kafkaSecurity(clientSecurity(clientId))
                 .trust(trust());
     }
 
-    /** The addresses and pins of this stack, for {@code sealstream submit --connection}. */
-    public ConnectionFile connection() {
+    /** How {@code clientId} logs in to this stack's Kafka (provisioning it if new): its own principal. */
+    public KafkaSecurity clientSecurity(String clientId) {
+        if (!kafka.isSecured()) {
+            provisionedClients.computeIfAbsent(clientId, c -> {
+                provision(c);
+                return Boolean.TRUE;
+            });
+            return KafkaSecurity.plaintext();
+        }
+        ClientCredentials c = clientCredentials.computeIfAbsent(clientId, this::provision);
+        return KafkaSecurity.scram(c, kafka.caCertificatePem().orElseThrow());
+    }
+
+    /**
+     * Bootstrap servers and {@code clientId}'s security settings, for a raw Kafka producer or
+     * consumer that acts as that tenant (tests and the fault benchmark's hostile records).
+     */
+    public Map<String, Object> kafkaClientConfig(String clientId) {
+        Map<String, Object> c = new HashMap<>(clientSecurity(clientId).clientConfig());
+        c.put("bootstrap.servers", kafka.bootstrapServers());
+        return c;
+    }
+
+    /** How the workers log in to this stack's Kafka. */
+    public KafkaSecurity workerSecurity() {
+        return workerCredentials == null ? KafkaSecurity.plaintext()
+                : KafkaSecurity.scram(workerCredentials, kafka.caCertificatePem().orElseThrow());
+    }
+
+    /**
+     * Writes {@code clientId}'s connection file to {@code file} and, beside it, its owner-only
+     * credentials file {@code <client>.credentials}, as {@code sealstream clients add} does.
+     */
+    public ConnectionFile writeConnection(String clientId, Path file) {
+        ConnectionFile c = connectionBase();
+        KafkaSecurity security = clientSecurity(clientId);
+        if (security.credentials() != null) {
+            Path creds = file.toAbsolutePath().resolveSibling(clientId + ".credentials");
+            security.credentials().write(creds);
+            c = c.withCredentials(creds);
+        }
+        c.write(file);
+        return c;
+    }
+
+    /**
+     * Writes the admin principal's connection file (owner-only, with its credentials beside it):
+     * what {@code sealstream clients add|list|remove --admin FILE} needs to provision this stack.
+     */
+    public ConnectionFile writeAdminConnection(Path file) {
+        ConnectionFile c = connectionBase();
+        if (kafka.isSecured()) {
+            Path creds = file.toAbsolutePath().resolveSibling("admin.credentials");
+            new ClientCredentials(EmbeddedKafka.ADMIN_USER, kafka.adminPassword()).write(creds);
+            c = c.withCredentials(creds);
+        }
+        c.write(file);
+        return c;
+    }
+
+    private ConnectionFile connectionBase() {
         return new ConnectionFile(kafka.bootstrapServers(), registry.url(), keyBroker.url(), options.requestTopicFamily,
-                HexFormat.of().formatHex(BROKER_MEASUREMENT), policy.id(), simulatedTeeDir());
+                HexFormat.of().formatHex(BROKER_MEASUREMENT), policy.id(), simulatedTeeDir(),
+                KafkaSecurity.Protocol.PLAINTEXT, kafka.caCertificatePem().orElse(null), null);
     }
 
     /** What a client of this stack pins: the dev verifier, the broker's measurement, the policy id. */
     public BrokerTrust trust() {
         return BrokerTrust.pinned(devVerifier, HexFormat.of().formatHex(BROKER_MEASUREMENT), policy.id());
+    }
+
+    /** The Kafka names of this stack, as access control speaks of them. */
+    public KafkaNames names() {
+        return names;
+    }
+
+    /** Where the workers' credentials are, for {@code sealstream worker --kafka-credentials}. */
+    public Path workerCredentialsFile() {
+        return dataDir.resolve("worker.credentials");
+    }
+
+    /** Where the Kafka CA certificate is, for {@code sealstream worker --kafka-ca}. */
+    public Path kafkaCaFile() {
+        return dataDir.resolve("kafka-ca.pem");
     }
 
     public EmbeddedKafka kafka() {
@@ -241,19 +332,17 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /**
-     * Provisions a client as an operator would: its request topic {@code <family>.<client>} and
-     * its response topic, and the envelope schemas under both subjects, one at a time, so workers
-     * and clients find them instead of racing to create them. Workers discover the new request
+     * Provisions a client as an operator would, through {@link ClientOnboarding}: its principal,
+     * request and response topics, ACLs, quota and schemas. Workers discover the new request
      * topic within {@link StreamProcessorConfig#DEFAULT_TOPIC_DISCOVERY}.
      */
-    private void provision(String clientId) {
-        String requestTopic = EnvelopeProtocol.requestTopicFor(options.requestTopicFamily, clientId);
-        String responseTopic = EnvelopeProtocol.responseTopicFor(clientId);
-        kafka.createTopics(options.partitions, List.of(requestTopic));
-        kafka.createTopics(options.partitions, List.of(responseTopic), RESPONSE_TOPIC_CONFIG);
-        SchemaRegistryClient client = new SchemaRegistryClient(registry.url(), Duration.ofSeconds(10));
-        client.register(requestTopic + "-value", EncryptedRequest.getClassSchema());
-        client.register(responseTopic + "-value", EncryptedResponse.getClassSchema());
+    private ClientCredentials provision(String clientId) {
+        if (!kafka.isSecured()) {
+            provisioner.createClientTopics(clientId);
+            ClientOnboarding.registerSchemas(registry.url(), names, clientId);
+            return null;
+        }
+        return ClientOnboarding.add(provisioner, registry.url(), names, clientId, options.quota);
     }
 
     /** The request topic of {@code clientId} in this stack. */
@@ -335,6 +424,23 @@ public final class LocalStack implements AutoCloseable {
         private Duration batchLinger = StreamProcessorConfig.DEFAULT_BATCH_LINGER;
         private Supplier<InferenceEngine> engine;
         private Path chatModel;
+        private boolean plaintextKafka;
+        private ClientQuota quota = ClientQuota.DEFAULT;
+
+        /**
+         * Run Kafka PLAINTEXT without an authorizer, as before tenancy: only for measuring what
+         * SASL_SSL and ACLs cost, side by side.
+         */
+        public Options plaintextKafka() {
+            this.plaintextKafka = true;
+            return this;
+        }
+
+        /** The quota every client of this stack gets; default {@link ClientQuota#DEFAULT}. */
+        public Options quota(ClientQuota quota) {
+            this.quota = Objects.requireNonNull(quota);
+            return this;
+        }
 
         public Options workers(int workers) {
             this.workers = workers;

@@ -44,13 +44,19 @@ public final class UpCommand implements Callable<Integer> {
         for (int i = 0; i < stack.workers().size(); i++) {
             out.println("  worker " + i + " health     " + stack.workers().get(i).healthUrl() + "/readyz");
         }
-        out.println("  clients             " + clients + " -> sealstream.responses.<client>");
         out.println("  pin, measurement    " + stack.trust().measurements().iterator().next());
         out.println("  pin, policy id      " + stack.policy().id());
         out.println("  data directory      " + stack.dataDir());
-        java.nio.file.Path connection = stack.dataDir().resolve("connection.properties");
-        stack.connection().write(connection);
-        out.println("  connection file     " + connection + "  (sealstream submit --connection ...)");
+        java.nio.file.Path clientsDir = stack.dataDir().resolve("clients");
+        java.nio.file.Files.createDirectories(clientsDir);
+        for (String client : clients) {
+            java.nio.file.Path connection = clientsDir.resolve(client + ".connection");
+            stack.writeConnection(client, connection);
+            out.println("  client " + client + " " + connection + "  (sealstream submit --connection ...)");
+        }
+        java.nio.file.Path admin = stack.dataDir().resolve("admin.connection");
+        stack.writeAdminConnection(admin);
+        out.println("  admin connection    " + admin + "  (sealstream clients add NAME --admin ...)");
         stopped.await();
         return 0;
     }

@@ -7,6 +7,8 @@ import io.sealstream.attestation.tsm.TeeSelection;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.streams.StreamProcessorConfig;
+import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.KafkaSecurity;
 import io.sealstream.worker.TeeWorker;
 import io.sealstream.worker.WorkerConfig;
 import io.sealstream.worker.engine.InferenceEngine;
@@ -31,6 +33,18 @@ import picocli.CommandLine.Option;
 public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--bootstrap-servers", required = true, description = "Kafka bootstrap servers.")
     String bootstrapServers;
+
+    @Option(names = "--kafka-credentials", description = "Owner-only credentials file of the workers' Kafka principal "
+            + "(SASL_SSL, SCRAM-SHA-512); 'sealstream up' writes DATA_DIR/worker.credentials.")
+    Path kafkaCredentials;
+
+    @Option(names = "--kafka-ca", description = "PEM file of the CA that signs the Kafka brokers' certificates "
+            + "(default: the JVM's trust store); 'sealstream up' writes DATA_DIR/kafka-ca.pem.")
+    Path kafkaCa;
+
+    @Option(names = "--kafka-plaintext", description = "Connect without TLS or authentication: only for a PLAINTEXT "
+            + "benchmark broker.")
+    boolean kafkaPlaintext;
 
     @Option(names = "--schema-registry", required = true, description = "Confluent-compatible registry URL.")
     String registryUrl;
@@ -98,6 +112,14 @@ public final class WorkerCommand implements Callable<Integer> {
             System.err.println("sealstream worker: --tee=simulated needs --simulated-tee-dir (see 'sealstream up' output)");
             return 2;
         }
+        if ((kafkaCredentials == null) == !kafkaPlaintext) {
+            System.err.println("sealstream worker: give --kafka-credentials FILE (and --kafka-ca FILE for a private CA), "
+                    + "or --kafka-plaintext for a PLAINTEXT benchmark broker");
+            return 2;
+        }
+        KafkaSecurity security = kafkaPlaintext ? KafkaSecurity.plaintext()
+                : KafkaSecurity.scram(ClientCredentials.read(kafkaCredentials),
+                        kafkaCa == null ? null : java.nio.file.Files.readString(kafkaCa));
         byte[] m = measurement == null ? LocalStack.WORKER_MEASUREMENT : HexFormat.of().parseHex(measurement);
         EvidenceProvider provider;
         try {
@@ -108,7 +130,7 @@ public final class WorkerCommand implements Callable<Integer> {
             return 2;
         }
         StreamProcessorConfig.Builder streams = StreamProcessorConfig.builder()
-                .bootstrapServers(bootstrapServers).requestTopicFamily(requestTopicFamily).stateDir(stateDir)
+                .bootstrapServers(bootstrapServers).kafkaSecurity(security).requestTopicFamily(requestTopicFamily).stateDir(stateDir)
                 .maxBatchSize(maxBatchSize).batchLinger(Duration.ofMillis(lingerMillis))
                 .transactionTimeout(Duration.ofMillis(transactionTimeoutMillis));
         streamsConfig.forEach(streams::streamsConfig);

@@ -193,12 +193,12 @@ class BatchSubmitTest {
         Path input = write("resume.jsonl", embeddings(1500));
         Path output = dir.resolve("resume-out.jsonl");
         Path connection = dir.resolve("connection.properties");
-        stack.connection().write(connection);
+        stack.writeConnection("batch", connection);
         Path journal = dir.resolve("journal-resume");
         Process p = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m",
                 "-cp", System.getProperty("java.class.path"), SealstreamCommand.class.getName(), "submit",
                 "--input", input.toString(), "--output", output.toString(), "--connection", connection.toString(),
-                "--client-id", "batch", "--journal-dir", journal.toString(), "--max-in-flight", "16",
+                "--journal-dir", journal.toString(), "--max-in-flight", "16",
                 "--progress", "lines").redirectErrorStream(true).redirectOutput(dir.resolve("submit-1.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
         while (lineCount(output) < 200 && p.isAlive() && System.nanoTime() < deadline) {

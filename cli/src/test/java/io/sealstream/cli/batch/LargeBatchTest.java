@@ -38,7 +38,7 @@ class LargeBatchTest {
                 .batchLinger(Duration.ofMillis(20)).engine(SyntheticEngine::new))) {
             assertThat(stack.awaitWorkersReady(Duration.ofSeconds(120))).isTrue();
             Path connection = dir.resolve("connection.properties");
-            stack.connection().write(connection);
+            stack.writeConnection("demo", connection);
             Process p = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Xmx64m", "-cp", System.getProperty("java.class.path"), SealstreamCommand.class.getName(), "submit",
                     "--input", input.toString(), "--output", output.toString(), "--connection", connection.toString(),

@@ -26,7 +26,7 @@ class QuickstartExampleTest {
 
     /** The documented program; {@code System.out} is the caller's. */
     static void quickstart(String connectionFile, String chatModel) throws Exception {
-        try (SealstreamClient client = ConnectionFile.read(Path.of(connectionFile)).clientBuilder("demo")
+        try (SealstreamClient client = ConnectionFile.read(Path.of(connectionFile)).clientBuilder()
                 .requestTimeout(Duration.ofSeconds(30)).build()) {
             VerifiedTopic verified = client.verifyKeyBroker();           // attestation + pinned policy
             System.out.println("workers may serve " + verified.policy().allowedModelDigests());
@@ -50,7 +50,7 @@ class QuickstartExampleTest {
                 .engine(Engines::defaultEmbeddings).chatModel(gguf))) {
             assertThat(stack.awaitWorkersReady(Duration.ofSeconds(120))).isTrue();
             Path connection = dir.resolve("connection.properties");
-            stack.connection().write(connection);
+            stack.writeConnection("demo", connection);
             PrintStream original = System.out;
             ByteArrayOutputStream captured = new ByteArrayOutputStream();
             try {

@@ -40,8 +40,7 @@ final class CanaryScan {
         try (Admin admin = kafka.admin()) {
             topics = admin.listTopics(new org.apache.kafka.clients.admin.ListTopicsOptions().listInternal(true)).names().get();
         }
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(operatorConfig(kafka,
                 ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_uncommitted",
                 ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
             for (String topic : topics) {
@@ -121,5 +120,14 @@ final class CanaryScan {
             return i;
         }
         return -1;
+    }
+
+    /** The operator's view of every topic, as the admin principal: what a curious Kafka operator sees. */
+    private static Map<String, Object> operatorConfig(EmbeddedKafka kafka, Object... keyValues) {
+        Map<String, Object> c = new java.util.HashMap<>(kafka.adminClientConfig());
+        for (int i = 0; i < keyValues.length; i += 2) {
+            c.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return c;
     }
 }

@@ -169,8 +169,7 @@ class ConfidentialPipelineTest {
         }
         assertThat(original).as("request %s on the request topic", requestId).isNotNull();
         EncryptedRequest tampered = EncryptedRequest.newBuilder(original).setRequestId(requestId + "-forged").build();
-        try (KafkaProducer<String, EncryptedRequest> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers()),
+        try (KafkaProducer<String, EncryptedRequest> producer = new KafkaProducer<>(stack.kafka().adminClientConfig(),
                 new StringSerializer(), new ConfluentAvroSerializer<EncryptedRequest>(registry, true))) {
             producer.send(new ProducerRecord<>(topic, tampered.getRequestId(), tampered)).get();
         }

@@ -139,10 +139,16 @@ class HostileTrafficTest {
         byte[] nearlyOneMib = new byte[1_046_000];
         new Random(42).nextBytes(nearlyOneMib);
 
-        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers(),
-                ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 << 20), new StringSerializer(), new ByteArraySerializer())) {
-            producer.send(new ProducerRecord<>(ghostTopic, "hostile-ghost", ghost)).get();
+        // the operator's mistake: only the admin principal can write a topic no client owns
+        try (KafkaProducer<String, byte[]> operator = new KafkaProducer<>(stack.kafka().adminClientConfig(),
+                new StringSerializer(), new ByteArraySerializer())) {
+            operator.send(new ProducerRecord<>(ghostTopic, "hostile-ghost", ghost)).get();
+        }
+        // acme, hostile, on the one topic its ACLs let it write
+        Map<String, Object> asAcme = new java.util.HashMap<>(stack.kafkaClientConfig("acme"));
+        asAcme.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 << 20);
+        try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(asAcme, new StringSerializer(),
+                new ByteArraySerializer())) {
             producer.send(new ProducerRecord<>(topic, "hostile-posing", posing)).get();
             producer.send(new ProducerRecord<>(topic, "hostile-illegal", illegal)).get();
             producer.send(new ProducerRecord<>(topic, "hostile-claim", claim)).get();

@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -34,6 +35,13 @@ import org.slf4j.LoggerFactory;
  * A real Apache Kafka broker in KRaft mode (one node acting as broker and controller), in this
  * JVM, on loopback.
  *
+ * <p>By default it is secured as a deployment is: the client listener speaks {@code SASL_SSL}
+ * with SCRAM-SHA-512, the controller listener mutual TLS, both with certificates of a
+ * {@link DevCertificateAuthority} made at first start; {@code StandardAuthorizer} denies whatever
+ * no ACL allows. Two principals exist from the start, both super users: {@link #ADMIN_USER} for
+ * provisioning ({@link #admin()}) and the broker's own inter-broker user. {@link Builder#plaintext()}
+ * gives the old unauthenticated listener, for benchmarks that measure what security costs.
+ *
  * <p>Ports are picked free at the first start and kept, and so is the log directory, so
  * {@link #restart()} brings the same broker back with every committed record: clients reconnect
  * to the same bootstrap address. {@link #close()} shuts down cleanly and, for a directory it
@@ -44,11 +52,17 @@ public final class EmbeddedKafka implements AutoCloseable {
     private static final String LOOPBACK = "127.0.0.1";
     private static final int NODE_ID = 1;
     private static final int PORT_ATTEMPTS = 5;
+    /** The provisioning principal of a secured broker: a super user, used for nothing else. */
+    public static final String ADMIN_USER = "sealstream-admin";
+    private static final String BROKER_USER = "sealstream-broker";
+    private static final String SCRAM = "SCRAM-SHA-512";
+    private static final String SECRETS_FILE = "sealstream-dev-security.properties";
 
     private final Path logDir;
     private final boolean ownsLogDir;
     private final Map<String, String> overrides;
     private final String clusterId = Uuid.randomUuid().toString();
+    private final DevSecrets secrets;
     private int brokerPort;
     private int controllerPort;
     private KafkaRaftServer server;
@@ -65,6 +79,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         this.overrides = Map.copyOf(b.overrides);
         // a directory kept from an earlier run is already formatted; formatting again would fail
         this.formatted = Files.exists(logDir.resolve("meta.properties"));
+        this.secrets = b.plaintext ? null : DevSecrets.loadOrCreate(logDir.resolve(SECRETS_FILE));
     }
 
     public static Builder builder() {
@@ -122,6 +137,9 @@ public final class EmbeddedKafka implements AutoCloseable {
                     .setDirectories(List.of(logDir.toString()))
                     .setMetadataLogDirectory(logDir.toString())
                     .setControllerListenerName("CONTROLLER")
+                    .setScramArguments(secrets == null ? List.of() : List.of(
+                            SCRAM + "=[name=" + ADMIN_USER + ",password=" + secrets.adminPassword() + "]",
+                            SCRAM + "=[name=" + BROKER_USER + ",password=" + secrets.brokerPassword() + "]"))
                     .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
                     .run();
             formatted = true;
@@ -147,11 +165,15 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("process.roles", "broker,controller");
         p.put("node.id", Integer.toString(NODE_ID));
         p.put("controller.quorum.voters", NODE_ID + "@" + LOOPBACK + ":" + controllerPort);
-        p.put("listeners", "PLAINTEXT://" + LOOPBACK + ":" + brokerPort + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort);
-        p.put("advertised.listeners", "PLAINTEXT://" + LOOPBACK + ":" + brokerPort);
-        p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         p.put("controller.listener.names", "CONTROLLER");
-        p.put("inter.broker.listener.name", "PLAINTEXT");
+        if (secrets == null) {
+            p.put("listeners", "PLAINTEXT://" + LOOPBACK + ":" + brokerPort + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort);
+            p.put("advertised.listeners", "PLAINTEXT://" + LOOPBACK + ":" + brokerPort);
+            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+            p.put("inter.broker.listener.name", "PLAINTEXT");
+        } else {
+            securedListeners(p);
+        }
         p.put("log.dirs", logDir.toString());
         p.put("metadata.log.dir", logDir.toString());
         // a single node: every internal topic has one replica
@@ -168,6 +190,36 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("log.cleaner.dedupe.buffer.size", Integer.toString(2 * 1024 * 1024));
         p.putAll(overrides);
         return p;
+    }
+
+    /**
+     * Clients and the inter-broker path: SASL_SSL with SCRAM; the controller: mutual TLS with the
+     * broker certificate, whose subject is a super user. No listener is unauthenticated.
+     */
+    private void securedListeners(Properties p) {
+        DevCertificateAuthority ca = secrets.ca();
+        p.put("listeners", "BROKER://" + LOOPBACK + ":" + brokerPort + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort);
+        p.put("advertised.listeners", "BROKER://" + LOOPBACK + ":" + brokerPort);
+        p.put("listener.security.protocol.map", "BROKER:SASL_SSL,CONTROLLER:SSL");
+        p.put("inter.broker.listener.name", "BROKER");
+        p.put("sasl.enabled.mechanisms", SCRAM);
+        p.put("sasl.mechanism.inter.broker.protocol", SCRAM);
+        p.put("listener.name.broker.scram-sha-512.sasl.jaas.config", jaas(BROKER_USER, secrets.brokerPassword()));
+        p.put("ssl.keystore.type", "PEM");
+        p.put("ssl.keystore.certificate.chain", ca.brokerCertificatePem());
+        p.put("ssl.keystore.key", ca.brokerKeyPem());
+        p.put("ssl.truststore.type", "PEM");
+        p.put("ssl.truststore.certificates", ca.caCertificatePem());
+        p.put("ssl.endpoint.identification.algorithm", "https");
+        p.put("listener.name.controller.ssl.client.auth", "required");
+        p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
+        p.put("allow.everyone.if.no.acl.found", "false");
+        p.put("super.users", "User:" + ADMIN_USER + ";User:" + BROKER_USER + ";User:" + DevCertificateAuthority.BROKER_SUBJECT);
+    }
+
+    private static String jaas(String user, String password) {
+        return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user
+                + "\" password=\"" + password + "\";";
     }
 
     private void awaitReady(Duration timeout) {
@@ -212,9 +264,46 @@ public final class EmbeddedKafka implements AutoCloseable {
         return server != null;
     }
 
-    /** {@code 127.0.0.1:port} of the PLAINTEXT listener. */
+    /** {@code 127.0.0.1:port} of the client listener. */
     public String bootstrapServers() {
         return LOOPBACK + ":" + brokerPort;
+    }
+
+    /** True unless built {@link Builder#plaintext()}: clients need SASL_SSL credentials and the CA. */
+    public boolean isSecured() {
+        return secrets != null;
+    }
+
+    /** The development CA's certificate (PEM) that clients trust; empty for a plaintext broker. */
+    public Optional<String> caCertificatePem() {
+        return secrets == null ? Optional.empty() : Optional.of(secrets.ca().caCertificatePem());
+    }
+
+    /**
+     * Connection settings of a Kafka client that logs in as {@code user}: bootstrap servers and,
+     * on a secured broker, SASL_SSL with SCRAM-SHA-512 trusting the development CA.
+     */
+    public Map<String, Object> clientConfig(String user, String password) {
+        Map<String, Object> c = new java.util.HashMap<>();
+        c.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        if (secrets != null) {
+            c.put("security.protocol", "SASL_SSL");
+            c.put("sasl.mechanism", SCRAM);
+            c.put("sasl.jaas.config", jaas(user, password));
+            c.put("ssl.truststore.type", "PEM");
+            c.put("ssl.truststore.certificates", secrets.ca().caCertificatePem());
+        }
+        return c;
+    }
+
+    /** The provisioning super user's password; empty for a plaintext broker. */
+    public String adminPassword() {
+        return secrets == null ? "" : secrets.adminPassword();
+    }
+
+    /** {@link #clientConfig} of the provisioning super user: for admin clients and test fixtures only. */
+    public Map<String, Object> adminClientConfig() {
+        return clientConfig(ADMIN_USER, secrets == null ? "" : secrets.adminPassword());
     }
 
     /** The broker's data directory. */
@@ -224,7 +313,7 @@ public final class EmbeddedKafka implements AutoCloseable {
 
     /** An admin client on this broker; the caller closes it. */
     public Admin admin() {
-        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+        return Admin.create(adminClientConfig());
     }
 
     /** Creates each topic with {@code partitions} partitions unless it exists. */
@@ -296,8 +385,18 @@ public final class EmbeddedKafka implements AutoCloseable {
     public static final class Builder {
         private Path logDir;
         private final Map<String, String> overrides = new java.util.HashMap<>();
+        private boolean plaintext;
 
         private Builder() {
+        }
+
+        /**
+         * An unauthenticated PLAINTEXT listener without an authorizer, as before tenancy: only for
+         * measuring what SASL_SSL costs side by side. Nothing a tenant runs should use it.
+         */
+        public Builder plaintext() {
+            this.plaintext = true;
+            return this;
         }
 
         /** Keep data here instead of a temporary directory that {@link #close()} deletes. */

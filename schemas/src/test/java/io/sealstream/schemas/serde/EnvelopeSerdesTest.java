@@ -214,14 +214,20 @@ class EnvelopeSerdesTest {
     }
 
     private static Map<String, Object> producerConfig(EmbeddedKafka kafka) {
-        return Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all");
+        Map<String, Object> c = new java.util.HashMap<>(kafka.adminClientConfig());
+        c.put(ProducerConfig.ACKS_CONFIG, "all");
+        return c;
+    }
+
+    private static Map<String, Object> consumerConfig(EmbeddedKafka kafka) {
+        Map<String, Object> c = new java.util.HashMap<>(kafka.adminClientConfig());
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, "serde-test");
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        return c;
     }
 
     private static byte[] consumeOne(EmbeddedKafka kafka, String topic) {
-        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers(),
-                ConsumerConfig.GROUP_ID_CONFIG, "serde-test",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"), new StringDeserializer(), new ByteArrayDeserializer())) {
+        try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(consumerConfig(kafka), new StringDeserializer(), new ByteArrayDeserializer())) {
             consumer.subscribe(Set.of(topic));
             long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
             while (System.nanoTime() < deadline) {

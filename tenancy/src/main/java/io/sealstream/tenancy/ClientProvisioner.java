@@ -1,0 +1,266 @@
+package io.sealstream.tenancy;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.ScramCredentialInfo;
+import org.apache.kafka.clients.admin.ScramMechanism;
+import org.apache.kafka.clients.admin.UserScramCredentialDeletion;
+import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
+import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.acl.AccessControlEntryFilter;
+import org.apache.kafka.common.acl.AclBindingFilter;
+import org.apache.kafka.common.acl.AclOperation;
+import org.apache.kafka.common.acl.AclPermissionType;
+import org.apache.kafka.common.config.TopicConfig;
+import org.apache.kafka.common.errors.ResourceNotFoundException;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.quota.ClientQuotaAlteration;
+import org.apache.kafka.common.quota.ClientQuotaFilter;
+import org.apache.kafka.common.quota.ClientQuotaFilterComponent;
+import org.apache.kafka.common.resource.ResourcePatternFilter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Provisions a deployment's principals through the Kafka admin API, as its admin principal: the
+ * workers' SCRAM user and {@link AclTable} rows, and each client's SCRAM user, two topics, ACLs
+ * and quota. Every step is idempotent except creating a client that exists, which is refused so
+ * that an operator never replaces a tenant's password by accident.
+ */
+public final class ClientProvisioner implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ClientProvisioner.class);
+    /** SCRAM-SHA-512 iterations of every credential this class sets (Kafka's minimum is 4,096). */
+    public static final int SCRAM_ITERATIONS = 8192;
+    /**
+     * Response topics take 8 MiB records: the answer to the largest embeddings request (2,048
+     * MiniLM vectors, about 3.2 MB) fits; the broker's 1 MiB default would not. Workers read the
+     * limit from the topic (docs/operations.md, "Limits").
+     */
+    public static final Map<String, String> RESPONSE_TOPIC_CONFIG = Map.of(
+            TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(8 << 20));
+    private static final long TIMEOUT_S = 30;
+
+    private final Admin admin;
+    private final KafkaNames names;
+    private final int partitions;
+
+    /**
+     * @param adminClientConfig bootstrap servers and the admin principal's security settings
+     * @param names the deployment's names
+     * @param partitions partitions of each new topic: the most workers that can share the load
+     */
+    public ClientProvisioner(Map<String, Object> adminClientConfig, KafkaNames names, int partitions) {
+        if (partitions < 1) {
+            throw new IllegalArgumentException("topics need at least one partition, got " + partitions);
+        }
+        this.admin = Admin.create(adminClientConfig);
+        this.names = Objects.requireNonNull(names, "names");
+        this.partitions = partitions;
+    }
+
+    /**
+     * Makes the workers' principal log in with {@code credentials}, grants the workers' rows of
+     * {@link AclTable} and creates the dead-letter topic.
+     */
+    public void provisionWorkers(ClientCredentials credentials) {
+        if (!credentials.username().equals(names.workerUser())) {
+            throw new IllegalArgumentException("the workers' principal is '" + names.workerUser() + "', not '"
+                    + credentials.username() + "'");
+        }
+        await(admin.alterUserScramCredentials(List.of(upsert(credentials))).all(), "set the workers' credentials");
+        await(admin.createAcls(AclTable.workerBindings(names)).all(), "grant the workers' ACLs");
+        createDeadLetterTopic();
+        LOG.info("tenancy.workers_provisioned user={} acls={}", names.workerUser(), AclTable.workerBindings(names).size());
+    }
+
+    /**
+     * Creates client {@code clientId}: a SCRAM user with a fresh password, its request and
+     * response topics, its {@link AclTable} rows and {@code quota}.
+     *
+     * @return the credentials to hand to the client (stored nowhere else)
+     * @throws IllegalStateException if the client exists
+     */
+    public ClientCredentials addClient(String clientId, ClientQuota quota) {
+        Objects.requireNonNull(quota, "quota");
+        var bindings = AclTable.clientBindings(names, clientId); // validates the id
+        if (scramUsers().contains(clientId)) {
+            throw new IllegalStateException("client '" + clientId + "' exists; 'sealstream clients remove " + clientId
+                    + "' first to replace its credentials");
+        }
+        ClientCredentials credentials = ClientCredentials.generate(clientId);
+        createClientTopics(clientId);
+        await(admin.createAcls(bindings).all(), "grant the ACLs of " + clientId);
+        setQuota(clientId, quota);
+        // the user comes last: a client that can log in finds everything it may use in place
+        await(admin.alterUserScramCredentials(List.of(upsert(credentials))).all(), "set the credentials of " + clientId);
+        LOG.info("tenancy.client_added client={} acls={} produce_bps={} fetch_bps={} request_pct={}", clientId,
+                bindings.size(), quota.produceBytesPerSecond(), quota.fetchBytesPerSecond(), quota.requestPercentage());
+        return credentials;
+    }
+
+    /**
+     * Creates {@code clientId}'s request and response topics unless they exist; alone, only for a
+     * PLAINTEXT benchmark broker, which has no principals to give them to.
+     */
+    public void createClientTopics(String clientId) {
+        createTopics(List.of(new NewTopic(names.requestTopic(clientId), partitions, (short) -1),
+                new NewTopic(names.responseTopic(clientId), partitions, (short) -1).configs(RESPONSE_TOPIC_CONFIG)));
+    }
+
+    /** Creates the dead-letter topic unless it exists; {@link #provisionWorkers} does this too. */
+    public void createDeadLetterTopic() {
+        createTopics(List.of(new NewTopic(names.dlqTopic(), partitions, (short) -1)));
+    }
+
+    /** Sets {@code clientId}'s quota. */
+    public void setQuota(String clientId, ClientQuota quota) {
+        List<ClientQuotaAlteration.Op> ops = quota.asKafkaQuotas().entrySet().stream()
+                .map(e -> new ClientQuotaAlteration.Op(e.getKey(), e.getValue())).toList();
+        await(admin.alterClientQuotas(List.of(new ClientQuotaAlteration(ClientQuota.entityOf(clientId), ops))).all(),
+                "set the quota of " + clientId);
+    }
+
+    /** A provisioned client as the cluster sees it. */
+    public record ProvisionedClient(String clientId, boolean requestTopicExists, boolean responseTopicExists,
+                                    int aclCount, ClientQuota quota) {
+    }
+
+    /** Every client with credentials, by id. */
+    public List<ProvisionedClient> listClients() {
+        Set<String> topics = await(admin.listTopics().names(), "list topics");
+        List<ProvisionedClient> out = new ArrayList<>();
+        for (String user : scramUsers().stream().sorted().toList()) {
+            if (!KafkaNames.isProvisionableClientId(user)) {
+                continue;
+            }
+            int acls = await(admin.describeAcls(principalFilter(user)).values(), "describe ACLs of " + user).size();
+            var quotas = await(admin.describeClientQuotas(ClientQuotaFilter.containsOnly(
+                    List.of(ClientQuotaFilterComponent.ofEntity(org.apache.kafka.common.quota.ClientQuotaEntity.USER, user))))
+                    .entities(), "describe the quota of " + user);
+            Map<String, Double> q = quotas.getOrDefault(ClientQuota.entityOf(user), Map.of());
+            out.add(new ProvisionedClient(user, topics.contains(names.requestTopic(user)),
+                    topics.contains(names.responseTopic(user)), acls, q.isEmpty() ? null : ClientQuota.fromKafkaQuotas(q)));
+        }
+        return out;
+    }
+
+    /** What {@link #removeClient} did. */
+    public record Removal(String clientId, boolean hadCredentials, int aclsDeleted, boolean topicsDeleted) {
+    }
+
+    /**
+     * Removes {@code clientId}'s credentials, ACLs and quota, so it can neither log in nor, on a
+     * connection already open, touch a topic. Its topics stay unless {@code deleteTopics}: answers
+     * still on the response topic can be read by an operator, and requests still queued are
+     * answered by the workers into a topic nobody can read until the retention deletes them.
+     */
+    public Removal removeClient(String clientId, boolean deleteTopics) {
+        if (!KafkaNames.isProvisionableClientId(clientId)) {
+            throw new IllegalArgumentException("'" + clientId + "' is not a client id");
+        }
+        boolean had = scramUsers().contains(clientId);
+        if (had) {
+            await(admin.alterUserScramCredentials(List.of(new UserScramCredentialDeletion(clientId,
+                    ScramMechanism.SCRAM_SHA_512))).all(), "delete the credentials of " + clientId);
+        }
+        int deleted = await(admin.deleteAcls(List.of(principalFilter(clientId))).all(), "delete the ACLs of " + clientId)
+                .size();
+        List<ClientQuotaAlteration.Op> clear = ClientQuota.DEFAULT.asKafkaQuotas().keySet().stream()
+                .map(k -> new ClientQuotaAlteration.Op(k, null)).toList();
+        await(admin.alterClientQuotas(List.of(new ClientQuotaAlteration(ClientQuota.entityOf(clientId), clear))).all(),
+                "clear the quota of " + clientId);
+        if (deleteTopics) {
+            try {
+                admin.deleteTopics(List.of(names.requestTopic(clientId), names.responseTopic(clientId))).all()
+                        .get(TIMEOUT_S, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {
+                    throw failure("delete the topics of " + clientId, e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw failure("delete the topics of " + clientId, e);
+            } catch (TimeoutException e) {
+                throw failure("delete the topics of " + clientId, e);
+            }
+        }
+        LOG.info("tenancy.client_removed client={} credentials={} acls_deleted={} topics_deleted={}", clientId, had,
+                deleted, deleteTopics);
+        return new Removal(clientId, had, deleted, deleteTopics);
+    }
+
+    private static AclBindingFilter principalFilter(String user) {
+        return new AclBindingFilter(ResourcePatternFilter.ANY, new AccessControlEntryFilter(AclTable.principal(user), null,
+                AclOperation.ANY, AclPermissionType.ANY));
+    }
+
+    private Set<String> scramUsers() {
+        try {
+            return Set.copyOf(admin.describeUserScramCredentials().users().get(TIMEOUT_S, TimeUnit.SECONDS));
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ResourceNotFoundException) {
+                return Set.of();
+            }
+            throw failure("list SCRAM users", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw failure("list SCRAM users", e);
+        } catch (TimeoutException e) {
+            throw failure("list SCRAM users", e);
+        }
+    }
+
+    private static UserScramCredentialUpsertion upsert(ClientCredentials c) {
+        return new UserScramCredentialUpsertion(c.username(), new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512,
+                SCRAM_ITERATIONS), c.password());
+    }
+
+    private void createTopics(Collection<NewTopic> topics) {
+        for (var f : admin.createTopics(topics).values().entrySet()) {
+            try {
+                f.getValue().get(TIMEOUT_S, TimeUnit.SECONDS);
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw failure("create topic " + f.getKey(), e.getCause());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw failure("create topic " + f.getKey(), e);
+            } catch (TimeoutException e) {
+                throw failure("create topic " + f.getKey(), e);
+            }
+        }
+    }
+
+    private static <T> T await(KafkaFuture<T> f, String what) {
+        try {
+            return f.get(TIMEOUT_S, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw failure(what, e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw failure(what, e);
+        } catch (TimeoutException e) {
+            throw failure(what, e);
+        }
+    }
+
+    private static IllegalStateException failure(String what, Throwable cause) {
+        return new IllegalStateException("could not " + what + " (" + cause.getClass().getSimpleName()
+                + "); check that the admin principal is a super user and the cluster is reachable", cause);
+    }
+
+    @Override
+    public void close() {
+        admin.close();
+    }
+}
