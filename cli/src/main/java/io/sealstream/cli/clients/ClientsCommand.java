@@ -1,0 +1,175 @@
+package io.sealstream.cli.clients;
+
+import io.sealstream.cli.stack.ConnectionFile;
+import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.ClientProvisioner;
+import io.sealstream.tenancy.ClientQuota;
+import io.sealstream.tenancy.KafkaNames;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code sealstream clients add|list|remove}: tenant provisioning with the admin principal's
+ * connection file ({@code sealstream up} writes {@code DATA_DIR/admin.connection}).
+ */
+@Command(name = "clients", mixinStandardHelpOptions = true,
+        description = "Provision tenants: Kafka credentials, topics, ACLs, quotas and a connection file.",
+        subcommands = {ClientsCommand.Add.class, ClientsCommand.ListClients.class, ClientsCommand.Remove.class})
+public final class ClientsCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    /** Options every subcommand takes. */
+    static final class AdminOptions {
+        @Option(names = "--admin", required = true,
+                description = "The admin principal's connection file ('sealstream up' writes DATA_DIR/admin.connection).")
+        Path admin;
+
+        @Option(names = "--partitions", defaultValue = "4",
+                description = "Partitions of a new client's topics: the most workers that share its load (default ${DEFAULT-VALUE}).")
+        int partitions;
+
+        ConnectionFile connection() {
+            return ConnectionFile.read(admin);
+        }
+
+        ClientProvisioner provisioner(ConnectionFile c) {
+            Map<String, Object> config = new HashMap<>(c.kafkaSecurity().clientConfig());
+            config.put("bootstrap.servers", c.bootstrapServers());
+            return new ClientProvisioner(config, names(c), partitions);
+        }
+
+        KafkaNames names(ConnectionFile c) {
+            return KafkaNames.DEFAULTS.withRequestTopicFamily(c.requestTopicFamily());
+        }
+    }
+
+    @Command(name = "add", mixinStandardHelpOptions = true,
+            description = "Create a client: SCRAM credentials, request and response topics, ACLs, quota; write "
+                    + "NAME.connection and the owner-only NAME.credentials.")
+    static final class Add implements Callable<Integer> {
+        @Mixin
+        AdminOptions options;
+
+        @Parameters(index = "0", description = "Client id: letters, digits, '_' or '-'.")
+        String name;
+
+        @Option(names = "--out", defaultValue = ".", description = "Where to write the two files (default: here).")
+        Path out;
+
+        @Option(names = "--produce-bytes-per-s", description = "Quota on bytes the client may send per second.")
+        Long produce;
+
+        @Option(names = "--fetch-bytes-per-s", description = "Quota on bytes the client may read per second.")
+        Long fetch;
+
+        @Option(names = "--request-percent", description = "Quota on broker request time, percent of one thread.")
+        Double requestPercent;
+
+        @Override
+        public Integer call() throws Exception {
+            if (!KafkaNames.isProvisionableClientId(name)) {
+                System.err.println("sealstream clients add: '" + name + "' cannot be a client id: use letters, digits, "
+                        + "'_' or '-', and do not start with '" + KafkaNames.RESERVED_PREFIX + "'");
+                return 2;
+            }
+            ClientQuota d = ClientQuota.DEFAULT;
+            ClientQuota quota = new ClientQuota(produce == null ? d.produceBytesPerSecond() : produce,
+                    fetch == null ? d.fetchBytesPerSecond() : fetch, requestPercent == null ? d.requestPercentage() : requestPercent);
+            ConnectionFile admin = options.connection();
+            Files.createDirectories(out);
+            Path connection = out.resolve(name + ".connection");
+            Path credentialsFile = out.resolve(name + ".credentials");
+            ClientCredentials credentials;
+            try (ClientProvisioner p = options.provisioner(admin)) {
+                credentials = ClientOnboarding.add(p, admin.schemaRegistryUrl(), options.names(admin), name, quota);
+            } catch (IllegalStateException e) {
+                System.err.println("sealstream clients add: " + e.getMessage());
+                return 1;
+            }
+            credentials.write(credentialsFile);
+            admin.withCredentials(credentialsFile).write(connection);
+            PrintStream o = System.out;
+            o.println("client " + name + " added");
+            o.println("  topics        " + options.names(admin).requestTopic(name) + " -> "
+                    + options.names(admin).responseTopic(name));
+            o.printf("  quota         %d B/s in, %d B/s out, %.0f %% of a broker thread%n", quota.produceBytesPerSecond(),
+                    quota.fetchBytesPerSecond(), quota.requestPercentage());
+            o.println("  connection    " + connection);
+            o.println("  credentials   " + credentialsFile + " (owner-only; hand both files to the client, nothing else)");
+            return 0;
+        }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "List clients with credentials.")
+    static final class ListClients implements Callable<Integer> {
+        @Mixin
+        AdminOptions options;
+
+        @Override
+        public Integer call() {
+            ConnectionFile admin = options.connection();
+            List<ClientProvisioner.ProvisionedClient> clients;
+            try (ClientProvisioner p = options.provisioner(admin)) {
+                clients = p.listClients();
+            }
+            PrintStream o = System.out;
+            o.printf("%-24s %-8s %-8s %5s  %s%n", "client", "request", "response", "acls", "quota (in B/s, out B/s, %)");
+            for (var c : clients) {
+                o.printf("%-24s %-8s %-8s %5d  %s%n", c.clientId(), c.requestTopicExists() ? "yes" : "MISSING",
+                        c.responseTopicExists() ? "yes" : "MISSING", c.aclCount(), c.quota() == null ? "none"
+                                : c.quota().produceBytesPerSecond() + ", " + c.quota().fetchBytesPerSecond() + ", "
+                                + c.quota().requestPercentage());
+            }
+            o.println(clients.size() + " client(s)");
+            return 0;
+        }
+    }
+
+    @Command(name = "remove", mixinStandardHelpOptions = true,
+            description = "Delete a client's credentials, ACLs and quota; its topics stay unless --delete-topics.")
+    static final class Remove implements Callable<Integer> {
+        @Mixin
+        AdminOptions options;
+
+        @Parameters(index = "0", description = "Client id.")
+        String name;
+
+        @Option(names = "--delete-topics", description = "Also delete its request and response topics and what they hold.")
+        boolean deleteTopics;
+
+        @Override
+        public Integer call() {
+            ConnectionFile admin = options.connection();
+            ClientProvisioner.Removal r;
+            try (ClientProvisioner p = options.provisioner(admin)) {
+                r = p.removeClient(name, deleteTopics);
+            }
+            PrintStream o = System.out;
+            if (!r.hadCredentials() && r.aclsDeleted() == 0) {
+                o.println("client " + name + " had no credentials and no ACLs; nothing to remove");
+                return deleteTopics ? 0 : 1;
+            }
+            o.println("client " + name + " removed: credentials deleted, " + r.aclsDeleted()
+                    + " ACLs deleted, quota cleared; it can no longer log in, and open connections lose access at once");
+            o.println(deleteTopics ? "  its topics are deleted"
+                    : "  its topics stay: requests still queued are answered into a response topic only an operator "
+                    + "can read, until retention deletes them; 'clients remove " + name + " --delete-topics' deletes them now");
+            return 0;
+        }
+    }
+}

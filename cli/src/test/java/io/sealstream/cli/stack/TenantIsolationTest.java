@@ -1,0 +1,248 @@
+package io.sealstream.cli.stack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sealstream.cli.SealstreamCommand;
+import io.sealstream.cli.bench.SyntheticEngine;
+import io.sealstream.client.SealstreamClient;
+import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.KafkaSecurity;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.GroupAuthorizationException;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
+import org.apache.kafka.common.errors.TopicAuthorizationException;
+import org.apache.kafka.common.errors.TransactionalIdAuthorizationException;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * Tenancy at the Kafka layer, tried with a second client's real credentials on the secured stack
+ * (SASL_SSL, SCRAM-SHA-512, StandardAuthorizer): globex reaches its own two topics and nothing
+ * of acme's or the workers'.
+ */
+class TenantIsolationTest {
+    private static LocalStack stack;
+
+    @BeforeAll
+    static void startStack() throws Exception {
+        stack = LocalStack.start(new LocalStack.Options().workers(1).partitions(2).clients(List.of("acme", "globex"))
+                .batchLinger(Duration.ofMillis(20)).engine(SyntheticEngine::new));
+        assertThat(stack.awaitWorkersReady(Duration.ofSeconds(120))).as("workers ready").isTrue();
+        // one answered request, so the workers' changelog holds a record to try to read
+        try (SealstreamClient acme = stack.client("acme")) {
+            acme.embeddings().createBlocking(model(), List.of("acme's text"));
+        }
+    }
+
+    @AfterAll
+    static void stopStack() {
+        if (stack != null) {
+            stack.close();
+        }
+    }
+
+    @Test
+    void anotherClientCannotReadAClientsResponses() {
+        assertThatThrownBy(() -> readAs("globex", "sealstream.responses.acme"))
+                .isInstanceOf(TopicAuthorizationException.class);
+    }
+
+    @Test
+    void anotherClientCannotWriteAClientsRequestTopic() {
+        assertThatThrownBy(() -> writeAs("globex", stack.requestTopicOf("acme")))
+                .hasCauseInstanceOf(TopicAuthorizationException.class);
+    }
+
+    @Test
+    void anotherClientCannotForgeAnswersOnAClientsResponseTopic() {
+        assertThatThrownBy(() -> writeAs("globex", "sealstream.responses.acme"))
+                .hasCauseInstanceOf(TopicAuthorizationException.class);
+    }
+
+    @Test
+    void aClientCannotWriteItsOwnResponseTopic() {
+        assertThatThrownBy(() -> writeAs("globex", "sealstream.responses.globex"))
+                .hasCauseInstanceOf(TopicAuthorizationException.class);
+    }
+
+    @Test
+    void aClientCannotJoinTheWorkersConsumerGroup() {
+        Map<String, Object> c = new HashMap<>(stack.kafkaClientConfig("globex"));
+        c.put(ConsumerConfig.GROUP_ID_CONFIG, stack.names().workerApplicationId());
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            consumer.subscribe(Set.of("sealstream.responses.globex"));
+            assertThatThrownBy(() -> consumer.poll(Duration.ofSeconds(10))).isInstanceOf(GroupAuthorizationException.class);
+        }
+    }
+
+    @Test
+    void aClientCannotTakeTheWorkersTransactionalIdsToFenceThem() {
+        Map<String, Object> c = new HashMap<>(stack.kafkaClientConfig("globex"));
+        c.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, stack.names().workerApplicationId() + "-0_0");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(c, new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            assertThatThrownBy(producer::initTransactions).isInstanceOf(TransactionalIdAuthorizationException.class);
+        }
+    }
+
+    @Test
+    void aClientCannotReadTheWorkersChangelog() throws Exception {
+        String changelog;
+        try (Admin admin = stack.kafka().admin()) {
+            changelog = admin.listTopics().names().get().stream()
+                    .filter(t -> t.startsWith(stack.names().workerApplicationId() + "-") && t.endsWith("-changelog"))
+                    .findFirst().orElseThrow();
+        }
+
+        assertThatThrownBy(() -> readAs("globex", changelog)).isInstanceOf(TopicAuthorizationException.class);
+    }
+
+    @Test
+    void aClientCannotReadTheDeadLetterTopic() {
+        assertThatThrownBy(() -> readAs("globex", stack.names().dlqTopic())).isInstanceOf(TopicAuthorizationException.class);
+    }
+
+    @Test
+    void aClientCannotReadATopicNoRuleGrants() {
+        // the audit topic, or anything an operator adds, is denied by default (no ACL = deny)
+        stack.kafka().createTopics(1, List.of("sealstream.audit"));
+
+        assertThatThrownBy(() -> readAs("globex", "sealstream.audit")).isInstanceOf(TopicAuthorizationException.class);
+    }
+
+    @Test
+    void aClientSeesOnlyItsOwnTopicsWhenListing() throws Exception {
+        try (Admin globex = Admin.create(stack.kafkaClientConfig("globex"))) {
+            assertThat(globex.listTopics().names().get())
+                    .containsExactlyInAnyOrder(stack.requestTopicOf("globex"), "sealstream.responses.globex");
+        }
+    }
+
+    @Test
+    void aConnectionWithoutCredentialsIsRefused() {
+        Map<String, Object> c = new HashMap<>(stack.kafkaClientConfig("globex"));
+        c.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required "
+                + "username=\"globex\" password=\"guessed\";");
+        c.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+        c.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        try (Admin guessing = Admin.create(c)) {
+            assertThatThrownBy(() -> guessing.listTopics().names().get())
+                    .hasCauseInstanceOf(SaslAuthenticationException.class);
+        }
+    }
+
+    @Test
+    void theSdkRefusesCredentialsOfAnotherClient() {
+        KafkaSecurity globex = stack.clientSecurity("globex");
+
+        assertThatThrownBy(() -> stack.clientBuilder("acme").kafkaSecurity(globex).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("globex").hasMessageContaining("acme");
+    }
+
+    @Test
+    void clientsAddWritesAWorkingConnectionAndRemoveLocksTheClientOut(@TempDir Path dir) throws Exception {
+        Path admin = dir.resolve("admin.connection");
+        stack.writeAdminConnection(admin);
+
+        assertThat(cli("clients", "add", "initech", "--admin", admin.toString(), "--out", dir.toString(),
+                "--partitions", "2")).isZero();
+        Path credentials = dir.resolve("initech.credentials");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(credentials))).isEqualTo("rw-------");
+        assertThat(Files.readString(dir.resolve("initech.connection"))).doesNotContain(
+                ClientCredentials.read(credentials).password());
+        try (SealstreamClient initech = ConnectionFile.read(dir.resolve("initech.connection")).clientBuilder()
+                .requestTimeout(Duration.ofSeconds(90)).build()) {
+            assertThat(initech.embeddings().createBlocking(model(), List.of("a new tenant's text")).embeddings()).hasSize(1);
+        }
+        String listed = cliOutput("clients", "list", "--admin", admin.toString());
+        assertThat(listed).contains("initech").contains("acme").contains("globex").doesNotContain("sealstream-worker");
+
+        assertThat(cli("clients", "remove", "initech", "--admin", admin.toString())).isZero();
+
+        KafkaSecurity removed = ConnectionFile.read(dir.resolve("initech.connection")).kafkaSecurity();
+        Map<String, Object> c = new HashMap<>(removed.clientConfig());
+        c.put("bootstrap.servers", stack.kafka().bootstrapServers());
+        c.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000);
+        c.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 10_000);
+        try (Admin gone = Admin.create(c)) {
+            assertThatThrownBy(() -> gone.listTopics().names().get()).hasCauseInstanceOf(SaslAuthenticationException.class);
+        }
+    }
+
+    @Test
+    void aCredentialsFileOthersMayReadIsRefused(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("loose.credentials");
+        ClientCredentials.generate("loose").write(file);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+
+        assertThatThrownBy(() -> ClientCredentials.read(file)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("chmod 600");
+    }
+
+    private static String model() {
+        return stack.engine().models().iterator().next();
+    }
+
+    private static void readAs(String client, String topic) {
+        Map<String, Object> c = new HashMap<>(stack.kafkaClientConfig(client));
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(c, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer())) {
+            consumer.assign(List.of(new TopicPartition(topic, 0)));
+            consumer.seekToBeginning(List.of(new TopicPartition(topic, 0)));
+            for (int i = 0; i < 20; i++) {
+                consumer.poll(Duration.ofMillis(500));
+            }
+        }
+    }
+
+    private static void writeAs(String client, String topic) throws ExecutionException, InterruptedException {
+        Map<String, Object> c = new HashMap<>(stack.kafkaClientConfig(client));
+        c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(c, new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            producer.send(new ProducerRecord<>(topic, "forged".getBytes(StandardCharsets.UTF_8))).get();
+        }
+    }
+
+    private static int cli(String... args) {
+        return new CommandLine(new SealstreamCommand()).execute(args);
+    }
+
+    private static String cliOutput(String... args) {
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            assertThat(cli(args)).isZero();
+        } finally {
+            System.setOut(original);
+        }
+        return captured.toString(StandardCharsets.UTF_8);
+    }
+}
