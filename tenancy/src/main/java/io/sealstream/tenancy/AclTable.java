@@ -117,6 +117,21 @@ public final class AclTable {
         return n;
     }
 
+    /**
+     * The table as Markdown: principal, resource type, pattern, name template, operation, why.
+     * docs/tenancy.md holds exactly this between its acl-table markers.
+     */
+    public static String markdown() {
+        StringBuilder b = new StringBuilder("| principal | resource | pattern | name | operation | why |\n"
+                + "|---|---|---|---|---|---|\n");
+        for (Rule r : RULES) {
+            b.append("| ").append(r.grantee() == Grantee.WORKER ? "`User:{worker}`" : "`User:{client}`")
+                    .append(" | ").append(r.type()).append(" | ").append(r.pattern()).append(" | `").append(r.name())
+                    .append("` | ").append(r.operation()).append(" | ").append(r.why()).append(" |\n");
+        }
+        return b.toString().strip();
+    }
+
     private static AclBinding binding(Rule r, KafkaNames names, String clientId, String user) {
         return new AclBinding(new ResourcePattern(r.type(), resourceName(r, names, clientId), r.pattern()),
                 new AccessControlEntry(principal(user), "*", r.operation(), AclPermissionType.ALLOW));

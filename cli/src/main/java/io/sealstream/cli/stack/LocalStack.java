@@ -207,6 +207,12 @@ public final class LocalStack implements AutoCloseable {
         return c;
     }
 
+    /** Sets {@code clientId}'s broker quota, as an operator would after provisioning. */
+    public void setQuota(String clientId, ClientQuota quota) {
+        clientSecurity(clientId);
+        provisioner.setQuota(clientId, quota);
+    }
+
     /** How the workers log in to this stack's Kafka. */
     public KafkaSecurity workerSecurity() {
         return workerCredentials == null ? KafkaSecurity.plaintext()
