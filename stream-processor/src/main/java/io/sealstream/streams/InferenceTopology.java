@@ -64,8 +64,13 @@ public final class InferenceTopology {
                 Integer.toString(RecordLimits.PRODUCER_MAX_REQUEST_BYTES));
         Topology topology = new Topology();
         // every client's request topic, <family>.<client_id>: partition p of each lands in task p,
-        // so one batch spans clients
-        topology.addSource(SOURCE, new StringDeserializer(), new ByteArrayDeserializer(),
+        // so one batch spans clients. Within a task Kafka Streams takes next the partition whose head
+        // record has the oldest timestamp; with the producer's timestamps, a tenant's backlog of old
+        // records would go first, all of it, while every other tenant waits. Stamping each head
+        // record when it reaches the head serves the task's partitions in turn instead.
+        topology.addSource(org.apache.kafka.streams.AutoOffsetReset.earliest(), SOURCE,
+                new org.apache.kafka.streams.processor.WallclockTimestampExtractor(),
+                new StringDeserializer(), new ByteArrayDeserializer(),
                 java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(config.requestTopicFamily() + ".")
                         + "[a-zA-Z0-9_-]+"));
         topology.addProcessor(BATCHER, () -> new BatchingProcessor(opener, handler, requests, responses, topics, config),
