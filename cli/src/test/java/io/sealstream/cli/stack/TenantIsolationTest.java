@@ -7,6 +7,7 @@ import io.sealstream.cli.SealstreamCommand;
 import io.sealstream.cli.bench.SyntheticEngine;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.ClientQuota;
 import io.sealstream.tenancy.KafkaSecurity;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -142,6 +143,28 @@ class TenantIsolationTest {
             assertThat(globex.listTopics().names().get())
                     .containsExactlyInAnyOrder(stack.requestTopicOf("globex"), "sealstream.responses.globex");
         }
+    }
+
+    @Test
+    void aClientOverItsProduceQuotaIsHeldBackByTheBroker() throws Exception {
+        stack.setQuota("hasty", new ClientQuota(16 * 1024, 1 << 20, 50));
+        Map<String, Object> c = new HashMap<>(stack.kafkaClientConfig("hasty"));
+        c.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        double throttledMs;
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(c, new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            byte[] junk = new byte[8 * 1024];
+            for (int i = 0; i < 40; i++) { // 320 KiB against 16 KiB/s
+                producer.send(new ProducerRecord<>(stack.requestTopicOf("hasty"), junk)).get();
+            }
+            throttledMs = producer.metrics().entrySet().stream()
+                    .filter(e -> e.getKey().name().equals("produce-throttle-time-max")
+                            && e.getKey().group().equals("producer-metrics"))
+                    .mapToDouble(e -> (Double) e.getValue().metricValue()).max().orElse(0);
+        }
+
+        // the broker, not the client, reports the delay it imposed on this principal
+        assertThat(throttledMs).isPositive();
     }
 
     @Test
