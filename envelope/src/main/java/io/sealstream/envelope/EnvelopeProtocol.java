@@ -46,6 +46,20 @@ public final class EnvelopeProtocol {
         return requestId != null && REQUEST_ID.matcher(requestId).matches();
     }
 
+    /** The pool a policy without pools has, and the pool whose family is the base family itself. */
+    public static final String DEFAULT_POOL = "default";
+
+    /**
+     * The request topic family of worker pool {@code pool} (ARCHITECTURE.md §8, docs/tenancy.md):
+     * the base family for {@value #DEFAULT_POOL}, else {@code <base>-<pool>}, e.g.
+     * {@code sealstream.requests-chat}. The '-' keeps a pool's family from ever being a client's
+     * topic of the base family ({@code sealstream.requests.chat}), and the workers' patterns
+     * ({@code <family>.<client_id>}) of two pools from matching each other's topics.
+     */
+    public static String poolFamily(String baseFamily, String pool) {
+        return DEFAULT_POOL.equals(pool) ? baseFamily : baseFamily + "-" + pool;
+    }
+
     /**
      * The request topic of a client: {@code <family>.<client_id>}, for example
      * {@code sealstream.requests.acme} in the family {@code sealstream.requests}. Every topic of a

@@ -24,12 +24,14 @@ class KeyBrokerApiDocsTest {
             "'`POST /v1/auth`', AuthChallenge",
             "'`POST /v1/attest`', LeaseGrant",
             "'`GET /v1/keys/{topic}`', KeyRelease",
-            "'`GET /v1/keys/{topic}/public?nonce=B64URL`', PublicTopicKeys"})
+            "'`GET /v1/keys/{topic}/public?nonce=B64URL`', PublicTopicKeys",
+            "'`GET /v1/keys/`', TopicList"})
     void theDocumentedAnswerListsEveryFieldTheBrokerSends(String endpoint, String record) throws Exception {
         Class<?> type = switch (record) {
             case "AuthChallenge" -> AuthChallenge.class;
             case "LeaseGrant" -> LeaseGrant.class;
             case "KeyRelease" -> KeyRelease.class;
+            case "TopicList" -> io.sealstream.keybroker.api.TopicList.class;
             default -> PublicTopicKeys.class;
         };
         PropertyNamingStrategies.SnakeCaseStrategy snake = new PropertyNamingStrategies.SnakeCaseStrategy();

@@ -35,6 +35,11 @@ final class BrokerVerifier {
         this.clock = clock;
     }
 
+    /** The families the broker lists; a hint, trusted for nothing but where to look. */
+    java.util.List<String> topics() throws io.sealstream.keybroker.api.KeyBrokerException {
+        return broker.topics().topics();
+    }
+
     VerifiedTopic verify(String topic) {
         byte[] nonce = new byte[32];
         RANDOM.nextBytes(nonce);

@@ -1,6 +1,8 @@
 package io.sealstream.client;
 
+import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.envelope.ClientSession;
+import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.envelope.EnvelopeDefaults;
 import io.sealstream.envelope.EnvelopeException;
 import io.sealstream.envelope.EnvelopeProtocol;
@@ -60,10 +62,11 @@ public final class SealstreamClient implements AutoCloseable {
     public static final Duration DEFAULT_REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
     private final String clientId;
-    /** The family, whose keyset the key broker serves: {@code sealstream.requests}. */
+    /**
+     * The base family, whose keyset the key broker serves: {@code sealstream.requests}. A policy
+     * with worker pools puts each pool's models on its own family ({@link EnvelopeProtocol#poolFamily}).
+     */
     private final String requestTopicFamily;
-    /** This client's own request topic: {@code <family>.<client_id>}. */
-    private final String requestTopic;
     private final Duration sessionLifetime;
     private final Duration requestTimeout;
     private final Clock clock;
@@ -86,13 +89,17 @@ public final class SealstreamClient implements AutoCloseable {
     private final AtomicLong duplicates = new AtomicLong();
     private final AtomicLong forgeries = new AtomicLong();
     private final AtomicLong sessionsOpened = new AtomicLong();
-    private volatile VerifiedTopic verified;
-    private volatile ClientSession current;
+    /** What the client verified first: where it learnt the policy and its pools. */
+    private volatile VerifiedTopic policySource;
+    /** Per request topic family: its verified keys and the session that seals to them. */
+    private final Map<String, Route> routes = new ConcurrentHashMap<>();
+
+    private record Route(String requestTopic, VerifiedTopic verified, ClientSession session) {
+    }
 
     private SealstreamClient(Builder b) {
         this.clientId = b.clientId;
         this.requestTopicFamily = b.requestTopicFamily;
-        this.requestTopic = EnvelopeProtocol.requestTopicFor(b.requestTopicFamily, b.clientId);
         this.sessionLifetime = b.sessionLifetime;
         this.requestTimeout = b.requestTimeout;
         this.clock = b.clock;
@@ -143,8 +150,7 @@ public final class SealstreamClient implements AutoCloseable {
      * including the policy with the model digests workers may serve.
      */
     public VerifiedTopic verifyKeyBroker() {
-        session();
-        return verified;
+        return policySource();
     }
 
     /**
@@ -172,7 +178,8 @@ public final class SealstreamClient implements AutoCloseable {
         if (stopped != null) {
             throw stopped;
         }
-        ClientSession session = session();
+        Route route = route(familyFor(request.getModel()));
+        ClientSession session = route.session();
         CompletableFuture<OpenedResponse> future = new CompletableFuture<>();
         Pending p = new Pending(session, future, clock.instant().plus(timeout), timeout);
         Pending earlier = pending.putIfAbsent(requestId, p);
@@ -191,7 +198,7 @@ public final class SealstreamClient implements AutoCloseable {
         }
         try {
             SealedRequest sealed = session.seal(requestId, request);
-            producer.send(new ProducerRecord<>(requestTopic, requestId, sealed), (meta, error) -> {
+            producer.send(new ProducerRecord<>(route.requestTopic(), requestId, sealed), (meta, error) -> {
                 if (error != null) {
                     pending.remove(requestId);
                     result.completeExceptionally(new DeliveryFailedException(requestId, error));
@@ -208,23 +215,76 @@ public final class SealstreamClient implements AutoCloseable {
         return future;
     }
 
-    private synchronized ClientSession session() {
-        ClientSession s = current;
-        if (s == null || s.needsRenewal()) {
-            verified = brokerVerifier.verify(requestTopicFamily);
+    /**
+     * The family whose workers serve {@code model}: the base family when the pinned policy names no
+     * pools, else its pool's family.
+     *
+     * @throws IllegalArgumentException if the policy names pools and none serves {@code model}:
+     *     refused before anything is sealed or sent
+     */
+    private String familyFor(String model) {
+        AttestationPolicy policy = policySource().policy();
+        if (policy.pools().isEmpty()) {
+            return requestTopicFamily;
+        }
+        String pool = policy.poolServing(model).orElseThrow(() -> new IllegalArgumentException("no worker pool serves model '"
+                + (model == null ? "" : model.length() > 64 ? model.substring(0, 64) + "..." : model)
+                + "'; the pinned policy's pools serve " + policy.pools() + ": use one of those models"));
+        return EnvelopeProtocol.poolFamily(requestTopicFamily, pool);
+    }
+
+    /**
+     * The first verified family: the base family, or, where the key broker holds no keyset for it
+     * (a deployment of named pools only), the first pool family it lists. Every family's evidence
+     * must show the same pinned policy, so which one teaches the pools does not matter.
+     */
+    private VerifiedTopic policySource() {
+        VerifiedTopic v = policySource;
+        if (v == null) {
+            String family = requestTopicFamily;
+            try {
+                route(family);
+            } catch (KeyUnavailableException e) {
+                if (!(e.getCause() instanceof KeyBrokerException k) || k.status() != 404) {
+                    throw e;
+                }
+                route(poolFamilyListedByBroker().orElseThrow(() -> e));
+            }
+            v = policySource;
+        }
+        return v;
+    }
+
+    private java.util.Optional<String> poolFamilyListedByBroker() {
+        try {
+            return brokerVerifier.topics().stream().filter(t -> t.startsWith(requestTopicFamily + "-")).sorted().findFirst();
+        } catch (KeyBrokerException e) {
+            return java.util.Optional.empty();
+        }
+    }
+
+    private synchronized Route route(String family) {
+        Route r = routes.get(family);
+        if (r == null || r.session().needsRenewal()) {
+            VerifiedTopic verified = brokerVerifier.verify(family);
             // renew when the primary key rotates, or a minute later if the broker is late rotating it
             Instant rotation = verified.primaryRotatesAt().map(t -> t.isAfter(clock.instant()) ? t
                     : clock.instant().plus(Duration.ofMinutes(1))).orElse(null);
-            s = ClientSession.builder(verified.keys()).clientId(clientId).requestTopic(requestTopic)
+            String requestTopic = EnvelopeProtocol.requestTopicFor(family, clientId);
+            ClientSession s = ClientSession.builder(verified.keys()).clientId(clientId).requestTopic(requestTopic)
                     .lifetime(sessionLifetime).notAfter(rotation).clock(clock).build();
             sessions.put(s.sessionId(), s);
-            current = s;
+            r = new Route(requestTopic, verified, s);
+            routes.put(family, r);
+            if (policySource == null) {
+                policySource = verified;
+            }
             sessionsOpened.incrementAndGet();
-            LOG.info("client.session.opened client_id={} session_id={} key_id={} expires_at={}", clientId,
-                    s.sessionId(), s.keyId(), s.expiresAt());
+            LOG.info("client.session.opened client_id={} topic={} session_id={} key_id={} expires_at={}", clientId,
+                    requestTopic, s.sessionId(), s.keyId(), s.expiresAt());
             forgetOldSessions();
         }
-        return s;
+        return r;
     }
 
     private void onResponse(EncryptedResponse response) {
@@ -291,7 +351,8 @@ public final class SealstreamClient implements AutoCloseable {
 
     private void forgetOldSessions() {
         Instant cutoff = clock.instant().minus(requestTimeout);
-        sessions.values().removeIf(s -> s != current && s.expiresAt().isBefore(cutoff)
+        sessions.values().removeIf(s -> routes.values().stream().noneMatch(r -> r.session() == s)
+                && s.expiresAt().isBefore(cutoff)
                 && pending.values().stream().noneMatch(p -> p.session() == s));
     }
 

@@ -130,12 +130,6 @@ public final class StreamProcessorConfig {
         return kafkaSecurity;
     }
 
-    /** The names access control speaks of, as this worker uses them (its principal from {@link #kafkaSecurity()}). */
-    public KafkaNames kafkaNames() {
-        String user = kafkaSecurity.username().isEmpty() ? KafkaNames.DEFAULT_WORKER_USER : kafkaSecurity.username();
-        return new KafkaNames(requestTopicFamily, applicationId, dlqTopic, user);
-    }
-
     public String dlqTopic() {
         return dlqTopic;
     }

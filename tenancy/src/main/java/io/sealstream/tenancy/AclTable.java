@@ -19,7 +19,8 @@ import org.apache.kafka.common.resource.ResourceType;
  * <p>Client rows are LITERAL: a client's principal reaches its own two topics and its own group,
  * never a prefix another client's names could fall under. Worker rows may be PREFIXED: workers
  * serve every client. Resource names are templates over {@link KafkaNames}: {@code {family}},
- * {@code {app}}, {@code {dlq}}, {@code {client}}.
+ * {@code {app}}, {@code {dlq}}, {@code {client}}; a row that names {@code {family}} or {@code {app}}
+ * is granted once per worker pool, with that pool's family and application id.
  */
 public final class AclTable {
     /** Who a rule grants to. */
@@ -86,8 +87,7 @@ public final class AclTable {
 
     /** The workers' bindings in a deployment with these names. */
     public static List<AclBinding> workerBindings(KafkaNames names) {
-        return RULES.stream().filter(r -> r.grantee() == Grantee.WORKER)
-                .map(r -> binding(r, names, null, names.workerUser())).toList();
+        return bindings(Grantee.WORKER, names, null, names.workerUser());
     }
 
     /** The bindings of client {@code clientId}, whose principal is {@code User:<clientId>}. */
@@ -97,8 +97,15 @@ public final class AclTable {
                     + EnvelopeProtocol.MAX_CLIENT_ID_LENGTH + " letters, digits, '_' or '-', not starting with '"
                     + KafkaNames.RESERVED_PREFIX + "'");
         }
-        return RULES.stream().filter(r -> r.grantee() == Grantee.CLIENT)
-                .map(r -> binding(r, names, clientId, clientId)).toList();
+        return bindings(Grantee.CLIENT, names, clientId, clientId);
+    }
+
+    private static List<AclBinding> bindings(Grantee grantee, KafkaNames names, String clientId, String user) {
+        java.util.Set<AclBinding> out = new java.util.LinkedHashSet<>();
+        for (String pool : names.pools()) {
+            RULES.stream().filter(r -> r.grantee() == grantee).forEach(r -> out.add(binding(r, names, pool, clientId, user)));
+        }
+        return List.copyOf(out);
     }
 
     /** The Kafka principal of a SCRAM user. */
@@ -106,10 +113,10 @@ public final class AclTable {
         return "User:" + user;
     }
 
-    /** A rule's resource name in a deployment with these names ({@code clientId} for client rules). */
-    public static String resourceName(Rule rule, KafkaNames names, String clientId) {
-        String n = rule.name().replace("{family}", names.requestTopicFamily())
-                .replace("{app}", names.workerApplicationId())
+    /** A rule's resource name for one pool of a deployment with these names ({@code clientId} for client rules). */
+    public static String resourceName(Rule rule, KafkaNames names, String pool, String clientId) {
+        String n = rule.name().replace("{family}", names.familyOf(pool))
+                .replace("{app}", names.applicationIdOf(pool))
                 .replace("{dlq}", names.dlqTopic());
         if (n.contains("{client}")) {
             n = n.replace("{client}", Objects.requireNonNull(clientId, "a client rule needs a client id"));
@@ -132,8 +139,8 @@ public final class AclTable {
         return b.toString().strip();
     }
 
-    private static AclBinding binding(Rule r, KafkaNames names, String clientId, String user) {
-        return new AclBinding(new ResourcePattern(r.type(), resourceName(r, names, clientId), r.pattern()),
+    private static AclBinding binding(Rule r, KafkaNames names, String pool, String clientId, String user) {
+        return new AclBinding(new ResourcePattern(r.type(), resourceName(r, names, pool, clientId), r.pattern()),
                 new AccessControlEntry(principal(user), "*", r.operation(), AclPermissionType.ALLOW));
     }
 

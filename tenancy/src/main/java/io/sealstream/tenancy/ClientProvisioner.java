@@ -112,8 +112,10 @@ public final class ClientProvisioner implements AutoCloseable {
      * PLAINTEXT benchmark broker, which has no principals to give them to.
      */
     public void createClientTopics(String clientId) {
-        createTopics(List.of(new NewTopic(names.requestTopic(clientId), partitions, (short) -1),
-                new NewTopic(names.responseTopic(clientId), partitions, (short) -1).configs(RESPONSE_TOPIC_CONFIG)));
+        List<NewTopic> topics = new java.util.ArrayList<>();
+        names.requestTopics(clientId).forEach(t -> topics.add(new NewTopic(t, partitions, (short) -1)));
+        topics.add(new NewTopic(names.responseTopic(clientId), partitions, (short) -1).configs(RESPONSE_TOPIC_CONFIG));
+        createTopics(topics);
     }
 
     /** Creates the dead-letter topic unless it exists; {@link #provisionWorkers} does this too. */
@@ -147,7 +149,7 @@ public final class ClientProvisioner implements AutoCloseable {
                     List.of(ClientQuotaFilterComponent.ofEntity(org.apache.kafka.common.quota.ClientQuotaEntity.USER, user))))
                     .entities(), "describe the quota of " + user);
             Map<String, Double> q = quotas.getOrDefault(ClientQuota.entityOf(user), Map.of());
-            out.add(new ProvisionedClient(user, topics.contains(names.requestTopic(user)),
+            out.add(new ProvisionedClient(user, topics.containsAll(names.requestTopics(user)),
                     topics.contains(names.responseTopic(user)), acls, q.isEmpty() ? null : ClientQuota.fromKafkaQuotas(q)));
         }
         return out;
@@ -180,7 +182,9 @@ public final class ClientProvisioner implements AutoCloseable {
                 "clear the quota of " + clientId);
         if (deleteTopics) {
             try {
-                admin.deleteTopics(List.of(names.requestTopic(clientId), names.responseTopic(clientId))).all()
+                List<String> doomed = new java.util.ArrayList<>(names.requestTopics(clientId));
+                doomed.add(names.responseTopic(clientId));
+                admin.deleteTopics(doomed).all()
                         .get(TIMEOUT_S, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {

@@ -7,13 +7,17 @@ import java.util.Objects;
  * The Kafka names of one Sealstream deployment that access control speaks of: where clients send
  * and read, and what belongs to the workers. Client topics follow {@link EnvelopeProtocol}.
  *
- * @param requestTopicFamily clients send to {@code <family>.<client_id>}
- * @param workerApplicationId the workers' Kafka Streams application id: their consumer group, the
- *     prefix of their transactional ids and of their changelog and repartition topics
+ * @param requestTopicFamily the base family: clients send to {@code <family>.<client_id>}, and
+ *     each worker pool to its own family derived from it ({@link EnvelopeProtocol#poolFamily})
+ * @param workerApplicationId the base Kafka Streams application id of the workers: their consumer
+ *     group, the prefix of their transactional ids and of their changelog and repartition topics;
+ *     a named pool's workers use {@code <id>-<pool>}
  * @param dlqTopic the dead-letter topic
  * @param workerUser the workers' SCRAM principal
+ * @param pools the worker pools, {@value EnvelopeProtocol#DEFAULT_POOL} when there is one
  */
-public record KafkaNames(String requestTopicFamily, String workerApplicationId, String dlqTopic, String workerUser) {
+public record KafkaNames(String requestTopicFamily, String workerApplicationId, String dlqTopic, String workerUser,
+                         java.util.List<String> pools) {
     /** Default dead-letter topic. */
     public static final String DEFAULT_DLQ_TOPIC = "sealstream.dlq";
     /** Default Kafka Streams application id: every worker of one deployment shares it. */
@@ -25,23 +29,48 @@ public record KafkaNames(String requestTopicFamily, String workerApplicationId, 
 
     /** The names every default deployment uses. */
     public static final KafkaNames DEFAULTS = new KafkaNames(EnvelopeProtocol.REQUEST_TOPIC_FAMILY,
-            DEFAULT_WORKER_APPLICATION_ID, DEFAULT_DLQ_TOPIC, DEFAULT_WORKER_USER);
+            DEFAULT_WORKER_APPLICATION_ID, DEFAULT_DLQ_TOPIC, DEFAULT_WORKER_USER, java.util.List.of(EnvelopeProtocol.DEFAULT_POOL));
 
     public KafkaNames {
         Objects.requireNonNull(requestTopicFamily, "requestTopicFamily");
         Objects.requireNonNull(workerApplicationId, "workerApplicationId");
         Objects.requireNonNull(dlqTopic, "dlqTopic");
         Objects.requireNonNull(workerUser, "workerUser");
+        pools = java.util.List.copyOf(pools);
+        if (pools.isEmpty()) {
+            throw new IllegalArgumentException("a deployment has at least one worker pool");
+        }
     }
 
-    /** These names with another request topic family. */
+    /** These names with another base request topic family. */
     public KafkaNames withRequestTopicFamily(String family) {
-        return new KafkaNames(family, workerApplicationId, dlqTopic, workerUser);
+        return new KafkaNames(family, workerApplicationId, dlqTopic, workerUser, pools);
     }
 
-    /** The request topic of {@code clientId}. */
+    /** These names with these worker pools (from the policy's {@code pools:}). */
+    public KafkaNames withPools(java.util.Collection<String> pools) {
+        return new KafkaNames(requestTopicFamily, workerApplicationId, dlqTopic, workerUser,
+                pools.isEmpty() ? java.util.List.of(EnvelopeProtocol.DEFAULT_POOL) : java.util.List.copyOf(pools));
+    }
+
+    /** The request topic family of {@code pool}. */
+    public String familyOf(String pool) {
+        return EnvelopeProtocol.poolFamily(requestTopicFamily, pool);
+    }
+
+    /** The Kafka Streams application id of {@code pool}'s workers. */
+    public String applicationIdOf(String pool) {
+        return EnvelopeProtocol.DEFAULT_POOL.equals(pool) ? workerApplicationId : workerApplicationId + "-" + pool;
+    }
+
+    /** The request topic of {@code clientId} in the base family. */
     public String requestTopic(String clientId) {
         return EnvelopeProtocol.requestTopicFor(requestTopicFamily, clientId);
+    }
+
+    /** The request topics of {@code clientId}: one per worker pool. */
+    public java.util.List<String> requestTopics(String clientId) {
+        return pools.stream().map(p -> EnvelopeProtocol.requestTopicFor(familyOf(p), clientId)).toList();
     }
 
     /** The response topic of {@code clientId}. */

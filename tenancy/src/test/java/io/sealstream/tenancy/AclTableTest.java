@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.common.resource.PatternType;
 import org.junit.jupiter.api.Test;
@@ -46,6 +47,17 @@ class AclTableTest {
     }
 
     @Test
+    void eachWorkerPoolGetsItsOwnFamilyAndGroupAndAClientOneRequestTopicPerPool() {
+        KafkaNames names = KafkaNames.DEFAULTS.withPools(List.of("default", "chat"));
+
+        assertThat(AclTable.workerBindings(names)).extracting(b -> b.pattern().name())
+                .contains("sealstream.requests.", "sealstream.requests-chat.", "sealstream-worker", "sealstream-worker-chat");
+        assertThat(AclTable.clientBindings(names, "acme")).extracting(b -> b.pattern().name()).containsOnly(
+                "sealstream.requests.acme", "sealstream.requests-chat.acme", "sealstream.responses.acme", "acme");
+        assertThat(AclTable.clientBindings(names, "acme")).doesNotHaveDuplicates();
+    }
+
+    @Test
     void aClientIdThatCouldReachTheDeploymentsNamesIsRefused() {
         for (String id : new String[] {"sealstream-worker", "SealStream", "a.b", "*", "", "x".repeat(201)}) {
             assertThatThrownBy(() -> AclTable.clientBindings(KafkaNames.DEFAULTS, id)).as(id)
@@ -55,7 +67,7 @@ class AclTableTest {
 
     @Test
     void theWorkersBindingsFollowTheDeploymentsNames() {
-        KafkaNames names = new KafkaNames("tenant.requests", "pool-a", "pool-a.dlq", "pool-a-user");
+        KafkaNames names = new KafkaNames("tenant.requests", "pool-a", "pool-a.dlq", "pool-a-user", List.of("default"));
 
         var bindings = AclTable.workerBindings(names);
 

@@ -46,6 +46,9 @@ import java.util.stream.Collectors;
  * allow-simulated: false        # default false; true only for the dev stack
  * max-evidence-age: 5m
  * models: [SHA-256 hex of the model files, ...]
+ * pools:                        # optional: which worker pool serves which model names
+ *   default: [all-minilm-l6-v2-q]
+ *   chat: [stories260K]
  * tee:
  *   snp:
  *     measurements: [96 hex digits, ...]
@@ -65,7 +68,9 @@ public final class AttestationPolicy {
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> TOP = Set.of("version", "name", "allow-simulated", "max-evidence-age", "models", "tee");
+    private static final Set<String> TOP = Set.of("version", "name", "allow-simulated", "max-evidence-age", "models", "pools", "tee");
+    private static final java.util.regex.Pattern POOL_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
+    private static final java.util.regex.Pattern MODEL_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final Set<String> SNP_KEYS = Set.of("measurements", "host-data", "min-tcb", "allow-debug",
             "allow-migration-agent");
     private static final Set<String> TDX_KEYS = Set.of("mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3",
@@ -78,6 +83,7 @@ public final class AttestationPolicy {
     private final boolean allowSimulated;
     private final Duration maxEvidenceAge;
     private final Set<String> models;
+    private final Map<String, Set<String>> pools;
     private final Optional<SnpRules> snp;
     private final Optional<TdxRules> tdx;
     private final String canonicalJson;
@@ -94,11 +100,12 @@ public final class AttestationPolicy {
     }
 
     private AttestationPolicy(String name, boolean allowSimulated, Duration maxEvidenceAge, Set<String> models,
-                              Optional<SnpRules> snp, Optional<TdxRules> tdx) {
+                              Map<String, Set<String>> pools, Optional<SnpRules> snp, Optional<TdxRules> tdx) {
         this.name = name;
         this.allowSimulated = allowSimulated;
         this.maxEvidenceAge = maxEvidenceAge;
         this.models = models;
+        this.pools = pools;
         this.snp = snp;
         this.tdx = tdx;
         this.canonicalJson = canonical().toString();
@@ -126,6 +133,7 @@ public final class AttestationPolicy {
         Duration maxAge = root.has("max-evidence-age") ? duration(root.get("max-evidence-age"), "max-evidence-age")
                 : Duration.ofMinutes(5);
         Set<String> models = hexList(root.get("models"), "models", 64, true);
+        Map<String, Set<String>> pools = root.has("pools") ? pools(root.get("pools")) : Map.of();
         JsonNode tee = root.get("tee");
         if (tee == null || !tee.isObject() || tee.isEmpty()) {
             throw new PolicyException("tee", "expected at least one of snp, tdx");
@@ -133,7 +141,42 @@ public final class AttestationPolicy {
         onlyKeys(tee, Set.of("snp", "tdx"), "tee.");
         Optional<SnpRules> snp = Optional.ofNullable(tee.get("snp")).map(AttestationPolicy::snpRules);
         Optional<TdxRules> tdx = Optional.ofNullable(tee.get("tdx")).map(AttestationPolicy::tdxRules);
-        return new AttestationPolicy(name, allowSimulated, maxAge, models, snp, tdx);
+        return new AttestationPolicy(name, allowSimulated, maxAge, models, pools, snp, tdx);
+    }
+
+    /** {@code pools:} pool name to the model names it serves; a model in two pools is refused (routing must be one way). */
+    private static Map<String, Set<String>> pools(JsonNode n) {
+        if (!n.isObject() || n.isEmpty()) {
+            throw new PolicyException("pools", "expected a mapping of pool names to lists of model names");
+        }
+        Map<String, Set<String>> out = new TreeMap<>();
+        Map<String, String> poolOfModel = new TreeMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            String pool = e.getKey();
+            String field = "pools." + pool;
+            if (!POOL_NAME.matcher(pool).matches()) {
+                throw new PolicyException(field, "a pool name is 1 to 32 lower-case letters, digits or '-'");
+            }
+            if (!e.getValue().isArray() || e.getValue().isEmpty()) {
+                throw new PolicyException(field, "expected a non-empty list of model names");
+            }
+            Set<String> names = new TreeSet<>();
+            for (JsonNode m : e.getValue()) {
+                String model = m.asText("");
+                if (!m.isTextual() || !MODEL_NAME.matcher(model).matches()) {
+                    throw new PolicyException(field, "a model name is 1 to 128 letters, digits or '.', '_', ':', '-'");
+                }
+                String other = poolOfModel.putIfAbsent(model, pool);
+                if (other != null) {
+                    throw new PolicyException(field, "model '" + model + "' is also in pool '" + other
+                            + "'; a model is served by one pool");
+                }
+                names.add(model);
+            }
+            out.put(pool, java.util.Collections.unmodifiableSet(names));
+        }
+        return java.util.Collections.unmodifiableMap(out);
     }
 
     /** Reads and parses a policy file. */
@@ -316,6 +359,19 @@ public final class AttestationPolicy {
         return models;
     }
 
+    /**
+     * The worker pools and the model names each serves, by pool name; empty when the policy names
+     * no pools (one pool serves every model).
+     */
+    public Map<String, Set<String>> pools() {
+        return pools;
+    }
+
+    /** The pool that serves {@code model}, if the policy names pools and one lists it. */
+    public Optional<String> poolServing(String model) {
+        return pools.entrySet().stream().filter(e -> e.getValue().contains(model)).map(Map.Entry::getKey).findFirst();
+    }
+
     public Optional<SnpRules> snp() {
         return snp;
     }
@@ -340,6 +396,11 @@ public final class AttestationPolicy {
         root.put("max-evidence-age", maxEvidenceAge.toSeconds() + "s");
         root.set("models", sortedArray(models));
         root.put("name", name);
+        if (!pools.isEmpty()) {
+            ObjectNode p = f.objectNode();
+            pools.forEach((pool, names) -> p.set(pool, sortedArray(names)));
+            root.set("pools", p);
+        }
         ObjectNode tee = f.objectNode();
         snp.ifPresent(s -> {
             ObjectNode n = f.objectNode();

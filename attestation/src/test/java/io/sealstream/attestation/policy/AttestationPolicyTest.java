@@ -63,6 +63,28 @@ class AttestationPolicyTest {
     }
 
     @Test
+    void poolsSayWhichPoolServesEachModelAndArePartOfTheId() {
+        AttestationPolicy pooled = AttestationPolicy.parse(STRICT + "pools:\n  chat: [stories260K]\n  default: [minilm]\n");
+
+        assertThat(pooled.pools()).containsOnlyKeys("chat", "default");
+        assertThat(pooled.poolServing("stories260K")).contains("chat");
+        assertThat(pooled.poolServing("gpt-5")).isEmpty();
+        assertThat(pooled.id()).isNotEqualTo(AttestationPolicy.parse(STRICT).id());
+        assertThat(AttestationPolicy.parse(pooled.toYaml()).id()).isEqualTo(pooled.id());
+        assertThat(AttestationPolicy.parse(STRICT).pools()).isEmpty();
+    }
+
+    @Test
+    void aModelInTwoPoolsOrABadPoolNameIsRefused() {
+        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT + "pools:\n  a: [m]\n  b: [m]\n"))
+                .isInstanceOf(PolicyException.class).hasMessageContaining("pools.b").hasMessageContaining("also in pool 'a'");
+        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT + "pools:\n  Chat.GPU: [m]\n"))
+                .isInstanceOf(PolicyException.class).hasMessageContaining("pool name");
+        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT + "pools:\n  a: []\n"))
+                .isInstanceOf(PolicyException.class).hasMessageContaining("non-empty");
+    }
+
+    @Test
     void validationErrorsNameTheField() {
         assertThatThrownBy(() -> AttestationPolicy.parse(STRICT.replace(M, "12ab")))
                 .isInstanceOf(PolicyException.class).hasMessageContaining("tee.snp.measurements[0]").hasMessageContaining("96 hex");

@@ -19,29 +19,42 @@ import java.util.Set;
 /**
  * A stand-in embeddings engine for measuring the pipeline alone (benchmarks and load tests, never
  * a deployment): each text gets an 8-float vector taken from its SHA-256, in microseconds, so
- * what is measured is sealing, Kafka, batching and routing. Model name {@value #MODEL}.
+ * what is measured is sealing, Kafka, batching and routing. Model name {@value #MODEL} unless
+ * another is given (a second pool's stand-in model).
  */
 public final class SyntheticEngine implements InferenceEngine {
     /** The model name requests use. */
     public static final String MODEL = "synthetic-sha256-8";
 
+    private final String model;
+
+    /** The engine serving {@value #MODEL}. */
+    public SyntheticEngine() {
+        this(MODEL);
+    }
+
+    /** The engine under another model name (and so another digest). */
+    public SyntheticEngine(String model) {
+        this.model = java.util.Objects.requireNonNull(model, "model");
+    }
+
     @Override
     public Set<String> models() {
-        return Set.of(MODEL);
+        return Set.of(model);
     }
 
     @Override
     public byte[] modelDigest() {
-        return sha256(MODEL);
+        return sha256(model);
     }
 
     @Override
     public List<InferenceResponse> infer(List<InferenceRequest> batch) {
         List<InferenceResponse> out = new ArrayList<>(batch.size());
         for (InferenceRequest r : batch) {
-            if (!(r.getTask() instanceof EmbeddingsInput in) || !MODEL.equals(r.getModel())) {
+            if (!(r.getTask() instanceof EmbeddingsInput in) || !model.equals(r.getModel())) {
                 out.add(InferenceResponse.newBuilder().setModel(r.getModel()).setOutput(null)
-                        .setError(new InferenceError(ErrorCode.UNSUPPORTED_TASK.code(), MODEL + " serves embeddings only")).build());
+                        .setError(new InferenceError(ErrorCode.UNSUPPORTED_TASK.code(), model + " serves embeddings only")).build());
                 continue;
             }
             List<Embedding> data = new ArrayList<>();
@@ -53,7 +66,7 @@ public final class SyntheticEngine implements InferenceEngine {
                 }
                 data.add(new Embedding(i, v));
             }
-            out.add(InferenceResponse.newBuilder().setModel(MODEL).setError(null)
+            out.add(InferenceResponse.newBuilder().setModel(model).setError(null)
                     .setOutput(new EmbeddingsResult(data, new Usage(in.getInput().size(), 0, in.getInput().size()))).build());
         }
         return out;

@@ -75,6 +75,7 @@ public final class LocalStack implements AutoCloseable {
     private final SimulatedSnpTee tee;
     private final List<TeeWorker> workers = new ArrayList<>();
     private final List<InferenceEngine> engines = new ArrayList<>();
+    private final Map<String, List<InferenceEngine>> poolEngines = new java.util.LinkedHashMap<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final Map<String, Boolean> provisionedClients = new ConcurrentHashMap<>();
     private boolean closed;
@@ -85,7 +86,8 @@ public final class LocalStack implements AutoCloseable {
         this.dataDir = ownsDataDir ? Files.createTempDirectory("sealstream-stack-") : options.dataDir;
         EmbeddedKafka.Builder kb = EmbeddedKafka.builder().logDir(dataDir.resolve("kafka"));
         this.kafka = track((options.plaintextKafka ? kb.plaintext() : kb).build().start());
-        this.names = KafkaNames.DEFAULTS.withRequestTopicFamily(options.requestTopicFamily);
+        this.names = KafkaNames.DEFAULTS.withRequestTopicFamily(options.requestTopicFamily)
+                .withPools(List.copyOf(options.pools.keySet()));
         this.provisioner = track(new ClientProvisioner(kafka.adminClientConfig(), names, options.partitions));
         if (kafka.isSecured()) {
             this.workerCredentials = ClientCredentials.generate(names.workerUser());
@@ -98,10 +100,17 @@ public final class LocalStack implements AutoCloseable {
         }
         this.registry = track(SchemaRegistryServer.start());
         options.clients.forEach(this::clientSecurity);
-        engines.add(track(Objects.requireNonNull(options.engine, "Options.engine is required").get()));
-        if (options.chatModel != null) {
-            engines.add(track(Engines.chat(options.chatModel)));
+        if (options.pools.isEmpty()) {
+            List<InferenceEngine> own = new ArrayList<>();
+            own.add(track(Objects.requireNonNull(options.engine, "Options.engine is required").get()));
+            if (options.chatModel != null) {
+                own.add(track(Engines.chat(options.chatModel)));
+            }
+            poolEngines.put(EnvelopeProtocol.DEFAULT_POOL, own);
+        } else {
+            options.pools.forEach((pool, spec) -> poolEngines.put(pool, List.of(track(spec.engine().get()))));
         }
+        poolEngines.values().forEach(engines::addAll);
         this.policy = AttestationPolicy.parse(developmentPolicyYaml(engines.stream()
                 .map(e -> HexFormat.of().formatHex(e.modelDigest())).toList()));
         this.tee = SimulatedSnpTee.shared();
@@ -112,10 +121,19 @@ public final class LocalStack implements AutoCloseable {
                 .policy(policy)
                 .verifier(TeeType.SNP, devVerifier)
                 .ownEvidence(tee.provider(BROKER_MEASUREMENT))
-                .topics(List.of(options.requestTopicFamily))
+                .topics(names.pools().stream().map(names::familyOf).toList())
                 .build()));
-        for (int i = 0; i < options.workers; i++) {
-            startWorker("worker-" + i, WORKER_MEASUREMENT);
+        if (options.pools.isEmpty()) {
+            for (int i = 0; i < options.workers; i++) {
+                startWorker("worker-" + i, WORKER_MEASUREMENT);
+            }
+        } else {
+            options.pools.forEach((pool, spec) -> {
+                for (int i = 0; i < spec.workers(); i++) {
+                    startWorker("worker-" + pool + "-" + i, WORKER_MEASUREMENT,
+                            poolEngines.get(pool).stream().<InferenceEngine>map(SharedEngine::new).toList(), pool);
+                }
+            });
         }
         LOG.info("stack.ready kafka={} registry={} key_broker={} workers={} policy_id={}", kafka.bootstrapServers(),
                 registry.url(), keyBroker.url(), workers.size(), policy.id());
@@ -136,7 +154,9 @@ public final class LocalStack implements AutoCloseable {
      * @throws KeyBrokerException if the key broker refuses it (e.g. 403 for an unknown measurement)
      */
     public TeeWorker startWorker(String workerId, byte[] measurement) {
-        return startWorker(workerId, measurement, engines.stream().<InferenceEngine>map(SharedEngine::new).toList());
+        String pool = names.pools().get(0);
+        return startWorker(workerId, measurement, poolEngines.get(pool).stream().<InferenceEngine>map(SharedEngine::new)
+                .toList(), pool);
     }
 
     /**
@@ -146,11 +166,17 @@ public final class LocalStack implements AutoCloseable {
      * @throws KeyBrokerException if the key broker refuses it (e.g. 403 for a model the policy does not allow)
      */
     public TeeWorker startWorker(String workerId, byte[] measurement, List<InferenceEngine> workerEngines) {
+        return startWorker(workerId, measurement, workerEngines, names.pools().get(0));
+    }
+
+    /** As {@link #startWorker(String, byte[], List)}, in worker pool {@code pool}: it reads that pool's request topics. */
+    public TeeWorker startWorker(String workerId, byte[] measurement, List<InferenceEngine> workerEngines, String pool) {
         try {
             StreamProcessorConfig streams = StreamProcessorConfig.builder()
                     .bootstrapServers(kafka.bootstrapServers())
                     .kafkaSecurity(workerSecurity())
-                    .requestTopicFamily(options.requestTopicFamily)
+                    .requestTopicFamily(names.familyOf(pool))
+                    .applicationId(names.applicationIdOf(pool))
                     .stateDir(dataDir.resolve("workers").resolve(workerId))
                     .maxBatchSize(options.maxBatchSize)
                     .batchLinger(options.batchLinger)
@@ -356,6 +382,11 @@ public final class LocalStack implements AutoCloseable {
         return EnvelopeProtocol.requestTopicFor(options.requestTopicFamily, clientId);
     }
 
+    /** The request topic of {@code clientId} for worker pool {@code pool}. */
+    public String requestTopicOf(String clientId, String pool) {
+        return EnvelopeProtocol.requestTopicFor(names.familyOf(pool), clientId);
+    }
+
     private String developmentPolicyYaml(List<String> modelDigests) {
         return String.join("\n",
                 "version: 1",
@@ -364,6 +395,10 @@ public final class LocalStack implements AutoCloseable {
                 "max-evidence-age: 5m",
                 "models:",
                 modelDigests.stream().map(d -> "  - '" + d + "'").collect(java.util.stream.Collectors.joining("\n")),
+                options.pools.isEmpty() ? "" : "pools:\n" + poolEngines.entrySet().stream()
+                        .map(e -> "  " + e.getKey() + ": [" + e.getValue().stream().flatMap(en -> en.models().stream())
+                                .sorted().collect(java.util.stream.Collectors.joining(", ")) + "]")
+                        .collect(java.util.stream.Collectors.joining("\n")),
                 "tee:",
                 "  snp:",
                 "    measurements:",
@@ -431,6 +466,22 @@ public final class LocalStack implements AutoCloseable {
         private Supplier<InferenceEngine> engine;
         private Path chatModel;
         private boolean plaintextKafka;
+        private final Map<String, PoolSpec> pools = new java.util.LinkedHashMap<>();
+
+        /** One worker pool: {@code workers} workers, each serving the engine {@code engine} gives. */
+        record PoolSpec(int workers, Supplier<InferenceEngine> engine) {
+        }
+
+        /**
+         * Run worker pool {@code name} ({@code default} reads the base family) with {@code workers}
+         * workers serving {@code engine}'s models; the policy then names each pool's models, and
+         * clients send each request to the pool that serves its model. Replaces {@link #workers},
+         * {@link #engine} and {@link #chatModel}.
+         */
+        public Options pool(String name, int workers, Supplier<InferenceEngine> engine) {
+            pools.put(name, new PoolSpec(workers, Objects.requireNonNull(engine)));
+            return this;
+        }
         private ClientQuota quota = ClientQuota.DEFAULT;
 
         /**

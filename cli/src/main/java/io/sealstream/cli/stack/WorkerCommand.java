@@ -8,6 +8,7 @@ import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.KafkaNames;
 import io.sealstream.tenancy.KafkaSecurity;
 import io.sealstream.worker.TeeWorker;
 import io.sealstream.worker.WorkerConfig;
@@ -72,6 +73,11 @@ public final class WorkerCommand implements Callable<Integer> {
             description = "Clients send to <family>.<client_id>; the worker reads them all (default ${DEFAULT-VALUE}).")
     String requestTopicFamily;
 
+    @Option(names = "--pool", defaultValue = io.sealstream.envelope.EnvelopeProtocol.DEFAULT_POOL,
+            description = "The worker pool this worker belongs to; the policy's pools say which models each serves. A "
+                    + "pool other than 'default' reads <family>-<pool>.<client_id> (default ${DEFAULT-VALUE}).")
+    String pool;
+
     @Option(names = "--max-batch-size", defaultValue = "16")
     int maxBatchSize;
 
@@ -120,6 +126,7 @@ public final class WorkerCommand implements Callable<Integer> {
         KafkaSecurity security = kafkaPlaintext ? KafkaSecurity.plaintext()
                 : KafkaSecurity.scram(ClientCredentials.read(kafkaCredentials),
                         kafkaCa == null ? null : java.nio.file.Files.readString(kafkaCa));
+        KafkaNames names = KafkaNames.DEFAULTS.withRequestTopicFamily(requestTopicFamily).withPools(List.of(pool));
         byte[] m = measurement == null ? LocalStack.WORKER_MEASUREMENT : HexFormat.of().parseHex(measurement);
         EvidenceProvider provider;
         try {
@@ -130,7 +137,8 @@ public final class WorkerCommand implements Callable<Integer> {
             return 2;
         }
         StreamProcessorConfig.Builder streams = StreamProcessorConfig.builder()
-                .bootstrapServers(bootstrapServers).kafkaSecurity(security).requestTopicFamily(requestTopicFamily).stateDir(stateDir)
+                .bootstrapServers(bootstrapServers).kafkaSecurity(security)
+                .requestTopicFamily(names.familyOf(pool)).applicationId(names.applicationIdOf(pool)).stateDir(stateDir)
                 .maxBatchSize(maxBatchSize).batchLinger(Duration.ofMillis(lingerMillis))
                 .transactionTimeout(Duration.ofMillis(transactionTimeoutMillis));
         streamsConfig.forEach(streams::streamsConfig);

@@ -4,7 +4,10 @@ package io.sealstream.keybroker.api;
 public final class KeyBrokerPaths {
     public static final String AUTH = "/v1/auth";
     public static final String ATTEST = "/v1/attest";
-    /** Followed by the topic name, and by {@link #PUBLIC_SUFFIX} for the public keys. */
+    /**
+     * Followed by the topic name, and by {@link #PUBLIC_SUFFIX} for the public keys; alone, the
+     * list of topic families.
+     */
     public static final String KEYS = "/v1/keys/";
     public static final String PUBLIC_SUFFIX = "/public";
     public static final String HEALTH = "/healthz";

@@ -10,6 +10,7 @@ import io.sealstream.keybroker.api.KeyBrokerPaths;
 import io.sealstream.keybroker.api.KeyRelease;
 import io.sealstream.keybroker.api.LeaseGrant;
 import io.sealstream.keybroker.api.PublicTopicKeys;
+import io.sealstream.keybroker.api.TopicList;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -52,6 +53,11 @@ public final class KeyBrokerClient {
     public KeyRelease keys(String token, String topic) throws KeyBrokerException {
         return send(HttpRequest.newBuilder(uri(KeyBrokerPaths.KEYS + encode(topic))).timeout(timeout)
                 .header("Authorization", "Bearer " + token).GET().build(), KeyRelease.class);
+    }
+
+    /** The request topic families the broker holds keysets for: a hint, bound to nothing. */
+    public TopicList topics() throws KeyBrokerException {
+        return send(HttpRequest.newBuilder(uri(KeyBrokerPaths.KEYS)).timeout(timeout).GET().build(), TopicList.class);
     }
 
     public PublicTopicKeys publicKeys(String topic, byte[] nonce) throws KeyBrokerException {

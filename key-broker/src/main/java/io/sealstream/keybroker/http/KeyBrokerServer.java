@@ -10,12 +10,14 @@ import io.sealstream.keybroker.api.ErrorBody;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.api.KeyBrokerJson;
 import io.sealstream.keybroker.api.KeyBrokerPaths;
+import io.sealstream.keybroker.api.TopicList;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Base64;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -77,7 +79,9 @@ public final class KeyBrokerServer implements AutoCloseable {
         boolean isPublic = rest.endsWith(KeyBrokerPaths.PUBLIC_SUFFIX);
         String topic = URLDecoder.decode(isPublic ? rest.substring(0, rest.length() - KeyBrokerPaths.PUBLIC_SUFFIX.length())
                 : rest, StandardCharsets.UTF_8);
-        if (isPublic) {
+        if (rest.isEmpty()) {
+            handle(ex, "GET", () -> new TopicList(List.copyOf(new java.util.TreeSet<>(broker.topics()))));
+        } else if (isPublic) {
             handle(ex, "GET", () -> broker.publicKeys(topic, nonceParameter(ex)));
         } else {
             handle(ex, "GET", () -> broker.release(bearer(ex), topic));
