@@ -1,5 +1,6 @@
 package io.sealstream.attestation;
 
+import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
@@ -49,11 +50,18 @@ public final class ReportDataBinding {
     }
 
     /**
-     * The key broker's binding for a client: SHA-512(nonce || keyset_fingerprint || policy_id),
-     * both fingerprints as the raw 32 bytes of their SHA-256.
+     * The key broker's binding for a client: SHA-512(nonce || keyset_fingerprint || policy_id ||
+     * SHA-256(topic)), every digest as its raw 32 bytes. The topic (family) is bound because one
+     * broker serves several families (one per worker pool): without it, one family's genuine answer
+     * could be passed off as another's.
      */
-    public static byte[] forKeyBroker(byte[] nonce, byte[] keysetFingerprint, byte[] policyId) {
-        return sha512(nonce, keysetFingerprint, policyId);
+    public static byte[] forKeyBroker(byte[] nonce, byte[] keysetFingerprint, byte[] policyId, String topic) {
+        try {
+            byte[] topicDigest = MessageDigest.getInstance("SHA-256").digest(topic.getBytes(StandardCharsets.UTF_8));
+            return sha512(nonce, keysetFingerprint, policyId, topicDigest);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is not available in this JVM", e);
+        }
     }
 
     /** Decodes a hex SHA-256 (as printed by the tools) into its 32 bytes. */

@@ -57,8 +57,22 @@ public final class EnvelopeProtocol {
      * ({@code <family>.<client_id>}) of two pools from matching each other's topics.
      */
     public static String poolFamily(String baseFamily, String pool) {
+        if (!isLegalPoolName(pool)) {
+            throw new IllegalArgumentException("a worker pool name is 1 to 32 lower-case letters or digits, got '"
+                    + (pool == null ? "" : pool.length() > 40 ? pool.substring(0, 40) + "..." : pool) + "'");
+        }
         return DEFAULT_POOL.equals(pool) ? baseFamily : baseFamily + "-" + pool;
     }
+
+    /**
+     * A pool name is 1 to 32 lower-case letters or digits: no '-' or '.', so no pool's family or
+     * application id is a prefix of another's (the policy parser applies the same rule).
+     */
+    public static boolean isLegalPoolName(String pool) {
+        return pool != null && POOL_NAME.matcher(pool).matches();
+    }
+
+    private static final java.util.regex.Pattern POOL_NAME = java.util.regex.Pattern.compile("[a-z0-9]{1,32}");
 
     /**
      * The request topic of a client: {@code <family>.<client_id>}, for example

@@ -175,7 +175,7 @@ public final class KeyBroker {
         }
         TopicPublicKeys pub = keyset.publicKeys();
         byte[] reportData = ReportDataBinding.forKeyBroker(nonce, ReportDataBinding.sha256Hex(pub.fingerprint()),
-                ReportDataBinding.sha256Hex(policy.id()));
+                ReportDataBinding.sha256Hex(policy.id()), topic);
         try {
             Evidence own = config.ownEvidence().attest(reportData);
             return new PublicTopicKeys(topic, pub.toBytes(), pub.primaryKeyId(), pub.fingerprint(), policy.toYaml(),

@@ -188,7 +188,7 @@ class KeyBrokerTest {
 
         byte[] keysetSha = MessageDigest.getInstance("SHA-256").digest(pub.keyset());
         assertThat(claims.reportData()).isEqualTo(ReportDataBinding.forKeyBroker(nonce, keysetSha,
-                HexFormat.of().parseHex(pub.policyId())));
+                HexFormat.of().parseHex(pub.policyId()), TOPIC));
         assertThat(claims.measurement()).isEqualTo(BROKER);
         assertThat(AttestationPolicy.parse(pub.policy()).id()).isEqualTo(pub.policyId());
         assertThat(HexFormat.of().formatHex(keysetSha)).isEqualTo(pub.keysetFingerprint());

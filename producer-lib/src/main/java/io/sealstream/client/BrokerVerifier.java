@@ -62,10 +62,10 @@ final class BrokerVerifier {
         }
         byte[] keysetSha = sha256(served.keyset());
         byte[] expected = ReportDataBinding.forKeyBroker(nonce, keysetSha, ReportDataBinding.sha256Hex(
-                requireHexId(served.policyId())));
+                requireHexId(served.policyId())), topic);
         if (!MessageDigest.isEqual(expected, claims.reportData())) {
             throw new AttestationFailedException("report_data_mismatch", "the key broker's evidence does not bind this "
-                    + "client's nonce, the keyset it served and its policy id; the answer may be replayed or the keys "
+                    + "client's nonce, the keyset it served, its policy id and the topic asked for; the answer may be replayed or the keys "
                     + "swapped: do not send data", null);
         }
         if (!trust.measurements().contains(claims.measurementHex())) {

@@ -22,6 +22,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
@@ -115,6 +116,10 @@ public final class SealstreamClient implements AutoCloseable {
         if (b.kafkaSecurity != null) {
             kafkaSettings.putAll(b.kafkaSecurity.clientConfig());
         }
+        if (b.kafkaSecurity == null || b.kafkaSecurity.protocol() == KafkaSecurity.Protocol.PLAINTEXT) {
+            LOG.warn("client.kafka.plaintext client_id={} remedy=\"set kafkaSecurity(KafkaSecurity.scram(...)) or build "
+                    + "from a connection file; a secured cluster refuses PLAINTEXT\"", clientId);
+        }
         kafkaSettings.putAll(b.kafkaOverrides);
         producerConfig.putAll(kafkaSettings);
         this.producer = new KafkaProducer<>(producerConfig, new StringSerializer(),
@@ -150,7 +155,9 @@ public final class SealstreamClient implements AutoCloseable {
      * including the policy with the model digests workers may serve.
      */
     public VerifiedTopic verifyKeyBroker() {
-        return policySource();
+        VerifiedTopic first = policySource();
+        // the family it came from, verified again if its session is due for renewal
+        return route(first.keys().topic()).verified();
     }
 
     /**
@@ -257,7 +264,9 @@ public final class SealstreamClient implements AutoCloseable {
 
     private java.util.Optional<String> poolFamilyListedByBroker() {
         try {
-            return brokerVerifier.topics().stream().filter(t -> t.startsWith(requestTopicFamily + "-")).sorted().findFirst();
+            List<String> listed = brokerVerifier.topics();
+            return listed == null ? java.util.Optional.empty() : listed.stream()
+                    .filter(t -> t != null && t.startsWith(requestTopicFamily + "-")).sorted().findFirst();
         } catch (KeyBrokerException e) {
             return java.util.Optional.empty();
         }

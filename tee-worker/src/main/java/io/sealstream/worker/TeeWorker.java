@@ -66,6 +66,10 @@ public final class TeeWorker implements AutoCloseable {
             LOG.error("worker.streams.failed worker_id={} error={}", config.workerId(), e.getClass().getSimpleName(), e);
             return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
         });
+        if (config.streams().kafkaSecurity().protocol() == io.sealstream.tenancy.KafkaSecurity.Protocol.PLAINTEXT) {
+            LOG.warn("worker.kafka.plaintext worker_id={} remedy=\"give the workers' SASL_SSL credentials; PLAINTEXT is for "
+                    + "benchmark brokers only\"", config.workerId());
+        }
         streams.start();
         this.health = startHealth(config.healthPort());
         LOG.info("worker.started worker_id={} tee={} model_digest={} models={} health=http://127.0.0.1:{}",

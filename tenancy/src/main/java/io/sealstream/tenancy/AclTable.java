@@ -68,7 +68,6 @@ public final class AclTable {
             worker(ResourceType.TOPIC, PatternType.PREFIXED, "{app}-", AclOperation.WRITE, "write changelogs"),
             worker(ResourceType.TOPIC, PatternType.PREFIXED, "{app}-", AclOperation.DESCRIBE, "validate changelogs"),
             worker(ResourceType.TOPIC, PatternType.PREFIXED, "{app}-", AclOperation.DESCRIBE_CONFIGS, "validate changelogs"),
-            worker(ResourceType.TOPIC, PatternType.PREFIXED, "{app}-", AclOperation.DELETE, "purge repartition records"),
             worker(ResourceType.GROUP, PatternType.LITERAL, "{app}", AclOperation.READ, "the workers' consumer group"),
             worker(ResourceType.GROUP, PatternType.LITERAL, "{app}", AclOperation.DESCRIBE, "the workers' consumer group"),
             worker(ResourceType.TRANSACTIONAL_ID, PatternType.PREFIXED, "{app}-", AclOperation.WRITE,

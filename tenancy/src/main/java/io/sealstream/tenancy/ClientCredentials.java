@@ -55,12 +55,17 @@ public record ClientCredentials(String username, String password) {
         p.setProperty(PASSWORD, password);
         try {
             Files.deleteIfExists(file);
-            Path parent = file.toAbsolutePath().getParent();
-            Files.createDirectories(parent);
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(OWNER_ONLY));
-            try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING)) {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            // created owner-only in one step and written through the same handle: no moment when the
+            // file is readable by others, and a link planted at the name is refused, not followed
+            try (Writer w = java.nio.channels.Channels.newWriter(Files.newByteChannel(file,
+                    java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(OWNER_ONLY)), StandardCharsets.UTF_8)) {
                 p.store(w, "Sealstream Kafka credentials of " + username + "; keep owner-only");
             }
+        } catch (UnsupportedOperationException e) {
+            throw new IllegalStateException("cannot make " + file + " owner-only: its file system has no POSIX "
+                    + "permissions; write credentials to a POSIX file system", e);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the credentials file " + file, e);
         }

@@ -83,28 +83,51 @@ public final class ClientProvisioner implements AutoCloseable {
     }
 
     /**
-     * Creates client {@code clientId}: a SCRAM user with a fresh password, its request and
-     * response topics, its {@link AclTable} rows and {@code quota}.
+     * Creates a client whose principal is {@code credentials}' user: its request topics (one per
+     * worker pool) and response topic, its {@link AclTable} rows, {@code quota}, and last its SCRAM
+     * credential, so a client that can log in finds everything it may use in place, and a failure
+     * before the last step leaves no principal behind (the caller keeps the password it generated
+     * and can simply run again).
      *
-     * @return the credentials to hand to the client (stored nowhere else)
-     * @throws IllegalStateException if the client exists
+     * @param reuseTopics whether topics left by an earlier client of this id (a removal without
+     *     deleting them) may be taken over with what they hold; otherwise their existence is refused
+     * @throws IllegalStateException if the client exists, its principal already has ACLs (another
+     *     principal of this cluster), or its topics exist and {@code reuseTopics} is false
      */
-    public ClientCredentials addClient(String clientId, ClientQuota quota) {
+    public void addClient(ClientCredentials credentials, ClientQuota quota, boolean reuseTopics) {
         Objects.requireNonNull(quota, "quota");
+        String clientId = credentials.username();
         var bindings = AclTable.clientBindings(names, clientId); // validates the id
         if (scramUsers().contains(clientId)) {
             throw new IllegalStateException("client '" + clientId + "' exists; 'sealstream clients remove " + clientId
                     + "' first to replace its credentials");
         }
-        ClientCredentials credentials = ClientCredentials.generate(clientId);
+        int held = await(admin.describeAcls(principalFilter(clientId)).values(), "describe ACLs of " + clientId).size();
+        if (held > 0) {
+            throw new IllegalStateException("principal User:" + clientId + " already holds " + held + " ACLs that "
+                    + "provisioning did not grant it (another principal of this cluster?); choose another client id");
+        }
+        if (!reuseTopics) {
+            Set<String> existing = await(admin.listTopics().names(), "list topics");
+            List<String> left = clientTopics(clientId).stream().filter(existing::contains).toList();
+            if (!left.isEmpty()) {
+                throw new IllegalStateException("topics " + left + " exist (left by an earlier client of this id?); "
+                        + "delete them with 'sealstream clients remove " + clientId + " --delete-topics' or take "
+                        + "them over with --reuse-topics");
+            }
+        }
         createClientTopics(clientId);
         await(admin.createAcls(bindings).all(), "grant the ACLs of " + clientId);
         setQuota(clientId, quota);
-        // the user comes last: a client that can log in finds everything it may use in place
         await(admin.alterUserScramCredentials(List.of(upsert(credentials))).all(), "set the credentials of " + clientId);
         LOG.info("tenancy.client_added client={} acls={} produce_bps={} fetch_bps={} request_pct={}", clientId,
                 bindings.size(), quota.produceBytesPerSecond(), quota.fetchBytesPerSecond(), quota.requestPercentage());
-        return credentials;
+    }
+
+    private List<String> clientTopics(String clientId) {
+        List<String> topics = new java.util.ArrayList<>(names.requestTopics(clientId));
+        topics.add(names.responseTopic(clientId));
+        return topics;
     }
 
     /**
@@ -112,10 +135,41 @@ public final class ClientProvisioner implements AutoCloseable {
      * PLAINTEXT benchmark broker, which has no principals to give them to.
      */
     public void createClientTopics(String clientId) {
+        int n = requestTopicPartitions();
         List<NewTopic> topics = new java.util.ArrayList<>();
-        names.requestTopics(clientId).forEach(t -> topics.add(new NewTopic(t, partitions, (short) -1)));
-        topics.add(new NewTopic(names.responseTopic(clientId), partitions, (short) -1).configs(RESPONSE_TOPIC_CONFIG));
+        names.requestTopics(clientId).forEach(t -> topics.add(new NewTopic(t, n, (short) -1)));
+        topics.add(new NewTopic(names.responseTopic(clientId), n, (short) -1).configs(RESPONSE_TOPIC_CONFIG));
         createTopics(topics);
+    }
+
+    /**
+     * The partitions every request topic must have: those the deployment's request topics already
+     * have, or the configured count for the first client. Kafka Streams makes one task per partition
+     * number across all of a pool's request topics and sizes its changelogs once; a request topic
+     * with more partitions than the rest would stop every worker of the pool (for every tenant)
+     * until it is deleted.
+     */
+    public int requestTopicPartitions() {
+        Set<String> all = await(admin.listTopics().names(), "list topics");
+        List<String> existing = all.stream().filter(t -> names.pools().stream().map(names::familyOf)
+                .anyMatch(f -> io.sealstream.envelope.EnvelopeProtocol.clientOfRequestTopic(f, t).isPresent()))
+                .sorted().toList();
+        if (existing.isEmpty()) {
+            return partitions;
+        }
+        var described = await(admin.describeTopics(existing.subList(0, Math.min(existing.size(), 50))).allTopicNames(),
+                "describe request topics");
+        Set<Integer> counts = new java.util.TreeSet<>();
+        described.values().forEach(d -> counts.add(d.partitions().size()));
+        if (counts.size() > 1) {
+            throw new IllegalStateException("request topics have differing partition counts " + counts
+                    + "; the workers cannot serve them together: fix the odd ones before adding clients");
+        }
+        int n = counts.iterator().next();
+        if (n != partitions) {
+            LOG.info("tenancy.partitions_followed configured={} existing={}", partitions, n);
+        }
+        return n;
     }
 
     /** Creates the dead-letter topic unless it exists; {@link #provisionWorkers} does this too. */
@@ -182,9 +236,7 @@ public final class ClientProvisioner implements AutoCloseable {
                 "clear the quota of " + clientId);
         if (deleteTopics) {
             try {
-                List<String> doomed = new java.util.ArrayList<>(names.requestTopics(clientId));
-                doomed.add(names.responseTopic(clientId));
-                admin.deleteTopics(doomed).all()
+                admin.deleteTopics(clientTopics(clientId)).all()
                         .get(TIMEOUT_S, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
                 if (!(e.getCause() instanceof org.apache.kafka.common.errors.UnknownTopicOrPartitionException)) {

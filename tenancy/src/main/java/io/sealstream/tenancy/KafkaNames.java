@@ -11,7 +11,7 @@ import java.util.Objects;
  *     each worker pool to its own family derived from it ({@link EnvelopeProtocol#poolFamily})
  * @param workerApplicationId the base Kafka Streams application id of the workers: their consumer
  *     group, the prefix of their transactional ids and of their changelog and repartition topics;
- *     a named pool's workers use {@code <id>-<pool>}
+ *     a named pool's workers use {@code <id>.<pool>}
  * @param dlqTopic the dead-letter topic
  * @param workerUser the workers' SCRAM principal
  * @param pools the worker pools, {@value EnvelopeProtocol#DEFAULT_POOL} when there is one
@@ -60,7 +60,8 @@ public record KafkaNames(String requestTopicFamily, String workerApplicationId, 
 
     /** The Kafka Streams application id of {@code pool}'s workers. */
     public String applicationIdOf(String pool) {
-        return EnvelopeProtocol.DEFAULT_POOL.equals(pool) ? workerApplicationId : workerApplicationId + "-" + pool;
+        // '.', which the base id's '-' prefixes cannot reach: one pool's rows never cover another's names
+        return EnvelopeProtocol.DEFAULT_POOL.equals(pool) ? workerApplicationId : workerApplicationId + "." + pool;
     }
 
     /** The request topic of {@code clientId} in the base family. */

@@ -51,10 +51,13 @@ class AclTableTest {
         KafkaNames names = KafkaNames.DEFAULTS.withPools(List.of("default", "chat"));
 
         assertThat(AclTable.workerBindings(names)).extracting(b -> b.pattern().name())
-                .contains("sealstream.requests.", "sealstream.requests-chat.", "sealstream-worker", "sealstream-worker-chat");
+                .contains("sealstream.requests.", "sealstream.requests-chat.", "sealstream-worker", "sealstream-worker.chat", "sealstream-worker.chat-");
         assertThat(AclTable.clientBindings(names, "acme")).extracting(b -> b.pattern().name()).containsOnly(
                 "sealstream.requests.acme", "sealstream.requests-chat.acme", "sealstream.responses.acme", "acme");
         assertThat(AclTable.clientBindings(names, "acme")).doesNotHaveDuplicates();
+        // no row of one pool reaches another pool's names
+        assertThat("sealstream-worker.chat-buffer-changelog").doesNotStartWith("sealstream-worker-");
+        assertThat("sealstream.requests-chat.acme").doesNotStartWith("sealstream.requests.");
     }
 
     @Test

@@ -69,7 +69,8 @@ public final class AttestationPolicy {
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> TOP = Set.of("version", "name", "allow-simulated", "max-evidence-age", "models", "pools", "tee");
-    private static final java.util.regex.Pattern POOL_NAME = java.util.regex.Pattern.compile("[a-z0-9][a-z0-9-]{0,31}");
+    private static final java.util.regex.Pattern POOL_NAME = java.util.regex.Pattern.compile("[a-z0-9]{1,32}");
+    // the same rule as EnvelopeProtocol.isLegalPoolName, which this module cannot see
     private static final java.util.regex.Pattern MODEL_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final Set<String> SNP_KEYS = Set.of("measurements", "host-data", "min-tcb", "allow-debug",
             "allow-migration-agent");
@@ -156,7 +157,7 @@ public final class AttestationPolicy {
             String pool = e.getKey();
             String field = "pools." + pool;
             if (!POOL_NAME.matcher(pool).matches()) {
-                throw new PolicyException(field, "a pool name is 1 to 32 lower-case letters, digits or '-'");
+                throw new PolicyException(field, "a pool name is 1 to 32 lower-case letters or digits");
             }
             if (!e.getValue().isArray() || e.getValue().isEmpty()) {
                 throw new PolicyException(field, "expected a non-empty list of model names");

@@ -80,6 +80,8 @@ class AttestationPolicyTest {
                 .isInstanceOf(PolicyException.class).hasMessageContaining("pools.b").hasMessageContaining("also in pool 'a'");
         assertThatThrownBy(() -> AttestationPolicy.parse(STRICT + "pools:\n  Chat.GPU: [m]\n"))
                 .isInstanceOf(PolicyException.class).hasMessageContaining("pool name");
+        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT + "pools:\n  gpu-a: [m]\n"))
+                .isInstanceOf(PolicyException.class).hasMessageContaining("pool name");
         assertThatThrownBy(() -> AttestationPolicy.parse(STRICT + "pools:\n  a: []\n"))
                 .isInstanceOf(PolicyException.class).hasMessageContaining("non-empty");
     }

@@ -19,18 +19,22 @@ public final class ClientOnboarding {
     private ClientOnboarding() {
     }
 
-    /** Provisions {@code clientId} and returns its new credentials. */
-    public static ClientCredentials add(ClientProvisioner provisioner, String registryUrl, KafkaNames names, String clientId,
-                                        ClientQuota quota) {
-        ClientCredentials credentials = provisioner.addClient(clientId, quota);
-        registerSchemas(registryUrl, names, clientId);
-        return credentials;
+    /**
+     * Provisions the client whose principal is {@code credentials}' user: schemas first, then the
+     * Kafka side with the credential last, so a failure anywhere leaves no principal that can log in.
+     */
+    public static void add(ClientProvisioner provisioner, String registryUrl, KafkaNames names, ClientCredentials credentials,
+                           ClientQuota quota, boolean reuseTopics) {
+        registerSchemas(registryUrl, names, credentials.username());
+        provisioner.addClient(credentials, quota, reuseTopics);
     }
 
     /** Registers the request and response envelope schemas of {@code clientId}'s topics. */
     public static void registerSchemas(String registryUrl, KafkaNames names, String clientId) {
         SchemaRegistryClient registry = new SchemaRegistryClient(registryUrl, Duration.ofSeconds(10));
-        registry.register(names.requestTopic(clientId) + "-value", EncryptedRequest.getClassSchema());
+        for (String topic : names.requestTopics(clientId)) {
+            registry.register(topic + "-value", EncryptedRequest.getClassSchema());
+        }
         registry.register(names.responseTopic(clientId) + "-value", EncryptedResponse.getClassSchema());
     }
 }

@@ -40,7 +40,9 @@ public final class ClientsCommand implements Runnable {
         Path admin;
 
         @Option(names = "--partitions", defaultValue = "4",
-                description = "Partitions of a new client's topics: the most workers that share its load (default ${DEFAULT-VALUE}).")
+                description = "Partitions of the first client's topics, the most workers that can share the load; later "
+                        + "clients get what the others have, as the workers need one count for every request topic "
+                        + "(default ${DEFAULT-VALUE}).")
         int partitions;
 
         ConnectionFile connection() {
@@ -54,7 +56,7 @@ public final class ClientsCommand implements Runnable {
         }
 
         KafkaNames names(ConnectionFile c) {
-            return KafkaNames.DEFAULTS.withRequestTopicFamily(c.requestTopicFamily());
+            return KafkaNames.DEFAULTS.withRequestTopicFamily(c.requestTopicFamily()).withPools(c.workerPools());
         }
     }
 
@@ -80,6 +82,10 @@ public final class ClientsCommand implements Runnable {
         @Option(names = "--request-percent", description = "Quota on broker request time, percent of one thread.")
         Double requestPercent;
 
+        @Option(names = "--reuse-topics", description = "Take over topics an earlier client of this id left, with "
+                + "what they hold (refused otherwise).")
+        boolean reuseTopics;
+
         @Override
         public Integer call() throws Exception {
             if (!KafkaNames.isProvisionableClientId(name)) {
@@ -94,18 +100,26 @@ public final class ClientsCommand implements Runnable {
             Files.createDirectories(out);
             Path connection = out.resolve(name + ".connection");
             Path credentialsFile = out.resolve(name + ".credentials");
-            ClientCredentials credentials;
+            for (Path f : List.of(connection, credentialsFile)) {
+                if (Files.exists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    System.err.println("sealstream clients add: " + f + " exists; move it away or choose another --out");
+                    return 2;
+                }
+            }
+            // the password is on disk before the principal exists: a failure can never strand a client
+            ClientCredentials credentials = ClientCredentials.generate(name);
+            credentials.write(credentialsFile);
             try (ClientProvisioner p = options.provisioner(admin)) {
-                credentials = ClientOnboarding.add(p, admin.schemaRegistryUrl(), options.names(admin), name, quota);
-            } catch (IllegalStateException e) {
+                ClientOnboarding.add(p, admin.schemaRegistryUrl(), options.names(admin), credentials, quota, reuseTopics);
+            } catch (RuntimeException e) {
+                Files.deleteIfExists(credentialsFile);
                 System.err.println("sealstream clients add: " + e.getMessage());
                 return 1;
             }
-            credentials.write(credentialsFile);
             admin.withCredentials(credentialsFile).write(connection);
             PrintStream o = System.out;
             o.println("client " + name + " added");
-            o.println("  topics        " + options.names(admin).requestTopic(name) + " -> "
+            o.println("  topics        " + String.join(", ", options.names(admin).requestTopics(name)) + " -> "
                     + options.names(admin).responseTopic(name));
             o.printf("  quota         %d B/s in, %d B/s out, %.0f %% of a broker thread%n", quota.produceBytesPerSecond(),
                     quota.fetchBytesPerSecond(), quota.requestPercentage());

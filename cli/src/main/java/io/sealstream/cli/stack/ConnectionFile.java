@@ -36,10 +36,13 @@ import java.util.Properties;
  * @param kafkaProtocol SASL_SSL, or PLAINTEXT only where a file says so explicitly
  * @param kafkaCaPem the CA certificates (PEM) of the Kafka brokers; null for the JVM's trust store
  * @param credentialsFile the principal's owner-only credentials; null for PLAINTEXT
+ * @param workerPools the deployment's worker pools, each with its own request topic per client:
+ *     what {@code sealstream clients} provisions for (clients route by the verified policy instead)
  */
 public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, String keyBrokerUrl, String requestTopicFamily,
                              String brokerMeasurement, String policyId, Path simulatedTeeDir,
-                             KafkaSecurity.Protocol kafkaProtocol, String kafkaCaPem, Path credentialsFile) {
+                             KafkaSecurity.Protocol kafkaProtocol, String kafkaCaPem, Path credentialsFile,
+                             List<String> workerPools) {
     public static final String BOOTSTRAP = "bootstrap.servers";
     public static final String REGISTRY = "schema.registry.url";
     public static final String KEY_BROKER = "key.broker.url";
@@ -52,11 +55,14 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
     public static final String KAFKA_PROTOCOL = "kafka.security.protocol";
     public static final String KAFKA_CA = "kafka.ssl.ca.pem";
     public static final String CREDENTIALS = "kafka.credentials.file";
+    public static final String POOLS = "worker.pools";
 
     public ConnectionFile {
         if (kafkaProtocol == KafkaSecurity.Protocol.SASL_SSL && credentialsFile == null) {
             throw new IllegalArgumentException("a SASL_SSL connection needs a credentials file");
         }
+        workerPools = workerPools == null || workerPools.isEmpty() ? List.of(EnvelopeProtocol.DEFAULT_POOL)
+                : List.copyOf(workerPools);
     }
 
     public static ConnectionFile read(Path file) {
@@ -96,13 +102,15 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
         return new ConnectionFile(p.getProperty(BOOTSTRAP), p.getProperty(REGISTRY), p.getProperty(KEY_BROKER),
                 p.getProperty(REQUEST_TOPIC_FAMILY, p.getProperty(OLD_REQUEST_TOPIC, EnvelopeProtocol.REQUEST_TOPIC_FAMILY)),
                 p.getProperty(MEASUREMENT), p.getProperty(POLICY), sim.isBlank() ? null : Path.of(sim),
-                kafkaProtocol, ca.isBlank() ? null : ca, credentials);
+                kafkaProtocol, ca.isBlank() ? null : ca, credentials,
+                java.util.Arrays.stream(p.getProperty(POOLS, "").split(",")).map(String::strip).filter(x -> !x.isEmpty())
+                        .toList());
     }
 
     /** This file for another principal: same addresses, pins and CA, that principal's credentials file. */
     public ConnectionFile withCredentials(Path credentialsFile) {
         return new ConnectionFile(bootstrapServers, schemaRegistryUrl, keyBrokerUrl, requestTopicFamily, brokerMeasurement,
-                policyId, simulatedTeeDir, KafkaSecurity.Protocol.SASL_SSL, kafkaCaPem, credentialsFile);
+                policyId, simulatedTeeDir, KafkaSecurity.Protocol.SASL_SSL, kafkaCaPem, credentialsFile, workerPools);
     }
 
     /**
@@ -118,6 +126,7 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
         p.setProperty(MEASUREMENT, brokerMeasurement);
         p.setProperty(POLICY, policyId);
         p.setProperty(KAFKA_PROTOCOL, kafkaProtocol.name());
+        p.setProperty(POOLS, String.join(",", workerPools));
         if (kafkaCaPem != null) {
             p.setProperty(KAFKA_CA, kafkaCaPem);
         }

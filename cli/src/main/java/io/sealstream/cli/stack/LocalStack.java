@@ -279,7 +279,7 @@ public final class LocalStack implements AutoCloseable {
     private ConnectionFile connectionBase() {
         return new ConnectionFile(kafka.bootstrapServers(), registry.url(), keyBroker.url(), options.requestTopicFamily,
                 HexFormat.of().formatHex(BROKER_MEASUREMENT), policy.id(), simulatedTeeDir(),
-                KafkaSecurity.Protocol.PLAINTEXT, kafka.caCertificatePem().orElse(null), null);
+                KafkaSecurity.Protocol.PLAINTEXT, kafka.caCertificatePem().orElse(null), null, names.pools());
     }
 
     /** What a client of this stack pins: the dev verifier, the broker's measurement, the policy id. */
@@ -374,7 +374,9 @@ public final class LocalStack implements AutoCloseable {
             ClientOnboarding.registerSchemas(registry.url(), names, clientId);
             return null;
         }
-        return ClientOnboarding.add(provisioner, registry.url(), names, clientId, options.quota);
+        ClientCredentials credentials = ClientCredentials.generate(clientId);
+        ClientOnboarding.add(provisioner, registry.url(), names, credentials, options.quota, false);
+        return credentials;
     }
 
     /** The request topic of {@code clientId} in this stack. */

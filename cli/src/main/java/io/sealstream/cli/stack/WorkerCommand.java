@@ -126,6 +126,10 @@ public final class WorkerCommand implements Callable<Integer> {
         KafkaSecurity security = kafkaPlaintext ? KafkaSecurity.plaintext()
                 : KafkaSecurity.scram(ClientCredentials.read(kafkaCredentials),
                         kafkaCa == null ? null : java.nio.file.Files.readString(kafkaCa));
+        if (!io.sealstream.envelope.EnvelopeProtocol.isLegalPoolName(pool)) {
+            System.err.println("sealstream worker: --pool is 1 to 32 lower-case letters or digits, as in the policy's pools");
+            return 2;
+        }
         KafkaNames names = KafkaNames.DEFAULTS.withRequestTopicFamily(requestTopicFamily).withPools(List.of(pool));
         byte[] m = measurement == null ? LocalStack.WORKER_MEASUREMENT : HexFormat.of().parseHex(measurement);
         EvidenceProvider provider;

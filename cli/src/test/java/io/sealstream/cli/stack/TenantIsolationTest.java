@@ -63,6 +63,8 @@ class TenantIsolationTest {
     @AfterAll
     static void stopStack() {
         if (stack != null) {
+            assertThat(stack.workers()).as("no stream thread failed during the class")
+                    .allSatisfy(w -> assertThat(w.streamThreadReplacements()).isZero());
             stack.close();
         }
     }
@@ -216,6 +218,63 @@ class TenantIsolationTest {
         try (Admin gone = Admin.create(c)) {
             assertThatThrownBy(() -> gone.listTopics().names().get()).hasCauseInstanceOf(SaslAuthenticationException.class);
         }
+    }
+
+    @Test
+    void removingAClientCutsOffAConnectionItAlreadyHolds(@TempDir Path dir) throws Exception {
+        Path admin = dir.resolve("admin.connection");
+        stack.writeAdminConnection(admin);
+        Map<String, Object> c = new HashMap<>(stack.kafkaClientConfig("leaving"));
+        c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(c, new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            String topic = stack.requestTopicOf("leaving");
+            producer.send(new ProducerRecord<>(topic, "before".getBytes(StandardCharsets.UTF_8))).get();
+
+            assertThat(cli("clients", "remove", "leaving", "--admin", admin.toString())).isZero();
+
+            assertThatThrownBy(() -> producer.send(new ProducerRecord<>(topic, "after".getBytes(StandardCharsets.UTF_8))).get())
+                    .hasCauseInstanceOf(TopicAuthorizationException.class);
+        }
+    }
+
+    @Test
+    void aPrincipalThatAlreadyHoldsAclsCannotBeTakenOverAsAClient(@TempDir Path dir) throws Exception {
+        Path admin = dir.resolve("admin.connection");
+        stack.writeAdminConnection(admin);
+        try (Admin operator = stack.kafka().admin()) {
+            operator.createAcls(List.of(new org.apache.kafka.common.acl.AclBinding(
+                    new org.apache.kafka.common.resource.ResourcePattern(org.apache.kafka.common.resource.ResourceType.TOPIC,
+                            "ops.metrics", org.apache.kafka.common.resource.PatternType.LITERAL),
+                    new org.apache.kafka.common.acl.AccessControlEntry("User:ops", "*",
+                            org.apache.kafka.common.acl.AclOperation.READ,
+                            org.apache.kafka.common.acl.AclPermissionType.ALLOW)))).all().get();
+        }
+
+        assertThat(cli("clients", "add", "ops", "--admin", admin.toString(), "--out", dir.toString())).isEqualTo(1);
+        assertThat(dir.resolve("ops.credentials")).doesNotExist();
+    }
+
+    @Test
+    void reAddingARemovedClientMustDeleteOrExplicitlyReuseWhatItLeft(@TempDir Path dir) throws Exception {
+        Path admin = dir.resolve("admin.connection");
+        stack.writeAdminConnection(admin);
+        Files.createDirectories(dir.resolve("a"));
+        Files.createDirectories(dir.resolve("b"));
+        Files.createDirectories(dir.resolve("c"));
+        // --partitions 4 against a deployment of 2: the workers need one count for every request topic
+        assertThat(cli("clients", "add", "phoenix", "--admin", admin.toString(), "--out", dir.resolve("a").toString(),
+                "--partitions", "4")).isZero();
+        try (Admin operator = stack.kafka().admin()) {
+            assertThat(operator.describeTopics(List.of(stack.requestTopicOf("phoenix"))).allTopicNames().get()
+                    .get(stack.requestTopicOf("phoenix")).partitions()).hasSize(2);
+        }
+        assertThat(cli("clients", "remove", "phoenix", "--admin", admin.toString())).isZero();
+
+        assertThat(cli("clients", "add", "phoenix", "--admin", admin.toString(), "--out", dir.resolve("b").toString()))
+                .isEqualTo(1);
+        assertThat(cli("clients", "add", "phoenix", "--admin", admin.toString(), "--out", dir.resolve("c").toString(),
+                "--reuse-topics")).isZero();
     }
 
     @Test

@@ -34,7 +34,8 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * The development certificate authority of the embedded broker: a fresh P-256 CA and one broker
  * certificate for {@code 127.0.0.1} and {@code localhost}, made at first start, so the dev stack
  * runs the same TLS path as a deployment. Clients trust the CA through their connection file; no
- * other party trusts it. Its key never leaves the broker's data directory.
+ * other party trusts it. The CA's private key is discarded once it has signed the broker
+ * certificate: nothing else can ever be issued under it.
  *
  * @param caCertificatePem the CA certificate, PEM
  * @param brokerCertificatePem the broker's certificate, PEM

@@ -44,8 +44,10 @@ record DevSecrets(DevCertificateAuthority ca, String adminPassword, String broke
             p.setProperty(ADMIN, s.adminPassword);
             p.setProperty(BROKER, s.brokerPassword);
             Files.createDirectories(file.getParent());
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8, StandardOpenOption.TRUNCATE_EXISTING)) {
+            try (Writer w = java.nio.channels.Channels.newWriter(Files.newByteChannel(file,
+                    java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
+                    StandardCharsets.UTF_8)) {
                 p.store(w, "development broker CA and bootstrap passwords; owner-only");
             }
             return s;

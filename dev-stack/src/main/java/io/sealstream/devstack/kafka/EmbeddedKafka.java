@@ -57,6 +57,12 @@ public final class EmbeddedKafka implements AutoCloseable {
     private static final String BROKER_USER = "sealstream-broker";
     private static final String SCRAM = "SCRAM-SHA-512";
     private static final String SECRETS_FILE = "sealstream-dev-security.properties";
+    /**
+     * How long a SASL session lasts before the client must authenticate again
+     * ({@code connections.max.reauth.ms}): the longest a deleted or replaced password keeps working
+     * on a connection opened with it.
+     */
+    public static final Duration REAUTHENTICATE_AFTER = Duration.ofMinutes(5);
 
     private final Path logDir;
     private final boolean ownsLogDir;
@@ -203,6 +209,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         p.put("listener.security.protocol.map", "BROKER:SASL_SSL,CONTROLLER:SSL");
         p.put("inter.broker.listener.name", "BROKER");
         p.put("sasl.enabled.mechanisms", SCRAM);
+        // a removed or re-keyed principal's open connections must log in again within this, or close
+        p.put("connections.max.reauth.ms", Long.toString(REAUTHENTICATE_AFTER.toMillis()));
         p.put("sasl.mechanism.inter.broker.protocol", SCRAM);
         p.put("listener.name.broker.scram-sha-512.sasl.jaas.config", jaas(BROKER_USER, secrets.brokerPassword()));
         p.put("ssl.keystore.type", "PEM");

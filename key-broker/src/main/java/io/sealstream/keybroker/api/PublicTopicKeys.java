@@ -3,7 +3,7 @@ package io.sealstream.keybroker.api;
 /**
  * {@code GET /v1/keys/{topic}/public?nonce=}: what a client needs before it sends anything — the
  * topic's public keyset, the policy workers must satisfy, and the key broker's own evidence whose
- * report_data is SHA-512(nonce || SHA-256(keyset) || policy id). {@code primaryRotatesAt} (ISO-8601)
+ * report_data is SHA-512(nonce || SHA-256(keyset) || policy id || SHA-256(topic)). {@code primaryRotatesAt} (ISO-8601)
  * says when the primary key is due to rotate, so clients renew their sessions then; it is a
  * scheduling hint outside the evidence binding (a wrong value only changes how often a client
  * renews; the keys themselves are bound).
