@@ -59,8 +59,8 @@ public final class DemoCommand implements Callable<Integer> {
                 out.println("The workers did not become ready within 120 s; see the log above.");
                 return 1;
             }
-            out.printf("Kafka %s | registry %s | key broker %s%n", stack.kafka().bootstrapServers(),
-                    stack.registry().url(), stack.keyBroker().url());
+            out.printf("Kafka %s (%s) | registry %s | key broker %s%n", stack.kafka().bootstrapServers(),
+                    stack.kafka().isSecured() ? "SASL_SSL, ACLs" : "PLAINTEXT", stack.registry().url(), stack.keyBroker().url());
             if (chat) {
                 status = ChatDemo.run(stack, model, out);
                 out.println("Stopping the stack ...");

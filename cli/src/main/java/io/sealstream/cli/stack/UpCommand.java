@@ -37,7 +37,8 @@ public final class UpCommand implements Callable<Integer> {
         }, "sealstream-up-shutdown"));
         stack.awaitWorkersReady(Duration.ofSeconds(120));
         out.println("Sealstream is up (Ctrl-C stops it):");
-        out.println("  kafka bootstrap     " + stack.kafka().bootstrapServers());
+        out.println("  kafka bootstrap     " + stack.kafka().bootstrapServers() + " (SASL_SSL, SCRAM-SHA-512, ACLs; CA "
+                + stack.kafkaCaFile() + ")");
         out.println("  schema registry     " + stack.registry().url());
         out.println("  key broker          " + stack.keyBroker().url());
         out.println("  request topics      " + stack.requestTopicFamily() + ".<client> (" + partitions + " partitions each)");
