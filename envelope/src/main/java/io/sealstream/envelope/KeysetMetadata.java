@@ -16,11 +16,14 @@ import java.util.TreeSet;
 
 /**
  * The rotation state that travels with a topic keyset: topic, creation and demotion times per
- * key, retired ids. Not secret, but always authenticated together with the keys it describes.
+ * key, retired ids, and a version that every change raises (so a holder can refuse to move
+ * backwards). Not secret, but always authenticated together with the keys it describes.
  * Encoded deterministically (sorted ids) so the same state always gives the same bytes.
  */
-record KeysetMetadata(String topic, Map<Long, Instant> createdAt, Map<Long, Instant> demotedAt, Set<Long> retired) {
-    private static final int FORMAT = 1;
+record KeysetMetadata(String topic, Map<Long, Instant> createdAt, Map<Long, Instant> demotedAt, Set<Long> retired,
+                      long version) {
+    /** Format 2 adds the version; format 1 (written before it) reads as version 0. */
+    private static final int FORMAT = 2;
 
     byte[] encode() {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -40,6 +43,7 @@ record KeysetMetadata(String topic, Map<Long, Instant> createdAt, Map<Long, Inst
             for (long id : gone) {
                 out.writeLong(id);
             }
+            out.writeLong(version);
         } catch (IOException e) {
             throw new UncheckedIOException("encoding keyset metadata in memory failed", e);
         }
@@ -49,8 +53,8 @@ record KeysetMetadata(String topic, Map<Long, Instant> createdAt, Map<Long, Inst
     static KeysetMetadata decode(byte[] encoded) throws IOException {
         try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(encoded))) {
             int format = in.readInt();
-            if (format != FORMAT) {
-                throw new IOException("keyset metadata format " + format + " is not " + FORMAT);
+            if (format != FORMAT && format != 1) {
+                throw new IOException("keyset metadata format " + format + " is neither 1 nor " + FORMAT);
             }
             String topic = in.readUTF();
             int keys = boundedCount(in.readInt());
@@ -69,10 +73,14 @@ record KeysetMetadata(String topic, Map<Long, Instant> createdAt, Map<Long, Inst
             for (int i = 0; i < retiredCount; i++) {
                 retired.add(in.readLong());
             }
+            long version = format == 1 ? 0 : in.readLong();
+            if (version < 0) {
+                throw new IOException("keyset metadata claims version " + version);
+            }
             if (in.available() != 0) {
                 throw new IOException("keyset metadata has " + in.available() + " trailing bytes");
             }
-            return new KeysetMetadata(topic, created, demoted, retired);
+            return new KeysetMetadata(topic, created, demoted, retired, version);
         }
     }
 

@@ -46,9 +46,34 @@ public final class RequestOpener {
         return maxRequestAge;
     }
 
-    /** Installs or replaces the keyset of its topic, e.g. after a rotation or a lease renewal. */
-    public void install(TopicKeyset keyset) {
-        keysets.put(keyset.topic(), keyset);
+    /**
+     * Installs or replaces the keyset of its topic, e.g. after a rotation or a lease renewal, unless
+     * it is older than the one installed: a replayed or stale release must not bring retired keys
+     * back or drop current ones.
+     *
+     * @return false if {@code keyset}'s version is below the installed one's (nothing changed)
+     */
+    public boolean install(TopicKeyset keyset) {
+        boolean[] installed = {true};
+        keysets.compute(keyset.topic(), (topic, current) -> {
+            if (current != null && keyset.version() < current.version()) {
+                installed[0] = false;
+                return current;
+            }
+            return keyset;
+        });
+        return installed[0];
+    }
+
+    /** Whether a keyset that opens {@code topic} (its own or its family's) is installed. */
+    public boolean holdsKeysFor(String topic) {
+        return topic != null && keysetFor(topic) != null;
+    }
+
+    /** The version of {@code topic}'s installed keyset, or -1 if none is. */
+    public long installedVersion(String topic) {
+        TopicKeyset k = keysets.get(topic);
+        return k == null ? -1 : k.version();
     }
 
     /**

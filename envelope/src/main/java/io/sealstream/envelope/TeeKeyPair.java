@@ -59,8 +59,8 @@ public final class TeeKeyPair {
      *
      * @throws GeneralSecurityException if it was encrypted to another key, for another topic, or altered
      */
-    public TopicKeyset openRelease(String topic, byte[] released) throws GeneralSecurityException {
-        byte[] plaintext = decrypt.decrypt(released, TopicKeyset.releaseContext(topic));
+    public TopicKeyset openRelease(String topic, byte[] released, String leaseToken) throws GeneralSecurityException {
+        byte[] plaintext = decrypt.decrypt(released, TopicKeyset.releaseContext(topic, leaseToken));
         try {
             return TopicKeyset.fromRelease(topic, plaintext);
         } finally {

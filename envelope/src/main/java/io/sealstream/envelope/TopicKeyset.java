@@ -21,8 +21,9 @@ import java.util.TreeMap;
 /**
  * The private HPKE keyset of one request topic with its rotation state (docs/protocol.md §keys).
  *
- * <p>Immutable: {@link #rotate} and {@link #retireExpired} return a new keyset. The primary key
- * wraps new sessions; a demoted key keeps decrypting in-flight records for the grace period, then
+ * <p>Immutable: {@link #withPending}, {@link #promotePending}, {@link #rotate} and
+ * {@link #retireExpired} return a new keyset with a higher {@link #version()}. A pending key is
+ * published to workers before clients use it; the primary key wraps new sessions; a demoted key keeps decrypting in-flight records for the grace period, then
  * its private key is dropped and only its id is remembered, so a late record is refused as
  * {@link RetiredKeyException} rather than as an unknown key. Held by the key broker and, after
  * attested release, by workers; clients only ever see {@link #publicKeys()}.
@@ -37,11 +38,13 @@ public final class TopicKeyset {
     private final Map<Long, Instant> createdAt;
     private final Map<Long, Instant> demotedAt;
     private final Set<Long> retired;
+    private final long version;
     private final HybridDecrypt decrypt;
 
     private TopicKeyset(String topic, KeysetHandle handle, Map<Long, Instant> createdAt,
-                        Map<Long, Instant> demotedAt, Set<Long> retired) throws GeneralSecurityException {
+                        Map<Long, Instant> demotedAt, Set<Long> retired, long version) throws GeneralSecurityException {
         this.topic = topic;
+        this.version = version;
         this.handle = handle;
         this.createdAt = Map.copyOf(createdAt);
         this.demotedAt = Map.copyOf(demotedAt);
@@ -50,7 +53,7 @@ public final class TopicKeyset {
     }
 
     private TopicKeyset(KeysetHandle handle, KeysetMetadata m) throws GeneralSecurityException {
-        this(m.topic(), handle, m.createdAt(), m.demotedAt(), m.retired());
+        this(m.topic(), handle, m.createdAt(), m.demotedAt(), m.retired(), m.version());
         for (int i = 0; i < handle.size(); i++) {
             if (!createdAt.containsKey(unsigned(handle.getAt(i).getId()))) {
                 throw new GeneralSecurityException("key " + unsigned(handle.getAt(i).getId())
@@ -69,7 +72,7 @@ public final class TopicKeyset {
         try {
             KeysetHandle handle = KeysetHandle.generateNew(TopicKeyParameters.hpke());
             long id = unsigned(handle.getPrimary().getId());
-            return new TopicKeyset(topic, handle, Map.of(id, now), Map.of(), Set.of());
+            return new TopicKeyset(topic, handle, Map.of(id, now), Map.of(), Set.of(), 1);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Tink could not generate an HPKE P-384 key", e);
         }
@@ -94,10 +97,74 @@ public final class TopicKeyset {
             created.put(unsigned(rotated.getPrimary().getId()), now);
             Map<Long, Instant> demoted = new HashMap<>(demotedAt);
             demoted.put(oldPrimary, now);
-            return new TopicKeyset(topic, rotated, created, demoted, retired);
+            return new TopicKeyset(topic, rotated, created, demoted, retired, version + 1);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Tink could not rotate the keyset of topic '" + topic + "'", e);
         }
+    }
+
+    /**
+     * A keyset with one more key, {@link KeyState#PENDING}: workers that receive this keyset can
+     * open records sealed to it, clients do not use it until {@link #promotePending}. Returns
+     * {@code this} if a key is already pending.
+     */
+    public TopicKeyset withPending(Instant now) {
+        if (pendingKeyId().isPresent()) {
+            return this;
+        }
+        try {
+            KeysetHandle next;
+            long id;
+            do {
+                KeysetHandle.Builder builder = KeysetHandle.newBuilder(handle);
+                builder.addEntry(KeysetHandle.generateEntryFromParameters(TopicKeyParameters.hpke()).withRandomId());
+                next = builder.build();
+                id = unsigned(next.getAt(next.size() - 1).getId());
+            } while (retired.contains(id));
+            Map<Long, Instant> created = new HashMap<>(createdAt);
+            created.put(id, now);
+            return new TopicKeyset(topic, next, created, demotedAt, retired, version + 1);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Tink could not add a pending key to topic '" + topic + "'", e);
+        }
+    }
+
+    /**
+     * The pending key becomes primary as of {@code now}, the old primary decrypt-only; without a
+     * pending key this is {@link #rotate}.
+     */
+    public TopicKeyset promotePending(Instant now) {
+        java.util.Optional<Long> pending = pendingKeyId();
+        if (pending.isEmpty()) {
+            return rotate(now);
+        }
+        try {
+            KeysetHandle.Builder builder = KeysetHandle.newBuilder(handle);
+            for (int i = 0; i < handle.size(); i++) {
+                if (unsigned(handle.getAt(i).getId()) == pending.get()) {
+                    builder.getAt(i).makePrimary();
+                }
+            }
+            long oldPrimary = primaryKeyId();
+            Map<Long, Instant> created = new HashMap<>(createdAt);
+            created.put(pending.get(), now); // when it became primary: the next rotation counts from here
+            Map<Long, Instant> demoted = new HashMap<>(demotedAt);
+            demoted.put(oldPrimary, now);
+            return new TopicKeyset(topic, builder.build(), created, demoted, retired, version + 1);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Tink could not promote the pending key of topic '" + topic + "'", e);
+        }
+    }
+
+    /** The key published to workers but not yet to clients, if any. */
+    public java.util.Optional<Long> pendingKeyId() {
+        long primary = primaryKeyId();
+        return createdAt.keySet().stream().filter(id -> id != primary && !demotedAt.containsKey(id)).findFirst();
+    }
+
+    /** Raised by every change: a holder installs a keyset only if this does not move backwards. */
+    public long version() {
+        return version;
     }
 
     /**
@@ -130,7 +197,7 @@ public final class TopicKeyset {
                 demoted.remove(id);
                 gone.add(id);
             }
-            return new TopicKeyset(topic, builder.build(), created, demoted, gone);
+            return new TopicKeyset(topic, builder.build(), created, demoted, gone, version + 1);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("Tink could not drop expired keys of topic '" + topic + "'", e);
         }
@@ -170,11 +237,11 @@ public final class TopicKeyset {
      *
      * @throws GeneralSecurityException if {@code teePublicKey} is not an HPKE key of the v1 suite
      */
-    public byte[] releaseTo(byte[] teePublicKey) throws GeneralSecurityException {
+    public byte[] releaseTo(byte[] teePublicKey, String leaseToken) throws GeneralSecurityException {
         byte[] meta = metadata().encode();
         byte[] keys = TinkProtoKeysetFormat.serializeKeyset(handle, InsecureSecretKeyAccess.get());
         try {
-            return HpkeRecipient.parse(teePublicKey).encrypt(frame(meta, keys), releaseContext(topic));
+            return HpkeRecipient.parse(teePublicKey).encrypt(frame(meta, keys), releaseContext(topic, leaseToken));
         } finally {
             java.util.Arrays.fill(keys, (byte) 0);
         }
@@ -195,12 +262,16 @@ public final class TopicKeyset {
         }
     }
 
-    static byte[] releaseContext(String topic) {
-        return CanonicalAad.labelled("sealstream/v1/keyset-release").string(topic).toBytes();
+    /**
+     * HPKE info of a release: the topic and the lease token of the request that asked for it, so a
+     * release recorded earlier and replayed to the worker under a later lease does not open.
+     */
+    static byte[] releaseContext(String topic, String leaseToken) {
+        return CanonicalAad.labelled("sealstream/v1/keyset-release").string(topic).string(leaseToken).toBytes();
     }
 
     private KeysetMetadata metadata() {
-        return new KeysetMetadata(topic, createdAt, demotedAt, retired);
+        return new KeysetMetadata(topic, createdAt, demotedAt, retired, version);
     }
 
     private static KeysetMetadata metadata(byte[] encoded) throws GeneralSecurityException {
@@ -264,7 +335,10 @@ public final class TopicKeyset {
         if (!createdAt.containsKey(keyId)) {
             return KeyState.UNKNOWN;
         }
-        return keyId == primaryKeyId() ? KeyState.PRIMARY : KeyState.DECRYPT_ONLY;
+        if (keyId == primaryKeyId()) {
+            return KeyState.PRIMARY;
+        }
+        return demotedAt.containsKey(keyId) ? KeyState.DECRYPT_ONLY : KeyState.PENDING;
     }
 
     /** The public half, safe to hand to any client. */

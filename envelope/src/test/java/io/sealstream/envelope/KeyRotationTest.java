@@ -59,6 +59,52 @@ class KeyRotationTest {
     }
 
     @Test
+    void aPendingKeyReachesWorkersButClientsKeepSealingToThePrimary() throws Exception {
+        TopicKeyset published = initial.withPending(start.plus(Duration.ofMinutes(57)));
+        long pending = published.pendingKeyId().orElseThrow();
+
+        assertThat(published.state(pending)).isEqualTo(KeyState.PENDING);
+        assertThat(published.primaryKeyId()).isEqualTo(initial.primaryKeyId());
+        assertThat(ClientSession.builder(published.publicKeys()).clientId(CLIENT).build().keyId())
+                .isEqualTo(initial.primaryKeyId());
+        assertThat(published.withPending(start.plus(Duration.ofMinutes(58)))).as("one pending key at a time")
+                .isSameAs(published);
+    }
+
+    @Test
+    void promotingThePendingKeyMakesItPrimaryAndAWorkerThatHeldItOpensTheFirstRecordsSealedToIt() throws Exception {
+        TopicKeyset published = initial.withPending(start.plus(Duration.ofMinutes(57)));
+        RequestOpener worker = RequestOpener.builder().clock(new Fixtures.MovableClock(start.plus(Duration.ofHours(1))))
+                .build(published); // refreshed before the rotation
+        TopicKeyset promoted = published.promotePending(start.plus(Duration.ofHours(1)));
+
+        EncryptedRequest first = seal(promoted);
+
+        assertThat(promoted.primaryKeyId()).isEqualTo(published.pendingKeyId().orElseThrow());
+        assertThat(promoted.state(initial.primaryKeyId())).isEqualTo(KeyState.DECRYPT_ONLY);
+        assertThat(promoted.primaryCreatedAt()).as("the next rotation counts from the promotion")
+                .isEqualTo(start.plus(Duration.ofHours(1)));
+        assertThat(worker.open(TOPIC, first).requestId()).isEqualTo(first.getRequestId());
+    }
+
+    @Test
+    void everyChangeRaisesTheVersionAndAWorkerNeverInstallsAnOlderKeyset() throws Exception {
+        TopicKeyset published = initial.withPending(start.plus(Duration.ofMinutes(57)));
+        TopicKeyset promoted = published.promotePending(start.plus(Duration.ofHours(1)));
+        RequestOpener worker = RequestOpener.builder().clock(new Fixtures.MovableClock(start.plus(Duration.ofHours(1))))
+                .build(promoted);
+
+        boolean rolledBack = worker.install(initial);
+
+        assertThat(initial.version()).isLessThan(published.version());
+        assertThat(published.version()).isLessThan(promoted.version());
+        assertThat(rolledBack).isFalse();
+        assertThat(worker.installedVersion(TOPIC)).isEqualTo(promoted.version());
+        EncryptedRequest current = seal(promoted);
+        assertThat(worker.open(TOPIC, current).requestId()).isEqualTo(current.getRequestId());
+    }
+
+    @Test
     void recordsSealedToADemotedKeyStillOpenDuringGrace() throws Exception {
         EncryptedRequest inFlight = seal(initial);
         TopicKeyset rotated = initial.rotate(start.plus(Duration.ofHours(1)))

@@ -53,6 +53,16 @@ class KeysetCustodyTest {
     }
 
     @Test
+    void theVersionSurvivesSealingAtRest() throws Exception {
+        Instant t = Instant.parse("2026-11-30T10:00:00Z");
+        TopicKeyset promoted = keyset.withPending(t).promotePending(t.plusSeconds(60));
+        Aead kek = kek();
+
+        assertThat(TopicKeyset.fromSealed(promoted.toSealed(kek), kek).version()).isEqualTo(promoted.version())
+                .isGreaterThan(keyset.version());
+    }
+
+    @Test
     void theSealedFormHoldsNoPrivateKeyInTheClear() throws Exception {
         byte[] sealed = keyset.toSealed(kek());
         KeysetHandle handle = handleOf(keyset);
@@ -68,21 +78,29 @@ class KeysetCustodyTest {
     @Test
     void aReleasedKeysetOpensOnlyInTheTeeItWasReleasedTo() throws Exception {
         TeeKeyPair tee = TeeKeyPair.generate();
-        byte[] released = keyset.releaseTo(tee.publicKey());
+        byte[] released = keyset.releaseTo(tee.publicKey(), "lease-1");
 
-        TopicKeyset received = tee.openRelease(TOPIC, released);
+        TopicKeyset received = tee.openRelease(TOPIC, released, "lease-1");
 
         assertOpens(received, keyset);
-        assertThatThrownBy(() -> TeeKeyPair.generate().openRelease(TOPIC, released))
+        assertThatThrownBy(() -> TeeKeyPair.generate().openRelease(TOPIC, released, "lease-1"))
                 .isInstanceOf(GeneralSecurityException.class);
+    }
+
+    @Test
+    void aReleaseRecordedUnderAnEarlierLeaseDoesNotOpenUnderTheCurrentOne() throws Exception {
+        TeeKeyPair tee = TeeKeyPair.generate();
+        byte[] old = keyset.releaseTo(tee.publicKey(), "lease-1");
+
+        assertThatThrownBy(() -> tee.openRelease(TOPIC, old, "lease-2")).isInstanceOf(GeneralSecurityException.class);
     }
 
     @Test
     void aKeysetReleasedForOneTopicIsRefusedForAnother() throws Exception {
         TeeKeyPair tee = TeeKeyPair.generate();
-        byte[] released = keyset.releaseTo(tee.publicKey());
+        byte[] released = keyset.releaseTo(tee.publicKey(), "lease-1");
 
-        assertThatThrownBy(() -> tee.openRelease("sealstream.requests.other", released))
+        assertThatThrownBy(() -> tee.openRelease("sealstream.requests.other", released, "lease-1"))
                 .isInstanceOf(GeneralSecurityException.class);
     }
 
@@ -93,7 +111,7 @@ class KeysetCustodyTest {
                 KeysetHandle.generateNew(com.google.crypto.tink.hybrid.PredefinedHybridParameters
                         .ECIES_P256_HKDF_HMAC_SHA256_AES128_GCM).getPublicKeysetHandle());
 
-        assertThatThrownBy(() -> keyset.releaseTo(ecies)).hasMessageContaining("not an HPKE P-384");
+        assertThatThrownBy(() -> keyset.releaseTo(ecies, "lease-1")).hasMessageContaining("not an HPKE P-384");
     }
 
     @Test

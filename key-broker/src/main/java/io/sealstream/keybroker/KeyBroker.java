@@ -72,17 +72,36 @@ public final class KeyBroker {
         }
     }
 
-    /** Rotates primaries that are due and retires keys whose grace ended; persists what changed. */
+    /**
+     * Publishes the next key to workers {@link KeyBrokerConfig#pendingLead()} before a rotation is
+     * due, promotes it when it is due, retires keys whose grace ended; persists what changed. Clients
+     * only ever see the primary, so they move to a key every worker that refreshed in time holds.
+     */
     public synchronized void rotateDue() {
         Instant now = config.clock().instant();
         for (TopicKeyset k : keysets.values()) {
-            TopicKeyset next = k.rotationDue(now, config.rotationInterval()) ? k.rotate(now) : k;
-            next = next.retireExpired(now, config.grace());
+            TopicKeyset next = k;
+            Instant due = k.primaryCreatedAt().plus(config.rotationInterval());
+            if (k.pendingKeyId().isEmpty() && !now.isBefore(due.minus(config.pendingLead()))) {
+                next = next.withPending(now);
+                AUDIT.info("audit.topic.key_published topic={} pending_key_id={} promote_at={} version={}", next.topic(),
+                        next.pendingKeyId().orElse(-1L), due, next.version());
+            }
+            if (!now.isBefore(due)) {
+                long old = next.primaryKeyId();
+                next = next.promotePending(now);
+                AUDIT.info("audit.topic.rotated topic={} primary_key_id={} demoted_key_id={} version={}", next.topic(),
+                        next.primaryKeyId(), old, next.version());
+            }
+            TopicKeyset retired = next.retireExpired(now, config.grace());
+            if (retired != next) {
+                AUDIT.info("audit.topic.keys_retired topic={} keys={} version={}", retired.topic(), retired,
+                        retired.version());
+                next = retired;
+            }
             if (next != k) {
                 store.save(next);
                 keysets.put(next.topic(), next);
-                AUDIT.info("audit.topic.rotated topic={} primary_key_id={} keys={}", next.topic(),
-                        next.primaryKeyId(), next);
             }
         }
     }
@@ -151,7 +170,7 @@ public final class KeyBroker {
                     + "'; provision the topic on the key broker first");
         }
         try {
-            byte[] released = keyset.releaseTo(lease.teePublicKey());
+            byte[] released = keyset.releaseTo(lease.teePublicKey(), token);
             AUDIT.info("audit.release.granted topic={} lease={} primary_key_id={}", topic, lease.id(),
                     keyset.primaryKeyId());
             return new KeyRelease(topic, released, keyset.primaryKeyId(), lease.expiresAt().toString());
@@ -180,7 +199,8 @@ public final class KeyBroker {
             Evidence own = config.ownEvidence().attest(reportData);
             return new PublicTopicKeys(topic, pub.toBytes(), pub.primaryKeyId(), pub.fingerprint(), policy.toYaml(),
                     policy.id(), EvidenceMessage.of(own),
-                    keyset.primaryCreatedAt().plus(config.rotationInterval()).toString());
+                    // when the next primary is surely promoted: due, plus at most one rotation check
+                    keyset.primaryCreatedAt().plus(config.rotationInterval()).plus(config.rotationCheck()).toString());
         } catch (AttestationException e) {
             LOG.error("keybroker.own_evidence.failed code={}", e.failure().code());
             throw new KeyBrokerException(503, "evidence_unavailable",

@@ -27,6 +27,12 @@ public final class KeyBrokerConfig {
     public static final Duration DEFAULT_NONCE_TTL = Duration.ofMinutes(2);
     /** How often the broker looks for keys due for rotation or retirement. */
     public static final Duration DEFAULT_ROTATION_CHECK = Duration.ofSeconds(30);
+    /**
+     * How long before a rotation the next key is published to workers (decrypt-only): more than a
+     * worker's key refresh interval (1 min) plus one rotation check, so every worker that refreshes
+     * on time holds a key before any client seals to it.
+     */
+    public static final Duration DEFAULT_PENDING_LEAD = Duration.ofMinutes(3);
 
     private final String bindAddress;
     private final int port;
@@ -40,6 +46,7 @@ public final class KeyBrokerConfig {
     private final Duration leaseTtl;
     private final Duration nonceTtl;
     private final Duration rotationCheck;
+    private final Duration pendingLead;
     private final Clock clock;
 
     private KeyBrokerConfig(Builder b) {
@@ -55,6 +62,7 @@ public final class KeyBrokerConfig {
         this.leaseTtl = b.leaseTtl;
         this.nonceTtl = b.nonceTtl;
         this.rotationCheck = b.rotationCheck;
+        this.pendingLead = b.pendingLead;
         this.clock = b.clock;
     }
 
@@ -102,6 +110,11 @@ public final class KeyBrokerConfig {
         return grace;
     }
 
+    /** How long before a rotation the next key reaches workers; see {@link #DEFAULT_PENDING_LEAD}. */
+    public Duration pendingLead() {
+        return pendingLead;
+    }
+
     public Duration leaseTtl() {
         return leaseTtl;
     }
@@ -132,6 +145,7 @@ public final class KeyBrokerConfig {
         private Duration leaseTtl = DEFAULT_LEASE_TTL;
         private Duration nonceTtl = DEFAULT_NONCE_TTL;
         private Duration rotationCheck = DEFAULT_ROTATION_CHECK;
+        private Duration pendingLead = DEFAULT_PENDING_LEAD;
         private Clock clock = Clock.systemUTC();
 
         private Builder() {
@@ -193,6 +207,12 @@ public final class KeyBrokerConfig {
             return this;
         }
 
+        /** Publish the next key to workers this long before it becomes primary; default 3 min. */
+        public Builder pendingLead(Duration pendingLead) {
+            this.pendingLead = pendingLead;
+            return this;
+        }
+
         public Builder rotationCheck(Duration rotationCheck) {
             this.rotationCheck = rotationCheck;
             return this;
@@ -210,7 +230,7 @@ public final class KeyBrokerConfig {
             if (verifiers.isEmpty()) {
                 throw new IllegalArgumentException("the key broker needs at least one evidence verifier");
             }
-            for (Duration d : List.of(rotationInterval, grace, leaseTtl, nonceTtl, rotationCheck)) {
+            for (Duration d : List.of(rotationInterval, grace, leaseTtl, nonceTtl, rotationCheck, pendingLead)) {
                 if (d.isNegative() || d.isZero()) {
                     throw new IllegalArgumentException("key broker durations must be positive, got " + d);
                 }

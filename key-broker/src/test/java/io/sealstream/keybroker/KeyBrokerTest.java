@@ -63,8 +63,9 @@ class KeyBrokerTest {
         start(true);
         TeeKeyPair tee = TeeKeyPair.generate();
 
-        KeyRelease release = client.keys(attest(tee, WORKER, MODEL).token(), TOPIC);
-        TopicKeyset keyset = tee.openRelease(TOPIC, release.releasedKeyset());
+        String token = attest(tee, WORKER, MODEL).token();
+        KeyRelease release = client.keys(token, TOPIC);
+        TopicKeyset keyset = tee.openRelease(TOPIC, release.releasedKeyset(), token);
         PublicTopicKeys pub = client.publicKeys(TOPIC, filled(32, 1));
         ClientSession session = ClientSession.builder(TopicPublicKeys.parse(TOPIC, pub.keyset())).clientId("acme").build();
         InferenceRequest request = InferenceRequest.newBuilder().setModel("m")
@@ -217,8 +218,9 @@ class KeyBrokerTest {
 
         assertThat(client.publicKeys(TOPIC, filled(32, 2)).primaryKeyId()).isNotEqualTo(before);
         TeeKeyPair tee = TeeKeyPair.generate();
-        KeyRelease release = client.keys(attest(tee, WORKER, MODEL).token(), TOPIC);
-        assertThat(tee.openRelease(TOPIC, release.releasedKeyset()).toString()).contains(Long.toString(before));
+        String token = attest(tee, WORKER, MODEL).token();
+        KeyRelease release = client.keys(token, TOPIC);
+        assertThat(tee.openRelease(TOPIC, release.releasedKeyset(), token).toString()).contains(Long.toString(before));
     }
 
     private void start(boolean allowSimulated) {

@@ -65,6 +65,11 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private final Serializer<EncryptedResponse> serializer;
     private final TopicDirectory topics;
     private final StreamProcessorConfig config;
+    private final KeyRefresh keys;
+    /** When each record naming a key id this worker lacks was first seen: it waits for one refresh. */
+    private final java.util.Map<String, Long> keyWaitSince = new java.util.HashMap<>();
+    /** The longest a record waits for a refresh that does not complete (a broker that does not answer). */
+    static final Duration KEY_REFRESH_WAIT = Duration.ofSeconds(30);
     private ProcessorContext<String, Outgoing> context;
     private KeyValueStore<String, byte[]> buffer;
     private KeyValueStore<String, Long> answered;
@@ -89,7 +94,9 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private int waiting;
 
     BatchingProcessor(RequestOpener opener, BatchHandler handler, ConfluentAvroDeserializer<EncryptedRequest> deserializer,
-                      Serializer<EncryptedResponse> serializer, TopicDirectory topics, StreamProcessorConfig config) {
+                      Serializer<EncryptedResponse> serializer, TopicDirectory topics, StreamProcessorConfig config,
+                      KeyRefresh keys) {
+        this.keys = keys;
         this.opener = opener;
         this.handler = handler;
         this.deserializer = deserializer;
@@ -223,6 +230,10 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             try {
                 opened = opener.open(topicOf(entry.key), request);
             } catch (EnvelopeException e) {
+                if (e instanceof io.sealstream.envelope.UnknownKeyException && awaitsNewerKeys(entry.key)) {
+                    counts.waiting++;
+                    continue;
+                }
                 if (e.responder().isPresent()) {
                     // it authenticated, so the client is known: tell it, under its response key
                     ResponseSealer sealer = e.responder().get();
@@ -604,7 +615,30 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private void done(String bufferKey, Counts counts) {
         buffer.delete(bufferKey);
         waitingSince.remove(bufferKey);
+        keyWaitSince.remove(bufferKey);
         counts.done++;
+    }
+
+    /**
+     * True while a record sealed to a key id this worker lacks, on a topic it holds keys for, should
+     * wait: until a key refresh that started after the record was first seen has completed (the key
+     * may have been published since the last refresh), or {@link #KEY_REFRESH_WAIT} at most.
+     */
+    private boolean awaitsNewerKeys(String bufferKey) {
+        if (!opener.holdsKeysFor(topicOf(bufferKey))) {
+            return false;
+        }
+        long now = context.currentSystemTimeMs();
+        long since = keyWaitSince.computeIfAbsent(bufferKey, k -> now);
+        if (keys.lastCompletedAtMillis() > since || now - since > KEY_REFRESH_WAIT.toMillis()) {
+            keyWaitSince.remove(bufferKey);
+            return false;
+        }
+        if (now == since) {
+            LOG.info("batch.waiting_for_keys task={} source={}", context.taskId(), sourceOf(bufferKey));
+        }
+        keys.request();
+        return true;
     }
 
     /**

@@ -53,7 +53,18 @@ public final class InferenceTopology {
      */
     public static Topology build(StreamProcessorConfig config, RequestOpener opener, BatchHandler handler,
                                  SchemaRegistryClient registry, TopicDirectory topics) {
+        return build(config, opener, handler, registry, topics, KeyRefresh.NONE);
+    }
+
+    /**
+     * As {@link #build(StreamProcessorConfig, RequestOpener, BatchHandler, SchemaRegistryClient,
+     * TopicDirectory)}, with {@code keys} asked for a refresh when a record names a key id the
+     * worker does not hold, before that record is called unknown.
+     */
+    public static Topology build(StreamProcessorConfig config, RequestOpener opener, BatchHandler handler,
+                                 SchemaRegistryClient registry, TopicDirectory topics, KeyRefresh keys) {
         Objects.requireNonNull(opener, "opener");
+        Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(handler, "handler");
         Objects.requireNonNull(registry, "registry");
         Objects.requireNonNull(topics, "topics");
@@ -73,7 +84,7 @@ public final class InferenceTopology {
                 new StringDeserializer(), new ByteArrayDeserializer(),
                 java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(config.requestTopicFamily() + ".")
                         + "[a-zA-Z0-9_-]+"));
-        topology.addProcessor(BATCHER, () -> new BatchingProcessor(opener, handler, requests, responses, topics, config),
+        topology.addProcessor(BATCHER, () -> new BatchingProcessor(opener, handler, requests, responses, topics, config, keys),
                 SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(BUFFER_STORE), Serdes.String(), Serdes.ByteArray())

@@ -84,6 +84,11 @@ class InferenceTopologyTest {
     }
 
     private void start(StreamProcessorConfig config, RequestOpener opener, SchemaRegistryClient workerRegistry) {
+        start(config, opener, workerRegistry, KeyRefresh.NONE);
+    }
+
+    private void start(StreamProcessorConfig config, RequestOpener opener, SchemaRegistryClient workerRegistry,
+                       KeyRefresh keys) {
         if (driver != null) {
             driver.close();
         }
@@ -100,7 +105,7 @@ class InferenceTopologyTest {
                 return ((EmbeddingsInput) request.getTask()).getInput().size();
             }
         };
-        driver = new TopologyTestDriver(InferenceTopology.build(config, opener, delegating, workerRegistry, topics),
+        driver = new TopologyTestDriver(InferenceTopology.build(config, opener, delegating, workerRegistry, topics, keys),
                 config.streamsProperties(topics));
         requests = driver.createInputTopic(ACME_TOPIC, new StringSerializer(), new ByteArraySerializer());
     }
@@ -185,6 +190,66 @@ class InferenceTopologyTest {
         TestRecord<String, byte[]> dead = deadLetters().readRecord();
         assertThat(header(dead, DeadLetters.REASON_HEADER)).isEqualTo("malformed");
         assertThat(header(dead, DeadLetters.MESSAGE_HEADER)).contains("Confluent magic byte");
+    }
+
+    @Test
+    void aRequestSealedToAKeyPublishedSinceTheLastRefreshWaitsForOneRefreshAndIsAnswered() throws Exception {
+        TopicKeyset rotated = keyset.rotate(Instant.now());
+        RequestOpener opener = RequestOpener.builder().build(keyset);
+        RefreshOnDemand keys = new RefreshOnDemand(() -> opener.install(rotated));
+        start(StreamProcessorConfig.builder().bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(4)
+                .batchLinger(LINGER).build(), opener, registry, keys);
+        ClientSession early = ClientSession.builder(rotated.publicKeys()).clientId("acme").requestTopic(ACME_TOPIC).build();
+
+        send(early.seal("e1", embed("x")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+        assertThat(keys.requests).as("a refresh was asked for").isEqualTo(1);
+        assertThat(deadLetters().isEmpty()).isTrue();
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        assertThat(answers(early)).extracting(r -> r.requestId()).containsExactly("e1");
+        assertThat(deadLetters().isEmpty()).isTrue();
+    }
+
+    @Test
+    void aKeyIdStillUnknownAfterARefreshIsDeadLetteredOnce() throws Exception {
+        RefreshOnDemand keys = new RefreshOnDemand(() -> { });
+        start(StreamProcessorConfig.builder().bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(4)
+                .batchLinger(LINGER).build(), RequestOpener.builder().build(keyset), registry, keys);
+        ClientSession stranger = ClientSession.builder(TopicKeyset.generate(TOPIC, Instant.now()).publicKeys())
+                .clientId("acme").requestTopic(ACME_TOPIC).build();
+
+        send(stranger.seal("s1", embed("x")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        var dead = deadLetters();
+        assertThat(header(dead.readRecord(), DeadLetters.REASON_HEADER)).isEqualTo("unknown_key");
+        assertThat(dead.isEmpty()).isTrue();
+        assertThat(keys.requests).isEqualTo(1);
+    }
+
+    /** A key refresh that runs {@code refresh} when asked and then reports itself complete. */
+    private static final class RefreshOnDemand implements KeyRefresh {
+        private final Runnable refresh;
+        int requests;
+        private long completedAt;
+
+        RefreshOnDemand(Runnable refresh) {
+            this.refresh = refresh;
+        }
+
+        @Override
+        public void request() {
+            requests++;
+            refresh.run();
+            completedAt = Long.MAX_VALUE;
+        }
+
+        @Override
+        public long lastCompletedAtMillis() {
+            return completedAt;
+        }
     }
 
     @Test

@@ -30,7 +30,9 @@ import org.slf4j.LoggerFactory;
  * lease, then the topic keyset encrypted to that key. Runs again on a timer so rotated keys arrive
  * and the lease never lapses; a failed refresh keeps the keys already installed.
  */
-final class KeyAcquisition implements AutoCloseable {
+final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRefresh {
+    /** At most one refresh a second on demand: records with made-up key ids cannot make the worker hammer the broker. */
+    private static final long ON_DEMAND_MIN_GAP_MS = 1000;
     private static final Logger LOG = LoggerFactory.getLogger(KeyAcquisition.class);
 
     private final KeyBrokerClient broker;
@@ -44,6 +46,9 @@ final class KeyAcquisition implements AutoCloseable {
         t.setDaemon(true);
         return t;
     });
+    private final java.util.concurrent.atomic.AtomicBoolean onDemandQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private volatile long lastRequestedAt;
+    private volatile long lastCompletedAt;
     private volatile Instant leaseExpiresAt;
     private volatile long primaryKeyId = -1;
 
@@ -66,12 +71,16 @@ final class KeyAcquisition implements AutoCloseable {
         KeyRelease release = broker.keys(lease.token(), topic);
         TopicKeyset keyset;
         try {
-            keyset = keyPair.openRelease(topic, release.releasedKeyset());
+            keyset = keyPair.openRelease(topic, release.releasedKeyset(), lease.token());
         } catch (GeneralSecurityException e) {
-            throw new KeyBrokerException(502, "bad_release", "the released keyset does not open with this worker's key: "
-                    + e.getMessage());
+            throw new KeyBrokerException(502, "bad_release", "the released keyset does not open with this worker's key "
+                    + "and lease (a replayed or foreign release?): " + e.getMessage());
         }
-        opener.install(keyset);
+        if (!opener.install(keyset)) {
+            throw new KeyBrokerException(502, "stale_release", "the released keyset (version " + keyset.version()
+                    + ") is older than the installed one (version " + opener.installedVersion(topic)
+                    + "); kept the installed keys");
+        }
         leaseExpiresAt = Instant.parse(lease.expiresAt());
         if (keyset.primaryKeyId() != primaryKeyId) {
             LOG.info("worker.keys.installed topic={} primary_key_id={} keys={} lease_expires_at={} tee_key={}",
@@ -82,17 +91,47 @@ final class KeyAcquisition implements AutoCloseable {
 
     /** Refreshes every {@code every}; failures are logged with their code and retried at the next tick. */
     void refreshEvery(Duration every) {
-        timer.scheduleWithFixedDelay(() -> {
-            try {
-                acquire();
-            } catch (KeyBrokerException e) {
-                LOG.warn("worker.keys.refresh_failed topic={} status={} code={}", topic, e.status(), e.code());
-            } catch (AttestationException e) {
-                LOG.warn("worker.keys.refresh_failed topic={} code={}", topic, e.failure().code());
-            } catch (RuntimeException e) {
-                LOG.warn("worker.keys.refresh_failed topic={} error={}", topic, e.getClass().getSimpleName());
-            }
-        }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::refreshOnce, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private void refreshOnce() {
+        try {
+            acquire();
+        } catch (KeyBrokerException e) {
+            LOG.warn("worker.keys.refresh_failed topic={} status={} code={}", topic, e.status(), e.code());
+        } catch (AttestationException e) {
+            LOG.warn("worker.keys.refresh_failed topic={} code={}", topic, e.failure().code());
+        } catch (RuntimeException e) {
+            LOG.warn("worker.keys.refresh_failed topic={} error={}", topic, e.getClass().getSimpleName());
+        } finally {
+            lastCompletedAt = System.currentTimeMillis();
+        }
+    }
+
+    /** A record names a key this worker lacks: refresh now (coalesced, at most once a second). */
+    @Override
+    public void request() {
+        long now = System.currentTimeMillis();
+        if (now - lastRequestedAt < ON_DEMAND_MIN_GAP_MS || !onDemandQueued.compareAndSet(false, true)) {
+            return;
+        }
+        lastRequestedAt = now;
+        try {
+            timer.execute(() -> {
+                try {
+                    refreshOnce();
+                } finally {
+                    onDemandQueued.set(false);
+                }
+            });
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            onDemandQueued.set(false); // closing
+        }
+    }
+
+    @Override
+    public long lastCompletedAtMillis() {
+        return lastCompletedAt;
     }
 
     /** True while a lease obtained for the installed keys is unexpired. */

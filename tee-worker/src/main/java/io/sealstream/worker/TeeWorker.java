@@ -59,7 +59,7 @@ public final class TeeWorker implements AutoCloseable {
         this.topics = AdminTopicDirectory.forConfig(config.streams());
         checkTopics(config, topics);
         this.streams = new KafkaStreams(
-                InferenceTopology.build(config.streams(), opener, new EngineRouter(engines), registry, topics),
+                InferenceTopology.build(config.streams(), opener, new EngineRouter(engines), registry, topics, keys),
                 config.streams().streamsProperties(topics));
         streams.setUncaughtExceptionHandler(e -> {
             threadReplacements.incrementAndGet();

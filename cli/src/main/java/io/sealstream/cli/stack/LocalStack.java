@@ -116,13 +116,17 @@ public final class LocalStack implements AutoCloseable {
         this.tee = SimulatedSnpTee.shared();
         tee.save(simulatedTeeDir());
         this.devVerifier = SnpVerifier.trustingDevelopmentRoot(List.of(), tee.developmentRoot());
-        this.keyBroker = track(KeyBrokerServer.start(KeyBrokerConfig.builder()
+        KeyBrokerConfig.Builder broker = KeyBrokerConfig.builder()
                 .dataDir(dataDir.resolve("key-broker"))
                 .policy(policy)
                 .verifier(TeeType.SNP, devVerifier)
                 .ownEvidence(tee.provider(BROKER_MEASUREMENT))
-                .topics(names.pools().stream().map(names::familyOf).toList())
-                .build()));
+                .topics(names.pools().stream().map(names::familyOf).toList());
+        if (options.rotation != null) {
+            broker.rotationInterval(options.rotation.interval()).pendingLead(options.rotation.pendingLead())
+                    .rotationCheck(Duration.ofSeconds(1));
+        }
+        this.keyBroker = track(KeyBrokerServer.start(broker.build()));
         if (options.pools.isEmpty()) {
             for (int i = 0; i < options.workers; i++) {
                 startWorker("worker-" + i, WORKER_MEASUREMENT);
@@ -181,7 +185,11 @@ public final class LocalStack implements AutoCloseable {
                     .maxBatchSize(options.maxBatchSize)
                     .batchLinger(options.batchLinger)
                     .build();
-            TeeWorker worker = TeeWorker.start(WorkerConfig.builder().workerId(workerId)
+            WorkerConfig.Builder wc = WorkerConfig.builder();
+            if (options.rotation != null) {
+                wc.keyRefresh(options.rotation.workerRefresh());
+            }
+            TeeWorker worker = TeeWorker.start(wc.workerId(workerId)
                     .keyBrokerUrl(keyBroker.url()).schemaRegistryUrl(registry.url()).streams(streams).build(),
                     tee.provider(measurement), workerEngines);
             workers.add(worker);
@@ -469,6 +477,21 @@ public final class LocalStack implements AutoCloseable {
         private Path chatModel;
         private boolean plaintextKafka;
         private final Map<String, PoolSpec> pools = new java.util.LinkedHashMap<>();
+        private Rotation rotation;
+
+        /** Key rotation faster than the defaults (hourly): for rotation tests and benchmarks. */
+        record Rotation(Duration interval, Duration pendingLead, Duration workerRefresh) {
+        }
+
+        /**
+         * Rotate every topic key every {@code interval}, publishing the next one to workers
+         * {@code pendingLead} ahead; workers refresh every {@code workerRefresh}; the broker checks
+         * every second.
+         */
+        public Options keyRotation(Duration interval, Duration pendingLead, Duration workerRefresh) {
+            this.rotation = new Rotation(interval, pendingLead, workerRefresh);
+            return this;
+        }
 
         /** One worker pool: {@code workers} workers, each serving the engine {@code engine} gives. */
         record PoolSpec(int workers, Supplier<InferenceEngine> engine) {
