@@ -47,6 +47,7 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
         return t;
     });
     private final java.util.concurrent.atomic.AtomicBoolean onDemandQueued = new java.util.concurrent.atomic.AtomicBoolean();
+    private final java.util.concurrent.atomic.AtomicLong refusedReleases = new java.util.concurrent.atomic.AtomicLong();
     private volatile long lastRequestedAt;
     private volatile long lastCompletedAt;
     private volatile Instant leaseExpiresAt;
@@ -73,10 +74,12 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
         try {
             keyset = keyPair.openRelease(topic, release.releasedKeyset(), lease.token());
         } catch (GeneralSecurityException e) {
+            refusedReleases.incrementAndGet();
             throw new KeyBrokerException(502, "bad_release", "the released keyset does not open with this worker's key "
                     + "and lease (a replayed or foreign release?): " + e.getMessage());
         }
         if (!opener.install(keyset)) {
+            refusedReleases.incrementAndGet();
             throw new KeyBrokerException(502, "stale_release", "the released keyset (version " + keyset.version()
                     + ") is older than the installed one (version " + opener.installedVersion(topic)
                     + "); kept the installed keys");
@@ -127,6 +130,11 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
         } catch (java.util.concurrent.RejectedExecutionException e) {
             onDemandQueued.set(false); // closing
         }
+    }
+
+    /** Releases refused since start: not opening under this worker's key and lease, or older than the keys held. */
+    long refusedReleases() {
+        return refusedReleases.get();
     }
 
     @Override

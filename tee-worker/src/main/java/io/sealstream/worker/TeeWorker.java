@@ -118,6 +118,14 @@ public final class TeeWorker implements AutoCloseable {
     }
 
     /**
+     * Key releases refused since start: ones that do not open under this worker's key and current
+     * lease (a replay, or another worker's) or that are older than the keys it holds.
+     */
+    public long refusedKeyReleases() {
+        return keys.refusedReleases();
+    }
+
+    /**
      * How many times a stream thread failed and was replaced since start. No record can cause
      * this (ARCHITECTURE.md §8); a non-zero count means a fault of the cluster or a bug.
      */

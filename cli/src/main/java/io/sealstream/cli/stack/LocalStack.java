@@ -175,6 +175,21 @@ public final class LocalStack implements AutoCloseable {
 
     /** As {@link #startWorker(String, byte[], List)}, in worker pool {@code pool}: it reads that pool's request topics. */
     public TeeWorker startWorker(String workerId, byte[] measurement, List<InferenceEngine> workerEngines, String pool) {
+        return startWorker(workerId, measurement, workerEngines, pool, keyBroker.url());
+    }
+
+    /**
+     * One more default-pool worker of the dev image that reaches the key broker at
+     * {@code keyBrokerUrl}: a proxy standing in for a hostile network between them.
+     */
+    public TeeWorker startWorkerThrough(String workerId, String keyBrokerUrl) {
+        String pool = names.pools().get(0);
+        return startWorker(workerId, WORKER_MEASUREMENT, poolEngines.get(pool).stream()
+                .<InferenceEngine>map(SharedEngine::new).toList(), pool, keyBrokerUrl);
+    }
+
+    private TeeWorker startWorker(String workerId, byte[] measurement, List<InferenceEngine> workerEngines, String pool,
+                                  String keyBrokerUrl) {
         try {
             StreamProcessorConfig streams = StreamProcessorConfig.builder()
                     .bootstrapServers(kafka.bootstrapServers())
@@ -190,7 +205,7 @@ public final class LocalStack implements AutoCloseable {
                 wc.keyRefresh(options.rotation.workerRefresh());
             }
             TeeWorker worker = TeeWorker.start(wc.workerId(workerId)
-                    .keyBrokerUrl(keyBroker.url()).schemaRegistryUrl(registry.url()).streams(streams).build(),
+                    .keyBrokerUrl(keyBrokerUrl).schemaRegistryUrl(registry.url()).streams(streams).build(),
                     tee.provider(measurement), workerEngines);
             workers.add(worker);
             return worker;
