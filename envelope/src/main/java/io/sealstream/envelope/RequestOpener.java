@@ -24,6 +24,7 @@ public final class RequestOpener {
     public static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
 
     private final Map<String, TopicKeyset> keysets = new ConcurrentHashMap<>();
+    private final java.util.Map<String, Long> highestVersion = new java.util.HashMap<>();
     private final SessionKeyCache cache;
     private final Duration maxRequestAge;
     private final Clock clock;
@@ -53,16 +54,24 @@ public final class RequestOpener {
      *
      * @return false if {@code keyset}'s version is below the installed one's (nothing changed)
      */
-    public boolean install(TopicKeyset keyset) {
-        boolean[] installed = {true};
-        keysets.compute(keyset.topic(), (topic, current) -> {
-            if (current != null && keyset.version() < current.version()) {
-                installed[0] = false;
-                return current;
-            }
-            return keyset;
-        });
-        return installed[0];
+    public synchronized boolean install(TopicKeyset keyset) {
+        long highest = highestVersion.getOrDefault(keyset.topic(), -1L);
+        if (keyset.version() < highest) {
+            return false;
+        }
+        highestVersion.put(keyset.topic(), keyset.version());
+        keysets.put(keyset.topic(), keyset);
+        return true;
+    }
+
+    /**
+     * Drops every keyset and destroys every cached session key: what a worker does when its lease
+     * ends without renewal. The highest versions seen are kept, so keys installed later still may
+     * not move backwards.
+     */
+    public synchronized void clear() {
+        keysets.clear();
+        cache.clear();
     }
 
     /** Whether a keyset that opens {@code topic} (its own or its family's) is installed. */

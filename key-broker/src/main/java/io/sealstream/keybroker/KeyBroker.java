@@ -213,7 +213,12 @@ public final class KeyBroker {
         return policy;
     }
 
-    /** The provisioned topics. */
+    /** The keyset of {@code topic} as the broker holds it; for tests of the rotation schedule. */
+    TopicKeyset keyset(String topic) {
+        return keysets.get(topic);
+    }
+
+        /** The provisioned topics. */
     public Set<String> topics() {
         return Set.copyOf(keysets.keySet());
     }

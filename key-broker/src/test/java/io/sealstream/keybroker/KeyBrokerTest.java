@@ -77,14 +77,65 @@ class KeyBrokerTest {
     }
 
     @Test
-    void publicKeysSayWhenThePrimaryKeyRotates() throws Exception {
+    void publicKeysSayWhenTheNextPrimaryIsSurelyInForce() throws Exception {
         start(true);
 
         PublicTopicKeys pub = client.publicKeys(TOPIC, filled(32, 1));
 
+        // the rotation is due after the interval and happens at the broker's next check
         java.time.Instant rotatesAt = java.time.Instant.parse(pub.primaryRotatesAt());
-        assertThat(rotatesAt).isAfter(java.time.Instant.now())
-                .isBeforeOrEqualTo(java.time.Instant.now().plus(io.sealstream.envelope.EnvelopeDefaults.ROTATION_INTERVAL));
+        assertThat(rotatesAt).isAfter(java.time.Instant.now().plus(io.sealstream.envelope.EnvelopeDefaults.ROTATION_INTERVAL)
+                        .minusSeconds(60))
+                .isBeforeOrEqualTo(java.time.Instant.now().plus(io.sealstream.envelope.EnvelopeDefaults.ROTATION_INTERVAL)
+                        .plus(KeyBrokerConfig.DEFAULT_ROTATION_CHECK));
+    }
+
+    @Test
+    void theNextKeyReachesWorkersBeforeClientsAndBecomesPrimaryWhenDue() throws Exception {
+        MutableClock clock = new MutableClock(java.time.Instant.parse("2026-11-30T10:00:00Z"));
+        KeyBroker broker = new KeyBroker(config(true).clock(clock).rotationInterval(Duration.ofHours(1))
+                .pendingLead(Duration.ofMinutes(3)).dataDir(dataDir.resolve("pending")).build());
+        TopicKeyset before = broker.keyset(TOPIC);
+
+        clock.set(java.time.Instant.parse("2026-11-30T10:57:30Z"));
+        broker.rotateDue();
+        TopicKeyset published = broker.keyset(TOPIC);
+        clock.set(java.time.Instant.parse("2026-11-30T11:00:00Z"));
+        broker.rotateDue();
+        TopicKeyset promoted = broker.keyset(TOPIC);
+
+        assertThat(published.primaryKeyId()).as("clients still get the old primary").isEqualTo(before.primaryKeyId());
+        assertThat(published.pendingKeyId()).isPresent();
+        assertThat(promoted.primaryKeyId()).isEqualTo(published.pendingKeyId().orElseThrow());
+        assertThat(promoted.version()).isGreaterThan(published.version()).isGreaterThan(before.version());
+    }
+
+    /** A clock the test sets. */
+    private static final class MutableClock extends java.time.Clock {
+        private volatile java.time.Instant now;
+
+        MutableClock(java.time.Instant now) {
+            this.now = now;
+        }
+
+        void set(java.time.Instant now) {
+            this.now = now;
+        }
+
+        @Override
+        public java.time.Instant instant() {
+            return now;
+        }
+
+        @Override
+        public java.time.ZoneId getZone() {
+            return java.time.ZoneOffset.UTC;
+        }
+
+        @Override
+        public java.time.Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
     }
 
     @Test

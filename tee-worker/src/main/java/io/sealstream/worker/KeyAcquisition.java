@@ -28,7 +28,8 @@ import org.slf4j.LoggerFactory;
  * How a worker gets its keys (ARCHITECTURE.md §6–7): a nonce from the key broker, evidence whose
  * report_data binds the nonce, this process's ephemeral HPKE public key and the model digest, a
  * lease, then the topic keyset encrypted to that key. Runs again on a timer so rotated keys arrive
- * and the lease never lapses; a failed refresh keeps the keys already installed.
+ * and the lease never lapses; a failed refresh keeps the keys already installed until the lease
+ * ends, and then they go (the worker stops consuming first).
  */
 final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRefresh {
     /** At most one refresh a second on demand: records with made-up key ids cannot make the worker hammer the broker. */
@@ -51,6 +52,26 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
     private volatile long lastRequestedAt;
     private volatile long lastCompletedAt;
     private volatile Instant leaseExpiresAt;
+    /** Whether keys are installed; false after the lease ended without renewal, until the next release. */
+    private volatile boolean holdingKeys;
+    private volatile LeaseListener listener = LeaseListener.NONE;
+
+    /** Told when the lease ends without renewal (keys dropped) and when keys arrive again. */
+    interface LeaseListener {
+        LeaseListener NONE = new LeaseListener() {
+            @Override
+            public void leaseLost() {
+            }
+
+            @Override
+            public void keysRestored() {
+            }
+        };
+
+        void leaseLost();
+
+        void keysRestored();
+    }
     private volatile long primaryKeyId = -1;
 
     KeyAcquisition(KeyBrokerClient broker, EvidenceProvider tee, List<byte[]> modelDigests, String topic,
@@ -85,6 +106,13 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
                     + "); kept the installed keys");
         }
         leaseExpiresAt = Instant.parse(lease.expiresAt());
+        if (!holdingKeys) {
+            holdingKeys = true;
+            if (primaryKeyId != -1) {
+                LOG.info("worker.keys.restored topic={} lease_expires_at={}", topic, leaseExpiresAt);
+                listener.keysRestored();
+            }
+        }
         if (keyset.primaryKeyId() != primaryKeyId) {
             LOG.info("worker.keys.installed topic={} primary_key_id={} keys={} lease_expires_at={} tee_key={}",
                     topic, keyset.primaryKeyId(), keyset, leaseExpiresAt, keyPair.publicKeyFingerprint().substring(0, 16));
@@ -93,8 +121,26 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
     }
 
     /** Refreshes every {@code every}; failures are logged with their code and retried at the next tick. */
-    void refreshEvery(Duration every) {
+    void refreshEvery(Duration every, LeaseListener listener) {
+        this.listener = listener;
         timer.scheduleWithFixedDelay(this::refreshOnce, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
+        timer.scheduleWithFixedDelay(this::dropKeysIfLeaseEnded, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * A lease that ended without renewal (the broker refused this worker, say, after a policy
+     * change) takes the keys with it: every keyset and cached session key is dropped, within a
+     * second of the expiry, and the worker is told to stop consuming.
+     */
+    private void dropKeysIfLeaseEnded() {
+        if (holdingKeys && !hasValidLease()) {
+            holdingKeys = false;
+            // consuming stops first (the batch in hand completes or aborts), then the keys go: no
+            // record is opened without keys and dead-lettered in between
+            listener.leaseLost();
+            opener.clear();
+            LOG.warn("worker.lease.expired topic={} expired_at={} action=keys_dropped", topic, leaseExpiresAt);
+        }
     }
 
     private void refreshOnce() {
@@ -140,6 +186,11 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
     @Override
     public long lastCompletedAtMillis() {
         return lastCompletedAt;
+    }
+
+    /** True while keys are installed: from the first release until a lease ends without renewal. */
+    boolean holdsKeys() {
+        return holdingKeys;
     }
 
     /** True while a lease obtained for the installed keys is unexpired. */

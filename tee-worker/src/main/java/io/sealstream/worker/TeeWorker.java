@@ -37,11 +37,13 @@ public final class TeeWorker implements AutoCloseable {
     private final WorkerConfig config;
     private final List<InferenceEngine> engines;
     private final KeyAcquisition keys;
-    private final KafkaStreams streams;
+    private volatile KafkaStreams streams;
+    private final java.util.function.Supplier<KafkaStreams> newStreams;
     private final AdminTopicDirectory topics;
     private final java.util.concurrent.atomic.AtomicInteger threadReplacements = new java.util.concurrent.atomic.AtomicInteger();
     private final HttpServer health;
     private final byte[] modelDigest;
+    private boolean closed;
 
     private TeeWorker(WorkerConfig config, EvidenceProvider tee, List<InferenceEngine> engines)
             throws KeyBrokerException, AttestationException {
@@ -54,23 +56,37 @@ public final class TeeWorker implements AutoCloseable {
         this.keys = new KeyAcquisition(new KeyBrokerClient(config.keyBrokerUrl(), config.brokerTimeout()), tee,
                 engines.stream().map(InferenceEngine::modelDigest).toList(), topic, opener);
         keys.acquire();
-        keys.refreshEvery(config.keyRefresh());
         SchemaRegistryClient registry = new SchemaRegistryClient(config.schemaRegistryUrl(), config.brokerTimeout());
         this.topics = AdminTopicDirectory.forConfig(config.streams());
         checkTopics(config, topics);
-        this.streams = new KafkaStreams(
-                InferenceTopology.build(config.streams(), opener, new EngineRouter(engines), registry, topics, keys),
-                config.streams().streamsProperties(topics));
-        streams.setUncaughtExceptionHandler(e -> {
-            threadReplacements.incrementAndGet();
-            LOG.error("worker.streams.failed worker_id={} error={}", config.workerId(), e.getClass().getSimpleName(), e);
-            return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-        });
         if (config.streams().kafkaSecurity().protocol() == io.sealstream.tenancy.KafkaSecurity.Protocol.PLAINTEXT) {
             LOG.warn("worker.kafka.plaintext worker_id={} remedy=\"give the workers' SASL_SSL credentials; PLAINTEXT is for "
                     + "benchmark brokers only\"", config.workerId());
         }
+        this.newStreams = () -> {
+            KafkaStreams s = new KafkaStreams(
+                    InferenceTopology.build(config.streams(), opener, new EngineRouter(engines), registry, topics, keys),
+                    config.streams().streamsProperties(topics));
+            s.setUncaughtExceptionHandler(e -> {
+                threadReplacements.incrementAndGet();
+                LOG.error("worker.streams.failed worker_id={} error={}", config.workerId(), e.getClass().getSimpleName(), e);
+                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+            });
+            return s;
+        };
+        this.streams = newStreams.get();
         streams.start();
+        keys.refreshEvery(config.keyRefresh(), new KeyAcquisition.LeaseListener() {
+            @Override
+            public void leaseLost() {
+                stopConsuming();
+            }
+
+            @Override
+            public void keysRestored() {
+                startConsuming();
+            }
+        });
         this.health = startHealth(config.healthPort());
         LOG.info("worker.started worker_id={} tee={} model_digest={} models={} health=http://127.0.0.1:{}",
                 config.workerId(), tee.tee().id(), HexFormat.of().formatHex(modelDigest),
@@ -110,6 +126,32 @@ public final class TeeWorker implements AutoCloseable {
     /** The digest the worker attests to: {@link ReportDataBinding#modelSetDigest} of its engines' digests. */
     static byte[] modelDigest(List<InferenceEngine> engines) {
         return ReportDataBinding.modelSetDigest(engines.stream().map(InferenceEngine::modelDigest).toList());
+    }
+
+    /**
+     * The lease ended without renewal and the keys are gone: leave the consumer group (committing
+     * what is done, so the partitions move to workers that still hold keys) instead of holding
+     * partitions nobody can serve.
+     */
+    private synchronized void stopConsuming() {
+        LOG.warn("worker.consuming.stopped worker_id={} reason=lease_expired", config.workerId());
+        streams.close(new KafkaStreams.CloseOptions().leaveGroup(true).timeout(Duration.ofSeconds(30)));
+    }
+
+    /** Keys arrived again under a new lease: consume with a fresh stream processor. */
+    private synchronized void startConsuming() {
+        if (closed) {
+            return;
+        }
+        KafkaStreams fresh = newStreams.get();
+        fresh.start();
+        streams = fresh;
+        LOG.info("worker.consuming.started worker_id={} reason=keys_restored", config.workerId());
+    }
+
+    /** Whether the worker holds topic keys: false once its lease ended without renewal, until keys arrive again. */
+    public boolean holdsKeys() {
+        return keys.holdsKeys();
     }
 
     /** Ready: keys installed under a valid lease and the stream processor running. */
@@ -179,9 +221,12 @@ public final class TeeWorker implements AutoCloseable {
     /** Stops consuming (committing what is done), stops key refresh, unloads the engines. */
     @Override
     public void close() {
+        synchronized (this) {
+            closed = true;
+        }
+        keys.close();
         streams.close(Duration.ofSeconds(30));
         topics.close();
-        keys.close();
         health.stop(0);
         for (InferenceEngine e : engines) {
             try {

@@ -126,6 +126,9 @@ public final class LocalStack implements AutoCloseable {
             broker.rotationInterval(options.rotation.interval()).pendingLead(options.rotation.pendingLead())
                     .rotationCheck(Duration.ofSeconds(1));
         }
+        if (options.leaseTtl != null) {
+            broker.leaseTtl(options.leaseTtl);
+        }
         this.keyBroker = track(KeyBrokerServer.start(broker.build()));
         if (options.pools.isEmpty()) {
             for (int i = 0; i < options.workers; i++) {
@@ -493,6 +496,13 @@ public final class LocalStack implements AutoCloseable {
         private boolean plaintextKafka;
         private final Map<String, PoolSpec> pools = new java.util.LinkedHashMap<>();
         private Rotation rotation;
+        private Duration leaseTtl;
+
+        /** How long a worker's lease lasts without renewal (default 15 min): for revocation tests. */
+        public Options leaseTtl(Duration leaseTtl) {
+            this.leaseTtl = leaseTtl;
+            return this;
+        }
 
         /** Key rotation faster than the defaults (hourly): for rotation tests and benchmarks. */
         record Rotation(Duration interval, Duration pendingLead, Duration workerRefresh) {
