@@ -50,6 +50,8 @@ public final class KeyBroker {
     private final NonceRegistry nonces;
     private final LeaseTokens leases;
     private final Map<String, TopicKeyset> keysets = new ConcurrentHashMap<>();
+    /** TEE reports made at once for public-key calls: a flood queues here instead of taking every thread. */
+    private final java.util.concurrent.Semaphore evidenceSlots = new java.util.concurrent.Semaphore(2);
 
     public KeyBroker(KeyBrokerConfig config) {
         this.config = config;
@@ -124,8 +126,12 @@ public final class KeyBroker {
             throw new KeyBrokerException(400, "bad_request", "model_digests must hold 1 to " + AttestRequest.MAX_MODELS
                     + " 32-byte SHA-256 digests, one per model the worker loaded");
         }
-        if (!nonces.consume(request.nonce())) {
-            throw deny(AttestationFailure.STALE_NONCE, "the nonce is unknown, expired or used; get a new one from POST /v1/auth");
+        switch (nonces.consume(request.nonce())) {
+            case INVALID -> throw deny(AttestationFailure.STALE_NONCE,
+                    "the nonce is unknown, expired or used; get a new one from POST /v1/auth");
+            case BUSY -> throw new KeyBrokerException(503, "busy",
+                    "the key broker remembers too many used nonces; retry in a minute");
+            case FRESH -> { }
         }
         Evidence evidence;
         try {
@@ -193,6 +199,25 @@ public final class KeyBroker {
                     + "'; ask the operator to provision it");
         }
         TopicPublicKeys pub = keyset.publicKeys();
+        boolean slot;
+        try {
+            slot = evidenceSlots.tryAcquire(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            slot = false;
+        }
+        if (!slot) {
+            throw new KeyBrokerException(503, "busy", "the key broker is producing evidence for other callers; retry");
+        }
+        try {
+            return publicKeysWithEvidence(topic, nonce, keyset, pub);
+        } finally {
+            evidenceSlots.release();
+        }
+    }
+
+    private PublicTopicKeys publicKeysWithEvidence(String topic, byte[] nonce, TopicKeyset keyset, TopicPublicKeys pub)
+            throws KeyBrokerException {
         byte[] reportData = ReportDataBinding.forKeyBroker(nonce, ReportDataBinding.sha256Hex(pub.fingerprint()),
                 ReportDataBinding.sha256Hex(policy.id()), topic);
         try {

@@ -33,6 +33,13 @@ public final class KeyBrokerConfig {
      * on time holds a key before any client seals to it.
      */
     public static final Duration DEFAULT_PENDING_LEAD = Duration.ofMinutes(3);
+    /**
+     * Default unauthenticated calls a second per source address: a client verifies the broker once
+     * per session and family, a worker asks for a nonce once a minute.
+     */
+    public static final double DEFAULT_PUBLIC_REQUESTS_PER_SECOND = 20;
+    /** Default attestations and releases a second per source address: a worker needs two a minute. */
+    public static final double DEFAULT_ATTESTATIONS_PER_SECOND = 5;
 
     private final String bindAddress;
     private final int port;
@@ -47,6 +54,8 @@ public final class KeyBrokerConfig {
     private final Duration nonceTtl;
     private final Duration rotationCheck;
     private final Duration pendingLead;
+    private final double publicRequestsPerSecond;
+    private final double attestationsPerSecond;
     private final Clock clock;
 
     private KeyBrokerConfig(Builder b) {
@@ -63,6 +72,8 @@ public final class KeyBrokerConfig {
         this.nonceTtl = b.nonceTtl;
         this.rotationCheck = b.rotationCheck;
         this.pendingLead = b.pendingLead;
+        this.publicRequestsPerSecond = b.publicRequestsPerSecond;
+        this.attestationsPerSecond = b.attestationsPerSecond;
         this.clock = b.clock;
     }
 
@@ -110,6 +121,16 @@ public final class KeyBrokerConfig {
         return grace;
     }
 
+    /** Unauthenticated calls (nonces, public keys, topic list) per second per source address, bursts of twice that. */
+    public double publicRequestsPerSecond() {
+        return publicRequestsPerSecond;
+    }
+
+    /** Attestations and key releases per second per source address, bursts of twice that. */
+    public double attestationsPerSecond() {
+        return attestationsPerSecond;
+    }
+
     /** How long before a rotation the next key reaches workers; see {@link #DEFAULT_PENDING_LEAD}. */
     public Duration pendingLead() {
         return pendingLead;
@@ -146,6 +167,8 @@ public final class KeyBrokerConfig {
         private Duration nonceTtl = DEFAULT_NONCE_TTL;
         private Duration rotationCheck = DEFAULT_ROTATION_CHECK;
         private Duration pendingLead = DEFAULT_PENDING_LEAD;
+        private double publicRequestsPerSecond = DEFAULT_PUBLIC_REQUESTS_PER_SECOND;
+        private double attestationsPerSecond = DEFAULT_ATTESTATIONS_PER_SECOND;
         private Clock clock = Clock.systemUTC();
 
         private Builder() {
@@ -213,6 +236,13 @@ public final class KeyBrokerConfig {
             return this;
         }
 
+        /** Per source address: unauthenticated calls and attestations a second (bursts of twice that). */
+        public Builder rateLimits(double publicRequestsPerSecond, double attestationsPerSecond) {
+            this.publicRequestsPerSecond = publicRequestsPerSecond;
+            this.attestationsPerSecond = attestationsPerSecond;
+            return this;
+        }
+
         public Builder rotationCheck(Duration rotationCheck) {
             this.rotationCheck = rotationCheck;
             return this;
@@ -234,6 +264,9 @@ public final class KeyBrokerConfig {
                 if (d.isNegative() || d.isZero()) {
                     throw new IllegalArgumentException("key broker durations must be positive, got " + d);
                 }
+            }
+            if (publicRequestsPerSecond <= 0 || attestationsPerSecond <= 0) {
+                throw new IllegalArgumentException("rate limits must be positive");
             }
             return new KeyBrokerConfig(this);
         }

@@ -1,5 +1,12 @@
 package io.sealstream.keybroker;
 
+import com.google.crypto.tink.KeysetHandle;
+import com.google.crypto.tink.Mac;
+import com.google.crypto.tink.RegistryConfiguration;
+import com.google.crypto.tink.mac.HmacParameters;
+import com.google.crypto.tink.mac.MacConfig;
+import java.nio.ByteBuffer;
+import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -9,54 +16,86 @@ import java.util.Iterator;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
-/** Single-use nonces with a time-to-live: a nonce is consumed by the first attestation that names it. */
+/**
+ * Single-use nonces with a time-to-live that cost the broker nothing to issue: a nonce is 8
+ * random bytes, its expiry (8 bytes) and a 16-byte HMAC-SHA256 over both under a key made at
+ * start-up, so {@code /v1/auth} keeps no state however often it is called. Only a nonce that an
+ * attestation actually names is remembered, until it expires, so it is used once; that set grows
+ * only as fast as the (rate-limited) attestation calls.
+ */
 final class NonceRegistry {
     static final int NONCE_LENGTH = 32;
-    private static final int MAX_OUTSTANDING = 100_000;
+    /** Consumed nonces remembered at most; past this, attestations are refused as busy until some expire. */
+    static final int MAX_REMEMBERED = 100_000;
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    private final Map<String, Instant> outstanding = new ConcurrentHashMap<>();
+    private final Mac mac;
+    private final Map<String, Long> consumed = new ConcurrentHashMap<>();
     private final Duration ttl;
     private final Clock clock;
 
     NonceRegistry(Duration ttl, Clock clock) {
+        try {
+            MacConfig.register();
+            this.mac = KeysetHandle.generateNew(HmacParameters.builder().setKeySizeBytes(32).setTagSizeBytes(16)
+                            .setHashType(HmacParameters.HashType.SHA256).setVariant(HmacParameters.Variant.NO_PREFIX).build())
+                    .getPrimitive(RegistryConfiguration.get(), Mac.class);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("Tink could not create the nonce MAC key", e);
+        }
         this.ttl = ttl;
         this.clock = clock;
     }
 
     /** A fresh nonce and when it expires. */
     Issued issue() {
-        prune();
-        if (outstanding.size() >= MAX_OUTSTANDING) {
-            throw new IllegalStateException("too many outstanding nonces");
-        }
-        byte[] nonce = new byte[NONCE_LENGTH];
-        RANDOM.nextBytes(nonce);
         Instant expires = clock.instant().plus(ttl);
-        outstanding.put(key(nonce), expires);
-        return new Issued(nonce, expires);
-    }
-
-    /** True exactly once per issued, unexpired nonce. */
-    boolean consume(byte[] nonce) {
-        if (nonce == null || nonce.length != NONCE_LENGTH) {
-            return false;
+        ByteBuffer body = ByteBuffer.allocate(16);
+        byte[] random = new byte[8];
+        RANDOM.nextBytes(random);
+        body.put(random).putLong(expires.toEpochMilli());
+        try {
+            byte[] tag = mac.computeMac(body.array());
+            return new Issued(ByteBuffer.allocate(NONCE_LENGTH).put(body.array()).put(tag).array(), expires);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("computing a nonce MAC failed", e);
         }
-        Instant expires = outstanding.remove(key(nonce));
-        return expires != null && clock.instant().isBefore(expires);
     }
 
-    private void prune() {
-        Instant now = clock.instant();
-        for (Iterator<Instant> it = outstanding.values().iterator(); it.hasNext(); ) {
-            if (!it.next().isAfter(now)) {
+    /** The outcome of presenting a nonce. */
+    enum Use { FRESH, INVALID, BUSY }
+
+    /** {@link Use#FRESH} exactly once per nonce this broker issued that has not expired. */
+    Use consume(byte[] nonce) {
+        if (nonce == null || nonce.length != NONCE_LENGTH) {
+            return Use.INVALID;
+        }
+        byte[] body = java.util.Arrays.copyOf(nonce, 16);
+        try {
+            mac.verifyMac(java.util.Arrays.copyOfRange(nonce, 16, NONCE_LENGTH), body);
+        } catch (GeneralSecurityException e) {
+            return Use.INVALID;
+        }
+        long expires = ByteBuffer.wrap(body, 8, 8).getLong();
+        long now = clock.millis();
+        if (now >= expires) {
+            return Use.INVALID;
+        }
+        if (consumed.size() >= MAX_REMEMBERED) {
+            prune(now);
+            if (consumed.size() >= MAX_REMEMBERED) {
+                return Use.BUSY;
+            }
+        }
+        return consumed.putIfAbsent(Base64.getEncoder().encodeToString(nonce), expires) == null ? Use.FRESH : Use.INVALID;
+    }
+
+    private void prune(long now) {
+        for (Iterator<Long> it = consumed.values().iterator(); it.hasNext(); ) {
+            if (it.next() <= now) {
                 it.remove();
             }
         }
-    }
-
-    private static String key(byte[] nonce) {
-        return Base64.getEncoder().encodeToString(nonce);
     }
 
     record Issued(byte[] nonce, Instant expiresAt) {

@@ -26,6 +26,7 @@ import io.sealstream.keybroker.client.KeyBrokerClient;
 import io.sealstream.keybroker.http.KeyBrokerServer;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.InferenceRequest;
+import java.io.IOException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -294,6 +295,77 @@ class KeyBrokerTest {
         return KeyBrokerConfig.builder().dataDir(dataDir).policy(AttestationPolicy.parse(policy))
                 .verifier(TeeType.SNP, SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot()))
                 .ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC));
+    }
+
+    @Test
+    void aFloodFromOneSourceIsRateLimitedAndAWorkerElsewhereKeepsReattesting() throws Exception {
+        start(true);
+        int port = java.net.URI.create(server.url()).getPort();
+        java.util.concurrent.atomic.AtomicInteger ok = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger limited = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger other = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        String nonce = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(filled(32, 9));
+        List<Thread> flooders = new java.util.ArrayList<>();
+        for (int t = 0; t < 8; t++) {
+            flooders.add(new Thread(() -> {
+                int i;
+                while ((i = next.getAndIncrement()) < 10_000) {
+                    String call = i % 2 == 0 ? "POST /v1/auth" : "GET /v1/keys/" + TOPIC + "/public?nonce=" + nonce;
+                    int status = rawCallFrom("127.0.0.2", port, call);
+                    (status == 200 ? ok : status == 429 ? limited : other).incrementAndGet();
+                }
+            }, "flooder-" + t));
+        }
+        List<Long> quiet = new java.util.ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            quiet.add(reattest());
+        }
+        flooders.forEach(Thread::start);
+        List<Long> cycles = new java.util.ArrayList<>();
+        while (next.get() < 10_000) {
+            cycles.add(reattest());
+            Thread.sleep(200);
+        }
+        for (Thread t : flooders) {
+            t.join();
+        }
+        cycles.sort(null);
+        quiet.sort(null);
+        System.out.printf("flood of 10,000 from 127.0.0.2: %d answered, %d refused with 429, %d other; worker re-attested "
+                + "%d times from 127.0.0.1 during it, median %.1f ms, max %.1f ms (without a flood: median %.1f ms)%n",
+                ok.get(), limited.get(), other.get(), cycles.size(), cycles.get(cycles.size() / 2) / 1e6,
+                cycles.get(cycles.size() - 1) / 1e6, quiet.get(quiet.size() / 2) / 1e6);
+
+        assertThat(limited.get()).as("the flood was refused beyond its rate").isGreaterThan(ok.get());
+        assertThat(other.get()).as("no 500s or busy answers").isZero();
+        assertThat(cycles).as("the worker re-attested during the flood").isNotEmpty();
+    }
+
+    /** A worker's refresh from this address: nonce, attestation, release; its duration in nanoseconds. */
+    private long reattest() throws Exception {
+        long t0 = System.nanoTime();
+        TeeKeyPair tee = TeeKeyPair.generate();
+        String token = attest(tee, WORKER, MODEL).token();
+        tee.openRelease(TOPIC, client.keys(token, TOPIC).releasedKeyset(), token);
+        return System.nanoTime() - t0;
+    }
+
+    /** One HTTP call on its own connection from {@code sourceAddress}: the status code, or -1 if none came. */
+    private static int rawCallFrom(String sourceAddress, int port, String methodAndPath) {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.bind(new java.net.InetSocketAddress(sourceAddress, 0));
+            s.connect(new java.net.InetSocketAddress("127.0.0.1", port), 5000);
+            s.setSoTimeout(10_000);
+            String body = methodAndPath.startsWith("POST") ? "{}" : "";
+            s.getOutputStream().write((methodAndPath + " HTTP/1.1\r\nHost: broker\r\nContent-Length: " + body.length()
+                    + "\r\nConnection: close\r\n\r\n" + body).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            String status = new java.io.BufferedReader(new java.io.InputStreamReader(s.getInputStream(),
+                    java.nio.charset.StandardCharsets.US_ASCII)).readLine();
+            return status == null ? -1 : Integer.parseInt(status.split(" ")[1]);
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        }
     }
 
     private LeaseGrant attest(TeeKeyPair tee, byte[] measurement, byte[] model) throws Exception {

@@ -36,6 +36,8 @@ public final class KeyBrokerServer implements AutoCloseable {
 
     private final KeyBroker broker;
     private final HttpServer http;
+    private final SourceRateLimits publicLimits;
+    private final SourceRateLimits attestLimits;
     private final ExecutorService workers = Executors.newFixedThreadPool(4, daemon("key-broker-http"));
     private final ScheduledExecutorService rotation = Executors.newSingleThreadScheduledExecutor(daemon("key-broker-rotation"));
 
@@ -43,11 +45,13 @@ public final class KeyBrokerServer implements AutoCloseable {
         this.broker = broker;
         this.http = HttpServer.create(new InetSocketAddress(config.bindAddress(), config.port()), 64);
         http.setExecutor(workers);
-        http.createContext(KeyBrokerPaths.AUTH, ex -> handle(ex, "POST", () -> broker.challenge()));
-        http.createContext(KeyBrokerPaths.ATTEST, ex -> handle(ex, "POST",
+        this.publicLimits = new SourceRateLimits(config.publicRequestsPerSecond());
+        this.attestLimits = new SourceRateLimits(config.attestationsPerSecond());
+        http.createContext(KeyBrokerPaths.AUTH, ex -> handle(ex, "POST", publicLimits, () -> broker.challenge()));
+        http.createContext(KeyBrokerPaths.ATTEST, ex -> handle(ex, "POST", attestLimits,
                 () -> broker.attest(read(ex, AttestRequest.class))));
         http.createContext(KeyBrokerPaths.KEYS, this::keys);
-        http.createContext(KeyBrokerPaths.HEALTH, ex -> handle(ex, "GET", () -> java.util.Map.of("status", "ok")));
+        http.createContext(KeyBrokerPaths.HEALTH, ex -> handle(ex, "GET", null, () -> java.util.Map.of("status", "ok")));
         long every = config.rotationCheck().toMillis();
         rotation.scheduleAtFixedRate(this::rotateQuietly, every, every, TimeUnit.MILLISECONDS);
     }
@@ -80,11 +84,11 @@ public final class KeyBrokerServer implements AutoCloseable {
         String topic = URLDecoder.decode(isPublic ? rest.substring(0, rest.length() - KeyBrokerPaths.PUBLIC_SUFFIX.length())
                 : rest, StandardCharsets.UTF_8);
         if (rest.isEmpty()) {
-            handle(ex, "GET", () -> new TopicList(List.copyOf(new java.util.TreeSet<>(broker.topics()))));
+            handle(ex, "GET", publicLimits, () -> new TopicList(List.copyOf(new java.util.TreeSet<>(broker.topics()))));
         } else if (isPublic) {
-            handle(ex, "GET", () -> broker.publicKeys(topic, nonceParameter(ex)));
+            handle(ex, "GET", publicLimits, () -> broker.publicKeys(topic, nonceParameter(ex)));
         } else {
-            handle(ex, "GET", () -> broker.release(bearer(ex), topic));
+            handle(ex, "GET", attestLimits, () -> broker.release(bearer(ex), topic));
         }
     }
 
@@ -124,11 +128,22 @@ public final class KeyBrokerServer implements AutoCloseable {
         }
     }
 
-    private void handle(HttpExchange ex, String method, Call call) throws IOException {
+    /**
+     * Answers one call: {@code limits} (null: none) are taken per source address before anything
+     * else, so a flood from one source is refused with 429 without costing evidence or state.
+     */
+    private void handle(HttpExchange ex, String method, SourceRateLimits limits, Call call) throws IOException {
         try (ex) {
             Object body;
             int status = 200;
-            if (!method.equals(ex.getRequestMethod())) {
+            long retryAfter = limits == null ? 0
+                    : limits.take(ex.getRemoteAddress().getAddress().getHostAddress(), System.nanoTime());
+            if (retryAfter > 0) {
+                status = 429;
+                body = new ErrorBody("rate_limited", "more than " + (long) limits.perSecond() + " such calls a second "
+                        + "from this address; retry after " + retryAfter + " s");
+                ex.getResponseHeaders().set("Retry-After", Long.toString(retryAfter));
+            } else if (!method.equals(ex.getRequestMethod())) {
                 status = 405;
                 body = new ErrorBody("method_not_allowed", "use " + method + " for " + ex.getRequestURI().getPath());
             } else {
