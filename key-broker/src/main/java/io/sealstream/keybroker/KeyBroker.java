@@ -126,12 +126,10 @@ public final class KeyBroker {
             throw new KeyBrokerException(400, "bad_request", "model_digests must hold 1 to " + AttestRequest.MAX_MODELS
                     + " 32-byte SHA-256 digests, one per model the worker loaded");
         }
-        switch (nonces.consume(request.nonce())) {
-            case INVALID -> throw deny(AttestationFailure.STALE_NONCE,
-                    "the nonce is unknown, expired or used; get a new one from POST /v1/auth");
-            case BUSY -> throw new KeyBrokerException(503, "busy",
-                    "the key broker remembers too many used nonces; retry in a minute");
-            case FRESH -> { }
+        // checked now, remembered as used only once the evidence verified: callers with garbage
+        // evidence cannot fill the used-nonce set
+        if (nonces.check(request.nonce()) != NonceRegistry.Use.FRESH) {
+            throw deny(AttestationFailure.STALE_NONCE, "the nonce is unknown, expired or used; get a new one from POST /v1/auth");
         }
         Evidence evidence;
         try {
@@ -153,6 +151,13 @@ public final class KeyBroker {
             policy.check(claims, expected, request.modelDigests(), now);
         } catch (AttestationException e) {
             throw deny(e.failure(), e.getMessage());
+        }
+        switch (nonces.markUsed(request.nonce())) {
+            case INVALID -> throw deny(AttestationFailure.STALE_NONCE,
+                    "the nonce was used by another attestation meanwhile; get a new one from POST /v1/auth");
+            case BUSY -> throw new KeyBrokerException(503, "busy",
+                    "the key broker remembers too many used nonces; retry in a minute");
+            case FRESH -> { }
         }
         LeaseTokens.Issued issued = leases.issue(request.teePublicKey(), policy.id(), claims.tee().id(),
                 claims.measurementHex());
@@ -199,14 +204,8 @@ public final class KeyBroker {
                     + "'; ask the operator to provision it");
         }
         TopicPublicKeys pub = keyset.publicKeys();
-        boolean slot;
-        try {
-            slot = evidenceSlots.tryAcquire(5, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            slot = false;
-        }
-        if (!slot) {
+        // no waiting: a caller that queued here would hold an HTTP thread
+        if (!evidenceSlots.tryAcquire()) {
             throw new KeyBrokerException(503, "busy", "the key broker is producing evidence for other callers; retry");
         }
         try {
@@ -243,7 +242,7 @@ public final class KeyBroker {
         return keysets.get(topic);
     }
 
-        /** The provisioned topics. */
+    /** The provisioned topics. */
     public Set<String> topics() {
         return Set.copyOf(keysets.keySet());
     }

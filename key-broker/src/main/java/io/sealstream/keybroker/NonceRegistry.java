@@ -19,9 +19,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Single-use nonces with a time-to-live that cost the broker nothing to issue: a nonce is 8
  * random bytes, its expiry (8 bytes) and a 16-byte HMAC-SHA256 over both under a key made at
- * start-up, so {@code /v1/auth} keeps no state however often it is called. Only a nonce that an
- * attestation actually names is remembered, until it expires, so it is used once; that set grows
- * only as fast as the (rate-limited) attestation calls.
+ * start-up, so {@code /v1/auth} keeps no state however often it is called. Only a nonce named by
+ * an attestation whose evidence verified is remembered, until it expires, so it is used once;
+ * that set grows only as fast as genuine, rate-limited attestations.
  */
 final class NonceRegistry {
     static final int NONCE_LENGTH = 32;
@@ -65,20 +65,23 @@ final class NonceRegistry {
     /** The outcome of presenting a nonce. */
     enum Use { FRESH, INVALID, BUSY }
 
-    /** {@link Use#FRESH} exactly once per nonce this broker issued that has not expired. */
-    Use consume(byte[] nonce) {
-        if (nonce == null || nonce.length != NONCE_LENGTH) {
+    /** {@link Use#FRESH} if this broker issued {@code nonce}, it has not expired and no attestation used it. */
+    Use check(byte[] nonce) {
+        long expires = expiryIfGenuine(nonce);
+        if (expires < 0 || clock.millis() >= expires) {
             return Use.INVALID;
         }
-        byte[] body = java.util.Arrays.copyOf(nonce, 16);
-        try {
-            mac.verifyMac(java.util.Arrays.copyOfRange(nonce, 16, NONCE_LENGTH), body);
-        } catch (GeneralSecurityException e) {
-            return Use.INVALID;
-        }
-        long expires = ByteBuffer.wrap(body, 8, 8).getLong();
+        return consumed.containsKey(key(nonce)) ? Use.INVALID : Use.FRESH;
+    }
+
+    /**
+     * Remembers {@code nonce} as used, until it expires: {@link Use#FRESH} the first time only.
+     * Called once the attestation that names it verified.
+     */
+    Use markUsed(byte[] nonce) {
+        long expires = expiryIfGenuine(nonce);
         long now = clock.millis();
-        if (now >= expires) {
+        if (expires < 0 || now >= expires) {
             return Use.INVALID;
         }
         if (consumed.size() >= MAX_REMEMBERED) {
@@ -87,7 +90,25 @@ final class NonceRegistry {
                 return Use.BUSY;
             }
         }
-        return consumed.putIfAbsent(Base64.getEncoder().encodeToString(nonce), expires) == null ? Use.FRESH : Use.INVALID;
+        return consumed.putIfAbsent(key(nonce), expires) == null ? Use.FRESH : Use.INVALID;
+    }
+
+    /** The expiry of a nonce this broker made, or -1 for anything else. */
+    private long expiryIfGenuine(byte[] nonce) {
+        if (nonce == null || nonce.length != NONCE_LENGTH) {
+            return -1;
+        }
+        byte[] body = java.util.Arrays.copyOf(nonce, 16);
+        try {
+            mac.verifyMac(java.util.Arrays.copyOfRange(nonce, 16, NONCE_LENGTH), body);
+        } catch (GeneralSecurityException e) {
+            return -1;
+        }
+        return ByteBuffer.wrap(body, 8, 8).getLong();
+    }
+
+    private static String key(byte[] nonce) {
+        return Base64.getEncoder().encodeToString(nonce);
     }
 
     private void prune(long now) {

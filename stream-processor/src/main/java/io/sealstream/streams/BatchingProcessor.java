@@ -68,6 +68,13 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private final KeyRefresh keys;
     /** When each record naming a key id this worker lacks was first seen: it waits for one refresh. */
     private final java.util.Map<String, Long> keyWaitSince = new java.util.HashMap<>();
+    /** Key ids still unknown after a refresh: made up, so their records need not wait again. */
+    private final java.util.Map<String, Boolean> unknownAfterRefresh = new java.util.LinkedHashMap<>(64, 0.75f, true) {
+        @Override
+        protected boolean removeEldestEntry(java.util.Map.Entry<String, Boolean> eldest) {
+            return size() > 10_000;
+        }
+    };
     /** The longest a record waits for a refresh that does not complete (a broker that does not answer). */
     static final Duration KEY_REFRESH_WAIT = Duration.ofSeconds(30);
     private ProcessorContext<String, Outgoing> context;
@@ -230,8 +237,10 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             try {
                 opened = opener.open(topicOf(entry.key), request);
             } catch (EnvelopeException e) {
-                if (e instanceof io.sealstream.envelope.UnknownKeyException && awaitsNewerKeys(entry.key)) {
-                    counts.waiting++;
+                if (e instanceof io.sealstream.envelope.UnknownKeyException unknown
+                        && awaitsNewerKeys(entry.key, unknown.keyId())) {
+                    // not back-pressure: a tenant's made-up key ids must not slow the other tenants' intake
+                    counts.waitingForKeys++;
                     continue;
                 }
                 if (e.responder().isPresent()) {
@@ -309,9 +318,9 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                     : context.currentSystemTimeMs();
         }
         LOG.info("batch.flushed task={} records={} inferred={} cost={} refused={} dead_lettered={} replays={} "
-                        + "waiting={} left_over={} ms={}",
+                        + "waiting={} waiting_for_keys={} left_over={} ms={}",
                 context.taskId(), entries.size(), admitted.size(), cost, counts.refused, counts.dead, counts.replays,
-                counts.waiting, counts.leftOver, (System.nanoTime() - started) / 1_000_000);
+                counts.waiting, counts.waitingForKeys, counts.leftOver, (System.nanoTime() - started) / 1_000_000);
     }
 
     private static final class Counts {
@@ -320,6 +329,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         int dead;
         int replays;
         int waiting;
+        int waitingForKeys;
         int leftOver;
     }
 
@@ -620,17 +630,34 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     }
 
     /**
-     * True while a record sealed to a key id this worker lacks, on a topic it holds keys for, should
-     * wait: until a key refresh that started after the record was first seen has completed (the key
-     * may have been published since the last refresh), or {@link #KEY_REFRESH_WAIT} at most.
+     * True while a record sealed to key id {@code keyId}, which this worker lacks, should wait:
+     * <ul>
+     *   <li>while the worker holds no keys at all (its lease ended and it is leaving the group:
+     *       another worker will take the record; dead-lettering it would lose it);</li>
+     *   <li>until a key refresh that started after the record was first seen has succeeded (the
+     *       key may have been published since the last refresh), or {@link #KEY_REFRESH_WAIT} at
+     *       most while refreshes fail.</li>
+     * </ul>
+     * A key id still unknown after such a refresh is remembered (per topic, the latest 10,000), so
+     * further records naming it are dead-lettered at once instead of waiting again.
      */
-    private boolean awaitsNewerKeys(String bufferKey) {
-        if (!opener.holdsKeysFor(topicOf(bufferKey))) {
+    private boolean awaitsNewerKeys(String bufferKey, long keyId) {
+        String topic = topicOf(bufferKey);
+        if (!opener.holdsKeysFor(topic)) {
+            return true;
+        }
+        String id = topic + "/" + keyId;
+        if (unknownAfterRefresh.containsKey(id)) {
             return false;
         }
-        long now = context.currentSystemTimeMs();
+        long now = System.currentTimeMillis();
         long since = keyWaitSince.computeIfAbsent(bufferKey, k -> now);
-        if (keys.lastCompletedAtMillis() > since || now - since > KEY_REFRESH_WAIT.toMillis()) {
+        if (keys.lastSuccessStartedAtMillis() > since) {
+            keyWaitSince.remove(bufferKey);
+            unknownAfterRefresh.put(id, Boolean.TRUE);
+            return false;
+        }
+        if (now - since > KEY_REFRESH_WAIT.toMillis()) {
             keyWaitSince.remove(bufferKey);
             return false;
         }

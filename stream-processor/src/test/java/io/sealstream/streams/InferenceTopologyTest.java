@@ -227,6 +227,31 @@ class InferenceTopologyTest {
         assertThat(header(dead.readRecord(), DeadLetters.REASON_HEADER)).isEqualTo("unknown_key");
         assertThat(dead.isEmpty()).isTrue();
         assertThat(keys.requests).isEqualTo(1);
+
+        // the same made-up key id again: known to be unknown, dead-lettered at the next flush
+        send(stranger.seal("s2", embed("y")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+        assertThat(header(dead.readRecord(), DeadLetters.REASON_HEADER)).isEqualTo("unknown_key");
+        assertThat(keys.requests).as("no second refresh").isEqualTo(1);
+    }
+
+    @Test
+    void aWorkerWhoseKeysWereDroppedKeepsRecordsBufferedInsteadOfDeadLetteringThem() throws Exception {
+        RequestOpener opener = RequestOpener.builder().build(keyset);
+        start(StreamProcessorConfig.builder().bootstrapServers("unused:9092").stateDir(stateDir).maxBatchSize(4)
+                .batchLinger(LINGER).build(), opener, registry, new RefreshOnDemand(() -> { }));
+        opener.clear(); // the lease ended; the worker is leaving the group
+        ClientSession acme = session("acme");
+
+        send(acme.seal("kept", embed("x")));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+
+        assertThat(deadLetters().isEmpty()).isTrue();
+        assertThat(answers(acme)).isEmpty();
+        opener.install(keyset); // had it kept the partition, keys would open it
+        driver.advanceWallClockTime(LINGER.multipliedBy(2));
+        assertThat(answers(acme)).extracting(r -> r.requestId()).containsExactly("kept");
     }
 
     /** A key refresh that runs {@code refresh} when asked and then reports itself complete. */
@@ -247,7 +272,7 @@ class InferenceTopologyTest {
         }
 
         @Override
-        public long lastCompletedAtMillis() {
+        public long lastSuccessStartedAtMillis() {
             return completedAt;
         }
     }

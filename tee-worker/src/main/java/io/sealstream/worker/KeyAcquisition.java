@@ -50,8 +50,10 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
     private final java.util.concurrent.atomic.AtomicBoolean onDemandQueued = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.atomic.AtomicLong refusedReleases = new java.util.concurrent.atomic.AtomicLong();
     private volatile long lastRequestedAt;
-    private volatile long lastCompletedAt;
     private volatile Instant leaseExpiresAt;
+    private volatile String leaseToken;
+    /** Start time of the latest refresh that installed keys: a record seen before it may now open. */
+    private volatile long lastSuccessStartedAt;
     /** Whether keys are installed; false after the lease ended without renewal, until the next release. */
     private volatile boolean holdingKeys;
     private volatile LeaseListener listener = LeaseListener.NONE;
@@ -90,28 +92,45 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
                 ReportDataBinding.modelSetDigest(modelDigests)));
         LeaseGrant lease = broker.attest(new AttestRequest(challenge.nonce(), EvidenceMessage.of(evidence),
                 keyPair.publicKey(), modelDigests));
-        KeyRelease release = broker.keys(lease.token(), topic);
+        fetchRelease(lease.token());
+    }
+
+    /**
+     * Fetches and installs the keyset under the lease {@code token}. The lease's expiry is taken
+     * from inside the token, and only once the release opened under it: an answer from the network
+     * cannot stretch a lease, and an old exchange replayed whole brings an old expiry with it.
+     */
+    private void fetchRelease(String token) throws KeyBrokerException {
+        KeyRelease release = broker.keys(token, topic);
         TopicKeyset keyset;
         try {
-            keyset = keyPair.openRelease(topic, release.releasedKeyset(), lease.token());
+            keyset = keyPair.openRelease(topic, release.releasedKeyset(), token);
         } catch (GeneralSecurityException e) {
             refusedReleases.incrementAndGet();
             throw new KeyBrokerException(502, "bad_release", "the released keyset does not open with this worker's key "
                     + "and lease (a replayed or foreign release?): " + e.getMessage());
         }
+        Instant expires;
+        try {
+            expires = LeaseGrant.expiryInToken(token);
+        } catch (IllegalArgumentException e) {
+            throw new KeyBrokerException(502, "bad_release", e.getMessage());
+        }
+        // the broker admitted this worker under this lease, whatever the keyset's age
+        leaseExpiresAt = expires;
+        leaseToken = token;
         if (!opener.install(keyset)) {
             refusedReleases.incrementAndGet();
             throw new KeyBrokerException(502, "stale_release", "the released keyset (version " + keyset.version()
                     + ") is older than the installed one (version " + opener.installedVersion(topic)
                     + "); kept the installed keys");
         }
-        leaseExpiresAt = Instant.parse(lease.expiresAt());
         if (!holdingKeys) {
-            holdingKeys = true;
             if (primaryKeyId != -1) {
                 LOG.info("worker.keys.restored topic={} lease_expires_at={}", topic, leaseExpiresAt);
-                listener.keysRestored();
+                listener.keysRestored(); // throws if consuming cannot start: the next refresh tries again
             }
+            holdingKeys = true;
         }
         if (keyset.primaryKeyId() != primaryKeyId) {
             LOG.info("worker.keys.installed topic={} primary_key_id={} keys={} lease_expires_at={} tee_key={}",
@@ -144,16 +163,28 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
     }
 
     private void refreshOnce() {
+        refresh(false);
+    }
+
+    /**
+     * One refresh: a full re-attestation, or, on demand while the lease holds, only a new release
+     * under it (cheaper for the broker, and what a key published since the last refresh needs).
+     */
+    private void refresh(boolean releaseOnly) {
+        long started = System.currentTimeMillis();
         try {
-            acquire();
+            if (releaseOnly && leaseToken != null && hasValidLease()) {
+                fetchRelease(leaseToken);
+            } else {
+                acquire();
+            }
+            lastSuccessStartedAt = started;
         } catch (KeyBrokerException e) {
             LOG.warn("worker.keys.refresh_failed topic={} status={} code={}", topic, e.status(), e.code());
         } catch (AttestationException e) {
             LOG.warn("worker.keys.refresh_failed topic={} code={}", topic, e.failure().code());
         } catch (RuntimeException e) {
             LOG.warn("worker.keys.refresh_failed topic={} error={}", topic, e.getClass().getSimpleName());
-        } finally {
-            lastCompletedAt = System.currentTimeMillis();
         }
     }
 
@@ -168,7 +199,7 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
         try {
             timer.execute(() -> {
                 try {
-                    refreshOnce();
+                    refresh(true);
                 } finally {
                     onDemandQueued.set(false);
                 }
@@ -184,8 +215,8 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
     }
 
     @Override
-    public long lastCompletedAtMillis() {
-        return lastCompletedAt;
+    public long lastSuccessStartedAtMillis() {
+        return lastSuccessStartedAt;
     }
 
     /** True while keys are installed: from the first release until a lease ends without renewal. */
