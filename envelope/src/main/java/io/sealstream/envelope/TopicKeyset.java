@@ -83,24 +83,8 @@ public final class TopicKeyset {
      * {@code now}.
      */
     public TopicKeyset rotate(Instant now) {
-        try {
-            KeysetHandle rotated;
-            do {
-                KeysetHandle.Builder builder = KeysetHandle.newBuilder(handle);
-                builder.addEntry(KeysetHandle.generateEntryFromParameters(TopicKeyParameters.hpke())
-                        .withRandomId().makePrimary());
-                rotated = builder.build();
-                // a retired id must never come back: a late record would then meet the wrong key
-            } while (retired.contains(unsigned(rotated.getPrimary().getId())));
-            long oldPrimary = primaryKeyId();
-            Map<Long, Instant> created = new HashMap<>(createdAt);
-            created.put(unsigned(rotated.getPrimary().getId()), now);
-            Map<Long, Instant> demoted = new HashMap<>(demotedAt);
-            demoted.put(oldPrimary, now);
-            return new TopicKeyset(topic, rotated, created, demoted, retired, version + 1);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("Tink could not rotate the keyset of topic '" + topic + "'", e);
-        }
+        // a key published and promoted at once: what a rotation without lead time is
+        return withPending(now).promotePending(now);
     }
 
     /**
@@ -120,6 +104,7 @@ public final class TopicKeyset {
                 builder.addEntry(KeysetHandle.generateEntryFromParameters(TopicKeyParameters.hpke()).withRandomId());
                 next = builder.build();
                 id = unsigned(next.getAt(next.size() - 1).getId());
+                // a retired id must never come back: a late record would then meet the wrong key
             } while (retired.contains(id));
             Map<Long, Instant> created = new HashMap<>(createdAt);
             created.put(id, now);
@@ -136,7 +121,7 @@ public final class TopicKeyset {
     public TopicKeyset promotePending(Instant now) {
         java.util.Optional<Long> pending = pendingKeyId();
         if (pending.isEmpty()) {
-            return rotate(now);
+            return withPending(now).promotePending(now);
         }
         try {
             KeysetHandle.Builder builder = KeysetHandle.newBuilder(handle);
