@@ -77,9 +77,10 @@ public final class ClientProvisioner implements AutoCloseable {
                     + credentials.username() + "'");
         }
         await(admin.alterUserScramCredentials(List.of(upsert(credentials))).all(), "set the workers' credentials");
-        await(admin.createAcls(AclTable.workerBindings(names)).all(), "grant the workers' ACLs");
+        var bindings = AclTable.workerBindings(names);
+        await(admin.createAcls(bindings).all(), "grant the workers' ACLs");
         createDeadLetterTopic();
-        LOG.info("tenancy.workers_provisioned user={} acls={}", names.workerUser(), AclTable.workerBindings(names).size());
+        LOG.info("tenancy.workers_provisioned user={} acls={}", names.workerUser(), bindings.size());
     }
 
     /**
@@ -149,7 +150,7 @@ public final class ClientProvisioner implements AutoCloseable {
      * with more partitions than the rest would stop every worker of the pool (for every tenant)
      * until it is deleted.
      */
-    public int requestTopicPartitions() {
+    private int requestTopicPartitions() {
         Set<String> all = await(admin.listTopics().names(), "list topics");
         List<String> existing = all.stream().filter(t -> names.pools().stream().map(names::familyOf)
                 .anyMatch(f -> io.sealstream.envelope.EnvelopeProtocol.clientOfRequestTopic(f, t).isPresent()))

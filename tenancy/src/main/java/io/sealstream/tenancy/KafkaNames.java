@@ -64,11 +64,6 @@ public record KafkaNames(String requestTopicFamily, String workerApplicationId, 
         return EnvelopeProtocol.DEFAULT_POOL.equals(pool) ? workerApplicationId : workerApplicationId + "." + pool;
     }
 
-    /** The request topic of {@code clientId} in the base family. */
-    public String requestTopic(String clientId) {
-        return EnvelopeProtocol.requestTopicFor(requestTopicFamily, clientId);
-    }
-
     /** The request topics of {@code clientId}: one per worker pool. */
     public java.util.List<String> requestTopics(String clientId) {
         return pools.stream().map(p -> EnvelopeProtocol.requestTopicFor(familyOf(p), clientId)).toList();

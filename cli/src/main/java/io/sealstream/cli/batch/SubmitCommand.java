@@ -61,7 +61,6 @@ public final class SubmitCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintStream out = System.out;
         ConnectionFile conn = ConnectionFile.read(connection);
-        SealstreamClient.Builder builder = conn.clientBuilder();
         String own = conn.kafkaSecurity().username();
         if (clientId != null && !clientId.equals(own)) {
             System.err.println("sealstream submit: the connection file is client '" + own + "'s, not '" + clientId
@@ -69,7 +68,7 @@ public final class SubmitCommand implements Callable<Integer> {
             return 2;
         }
         boolean terminal = "bar".equals(progress) || "auto".equals(progress) && System.console() != null;
-        try (SealstreamClient client = builder.requestTimeout(Duration.ofSeconds(requestTimeoutSeconds))
+        try (SealstreamClient client = conn.clientBuilder().requestTimeout(Duration.ofSeconds(requestTimeoutSeconds))
                 .build()) {
             BatchJob.Builder b = BatchJob.builder(client, input, output).errors(errors).skipInvalid(skipInvalid)
                     .maxInFlight(maxInFlight).requestTimeout(Duration.ofSeconds(requestTimeoutSeconds));

@@ -155,22 +155,20 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
     /**
      * A client builder with these addresses, pins and credentials; the client id is the
      * credentials' user name (a client sends and reads only as itself).
+     *
+     * @throws IllegalArgumentException for a PLAINTEXT file, which names no client
      */
     public SealstreamClient.Builder clientBuilder() {
         KafkaSecurity security = kafkaSecurity();
         if (security.username().isEmpty()) {
-            throw new IllegalArgumentException("a PLAINTEXT connection file names no client; use clientBuilder(clientId)");
+            throw new IllegalArgumentException("a PLAINTEXT connection file names no client; ask the operator for the "
+                    + "connection file 'sealstream clients add' wrote");
         }
-        return clientBuilder(security.username()).kafkaSecurity(security);
-    }
-
-    /** A client builder for {@code clientId}, for PLAINTEXT benchmark stacks; see {@link #clientBuilder()}. */
-    public SealstreamClient.Builder clientBuilder(String clientId) {
         EvidenceVerifier verifier = simulatedTeeDir == null ? SnpVerifier.withAmdRoots()
                 : SnpVerifier.trustingDevelopmentRoot(List.of(), SimulatedSnpTee.load(simulatedTeeDir).developmentRoot());
         return SealstreamClient.builder().bootstrapServers(bootstrapServers).schemaRegistryUrl(schemaRegistryUrl)
-                .keyBrokerUrl(keyBrokerUrl).clientId(clientId).requestTopicFamily(requestTopicFamily)
-                .kafkaSecurity(kafkaSecurity())
+                .keyBrokerUrl(keyBrokerUrl).clientId(security.username()).requestTopicFamily(requestTopicFamily)
+                .kafkaSecurity(security)
                 .trust(BrokerTrust.pinned(verifier, brokerMeasurement, policyId));
     }
 }

@@ -67,7 +67,7 @@ public final class LocalStack implements AutoCloseable {
     private final KafkaNames names;
     private final ClientProvisioner provisioner;
     private final ClientCredentials workerCredentials;
-    private final Map<String, ClientCredentials> clientCredentials = new ConcurrentHashMap<>();
+    private final Map<String, KafkaSecurity> clientSecurities = new ConcurrentHashMap<>();
     private final SchemaRegistryServer registry;
     private final KeyBrokerServer keyBroker;
     private final AttestationPolicy policy;
@@ -77,7 +77,6 @@ public final class LocalStack implements AutoCloseable {
     private final List<InferenceEngine> engines = new ArrayList<>();
     private final Map<String, List<InferenceEngine>> poolEngines = new java.util.LinkedHashMap<>();
     private final List<AutoCloseable> closeables = new ArrayList<>();
-    private final Map<String, Boolean> provisionedClients = new ConcurrentHashMap<>();
     private boolean closed;
 
     private LocalStack(Options options) throws IOException {
@@ -238,15 +237,11 @@ public final class LocalStack implements AutoCloseable {
 
     /** How {@code clientId} logs in to this stack's Kafka (provisioning it if new): its own principal. */
     public KafkaSecurity clientSecurity(String clientId) {
-        if (!kafka.isSecured()) {
-            provisionedClients.computeIfAbsent(clientId, c -> {
-                provision(c);
-                return Boolean.TRUE;
-            });
-            return KafkaSecurity.plaintext();
-        }
-        ClientCredentials c = clientCredentials.computeIfAbsent(clientId, this::provision);
-        return KafkaSecurity.scram(c, kafka.caCertificatePem().orElseThrow());
+        return clientSecurities.computeIfAbsent(clientId, c -> {
+            ClientCredentials credentials = provision(c);
+            return credentials == null ? KafkaSecurity.plaintext()
+                    : KafkaSecurity.scram(credentials, kafka.caCertificatePem().orElseThrow());
+        });
     }
 
     /**
@@ -394,6 +389,7 @@ public final class LocalStack implements AutoCloseable {
      * request and response topics, ACLs, quota and schemas. Workers discover the new request
      * topic within {@link StreamProcessorConfig#DEFAULT_TOPIC_DISCOVERY}.
      */
+    /** Returns the client's credentials, or null on a PLAINTEXT stack (which has no principals). */
     private ClientCredentials provision(String clientId) {
         if (!kafka.isSecured()) {
             provisioner.createClientTopics(clientId);

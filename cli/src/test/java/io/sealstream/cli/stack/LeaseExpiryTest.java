@@ -81,10 +81,7 @@ class LeaseExpiryTest {
 
         // admitted again: it attests, gets keys and consumes again
         proxy.rewrite((path, genuine) -> genuine);
-        long back = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (!revocable.isReady() && System.nanoTime() < back) {
-            Thread.sleep(100);
-        }
-        assertThat(revocable.isReady()).as("ready again once admitted").isTrue();
+        assertThat(stack.awaitWorkersReady(Duration.ofSeconds(60))).as("ready again once admitted").isTrue();
+        assertThat(revocable.isReady()).isTrue();
     }
 }
