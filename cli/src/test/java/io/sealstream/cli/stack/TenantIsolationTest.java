@@ -256,6 +256,17 @@ class TenantIsolationTest {
     }
 
     @Test
+    void clientsAddNeverOverwritesFilesAlreadyInItsOutputDirectory(@TempDir Path dir) throws Exception {
+        Path admin = dir.resolve("admin.connection");
+        stack.writeAdminConnection(admin);
+        Files.writeString(dir.resolve("wary.credentials"), "someone else's");
+
+        assertThat(cli("clients", "add", "wary", "--admin", admin.toString(), "--out", dir.toString())).isEqualTo(2);
+        assertThat(Files.readString(dir.resolve("wary.credentials"))).isEqualTo("someone else's");
+        assertThat(cliOutput("clients", "list", "--admin", admin.toString())).doesNotContain("wary");
+    }
+
+    @Test
     void reAddingARemovedClientMustDeleteOrExplicitlyReuseWhatItLeft(@TempDir Path dir) throws Exception {
         Path admin = dir.resolve("admin.connection");
         stack.writeAdminConnection(admin);
