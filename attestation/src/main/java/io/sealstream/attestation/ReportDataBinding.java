@@ -53,12 +53,33 @@ public final class ReportDataBinding {
      * The key broker's binding for a client: SHA-512(nonce || keyset_fingerprint || policy_id ||
      * SHA-256(topic)), every digest as its raw 32 bytes. The topic (family) is bound because one
      * broker serves several families (one per worker pool): without it, one family's genuine answer
-     * could be passed off as another's.
+     * could be passed off as another's. The custody mode ({@code dev}, {@code peer},
+     * {@code recovery}) is bound as SHA-256 of its name, so a broker holding its root secret in a
+     * host-readable file cannot claim otherwise.
      */
-    public static byte[] forKeyBroker(byte[] nonce, byte[] keysetFingerprint, byte[] policyId, String topic) {
+    public static byte[] forKeyBroker(byte[] nonce, byte[] keysetFingerprint, byte[] policyId, String topic,
+                                      String custodyMode) {
+        return sha512(nonce, keysetFingerprint, policyId, sha256(topic.getBytes(StandardCharsets.UTF_8)),
+                sha256(custodyMode.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /**
+     * A key-broker custody step's binding: SHA-512(label || parts...), where the label
+     * {@code "sealstream/v1/custody/" + step} keeps one step's evidence from standing for another
+     * (a handover request is not a grant, a recovery offer is not a custody record). Every part is
+     * of fixed length (32-byte nonces, SHA-256 digests), so the concatenation is unambiguous.
+     */
+    public static byte[] forCustody(String step, byte[]... parts) {
+        byte[][] all = new byte[parts.length + 1][];
+        all[0] = ("sealstream/v1/custody/" + step + "\0").getBytes(StandardCharsets.UTF_8);
+        System.arraycopy(parts, 0, all, 1, parts.length);
+        return sha512(all);
+    }
+
+    /** SHA-256 of {@code bytes}. */
+    public static byte[] sha256(byte[] bytes) {
         try {
-            byte[] topicDigest = MessageDigest.getInstance("SHA-256").digest(topic.getBytes(StandardCharsets.UTF_8));
-            return sha512(nonce, keysetFingerprint, policyId, topicDigest);
+            return MessageDigest.getInstance("SHA-256").digest(bytes);
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-256 is not available in this JVM", e);
         }

@@ -1,9 +1,5 @@
 package io.sealstream.envelope;
 
-import com.google.crypto.tink.HybridDecrypt;
-import com.google.crypto.tink.KeysetHandle;
-import com.google.crypto.tink.RegistryConfiguration;
-import com.google.crypto.tink.TinkProtoKeysetFormat;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -15,21 +11,17 @@ import java.util.HexFormat;
  * so only this process can open them. The private half never leaves memory.
  */
 public final class TeeKeyPair {
-    private final HybridDecrypt decrypt;
+    private final SealingKeyPair keys;
     private final byte[] publicKey;
 
-    private TeeKeyPair(KeysetHandle privateKeys) throws GeneralSecurityException {
-        this.decrypt = privateKeys.getPrimitive(RegistryConfiguration.get(), HybridDecrypt.class);
-        this.publicKey = TinkProtoKeysetFormat.serializeKeysetWithoutSecret(privateKeys.getPublicKeysetHandle());
+    private TeeKeyPair(SealingKeyPair keys) {
+        this.keys = keys;
+        this.publicKey = keys.publicKey();
     }
 
     /** A fresh key pair of the v1 HPKE suite. */
     public static TeeKeyPair generate() {
-        try {
-            return new TeeKeyPair(KeysetHandle.generateNew(TopicKeyParameters.hpke()));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException("Tink could not generate an HPKE P-384 key", e);
-        }
+        return new TeeKeyPair(SealingKeyPair.generate());
     }
 
     /** The public key as a Tink binary public keyset: what report_data binds and the broker encrypts to. */
@@ -60,7 +52,7 @@ public final class TeeKeyPair {
      * @throws GeneralSecurityException if it was encrypted to another key, for another topic, or altered
      */
     public TopicKeyset openRelease(String topic, byte[] released, String leaseToken) throws GeneralSecurityException {
-        byte[] plaintext = decrypt.decrypt(released, TopicKeyset.releaseContext(topic, leaseToken));
+        byte[] plaintext = keys.open(released, TopicKeyset.releaseContext(topic, leaseToken));
         try {
             return TopicKeyset.fromRelease(topic, plaintext);
         } finally {

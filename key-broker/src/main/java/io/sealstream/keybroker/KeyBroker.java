@@ -12,6 +12,14 @@ import io.sealstream.envelope.TeeKeyPair;
 import io.sealstream.envelope.TopicKeyset;
 import io.sealstream.envelope.TopicPublicKeys;
 import io.sealstream.keybroker.api.AttestRequest;
+import io.sealstream.keybroker.api.CustodyStatus;
+import io.sealstream.keybroker.api.HandoverGrant;
+import io.sealstream.keybroker.api.HandoverRequest;
+import io.sealstream.keybroker.api.RecoveryDelivery;
+import io.sealstream.keybroker.api.RecoveryOffer;
+import io.sealstream.keybroker.custody.RootCustody;
+import io.sealstream.keybroker.custody.RootSecret;
+import io.sealstream.keybroker.custody.SealedKeysetStore;
 import io.sealstream.keybroker.api.AuthChallenge;
 import io.sealstream.keybroker.api.EvidenceMessage;
 import io.sealstream.keybroker.api.KeyBrokerException;
@@ -46,7 +54,8 @@ public final class KeyBroker {
 
     private final KeyBrokerConfig config;
     private final AttestationPolicy policy;
-    private final KeysetStore store;
+    private final RootCustody custody;
+    private volatile SealedKeysetStore store;
     private final NonceRegistry nonces;
     private final LeaseTokens leases;
     private final Map<String, TopicKeyset> keysets = new ConcurrentHashMap<>();
@@ -56,22 +65,47 @@ public final class KeyBroker {
     public KeyBroker(KeyBrokerConfig config) {
         this.config = config;
         this.policy = config.policy();
-        this.store = new KeysetStore(config.dataDir());
         this.nonces = new NonceRegistry(config.nonceTtl(), config.clock());
         this.leases = new LeaseTokens(config.leaseTtl(), config.clock());
-        keysets.putAll(store.loadAll());
+        this.custody = RootCustody.start(config.custody(), config.dataDir(), policy, config.ownEvidence(),
+                config.verifiers(), config.clock());
+        custody.root().ifPresentOrElse(this::openKeysets, () -> LOG.warn("keybroker.awaiting_recovery policy_id={} "
+                + "hint=the_owner_runs_sealstream_key-broker_recover", policy.id()));
+    }
+
+    /** Loads the sealed keysets under {@code root}, refusing anything it did not seal, and provisions the configured topics. */
+    private synchronized void openKeysets(RootSecret root) {
+        SealedKeysetStore opened = new SealedKeysetStore(config.dataDir(), root);
+        try {
+            keysets.putAll(opened.loadAll());
+        } catch (SealedKeysetStore.RefusedStateException e) {
+            AUDIT.info("audit.custody.refused code={}", e.code());
+            throw e;
+        }
+        this.store = opened;
         config.topics().forEach(this::provision);
-        LOG.info("keybroker.ready topics={} policy_id={}", new TreeSet<>(keysets.keySet()), policy.id());
+        LOG.info("keybroker.ready custody={} topics={} policy_id={}", custody.mode().id(), new TreeSet<>(keysets.keySet()),
+                policy.id());
     }
 
     /** Creates the topic's keyset unless it exists. */
     public synchronized void provision(String topic) {
-        if (!keysets.containsKey(topic)) {
-            TopicKeyset k = TopicKeyset.generate(topic, config.clock().instant());
-            store.save(k);
-            keysets.put(topic, k);
-            AUDIT.info("audit.topic.provisioned topic={} key_id={}", topic, k.primaryKeyId());
+        SealedKeysetStore store = this.store;
+        if (store == null) {
+            throw new IllegalStateException("the key broker awaits recovery; it cannot provision topics yet");
         }
+        store.locked(() -> {
+            if (store.stateVersionOnDisk() != store.stateVersion()) {
+                keysets.putAll(store.loadAll()); // a replica sharing the data directory may have provisioned it
+            }
+            if (!keysets.containsKey(topic)) {
+                TopicKeyset k = TopicKeyset.generate(topic, config.clock().instant());
+                store.save(k);
+                keysets.put(topic, k);
+                AUDIT.info("audit.topic.provisioned topic={} key_id={}", topic, k.primaryKeyId());
+            }
+            return null;
+        });
     }
 
     /**
@@ -80,6 +114,22 @@ public final class KeyBroker {
      * only ever see the primary, so they move to a key every worker that refreshed in time holds.
      */
     public synchronized void rotateDue() {
+        SealedKeysetStore store = this.store;
+        if (store == null) {
+            return;
+        }
+        store.locked(() -> {
+            if (store.stateVersionOnDisk() != store.stateVersion()) {
+                // a replica sharing the data directory wrote: take its keysets before deciding anything
+                keysets.putAll(store.loadAll());
+                LOG.info("keybroker.keysets_reloaded state_version={}", store.stateVersion());
+            }
+            rotateLoaded(store);
+            return null;
+        });
+    }
+
+    private void rotateLoaded(SealedKeysetStore store) {
         Instant now = config.clock().instant();
         for (TopicKeyset k : keysets.values()) {
             TopicKeyset next = k;
@@ -169,6 +219,7 @@ public final class KeyBroker {
 
     /** {@code GET /v1/keys/{topic}} with a lease token: the keyset encrypted to the attested TEE key. */
     public KeyRelease release(String token, String topic) throws KeyBrokerException {
+        requireKeys();
         LeaseTokens.Lease lease = leases.verify(token, policy.id()).orElseThrow(() -> {
             AUDIT.info("audit.release.denied topic={} code=not_attested", topic);
             return new KeyBrokerException(401, "not_attested",
@@ -198,6 +249,7 @@ public final class KeyBroker {
         if (nonce == null || nonce.length < 16 || nonce.length > 64) {
             throw new KeyBrokerException(400, "bad_request", "nonce must be 16 to 64 random bytes, base64url-encoded");
         }
+        requireKeys();
         TopicKeyset keyset = keysets.get(topic);
         if (keyset == null) {
             throw new KeyBrokerException(404, "unknown_topic", "no keyset for topic '" + topic
@@ -218,17 +270,71 @@ public final class KeyBroker {
     private PublicTopicKeys publicKeysWithEvidence(String topic, byte[] nonce, TopicKeyset keyset, TopicPublicKeys pub)
             throws KeyBrokerException {
         byte[] reportData = ReportDataBinding.forKeyBroker(nonce, ReportDataBinding.sha256Hex(pub.fingerprint()),
-                ReportDataBinding.sha256Hex(policy.id()), topic);
+                ReportDataBinding.sha256Hex(policy.id()), topic, custody.mode().id());
         try {
             Evidence own = config.ownEvidence().attest(reportData);
             return new PublicTopicKeys(topic, pub.toBytes(), pub.primaryKeyId(), pub.fingerprint(), policy.toYaml(),
-                    policy.id(), EvidenceMessage.of(own),
+                    policy.id(), custody.mode().id(), EvidenceMessage.of(own),
                     // when the next primary is surely promoted: due, plus at most one rotation check
                     keyset.primaryCreatedAt().plus(config.rotationInterval()).plus(config.rotationCheck()).toString());
         } catch (AttestationException e) {
             LOG.error("keybroker.own_evidence.failed code={}", e.failure().code());
             throw new KeyBrokerException(503, "evidence_unavailable",
                     "the key broker could not produce its own evidence; retry, and alert the operator if it persists");
+        }
+    }
+
+    /** {@code GET /v1/custody}. */
+    public CustodyStatus custodyStatus() {
+        return new CustodyStatus(custody.mode().id(), store == null ? CustodyStatus.AWAITING_RECOVERY : CustodyStatus.READY,
+                custody.root().map(RootSecret::idHex).orElse(""));
+    }
+
+    /** {@code POST /v1/custody/handover}: the root for a replica that attests under this policy with a fresh nonce. */
+    public HandoverGrant handover(HandoverRequest request) throws KeyBrokerException {
+        if (request == null || request.nonce() == null || request.joinerNonce() == null || request.joinerNonce().length != 32
+                || request.evidence() == null || request.teePublicKey() == null) {
+            throw new KeyBrokerException(400, "bad_request", "a handover needs nonce, joiner_nonce (32 bytes), evidence "
+                    + "and tee_public_key");
+        }
+        if (nonces.check(request.nonce()) != NonceRegistry.Use.FRESH) {
+            AUDIT.info("audit.custody.handover_denied code=stale_nonce");
+            throw new KeyBrokerException(401, "stale_nonce", "the nonce is unknown, expired or used; get a new one from "
+                    + "POST /v1/auth");
+        }
+        HandoverGrant grant = custody.grantHandover(request);
+        if (nonces.markUsed(request.nonce()) != NonceRegistry.Use.FRESH) {
+            throw new KeyBrokerException(401, "stale_nonce", "the nonce was used meanwhile; get a new one from POST /v1/auth");
+        }
+        return grant;
+    }
+
+    /** {@code GET /v1/custody/recovery?nonce=}: what the owner's tool checks before it returns the root. */
+    public RecoveryOffer recoveryOffer(byte[] ownerNonce) throws KeyBrokerException {
+        return custody.recoveryOffer(ownerNonce);
+    }
+
+    /** {@code POST /v1/custody/recovery}: takes the escrowed root back and starts serving keys. */
+    public synchronized CustodyStatus recover(RecoveryDelivery delivery) throws KeyBrokerException {
+        RootSecret root = custody.recover(delivery);
+        try {
+            openKeysets(root);
+        } catch (IllegalStateException e) {
+            LOG.error("keybroker.recovery.refused_state error={}", e.getMessage());
+            throw new KeyBrokerException(409, "refused_state", e.getMessage());
+        }
+        return custodyStatus();
+    }
+
+    /** Zeroes the root; the server calls it when it stops. */
+    public void close() {
+        custody.close();
+    }
+
+    private void requireKeys() throws KeyBrokerException {
+        if (store == null) {
+            throw new KeyBrokerException(503, "awaiting_recovery", "the key broker restarted without a replica to take "
+                    + "its root from and holds no keys until the owner runs 'sealstream key-broker recover'");
         }
     }
 

@@ -5,6 +5,7 @@ import io.sealstream.attestation.EvidenceVerifier;
 import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.envelope.EnvelopeDefaults;
+import io.sealstream.keybroker.custody.Custody;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -56,6 +57,7 @@ public final class KeyBrokerConfig {
     private final Duration pendingLead;
     private final double publicRequestsPerSecond;
     private final double attestationsPerSecond;
+    private final Custody custody;
     private final Clock clock;
 
     private KeyBrokerConfig(Builder b) {
@@ -75,6 +77,7 @@ public final class KeyBrokerConfig {
         this.publicRequestsPerSecond = b.publicRequestsPerSecond;
         this.attestationsPerSecond = b.attestationsPerSecond;
         this.clock = b.clock;
+        this.custody = b.custody;
     }
 
     public static Builder builder() {
@@ -90,7 +93,7 @@ public final class KeyBrokerConfig {
         return port;
     }
 
-    /** Where sealed keysets and the development KEK live. */
+    /** Where the custody record and the sealed keysets live (and, in dev custody only, the root). */
     public Path dataDir() {
         return dataDir;
     }
@@ -152,6 +155,11 @@ public final class KeyBrokerConfig {
         return clock;
     }
 
+    /** Where the broker gets its root secret; see docs/key-broker.md, "Custody". */
+    public Custody custody() {
+        return custody;
+    }
+
     /** Builder; data dir, policy, at least one verifier and the broker's own evidence are required. */
     public static final class Builder {
         private String bindAddress = DEFAULT_BIND_ADDRESS;
@@ -170,8 +178,15 @@ public final class KeyBrokerConfig {
         private double publicRequestsPerSecond = DEFAULT_PUBLIC_REQUESTS_PER_SECOND;
         private double attestationsPerSecond = DEFAULT_ATTESTATIONS_PER_SECOND;
         private Clock clock = Clock.systemUTC();
+        private Custody custody;
 
         private Builder() {
+        }
+
+        /** Required, no default: {@link Custody#recovery()} in production, {@link Custody#insecureDevFile()} in the dev stack. */
+        public Builder custody(Custody custody) {
+            this.custody = custody;
+            return this;
         }
 
         public Builder bindAddress(String bindAddress) {
@@ -257,6 +272,8 @@ public final class KeyBrokerConfig {
             Objects.requireNonNull(dataDir, "the key broker needs a data directory");
             Objects.requireNonNull(policy, "the key broker needs an attestation policy");
             Objects.requireNonNull(ownEvidence, "the key broker needs an evidence provider for its own TEE");
+            Objects.requireNonNull(custody, "choose how the key broker holds its root secret: Custody.recovery() "
+                    + "(production), Custody.peer(url) (a further replica) or Custody.insecureDevFile() (dev stack only)");
             if (verifiers.isEmpty()) {
                 throw new IllegalArgumentException("the key broker needs at least one evidence verifier");
             }

@@ -25,13 +25,20 @@ class KeyBrokerApiDocsTest {
             "'`POST /v1/attest`', LeaseGrant",
             "'`GET /v1/keys/{topic}`', KeyRelease",
             "'`GET /v1/keys/{topic}/public?nonce=B64URL`', PublicTopicKeys",
-            "'`GET /v1/keys/`', TopicList"})
+            "'`GET /v1/keys/`', TopicList",
+            "'`GET /v1/custody`', CustodyStatus",
+            "'`POST /v1/custody/handover`', HandoverGrant",
+            "'`GET /v1/custody/recovery?nonce=B64URL`', RecoveryOffer",
+            "'`POST /v1/custody/recovery`', CustodyStatus"})
     void theDocumentedAnswerListsEveryFieldTheBrokerSends(String endpoint, String record) throws Exception {
         Class<?> type = switch (record) {
             case "AuthChallenge" -> AuthChallenge.class;
             case "LeaseGrant" -> LeaseGrant.class;
             case "KeyRelease" -> KeyRelease.class;
             case "TopicList" -> io.sealstream.keybroker.api.TopicList.class;
+            case "CustodyStatus" -> io.sealstream.keybroker.api.CustodyStatus.class;
+            case "HandoverGrant" -> io.sealstream.keybroker.api.HandoverGrant.class;
+            case "RecoveryOffer" -> io.sealstream.keybroker.api.RecoveryOffer.class;
             default -> PublicTopicKeys.class;
         };
         PropertyNamingStrategies.SnakeCaseStrategy snake = new PropertyNamingStrategies.SnakeCaseStrategy();

@@ -24,6 +24,7 @@ import io.sealstream.keybroker.api.KeyRelease;
 import io.sealstream.keybroker.api.LeaseGrant;
 import io.sealstream.keybroker.api.PublicTopicKeys;
 import io.sealstream.keybroker.client.KeyBrokerClient;
+import io.sealstream.keybroker.custody.Custody;
 import io.sealstream.keybroker.http.KeyBrokerServer;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.InferenceRequest;
@@ -242,7 +243,8 @@ class KeyBrokerTest {
 
         byte[] keysetSha = MessageDigest.getInstance("SHA-256").digest(pub.keyset());
         assertThat(claims.reportData()).isEqualTo(ReportDataBinding.forKeyBroker(nonce, keysetSha,
-                HexFormat.of().parseHex(pub.policyId()), TOPIC));
+                HexFormat.of().parseHex(pub.policyId()), TOPIC, "dev"));
+        assertThat(pub.custody()).isEqualTo("dev");
         assertThat(claims.measurement()).isEqualTo(BROKER);
         assertThat(AttestationPolicy.parse(pub.policy()).id()).isEqualTo(pub.policyId());
         assertThat(HexFormat.of().formatHex(keysetSha)).isEqualTo(pub.keysetFingerprint());
@@ -295,7 +297,7 @@ class KeyBrokerTest {
                 HexFormat.of().formatHex(BROKER));
         return KeyBrokerConfig.builder().dataDir(dataDir).policy(AttestationPolicy.parse(policy))
                 .verifier(TeeType.SNP, SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot()))
-                .ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC));
+                .ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC)).custody(Custody.insecureDevFile());
     }
 
     @Test

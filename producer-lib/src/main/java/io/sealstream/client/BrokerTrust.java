@@ -9,9 +9,16 @@ import java.util.Set;
  * What a client requires of the key broker before it sends anything: evidence that verifies with
  * {@code verifier} (AMD/Intel roots; a development root only if the verifier was explicitly built
  * to trust one), a launch measurement among {@code measurements}, and exactly the policy
- * {@code policyId}. The Privatemode idea: the client, not the operator, decides whom to trust.
+ * {@code policyId}, and a root secret in sealed custody ({@code peer} or {@code recovery}) unless
+ * {@code allowDevCustody} says otherwise. The Privatemode idea: the client, not the operator,
+ * decides whom to trust.
  */
-public record BrokerTrust(EvidenceVerifier verifier, Set<String> measurements, String policyId) {
+public record BrokerTrust(EvidenceVerifier verifier, Set<String> measurements, String policyId, boolean allowDevCustody) {
+
+    /** A strict trust: a broker in dev custody (root secret in a host-readable file) is refused. */
+    public BrokerTrust(EvidenceVerifier verifier, Set<String> measurements, String policyId) {
+        this(verifier, measurements, policyId, false);
+    }
 
     public BrokerTrust {
         Objects.requireNonNull(verifier, "verifier");
@@ -25,7 +32,15 @@ public record BrokerTrust(EvidenceVerifier verifier, Set<String> measurements, S
         policyId = policyId.toLowerCase(Locale.ROOT);
     }
 
-    /** Trust one measurement and one policy. */
+    /**
+     * The same pins, also accepting a broker whose root secret is in a file in its data directory:
+     * for the simulated dev stack only, where the host is the developer.
+     */
+    public BrokerTrust allowingDevCustody() {
+        return new BrokerTrust(verifier, measurements, policyId, true);
+    }
+
+    /** Trust one measurement and one policy, strictly. */
     public static BrokerTrust pinned(EvidenceVerifier verifier, String measurement, String policyId) {
         return new BrokerTrust(verifier, Set.of(measurement), policyId);
     }

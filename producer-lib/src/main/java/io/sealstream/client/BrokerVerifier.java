@@ -8,6 +8,7 @@ import io.sealstream.envelope.TopicPublicKeys;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.api.PublicTopicKeys;
 import io.sealstream.keybroker.client.KeyBrokerClient;
+import io.sealstream.keybroker.custody.CustodyMode;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -17,8 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Fetches a topic's public keys with a fresh nonce and accepts them only if, in this order: the
- * broker's evidence verifies; its report_data binds the nonce, the SHA-256 of the keyset served
- * and the policy id; its measurement is pinned; the policy served hashes to its id and that id is
+ * broker's evidence verifies; its report_data binds the nonce, the SHA-256 of the keyset served,
+ * the policy id, the topic and the custody mode; the custody is sealed (or dev custody is allowed);
+ * its measurement is pinned; the policy served hashes to its id and that id is
  * the pinned one. Fails closed with a message naming what did not match.
  */
 final class BrokerVerifier {
@@ -61,12 +63,24 @@ final class BrokerVerifier {
                     + e.getMessage(), e);
         }
         byte[] keysetSha = sha256(served.keyset());
+        CustodyMode custody;
+        try {
+            custody = CustodyMode.fromId(served.custody());
+        } catch (IllegalArgumentException | NullPointerException e) {
+            throw new AttestationFailedException("malformed_evidence", "the key broker does not say how it holds its "
+                    + "root secret; do not send data to this key broker", null);
+        }
         byte[] expected = ReportDataBinding.forKeyBroker(nonce, keysetSha, ReportDataBinding.sha256Hex(
-                requireHexId(served.policyId())), topic);
+                requireHexId(served.policyId())), topic, custody.id());
         if (!MessageDigest.isEqual(expected, claims.reportData())) {
             throw new AttestationFailedException("report_data_mismatch", "the key broker's evidence does not bind this "
-                    + "client's nonce, the keyset it served, its policy id and the topic asked for; the answer may be replayed or the keys "
-                    + "swapped: do not send data", null);
+                    + "client's nonce, the keyset it served, its policy id, the topic asked for and its custody mode; the "
+                    + "answer may be replayed or the keys swapped: do not send data", null);
+        }
+        if (!custody.isSealed() && !trust.allowDevCustody()) {
+            throw new AttestationFailedException("dev_custody", "the key broker keeps its root secret in a file its host "
+                    + "can read (dev custody), so the host can read every key; a strict client sends nothing to it. "
+                    + "Use allowingDevCustody() only against the simulated dev stack", null);
         }
         if (!trust.measurements().contains(claims.measurementHex())) {
             throw new PolicyMismatchException("the key broker runs measurement " + claims.measurementHex()

@@ -11,7 +11,9 @@ import io.sealstream.attestation.snp.SnpVerifier;
 import io.sealstream.keybroker.KeyBrokerConfig;
 import io.sealstream.keybroker.api.KeyBrokerJson;
 import io.sealstream.keybroker.client.KeyBrokerClient;
+import io.sealstream.keybroker.custody.Custody;
 import io.sealstream.keybroker.http.KeyBrokerServer;
+import io.sealstream.envelope.SealingKeyPair;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
@@ -30,15 +32,20 @@ class BrokerVerifierTest {
     private static final String TOPIC = "sealstream.requests";
     private static final SimulatedSnpTee TEE = SimulatedSnpTee.shared();
     private static final byte[] BROKER = filled(48, 0xB7);
+    /** The owner's recovery key: the broker under test holds its root in recovery custody, as in production. */
+    private static final SealingKeyPair OWNER = SealingKeyPair.generate();
     private static final String POLICY = """
             version: 1
             name: client-test
             allow-simulated: true
             models: ['%s']
+            key-broker:
+              recovery-key: %s
             tee:
               snp:
                 measurements: ['%s']
-            """.formatted("ab".repeat(32), HexFormat.of().formatHex(BROKER));
+            """.formatted("ab".repeat(32), java.util.Base64.getEncoder().encodeToString(OWNER.publicKey()),
+            HexFormat.of().formatHex(BROKER));
 
     @TempDir
     Path dataDir;
@@ -48,8 +55,70 @@ class BrokerVerifierTest {
 
     @BeforeEach
     void start() {
-        server = KeyBrokerServer.start(KeyBrokerConfig.builder().dataDir(dataDir).policy(AttestationPolicy.parse(POLICY))
-                .verifier(TeeType.SNP, devVerifier).ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC)).build());
+        server = startBroker(dataDir, Custody.recovery());
+    }
+
+    private KeyBrokerServer startBroker(Path dir, Custody custody) {
+        return KeyBrokerServer.start(KeyBrokerConfig.builder().dataDir(dir).policy(AttestationPolicy.parse(POLICY))
+                .verifier(TeeType.SNP, devVerifier).ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC))
+                .custody(custody).build());
+    }
+
+    @Test
+    void aStrictClientRefusesABrokerInDevCustody(@TempDir Path devDir) {
+        try (KeyBrokerServer dev = startBroker(devDir, Custody.insecureDevFile())) {
+            AttestationFailedException e = catchThrowableOfType(AttestationFailedException.class, () ->
+                    verifier(dev.url(), BrokerTrust.pinned(devVerifier, hex(BROKER), policyId)).verify(TOPIC));
+
+            assertThat(e.code()).isEqualTo("dev_custody");
+            assertThat(e).hasMessageContaining("host can read");
+        }
+    }
+
+    @Test
+    void aClientThatAllowsDevCustodyAcceptsTheDevStacksBroker(@TempDir Path devDir) {
+        try (KeyBrokerServer dev = startBroker(devDir, Custody.insecureDevFile())) {
+            VerifiedTopic v = verifier(dev.url(), BrokerTrust.pinned(devVerifier, hex(BROKER), policyId)
+                    .allowingDevCustody()).verify(TOPIC);
+
+            assertThat(v.keys().topic()).isEqualTo(TOPIC);
+        }
+    }
+
+    @Test
+    void aBrokerClaimingSealedCustodyWhileItsEvidenceSaysDevIsRefused(@TempDir Path devDir) throws Exception {
+        try (KeyBrokerServer dev = startBroker(devDir, Custody.insecureDevFile())) {
+            // a host in the middle forwards the client's nonce and rewrites "dev" to "recovery" in the genuine answer
+            KeyBrokerClient real = new KeyBrokerClient(dev.url(), Duration.ofSeconds(5));
+            HttpServer middle = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+            middle.createContext("/", ex -> {
+                String query = ex.getRequestURI().getRawQuery();
+                byte[] nonce = java.util.Base64.getUrlDecoder().decode(query.substring(query.indexOf("nonce=") + 6));
+                byte[] body;
+                try {
+                    var genuine = real.publicKeys(TOPIC, nonce);
+                    body = KeyBrokerJson.mapper().writeValueAsBytes(new io.sealstream.keybroker.api.PublicTopicKeys(
+                            genuine.topic(), genuine.keyset(), genuine.primaryKeyId(), genuine.keysetFingerprint(),
+                            genuine.policy(), genuine.policyId(), "recovery", genuine.evidence(), genuine.primaryRotatesAt()));
+                } catch (io.sealstream.keybroker.api.KeyBrokerException e) {
+                    throw new java.io.IOException(e);
+                }
+                ex.sendResponseHeaders(200, body.length);
+                ex.getResponseBody().write(body);
+                ex.close();
+            });
+            middle.start();
+            try {
+                AttestationFailedException e = catchThrowableOfType(AttestationFailedException.class, () ->
+                        new BrokerVerifier(new KeyBrokerClient("http://127.0.0.1:" + middle.getAddress().getPort(),
+                                Duration.ofSeconds(5)), BrokerTrust.pinned(devVerifier, hex(BROKER), policyId),
+                                Clock.systemUTC()).verify(TOPIC));
+
+                assertThat(e.code()).isEqualTo("report_data_mismatch");
+            } finally {
+                middle.stop(0);
+            }
+        }
     }
 
     @AfterEach

@@ -49,6 +49,9 @@ import java.util.stream.Collectors;
  * pools:                        # optional: which worker pool serves which model names
  *   default: [all-minilm-l6-v2-q]
  *   chat: [stories260K]
+ * key-broker:                   # optional: what key-broker replicas must show each other and the owner
+ *   measurements: [96 hex digits, ...]        # SNP MEASUREMENT or TDX MRTD of the key broker build
+ *   recovery-key: base64 Tink HPKE public keyset  # the owner's; the root secret is escrowed to it
  * tee:
  *   snp:
  *     measurements: [96 hex digits, ...]
@@ -68,7 +71,10 @@ public final class AttestationPolicy {
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
             .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> TOP = Set.of("version", "name", "allow-simulated", "max-evidence-age", "models", "pools", "tee");
+    private static final Set<String> TOP = Set.of("version", "name", "allow-simulated", "max-evidence-age", "models", "pools",
+            "key-broker", "tee");
+    private static final Set<String> KEY_BROKER_KEYS = Set.of("measurements", "recovery-key");
+    private static final int MAX_RECOVERY_KEY = 4096;
     private static final java.util.regex.Pattern POOL_NAME = java.util.regex.Pattern.compile("[a-z0-9]{1,32}");
     // the same rule as EnvelopeProtocol.isLegalPoolName, which this module cannot see
     private static final java.util.regex.Pattern MODEL_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
@@ -87,6 +93,7 @@ public final class AttestationPolicy {
     private final Map<String, Set<String>> pools;
     private final Optional<SnpRules> snp;
     private final Optional<TdxRules> tdx;
+    private final KeyBrokerRules keyBroker;
     private final String canonicalJson;
     private final String id;
 
@@ -95,13 +102,32 @@ public final class AttestationPolicy {
                            boolean allowDebug, boolean allowMigrationAgent) {
     }
 
+    /**
+     * What key-broker replicas must show: their launch measurements (SNP MEASUREMENT or TDX MRTD;
+     * the platform rules of {@code tee:} apply as for workers) and the owner's recovery public key
+     * (a Tink HPKE public keyset, kept as bytes: this module does not parse Tink keys).
+     */
+    public record KeyBrokerRules(Set<String> measurements, Optional<byte[]> recoveryKey) {
+        static final KeyBrokerRules NONE = new KeyBrokerRules(Set.of(), Optional.empty());
+
+        public KeyBrokerRules {
+            recoveryKey = recoveryKey.map(byte[]::clone);
+        }
+
+        @Override
+        public Optional<byte[]> recoveryKey() {
+            return recoveryKey.map(byte[]::clone);
+        }
+    }
+
     /** What TDX evidence must show. */
     public record TdxRules(Set<String> mrtd, Map<String, Set<String>> rtmrs, Set<String> acceptedTcbStatus,
                            boolean allowDebug) {
     }
 
     private AttestationPolicy(String name, boolean allowSimulated, Duration maxEvidenceAge, Set<String> models,
-                              Map<String, Set<String>> pools, Optional<SnpRules> snp, Optional<TdxRules> tdx) {
+                              Map<String, Set<String>> pools, KeyBrokerRules keyBroker, Optional<SnpRules> snp,
+                              Optional<TdxRules> tdx) {
         this.name = name;
         this.allowSimulated = allowSimulated;
         this.maxEvidenceAge = maxEvidenceAge;
@@ -109,6 +135,7 @@ public final class AttestationPolicy {
         this.pools = pools;
         this.snp = snp;
         this.tdx = tdx;
+        this.keyBroker = keyBroker;
         this.canonicalJson = canonical().toString();
         this.id = sha256Hex(canonicalJson);
     }
@@ -135,6 +162,7 @@ public final class AttestationPolicy {
                 : Duration.ofMinutes(5);
         Set<String> models = hexList(root.get("models"), "models", 64, true);
         Map<String, Set<String>> pools = root.has("pools") ? pools(root.get("pools")) : Map.of();
+        KeyBrokerRules keyBroker = root.has("key-broker") ? keyBrokerRules(root.get("key-broker")) : KeyBrokerRules.NONE;
         JsonNode tee = root.get("tee");
         if (tee == null || !tee.isObject() || tee.isEmpty()) {
             throw new PolicyException("tee", "expected at least one of snp, tdx");
@@ -142,7 +170,29 @@ public final class AttestationPolicy {
         onlyKeys(tee, Set.of("snp", "tdx"), "tee.");
         Optional<SnpRules> snp = Optional.ofNullable(tee.get("snp")).map(AttestationPolicy::snpRules);
         Optional<TdxRules> tdx = Optional.ofNullable(tee.get("tdx")).map(AttestationPolicy::tdxRules);
-        return new AttestationPolicy(name, allowSimulated, maxAge, models, pools, snp, tdx);
+        return new AttestationPolicy(name, allowSimulated, maxAge, models, pools, keyBroker, snp, tdx);
+    }
+
+    private static KeyBrokerRules keyBrokerRules(JsonNode n) {
+        if (!n.isObject() || n.isEmpty()) {
+            throw new PolicyException("key-broker", "expected a mapping with measurements and/or recovery-key");
+        }
+        onlyKeys(n, KEY_BROKER_KEYS, "key-broker.");
+        Set<String> measurements = hexList(n.get("measurements"), "key-broker.measurements", 96, false);
+        Optional<byte[]> recoveryKey = Optional.empty();
+        if (n.has("recovery-key")) {
+            try {
+                byte[] key = java.util.Base64.getDecoder().decode(n.get("recovery-key").asText(""));
+                if (key.length == 0 || key.length > MAX_RECOVERY_KEY) {
+                    throw new IllegalArgumentException("length");
+                }
+                recoveryKey = Optional.of(key);
+            } catch (IllegalArgumentException e) {
+                throw new PolicyException("key-broker.recovery-key", "expected the owner's recovery public key as "
+                        + "printed by 'sealstream key-broker recovery-key' (base64, at most " + MAX_RECOVERY_KEY + " bytes)");
+            }
+        }
+        return new KeyBrokerRules(measurements, recoveryKey);
     }
 
     /** {@code pools:} pool name to the model names it serves; a model in two pools is refused (routing must be one way). */
@@ -251,6 +301,47 @@ public final class AttestationPolicy {
     /** As {@link #check(AttestedClaims, byte[], byte[], Instant)} for a worker serving several models: each must be allowed. */
     public void check(AttestedClaims claims, byte[] expectedReportData, List<byte[]> modelDigests, Instant now)
             throws AttestationException {
+        Set<String> workers = claims.tee() == TeeType.SNP ? snp.map(SnpRules::measurements).orElse(Set.of())
+                : tdx.map(TdxRules::mrtd).orElse(Set.of());
+        checkPlatform(claims, expectedReportData, workers, "SHA-512(nonce || tee_public_key || model_digest) for this "
+                + "nonce, key and model");
+        for (byte[] modelDigest : modelDigests) {
+            String model = HexFormat.of().formatHex(modelDigest);
+            if (!models.contains(model)) {
+                throw new AttestationException(AttestationFailure.MODEL_NOT_ALLOWED, "model digest " + model
+                        + " is not in policy '" + name + "'; load an approved model");
+            }
+        }
+        checkAge(claims, now);
+    }
+
+    /**
+     * Decides on a key-broker replica's claims (peer handover, owner recovery): the platform rules
+     * of {@code tee:} as for a worker, a measurement among {@code key-broker.measurements}, and,
+     * when {@code now} is present, the evidence age. {@code now} is empty only for the custody
+     * record, which states what a genuine broker did when it escrowed the root, however long ago.
+     */
+    public void checkKeyBroker(AttestedClaims claims, byte[] expectedReportData, Optional<Instant> now)
+            throws AttestationException {
+        if (keyBroker.measurements().isEmpty()) {
+            throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "policy '" + name + "' lists no "
+                    + "key-broker.measurements, so no key-broker replica can be trusted with custody");
+        }
+        checkPlatform(claims, expectedReportData, keyBroker.measurements(), "the custody binding of this step");
+        if (now.isPresent()) {
+            checkAge(claims, now.get());
+        }
+    }
+
+    private void checkAge(AttestedClaims claims, Instant now) throws AttestationException {
+        if (claims.signedAt().isPresent() && claims.signedAt().get().plus(maxEvidenceAge).isBefore(now)) {
+            throw new AttestationException(AttestationFailure.EVIDENCE_TOO_OLD, "the evidence was made at "
+                    + claims.signedAt().get() + ", more than " + maxEvidenceAge.toSeconds() + " s ago");
+        }
+    }
+
+    private void checkPlatform(AttestedClaims claims, byte[] expectedReportData, Set<String> allowed, String binding)
+            throws AttestationException {
         boolean snpEvidence = claims.tee() == TeeType.SNP;
         if ((snpEvidence && snp.isEmpty()) || (!snpEvidence && tdx.isEmpty())) {
             throw new AttestationException(AttestationFailure.TEE_NOT_ALLOWED, "policy '" + name + "' has no rules for "
@@ -261,8 +352,7 @@ public final class AttestationPolicy {
                     + "simulated TEE and policy '" + name + "' does not say allow-simulated: true");
         }
         if (!MessageDigest.isEqual(expectedReportData, claims.reportData())) {
-            throw new AttestationException(AttestationFailure.REPORT_DATA_MISMATCH, "report_data is not "
-                    + "SHA-512(nonce || tee_public_key || model_digest) for this nonce, key and model");
+            throw new AttestationException(AttestationFailure.REPORT_DATA_MISMATCH, "report_data is not " + binding);
         }
         boolean allowDebug = snpEvidence ? snp.get().allowDebug() : tdx.get().allowDebug();
         if (claims.debug() && !allowDebug) {
@@ -274,7 +364,6 @@ public final class AttestationPolicy {
                     "the guest policy allows a migration agent; launch it without MIGRATE_MA");
         }
         String measurement = claims.measurementHex();
-        Set<String> allowed = snpEvidence ? snp.get().measurements() : tdx.get().mrtd();
         if (!allowed.contains(measurement)) {
             throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "launch measurement "
                     + measurement + " is not in policy '" + name + "'");
@@ -283,17 +372,6 @@ public final class AttestationPolicy {
             checkSnpExtras(claims);
         } else {
             checkTdxExtras(claims);
-        }
-        for (byte[] modelDigest : modelDigests) {
-            String model = HexFormat.of().formatHex(modelDigest);
-            if (!models.contains(model)) {
-                throw new AttestationException(AttestationFailure.MODEL_NOT_ALLOWED, "model digest " + model
-                        + " is not in policy '" + name + "'; load an approved model");
-            }
-        }
-        if (claims.signedAt().isPresent() && claims.signedAt().get().plus(maxEvidenceAge).isBefore(now)) {
-            throw new AttestationException(AttestationFailure.EVIDENCE_TOO_OLD, "the evidence was made at "
-                    + claims.signedAt().get() + ", more than " + maxEvidenceAge.toSeconds() + " s ago");
         }
     }
 
@@ -373,6 +451,11 @@ public final class AttestationPolicy {
         return pools.entrySet().stream().filter(e -> e.getValue().contains(model)).map(Map.Entry::getKey).findFirst();
     }
 
+    /** What key-broker replicas must show; empty rules when the policy has no {@code key-broker:} section. */
+    public KeyBrokerRules keyBroker() {
+        return keyBroker;
+    }
+
     public Optional<SnpRules> snp() {
         return snp;
     }
@@ -401,6 +484,14 @@ public final class AttestationPolicy {
             ObjectNode p = f.objectNode();
             pools.forEach((pool, names) -> p.set(pool, sortedArray(names)));
             root.set("pools", p);
+        }
+        if (!keyBroker.measurements().isEmpty() || keyBroker.recoveryKey().isPresent()) {
+            ObjectNode kb = f.objectNode();
+            if (!keyBroker.measurements().isEmpty()) {
+                kb.set("measurements", sortedArray(keyBroker.measurements()));
+            }
+            keyBroker.recoveryKey().ifPresent(k -> kb.put("recovery-key", java.util.Base64.getEncoder().encodeToString(k)));
+            root.set("key-broker", kb);
         }
         ObjectNode tee = f.objectNode();
         snp.ifPresent(s -> {

@@ -166,9 +166,12 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
         }
         EvidenceVerifier verifier = simulatedTeeDir == null ? SnpVerifier.withAmdRoots()
                 : SnpVerifier.trustingDevelopmentRoot(List.of(), SimulatedSnpTee.load(simulatedTeeDir).developmentRoot());
+        BrokerTrust trust = BrokerTrust.pinned(verifier, brokerMeasurement, policyId);
+        // a file that trusts the simulated TEE is a dev stack's, whose broker holds its root in dev custody;
+        // any other connection file is strict
         return SealstreamClient.builder().bootstrapServers(bootstrapServers).schemaRegistryUrl(schemaRegistryUrl)
                 .keyBrokerUrl(keyBrokerUrl).clientId(security.username()).requestTopicFamily(requestTopicFamily)
                 .kafkaSecurity(security)
-                .trust(BrokerTrust.pinned(verifier, brokerMeasurement, policyId));
+                .trust(simulatedTeeDir == null ? trust : trust.allowingDevCustody());
     }
 }

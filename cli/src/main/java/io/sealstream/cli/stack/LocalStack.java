@@ -8,6 +8,7 @@ import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
 import io.sealstream.cli.clients.ClientOnboarding;
 import io.sealstream.client.BrokerTrust;
+import io.sealstream.keybroker.custody.Custody;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.devstack.kafka.EmbeddedKafka;
 import io.sealstream.devstack.registry.SchemaRegistryServer;
@@ -120,6 +121,7 @@ public final class LocalStack implements AutoCloseable {
                 .policy(policy)
                 .verifier(TeeType.SNP, devVerifier)
                 .ownEvidence(tee.provider(BROKER_MEASUREMENT))
+                .custody(Custody.insecureDevFile())
                 .topics(names.pools().stream().map(names::familyOf).toList());
         if (options.rotation != null) {
             broker.rotationInterval(options.rotation.interval()).pendingLead(options.rotation.pendingLead())
@@ -305,7 +307,8 @@ public final class LocalStack implements AutoCloseable {
 
     /** What a client of this stack pins: the dev verifier, the broker's measurement, the policy id. */
     public BrokerTrust trust() {
-        return BrokerTrust.pinned(devVerifier, HexFormat.of().formatHex(BROKER_MEASUREMENT), policy.id());
+        return BrokerTrust.pinned(devVerifier, HexFormat.of().formatHex(BROKER_MEASUREMENT), policy.id())
+                .allowingDevCustody();
     }
 
     /** The Kafka names of this stack, as access control speaks of them. */

@@ -11,6 +11,12 @@ public final class KeyBrokerPaths {
     public static final String KEYS = "/v1/keys/";
     public static final String PUBLIC_SUFFIX = "/public";
     public static final String HEALTH = "/healthz";
+    /** How the broker holds its root secret. */
+    public static final String CUSTODY = "/v1/custody";
+    /** A replica asks a running one for the root. */
+    public static final String CUSTODY_HANDOVER = "/v1/custody/handover";
+    /** The owner returns the root after a full outage: GET the offer, POST the sealed root. */
+    public static final String CUSTODY_RECOVERY = "/v1/custody/recovery";
 
     private KeyBrokerPaths() {
     }

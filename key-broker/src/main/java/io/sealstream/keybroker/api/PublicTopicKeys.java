@@ -3,11 +3,13 @@ package io.sealstream.keybroker.api;
 /**
  * {@code GET /v1/keys/{topic}/public?nonce=}: what a client needs before it sends anything — the
  * topic's public keyset, the policy workers must satisfy, and the key broker's own evidence whose
- * report_data is SHA-512(nonce || SHA-256(keyset) || policy id || SHA-256(topic)). {@code primaryRotatesAt} (ISO-8601)
+ * report_data is SHA-512(nonce || SHA-256(keyset) || policy id || SHA-256(topic) ||
+ * SHA-256(custody)), {@code custody} being how the broker holds its root ({@code dev} is refused by
+ * strict clients). {@code primaryRotatesAt} (ISO-8601)
  * says when the primary key is due to rotate, so clients renew their sessions then; it is a
  * scheduling hint outside the evidence binding (a wrong value only changes how often a client
  * renews; the keys themselves are bound).
  */
 public record PublicTopicKeys(String topic, byte[] keyset, long primaryKeyId, String keysetFingerprint,
-                              String policy, String policyId, EvidenceMessage evidence, String primaryRotatesAt) {
+                              String policy, String policyId, String custody, EvidenceMessage evidence, String primaryRotatesAt) {
 }

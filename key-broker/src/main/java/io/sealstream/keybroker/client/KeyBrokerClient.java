@@ -3,6 +3,11 @@ package io.sealstream.keybroker.client;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sealstream.keybroker.api.AttestRequest;
 import io.sealstream.keybroker.api.AuthChallenge;
+import io.sealstream.keybroker.api.CustodyStatus;
+import io.sealstream.keybroker.api.HandoverGrant;
+import io.sealstream.keybroker.api.HandoverRequest;
+import io.sealstream.keybroker.api.RecoveryDelivery;
+import io.sealstream.keybroker.api.RecoveryOffer;
 import io.sealstream.keybroker.api.ErrorBody;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.api.KeyBrokerJson;
@@ -64,6 +69,36 @@ public final class KeyBrokerClient {
         String n = Base64.getUrlEncoder().withoutPadding().encodeToString(nonce);
         return send(HttpRequest.newBuilder(uri(KeyBrokerPaths.KEYS + encode(topic) + KeyBrokerPaths.PUBLIC_SUFFIX
                 + "?nonce=" + n)).timeout(timeout).GET().build(), PublicTopicKeys.class);
+    }
+
+    /** How the broker holds its root, and whether it serves keys. */
+    public CustodyStatus custody() throws KeyBrokerException {
+        return send(HttpRequest.newBuilder(uri(KeyBrokerPaths.CUSTODY)).timeout(timeout).GET().build(), CustodyStatus.class);
+    }
+
+    /** Asks a running replica for the root (the joining replica's side). */
+    public HandoverGrant handover(HandoverRequest request) throws KeyBrokerException {
+        return send(post(KeyBrokerPaths.CUSTODY_HANDOVER, encodeJson(request)), HandoverGrant.class);
+    }
+
+    /** The owner's first step of a recovery: the broker's escrow and its TEE key bound to {@code ownerNonce}. */
+    public RecoveryOffer recoveryOffer(byte[] ownerNonce) throws KeyBrokerException {
+        String n = Base64.getUrlEncoder().withoutPadding().encodeToString(ownerNonce);
+        return send(HttpRequest.newBuilder(uri(KeyBrokerPaths.CUSTODY_RECOVERY + "?nonce=" + n)).timeout(timeout)
+                .GET().build(), RecoveryOffer.class);
+    }
+
+    /** The owner's second step: the root sealed to the offer's TEE key. */
+    public CustodyStatus recover(RecoveryDelivery delivery) throws KeyBrokerException {
+        return send(post(KeyBrokerPaths.CUSTODY_RECOVERY, encodeJson(delivery)), CustodyStatus.class);
+    }
+
+    private String encodeJson(Object body) {
+        try {
+            return json.writeValueAsString(body);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("encoding a " + body.getClass().getSimpleName() + " failed", e);
+        }
     }
 
     public String baseUrl() {

@@ -7,6 +7,8 @@ import io.sealstream.keybroker.KeyBroker;
 import io.sealstream.keybroker.KeyBrokerConfig;
 import io.sealstream.keybroker.api.AttestRequest;
 import io.sealstream.keybroker.api.ErrorBody;
+import io.sealstream.keybroker.api.HandoverRequest;
+import io.sealstream.keybroker.api.RecoveryDelivery;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.api.KeyBrokerJson;
 import io.sealstream.keybroker.api.KeyBrokerPaths;
@@ -51,6 +53,7 @@ public final class KeyBrokerServer implements AutoCloseable {
         http.createContext(KeyBrokerPaths.ATTEST, ex -> handle(ex, "POST", attestLimits,
                 () -> broker.attest(read(ex, AttestRequest.class))));
         http.createContext(KeyBrokerPaths.KEYS, this::keys);
+        http.createContext(KeyBrokerPaths.CUSTODY, this::custody);
         http.createContext(KeyBrokerPaths.HEALTH, ex -> handle(ex, "GET", null, () -> java.util.Map.of("status", "ok")));
         long every = config.rotationCheck().toMillis();
         rotation.scheduleAtFixedRate(this::rotateQuietly, every, every, TimeUnit.MILLISECONDS);
@@ -89,6 +92,25 @@ public final class KeyBrokerServer implements AutoCloseable {
             handle(ex, "GET", publicLimits, () -> broker.publicKeys(topic, nonceParameter(ex)));
         } else {
             handle(ex, "GET", attestLimits, () -> broker.release(bearer(ex), topic));
+        }
+    }
+
+    private void custody(HttpExchange ex) throws IOException {
+        String path = ex.getRequestURI().getRawPath();
+        if (path.equals(KeyBrokerPaths.CUSTODY)) {
+            handle(ex, "GET", publicLimits, broker::custodyStatus);
+        } else if (path.equals(KeyBrokerPaths.CUSTODY_HANDOVER)) {
+            handle(ex, "POST", attestLimits, () -> broker.handover(read(ex, HandoverRequest.class)));
+        } else if (path.equals(KeyBrokerPaths.CUSTODY_RECOVERY)) {
+            if ("GET".equals(ex.getRequestMethod())) {
+                handle(ex, "GET", attestLimits, () -> broker.recoveryOffer(nonceParameter(ex)));
+            } else {
+                handle(ex, "POST", attestLimits, () -> broker.recover(read(ex, RecoveryDelivery.class)));
+            }
+        } else {
+            handle(ex, "GET", publicLimits, () -> {
+                throw new KeyBrokerException(404, "not_found", "no such custody endpoint; see docs/key-broker.md");
+            });
         }
     }
 
@@ -180,6 +202,7 @@ public final class KeyBrokerServer implements AutoCloseable {
         rotation.shutdownNow();
         http.stop(0);
         workers.shutdownNow();
+        broker.close();
         LOG.info("keybroker.stopped");
     }
 

@@ -1,0 +1,267 @@
+package io.sealstream.keybroker.custody;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.google.crypto.tink.Aead;
+import io.sealstream.envelope.TopicKeyset;
+import io.sealstream.keybroker.api.KeyBrokerJson;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
+
+/**
+ * Topic keysets at rest, sealed under a key derived from the {@link RootSecret}: one file per
+ * topic under {@code keysets/}, and a sealed manifest with a state counter and each topic's
+ * keyset version. Every file starts with the id of the root that sealed it. Loading refuses, with
+ * the file named and what to do: a file of another root (planted or copied), an altered file, a
+ * keyset older than the manifest records (rolled back), a keyset the manifest lists but that is
+ * gone, keysets without a manifest, and a legacy {@code kek.json} (this broker never reads a key
+ * from disk). Replicas that share the directory serialise writes with a lock and see each other's
+ * changes through the counter.
+ */
+public final class SealedKeysetStore {
+    static final String KEYSET_DIR = "keysets";
+    private static final String SUFFIX = ".sealed";
+    private static final String MANIFEST = "manifest.sealed";
+    private static final String LEGACY_KEK = "kek.json";
+    private static final byte[] KEYSET_AAD = "sealstream/v1/keyset-file".getBytes(StandardCharsets.UTF_8);
+    private static final byte[] MANIFEST_AAD = "sealstream/v1/keyset-manifest".getBytes(StandardCharsets.UTF_8);
+    private static final ObjectMapper JSON = KeyBrokerJson.mapper();
+    /** One lock per directory inside this JVM; {@link FileLock} covers other processes. */
+    private static final Map<Path, ReentrantLock> LOCAL_LOCKS = new ConcurrentHashMap<>();
+
+    private final Path dir;
+    private final byte[] rootId;
+    private final Aead keysetKey;
+    private final Aead manifestKey;
+    private volatile Manifest manifest = new Manifest(0, Map.of());
+
+    /** What the manifest holds: a counter that every write raises, and each topic's keyset version. */
+    record Manifest(long stateVersion, Map<String, Long> versions) {
+    }
+
+    /** Thrown when the sealed state on disk is not what this root left there. */
+    public static final class RefusedStateException extends IllegalStateException {
+        private final String code;
+
+        RefusedStateException(String code, String message) {
+            super(code + ": " + message);
+            this.code = code;
+        }
+
+        /** {@code foreign_root}, {@code altered}, {@code rolled_back}, {@code missing}, {@code legacy_kek}. */
+        public String code() {
+            return code;
+        }
+    }
+
+    public SealedKeysetStore(Path dataDir, RootSecret root) {
+        this.dir = dataDir.resolve(KEYSET_DIR);
+        this.rootId = root.id();
+        this.keysetKey = root.aead("keysets");
+        this.manifestKey = root.aead("keyset-manifest");
+        if (Files.exists(dataDir.resolve(LEGACY_KEK))) {
+            throw new RefusedStateException("legacy_kek", dataDir.resolve(LEGACY_KEK) + " exists, but this key broker "
+                    + "never reads a key-encryption key from disk: it was planted by the host or left by a version "
+                    + "before custody modes. Move it and the keysets/ directory away and start a fresh deployment");
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot use key broker data directory " + dataDir
+                    + "; check that it is writable", e);
+        }
+    }
+
+    /**
+     * Every stored keyset, by topic, after checking the whole directory.
+     *
+     * @throws RefusedStateException if anything there is not what this root left
+     */
+    public Map<String, TopicKeyset> loadAll() {
+        return locked(() -> {
+            Manifest m = readManifest();
+            Map<String, TopicKeyset> out = new HashMap<>();
+            try (var files = Files.list(dir)) {
+                for (Path f : (Iterable<Path>) files.filter(this::isKeysetFile).sorted()::iterator) {
+                    TopicKeyset k = open(f);
+                    long recorded = m.versions().getOrDefault(k.topic(), -1L);
+                    if (k.version() < recorded) {
+                        throw new RefusedStateException("rolled_back", f + " holds version " + k.version()
+                                + " of the keyset of topic '" + k.topic() + "', but this broker recorded version "
+                                + recorded + ": an older copy was put back. Restore the current file from a replica's "
+                                + "volume; never serve an older keyset");
+                    }
+                    out.put(k.topic(), k);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read sealed keysets in " + dir, e);
+            }
+            for (String topic : m.versions().keySet()) {
+                if (!out.containsKey(topic)) {
+                    throw new RefusedStateException("missing", "the manifest records a keyset for topic '" + topic
+                            + "' but " + dir.resolve(fileName(topic)) + " is gone; restore it from a replica's volume");
+                }
+            }
+            manifest = m;
+            return out;
+        });
+    }
+
+    /** The state counter on disk now; another replica's write raises it. */
+    public long stateVersionOnDisk() {
+        return readManifest().stateVersion();
+    }
+
+    /** The state counter this store last loaded or wrote. */
+    public long stateVersion() {
+        return manifest.stateVersion();
+    }
+
+    /**
+     * Writes {@code keyset} and raises the state counter; the keyset file first, so a crash between
+     * the two leaves a keyset newer than the manifest, which loads.
+     *
+     * @throws RefusedStateException if another replica wrote since this one loaded (reload first)
+     */
+    public void save(TopicKeyset keyset) {
+        locked(() -> {
+            Manifest onDisk = readManifest();
+            if (onDisk.stateVersion() != manifest.stateVersion()) {
+                throw new RefusedStateException("stale", "another replica changed the keysets (state "
+                        + onDisk.stateVersion() + ", this one holds " + manifest.stateVersion() + "); reload first");
+            }
+            Path target = dir.resolve(fileName(keyset.topic()));
+            writeAtomically(target, frame(keyset.toSealed(keysetKey)));
+            Map<String, Long> versions = new TreeMap<>(manifest.versions());
+            versions.put(keyset.topic(), keyset.version());
+            Manifest next = new Manifest(manifest.stateVersion() + 1, versions);
+            try {
+                writeAtomically(dir.resolve(MANIFEST), frame(manifestKey.encrypt(JSON.writeValueAsBytes(next), MANIFEST_AAD)));
+            } catch (GeneralSecurityException | IOException e) {
+                throw new IllegalStateException("sealing the keyset manifest failed", e);
+            }
+            manifest = next;
+            return null;
+        });
+    }
+
+    /** Runs {@code work} holding this directory's lock, across replicas in this JVM and other processes. */
+    public <T> T locked(Supplier<T> work) {
+        ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> new ReentrantLock());
+        if (local.isHeldByCurrentThread()) {
+            return work.get();
+        }
+        local.lock();
+        try (FileChannel ch = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock ignored = ch.lock()) {
+            return work.get();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot lock " + dir + "; check that it is writable", e);
+        } finally {
+            local.unlock();
+        }
+    }
+
+    private boolean isKeysetFile(Path p) {
+        String name = p.getFileName().toString();
+        return name.endsWith(SUFFIX) && !name.equals(MANIFEST);
+    }
+
+    private Manifest readManifest() {
+        Path f = dir.resolve(MANIFEST);
+        if (!Files.exists(f)) {
+            try (var files = Files.list(dir)) {
+                if (files.anyMatch(this::isKeysetFile)) {
+                    throw new RefusedStateException("missing", f + " is gone but keysets remain beside it: without it "
+                            + "a rolled-back keyset cannot be told from a current one. Restore it from a replica's volume");
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot read " + dir, e);
+            }
+            return new Manifest(0, Map.of());
+        }
+        byte[] body = unframe(f);
+        try {
+            return JSON.readValue(manifestKey.decrypt(body, MANIFEST_AAD), Manifest.class);
+        } catch (GeneralSecurityException | IOException e) {
+            throw new RefusedStateException("altered", f + " does not open under this broker's root although it "
+                    + "names it: the file was altered. Restore it from a replica's volume");
+        }
+    }
+
+    private TopicKeyset open(Path f) {
+        byte[] sealed = unframe(f);
+        TopicKeyset k;
+        try {
+            k = TopicKeyset.fromSealed(sealed, keysetKey);
+        } catch (GeneralSecurityException e) {
+            throw new RefusedStateException("altered", f + " does not open under this broker's root although it names "
+                    + "it: the file was altered. Restore it from a replica's volume");
+        }
+        if (!f.getFileName().toString().equals(fileName(k.topic()))) {
+            throw new RefusedStateException("altered", f + " holds the keyset of topic '" + k.topic()
+                    + "' under another topic's file name: it was renamed. Restore the original");
+        }
+        return k;
+    }
+
+    /** The file's body after checking that this root sealed it. */
+    private byte[] unframe(Path f) {
+        byte[] all;
+        try {
+            all = Files.readAllBytes(f);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + f, e);
+        }
+        if (all.length < rootId.length + 1 || !MessageDigest.isEqual(Arrays.copyOf(all, rootId.length), rootId)) {
+            String found = all.length < rootId.length ? "(none)"
+                    : HexFormat.of().formatHex(Arrays.copyOf(all, rootId.length)).substring(0, 16) + "…";
+            throw new RefusedStateException("foreign_root", f + " was sealed under root " + found + ", not this broker's "
+                    + HexFormat.of().formatHex(rootId).substring(0, 16) + "…: it was planted by the host or copied "
+                    + "from another deployment. Remove it; a broker serves only keysets it sealed itself");
+        }
+        return Arrays.copyOfRange(all, rootId.length, all.length);
+    }
+
+    private byte[] frame(byte[] body) {
+        byte[] out = Arrays.copyOf(rootId, rootId.length + body.length);
+        System.arraycopy(body, 0, out, rootId.length, body.length);
+        return out;
+    }
+
+    private static void writeAtomically(Path target, byte[] content) {
+        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+        try {
+            Files.write(tmp, content);
+            try {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + target + "; check free space and permissions", e);
+        }
+    }
+
+    private static String fileName(String topic) {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(topic.getBytes(StandardCharsets.UTF_8)) + SUFFIX;
+    }
+}
