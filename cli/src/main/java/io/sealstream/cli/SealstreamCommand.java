@@ -1,6 +1,7 @@
 package io.sealstream.cli;
 
 import io.sealstream.cli.attestation.AttestationCommand;
+import io.sealstream.cli.keybroker.KeyBrokerCommand;
 import io.sealstream.cli.batch.BatchesCommand;
 import io.sealstream.cli.clients.ClientsCommand;
 import io.sealstream.cli.batch.SubmitCommand;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Command;
         version = "sealstream 0.1.0-SNAPSHOT",
         description = "Confidential batch inference on Apache Kafka.",
         subcommands = {UpCommand.class, DemoCommand.class, WorkerCommand.class, SubmitCommand.class, BatchesCommand.class, ClientsCommand.class,
-                AttestationCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                AttestationCommand.class, KeyBrokerCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SealstreamCommand implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;

@@ -17,6 +17,11 @@ import io.sealstream.keybroker.api.HandoverGrant;
 import io.sealstream.keybroker.api.HandoverRequest;
 import io.sealstream.keybroker.api.RecoveryDelivery;
 import io.sealstream.keybroker.api.RecoveryOffer;
+import io.sealstream.keybroker.api.PolicyChallenge;
+import io.sealstream.keybroker.api.PolicyChange;
+import io.sealstream.keybroker.api.PolicyChanged;
+import io.sealstream.keybroker.custody.OwnerChallenges;
+import java.util.List;
 import io.sealstream.keybroker.custody.RootCustody;
 import io.sealstream.keybroker.custody.RootSecret;
 import io.sealstream.keybroker.custody.SealedKeysetStore;
@@ -53,7 +58,8 @@ public final class KeyBroker {
             AttestationFailure.COLLATERAL_EXPIRED);
 
     private final KeyBrokerConfig config;
-    private final AttestationPolicy policy;
+    private volatile AttestationPolicy policy;
+    private final OwnerChallenges ownerChallenges;
     private final RootCustody custody;
     private volatile SealedKeysetStore store;
     private final NonceRegistry nonces;
@@ -65,6 +71,7 @@ public final class KeyBroker {
     public KeyBroker(KeyBrokerConfig config) {
         this.config = config;
         this.policy = config.policy();
+        this.ownerChallenges = new OwnerChallenges(config.clock());
         this.nonces = new NonceRegistry(config.nonceTtl(), config.clock());
         this.leases = new LeaseTokens(config.leaseTtl(), config.clock());
         this.custody = RootCustody.start(config.custody(), config.dataDir(), policy, config.ownEvidence(),
@@ -158,6 +165,89 @@ public final class KeyBroker {
         }
     }
 
+    /** {@code POST /v1/policy/challenge}: a key sealed to the owner's recovery key, to MAC a new policy with. */
+    public PolicyChallenge policyChallenge() throws KeyBrokerException {
+        byte[] owner = policy.keyBroker().recoveryKey().orElseThrow(() -> new KeyBrokerException(403, "no_owner_key",
+                "the policy names no key-broker.recovery-key, so no one can change it while the broker runs; restart "
+                        + "the broker with the new policy"));
+        try {
+            OwnerChallenges.Issued issued = ownerChallenges.issue(owner);
+            return new PolicyChallenge(issued.nonce(), issued.sealedKey(), issued.expiresAt().toString());
+        } catch (GeneralSecurityException e) {
+            throw new KeyBrokerException(500, "bad_owner_key", "the policy's recovery key is not an HPKE key of the v1 suite");
+        }
+    }
+
+    /**
+     * {@code POST /v1/policy}: enforces a new policy the owner MAC'd under a challenge. Leases under
+     * the old policy stop counting at once (every worker attests again at its next refresh or key
+     * request; one the new policy refuses gets nothing more and its lease runs out), and every
+     * topic gets a fresh primary key at once, released only under the new policy: a key published
+     * earlier, which a now-revoked worker may hold, never becomes primary.
+     */
+    public synchronized PolicyChanged changePolicy(PolicyChange change) throws KeyBrokerException {
+        requireKeys();
+        if (change == null || !ownerChallenges.verify(change.nonce(), change.policy(), change.mac())) {
+            AUDIT.info("audit.policy.change_denied code=not_owner");
+            throw new KeyBrokerException(401, "not_owner", "the change is not MAC'd under an outstanding challenge by "
+                    + "the owner's recovery key (or the challenge expired or was used); get a new challenge");
+        }
+        AttestationPolicy next;
+        try {
+            next = AttestationPolicy.parse(change.policy());
+        } catch (io.sealstream.attestation.policy.PolicyException e) {
+            throw new KeyBrokerException(400, "bad_policy", e.getMessage());
+        }
+        AttestationPolicy previous = policy;
+        if (!java.util.Arrays.equals(next.keyBroker().recoveryKey().orElse(null),
+                previous.keyBroker().recoveryKey().orElse(null))) {
+            throw new KeyBrokerException(400, "owner_key_changed", "a live change keeps key-broker.recovery-key; to "
+                    + "change the owner key, restart the broker with the new policy and recover it");
+        }
+        Instant now = config.clock().instant();
+        if (next.id().equals(previous.id())) {
+            return new PolicyChanged(next.id(), previous.id(), List.of(), now.toString());
+        }
+        policy = next;
+        custody.usePolicy(next);
+        AUDIT.info("audit.policy.changed policy_id={} previous_policy_id={} removed_measurements={} removed_models={}",
+                next.id(), previous.id(), removed(measurements(previous), measurements(next)),
+                removed(previous.allowedModelDigests(), next.allowedModelDigests()));
+        List<String> rotated = new java.util.ArrayList<>();
+        SealedKeysetStore store = this.store;
+        store.locked(() -> {
+            if (store.stateVersionOnDisk() != store.stateVersion()) {
+                keysets.putAll(store.loadAll());
+            }
+            for (TopicKeyset k : keysets.values()) {
+                // a pending key was released under the old policy: demote it with the primary
+                TopicKeyset next1 = k.pendingKeyId().isPresent() ? k.promotePending(now) : k;
+                TopicKeyset fresh = next1.rotate(now);
+                store.save(fresh);
+                keysets.put(fresh.topic(), fresh);
+                rotated.add(fresh.topic());
+                AUDIT.info("audit.topic.rotated topic={} primary_key_id={} demoted_key_id={} version={} reason=policy_change",
+                        fresh.topic(), fresh.primaryKeyId(), k.primaryKeyId(), fresh.version());
+            }
+            return null;
+        });
+        java.util.Collections.sort(rotated);
+        return new PolicyChanged(next.id(), previous.id(), rotated, now.toString());
+    }
+
+    private static Set<String> measurements(AttestationPolicy p) {
+        Set<String> out = new TreeSet<>();
+        p.snp().ifPresent(r -> out.addAll(r.measurements()));
+        p.tdx().ifPresent(r -> out.addAll(r.mrtd()));
+        return out;
+    }
+
+    private static Set<String> removed(Set<String> before, Set<String> after) {
+        Set<String> out = new TreeSet<>(before);
+        out.removeAll(after);
+        return out;
+    }
+
     /** {@code POST /v1/auth}. */
     public AuthChallenge challenge() {
         NonceRegistry.Issued n = nonces.issue();
@@ -166,6 +256,7 @@ public final class KeyBroker {
 
     /** {@code POST /v1/attest}: 401 when the evidence is not genuine or not bound, 403 when the policy denies it. */
     public LeaseGrant attest(AttestRequest request) throws KeyBrokerException {
+        AttestationPolicy policy = this.policy; // one policy for the whole decision, even across a change
         if (request == null || request.nonce() == null || request.evidence() == null
                 || request.teePublicKey() == null || request.modelDigests() == null) {
             throw new KeyBrokerException(400, "bad_request",
@@ -269,6 +360,7 @@ public final class KeyBroker {
 
     private PublicTopicKeys publicKeysWithEvidence(String topic, byte[] nonce, TopicKeyset keyset, TopicPublicKeys pub)
             throws KeyBrokerException {
+        AttestationPolicy policy = this.policy;
         byte[] reportData = ReportDataBinding.forKeyBroker(nonce, ReportDataBinding.sha256Hex(pub.fingerprint()),
                 ReportDataBinding.sha256Hex(policy.id()), topic, custody.mode().id());
         try {

@@ -174,7 +174,14 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
         long started = System.currentTimeMillis();
         try {
             if (releaseOnly && leaseToken != null && hasValidLease()) {
-                fetchRelease(leaseToken);
+                try {
+                    fetchRelease(leaseToken);
+                } catch (KeyBrokerException e) {
+                    if (e.status() != 401) {
+                        throw e;
+                    }
+                    acquire(); // the lease ended early (a policy change or a broker restart): attest again
+                }
             } else {
                 acquire();
             }

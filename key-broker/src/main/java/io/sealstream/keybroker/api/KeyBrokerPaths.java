@@ -11,6 +11,9 @@ public final class KeyBrokerPaths {
     public static final String KEYS = "/v1/keys/";
     public static final String PUBLIC_SUFFIX = "/public";
     public static final String HEALTH = "/healthz";
+    /** The owner changes the policy: POST a challenge, then POST the MAC'd policy. */
+    public static final String POLICY_CHALLENGE = "/v1/policy/challenge";
+    public static final String POLICY = "/v1/policy";
     /** How the broker holds its root secret. */
     public static final String CUSTODY = "/v1/custody";
     /** A replica asks a running one for the root. */

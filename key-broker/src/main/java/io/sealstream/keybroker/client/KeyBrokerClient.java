@@ -8,6 +8,9 @@ import io.sealstream.keybroker.api.HandoverGrant;
 import io.sealstream.keybroker.api.HandoverRequest;
 import io.sealstream.keybroker.api.RecoveryDelivery;
 import io.sealstream.keybroker.api.RecoveryOffer;
+import io.sealstream.keybroker.api.PolicyChallenge;
+import io.sealstream.keybroker.api.PolicyChange;
+import io.sealstream.keybroker.api.PolicyChanged;
 import io.sealstream.keybroker.api.ErrorBody;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.api.KeyBrokerJson;
@@ -91,6 +94,16 @@ public final class KeyBrokerClient {
     /** The owner's second step: the root sealed to the offer's TEE key. */
     public CustodyStatus recover(RecoveryDelivery delivery) throws KeyBrokerException {
         return send(post(KeyBrokerPaths.CUSTODY_RECOVERY, encodeJson(delivery)), CustodyStatus.class);
+    }
+
+    /** The owner's first step of a policy change. */
+    public PolicyChallenge policyChallenge() throws KeyBrokerException {
+        return send(post(KeyBrokerPaths.POLICY_CHALLENGE, "{}"), PolicyChallenge.class);
+    }
+
+    /** The owner's second step: the new policy MAC'd under the challenge. */
+    public PolicyChanged changePolicy(PolicyChange change) throws KeyBrokerException {
+        return send(post(KeyBrokerPaths.POLICY, encodeJson(change)), PolicyChanged.class);
     }
 
     private String encodeJson(Object body) {

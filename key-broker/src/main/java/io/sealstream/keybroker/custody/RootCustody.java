@@ -51,7 +51,7 @@ public final class RootCustody implements AutoCloseable {
 
     private final CustodyMode mode;
     private final Path dataDir;
-    private final AttestationPolicy policy;
+    private volatile AttestationPolicy policy;
     private final EvidenceProvider ownEvidence;
     private final Map<TeeType, EvidenceVerifier> verifiers;
     private final Clock clock;
@@ -97,6 +97,11 @@ public final class RootCustody implements AutoCloseable {
             c.startDev();
         }
         return c;
+    }
+
+    /** The policy replicas and the owner are checked against from now on (after an owner's policy change). */
+    public void usePolicy(AttestationPolicy next) {
+        this.policy = next;
     }
 
     public CustodyMode mode() {

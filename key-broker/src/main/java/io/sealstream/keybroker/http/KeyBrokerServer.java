@@ -8,6 +8,7 @@ import io.sealstream.keybroker.KeyBrokerConfig;
 import io.sealstream.keybroker.api.AttestRequest;
 import io.sealstream.keybroker.api.ErrorBody;
 import io.sealstream.keybroker.api.HandoverRequest;
+import io.sealstream.keybroker.api.PolicyChange;
 import io.sealstream.keybroker.api.RecoveryDelivery;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.api.KeyBrokerJson;
@@ -54,6 +55,16 @@ public final class KeyBrokerServer implements AutoCloseable {
                 () -> broker.attest(read(ex, AttestRequest.class))));
         http.createContext(KeyBrokerPaths.KEYS, this::keys);
         http.createContext(KeyBrokerPaths.CUSTODY, this::custody);
+        http.createContext(KeyBrokerPaths.POLICY_CHALLENGE, ex -> handle(ex, "POST", attestLimits, broker::policyChallenge));
+        http.createContext(KeyBrokerPaths.POLICY, ex -> {
+            if (ex.getRequestURI().getRawPath().equals(KeyBrokerPaths.POLICY)) {
+                handle(ex, "POST", attestLimits, () -> broker.changePolicy(read(ex, PolicyChange.class)));
+            } else {
+                handle(ex, "POST", publicLimits, () -> {
+                    throw new KeyBrokerException(404, "not_found", "no such policy endpoint; see docs/key-broker.md");
+                });
+            }
+        });
         http.createContext(KeyBrokerPaths.HEALTH, ex -> handle(ex, "GET", null, () -> java.util.Map.of("status", "ok")));
         long every = config.rotationCheck().toMillis();
         rotation.scheduleAtFixedRate(this::rotateQuietly, every, every, TimeUnit.MILLISECONDS);
