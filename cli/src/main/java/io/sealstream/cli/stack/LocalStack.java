@@ -9,6 +9,10 @@ import io.sealstream.attestation.snp.SnpVerifier;
 import io.sealstream.cli.clients.ClientOnboarding;
 import io.sealstream.client.BrokerTrust;
 import io.sealstream.keybroker.custody.Custody;
+import io.sealstream.keybroker.custody.OwnerPolicyChange;
+import io.sealstream.keybroker.api.PolicyChanged;
+import io.sealstream.keybroker.client.KeyBrokerClient;
+import io.sealstream.envelope.SealingKeyPair;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.devstack.kafka.EmbeddedKafka;
 import io.sealstream.devstack.registry.SchemaRegistryServer;
@@ -71,7 +75,9 @@ public final class LocalStack implements AutoCloseable {
     private final Map<String, KafkaSecurity> clientSecurities = new ConcurrentHashMap<>();
     private final SchemaRegistryServer registry;
     private final KeyBrokerServer keyBroker;
-    private final AttestationPolicy policy;
+    private volatile AttestationPolicy policy;
+    /** The owner's recovery key of this dev stack, named by its policy: tests change the policy with it. */
+    private final SealingKeyPair ownerKey = SealingKeyPair.generate();
     private final EvidenceVerifier devVerifier;
     private final SimulatedSnpTee tee;
     private final List<TeeWorker> workers = new ArrayList<>();
@@ -357,6 +363,23 @@ public final class LocalStack implements AutoCloseable {
         return engines.stream().filter(e -> e.models().contains(model)).findFirst();
     }
 
+    /**
+     * Changes the running key broker's policy as its owner would ({@code sealstream key-broker
+     * policy}): {@code edit} gets the policy in force as canonical YAML and returns the new one.
+     * Clients built afterwards pin the new policy id.
+     */
+    public PolicyChanged changePolicy(java.util.function.UnaryOperator<String> edit) {
+        String next = edit.apply(policy.toYaml());
+        try {
+            PolicyChanged changed = OwnerPolicyChange.apply(new KeyBrokerClient(keyBroker.url(), Duration.ofSeconds(10)),
+                    ownerKey, next);
+            policy = AttestationPolicy.parse(next);
+            return changed;
+        } catch (KeyBrokerException | java.security.GeneralSecurityException e) {
+            throw new IllegalStateException("the key broker refused the owner's policy change: " + e.getMessage(), e);
+        }
+    }
+
     public AttestationPolicy policy() {
         return policy;
     }
@@ -426,11 +449,16 @@ public final class LocalStack implements AutoCloseable {
                         .map(e -> "  " + e.getKey() + ": [" + e.getValue().stream().flatMap(en -> en.models().stream())
                                 .sorted().collect(java.util.stream.Collectors.joining(", ")) + "]")
                         .collect(java.util.stream.Collectors.joining("\n")),
+                "key-broker:",
+                "  measurements: ['" + HexFormat.of().formatHex(BROKER_MEASUREMENT) + "']",
+                "  recovery-key: " + java.util.Base64.getEncoder().encodeToString(ownerKey.publicKey()),
                 "tee:",
                 "  snp:",
                 "    measurements:",
                 "      - '" + HexFormat.of().formatHex(WORKER_MEASUREMENT) + "'",
                 "      - '" + HexFormat.of().formatHex(BROKER_MEASUREMENT) + "'",
+                options.extraWorkerMeasurements.stream().map(m -> "      - '" + HexFormat.of().formatHex(m) + "'")
+                        .collect(java.util.stream.Collectors.joining("\n")),
                 "    allow-debug: false",
                 "    allow-migration-agent: false",
                 "");
@@ -496,6 +524,13 @@ public final class LocalStack implements AutoCloseable {
         private final Map<String, PoolSpec> pools = new java.util.LinkedHashMap<>();
         private Rotation rotation;
         private Duration leaseTtl;
+        private final List<byte[]> extraWorkerMeasurements = new ArrayList<>();
+
+        /** Also admit workers whose simulated TEE reports {@code measurement}: for revocation tests. */
+        public Options allowWorkerMeasurement(byte[] measurement) {
+            extraWorkerMeasurements.add(measurement.clone());
+            return this;
+        }
 
         /** How long a worker's lease lasts without renewal (default 15 min): for revocation tests. */
         public Options leaseTtl(Duration leaseTtl) {
