@@ -62,6 +62,7 @@ public final class KeyBroker {
     private final OwnerChallenges ownerChallenges;
     private final RootCustody custody;
     private volatile SealedKeysetStore store;
+    private volatile boolean policyConflict;
     private final NonceRegistry nonces;
     private final LeaseTokens leases;
     private final Map<String, TopicKeyset> keysets = new ConcurrentHashMap<>();
@@ -90,6 +91,13 @@ public final class KeyBroker {
             throw e;
         }
         this.store = opened;
+        String writtenUnder = opened.policyIdOnDisk();
+        if (writtenUnder != null && !writtenUnder.equals(policy.id()) && !keysets.isEmpty()) {
+            // started under another policy than the state was written under: a change by restart,
+            // which must revoke like a live one
+            AUDIT.info("audit.policy.changed policy_id={} previous_policy_id={} via=restart", policy.id(), writtenUnder);
+            rotateEveryTopic(config.clock().instant(), "policy_change");
+        }
         config.topics().forEach(this::provision);
         LOG.info("keybroker.ready custody={} topics={} policy_id={}", custody.mode().id(), new TreeSet<>(keysets.keySet()),
                 policy.id());
@@ -102,12 +110,12 @@ public final class KeyBroker {
             throw new IllegalStateException("the key broker awaits recovery; it cannot provision topics yet");
         }
         store.locked(() -> {
-            if (store.stateVersionOnDisk() != store.stateVersion()) {
+            if (store.stateVersionOnDisk() > store.stateVersion()) {
                 keysets.putAll(store.loadAll()); // a replica sharing the data directory may have provisioned it
             }
             if (!keysets.containsKey(topic)) {
                 TopicKeyset k = TopicKeyset.generate(topic, config.clock().instant());
-                store.save(k);
+                store.save(k, policy.id());
                 keysets.put(topic, k);
                 AUDIT.info("audit.topic.provisioned topic={} key_id={}", topic, k.primaryKeyId());
             }
@@ -126,7 +134,17 @@ public final class KeyBroker {
             return;
         }
         store.locked(() -> {
-            if (store.stateVersionOnDisk() != store.stateVersion()) {
+            if (leftBehind(store)) {
+                return null; // another replica enforces a newer policy: take and rotate nothing under the old one
+            }
+            long onDisk = store.stateVersionOnDisk();
+            if (onDisk < store.stateVersion()) {
+                LOG.error("keybroker.state_rolled_back state_on_disk={} state_served={}", onDisk, store.stateVersion());
+                AUDIT.info("audit.custody.refused code=rolled_back state_on_disk={} state_served={}", onDisk,
+                        store.stateVersion());
+                return null; // keep serving the newer state held in memory; write nothing over the older one
+            }
+            if (onDisk > store.stateVersion()) {
                 // a replica sharing the data directory wrote: take its keysets before deciding anything
                 keysets.putAll(store.loadAll());
                 LOG.info("keybroker.keysets_reloaded state_version={}", store.stateVersion());
@@ -134,6 +152,22 @@ public final class KeyBroker {
             rotateLoaded(store);
             return null;
         });
+    }
+
+    /**
+     * Whether a replica sharing the data directory wrote under another policy (the owner changed
+     * it there): this replica then releases nothing until the owner changes it here too, so a
+     * worker revoked on one replica cannot fetch the fresh keys from another.
+     */
+    private boolean leftBehind(SealedKeysetStore store) {
+        String onDisk = store.policyIdOnDisk();
+        boolean behind = onDisk != null && !onDisk.equals(policy.id());
+        if (behind != policyConflict) {
+            policyConflict = behind;
+            AUDIT.info("audit.policy.replica_conflict policy_id={} written_under={} releasing={}", policy.id(), onDisk,
+                    !behind);
+        }
+        return behind;
     }
 
     private void rotateLoaded(SealedKeysetStore store) {
@@ -159,7 +193,7 @@ public final class KeyBroker {
                 next = retired;
             }
             if (next != k) {
-                store.save(next);
+                store.save(next, policy.id());
                 keysets.put(next.topic(), next);
             }
         }
@@ -172,7 +206,7 @@ public final class KeyBroker {
                         + "the broker with the new policy"));
         try {
             OwnerChallenges.Issued issued = ownerChallenges.issue(owner);
-            return new PolicyChallenge(issued.nonce(), issued.sealedKey(), issued.expiresAt().toString());
+            return new PolicyChallenge(issued.nonce(), issued.sealedKey(), policy.id(), issued.expiresAt().toString());
         } catch (GeneralSecurityException e) {
             throw new KeyBrokerException(500, "bad_owner_key", "the policy's recovery key is not an HPKE key of the v1 suite");
         }
@@ -186,8 +220,10 @@ public final class KeyBroker {
      * earlier, which a now-revoked worker may hold, never becomes primary.
      */
     public synchronized PolicyChanged changePolicy(PolicyChange change) throws KeyBrokerException {
-        requireKeys();
-        if (change == null || !ownerChallenges.verify(change.nonce(), change.policy(), change.mac())) {
+        if (store == null) {
+            requireKeys(); // awaiting recovery: say so
+        }
+        if (change == null || !ownerChallenges.verify(change.nonce(), policy.id(), change.policy(), change.mac())) {
             AUDIT.info("audit.policy.change_denied code=not_owner");
             throw new KeyBrokerException(401, "not_owner", "the change is not MAC'd under an outstanding challenge by "
                     + "the owner's recovery key (or the challenge expired or was used); get a new challenge");
@@ -213,26 +249,36 @@ public final class KeyBroker {
         AUDIT.info("audit.policy.changed policy_id={} previous_policy_id={} removed_measurements={} removed_models={}",
                 next.id(), previous.id(), removed(measurements(previous), measurements(next)),
                 removed(previous.allowedModelDigests(), next.allowedModelDigests()));
+        List<String> rotated = rotateEveryTopic(now, "policy_change");
+        policyConflict = false;
+        return new PolicyChanged(next.id(), previous.id(), rotated, now.toString());
+    }
+
+    /**
+     * Gives every topic a fresh primary at once, written under the policy now in force. A pending
+     * key was released under the previous policy: it is demoted with the primary, never promoted.
+     */
+    private List<String> rotateEveryTopic(Instant now, String reason) {
         List<String> rotated = new java.util.ArrayList<>();
         SealedKeysetStore store = this.store;
+        String policyId = policy.id();
         store.locked(() -> {
-            if (store.stateVersionOnDisk() != store.stateVersion()) {
+            if (store.stateVersionOnDisk() > store.stateVersion()) {
                 keysets.putAll(store.loadAll());
             }
             for (TopicKeyset k : keysets.values()) {
-                // a pending key was released under the old policy: demote it with the primary
-                TopicKeyset next1 = k.pendingKeyId().isPresent() ? k.promotePending(now) : k;
-                TopicKeyset fresh = next1.rotate(now);
-                store.save(fresh);
+                TopicKeyset demoted = k.pendingKeyId().isPresent() ? k.promotePending(now) : k;
+                TopicKeyset fresh = demoted.rotate(now);
+                store.save(fresh, policyId);
                 keysets.put(fresh.topic(), fresh);
                 rotated.add(fresh.topic());
-                AUDIT.info("audit.topic.rotated topic={} primary_key_id={} demoted_key_id={} version={} reason=policy_change",
-                        fresh.topic(), fresh.primaryKeyId(), k.primaryKeyId(), fresh.version());
+                AUDIT.info("audit.topic.rotated topic={} primary_key_id={} demoted_key_id={} version={} reason={}",
+                        fresh.topic(), fresh.primaryKeyId(), k.primaryKeyId(), fresh.version(), reason);
             }
             return null;
         });
         java.util.Collections.sort(rotated);
-        return new PolicyChanged(next.id(), previous.id(), rotated, now.toString());
+        return rotated;
     }
 
     private static Set<String> measurements(AttestationPolicy p) {
@@ -408,13 +454,19 @@ public final class KeyBroker {
 
     /** {@code POST /v1/custody/recovery}: takes the escrowed root back and starts serving keys. */
     public synchronized CustodyStatus recover(RecoveryDelivery delivery) throws KeyBrokerException {
+        if (store != null) {
+            throw new KeyBrokerException(409, "not_awaiting_recovery", "this broker holds its root; nothing to recover");
+        }
         RootSecret root = custody.recover(delivery);
         try {
             openKeysets(root);
         } catch (IllegalStateException e) {
+            root.close();
             LOG.error("keybroker.recovery.refused_state error={}", e.getMessage());
-            throw new KeyBrokerException(409, "refused_state", e.getMessage());
+            throw new KeyBrokerException(409, "refused_state", e.getMessage() + "; the broker still awaits recovery: "
+                    + "fix the data directory, then run 'sealstream key-broker recover' again");
         }
+        custody.confirmRecovered(root);
         return custodyStatus();
     }
 
@@ -427,6 +479,10 @@ public final class KeyBroker {
         if (store == null) {
             throw new KeyBrokerException(503, "awaiting_recovery", "the key broker restarted without a replica to take "
                     + "its root from and holds no keys until the owner runs 'sealstream key-broker recover'");
+        }
+        if (policyConflict) {
+            throw new KeyBrokerException(503, "policy_changed_elsewhere", "another key-broker replica enforces a newer "
+                    + "policy; this one releases nothing until the owner runs 'sealstream key-broker policy' against it too");
         }
     }
 

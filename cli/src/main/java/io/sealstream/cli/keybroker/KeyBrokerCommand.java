@@ -4,8 +4,8 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code sealstream key-broker}: the owner's custody tools (docs/key-broker.md, "Custody"). */
-@Command(name = "key-broker", description = "The owner's key-broker custody tools: a recovery key, and recovery after "
-        + "every replica was lost.", subcommands = {RecoveryKeyCommand.class, RecoverCommand.class})
+@Command(name = "key-broker", description = "The owner's key-broker tools: a recovery key, recovery after "
+        + "every replica was lost, live policy changes.", subcommands = {RecoveryKeyCommand.class, RecoverCommand.class, PolicyCommand.class})
 public final class KeyBrokerCommand implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;

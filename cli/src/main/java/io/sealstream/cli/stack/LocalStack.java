@@ -372,7 +372,7 @@ public final class LocalStack implements AutoCloseable {
         String next = edit.apply(policy.toYaml());
         try {
             PolicyChanged changed = OwnerPolicyChange.apply(new KeyBrokerClient(keyBroker.url(), Duration.ofSeconds(10)),
-                    ownerKey, next);
+                    ownerKey, policy.id(), next);
             policy = AttestationPolicy.parse(next);
             return changed;
         } catch (KeyBrokerException | java.security.GeneralSecurityException e) {

@@ -2,7 +2,8 @@ package io.sealstream.keybroker.api;
 
 /**
  * {@code POST /v1/policy}: the challenge's nonce, the new policy YAML, and HMAC-SHA256 under the
- * challenge's key over SHA-256 of the YAML's UTF-8 bytes.
+ * challenge's key over the custody binding {@code policy-change ‖ nonce ‖ policy id in force ‖
+ * SHA-256(YAML)}.
  */
 public record PolicyChange(byte[] nonce, String policy, byte[] mac) {
 }

@@ -22,7 +22,7 @@ import javax.crypto.spec.SecretKeySpec;
 /**
  * Proof that a request comes from the holder of the owner's recovery key, which is an encryption
  * key: the broker seals a fresh 32-byte key to it, and accepts a document only with an
- * HMAC-SHA256 under that key. Each challenge is single use and expires after 2 minutes; at most
+ * HMAC-SHA256 under that key over the nonce, the policy in force and the document. Each challenge is single use and expires after 2 minutes; at most
  * 16 are outstanding (a new one evicts the oldest), so asking for challenges costs no memory.
  */
 public final class OwnerChallenges {
@@ -63,27 +63,35 @@ public final class OwnerChallenges {
     }
 
     /** Whether {@code mac} is the owner's MAC of {@code document} under the challenge {@code nonce}; uses it up. */
-    public synchronized boolean verify(byte[] nonce, String document, byte[] mac) {
+    public synchronized boolean verify(byte[] nonce, String currentPolicyId, String document, byte[] mac) {
         if (nonce == null || document == null || mac == null) {
             return false;
         }
-        Outstanding o = outstanding.remove(Base64.getEncoder().encodeToString(nonce));
-        if (o == null || clock.instant().isAfter(o.expiresAt())) {
+        String id = Base64.getEncoder().encodeToString(nonce);
+        Outstanding o = outstanding.get(id);
+        if (o == null) {
             return false;
         }
-        try {
-            return MessageDigest.isEqual(mac(o.key(), document), mac);
-        } finally {
+        if (clock.instant().isAfter(o.expiresAt())) {
+            outstanding.remove(id);
             Arrays.fill(o.key(), (byte) 0);
+            return false;
         }
+        // a wrong MAC leaves the challenge for the owner: whoever saw the nonce cannot burn it
+        if (!MessageDigest.isEqual(mac(o.key(), nonce, currentPolicyId, document), mac)) {
+            return false;
+        }
+        outstanding.remove(id);
+        Arrays.fill(o.key(), (byte) 0);
+        return true;
     }
 
-    /** The owner's side: open the challenge and MAC {@code document}. */
-    public static byte[] answer(SealingKeyPair owner, byte[] nonce, byte[] sealedKey, String document)
-            throws GeneralSecurityException {
+    /** The owner's side: open the challenge and MAC {@code document} as a change from {@code currentPolicyId}. */
+    public static byte[] answer(SealingKeyPair owner, byte[] nonce, byte[] sealedKey, String currentPolicyId,
+                                String document) throws GeneralSecurityException {
         byte[] key = owner.open(sealedKey, context(nonce));
         try {
-            return mac(key, document);
+            return mac(key, nonce, currentPolicyId, document);
         } finally {
             Arrays.fill(key, (byte) 0);
         }
@@ -93,11 +101,13 @@ public final class OwnerChallenges {
         return ReportDataBinding.forCustody("policy-challenge", nonce);
     }
 
-    private static byte[] mac(byte[] key, String document) {
+    private static byte[] mac(byte[] key, byte[] nonce, String currentPolicyId, String document) {
         try {
             Mac hmac = Mac.getInstance("HmacSHA256");
             hmac.init(new SecretKeySpec(key, "HmacSHA256"));
-            return hmac.doFinal(ReportDataBinding.sha256(document.getBytes(StandardCharsets.UTF_8)));
+            return hmac.doFinal(ReportDataBinding.forCustody("policy-change", nonce,
+                    ReportDataBinding.sha256Hex(currentPolicyId), ReportDataBinding.sha256(
+                            document.getBytes(StandardCharsets.UTF_8))));
         } catch (NoSuchAlgorithmException | InvalidKeyException e) {
             throw new IllegalStateException("HMAC-SHA256 is not available", e);
         }

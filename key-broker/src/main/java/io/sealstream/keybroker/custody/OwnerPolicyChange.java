@@ -19,16 +19,23 @@ public final class OwnerPolicyChange {
     }
 
     /**
-     * Makes {@code broker} enforce {@code policyYaml}.
+     * Makes {@code broker} enforce {@code policyYaml} in place of {@code currentPolicyId}, the policy
+     * the owner believes is in force there: a broker (or a challenge relayed from one) enforcing
+     * another policy is refused before anything is MAC'd.
      *
-     * @throws KeyBrokerException if the broker refuses (no owner key, not the owner, a bad policy)
+     * @throws KeyBrokerException if the broker refuses (no owner key, not the owner, a bad policy) or
+     *     enforces another policy ({@code policy_mismatch})
      * @throws GeneralSecurityException if the challenge does not open with {@code owner}: it names another owner key
      */
-    public static PolicyChanged apply(KeyBrokerClient broker, SealingKeyPair owner, String policyYaml)
-            throws KeyBrokerException, GeneralSecurityException {
+    public static PolicyChanged apply(KeyBrokerClient broker, SealingKeyPair owner, String currentPolicyId,
+                                      String policyYaml) throws KeyBrokerException, GeneralSecurityException {
         AttestationPolicy.parse(policyYaml); // a policy that does not parse is refused here, with its field named
         PolicyChallenge challenge = broker.policyChallenge();
-        byte[] mac = OwnerChallenges.answer(owner, challenge.nonce(), challenge.sealedKey(), policyYaml);
+        if (!currentPolicyId.equals(challenge.policyId())) {
+            throw new KeyBrokerException(409, "policy_mismatch", "the broker at " + broker.baseUrl() + " enforces policy "
+                    + challenge.policyId() + ", not " + currentPolicyId + "; check the URL and which policy is in force");
+        }
+        byte[] mac = OwnerChallenges.answer(owner, challenge.nonce(), challenge.sealedKey(), currentPolicyId, policyYaml);
         return broker.changePolicy(new PolicyChange(challenge.nonce(), policyYaml, mac));
     }
 }

@@ -140,7 +140,7 @@ public final class RootCustody implements AutoCloseable {
         if (existing.isPresent()) {
             requireSameRoot(existing.get(), r, "the dev root file");
         } else {
-            writeRecord(new Record(1, r.idHex(), null));
+            createRecord(new Record(1, r.idHex(), null), r);
         }
         hold(r, "loaded");
     }
@@ -161,7 +161,7 @@ public final class RootCustody implements AutoCloseable {
         }
         refuseOrphanKeysets();
         RootSecret r = RootSecret.generate();
-        writeRecord(escrow(r, ownerKey));
+        createRecord(escrow(r, ownerKey), r);
         AUDIT.info("audit.custody.root_created mode=recovery root_id={} owner_key_sha256={}", r.idHex(),
                 hex(ReportDataBinding.sha256(ownerKey)));
         hold(r, "created");
@@ -272,9 +272,8 @@ public final class RootCustody implements AutoCloseable {
     }
 
     /**
-     * Takes the root the owner sealed to this TEE's key; it must be the escrowed one.
-     *
-     * @return the root now held
+     * Opens the root the owner sealed to this TEE's key; it must be the escrowed one. Not held
+     * until {@link #confirmRecovered}.
      */
     public RootSecret recover(RecoveryDelivery delivery) throws KeyBrokerException {
         if (root != null) {
@@ -299,9 +298,18 @@ public final class RootCustody implements AutoCloseable {
             throw new KeyBrokerException(400, "wrong_root", "the delivered root is not the one this deployment "
                     + "escrowed (id " + record.rootId().substring(0, 16) + "…); use the recovery key named in its policy");
         }
+        return r;
+    }
+
+    /**
+     * Holds a root {@link #recover} returned, once the broker checked the keysets under it: a
+     * recovery whose state check failed leaves the broker awaiting recovery, not stuck.
+     */
+    public void confirmRecovered(RootSecret r) throws KeyBrokerException {
+        Record record = readRecord().orElseThrow(() -> new KeyBrokerException(409, "not_awaiting_recovery",
+                "this broker has no escrow record"));
         refreshEscrowEvidence(record, r);
         hold(r, "recovered");
-        return r;
     }
 
     /** The context a handed-over root is sealed under: the policy both replicas enforce. */
@@ -411,6 +419,35 @@ public final class RootCustody implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(f + " is not a custody record this broker wrote; restore it from a replica's "
                     + "volume", e);
+        }
+    }
+
+    /**
+     * Writes the first custody record, failing if one appeared meanwhile: two replicas started
+     * together on an empty directory must not both make a root (link(2) is atomic; the loser stops).
+     */
+    private void createRecord(Record record, RootSecret r) {
+        Path f = dataDir.resolve(RECORD);
+        Path tmp = dataDir.resolve(RECORD + "." + r.idHex().substring(0, 16) + ".new");
+        try {
+            Files.write(tmp, KeyBrokerJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
+            try {
+                Files.createLink(f, tmp);
+            } catch (java.nio.file.FileAlreadyExistsException e) {
+                r.close();
+                throw new IllegalStateException("another key-broker replica made this deployment's root at the same "
+                        + "moment (" + f + " appeared); start this replica in peer custody against it", e);
+            } catch (UnsupportedOperationException e) {
+                Files.move(tmp, f); // no hard links on this file system: not atomic, still refuses an existing file
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + f + "; check free space and permissions", e);
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException e) {
+                // a leftover temporary file holds no secret
+            }
         }
     }
 

@@ -51,10 +51,10 @@ public final class SealedKeysetStore {
     private final byte[] rootId;
     private final Aead keysetKey;
     private final Aead manifestKey;
-    private volatile Manifest manifest = new Manifest(0, Map.of());
+    private volatile Manifest manifest = new Manifest(0, Map.of(), null);
 
     /** What the manifest holds: a counter that every write raises, and each topic's keyset version. */
-    record Manifest(long stateVersion, Map<String, Long> versions) {
+    record Manifest(long stateVersion, Map<String, Long> versions, String policyId) {
     }
 
     /** Thrown when the sealed state on disk is not what this root left there. */
@@ -98,11 +98,18 @@ public final class SealedKeysetStore {
     public Map<String, TopicKeyset> loadAll() {
         return locked(() -> {
             Manifest m = readManifest();
+            Manifest held = manifest;
+            if (m.stateVersion() < held.stateVersion()) {
+                throw new RefusedStateException("rolled_back", dir.resolve(MANIFEST) + " holds state " + m.stateVersion()
+                        + ", older than the state " + held.stateVersion() + " this replica already serves: the directory "
+                        + "was rolled back. Restore the current state; never serve an older one");
+            }
             Map<String, TopicKeyset> out = new HashMap<>();
             try (var files = Files.list(dir)) {
                 for (Path f : (Iterable<Path>) files.filter(this::isKeysetFile).sorted()::iterator) {
                     TopicKeyset k = open(f);
-                    long recorded = m.versions().getOrDefault(k.topic(), -1L);
+                    long recorded = Math.max(m.versions().getOrDefault(k.topic(), -1L),
+                            held.versions().getOrDefault(k.topic(), -1L));
                     if (k.version() < recorded) {
                         throw new RefusedStateException("rolled_back", f + " holds version " + k.version()
                                 + " of the keyset of topic '" + k.topic() + "', but this broker recorded version "
@@ -130,6 +137,14 @@ public final class SealedKeysetStore {
         return readManifest().stateVersion();
     }
 
+    /**
+     * The policy id under which the state on disk was last written (null before the first write):
+     * a replica whose own policy differs has been left behind by an owner's change on another one.
+     */
+    public String policyIdOnDisk() {
+        return readManifest().policyId();
+    }
+
     /** The state counter this store last loaded or wrote. */
     public long stateVersion() {
         return manifest.stateVersion();
@@ -141,7 +156,7 @@ public final class SealedKeysetStore {
      *
      * @throws RefusedStateException if another replica wrote since this one loaded (reload first)
      */
-    public void save(TopicKeyset keyset) {
+    public void save(TopicKeyset keyset, String policyId) {
         locked(() -> {
             Manifest onDisk = readManifest();
             if (onDisk.stateVersion() != manifest.stateVersion()) {
@@ -152,7 +167,7 @@ public final class SealedKeysetStore {
             writeAtomically(target, frame(keyset.toSealed(keysetKey)));
             Map<String, Long> versions = new TreeMap<>(manifest.versions());
             versions.put(keyset.topic(), keyset.version());
-            Manifest next = new Manifest(manifest.stateVersion() + 1, versions);
+            Manifest next = new Manifest(manifest.stateVersion() + 1, versions, policyId);
             try {
                 writeAtomically(dir.resolve(MANIFEST), frame(manifestKey.encrypt(JSON.writeValueAsBytes(next), MANIFEST_AAD)));
             } catch (GeneralSecurityException | IOException e) {
@@ -196,7 +211,7 @@ public final class SealedKeysetStore {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + dir, e);
             }
-            return new Manifest(0, Map.of());
+            return new Manifest(0, Map.of(), null);
         }
         byte[] body = unframe(f);
         try {

@@ -219,6 +219,31 @@ class KeyCustodyTest {
     }
 
     @Test
+    void aRunningReplicaDoesNotTakeADirectoryRolledBackUnderIt(@TempDir Path snapshot) throws Exception {
+        KeyBrokerServer first = start(config(Custody.recovery(), BROKER).rotationInterval(Duration.ofMillis(1)));
+        KeyBrokerServer second = start(Custody.peer(first.url()), BROKER);
+        copyTree(dataDir.resolve("keysets"), snapshot);
+        first.broker().rotateDue();
+        second.broker().rotateDue();
+        long current = publicKeys(second).primaryKeyId();
+
+        copyTree(snapshot, dataDir.resolve("keysets")); // the host puts the old state back
+        second.broker().rotateDue();
+
+        assertThat(publicKeys(second).primaryKeyId()).isEqualTo(current);
+    }
+
+    private static void copyTree(Path from, Path to) throws java.io.IOException {
+        try (var files = Files.list(from)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                if (Files.isRegularFile(f)) {
+                    Files.copy(f, to.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+        }
+    }
+
+    @Test
     void aPlantedKekFileIsRefusedAtStart() throws Exception {
         Files.writeString(dataDir.resolve("kek.json"), "{\"primaryKeyId\": 1}");
 

@@ -54,6 +54,8 @@ class PolicyChangeTest {
                 measurements: [%%s]
             """.formatted(hex(MODEL), hex(BROKER), Base64.getEncoder().encodeToString(OWNER.publicKey()));
 
+    private static final String CURRENT = AttestationPolicy.parse(policyWith(KEPT, REVOKED)).id();
+
     @TempDir
     Path dataDir;
     private KeyBrokerServer server;
@@ -61,13 +63,17 @@ class PolicyChangeTest {
 
     @BeforeEach
     void start() {
-        server = KeyBrokerServer.start(KeyBrokerConfig.builder().dataDir(dataDir)
+        server = KeyBrokerServer.start(config(Custody.recovery()).build());
+        client = new KeyBrokerClient(server.url(), Duration.ofSeconds(10));
+    }
+
+    private KeyBrokerConfig.Builder config(Custody custody) {
+        return KeyBrokerConfig.builder().dataDir(dataDir)
                 .policy(AttestationPolicy.parse(policyWith(KEPT, REVOKED)))
                 .verifier(TeeType.SNP, SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot()))
-                .ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC)).custody(Custody.recovery())
+                .ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC)).custody(custody)
                 // the next key is published as soon as the broker checks, two hours before it is due
-                .pendingLead(Duration.ofHours(2)).build());
-        client = new KeyBrokerClient(server.url(), Duration.ofSeconds(10));
+                .pendingLead(Duration.ofHours(2));
     }
 
     @AfterEach
@@ -77,7 +83,7 @@ class PolicyChangeTest {
 
     @Test
     void theOwnersChangeRefusesTheRemovedMeasurementAndAdmitsTheOthers() throws Exception {
-        PolicyChanged changed = OwnerPolicyChange.apply(client, OWNER, policyWith(KEPT));
+        PolicyChanged changed = OwnerPolicyChange.apply(client, OWNER, CURRENT, policyWith(KEPT));
 
         assertThat(changed.policyId()).isEqualTo(AttestationPolicy.parse(policyWith(KEPT)).id());
         KeyBrokerException refused = catchThrowableOfType(KeyBrokerException.class, () -> attest(REVOKED));
@@ -90,7 +96,7 @@ class PolicyChangeTest {
     void leasesIssuedUnderTheOldPolicyFetchNothingMore() throws Exception {
         LeaseGrant before = attest(REVOKED);
 
-        OwnerPolicyChange.apply(client, OWNER, policyWith(KEPT));
+        OwnerPolicyChange.apply(client, OWNER, CURRENT, policyWith(KEPT));
 
         KeyBrokerException refused = catchThrowableOfType(KeyBrokerException.class, () -> client.keys(before.token(), TOPIC));
         assertThat(refused.status()).isEqualTo(401);
@@ -106,7 +112,7 @@ class PolicyChangeTest {
         long published = revokedTee.openRelease(TOPIC, client.keys(token, TOPIC).releasedKeyset(), token).pendingKeyId()
                 .orElseThrow();
 
-        PolicyChanged changed = OwnerPolicyChange.apply(client, OWNER, policyWith(KEPT));
+        PolicyChanged changed = OwnerPolicyChange.apply(client, OWNER, CURRENT, policyWith(KEPT));
 
         long newPrimary = client.publicKeys(TOPIC, filled(32, 2)).primaryKeyId();
         assertThat(changed.rotatingTopics()).containsExactly(TOPIC);
@@ -120,7 +126,7 @@ class PolicyChangeTest {
         String yaml = policyWith(KEPT);
 
         assertThat(catchThrowableOfType(java.security.GeneralSecurityException.class,
-                () -> OwnerChallenges.answer(stranger, challenge.nonce(), challenge.sealedKey(), yaml))).isNotNull();
+                () -> OwnerChallenges.answer(stranger, challenge.nonce(), challenge.sealedKey(), CURRENT, yaml))).isNotNull();
         KeyBrokerException refused = catchThrowableOfType(KeyBrokerException.class,
                 () -> client.changePolicy(new PolicyChange(challenge.nonce(), yaml, new byte[32])));
         assertThat(refused.status()).isEqualTo(401);
@@ -133,7 +139,7 @@ class PolicyChangeTest {
     void aChallengeIsUsedOnce() throws Exception {
         PolicyChallenge challenge = client.policyChallenge();
         String yaml = policyWith(KEPT);
-        byte[] mac = OwnerChallenges.answer(OWNER, challenge.nonce(), challenge.sealedKey(), yaml);
+        byte[] mac = OwnerChallenges.answer(OWNER, challenge.nonce(), challenge.sealedKey(), CURRENT, yaml);
         client.changePolicy(new PolicyChange(challenge.nonce(), yaml, mac));
 
         KeyBrokerException replayed = catchThrowableOfType(KeyBrokerException.class,
@@ -142,11 +148,72 @@ class PolicyChangeTest {
         assertThat(replayed.code()).isEqualTo("not_owner");
     }
 
+
+    @Test
+    void theOwnersToolRefusesABrokerThatEnforcesAnotherPolicyThanTheOneTheOwnerNamed() {
+        KeyBrokerException e = catchThrowableOfType(KeyBrokerException.class,
+                () -> OwnerPolicyChange.apply(client, OWNER, "0f".repeat(32), policyWith(KEPT)));
+
+        assertThat(e.code()).isEqualTo("policy_mismatch");
+    }
+
+    @Test
+    void aWrongMacDoesNotBurnTheOwnersChallenge() throws Exception {
+        PolicyChallenge challenge = client.policyChallenge();
+        String yaml = policyWith(KEPT);
+        catchThrowableOfType(KeyBrokerException.class,
+                () -> client.changePolicy(new PolicyChange(challenge.nonce(), yaml, new byte[32])));
+
+        byte[] mac = OwnerChallenges.answer(OWNER, challenge.nonce(), challenge.sealedKey(), CURRENT, yaml);
+
+        assertThat(client.changePolicy(new PolicyChange(challenge.nonce(), yaml, mac)).policyId())
+                .isEqualTo(AttestationPolicy.parse(yaml).id());
+    }
+
+    @Test
+    void aReplicaLeftOnTheOldPolicyReleasesNothingUntilTheOwnerChangesItToo() throws Exception {
+        try (KeyBrokerServer second = KeyBrokerServer.start(config(Custody.peer(server.url())).build())) {
+            KeyBrokerClient secondClient = new KeyBrokerClient(second.url(), Duration.ofSeconds(10));
+            LeaseGrant onSecond = attestAt(secondClient, REVOKED, TeeKeyPair.generate());
+
+            OwnerPolicyChange.apply(client, OWNER, CURRENT, policyWith(KEPT));
+            second.broker().rotateDue(); // its next check sees the state written under the new policy
+
+            KeyBrokerException refused = catchThrowableOfType(KeyBrokerException.class,
+                    () -> secondClient.keys(onSecond.token(), TOPIC));
+            assertThat(refused.status()).isEqualTo(503);
+            assertThat(refused.code()).isEqualTo("policy_changed_elsewhere");
+
+            OwnerPolicyChange.apply(secondClient, OWNER, CURRENT, policyWith(KEPT));
+            assertThat(secondClient.keys(attestAt(secondClient, KEPT, TeeKeyPair.generate()).token(), TOPIC).topic())
+                    .isEqualTo(TOPIC);
+        }
+    }
+
+    @Test
+    void aRestartUnderAnotherPolicyRotatesLikeALiveChange(@TempDir Path devDir) throws Exception {
+        long before;
+        try (KeyBrokerServer dev = KeyBrokerServer.start(config(Custody.insecureDevFile()).dataDir(devDir).build())) {
+            before = new KeyBrokerClient(dev.url(), Duration.ofSeconds(10)).publicKeys(TOPIC, filled(32, 4)).primaryKeyId();
+        }
+
+        try (KeyBrokerServer dev = KeyBrokerServer.start(config(Custody.insecureDevFile()).dataDir(devDir)
+                .policy(AttestationPolicy.parse(policyWith(KEPT))).build())) {
+            assertThat(new KeyBrokerClient(dev.url(), Duration.ofSeconds(10)).publicKeys(TOPIC, filled(32, 5))
+                    .primaryKeyId()).isNotEqualTo(before);
+        }
+    }
+
     private LeaseGrant attest(byte[] measurement) throws KeyBrokerException {
         return attest(measurement, TeeKeyPair.generate());
     }
 
     private LeaseGrant attest(byte[] measurement, TeeKeyPair tee) throws KeyBrokerException {
+        return attestAt(client, measurement, tee);
+    }
+
+    private static LeaseGrant attestAt(KeyBrokerClient client, byte[] measurement, TeeKeyPair tee)
+            throws KeyBrokerException {
         byte[] nonce = client.challenge().nonce();
         Evidence e = TEE.attest(measurement, ReportDataBinding.forWorker(nonce, tee.publicKey(), MODEL));
         return client.attest(new AttestRequest(nonce, EvidenceMessage.of(e), tee.publicKey(), List.of(MODEL)));
