@@ -83,13 +83,14 @@ public final class KeyBroker {
 
     /** Loads the sealed keysets under {@code root}, refusing anything it did not seal, and provisions the configured topics. */
     private synchronized void openKeysets(RootSecret root) {
-        SealedKeysetStore opened = new SealedKeysetStore(config.dataDir(), root);
+        SealedKeysetStore opened = new SealedKeysetStore(config.dataDir(), root, custody.epoch());
         try {
             keysets.putAll(opened.loadAll());
         } catch (SealedKeysetStore.RefusedStateException e) {
             AUDIT.info("audit.custody.refused code={}", e.code());
             throw e;
         }
+        opened.removeOtherEpochs(); // earlier epochs (and a ratchet interrupted before its record) are gone
         this.store = opened;
         String writtenUnder = opened.policyIdOnDisk();
         if (writtenUnder != null && !writtenUnder.equals(policy.id()) && !keysets.isEmpty()) {
@@ -110,12 +111,14 @@ public final class KeyBroker {
             throw new IllegalStateException("the key broker awaits recovery; it cannot provision topics yet");
         }
         store.locked(() -> {
-            if (store.stateVersionOnDisk() > store.stateVersion()) {
-                keysets.putAll(store.loadAll()); // a replica sharing the data directory may have provisioned it
+            followRatchet();
+            SealedKeysetStore current = this.store;
+            if (current.stateVersionOnDisk() > current.stateVersion()) {
+                keysets.putAll(current.loadAll()); // a replica sharing the data directory may have provisioned it
             }
             if (!keysets.containsKey(topic)) {
                 TopicKeyset k = TopicKeyset.generate(topic, config.clock().instant());
-                store.save(k, policy.id());
+                current.save(k, policy.id());
                 keysets.put(topic, k);
                 AUDIT.info("audit.topic.provisioned topic={} key_id={}", topic, k.primaryKeyId());
             }
@@ -129,11 +132,13 @@ public final class KeyBroker {
      * only ever see the primary, so they move to a key every worker that refreshed in time holds.
      */
     public synchronized void rotateDue() {
-        SealedKeysetStore store = this.store;
-        if (store == null) {
+        SealedKeysetStore current = this.store;
+        if (current == null) {
             return;
         }
-        store.locked(() -> {
+        current.locked(() -> {
+            followRatchet();
+            SealedKeysetStore store = this.store;
             if (leftBehind(store)) {
                 return null; // another replica enforces a newer policy: take and rotate nothing under the old one
             }
@@ -149,8 +154,34 @@ public final class KeyBroker {
                 keysets.putAll(store.loadAll());
                 LOG.info("keybroker.keysets_reloaded state_version={}", store.stateVersion());
             }
-            rotateLoaded(store);
+            if (rotateLoaded(store)) {
+                ratchet();
+            }
             return null;
+        });
+    }
+
+    /**
+     * After a key retired: moves the root's ratchet, so the files that held the retired key, and
+     * the root that opens them, are destroyed; what remains on disk or in a later root's hands
+     * cannot bring the key back (crypto-shredding).
+     */
+    private void ratchet() {
+        SealedKeysetStore old = store;
+        SealedKeysetStore[] resealed = new SealedKeysetStore[1];
+        String policyId = policy.id();
+        custody.ratchet((root, epoch) -> resealed[0] = old.reseal(keysets, root, epoch, policyId));
+        store = resealed[0];
+        store.removeOtherEpochs();
+    }
+
+    /** Under the directory lock: follows a ratchet a replica sharing the data directory made. */
+    private void followRatchet() {
+        custody.catchUp().ifPresent(root -> {
+            SealedKeysetStore followed = store.followedTo(root, custody.epoch());
+            keysets.putAll(followed.loadAll());
+            store = followed;
+            LOG.info("keybroker.ratchet_followed epoch={}", followed.epoch());
         });
     }
 
@@ -170,7 +201,9 @@ public final class KeyBroker {
         return behind;
     }
 
-    private void rotateLoaded(SealedKeysetStore store) {
+    /** Rotates and retires what is due; whether any key was retired. */
+    private boolean rotateLoaded(SealedKeysetStore store) {
+        boolean retiredAny = false;
         Instant now = config.clock().instant();
         for (TopicKeyset k : keysets.values()) {
             TopicKeyset next = k;
@@ -191,12 +224,14 @@ public final class KeyBroker {
                 AUDIT.info("audit.topic.keys_retired topic={} keys={} version={}", retired.topic(), retired,
                         retired.version());
                 next = retired;
+                retiredAny = true;
             }
             if (next != k) {
                 store.save(next, policy.id());
                 keysets.put(next.topic(), next);
             }
         }
+        return retiredAny;
     }
 
     /** {@code POST /v1/policy/challenge}: a key sealed to the owner's recovery key, to MAC a new policy with. */
@@ -260,9 +295,10 @@ public final class KeyBroker {
      */
     private List<String> rotateEveryTopic(Instant now, String reason) {
         List<String> rotated = new java.util.ArrayList<>();
-        SealedKeysetStore store = this.store;
         String policyId = policy.id();
-        store.locked(() -> {
+        this.store.locked(() -> {
+            followRatchet();
+            SealedKeysetStore store = this.store;
             if (store.stateVersionOnDisk() > store.stateVersion()) {
                 keysets.putAll(store.loadAll());
             }

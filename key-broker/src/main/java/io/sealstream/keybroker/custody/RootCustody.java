@@ -59,8 +59,12 @@ public final class RootCustody implements AutoCloseable {
     private final SealingKeyPair teeKey = SealingKeyPair.generate();
     private volatile RootSecret root;
 
-    /** What {@code custody.json} holds; {@code recovery} is null outside recovery custody. */
-    record Record(int format, String rootId, CustodyRecordMessage recovery) {
+    /**
+     * What {@code custody.json} holds: the root id of the current epoch of the ratchet (the sealed
+     * keysets live in {@code keysets/<epoch>/}) and, in recovery custody, the escrow of that root;
+     * {@code recovery} is null outside recovery custody.
+     */
+    record Record(int format, String rootId, long epoch, CustodyRecordMessage recovery) {
     }
 
     private RootCustody(Custody custody, Path dataDir, AttestationPolicy policy, EvidenceProvider ownEvidence,
@@ -138,9 +142,10 @@ public final class RootCustody implements AutoCloseable {
         }
         Optional<Record> existing = readRecord();
         if (existing.isPresent()) {
-            requireSameRoot(existing.get(), r, "the dev root file");
+            r = advanceTo(existing.get(), r, "the dev root file");
+            writeDevRoot(r); // completes a ratchet interrupted between the record and the file
         } else {
-            createRecord(new Record(1, r.idHex(), null), r);
+            createRecord(new Record(1, r.idHex(), 0, null), r);
         }
         hold(r, "loaded");
     }
@@ -161,7 +166,7 @@ public final class RootCustody implements AutoCloseable {
         }
         refuseOrphanKeysets();
         RootSecret r = RootSecret.generate();
-        createRecord(escrow(r, ownerKey), r);
+        createRecord(escrow(r, ownerKey, 0), r);
         AUDIT.info("audit.custody.root_created mode=recovery root_id={} owner_key_sha256={}", r.idHex(),
                 hex(ReportDataBinding.sha256(ownerKey)));
         hold(r, "created");
@@ -180,7 +185,7 @@ public final class RootCustody implements AutoCloseable {
             throw new IllegalStateException("the replica at " + peerUrl + " did not hand over the root: "
                     + e.getMessage(), e);
         }
-        requireSameRoot(record, r, "the replica at " + peerUrl);
+        r = advanceTo(record, r, "the replica at " + peerUrl);
         hold(r, "received_from_peer");
     }
 
@@ -333,11 +338,11 @@ public final class RootCustody implements AutoCloseable {
                 ReportDataBinding.sha256(ownerKey));
     }
 
-    private Record escrow(RootSecret r, byte[] ownerKey) {
+    private Record escrow(RootSecret r, byte[] ownerKey, long epoch) {
         try {
             byte[] sealed = r.sealTo(ownerKey, escrowContext(r.id()));
             EvidenceMessage own = evidence(recordBinding(r.id(), sealed, ownerKey));
-            return new Record(1, r.idHex(), new CustodyRecordMessage(r.idHex(), sealed,
+            return new Record(1, r.idHex(), epoch, new CustodyRecordMessage(r.idHex(), sealed,
                     hex(ReportDataBinding.sha256(ownerKey)), own));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("key-broker.recovery-key in the policy is not an HPKE public key of the v1 "
@@ -355,30 +360,128 @@ public final class RootCustody implements AutoCloseable {
             return; // the policy no longer names an owner key: keep the escrow the owner can still open
         }
         if (!hex(ReportDataBinding.sha256(ownerKey)).equals(old.ownerKeySha256())) {
-            writeRecord(escrow(r, ownerKey)); // the owner rotated the recovery key: escrow to the new one
+            writeRecord(escrow(r, ownerKey, record.epoch())); // the owner rotated the recovery key: escrow to the new one
             AUDIT.info("audit.custody.escrow_renewed root_id={} owner_key_sha256={}", r.idHex(),
                     hex(ReportDataBinding.sha256(ownerKey)));
             return;
         }
         EvidenceMessage own = evidence(recordBinding(r.id(), old.sealedRoot(), ownerKey));
-        writeRecord(new Record(1, record.rootId(), new CustodyRecordMessage(old.rootId(), old.sealedRoot(),
+        writeRecord(new Record(1, record.rootId(), record.epoch(), new CustodyRecordMessage(old.rootId(), old.sealedRoot(),
                 old.ownerKeySha256(), own)));
     }
 
-    private void requireSameRoot(Record record, RootSecret r, String source) {
-        if (!record.rootId().equals(r.idHex())) {
-            r.close();
-            AUDIT.info("audit.custody.refused code=foreign_root source={}", source.replace(' ', '_'));
-            throw new IllegalStateException(source + " holds root " + r.idHex().substring(0, 16) + "…, but "
-                    + dataDir.resolve(RECORD) + " belongs to root " + record.rootId().substring(0, 16) + "…: this "
-                    + "data directory is another deployment's. Use the right data directory or peer");
+    /**
+     * {@code r}, or its next root when the record is one ratchet step ahead (a ratchet interrupted
+     * after the record was written, or a peer that granted just before it ratcheted).
+     */
+    private RootSecret advanceTo(Record record, RootSecret r, String source) {
+        if (record.rootId().equals(r.idHex())) {
+            return r;
+        }
+        RootSecret next = r.next();
+        r.close();
+        if (record.rootId().equals(next.idHex())) {
+            return next;
+        }
+        next.close();
+        AUDIT.info("audit.custody.refused code=foreign_root source={}", source.replace(' ', '_'));
+        throw new IllegalStateException(source + " holds another root than " + dataDir.resolve(RECORD) + " records ("
+                + record.rootId().substring(0, 16) + "…): this data directory is another deployment's. Use the right "
+                + "data directory or peer");
+    }
+
+    /** The epoch of the ratchet the held root belongs to. */
+    public long epoch() {
+        return readRecord().map(Record::epoch).orElse(0L);
+    }
+
+    /**
+     * Moves the ratchet one step: {@code resealUnder} writes the whole state under the next root
+     * (into the next epoch's directory), then the record names the next root (re-escrowed to the
+     * owner), then the held root is replaced and the previous one destroyed. A crash before the
+     * record is written leaves the previous epoch in force; one after, the next.
+     *
+     * @return the next root, now held
+     */
+    public RootSecret ratchet(java.util.function.BiConsumer<RootSecret, Long> resealUnder) {
+        RootSecret current = root;
+        Record record = readRecord().orElseThrow(() -> new IllegalStateException("the custody record is gone"));
+        RootSecret next = current.next();
+        long epoch = record.epoch() + 1;
+        resealUnder.accept(next, epoch);
+        if (record.recovery() != null) {
+            byte[] ownerKey = policy.keyBroker().recoveryKey().orElse(null);
+            if (ownerKey == null) {
+                next.close();
+                throw new IllegalStateException("the policy no longer names the owner's recovery key; the root cannot be "
+                        + "escrowed for the next epoch");
+            }
+            writeRecord(escrow(next, ownerKey, epoch));
+        } else {
+            writeRecord(new Record(1, next.idHex(), epoch, null));
+            if (mode == CustodyMode.DEV) {
+                writeDevRoot(next);
+            }
+        }
+        root = next;
+        current.close();
+        AUDIT.info("audit.custody.ratcheted epoch={} root_id={}", epoch, next.idHex());
+        return next;
+    }
+
+    /**
+     * Follows a ratchet a replica sharing the directory made: advances the held root to the epoch
+     * the record names, or returns empty when it is already there.
+     *
+     * @throws IllegalStateException if the record names a root this one does not lead to
+     */
+    public Optional<RootSecret> catchUp() {
+        RootSecret r = root;
+        Record record = readRecord().orElseThrow(() -> new IllegalStateException("the custody record is gone"));
+        if (r == null || record.rootId().equals(r.idHex())) {
+            return Optional.empty();
+        }
+        RootSecret candidate = r.next();
+        for (int step = 1; step <= 64; step++) {
+            if (record.rootId().equals(candidate.idHex())) {
+                root = candidate;
+                r.close();
+                AUDIT.info("audit.custody.root_held mode={} how=followed_ratchet epoch={} root_id={}", mode.id(),
+                        record.epoch(), candidate.idHex());
+                return Optional.of(candidate);
+            }
+            RootSecret further = candidate.next();
+            candidate.close();
+            candidate = further;
+        }
+        candidate.close();
+        AUDIT.info("audit.custody.refused code=foreign_root source=custody_record");
+        throw new IllegalStateException(dataDir.resolve(RECORD) + " names root " + record.rootId().substring(0, 16)
+                + "…, which this replica's root does not lead to: it was replaced. Restore it from a replica's volume");
+    }
+
+    private void writeDevRoot(RootSecret r) {
+        Path file = dataDir.resolve(DEV_ROOT);
+        Path tmp = dataDir.resolve(DEV_ROOT + ".new");
+        byte[] raw = r.exportForDevFile();
+        try {
+            Files.deleteIfExists(tmp);
+            try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
+                ch.write(java.nio.ByteBuffer.wrap(raw));
+            }
+            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the dev root " + file, e);
+        } finally {
+            java.util.Arrays.fill(raw, (byte) 0);
         }
     }
 
     private void refuseOrphanKeysets() {
         Path keysets = dataDir.resolve(SealedKeysetStore.KEYSET_DIR);
         if (Files.isDirectory(keysets)) {
-            try (var files = Files.list(keysets)) {
+            try (var files = Files.walk(keysets)) {
                 if (files.anyMatch(p -> p.getFileName().toString().endsWith(".sealed"))) {
                     AUDIT.info("audit.custody.refused code=orphan_keysets");
                     throw new IllegalStateException(keysets + " holds sealed keysets but " + dataDir.resolve(RECORD)

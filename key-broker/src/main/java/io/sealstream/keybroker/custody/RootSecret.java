@@ -87,6 +87,14 @@ public final class RootSecret implements AutoCloseable {
         }
     }
 
+    /**
+     * The next root of the ratchet: HKDF of this one. One-way: holding the next root does not give
+     * this one, so state sealed under this one is gone for good once every copy of it is destroyed.
+     */
+    RootSecret next() {
+        return new RootSecret(derive("ratchet"));
+    }
+
     /** The raw bytes, for the {@code dev} custody file only. */
     byte[] exportForDevFile() {
         return secret.clone();

@@ -28,7 +28,7 @@ import java.util.function.Supplier;
 
 /**
  * Topic keysets at rest, sealed under a key derived from the {@link RootSecret}: one file per
- * topic under {@code keysets/}, and a sealed manifest with a state counter and each topic's
+ * topic under {@code keysets/<epoch>/} (the epoch of the root's ratchet), and a sealed manifest with a state counter and each topic's
  * keyset version. Every file starts with the id of the root that sealed it. Loading refuses, with
  * the file named and what to do: a file of another root (planted or copied), an altered file, a
  * keyset older than the manifest records (rolled back), a keyset the manifest lists but that is
@@ -47,11 +47,13 @@ public final class SealedKeysetStore {
     /** One lock per directory inside this JVM; {@link FileLock} covers other processes. */
     private static final Map<Path, ReentrantLock> LOCAL_LOCKS = new ConcurrentHashMap<>();
 
+    private final Path keysetsRoot;
     private final Path dir;
+    private final long epoch;
     private final byte[] rootId;
     private final Aead keysetKey;
     private final Aead manifestKey;
-    private volatile Manifest manifest = new Manifest(0, Map.of(), null);
+    private volatile Manifest manifest;
 
     /** What the manifest holds: a counter that every write raises, and each topic's keyset version. */
     record Manifest(long stateVersion, Map<String, Long> versions, String policyId) {
@@ -72,8 +74,15 @@ public final class SealedKeysetStore {
         }
     }
 
-    public SealedKeysetStore(Path dataDir, RootSecret root) {
-        this.dir = dataDir.resolve(KEYSET_DIR);
+    public SealedKeysetStore(Path dataDir, RootSecret root, long epoch) {
+        this(dataDir, root, epoch, new Manifest(0, Map.of(), null));
+    }
+
+    private SealedKeysetStore(Path dataDir, RootSecret root, long epoch, Manifest held) {
+        this.keysetsRoot = dataDir.resolve(KEYSET_DIR);
+        this.dir = keysetsRoot.resolve(Long.toString(epoch));
+        this.epoch = epoch;
+        this.manifest = held;
         this.rootId = root.id();
         this.keysetKey = root.aead("keysets");
         this.manifestKey = root.aead("keyset-manifest");
@@ -84,6 +93,12 @@ public final class SealedKeysetStore {
         }
         try {
             Files.createDirectories(dir);
+            try (var loose = Files.list(keysetsRoot)) {
+                if (loose.anyMatch(p -> Files.isRegularFile(p) && p.getFileName().toString().endsWith(SUFFIX))) {
+                    throw new RefusedStateException("foreign_root", keysetsRoot + " holds sealed files outside an "
+                            + "epoch directory: planted, or left by an earlier layout. Move them away");
+                }
+            }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot use key broker data directory " + dataDir
                     + "; check that it is writable", e);
@@ -167,25 +182,91 @@ public final class SealedKeysetStore {
             writeAtomically(target, frame(keyset.toSealed(keysetKey)));
             Map<String, Long> versions = new TreeMap<>(manifest.versions());
             versions.put(keyset.topic(), keyset.version());
-            Manifest next = new Manifest(manifest.stateVersion() + 1, versions, policyId);
-            try {
-                writeAtomically(dir.resolve(MANIFEST), frame(manifestKey.encrypt(JSON.writeValueAsBytes(next), MANIFEST_AAD)));
-            } catch (GeneralSecurityException | IOException e) {
-                throw new IllegalStateException("sealing the keyset manifest failed", e);
-            }
-            manifest = next;
+            writeManifest(new Manifest(manifest.stateVersion() + 1, versions, policyId));
             return null;
         });
     }
 
+    /**
+     * The whole state sealed again under {@code next}, the root of epoch {@code nextEpoch}, with the
+     * state counter raised: the store of that epoch. The caller then records the next root and
+     * removes this epoch's directory ({@link #removeOtherEpochs()}).
+     */
+    public SealedKeysetStore reseal(Map<String, TopicKeyset> keysets, RootSecret next, long nextEpoch, String policyId) {
+        return locked(() -> {
+            SealedKeysetStore resealed = new SealedKeysetStore(keysetsRoot.getParent(), next, nextEpoch, manifest);
+            deleteTree(resealed.dir); // a ratchet interrupted before its record was written
+            try {
+                Files.createDirectories(resealed.dir);
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot create " + resealed.dir + "; check free space and permissions", e);
+            }
+            Map<String, Long> versions = new TreeMap<>();
+            for (TopicKeyset k : keysets.values()) {
+                writeAtomically(resealed.dir.resolve(fileName(k.topic())), resealed.frame(k.toSealed(resealed.keysetKey)));
+                versions.put(k.topic(), k.version());
+            }
+            resealed.writeManifest(new Manifest(manifest.stateVersion() + 1, versions, policyId));
+            return resealed;
+        });
+    }
+
+    /** The store of a later epoch another replica moved to, keeping what this one served for the rollback checks. */
+    public SealedKeysetStore followedTo(RootSecret root, long laterEpoch) {
+        return new SealedKeysetStore(keysetsRoot.getParent(), root, laterEpoch, manifest);
+    }
+
+    /** Deletes every epoch's directory but this one's: what the previous roots sealed is gone from disk too. */
+    public void removeOtherEpochs() {
+        locked(() -> {
+            try (var entries = Files.list(keysetsRoot)) {
+                for (Path p : (Iterable<Path>) entries::iterator) {
+                    if (Files.isDirectory(p) && !p.equals(dir)) {
+                        deleteTree(p);
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list " + keysetsRoot, e);
+            }
+            return null;
+        });
+    }
+
+    public long epoch() {
+        return epoch;
+    }
+
+    private static void deleteTree(Path p) {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (var walk = Files.walk(p)) {
+            for (Path f : (Iterable<Path>) walk.sorted(java.util.Comparator.reverseOrder())::iterator) {
+                Files.delete(f);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot delete " + p + "; check permissions", e);
+        }
+    }
+
+    private void writeManifest(Manifest next) {
+        try {
+            writeAtomically(dir.resolve(MANIFEST), frame(manifestKey.encrypt(JSON.writeValueAsBytes(next), MANIFEST_AAD)));
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("sealing the keyset manifest failed", e);
+        }
+        manifest = next;
+    }
+
     /** Runs {@code work} holding this directory's lock, across replicas in this JVM and other processes. */
     public <T> T locked(Supplier<T> work) {
-        ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> new ReentrantLock());
+        ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(keysetsRoot.toAbsolutePath().normalize(), d -> new ReentrantLock());
         if (local.isHeldByCurrentThread()) {
             return work.get();
         }
         local.lock();
-        try (FileChannel ch = FileChannel.open(dir.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        try (FileChannel ch = FileChannel.open(keysetsRoot.resolve(".lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
              FileLock ignored = ch.lock()) {
             return work.get();
         } catch (IOException e) {

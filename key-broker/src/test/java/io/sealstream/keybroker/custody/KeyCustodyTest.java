@@ -83,7 +83,8 @@ class KeyCustodyTest {
         try (var files = Files.walk(dataDir)) {
             assertThat(files.filter(Files::isRegularFile).map(p -> dataDir.relativize(p).toString()))
                     .allMatch(p -> p.equals("custody.json") || p.startsWith("keysets/"))
-                    .contains("custody.json", "keysets/manifest.sealed");
+                    .noneMatch(p -> p.contains("root") && !p.startsWith("keysets/"))
+                    .contains("custody.json", "keysets/0/manifest.sealed");
         }
         assertThat(Files.readString(dataDir.resolve("custody.json"))).contains("sealed_root", "owner_key_sha256")
                 .doesNotContain("\"root\"");
@@ -222,12 +223,12 @@ class KeyCustodyTest {
     void aRunningReplicaDoesNotTakeADirectoryRolledBackUnderIt(@TempDir Path snapshot) throws Exception {
         KeyBrokerServer first = start(config(Custody.recovery(), BROKER).rotationInterval(Duration.ofMillis(1)));
         KeyBrokerServer second = start(Custody.peer(first.url()), BROKER);
-        copyTree(dataDir.resolve("keysets"), snapshot);
+        copyTree(dataDir.resolve("keysets/0"), snapshot);
         first.broker().rotateDue();
         second.broker().rotateDue();
         long current = publicKeys(second).primaryKeyId();
 
-        copyTree(snapshot, dataDir.resolve("keysets")); // the host puts the old state back
+        copyTree(snapshot, dataDir.resolve("keysets/0")); // the host puts the old state back
         second.broker().rotateDue();
 
         assertThat(publicKeys(second).primaryKeyId()).isEqualTo(current);
@@ -244,6 +245,64 @@ class KeyCustodyTest {
     }
 
     @Test
+    void aRetiredKeyTakesItsRootWithItSoNoLaterRootOpensTheFilesThatHeldIt(@TempDir Path copyOfBefore) throws Exception {
+        KeyBrokerServer broker = start(config(Custody.insecureDevFile(), BROKER).rotationInterval(Duration.ofMillis(1))
+                .grace(Duration.ofMillis(1)));
+        String rootBefore = client(broker).custody().rootId();
+        copyTree(dataDir.resolve("keysets/0"), copyOfBefore);
+        broker.broker().rotateDue(); // the first key is demoted
+        Thread.sleep(5);
+
+        broker.broker().rotateDue(); // its grace ended: it retires, and the root ratchets
+
+        assertThat(client(broker).custody().rootId()).isNotEqualTo(rootBefore);
+        assertThat(dataDir.resolve("keysets/0")).doesNotExist();
+        assertThat(dataDir.resolve("keysets/1/manifest.sealed")).exists();
+        Path elsewhere = copyOfBefore.resolveSibling(copyOfBefore.getFileName() + "-data");
+        Files.createDirectories(elsewhere.resolve("keysets"));
+        Files.move(copyOfBefore, elsewhere.resolve("keysets/0"));
+        try (RootSecret now = RootSecret.of(Files.readAllBytes(dataDir.resolve("root.dev")))) {
+            SealedKeysetStore.RefusedStateException e = catchThrowableOfType(SealedKeysetStore.RefusedStateException.class,
+                    () -> new SealedKeysetStore(elsewhere, now, 0).loadAll());
+            assertThat(e.code()).isEqualTo("foreign_root");
+        }
+    }
+
+    @Test
+    void theEscrowFollowsTheRatchetSoARecoveryAfterItRestoresTheCurrentKeys() throws Exception {
+        KeyBrokerServer first = start(config(Custody.recovery(), BROKER).rotationInterval(Duration.ofMillis(1))
+                .grace(Duration.ofMillis(1)));
+        first.broker().rotateDue();
+        Thread.sleep(5);
+        first.broker().rotateDue();
+        String fingerprint = publicKeys(first).keysetFingerprint();
+        String rootId = client(first).custody().rootId();
+        stop(first);
+
+        KeyBrokerServer restarted = start(Custody.recovery(), BROKER);
+        OwnerRecovery.Outcome outcome = owner().recover(client(restarted), OWNER);
+
+        assertThat(outcome.rootId()).isEqualTo(rootId);
+        assertThat(publicKeys(restarted).keysetFingerprint()).isEqualTo(fingerprint);
+    }
+
+    @Test
+    void aReplicaFollowsTheRatchetItsPeerMade() throws Exception {
+        KeyBrokerServer first = start(config(Custody.recovery(), BROKER).rotationInterval(Duration.ofMillis(1))
+                .grace(Duration.ofMillis(1)));
+        KeyBrokerServer second = start(Custody.peer(first.url()), BROKER);
+        first.broker().rotateDue();
+        Thread.sleep(5);
+        first.broker().rotateDue();
+
+        second.broker().rotateDue();
+
+        assertThat(client(second).custody().rootId()).isEqualTo(client(first).custody().rootId());
+        assertThat(publicKeys(second).keysetFingerprint()).isEqualTo(publicKeys(first).keysetFingerprint());
+        assertThat(RequestOpener.builder().build(workerKeyset(second))).isNotNull();
+    }
+
+    @Test
     void aPlantedKekFileIsRefusedAtStart() throws Exception {
         Files.writeString(dataDir.resolve("kek.json"), "{\"primaryKeyId\": 1}");
 
@@ -257,10 +316,10 @@ class KeyCustodyTest {
     void aKeysetSealedByAnotherDeploymentIsRefusedAtStart(@TempDir Path otherDir) throws Exception {
         stop(start(Custody.insecureDevFile(), BROKER));
         stop(start(config(Custody.insecureDevFile(), BROKER).dataDir(otherDir).topics(List.of("sealstream.requests-chat"))));
-        try (var files = Files.list(otherDir.resolve("keysets"))) {
+        try (var files = Files.list(otherDir.resolve("keysets/0"))) {
             Path foreign = files.filter(p -> p.getFileName().toString().endsWith(".sealed")
-                    && !Files.exists(dataDir.resolve("keysets").resolve(p.getFileName()))).findFirst().orElseThrow();
-            Files.copy(foreign, dataDir.resolve("keysets").resolve(foreign.getFileName()));
+                    && !Files.exists(dataDir.resolve("keysets/0").resolve(p.getFileName()))).findFirst().orElseThrow();
+            Files.copy(foreign, dataDir.resolve("keysets/0").resolve(foreign.getFileName()));
         }
 
         IllegalStateException e = catchThrowableOfType(IllegalStateException.class,
@@ -273,7 +332,7 @@ class KeyCustodyTest {
     void aRolledBackKeysetFileIsRefusedAtStart() throws Exception {
         KeyBrokerServer broker = start(config(Custody.insecureDevFile(), BROKER).rotationInterval(Duration.ofMillis(1)));
         Path file;
-        try (var files = Files.list(dataDir.resolve("keysets"))) {
+        try (var files = Files.list(dataDir.resolve("keysets/0"))) {
             file = files.filter(p -> !p.getFileName().toString().startsWith("manifest")
                     && p.getFileName().toString().endsWith(".sealed")).findFirst().orElseThrow();
         }
