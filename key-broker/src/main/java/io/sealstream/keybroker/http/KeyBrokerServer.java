@@ -170,7 +170,7 @@ public final class KeyBrokerServer implements AutoCloseable {
             Object body;
             int status = 200;
             long retryAfter = limits == null ? 0
-                    : limits.take(ex.getRemoteAddress().getAddress().getHostAddress(), System.nanoTime());
+                    : limits.take(SourceRateLimits.sourceOf(ex.getRemoteAddress().getAddress()), System.nanoTime());
             if (retryAfter > 0) {
                 status = 429;
                 body = new ErrorBody("rate_limited", "more than " + (long) limits.perSecond() + " such calls a second "

@@ -4,8 +4,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Token buckets per source address: {@code perSecond} requests a second on average, bursts of
- * twice that. The table remembers the 10,000 most recently seen sources, so a flood from many
+ * Token buckets per source ({@link #sourceOf}: an IPv4 address, an IPv6 /64): {@code perSecond}
+ * requests a second on average, bursts of twice that. The table remembers the 10,000 most recently seen sources, so a flood from many
  * addresses costs bounded memory (an evicted source starts again with a full bucket).
  */
 final class SourceRateLimits {
@@ -26,6 +26,18 @@ final class SourceRateLimits {
         }
         this.perSecond = perSecond;
         this.burst = 2 * perSecond;
+    }
+
+    /**
+     * The source a call is counted against: an IPv4 address itself; for IPv6 its /64 prefix, since
+     * one host commonly holds a whole /64 and would otherwise get a fresh bucket per address.
+     */
+    static String sourceOf(java.net.InetAddress address) {
+        byte[] b = address.getAddress();
+        if (b.length == 16) {
+            return java.util.HexFormat.of().formatHex(b, 0, 8) + "::/64";
+        }
+        return address.getHostAddress();
     }
 
     /** Takes a token for {@code source}: 0 if allowed, else the seconds until one is free (at least 1). */
