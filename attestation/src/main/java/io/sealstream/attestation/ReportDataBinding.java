@@ -67,9 +67,15 @@ public final class ReportDataBinding {
      * A key-broker custody step's binding: SHA-512(label || parts...), where the label
      * {@code "sealstream/v1/custody/" + step} keeps one step's evidence from standing for another
      * (a handover request is not a grant, a recovery offer is not a custody record). Every part is
-     * of fixed length (32-byte nonces, SHA-256 digests), so the concatenation is unambiguous.
+     * 32 bytes (nonces, SHA-256 digests; anything else is refused), so the concatenation is unambiguous.
      */
     public static byte[] forCustody(String step, byte[]... parts) {
+        for (byte[] part : parts) {
+            if (part == null || part.length != 32) {
+                throw new IllegalArgumentException("a custody binding takes 32-byte parts (nonces, SHA-256 digests), got "
+                        + (part == null ? "none" : part.length + " bytes"));
+            }
+        }
         byte[][] all = new byte[parts.length + 1][];
         all[0] = ("sealstream/v1/custody/" + step + "\0").getBytes(StandardCharsets.UTF_8);
         System.arraycopy(parts, 0, all, 1, parts.length);

@@ -90,6 +90,13 @@ public final class KeyBroker {
             AUDIT.info("audit.custody.refused code={}", e.code());
             throw e;
         }
+        if (opened.stateVersion() < custody.grantedStateVersion()) {
+            AUDIT.info("audit.custody.refused code=rolled_back state_on_disk={} state_of_peer={}", opened.stateVersion(),
+                    custody.grantedStateVersion());
+            throw new SealedKeysetStore.RefusedStateException("rolled_back", "the shared data directory holds keyset "
+                    + "state " + opened.stateVersion() + ", older than the state " + custody.grantedStateVersion()
+                    + " the replica that handed over the root serves: it was rolled back. Restore the current state");
+        }
         opened.removeOtherEpochs(); // earlier epochs (and a ratchet interrupted before its record) are gone
         this.store = opened;
         String writtenUnder = opened.policyIdOnDisk();
@@ -476,7 +483,8 @@ public final class KeyBroker {
             throw new KeyBrokerException(401, "stale_nonce", "the nonce is unknown, expired or used; get a new one from "
                     + "POST /v1/auth");
         }
-        HandoverGrant grant = custody.grantHandover(request);
+        SealedKeysetStore held = store;
+        HandoverGrant grant = custody.grantHandover(request, held == null ? 0 : held.stateVersion());
         if (nonces.markUsed(request.nonce()) != NonceRegistry.Use.FRESH) {
             throw new KeyBrokerException(401, "stale_nonce", "the nonce was used meanwhile; get a new one from POST /v1/auth");
         }

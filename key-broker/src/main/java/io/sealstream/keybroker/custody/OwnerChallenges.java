@@ -64,7 +64,7 @@ public final class OwnerChallenges {
 
     /** Whether {@code mac} is the owner's MAC of {@code document} under the challenge {@code nonce}; uses it up. */
     public synchronized boolean verify(byte[] nonce, String currentPolicyId, String document, byte[] mac) {
-        if (nonce == null || document == null || mac == null) {
+        if (nonce == null || nonce.length != 32 || document == null || mac == null) {
             return false;
         }
         String id = Base64.getEncoder().encodeToString(nonce);

@@ -58,6 +58,8 @@ public final class RootCustody implements AutoCloseable {
     /** This process's TEE key for receiving the root; never leaves memory. */
     private final SealingKeyPair teeKey = SealingKeyPair.generate();
     private volatile RootSecret root;
+    /** The keyset state counter the replica that handed the root over held: this one loads nothing older. */
+    private volatile long grantedStateVersion;
 
     /**
      * What {@code custody.json} holds: the root id of the current epoch of the ratchet (the sealed
@@ -204,7 +206,8 @@ public final class RootCustody implements AutoCloseable {
         try {
             ReplicaEvidence.verify(verifiers, policy, grant.evidence(), ReportDataBinding.forCustody("handover-grant",
                     joinerNonce, ReportDataBinding.sha256(grant.sealedRoot()), policyId,
-                    ReportDataBinding.sha256Hex(grant.rootId())), clock.instant(), true);
+                    ReportDataBinding.sha256Hex(grant.rootId()), counterDigest(grant.stateVersion())), clock.instant(), true);
+            grantedStateVersion = grant.stateVersion();
         } catch (AttestationException e) {
             throw new KeyBrokerException(502, e.failure().code(), "the serving replica's evidence is not trusted: "
                     + e.getMessage() + "; this replica takes nothing from it");
@@ -224,7 +227,7 @@ public final class RootCustody implements AutoCloseable {
      * The serving side of a handover, after the caller checked the nonce: the joiner's evidence
      * must bind the nonce, its key and this policy, and show a key-broker measurement.
      */
-    public HandoverGrant grantHandover(HandoverRequest request) throws KeyBrokerException {
+    public HandoverGrant grantHandover(HandoverRequest request, long stateVersion) throws KeyBrokerException {
         RootSecret r = root;
         if (r == null) {
             throw new KeyBrokerException(503, "awaiting_recovery", "this replica does not hold the root either; "
@@ -250,9 +253,9 @@ public final class RootCustody implements AutoCloseable {
         try {
             byte[] sealed = r.sealTo(request.teePublicKey(), handoverContext(policyId));
             EvidenceMessage own = evidence(ReportDataBinding.forCustody("handover-grant", request.joinerNonce(),
-                    ReportDataBinding.sha256(sealed), policyId, r.id()));
+                    ReportDataBinding.sha256(sealed), policyId, r.id(), counterDigest(stateVersion)));
             AUDIT.info("audit.custody.handover_granted measurement={} root_id={}", claims.measurementHex(), r.idHex());
-            return new HandoverGrant(sealed, r.idHex(), own);
+            return new HandoverGrant(sealed, r.idHex(), stateVersion, own);
         } catch (GeneralSecurityException e) {
             throw new KeyBrokerException(400, "bad_request", "the joining replica's TEE key cannot receive the root: "
                     + e.getMessage());
@@ -286,8 +289,8 @@ public final class RootCustody implements AutoCloseable {
         }
         Record record = readRecord().orElseThrow(() -> new KeyBrokerException(409, "not_awaiting_recovery",
                 "this broker has no escrow record"));
-        if (delivery == null || delivery.nonce() == null || delivery.sealedRoot() == null) {
-            throw new KeyBrokerException(400, "bad_request", "a recovery needs the offer's nonce and the sealed root");
+        if (delivery == null || delivery.nonce() == null || delivery.nonce().length != 32 || delivery.sealedRoot() == null) {
+            throw new KeyBrokerException(400, "bad_request", "a recovery needs the offer's 32-byte nonce and the sealed root");
         }
         RootSecret r;
         try {
@@ -315,6 +318,15 @@ public final class RootCustody implements AutoCloseable {
                 "this broker has no escrow record"));
         refreshEscrowEvidence(record, r);
         hold(r, "recovered");
+    }
+
+    /** What the replica that handed the root over held (0 outside peer custody). */
+    public long grantedStateVersion() {
+        return grantedStateVersion;
+    }
+
+    private static byte[] counterDigest(long stateVersion) {
+        return ReportDataBinding.sha256(java.nio.ByteBuffer.allocate(8).putLong(stateVersion).array());
     }
 
     /** The context a handed-over root is sealed under: the policy both replicas enforce. */

@@ -63,7 +63,7 @@ public final class SealedKeysetStore {
     public static final class RefusedStateException extends IllegalStateException {
         private final String code;
 
-        RefusedStateException(String code, String message) {
+        public RefusedStateException(String code, String message) {
             super(code + ": " + message);
             this.code = code;
         }

@@ -303,6 +303,19 @@ class KeyCustodyTest {
     }
 
     @Test
+    void aJoiningReplicaRefusesADirectoryOlderThanItsPeerServes(@TempDir Path snapshot) throws Exception {
+        KeyBrokerServer first = start(config(Custody.recovery(), BROKER).rotationInterval(Duration.ofMillis(1)));
+        copyTree(dataDir.resolve("keysets/0"), snapshot);
+        first.broker().rotateDue();
+        copyTree(snapshot, dataDir.resolve("keysets/0")); // the host puts the old state back before a replica joins
+
+        IllegalStateException e = catchThrowableOfType(IllegalStateException.class,
+                () -> start(Custody.peer(first.url()), BROKER));
+
+        assertThat(e).hasMessageContaining("rolled_back").hasMessageContaining("replica that handed over the root");
+    }
+
+    @Test
     void aPlantedKekFileIsRefusedAtStart() throws Exception {
         Files.writeString(dataDir.resolve("kek.json"), "{\"primaryKeyId\": 1}");
 
