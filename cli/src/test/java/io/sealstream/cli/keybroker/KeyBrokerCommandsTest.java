@@ -50,17 +50,10 @@ class KeyBrokerCommandsTest {
 
     @Test
     void theOwnerRecoversARestartedBrokerAndThenChangesItsPolicy() throws Exception {
-        Run key = run("key-broker", "recovery-key", "--out", dir.resolve("owner.key").toString());
-        String recoveryKeyLine = key.out().lines().filter(l -> l.contains("recovery-key: ")).findFirst().orElseThrow();
+        String recoveryKeyLine = ownerKey();
         Path policy = write("policy.yaml", policyYaml(recoveryKeyLine, WORKER, REVOKED));
         Path revoked = write("revoked.yaml", policyYaml(recoveryKeyLine, WORKER));
-        TEE.save(dir.resolve("simulated-tee"));
-        KeyBrokerConfig config = KeyBrokerConfig.builder().dataDir(dir.resolve("broker"))
-                .policy(AttestationPolicy.fromFile(policy))
-                .verifier(TeeType.SNP, SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot()))
-                .ownEvidence(TEE.provider(BROKER)).topics(List.of("sealstream.requests")).custody(Custody.recovery())
-                .build();
-        KeyBrokerServer.start(config).close(); // first start: the root is made and escrowed
+        KeyBrokerConfig config = escrowedBroker(policy);
 
         try (KeyBrokerServer restarted = KeyBrokerServer.start(config)) {
             Run recover = run("key-broker", "recover", "--url", restarted.url(), "--owner-key",
@@ -79,17 +72,10 @@ class KeyBrokerCommandsTest {
 
     @Test
     void theRecoverToolSendsNothingWhenThePolicyIsNotTheOneTheBrokerEnforces() throws Exception {
-        Run key = run("key-broker", "recovery-key", "--out", dir.resolve("owner.key").toString());
-        String recoveryKeyLine = key.out().lines().filter(l -> l.contains("recovery-key: ")).findFirst().orElseThrow();
+        String recoveryKeyLine = ownerKey();
         Path policy = write("policy.yaml", policyYaml(recoveryKeyLine, WORKER, REVOKED));
         Path other = write("other.yaml", policyYaml(recoveryKeyLine, WORKER));
-        TEE.save(dir.resolve("simulated-tee"));
-        KeyBrokerConfig config = KeyBrokerConfig.builder().dataDir(dir.resolve("broker"))
-                .policy(AttestationPolicy.fromFile(policy))
-                .verifier(TeeType.SNP, SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot()))
-                .ownEvidence(TEE.provider(BROKER)).topics(List.of("sealstream.requests")).custody(Custody.recovery())
-                .build();
-        KeyBrokerServer.start(config).close();
+        KeyBrokerConfig config = escrowedBroker(policy);
 
         try (KeyBrokerServer restarted = KeyBrokerServer.start(config)) {
             Run recover = run("key-broker", "recover", "--url", restarted.url(), "--owner-key",
@@ -101,6 +87,24 @@ class KeyBrokerCommandsTest {
             assertThat(new KeyBrokerClient(restarted.url(), Duration.ofSeconds(5)).custody().state())
                     .isEqualTo("awaiting_recovery");
         }
+    }
+
+    /** Runs 'recovery-key' into dir/owner.key; the policy line it printed. */
+    private String ownerKey() {
+        Run key = run("key-broker", "recovery-key", "--out", dir.resolve("owner.key").toString());
+        return key.out().lines().filter(l -> l.contains("recovery-key: ")).findFirst().orElseThrow();
+    }
+
+    /** A broker in recovery custody under {@code policy}, started once so that its root is made and escrowed. */
+    private KeyBrokerConfig escrowedBroker(Path policy) {
+        TEE.save(dir.resolve("simulated-tee"));
+        KeyBrokerConfig config = KeyBrokerConfig.builder().dataDir(dir.resolve("broker"))
+                .policy(AttestationPolicy.fromFile(policy))
+                .verifier(TeeType.SNP, SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot()))
+                .ownEvidence(TEE.provider(BROKER)).topics(List.of("sealstream.requests")).custody(Custody.recovery())
+                .build();
+        KeyBrokerServer.start(config).close();
+        return config;
     }
 
     private String policyYaml(String recoveryKeyLine, byte[]... workers) {
