@@ -22,6 +22,7 @@ import io.sealstream.keybroker.api.PolicyChange;
 import io.sealstream.keybroker.api.PolicyChanged;
 import io.sealstream.keybroker.custody.OwnerChallenges;
 import java.util.List;
+import java.util.Optional;
 import io.sealstream.keybroker.custody.RootCustody;
 import io.sealstream.keybroker.custody.RootSecret;
 import io.sealstream.keybroker.custody.SealedKeysetStore;
@@ -63,6 +64,8 @@ public final class KeyBroker {
     private final RootCustody custody;
     private volatile SealedKeysetStore store;
     private volatile boolean policyConflict;
+    /** A key retired and the root has not ratcheted past it yet. */
+    private boolean ratchetPending;
     private final NonceRegistry nonces;
     private final LeaseTokens leases;
     private final Map<String, TopicKeyset> keysets = new ConcurrentHashMap<>();
@@ -82,29 +85,40 @@ public final class KeyBroker {
     }
 
     /** Loads the sealed keysets under {@code root}, refusing anything it did not seal, and provisions the configured topics. */
-    private synchronized void openKeysets(RootSecret root) {
-        SealedKeysetStore opened = new SealedKeysetStore(config.dataDir(), root, custody.epoch());
-        try {
-            keysets.putAll(opened.loadAll());
-        } catch (SealedKeysetStore.RefusedStateException e) {
-            AUDIT.info("audit.custody.refused code={}", e.code());
-            throw e;
-        }
-        if (opened.stateVersion() < custody.grantedStateVersion()) {
-            AUDIT.info("audit.custody.refused code=rolled_back state_on_disk={} state_of_peer={}", opened.stateVersion(),
-                    custody.grantedStateVersion());
-            throw new SealedKeysetStore.RefusedStateException("rolled_back", "the shared data directory holds keyset "
-                    + "state " + opened.stateVersion() + ", older than the state " + custody.grantedStateVersion()
-                    + " the replica that handed over the root serves: it was rolled back. Restore the current state");
-        }
-        opened.removeOtherEpochs(); // earlier epochs (and a ratchet interrupted before its record) are gone
-        this.store = opened;
-        String writtenUnder = opened.policyIdOnDisk();
+    private synchronized void openKeysets(RootSecret held) {
+        SealedKeysetStore.locked(config.dataDir(), () -> {
+            // under the lock, so no replica ratchets between reading the epoch and cleaning up
+            RootSecret root = held;
+            Optional<RootSecret> ahead = custody.ahead();
+            if (ahead.isPresent()) {
+                root = ahead.get(); // a replica ratcheted since this one obtained the root
+            }
+            SealedKeysetStore opened = new SealedKeysetStore(config.dataDir(), root, custody.epoch());
+            try {
+                keysets.putAll(opened.loadAll());
+            } catch (SealedKeysetStore.RefusedStateException e) {
+                AUDIT.info("audit.custody.refused code={}", e.code());
+                throw e;
+            }
+            if (opened.stateVersion() < custody.grantedStateVersion()) {
+                AUDIT.info("audit.custody.refused code=rolled_back state_on_disk={} state_of_peer={}",
+                        opened.stateVersion(), custody.grantedStateVersion());
+                throw new SealedKeysetStore.RefusedStateException("rolled_back", "the shared data directory holds "
+                        + "keyset state " + opened.stateVersion() + ", older than the state "
+                        + custody.grantedStateVersion() + " the replica that handed over the root serves: it was rolled "
+                        + "back. Restore the current state");
+            }
+            ahead.ifPresent(custody::adopt);
+            opened.removeOtherEpochs(); // earlier epochs (and a ratchet interrupted before its record) are gone
+            this.store = opened;
+            return null;
+        });
+        String writtenUnder = store.policyIdOnDisk();
         if (writtenUnder != null && !writtenUnder.equals(policy.id()) && !keysets.isEmpty()) {
             // started under another policy than the state was written under: a change by restart,
             // which must revoke like a live one
             AUDIT.info("audit.policy.changed policy_id={} previous_policy_id={} via=restart", policy.id(), writtenUnder);
-            rotateEveryTopic(config.clock().instant(), "policy_change");
+            rotateEveryTopic(config.clock().instant(), "policy_change", policy.id());
         }
         config.topics().forEach(this::provision);
         LOG.info("keybroker.ready custody={} topics={} policy_id={}", custody.mode().id(), new TreeSet<>(keysets.keySet()),
@@ -162,7 +176,11 @@ public final class KeyBroker {
                 LOG.info("keybroker.keysets_reloaded state_version={}", store.stateVersion());
             }
             if (rotateLoaded(store)) {
-                ratchet();
+                ratchetPending = true;
+            }
+            if (ratchetPending) {
+                ratchet(); // retried at the next check if it fails: the retired key must not stay on disk
+                ratchetPending = false;
             }
             return null;
         });
@@ -184,9 +202,15 @@ public final class KeyBroker {
 
     /** Under the directory lock: follows a ratchet a replica sharing the data directory made. */
     private void followRatchet() {
-        custody.catchUp().ifPresent(root -> {
+        custody.ahead().ifPresent(root -> {
             SealedKeysetStore followed = store.followedTo(root, custody.epoch());
-            keysets.putAll(followed.loadAll());
+            try {
+                keysets.putAll(followed.loadAll());
+            } catch (RuntimeException e) {
+                root.close(); // the held root stays; the next check tries again
+                throw e;
+            }
+            custody.adopt(root);
             store = followed;
             LOG.info("keybroker.ratchet_followed epoch={}", followed.epoch());
         });
@@ -286,13 +310,15 @@ public final class KeyBroker {
         if (next.id().equals(previous.id())) {
             return new PolicyChanged(next.id(), previous.id(), List.of(), now.toString());
         }
+        // the keys first, under the new policy id: if this fails, the old policy stays in force and
+        // the owner's retry does the whole change again
+        List<String> rotated = rotateEveryTopic(now, "policy_change", next.id());
         policy = next;
         custody.usePolicy(next);
+        policyConflict = false;
         AUDIT.info("audit.policy.changed policy_id={} previous_policy_id={} removed_measurements={} removed_models={}",
                 next.id(), previous.id(), removed(measurements(previous), measurements(next)),
                 removed(previous.allowedModelDigests(), next.allowedModelDigests()));
-        List<String> rotated = rotateEveryTopic(now, "policy_change");
-        policyConflict = false;
         return new PolicyChanged(next.id(), previous.id(), rotated, now.toString());
     }
 
@@ -300,9 +326,8 @@ public final class KeyBroker {
      * Gives every topic a fresh primary at once, written under the policy now in force. A pending
      * key was released under the previous policy: it is demoted with the primary, never promoted.
      */
-    private List<String> rotateEveryTopic(Instant now, String reason) {
+    private List<String> rotateEveryTopic(Instant now, String reason, String policyId) {
         List<String> rotated = new java.util.ArrayList<>();
-        String policyId = policy.id();
         this.store.locked(() -> {
             followRatchet();
             SealedKeysetStore store = this.store;
@@ -504,13 +529,16 @@ public final class KeyBroker {
         RootSecret root = custody.recover(delivery);
         try {
             openKeysets(root);
-        } catch (IllegalStateException e) {
+            custody.confirmRecovered(root);
+        } catch (RuntimeException | KeyBrokerException e) {
+            // nothing half-ready: no store, no keysets, no root; the owner can run the recovery again
+            store = null;
+            keysets.clear();
             root.close();
             LOG.error("keybroker.recovery.refused_state error={}", e.getMessage());
             throw new KeyBrokerException(409, "refused_state", e.getMessage() + "; the broker still awaits recovery: "
                     + "fix the data directory, then run 'sealstream key-broker recover' again");
         }
-        custody.confirmRecovered(root);
         return custodyStatus();
     }
 

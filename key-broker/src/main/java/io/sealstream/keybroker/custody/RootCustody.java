@@ -314,9 +314,25 @@ public final class RootCustody implements AutoCloseable {
      * recovery whose state check failed leaves the broker awaiting recovery, not stuck.
      */
     public void confirmRecovered(RootSecret r) throws KeyBrokerException {
-        Record record = readRecord().orElseThrow(() -> new KeyBrokerException(409, "not_awaiting_recovery",
-                "this broker has no escrow record"));
-        refreshEscrowEvidence(record, r);
+        KeyBrokerException[] failed = new KeyBrokerException[1];
+        SealedKeysetStore.locked(dataDir, () -> {
+            // re-read under the lock: a replica may have ratcheted since the recovery began
+            Record record = readRecord().orElse(null);
+            if (record == null || !record.rootId().equals(r.idHex())) {
+                failed[0] = new KeyBrokerException(409, "refused_state", "the custody record changed during the "
+                        + "recovery (another replica ratcheted); start this broker in peer custody instead");
+                return null;
+            }
+            try {
+                refreshEscrowEvidence(record, r);
+            } catch (KeyBrokerException e) {
+                failed[0] = e;
+            }
+            return null;
+        });
+        if (failed[0] != null) {
+            throw failed[0];
+        }
         hold(r, "recovered");
     }
 
@@ -420,11 +436,23 @@ public final class RootCustody implements AutoCloseable {
         Record record = readRecord().orElseThrow(() -> new IllegalStateException("the custody record is gone"));
         RootSecret next = current.next();
         long epoch = record.epoch() + 1;
-        resealUnder.accept(next, epoch);
+        try {
+            resealUnder.accept(next, epoch);
+            writeNextRecord(record, next, epoch);
+        } catch (RuntimeException e) {
+            next.close();
+            throw e;
+        }
+        root = next;
+        current.close();
+        AUDIT.info("audit.custody.ratcheted epoch={} root_id={}", epoch, next.idHex());
+        return next;
+    }
+
+    private void writeNextRecord(Record record, RootSecret next, long epoch) {
         if (record.recovery() != null) {
             byte[] ownerKey = policy.keyBroker().recoveryKey().orElse(null);
             if (ownerKey == null) {
-                next.close();
                 throw new IllegalStateException("the policy no longer names the owner's recovery key; the root cannot be "
                         + "escrowed for the next epoch");
             }
@@ -435,19 +463,16 @@ public final class RootCustody implements AutoCloseable {
                 writeDevRoot(next);
             }
         }
-        root = next;
-        current.close();
-        AUDIT.info("audit.custody.ratcheted epoch={} root_id={}", epoch, next.idHex());
-        return next;
     }
 
     /**
-     * Follows a ratchet a replica sharing the directory made: advances the held root to the epoch
-     * the record names, or returns empty when it is already there.
+     * The root a replica sharing the directory ratcheted to, derived from the held one, when the
+     * record names a later epoch; empty when the held root is current. Not held until
+     * {@link #adopt}: the caller loads that epoch's state first. The caller holds the directory lock.
      *
      * @throws IllegalStateException if the record names a root this one does not lead to
      */
-    public Optional<RootSecret> catchUp() {
+    public Optional<RootSecret> ahead() {
         RootSecret r = root;
         Record record = readRecord().orElseThrow(() -> new IllegalStateException("the custody record is gone"));
         if (r == null || record.rootId().equals(r.idHex())) {
@@ -456,10 +481,6 @@ public final class RootCustody implements AutoCloseable {
         RootSecret candidate = r.next();
         for (int step = 1; step <= 64; step++) {
             if (record.rootId().equals(candidate.idHex())) {
-                root = candidate;
-                r.close();
-                AUDIT.info("audit.custody.root_held mode={} how=followed_ratchet epoch={} root_id={}", mode.id(),
-                        record.epoch(), candidate.idHex());
                 return Optional.of(candidate);
             }
             RootSecret further = candidate.next();
@@ -470,6 +491,17 @@ public final class RootCustody implements AutoCloseable {
         AUDIT.info("audit.custody.refused code=foreign_root source=custody_record");
         throw new IllegalStateException(dataDir.resolve(RECORD) + " names root " + record.rootId().substring(0, 16)
                 + "…, which this replica's root does not lead to: it was replaced. Restore it from a replica's volume");
+    }
+
+    /** Holds a root {@link #ahead} returned, once its epoch's state loaded; the previous one is destroyed. */
+    public void adopt(RootSecret followed) {
+        RootSecret previous = root;
+        root = followed;
+        if (previous != null) {
+            previous.close();
+        }
+        AUDIT.info("audit.custody.root_held mode={} how=followed_ratchet epoch={} root_id={}", mode.id(), epoch(),
+                followed.idHex());
     }
 
     private void writeDevRoot(RootSecret r) {
@@ -568,12 +600,11 @@ public final class RootCustody implements AutoCloseable {
 
     private void writeRecord(Record record) {
         Path f = dataDir.resolve(RECORD);
-        Path tmp = dataDir.resolve(RECORD + ".tmp");
         try {
-            Files.write(tmp, KeyBrokerJson.mapper().writerWithDefaultPrettyPrinter().writeValueAsBytes(record));
-            Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            SealedKeysetStore.writeAtomically(f, KeyBrokerJson.mapper().writerWithDefaultPrettyPrinter()
+                    .writeValueAsBytes(record));
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + f + "; check free space and permissions", e);
+            throw new UncheckedIOException("cannot encode the custody record", e);
         }
     }
 

@@ -46,6 +46,7 @@ public final class SealedKeysetStore {
     private static final ObjectMapper JSON = KeyBrokerJson.mapper();
     /** One lock per directory inside this JVM; {@link FileLock} covers other processes. */
     private static final Map<Path, ReentrantLock> LOCAL_LOCKS = new ConcurrentHashMap<>();
+    private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
 
     private final Path keysetsRoot;
     private final Path dir;
@@ -92,7 +93,7 @@ public final class SealedKeysetStore {
                     + "before custody modes. Move it and the keysets/ directory away and start a fresh deployment");
         }
         try {
-            Files.createDirectories(dir);
+            Files.createDirectories(keysetsRoot); // an epoch's directory is made only by the write that fills it
             try (var loose = Files.list(keysetsRoot)) {
                 if (loose.anyMatch(p -> Files.isRegularFile(p) && p.getFileName().toString().endsWith(SUFFIX))) {
                     throw new RefusedStateException("foreign_root", keysetsRoot + " holds sealed files outside an "
@@ -120,6 +121,14 @@ public final class SealedKeysetStore {
                         + "was rolled back. Restore the current state; never serve an older one");
             }
             Map<String, TopicKeyset> out = new HashMap<>();
+            if (!Files.isDirectory(dir)) {
+                if (m.stateVersion() > 0 || held.stateVersion() > 0 || epoch > 0) {
+                    throw new RefusedStateException("missing", dir + " is gone, but the custody record names its epoch: "
+                            + "restore it from a replica's volume");
+                }
+                manifest = m;
+                return new HashMap<>(); // a new deployment: nothing written yet
+            }
             try (var files = Files.list(dir)) {
                 for (Path f : (Iterable<Path>) files.filter(this::isKeysetFile).sorted()::iterator) {
                     TopicKeyset k = open(f);
@@ -179,6 +188,7 @@ public final class SealedKeysetStore {
                         + onDisk.stateVersion() + ", this one holds " + manifest.stateVersion() + "); reload first");
             }
             Path target = dir.resolve(fileName(keyset.topic()));
+            createDirectory(dir);
             writeAtomically(target, frame(keyset.toSealed(keysetKey)));
             Map<String, Long> versions = new TreeMap<>(manifest.versions());
             versions.put(keyset.topic(), keyset.version());
@@ -196,11 +206,7 @@ public final class SealedKeysetStore {
         return locked(() -> {
             SealedKeysetStore resealed = new SealedKeysetStore(keysetsRoot.getParent(), next, nextEpoch, manifest);
             deleteTree(resealed.dir); // a ratchet interrupted before its record was written
-            try {
-                Files.createDirectories(resealed.dir);
-            } catch (IOException e) {
-                throw new UncheckedIOException("cannot create " + resealed.dir + "; check free space and permissions", e);
-            }
+            createDirectory(resealed.dir);
             Map<String, Long> versions = new TreeMap<>();
             for (TopicKeyset k : keysets.values()) {
                 writeAtomically(resealed.dir.resolve(fileName(k.topic())), resealed.frame(k.toSealed(resealed.keysetKey)));
@@ -216,12 +222,16 @@ public final class SealedKeysetStore {
         return new SealedKeysetStore(keysetsRoot.getParent(), root, laterEpoch, manifest);
     }
 
-    /** Deletes every epoch's directory but this one's: what the previous roots sealed is gone from disk too. */
+    /**
+     * Deletes the directories of earlier epochs (what the previous roots sealed is gone from disk
+     * too) and of later ones (a ratchet interrupted before its record was written). The caller
+     * holds the lock and has just read that the custody record names this store's epoch.
+     */
     public void removeOtherEpochs() {
         locked(() -> {
             try (var entries = Files.list(keysetsRoot)) {
                 for (Path p : (Iterable<Path>) entries::iterator) {
-                    if (Files.isDirectory(p) && !p.equals(dir)) {
+                    if (Files.isDirectory(p) && !p.equals(dir) && p.getFileName().toString().matches("\\d{1,18}")) {
                         deleteTree(p);
                     }
                 }
@@ -260,6 +270,20 @@ public final class SealedKeysetStore {
 
     /** Runs {@code work} holding this directory's lock, across replicas in this JVM and other processes. */
     public <T> T locked(Supplier<T> work) {
+        return locked(keysetsRoot.getParent(), work);
+    }
+
+    /**
+     * Runs {@code work} holding the lock of the data directory {@code dataDir}: keyset writes, the
+     * ratchet and custody record rewrites all take it.
+     */
+    public static <T> T locked(Path dataDir, Supplier<T> work) {
+        Path keysetsRoot = dataDir.resolve(KEYSET_DIR);
+        try {
+            Files.createDirectories(keysetsRoot);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + keysetsRoot + "; check that it is writable", e);
+        }
         ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(keysetsRoot.toAbsolutePath().normalize(), d -> new ReentrantLock());
         if (local.isHeldByCurrentThread()) {
             return work.get();
@@ -270,7 +294,7 @@ public final class SealedKeysetStore {
              FileLock ignored = ch.lock()) {
             return work.get();
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot lock " + dir + "; check that it is writable", e);
+            throw new UncheckedIOException("cannot lock " + keysetsRoot + "; check that it is writable", e);
         } finally {
             local.unlock();
         }
@@ -283,6 +307,9 @@ public final class SealedKeysetStore {
 
     private Manifest readManifest() {
         Path f = dir.resolve(MANIFEST);
+        if (!Files.isDirectory(dir)) {
+            return new Manifest(0, Map.of(), null);
+        }
         if (!Files.exists(f)) {
             try (var files = Files.list(dir)) {
                 if (files.anyMatch(this::isKeysetFile)) {
@@ -343,17 +370,48 @@ public final class SealedKeysetStore {
         return out;
     }
 
-    private static void writeAtomically(Path target, byte[] content) {
-        Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+    /** Writes {@code content} to a temporary file, forces it to disk, renames it over {@code target}, forces the directory. */
+    static void writeAtomically(Path target, byte[] content) {
+        Path tmp = target.resolveSibling(target.getFileName() + "." + Long.toHexString(RANDOM.nextLong()) + ".tmp");
         try {
-            Files.write(tmp, content);
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ch.write(java.nio.ByteBuffer.wrap(content));
+                ch.force(true);
+            }
             try {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             } catch (AtomicMoveNotSupportedException e) {
                 Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
             }
+            forceDirectory(target.getParent());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + target + "; check free space and permissions", e);
+        } finally {
+            try {
+                Files.deleteIfExists(tmp);
+            } catch (IOException e) {
+                // a leftover temporary file holds only sealed bytes
+            }
+        }
+    }
+
+    /** Makes a rename in {@code dir} durable; a file system that cannot sync directories is left as it is. */
+    static void forceDirectory(Path dir) {
+        try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+            ch.force(true);
+        } catch (IOException | UnsupportedOperationException e) {
+            // not every platform can open a directory; the rename itself is atomic
+        }
+    }
+
+    private static void createDirectory(Path dir) {
+        try {
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir);
+                forceDirectory(dir.getParent());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot create " + dir + "; check free space and permissions", e);
         }
     }
 
