@@ -40,6 +40,10 @@ public final class RecoverCommand implements Callable<Integer> {
             + "directory (the dev stack's DATA_DIR/simulated-tee) instead of the AMD and Intel roots.")
     Path simulatedTee;
 
+    @Option(names = "--min-epoch", defaultValue = "0", description = "Refuse an escrow of an earlier epoch than this: "
+            + "the epoch the last recovery printed (default ${DEFAULT-VALUE}).")
+    long minEpoch;
+
     @Override
     public Integer call() throws Exception {
         AttestationPolicy pinned = AttestationPolicy.fromFile(policy);
@@ -49,10 +53,11 @@ public final class RecoverCommand implements Callable<Integer> {
                         SimulatedSnpTee.load(simulatedTee).developmentRoot()));
         SealingKeyPair key = SealingKeyPair.readPrivate(ownerKey);
         try {
-            OwnerRecovery.Outcome outcome = new OwnerRecovery(verifiers, pinned, Clock.systemUTC())
+            OwnerRecovery.Outcome outcome = new OwnerRecovery(verifiers, pinned, Clock.systemUTC(), minEpoch)
                     .recover(new KeyBrokerClient(url, Duration.ofSeconds(30)), key);
             System.out.println("Recovered: the key broker at " + url + " (measurement " + outcome.brokerMeasurement()
-                    + ") holds root " + outcome.rootId().substring(0, 16) + "… and is " + outcome.status().state() + ".");
+                    + ") holds root " + outcome.rootId().substring(0, 16) + "… of epoch " + outcome.epoch() + " and is "
+                    + outcome.status().state() + ". Keep the epoch: pass it as --min-epoch next time.");
             return 0;
         } catch (OwnerRecovery.RefusedException e) {
             System.err.println("Not recovered, nothing sent: " + e.getMessage());

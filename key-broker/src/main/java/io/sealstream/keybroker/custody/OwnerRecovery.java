@@ -34,9 +34,10 @@ public final class OwnerRecovery {
     private final Map<TeeType, EvidenceVerifier> verifiers;
     private final AttestationPolicy pinned;
     private final Clock clock;
+    private final long minimumEpoch;
 
-    /** What a finished recovery reports. */
-    public record Outcome(String rootId, String brokerMeasurement, CustodyStatus status) {
+    /** What a finished recovery reports: the root, the epoch of its ratchet, the broker's measurement, its state. */
+    public record Outcome(String rootId, long epoch, String brokerMeasurement, CustodyStatus status) {
     }
 
     /** A refused recovery: {@link #code()} says which check failed; nothing was sent. */
@@ -54,9 +55,20 @@ public final class OwnerRecovery {
     }
 
     public OwnerRecovery(Map<TeeType, EvidenceVerifier> verifiers, AttestationPolicy pinned, Clock clock) {
+        this(verifiers, pinned, clock, 0);
+    }
+
+    /**
+     * As {@link #OwnerRecovery(Map, AttestationPolicy, Clock)}, refusing an escrow of an epoch
+     * below {@code minimumEpoch}: the epoch the owner last saw (a host that kept an older escrow
+     * and its keysets would otherwise have retired keys served again).
+     */
+    public OwnerRecovery(Map<TeeType, EvidenceVerifier> verifiers, AttestationPolicy pinned, Clock clock,
+                         long minimumEpoch) {
         this.verifiers = Map.copyOf(verifiers);
         this.pinned = pinned;
         this.clock = clock;
+        this.minimumEpoch = minimumEpoch;
     }
 
     /** Runs the recovery against {@code broker} with the owner's recovery key. */
@@ -98,10 +110,16 @@ public final class OwnerRecovery {
         }
         try {
             ReplicaEvidence.verify(verifiers, pinned, record.evidence(),
-                    RootCustody.recordBinding(rootId, record.sealedRoot(), ownerPublic), clock.instant(), false);
+                    RootCustody.recordBinding(rootId, record.sealedRoot(), ownerPublic, record.epoch()), clock.instant(),
+                    false);
         } catch (AttestationException e) {
             throw new RefusedException("untrusted_escrow", "the escrow was not made by a trusted key broker ("
                     + e.getMessage() + "): the host may have planted a root of its own; do not recover it", e);
+        }
+        if (record.epoch() < minimumEpoch) {
+            throw new RefusedException("rolled_back", "the escrow is of epoch " + record.epoch() + ", older than epoch "
+                    + minimumEpoch + " seen before: the host kept an older copy of the data directory; restore the "
+                    + "current one", null);
         }
         try (RootSecret root = RootSecret.openFrom(ownerKey, record.sealedRoot(), RootCustody.escrowContext(rootId))) {
             if (!root.idHex().equals(record.rootId())) {
@@ -110,7 +128,7 @@ public final class OwnerRecovery {
             }
             byte[] sealed = root.sealTo(offer.teePublicKey(), RootCustody.recoveryContext(nonce));
             CustodyStatus status = broker.recover(new RecoveryDelivery(nonce, sealed));
-            return new Outcome(root.idHex(), claims.measurementHex(), status);
+            return new Outcome(root.idHex(), record.epoch(), claims.measurementHex(), status);
         } catch (GeneralSecurityException e) {
             throw new RefusedException("bad_escrow", "the escrow does not open with this recovery key, or the broker's "
                     + "TEE key is unusable: " + e.getMessage(), e);

@@ -360,18 +360,18 @@ public final class RootCustody implements AutoCloseable {
         return ReportDataBinding.forCustody("escrow", rootId);
     }
 
-    /** The report_data of a custody record's evidence. */
-    public static byte[] recordBinding(byte[] rootId, byte[] sealedRoot, byte[] ownerKey) {
+    /** The report_data of a custody record's evidence: the root, its escrow, the owner key and the epoch. */
+    public static byte[] recordBinding(byte[] rootId, byte[] sealedRoot, byte[] ownerKey, long epoch) {
         return ReportDataBinding.forCustody("record", rootId, ReportDataBinding.sha256(sealedRoot),
-                ReportDataBinding.sha256(ownerKey));
+                ReportDataBinding.sha256(ownerKey), counterDigest(epoch));
     }
 
     private Record escrow(RootSecret r, byte[] ownerKey, long epoch) {
         try {
             byte[] sealed = r.sealTo(ownerKey, escrowContext(r.id()));
-            EvidenceMessage own = evidence(recordBinding(r.id(), sealed, ownerKey));
+            EvidenceMessage own = evidence(recordBinding(r.id(), sealed, ownerKey, epoch));
             return new Record(1, r.idHex(), epoch, new CustodyRecordMessage(r.idHex(), sealed,
-                    hex(ReportDataBinding.sha256(ownerKey)), own));
+                    hex(ReportDataBinding.sha256(ownerKey)), epoch, own));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("key-broker.recovery-key in the policy is not an HPKE public key of the v1 "
                     + "suite; make one with 'sealstream key-broker recovery-key'", e);
@@ -393,9 +393,9 @@ public final class RootCustody implements AutoCloseable {
                     hex(ReportDataBinding.sha256(ownerKey)));
             return;
         }
-        EvidenceMessage own = evidence(recordBinding(r.id(), old.sealedRoot(), ownerKey));
+        EvidenceMessage own = evidence(recordBinding(r.id(), old.sealedRoot(), ownerKey, record.epoch()));
         writeRecord(new Record(1, record.rootId(), record.epoch(), new CustodyRecordMessage(old.rootId(), old.sealedRoot(),
-                old.ownerKeySha256(), own)));
+                old.ownerKeySha256(), record.epoch(), own)));
     }
 
     /**

@@ -316,6 +316,34 @@ class KeyCustodyTest {
     }
 
     @Test
+    void theOwnersToolRefusesAnEscrowOlderThanTheEpochItSawLast(@TempDir Path before) throws Exception {
+        KeyBrokerServer first = start(config(Custody.recovery(), BROKER).rotationInterval(Duration.ofMillis(1))
+                .grace(Duration.ofMillis(1)));
+        Files.copy(dataDir.resolve("custody.json"), before.resolve("custody.json"));
+        copyTree(dataDir.resolve("keysets/0"), Files.createDirectories(before.resolve("keysets/0")));
+        first.broker().rotateDue();
+        Thread.sleep(5);
+        first.broker().rotateDue(); // a key retires: epoch 1
+        stop(first);
+        // after the outage the host puts back the directory as it was in epoch 0
+        try (var files = Files.walk(dataDir.resolve("keysets"))) {
+            files.sorted(java.util.Comparator.reverseOrder()).filter(p -> !p.equals(dataDir.resolve("keysets")))
+                    .forEach(p -> p.toFile().delete());
+        }
+        Files.copy(before.resolve("custody.json"), dataDir.resolve("custody.json"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        copyTree(before.resolve("keysets/0"), Files.createDirectories(dataDir.resolve("keysets/0")));
+        KeyBrokerServer restarted = start(Custody.recovery(), BROKER);
+
+        OwnerRecovery.RefusedException e = catchThrowableOfType(OwnerRecovery.RefusedException.class,
+                () -> new OwnerRecovery(Map.of(TeeType.SNP, VERIFIER), POLICY, Clock.systemUTC(), 1)
+                        .recover(client(restarted), OWNER));
+
+        assertThat(e.code()).isEqualTo("rolled_back");
+        assertThat(client(restarted).custody().state()).isEqualTo("awaiting_recovery");
+    }
+
+    @Test
     void aPlantedKekFileIsRefusedAtStart() throws Exception {
         Files.writeString(dataDir.resolve("kek.json"), "{\"primaryKeyId\": 1}");
 
