@@ -113,34 +113,6 @@ class KeyBrokerTest {
         assertThat(promoted.version()).isGreaterThan(published.version()).isGreaterThan(before.version());
     }
 
-    /** A clock the test sets. */
-    private static final class MutableClock extends java.time.Clock {
-        private volatile java.time.Instant now;
-
-        MutableClock(java.time.Instant now) {
-            this.now = now;
-        }
-
-        void set(java.time.Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public java.time.Instant instant() {
-            return now;
-        }
-
-        @Override
-        public java.time.ZoneId getZone() {
-            return java.time.ZoneOffset.UTC;
-        }
-
-        @Override
-        public java.time.Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-    }
-
     @Test
     void aNonceCanBeUsedOnlyOnce() throws Exception {
         start(true);

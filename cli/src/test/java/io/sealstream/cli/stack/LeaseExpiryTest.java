@@ -56,10 +56,7 @@ class LeaseExpiryTest {
         proxy.rewrite((path, genuine) -> path.equals("/v1/attest")
                 ? KeyBrokerProxy.Answer.json(403, "{\"error\":\"unknown_measurement\",\"message\":\"revoked\"}")
                 : genuine);
-        long deadline = revokedAt + TimeUnit.SECONDS.toNanos(60);
-        while (revocable.holdsKeys() && System.nanoTime() < deadline) {
-            Thread.sleep(100);
-        }
+        Eventually.holds(Duration.ofSeconds(60), () -> !revocable.holdsKeys());
         double seconds = (System.nanoTime() - revokedAt) / 1e9;
         System.out.printf("keys dropped %.1f s after the broker stopped admitting the worker (lease %d s, refresh %d s)%n",
                 seconds, LEASE.toSeconds(), REFRESH.toSeconds());

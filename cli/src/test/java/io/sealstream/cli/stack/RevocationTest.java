@@ -65,10 +65,7 @@ class RevocationTest {
             for (int i = 0; i < 100; i++) {
                 answers.add(before.embeddings().create(SyntheticEngine.MODEL, List.of("during the change " + i)));
             }
-            long deadline = revokedAt + TimeUnit.SECONDS.toNanos(60);
-            while (revocable.holdsKeys() && System.nanoTime() < deadline) {
-                Thread.sleep(100);
-            }
+            Eventually.holds(Duration.ofSeconds(60), () -> !revocable.holdsKeys());
             double seconds = (System.nanoTime() - revokedAt) / 1e9;
             System.out.printf("revoked worker dropped its keys %.1f s after the policy change (lease %d s, refresh %d s)%n",
                     seconds, LEASE.toSeconds(), REFRESH.toSeconds());

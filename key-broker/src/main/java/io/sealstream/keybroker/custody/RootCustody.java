@@ -127,13 +127,7 @@ public final class RootCustody implements AutoCloseable {
                 r = RootSecret.of(Files.readAllBytes(file));
             } else {
                 r = RootSecret.generate();
-                byte[] raw = r.exportForDevFile();
-                try (FileChannel ch = FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
-                    ch.write(java.nio.ByteBuffer.wrap(raw));
-                } finally {
-                    java.util.Arrays.fill(raw, (byte) 0);
-                }
+                writeDevRoot(r);
                 AUDIT.info("audit.custody.root_created mode=dev root_id={}", r.idHex());
             }
         } catch (IOException e) {
@@ -513,8 +507,10 @@ public final class RootCustody implements AutoCloseable {
             try (FileChannel ch = FileChannel.open(tmp, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
                     PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")))) {
                 ch.write(java.nio.ByteBuffer.wrap(raw));
+                ch.force(true);
             }
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            SealedKeysetStore.forceDirectory(dataDir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the dev root " + file, e);
         } finally {

@@ -16,8 +16,11 @@ import io.sealstream.envelope.TeeKeyPair;
 import io.sealstream.envelope.TopicKeyset;
 import io.sealstream.envelope.TopicPublicKeys;
 import io.sealstream.keybroker.KeyBrokerConfig;
+import io.sealstream.keybroker.MutableClock;
 import io.sealstream.keybroker.api.AttestRequest;
 import io.sealstream.keybroker.api.CustodyStatus;
+import io.sealstream.keybroker.api.HandoverRequest;
+import io.sealstream.keybroker.api.RecoveryDelivery;
 import io.sealstream.keybroker.api.EvidenceMessage;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.api.KeyBrokerJson;
@@ -70,6 +73,7 @@ class KeyCustodyTest {
     @TempDir
     Path dataDir;
     private final List<KeyBrokerServer> started = new ArrayList<>();
+    private final MutableClock clock = new MutableClock(java.time.Instant.now());
 
     @AfterEach
     void stop() {
@@ -246,14 +250,11 @@ class KeyCustodyTest {
 
     @Test
     void aRetiredKeyTakesItsRootWithItSoNoLaterRootOpensTheFilesThatHeldIt(@TempDir Path copyOfBefore) throws Exception {
-        KeyBrokerServer broker = start(config(Custody.insecureDevFile(), BROKER).rotationInterval(Duration.ofMillis(1))
-                .grace(Duration.ofMillis(1)));
+        KeyBrokerServer broker = start(stepped(config(Custody.insecureDevFile(), BROKER)));
         String rootBefore = client(broker).custody().rootId();
         copyTree(dataDir.resolve("keysets/0"), copyOfBefore);
-        broker.broker().rotateDue(); // the first key is demoted
-        Thread.sleep(5);
 
-        broker.broker().rotateDue(); // its grace ended: it retires, and the root ratchets
+        retireTheFirstKey(broker);
 
         assertThat(client(broker).custody().rootId()).isNotEqualTo(rootBefore);
         assertThat(dataDir.resolve("keysets/0")).doesNotExist();
@@ -270,11 +271,8 @@ class KeyCustodyTest {
 
     @Test
     void theEscrowFollowsTheRatchetSoARecoveryAfterItRestoresTheCurrentKeys() throws Exception {
-        KeyBrokerServer first = start(config(Custody.recovery(), BROKER).rotationInterval(Duration.ofMillis(1))
-                .grace(Duration.ofMillis(1)));
-        first.broker().rotateDue();
-        Thread.sleep(5);
-        first.broker().rotateDue();
+        KeyBrokerServer first = start(stepped(config(Custody.recovery(), BROKER)));
+        retireTheFirstKey(first);
         String fingerprint = publicKeys(first).keysetFingerprint();
         String rootId = client(first).custody().rootId();
         stop(first);
@@ -288,12 +286,9 @@ class KeyCustodyTest {
 
     @Test
     void aReplicaFollowsTheRatchetItsPeerMade() throws Exception {
-        KeyBrokerServer first = start(config(Custody.recovery(), BROKER).rotationInterval(Duration.ofMillis(1))
-                .grace(Duration.ofMillis(1)));
+        KeyBrokerServer first = start(stepped(config(Custody.recovery(), BROKER)));
         KeyBrokerServer second = start(Custody.peer(first.url()), BROKER);
-        first.broker().rotateDue();
-        Thread.sleep(5);
-        first.broker().rotateDue();
+        retireTheFirstKey(first);
 
         second.broker().rotateDue();
 
@@ -317,13 +312,10 @@ class KeyCustodyTest {
 
     @Test
     void theOwnersToolRefusesAnEscrowOlderThanTheEpochItSawLast(@TempDir Path before) throws Exception {
-        KeyBrokerServer first = start(config(Custody.recovery(), BROKER).rotationInterval(Duration.ofMillis(1))
-                .grace(Duration.ofMillis(1)));
+        KeyBrokerServer first = start(stepped(config(Custody.recovery(), BROKER)));
         Files.copy(dataDir.resolve("custody.json"), before.resolve("custody.json"));
         copyTree(dataDir.resolve("keysets/0"), Files.createDirectories(before.resolve("keysets/0")));
-        first.broker().rotateDue();
-        Thread.sleep(5);
-        first.broker().rotateDue(); // a key retires: epoch 1
+        retireTheFirstKey(first); // epoch 1
         stop(first);
         // after the outage the host puts back the directory as it was in epoch 0
         try (var files = Files.walk(dataDir.resolve("keysets"))) {
@@ -341,6 +333,50 @@ class KeyCustodyTest {
 
         assertThat(e.code()).isEqualTo("rolled_back");
         assertThat(client(restarted).custody().state()).isEqualTo("awaiting_recovery");
+    }
+
+    @Test
+    void aHandoverRequestReplayedWithItsUsedNonceGetsNothing() throws Exception {
+        KeyBrokerServer first = start(Custody.recovery(), BROKER);
+        KeyBrokerClient c = client(first);
+        SealingKeyPair joiner = SealingKeyPair.generate();
+        byte[] nonce = c.challenge().nonce();
+        Evidence evidence = TEE.attest(BROKER, ReportDataBinding.forCustody("handover-request", nonce,
+                ReportDataBinding.sha256(joiner.publicKey()), ReportDataBinding.sha256Hex(POLICY.id())));
+        HandoverRequest request = new HandoverRequest(nonce, filled(32, 9), EvidenceMessage.of(evidence),
+                joiner.publicKey());
+        c.handover(request);
+
+        KeyBrokerException replayed = catchThrowableOfType(KeyBrokerException.class, () -> c.handover(request));
+
+        assertThat(replayed.status()).isEqualTo(401);
+        assertThat(replayed.code()).isEqualTo("stale_nonce");
+    }
+
+    @Test
+    void malformedCustodyCallsAreRefusedWithWhatToDoAndTheBrokerStillAwaitsTheOwner() throws Exception {
+        stop(start(Custody.recovery(), BROKER));
+        KeyBrokerServer restarted = start(Custody.recovery(), BROKER);
+        KeyBrokerClient c = client(restarted);
+
+        assertThat(rawPost(restarted, "/v1/custody/handover", "{}")).startsWith("400 ").contains("bad_request");
+        assertThat(rawPost(restarted, "/v1/custody/recovery", "not json")).startsWith("400 ").contains("bad_request");
+        assertThat(rawPost(restarted, "/v1/custody/recovery", "{\"nonce\": \"AAAA\", \"sealed_root\": \"AAAA\"}"))
+                .startsWith("400 ").contains("32-byte nonce");
+        KeyBrokerException shortNonce = catchThrowableOfType(KeyBrokerException.class, () -> c.recoveryOffer(new byte[8]));
+        assertThat(shortNonce.status()).isEqualTo(400);
+        KeyBrokerException garbage = catchThrowableOfType(KeyBrokerException.class,
+                () -> c.recover(new RecoveryDelivery(filled(32, 1), filled(200, 7))));
+        assertThat(garbage.code()).isEqualTo("bad_seal");
+        assertThat(garbage).hasMessageContaining("run 'sealstream key-broker recover' again");
+        assertThat(c.custody().state()).isEqualTo("awaiting_recovery");
+    }
+
+    private static String rawPost(KeyBrokerServer s, String path, String body) throws Exception {
+        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(s.url() + path)).POST(java.net.http.HttpRequest.BodyPublishers.ofString(body)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        return response.statusCode() + " " + response.body();
     }
 
     @Test
@@ -406,6 +442,19 @@ class KeyCustodyTest {
         Evidence e = TEE.attest(WORKER, ReportDataBinding.forWorker(nonce, tee.publicKey(), MODEL));
         String token = c.attest(new AttestRequest(nonce, EvidenceMessage.of(e), tee.publicKey(), List.of(MODEL))).token();
         return tee.openRelease(TOPIC, c.keys(token, TOPIC).releasedKeyset(), token);
+    }
+
+    /** The broker on this test's clock: a minute between rotations, a minute of grace. */
+    private KeyBrokerConfig.Builder stepped(KeyBrokerConfig.Builder config) {
+        return config.clock(clock).rotationInterval(Duration.ofMinutes(1)).grace(Duration.ofMinutes(1));
+    }
+
+    /** Steps the clock past a rotation (the first key is demoted), then past its grace: it retires and the root ratchets. */
+    private void retireTheFirstKey(KeyBrokerServer broker) {
+        clock.advance(Duration.ofMinutes(1));
+        broker.broker().rotateDue();
+        clock.advance(Duration.ofMinutes(1));
+        broker.broker().rotateDue();
     }
 
     private OwnerRecovery owner() {

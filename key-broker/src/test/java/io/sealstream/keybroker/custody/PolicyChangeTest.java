@@ -204,6 +204,21 @@ class PolicyChangeTest {
         }
     }
 
+    @Test
+    void aPolicyThatDoesNotParseIsRefusedByFieldAndTheOldOneStays() throws Exception {
+        PolicyChallenge challenge = client.policyChallenge();
+        String broken = "version: 2\nmodels: []\n";
+        byte[] mac = OwnerChallenges.answer(OWNER, challenge.nonce(), challenge.sealedKey(), CURRENT, broken);
+
+        KeyBrokerException refused = catchThrowableOfType(KeyBrokerException.class,
+                () -> client.changePolicy(new PolicyChange(challenge.nonce(), broken, mac)));
+
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.code()).isEqualTo("bad_policy");
+        assertThat(refused).hasMessageContaining("version");
+        assertThat(client.publicKeys(TOPIC, filled(32, 6)).policyId()).isEqualTo(CURRENT);
+    }
+
     private LeaseGrant attest(byte[] measurement) throws KeyBrokerException {
         return attest(measurement, TeeKeyPair.generate());
     }
