@@ -40,11 +40,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Buffers request ciphertext in a changelogged store and flushes it as one batch when the batch is
- * full or has lingered long enough: open every request, hand the opened ones to the
- * {@link BatchHandler}, seal each answer, and forward answers and dead letters. Buffer writes,
- * deletes, the answered-requests store, outputs and input offsets commit in one Kafka transaction
- * (exactly_once_v2), so a crash at any point neither loses a request nor answers one twice.
+ * Buffers request ciphertext in a changelogged store, opens each request as it arrives and hands
+ * it to the worker's {@link EngineBatcher}, and when its result comes back seals the answer and
+ * forwards it. Buffer writes, deletes, the answered-requests store, outputs and input offsets
+ * commit in one Kafka transaction (exactly_once_v2), so a crash at any point neither loses a
+ * request nor answers one twice: a request leaves the buffer only in the transaction that carries
+ * its answer, and a task's new owner submits what its buffer still holds.
  *
  * <p>Every buffered record ends in exactly one way (ARCHITECTURE.md §8): an answer, an encrypted
  * error to its client, or one bounded dead letter. Nothing a record carries can make this class
@@ -58,9 +59,14 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     static final Duration BACK_PRESSURE_PAUSE = Duration.ofMillis(200);
     /** How often old entries leave the answered-requests store. */
     static final Duration PURGE_INTERVAL = Duration.ofMinutes(1);
+    /**
+     * How often the stream thread takes the results the batcher finished: the most a finished
+     * answer waits before it is sealed and sent (it reaches its client at the next commit).
+     */
+    static final Duration ANSWER_INTERVAL = Duration.ofMillis(5);
 
     private final RequestOpener opener;
-    private final BatchHandler handler;
+    private final EngineBatcher batcher;
     private final ConfluentAvroDeserializer<EncryptedRequest> deserializer;
     private final Serializer<EncryptedResponse> serializer;
     private final TopicDirectory topics;
@@ -80,10 +86,16 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private ProcessorContext<String, Outgoing> context;
     private KeyValueStore<String, byte[]> buffer;
     private KeyValueStore<String, Long> answered;
-    private int buffered;
+    private EngineBatcher.Lane<Admitted> lane;
+    /** Buffered records at the batcher, by buffer key. */
+    private final java.util.Map<String, Admitted> inFlight = new java.util.HashMap<>();
+    /** Replay keys of the records at the batcher: a copy arriving meanwhile is a replay too. */
+    private final Set<String> inFlightReplayKeys = new HashSet<>();
+    /** Buffered records that wait (registry, cluster, keys, or restored from the changelog), in arrival order. */
+    private final java.util.Set<String> waitingKeys = new java.util.LinkedHashSet<>();
     /** The next buffer key's sequence number; restored past the largest buffered one. */
     private long nextSequence;
-    private long firstBufferedAt;
+    private long lastRetry;
     /** When each waiting record first waited (in memory: a restart starts the clock again). */
     private final java.util.Map<String, Long> waitingSince = new java.util.HashMap<>();
     /** Response topics whose subject is known to take the response schema. */
@@ -97,15 +109,20 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             .setClientId("probe").setSessionId("probe").setStatus(io.sealstream.schemas.v1.ResponseStatus.OK)
             .setCreatedAt(Instant.EPOCH).setNonce(java.nio.ByteBuffer.allocate(0))
             .setCiphertext(java.nio.ByteBuffer.allocate(0)).build();
-    /** Records that waited at the last flush for the registry or the cluster; intake slows while any do. */
-    private int waiting;
+    /**
+     * The registry's failure in the current retry round: records whose schema it would have to be
+     * asked about wait without asking again, so an outage costs one registry timeout per round,
+     * not one per record. Cleared when the next round starts.
+     */
+    private SchemaRegistryException registryFailure;
+    private final Counts counts = new Counts();
 
-    BatchingProcessor(RequestOpener opener, BatchHandler handler, ConfluentAvroDeserializer<EncryptedRequest> deserializer,
+    BatchingProcessor(RequestOpener opener, EngineBatcher batcher, ConfluentAvroDeserializer<EncryptedRequest> deserializer,
                       Serializer<EncryptedResponse> serializer, TopicDirectory topics, StreamProcessorConfig config,
                       KeyRefresh keys) {
         this.keys = keys;
         this.opener = opener;
-        this.handler = handler;
+        this.batcher = batcher;
         this.deserializer = deserializer;
         this.serializer = serializer;
         this.topics = topics;
@@ -117,20 +134,27 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         this.context = context;
         this.buffer = context.getStateStore(InferenceTopology.BUFFER_STORE);
         this.answered = context.getStateStore(InferenceTopology.ANSWERED_STORE);
+        this.lane = batcher.lane(context.taskId().toString());
         try (KeyValueIterator<String, byte[]> it = buffer.all()) {
             while (it.hasNext()) {
-                nextSequence = Math.max(nextSequence, sequenceOf(it.next().key) + 1);
-                buffered++;
+                String key = it.next().key;
+                nextSequence = Math.max(nextSequence, sequenceOf(key) + 1);
+                waitingKeys.add(key); // restored after a crash or a rebalance: admitted at the next tick
             }
         }
-        if (buffered > 0) {
-            // restored after a crash or a rebalance: flush at the next linger tick
-            firstBufferedAt = context.currentSystemTimeMs();
-            LOG.info("batch.restored task={} buffered={}", context.taskId(), buffered);
+        if (!waitingKeys.isEmpty()) {
+            LOG.info("batch.restored task={} buffered={}", context.taskId(), waitingKeys.size());
         }
-        long tick = Math.max(1, config.batchLinger().toMillis() / 2);
-        context.schedule(Duration.ofMillis(tick), PunctuationType.WALL_CLOCK_TIME, this::onTick);
+        context.schedule(ANSWER_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::onTick);
         context.schedule(PURGE_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::purgeAnswered);
+    }
+
+    @Override
+    public void close() {
+        // the task closes or moves: what is at the batcher stays buffered for the task's next owner
+        lane.close();
+        inFlight.clear();
+        inFlightReplayKeys.clear();
     }
 
     @Override
@@ -143,202 +167,216 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             deadLetterUnbuffered(meta, record, size);
             return;
         }
-        buffer.put(bufferKey(meta), BufferedRecord.encode(record.key(), record.value()));
-        if (this.buffered++ == 0) {
-            firstBufferedAt = context.currentSystemTimeMs();
-        }
-        if (this.buffered >= config.maxBatchSize()) {
-            flush();
-        }
-        if (waiting >= config.maxBatchSize()) {
+        String bufferKey = bufferKey(meta);
+        byte[] encoded = BufferedRecord.encode(record.key(), record.value());
+        buffer.put(bufferKey, encoded);
+        long now = context.currentSystemTimeMs();
+        admit(bufferKey, BufferedRecord.decode(encoded), Instant.ofEpochMilli(now), now);
+        batcher.runDue(now);
+        answerDone();
+        if (counts.waiting >= config.maxBatchSize()) {
             // back-pressure: a batch's worth of records waits for the registry or the cluster; take new ones slowly
             pause();
         }
     }
 
+    /**
+     * Every {@link #ANSWER_INTERVAL}: answers what the batcher finished; every half linger, tries
+     * the waiting records again.
+     */
     private void onTick(long now) {
-        if (buffered > 0 && now - firstBufferedAt >= config.batchLinger().toMillis()) {
-            flush();
+        batcher.runDue(now);
+        answerDone();
+        if (!waitingKeys.isEmpty() && now - lastRetry >= Math.max(1, config.batchLinger().toMillis() / 2)) {
+            lastRetry = now;
+            retryWaiting(now);
+            batcher.runDue(now);
+            answerDone();
         }
     }
 
-    /** One buffered record on its way through a flush. */
+    /** One buffered record on its way through the batcher. */
     private record Admitted(String bufferKey, OpenedRequest request, String replayKey, int limit) {
     }
 
-    private void flush() {
-        long started = System.nanoTime();
-        List<KeyValue<String, byte[]>> entries = new ArrayList<>();
-        try (KeyValueIterator<String, byte[]> it = buffer.all()) {
-            it.forEachRemaining(entries::add);
+    private void retryWaiting(long now) {
+        List<String> retry = new ArrayList<>(waitingKeys);
+        waitingKeys.clear();
+        counts.waiting = 0;
+        registryFailure = null;
+        Instant at = Instant.ofEpochMilli(now);
+        // these records waited already (or were restored): their batch need not linger again
+        long arrivedLongAgo = now - config.batchLinger().toMillis();
+        for (String key : retry) {
+            byte[] bytes = buffer.get(key);
+            if (bytes != null && !inFlight.containsKey(key)) {
+                admit(key, BufferedRecord.decode(bytes), at, arrivedLongAgo);
+            }
+        }
+        if (counts.waiting > 0 || counts.waitingForKeys > 0) {
+            LOG.info("batch.waiting task={} waiting={} waiting_for_keys={}", context.taskId(), counts.waiting,
+                    counts.waitingForKeys);
+        }
+        counts.waitingForKeys = 0;
+    }
+
+    /**
+     * Checks and opens one buffered record and submits it to the batcher (as arrived at
+     * {@code arrivedAt}, which starts its linger); or ends it (an encrypted error or one dead
+     * letter); or leaves it waiting for the registry, the cluster or keys.
+     */
+    private void admit(String bufferKey, BufferedRecord rec, Instant now, long arrivedAt) {
+        String source = sourceOf(bufferKey);
+        if (registryFailure != null && !deserializer.knowsSchemaOf(rec.value())) {
+            waitFor(bufferKey, "registry", registryFailure);
+            return;
+        }
+        EncryptedRequest request;
+        try {
+            request = deserializer.deserialize(topicOf(bufferKey), rec.value());
+        } catch (SchemaRegistryException e) {
+            registryFailure = e;
+            waitFor(bufferKey, "registry", e);
+            return;
+        } catch (SerializationException e) {
+            deadLetter(bufferKey, rec, source, ErrorCode.MALFORMED, e.getMessage());
+            return;
+        } catch (RuntimeException | StackOverflowError e) {
+            deadLetter(bufferKey, rec, source, ErrorCode.MALFORMED, "the record does not decode as an "
+                    + "EncryptedRequest (" + e.getClass().getSimpleName() + ")");
+            return;
+        }
+        if (request == null) {
+            deadLetter(bufferKey, rec, source, ErrorCode.MALFORMED, "the record has no value");
+            return;
+        }
+        // the client is the one whose topic carried the record; the envelope must say the same
+        String topicClient = EnvelopeProtocol.clientOfRequestTopic(config.requestTopicFamily(), topicOf(bufferKey))
+                .orElse(null);
+        if (topicClient == null || !topicClient.equals(String.valueOf(request.getClientId()))) {
+            deadLetter(bufferKey, rec, source, ErrorCode.CLIENT_MISMATCH, "the envelope names another client than "
+                    + "the request topic " + topicOf(bufferKey) + "; a client sends under its own id only");
+            return;
+        }
+        // a client of a request topic has a legal id, so this is a legal topic name
+        String responseTopic = EnvelopeProtocol.responseTopicFor(topicClient);
+        OptionalInt limit;
+        try {
+            limit = topics.maxValueBytes(responseTopic);
+        } catch (TopicDirectory.TopicDirectoryUnavailableException e) {
+            waitFor(bufferKey, "cluster", e);
+            return;
+        }
+        if (limit.isEmpty()) {
+            deadLetter(bufferKey, rec, source, ErrorCode.UNKNOWN_CLIENT, "no response topic " + responseTopic
+                    + " exists; provision the client before it sends");
+            return;
+        }
+        OpenedRequest opened;
+        try {
+            opened = opener.open(topicOf(bufferKey), request);
+        } catch (EnvelopeException e) {
+            if (e instanceof io.sealstream.envelope.UnknownKeyException unknown
+                    && awaitsNewerKeys(bufferKey, unknown.keyId())) {
+                // not back-pressure: a tenant's made-up key ids must not slow the other tenants' intake
+                waitingKeys.add(bufferKey);
+                counts.waitingForKeys++;
+                return;
+            }
+            if (e.responder().isPresent()) {
+                // it authenticated, so the client is known: tell it, under its response key
+                ResponseSealer sealer = e.responder().get();
+                String replayKey = replayKey(request);
+                if (isReplay(replayKey)) {
+                    deadLetter(bufferKey, rec, source, ErrorCode.REPLAYED, replayMessage());
+                } else if (responseSchemaReady(bufferKey, rec, source, responseTopic)) {
+                    answerError(bufferKey, sealer, "", e.reason(), e.getMessage(), replayKey, limit.getAsInt(), now);
+                }
+            } else {
+                deadLetter(bufferKey, rec, source, e.reason(), e.getMessage());
+            }
+            return;
+        }
+        String replayKey = replayKey(request);
+        if (isReplay(replayKey)) {
+            deadLetter(bufferKey, rec, source, ErrorCode.REPLAYED, replayMessage());
+            return;
+        }
+        if (!responseSchemaReady(bufferKey, rec, source, responseTopic)) {
+            return;
+        }
+        if (!opened.responseTopic().equals(responseTopic)) {
+            answerError(bufferKey, opened.sealer(), opened.request().getModel(), ErrorCode.INVALID_RESPONSE_TOPIC,
+                    "the response topic must be " + responseTopic + "; re-send with that response topic",
+                    replayKey, limit.getAsInt(), now);
+            return;
+        }
+        if (opened.request().getTask() instanceof EmbeddingsInput input
+                && input.getInput().size() > RequestLimits.MAX_EMBEDDING_INPUTS) {
+            answerError(bufferKey, opened.sealer(), opened.request().getModel(), ErrorCode.REQUEST_TOO_LARGE,
+                    "the embeddings input has " + input.getInput().size() + " texts; send at most "
+                            + RequestLimits.MAX_EMBEDDING_INPUTS + " per request", replayKey, limit.getAsInt(), now);
+            return;
+        }
+        long requestCost = batcher.costOf(opened.request());
+        if (requestCost > config.maxBatchCost()) {
+            answerError(bufferKey, opened.sealer(), opened.request().getModel(), ErrorCode.REQUEST_TOO_LARGE,
+                    "the request needs " + requestCost + " units of work and one batch takes at most "
+                            + config.maxBatchCost() + " (one unit per embedded text or generated token); "
+                            + "split it into smaller requests", replayKey, limit.getAsInt(), now);
+            return;
+        }
+        long answerBound = answerBound(opened, request);
+        if (answerBound > limit.getAsInt()) {
+            answerError(bufferKey, opened.sealer(), opened.request().getModel(), ErrorCode.REQUEST_TOO_LARGE,
+                    "the answer to this request could take " + answerBound + " bytes and " + responseTopic
+                            + " takes at most " + limit.getAsInt() + "; split it into smaller requests",
+                    replayKey, limit.getAsInt(), now);
+            return;
+        }
+        Admitted admitted = new Admitted(bufferKey, opened, replayKey, limit.getAsInt());
+        boolean submitted;
+        try {
+            submitted = lane.submit(admitted, opened.request(), requestCost, arrivedAt);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            submitted = false;
+        }
+        if (submitted) {
+            inFlight.put(bufferKey, admitted);
+            if (replayKey != null) {
+                inFlightReplayKeys.add(replayKey);
+            }
+        }
+        if (!submitted) {
+            // the batcher is closing with the worker: the record stays buffered for the task's next owner
+            waitingKeys.add(bufferKey);
+        }
+    }
+
+    /** Seals and sends every result the batcher finished for this task; they reach clients at the next commit. */
+    private void answerDone() {
+        List<EngineBatcher.Done<Admitted>> done = lane.takeDone();
+        if (done.isEmpty()) {
+            return;
         }
         Instant now = Instant.ofEpochMilli(context.currentSystemTimeMs());
-        Counts counts = new Counts();
-        List<Admitted> admitted = new ArrayList<>();
-        Set<String> replayKeysThisFlush = new HashSet<>();
-        long cost = 0;
-        boolean full = false;
-        // once the registry failed in this flush, records it would have to be asked about wait
-        // without asking again: one registry timeout per flush, not one per waiting record
-        SchemaRegistryException registryFailure = null;
-        for (KeyValue<String, byte[]> entry : entries) {
-            if (full) {
-                counts.leftOver++;
-                continue;
+        for (EngineBatcher.Done<Admitted> d : done) {
+            Admitted a = d.tag();
+            if (inFlight.remove(a.bufferKey()) == null) {
+                continue; // not this task's any more (it was closed and reopened meanwhile)
             }
-            BufferedRecord rec = BufferedRecord.decode(entry.value);
-            String source = sourceOf(entry.key);
-            if (registryFailure != null && !deserializer.knowsSchemaOf(rec.value())) {
-                waitFor(entry.key, "registry", registryFailure, counts);
-                continue;
+            if (a.replayKey() != null) {
+                inFlightReplayKeys.remove(a.replayKey());
             }
-            EncryptedRequest request;
-            try {
-                request = deserializer.deserialize(topicOf(entry.key), rec.value());
-            } catch (SchemaRegistryException e) {
-                registryFailure = e;
-                waitFor(entry.key, "registry", e, counts);
-                continue;
-            } catch (SerializationException e) {
-                deadLetter(entry.key, rec, source, ErrorCode.MALFORMED, e.getMessage(), counts);
-                continue;
-            } catch (RuntimeException | StackOverflowError e) {
-                deadLetter(entry.key, rec, source, ErrorCode.MALFORMED, "the record does not decode as an "
-                        + "EncryptedRequest (" + e.getClass().getSimpleName() + ")", counts);
-                continue;
-            }
-            if (request == null) {
-                deadLetter(entry.key, rec, source, ErrorCode.MALFORMED, "the record has no value", counts);
-                continue;
-            }
-            // the client is the one whose topic carried the record; the envelope must say the same
-            String topicClient = EnvelopeProtocol.clientOfRequestTopic(config.requestTopicFamily(), topicOf(entry.key))
-                    .orElse(null);
-            if (topicClient == null || !topicClient.equals(String.valueOf(request.getClientId()))) {
-                deadLetter(entry.key, rec, source, ErrorCode.CLIENT_MISMATCH, "the envelope names another client than "
-                        + "the request topic " + topicOf(entry.key) + "; a client sends under its own id only", counts);
-                continue;
-            }
-            // a client of a request topic has a legal id, so this is a legal topic name
-            String responseTopic = EnvelopeProtocol.responseTopicFor(topicClient);
-            OptionalInt limit;
-            try {
-                limit = topics.maxValueBytes(responseTopic);
-            } catch (TopicDirectory.TopicDirectoryUnavailableException e) {
-                waitFor(entry.key, "cluster", e, counts);
-                continue;
-            }
-            if (limit.isEmpty()) {
-                deadLetter(entry.key, rec, source, ErrorCode.UNKNOWN_CLIENT, "no response topic " + responseTopic
-                        + " exists; provision the client before it sends", counts);
-                continue;
-            }
-            OpenedRequest opened;
-            try {
-                opened = opener.open(topicOf(entry.key), request);
-            } catch (EnvelopeException e) {
-                if (e instanceof io.sealstream.envelope.UnknownKeyException unknown
-                        && awaitsNewerKeys(entry.key, unknown.keyId())) {
-                    // not back-pressure: a tenant's made-up key ids must not slow the other tenants' intake
-                    counts.waitingForKeys++;
-                    continue;
-                }
-                if (e.responder().isPresent()) {
-                    // it authenticated, so the client is known: tell it, under its response key
-                    ResponseSealer sealer = e.responder().get();
-                    String replayKey = replayKey(request);
-                    if (isReplay(replayKey, replayKeysThisFlush)) {
-                        deadLetter(entry.key, rec, source, ErrorCode.REPLAYED, replayMessage(), counts);
-                    } else if (responseSchemaReady(entry.key, rec, source, responseTopic, counts)) {
-                        answerError(entry.key, sealer, "", e.reason(), e.getMessage(), replayKey, limit.getAsInt(),
-                                now, counts);
-                    }
-                } else {
-                    deadLetter(entry.key, rec, source, e.reason(), e.getMessage(), counts);
-                }
-                continue;
-            }
-            String replayKey = replayKey(request);
-            if (isReplay(replayKey, replayKeysThisFlush)) {
-                deadLetter(entry.key, rec, source, ErrorCode.REPLAYED, replayMessage(), counts);
-                continue;
-            }
-            if (!responseSchemaReady(entry.key, rec, source, responseTopic, counts)) {
-                continue;
-            }
-            if (!opened.responseTopic().equals(responseTopic)) {
-                answerError(entry.key, opened.sealer(), opened.request().getModel(), ErrorCode.INVALID_RESPONSE_TOPIC,
-                        "the response topic must be " + responseTopic + "; re-send with that response topic",
-                        replayKey, limit.getAsInt(), now, counts);
-                continue;
-            }
-            if (opened.request().getTask() instanceof EmbeddingsInput input
-                    && input.getInput().size() > RequestLimits.MAX_EMBEDDING_INPUTS) {
-                answerError(entry.key, opened.sealer(), opened.request().getModel(), ErrorCode.REQUEST_TOO_LARGE,
-                        "the embeddings input has " + input.getInput().size() + " texts; send at most "
-                                + RequestLimits.MAX_EMBEDDING_INPUTS + " per request", replayKey, limit.getAsInt(), now,
-                        counts);
-                continue;
-            }
-            long requestCost = costOf(opened.request());
-            if (requestCost > config.maxBatchCost()) {
-                answerError(entry.key, opened.sealer(), opened.request().getModel(), ErrorCode.REQUEST_TOO_LARGE,
-                        "the request needs " + requestCost + " units of work and one batch takes at most "
-                                + config.maxBatchCost() + " (one unit per embedded text or generated token); "
-                                + "split it into smaller requests", replayKey, limit.getAsInt(), now, counts);
-                continue;
-            }
-            long answerBound = answerBound(opened, request);
-            if (answerBound > limit.getAsInt()) {
-                answerError(entry.key, opened.sealer(), opened.request().getModel(), ErrorCode.REQUEST_TOO_LARGE,
-                        "the answer to this request could take " + answerBound + " bytes and " + responseTopic
-                                + " takes at most " + limit.getAsInt() + "; split it into smaller requests",
-                        replayKey, limit.getAsInt(), now, counts);
-                continue;
-            }
-            if (cost + requestCost > config.maxBatchCost() && !admitted.isEmpty()) {
-                // the batch is full; this and later records stay buffered for the next flush
-                full = true;
-                counts.leftOver++;
-                continue;
-            }
-            cost += requestCost;
-            admitted.add(new Admitted(entry.key, opened, replayKey, limit.getAsInt()));
+            answer(a, d.result(), now);
         }
-        List<Result> results = infer(admitted.stream().map(Admitted::request).toList());
-        for (int i = 0; i < admitted.size(); i++) {
-            Admitted a = admitted.get(i);
-            answer(a, results.get(i), now, counts);
-        }
-        buffered = entries.size() - counts.done;
-        waiting = counts.waiting;
-        if (buffered > 0) {
-            // left-overs of a full batch go at the next tick; records that wait, after a linger
-            firstBufferedAt = counts.leftOver > 0 ? context.currentSystemTimeMs() - config.batchLinger().toMillis()
-                    : context.currentSystemTimeMs();
-        }
-        LOG.info("batch.flushed task={} records={} inferred={} cost={} refused={} dead_lettered={} replays={} "
-                        + "waiting={} waiting_for_keys={} left_over={} ms={}",
-                context.taskId(), entries.size(), admitted.size(), cost, counts.refused, counts.dead, counts.replays,
-                counts.waiting, counts.waitingForKeys, counts.leftOver, (System.nanoTime() - started) / 1_000_000);
     }
 
+    /** Counters of the current retry round, for its log line and for back-pressure. */
     private static final class Counts {
-        int done;
-        int refused;
-        int dead;
-        int replays;
         int waiting;
         int waitingForKeys;
-        int leftOver;
-    }
-
-    private long costOf(InferenceRequest request) {
-        try {
-            return Math.max(1, handler.cost(request));
-        } catch (RuntimeException e) {
-            return 1;
-        }
     }
 
     /**
@@ -347,12 +385,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
      * the handler cannot tell.
      */
     private long answerBound(OpenedRequest opened, EncryptedRequest request) {
-        long plain;
-        try {
-            plain = handler.maxAnswerBytes(opened.request());
-        } catch (RuntimeException e) {
-            return 0;
-        }
+        long plain = batcher.maxAnswerBytes(opened.request());
         if (plain <= 0) {
             return 0;
         }
@@ -361,51 +394,15 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         return plain + 4 * ids + 128;
     }
 
-    /** A request's result, or why the engine gave none (an exception's class name, never its message). */
-    private record Result(InferenceResponse response, String failure) {
-    }
-
-    /** Runs the batch; if the handler fails, runs each request alone so only the failing ones get errors. */
-    private List<Result> infer(List<OpenedRequest> batch) {
-        if (batch.isEmpty()) {
-            return List.of();
-        }
-        List<InferenceRequest> requests = batch.stream().map(OpenedRequest::request).toList();
-        try {
-            List<InferenceResponse> results = handler.handle(requests);
-            if (results == null || results.size() != requests.size()) {
-                throw new IllegalStateException("the batch handler returned "
-                        + (results == null ? "null" : results.size() + " results") + " for " + requests.size() + " requests");
-            }
-            return results.stream().map(r -> new Result(r, r == null ? "NullResult" : null)).toList();
-        } catch (Exception | StackOverflowError | LinkageError e) {
-            LOG.warn("batch.handler.failed task={} size={} error={} retrying=one_by_one",
-                    context.taskId(), batch.size(), e.getClass().getSimpleName());
-        }
-        List<Result> results = new ArrayList<>();
-        for (OpenedRequest o : batch) {
-            try {
-                List<InferenceResponse> one = handler.handle(List.of(o.request()));
-                if (one == null || one.size() != 1 || one.get(0) == null) {
-                    throw new IllegalStateException("the batch handler returned no single result");
-                }
-                results.add(new Result(one.get(0), null));
-            } catch (Exception | StackOverflowError | LinkageError e) {
-                LOG.warn("request.handler.failed task={} request_id={} error={}",
-                        context.taskId(), o.requestId(), e.getClass().getSimpleName());
-                results.add(new Result(null, e.getClass().getSimpleName()));
-            }
-        }
-        return results;
-    }
-
     /** Seals and sends the answer to an admitted request, or the error that replaces it. */
-    private void answer(Admitted a, Result result, Instant now, Counts counts) {
+    private void answer(Admitted a, EngineBatcher.Result result, Instant now) {
         OpenedRequest o = a.request();
         if (result.response() == null) {
+            LOG.warn("request.handler.failed task={} request_id={} error={}", context.taskId(), o.requestId(),
+                    result.failure());
             answerError(a.bufferKey(), o.sealer(), o.request().getModel(), ErrorCode.ENGINE_FAILURE,
                     "the inference engine failed on this request (" + result.failure()
-                            + "); retry it, and report it if it persists", a.replayKey(), a.limit(), now, counts);
+                            + "); retry it, and report it if it persists", a.replayKey(), a.limit(), now);
             return;
         }
         EncryptedResponse sealed;
@@ -415,14 +412,14 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             // the sealer was not used: the error can still be sealed under the same key
             answerError(a.bufferKey(), o.sealer(), o.request().getModel(), ErrorCode.ENGINE_FAILURE,
                     "the inference engine returned an invalid result (" + e.getClass().getSimpleName()
-                            + "); report it to the operator", a.replayKey(), a.limit(), now, counts);
+                            + "); report it to the operator", a.replayKey(), a.limit(), now);
             return;
         }
         byte[] bytes;
         try {
             bytes = serializer.serialize(responseTopic(o.clientId()), sealed);
         } catch (RuntimeException e) {
-            undeliverable(a.bufferKey(), e, counts);
+            undeliverable(a.bufferKey(), e);
             return;
         }
         if (bytes.length > a.limit()) {
@@ -430,48 +427,47 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             LOG.warn("request.response_too_large task={} request_id={} bytes={} limit={}",
                     context.taskId(), o.requestId(), bytes.length, a.limit());
             answerErrorReopened(a, "the answer is " + bytes.length + " bytes and the response topic takes at most "
-                    + a.limit() + "; send fewer texts per request", now, counts);
+                    + a.limit() + "; send fewer texts per request", now);
             return;
         }
-        send(a.bufferKey(), o.requestId(), responseTopic(o.clientId()), bytes, a.replayKey(), counts);
+        send(a.bufferKey(), o.requestId(), responseTopic(o.clientId()), bytes, a.replayKey());
     }
 
     /**
      * The answer was too large after sealing; the response key is single-use, so the request is
      * opened again from its buffered ciphertext for a fresh sealer.
      */
-    private void answerErrorReopened(Admitted a, String message, Instant now, Counts counts) {
+    private void answerErrorReopened(Admitted a, String message, Instant now) {
         BufferedRecord rec = BufferedRecord.decode(buffer.get(a.bufferKey()));
         try {
             OpenedRequest again = opener.open(topicOf(a.bufferKey()),
                     deserializer.deserialize(topicOf(a.bufferKey()), rec.value()));
             answerError(a.bufferKey(), again.sealer(), again.request().getModel(), ErrorCode.RESPONSE_TOO_LARGE,
-                    message, a.replayKey(), a.limit(), now, counts);
+                    message, a.replayKey(), a.limit(), now);
         } catch (EnvelopeException | RuntimeException e) {
             // it opened a moment ago; a key rotated out in between leaves only the DLQ
-            deadLetter(a.bufferKey(), rec, sourceOf(a.bufferKey()), ErrorCode.RESPONSE_TOO_LARGE, message, counts);
+            deadLetter(a.bufferKey(), rec, sourceOf(a.bufferKey()), ErrorCode.RESPONSE_TOO_LARGE, message);
         }
     }
 
     private void answerError(String bufferKey, ResponseSealer sealer, String model, ErrorCode code, String message,
-                             String replayKey, int limit, Instant now, Counts counts) {
+                             String replayKey, int limit, Instant now) {
         EncryptedResponse sealed = sealer.sealError(model, code.code(), message, now);
         String topic = responseTopic(sealer.clientId());
         byte[] bytes;
         try {
             bytes = serializer.serialize(topic, sealed);
         } catch (RuntimeException e) {
-            undeliverable(bufferKey, e, counts);
+            undeliverable(bufferKey, e);
             return;
         }
         if (bytes.length > limit) {
             // only a topic limit below a few KiB gets here; the operator must raise it
             BufferedRecord rec = BufferedRecord.decode(buffer.get(bufferKey));
-            deadLetter(bufferKey, rec, sourceOf(bufferKey), code, message, counts);
+            deadLetter(bufferKey, rec, sourceOf(bufferKey), code, message);
             return;
         }
-        counts.refused++;
-        send(bufferKey, sealer.requestId(), topic, bytes, replayKey, counts);
+        send(bufferKey, sealer.requestId(), topic, bytes, replayKey);
     }
 
     /**
@@ -479,16 +475,16 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
      * resolved at admission, so this is the registry failing since (the record waits) or refusing
      * now (one dead letter); never an exception out of the batch.
      */
-    private void undeliverable(String bufferKey, RuntimeException e, Counts counts) {
+    private void undeliverable(String bufferKey, RuntimeException e) {
         SchemaRegistryException registry = registryFailureIn(e);
         if (registry != null && registry.isTransient()) {
-            waitFor(bufferKey, "registry", e, counts);
+            waitFor(bufferKey, "registry", e);
             return;
         }
         readyResponseTopics.clear();
         BufferedRecord rec = BufferedRecord.decode(buffer.get(bufferKey));
         deadLetter(bufferKey, rec, sourceOf(bufferKey), ErrorCode.UNDELIVERABLE, "the answer could not be serialized "
-                + "for the response topic (" + e.getClass().getSimpleName() + ")", counts);
+                + "for the response topic (" + e.getClass().getSimpleName() + ")");
     }
 
     /**
@@ -499,8 +495,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
      * registry call per topic per interval, not one per record). On a failure the record waits
      * (the registry failed) or becomes one {@code undeliverable} dead letter (it refused).
      */
-    private boolean responseSchemaReady(String bufferKey, BufferedRecord rec, String source, String responseTopic,
-                                        Counts counts) {
+    private boolean responseSchemaReady(String bufferKey, BufferedRecord rec, String source, String responseTopic) {
         if (readyResponseTopics.contains(responseTopic)) {
             return true;
         }
@@ -512,10 +507,10 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             return true;
         }
         if (failed.error().isTransient()) {
-            waitFor(bufferKey, "registry", failed.error(), counts);
+            waitFor(bufferKey, "registry", failed.error());
         } else {
             deadLetter(bufferKey, rec, source, ErrorCode.UNDELIVERABLE, "the registry refuses the response schema for "
-                    + responseTopic + " (HTTP " + failed.error().httpStatus() + ")", counts);
+                    + responseTopic + " (HTTP " + failed.error().httpStatus() + ")");
         }
         return false;
     }
@@ -547,37 +542,31 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         return null;
     }
 
-    private void send(String bufferKey, String requestId, String topic, byte[] bytes, String replayKey, Counts counts) {
+    private void send(String bufferKey, String requestId, String topic, byte[] bytes, String replayKey) {
         context.forward(new Record<>(requestId, new Outgoing(topic, bytes), context.currentSystemTimeMs()),
                 InferenceTopology.RESPONSE_SINK);
         if (replayKey != null) {
             answered.put(replayKey, context.currentSystemTimeMs());
         }
-        done(bufferKey, counts);
+        done(bufferKey);
     }
 
-    private void deadLetter(String bufferKey, BufferedRecord rec, String source, ErrorCode reason, String message,
-                            Counts counts) {
+    private void deadLetter(String bufferKey, BufferedRecord rec, String source, ErrorCode reason, String message) {
         OptionalInt limit;
         try {
             limit = topics.maxValueBytes(config.dlqTopic());
         } catch (TopicDirectory.TopicDirectoryUnavailableException e) {
-            waitFor(bufferKey, "cluster", e, counts);
+            waitFor(bufferKey, "cluster", e);
             return;
         }
         if (limit.isEmpty()) {
             // checked at start; deleted since: keep the record until an operator restores the topic
             LOG.error("dlq.missing topic={} reason={}", config.dlqTopic(), reason.code());
-            waitFor(bufferKey, "dlq_topic", null, counts);
+            waitFor(bufferKey, "dlq_topic", null);
             return;
         }
         emitDeadLetter(rec.key(), rec.value(), limit.getAsInt(), source, reason, message);
-        if (reason == ErrorCode.REPLAYED) {
-            counts.replays++;
-        } else {
-            counts.dead++;
-        }
-        done(bufferKey, counts);
+        done(bufferKey);
     }
 
     /**
@@ -622,11 +611,10 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         LOG.warn("request.dead_lettered source={} reason={}", source, reason.code());
     }
 
-    private void done(String bufferKey, Counts counts) {
+    private void done(String bufferKey) {
         buffer.delete(bufferKey);
         waitingSince.remove(bufferKey);
         keyWaitSince.remove(bufferKey);
-        counts.done++;
     }
 
     /**
@@ -669,20 +657,21 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     }
 
     /**
-     * Keeps the record buffered for the next flush. A record that has waited for the registry
+     * Keeps the record buffered for the next retry round. A record that has waited for the registry
      * longer than max-request-age (it would be refused as expired by then anyway) becomes one dead
      * letter: a registry that keeps failing on one schema id cannot hold a record forever. Waits
      * for the cluster have no such bound, because a dead letter needs the cluster too.
      */
-    private void waitFor(String bufferKey, String what, Exception e, Counts counts) {
+    private void waitFor(String bufferKey, String what, Exception e) {
         long now = context.currentSystemTimeMs();
         long since = "registry".equals(what) ? waitingSince.computeIfAbsent(bufferKey, k -> now) : now;
         if (now - since > opener.maxRequestAge().toMillis()) {
             deadLetter(bufferKey, BufferedRecord.decode(buffer.get(bufferKey)), sourceOf(bufferKey),
                     ErrorCode.UNDELIVERABLE, "the schema registry failed on this record for longer than max-request-age ("
-                            + (e == null ? "-" : e.getClass().getSimpleName()) + ")", counts);
+                            + (e == null ? "-" : e.getClass().getSimpleName()) + ")");
             return;
         }
+        waitingKeys.add(bufferKey);
         counts.waiting++;
         if (counts.waiting == 1) {
             LOG.warn("batch.waiting task={} on={} source={} error={}", context.taskId(), what, sourceOf(bufferKey),
@@ -745,11 +734,12 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         d.update(bytes);
     }
 
-    private boolean isReplay(String replayKey, Set<String> seenThisFlush) {
+    /** Whether these request bytes were answered already, or are at the batcher now. */
+    private boolean isReplay(String replayKey) {
         if (replayKey == null) {
             return false;
         }
-        return !seenThisFlush.add(replayKey) || answered.get(replayKey) != null;
+        return inFlightReplayKeys.contains(replayKey) || answered.get(replayKey) != null;
     }
 
     private static String replayMessage() {

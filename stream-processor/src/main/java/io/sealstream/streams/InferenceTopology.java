@@ -21,6 +21,7 @@ import org.apache.kafka.streams.state.Stores;
  *
  * <pre>
  * sealstream.requests.&lt;client&gt; (bytes, by pattern) -> batcher [request-buffer: changelogged ciphertext; answered-requests: replay guard]
+ *                        |   (opened requests to the worker's EngineBatcher and back)
  *                        |-> responses: sealstream.responses.&lt;client_id&gt; (EncryptedResponse bytes)
  *                        '-> dlq: original bytes (bounded) + reason headers
  * </pre>
@@ -47,25 +48,17 @@ public final class InferenceTopology {
     }
 
     /**
-     * The topology for {@code config}: requests are opened by {@code opener}, inferred by
-     * {@code handler}, serialized against {@code registry}, and checked against the topics
-     * {@code topics} describes before they are sent.
+     * The topology for {@code config}: requests are opened by {@code opener}, batched with the
+     * requests of the worker's other tasks by {@code batcher}, serialized against {@code registry},
+     * and checked against the topics {@code topics} describes before they are sent; {@code keys}
+     * is asked for a refresh when a record names a key id the worker does not hold, before that
+     * record is called unknown.
      */
-    public static Topology build(StreamProcessorConfig config, RequestOpener opener, BatchHandler handler,
-                                 SchemaRegistryClient registry, TopicDirectory topics) {
-        return build(config, opener, handler, registry, topics, KeyRefresh.NONE);
-    }
-
-    /**
-     * As {@link #build(StreamProcessorConfig, RequestOpener, BatchHandler, SchemaRegistryClient,
-     * TopicDirectory)}, with {@code keys} asked for a refresh when a record names a key id the
-     * worker does not hold, before that record is called unknown.
-     */
-    public static Topology build(StreamProcessorConfig config, RequestOpener opener, BatchHandler handler,
+    public static Topology build(StreamProcessorConfig config, RequestOpener opener, EngineBatcher batcher,
                                  SchemaRegistryClient registry, TopicDirectory topics, KeyRefresh keys) {
         Objects.requireNonNull(opener, "opener");
         Objects.requireNonNull(keys, "keys");
-        Objects.requireNonNull(handler, "handler");
+        Objects.requireNonNull(batcher, "batcher");
         Objects.requireNonNull(registry, "registry");
         Objects.requireNonNull(topics, "topics");
         ConfluentAvroDeserializer<EncryptedRequest> requests = new ConfluentAvroDeserializer<>(EncryptedRequest.class, registry);
@@ -84,7 +77,7 @@ public final class InferenceTopology {
                 new StringDeserializer(), new ByteArrayDeserializer(),
                 java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(config.requestTopicFamily() + ".")
                         + "[a-zA-Z0-9_-]+"));
-        topology.addProcessor(BATCHER, () -> new BatchingProcessor(opener, handler, requests, responses, topics, config, keys),
+        topology.addProcessor(BATCHER, () -> new BatchingProcessor(opener, batcher, requests, responses, topics, config, keys),
                 SOURCE);
         topology.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(BUFFER_STORE), Serdes.String(), Serdes.ByteArray())

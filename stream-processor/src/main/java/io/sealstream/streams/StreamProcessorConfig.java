@@ -42,6 +42,12 @@ public final class StreamProcessorConfig {
      */
     public static final long DEFAULT_MAX_BATCH_COST = 4096;
     /**
+     * Default commit interval: answers reach clients when their transaction commits, so this bounds
+     * the latency a commit adds, while every commit costs the broker transaction markers on each
+     * partition written (docs/operations.md has the measurement behind the value).
+     */
+    public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(25);
+    /**
      * Default transaction timeout. A batch is inferred inside one transaction, so it must outlast
      * the slowest batch; Kafka Streams' own default (10 s) is too short for generation.
      */
@@ -57,6 +63,7 @@ public final class StreamProcessorConfig {
     private final Path stateDir;
     private final int streamThreads;
     private final Duration transactionTimeout;
+    private final Duration commitInterval;
     private final KafkaSecurity kafkaSecurity;
     private final Map<String, Object> overrides;
 
@@ -72,6 +79,7 @@ public final class StreamProcessorConfig {
         this.stateDir = b.stateDir;
         this.streamThreads = b.streamThreads;
         this.transactionTimeout = b.transactionTimeout;
+        this.commitInterval = b.commitInterval;
         this.overrides = Map.copyOf(b.overrides);
     }
 
@@ -88,6 +96,7 @@ public final class StreamProcessorConfig {
         p.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, streamThreads);
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
+        p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
         p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
                 (int) transactionTimeout.toMillis());
         // inference happens on the stream thread; a poll interval shorter than a batch would evict it
@@ -147,6 +156,11 @@ public final class StreamProcessorConfig {
         return batchLinger;
     }
 
+    /** How often answered requests commit. */
+    public Duration commitInterval() {
+        return commitInterval;
+    }
+
     public Path stateDir() {
         return stateDir;
     }
@@ -170,6 +184,7 @@ public final class StreamProcessorConfig {
         private Path stateDir;
         private int streamThreads = 1;
         private Duration transactionTimeout = DEFAULT_TRANSACTION_TIMEOUT;
+        private Duration commitInterval = DEFAULT_COMMIT_INTERVAL;
         private final Map<String, Object> overrides = new HashMap<>();
         private KafkaSecurity kafkaSecurity = KafkaSecurity.plaintext();
 
@@ -243,6 +258,12 @@ public final class StreamProcessorConfig {
             return this;
         }
 
+        /** How often answered requests commit (and so reach their clients); default 25 ms. */
+        public Builder commitInterval(Duration commitInterval) {
+            this.commitInterval = commitInterval;
+            return this;
+        }
+
         /** Any Kafka Streams, consumer or producer setting, applied last. */
         public Builder streamsConfig(String key, Object value) {
             overrides.put(key, value);
@@ -262,6 +283,9 @@ public final class StreamProcessorConfig {
             }
             if (batchLinger.isNegative() || batchLinger.isZero()) {
                 throw new IllegalArgumentException("batch linger must be positive, got " + batchLinger);
+            }
+            if (commitInterval.isNegative() || commitInterval.isZero()) {
+                throw new IllegalArgumentException("commit interval must be positive, got " + commitInterval);
             }
             if (streamThreads < 1) {
                 throw new IllegalArgumentException("stream threads must be at least 1, got " + streamThreads);

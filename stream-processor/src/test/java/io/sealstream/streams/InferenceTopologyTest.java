@@ -105,7 +105,8 @@ class InferenceTopologyTest {
                 return ((EmbeddingsInput) request.getTask()).getInput().size();
             }
         };
-        driver = new TopologyTestDriver(InferenceTopology.build(config, opener, delegating, workerRegistry, topics, keys),
+        driver = new TopologyTestDriver(InferenceTopology.build(config, opener, EngineBatcher.inline(delegating, config),
+                workerRegistry, topics, keys),
                 config.streamsProperties(topics));
         requests = driver.createInputTopic(ACME_TOPIC, new StringSerializer(), new ByteArraySerializer());
     }

@@ -9,6 +9,7 @@ import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.client.KeyBrokerClient;
 import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.streams.AdminTopicDirectory;
+import io.sealstream.streams.EngineBatcher;
 import io.sealstream.streams.InferenceTopology;
 import io.sealstream.worker.engine.InferenceEngine;
 import java.io.IOException;
@@ -42,6 +43,8 @@ public final class TeeWorker implements AutoCloseable {
     private final AdminTopicDirectory topics;
     private final java.util.concurrent.atomic.AtomicInteger threadReplacements = new java.util.concurrent.atomic.AtomicInteger();
     private final HttpServer health;
+    /** The worker's one engine batcher: every stream task of every stream processor it runs feeds it. */
+    private final EngineBatcher batcher;
     private final byte[] modelDigest;
     private boolean closed;
 
@@ -63,9 +66,10 @@ public final class TeeWorker implements AutoCloseable {
             LOG.warn("worker.kafka.plaintext worker_id={} remedy=\"give the workers' SASL_SSL credentials; PLAINTEXT is for "
                     + "benchmark brokers only\"", config.workerId());
         }
+        this.batcher = EngineBatcher.start(new EngineRouter(engines), config.streams());
         this.newStreams = () -> {
             KafkaStreams s = new KafkaStreams(
-                    InferenceTopology.build(config.streams(), opener, new EngineRouter(engines), registry, topics, keys),
+                    InferenceTopology.build(config.streams(), opener, batcher, registry, topics, keys),
                     config.streams().streamsProperties(topics));
             s.setUncaughtExceptionHandler(e -> {
                 threadReplacements.incrementAndGet();
@@ -226,6 +230,7 @@ public final class TeeWorker implements AutoCloseable {
         }
         keys.close();
         streams.close(Duration.ofSeconds(30));
+        batcher.close();
         topics.close();
         health.stop(0);
         for (InferenceEngine e : engines) {

@@ -86,20 +86,10 @@ public final class BatchBench implements Callable<Integer> {
     }
 
     private double rawRate(InferenceEngine engine, String model) {
-        int n = Math.min(lines, 5000);
-        List<InferenceRequest> requests = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            requests.add(new InferenceRequest(model, new EmbeddingsInput(List.of(text(i)))));
-        }
-        engine.infer(requests.subList(0, Math.min(64, n)));
-        long t0 = System.nanoTime();
-        for (int i = 0; i < n; i += 64) {
-            engine.infer(requests.subList(i, Math.min(i + 64, n)));
-        }
-        return n / ((System.nanoTime() - t0) / 1e9);
+        return PipelineBench.rawRate(engine, model, 64, Math.min(lines, 5000));
     }
 
     private static String text(int i) {
-        return "line " + i + " of the batch: the quarterly report mentions item " + (i % 97);
+        return PipelineBench.text(i);
     }
 }

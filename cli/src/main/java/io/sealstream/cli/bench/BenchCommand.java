@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 /** {@code sealstream bench}: benchmarks that print tables. Never run by the test suite. */
 @Command(name = "bench",
         description = "Run a benchmark and print its figures.",
-        subcommands = {EnvelopeBench.class, AttestationBench.class, ChatBench.class, BatchBench.class, FaultsBench.class, TenancyBench.class})
+        subcommands = {EnvelopeBench.class, AttestationBench.class, ChatBench.class, BatchBench.class, FaultsBench.class, TenancyBench.class,
+                PipelineBench.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;

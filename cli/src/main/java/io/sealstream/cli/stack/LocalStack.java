@@ -201,7 +201,7 @@ public final class LocalStack implements AutoCloseable {
     private TeeWorker startWorker(String workerId, byte[] measurement, List<InferenceEngine> workerEngines, String pool,
                                   String keyBrokerUrl) {
         try {
-            StreamProcessorConfig streams = StreamProcessorConfig.builder()
+            StreamProcessorConfig.Builder streamsBuilder = StreamProcessorConfig.builder()
                     .bootstrapServers(kafka.bootstrapServers())
                     .kafkaSecurity(workerSecurity())
                     .requestTopicFamily(names.familyOf(pool))
@@ -209,7 +209,9 @@ public final class LocalStack implements AutoCloseable {
                     .stateDir(dataDir.resolve("workers").resolve(workerId))
                     .maxBatchSize(options.maxBatchSize)
                     .batchLinger(options.batchLinger)
-                    .build();
+                    .commitInterval(options.commitInterval);
+            options.streamsConfig.forEach(streamsBuilder::streamsConfig);
+            StreamProcessorConfig streams = streamsBuilder.build();
             WorkerConfig.Builder wc = WorkerConfig.builder();
             if (options.rotation != null) {
                 wc.keyRefresh(options.rotation.workerRefresh());
@@ -518,6 +520,8 @@ public final class LocalStack implements AutoCloseable {
         private Path dataDir;
         private int maxBatchSize = StreamProcessorConfig.DEFAULT_MAX_BATCH_SIZE;
         private Duration batchLinger = StreamProcessorConfig.DEFAULT_BATCH_LINGER;
+        private Duration commitInterval = StreamProcessorConfig.DEFAULT_COMMIT_INTERVAL;
+        private final Map<String, Object> streamsConfig = new java.util.LinkedHashMap<>();
         private Supplier<InferenceEngine> engine;
         private Path chatModel;
         private boolean plaintextKafka;
@@ -610,6 +614,18 @@ public final class LocalStack implements AutoCloseable {
 
         public Options batchLinger(Duration batchLinger) {
             this.batchLinger = batchLinger;
+            return this;
+        }
+
+        /** The workers' commit interval (default {@link StreamProcessorConfig#DEFAULT_COMMIT_INTERVAL}). */
+        public Options commitInterval(Duration commitInterval) {
+            this.commitInterval = commitInterval;
+            return this;
+        }
+
+        /** A Kafka Streams, consumer or producer setting of every worker: for benchmarks that tune them. */
+        public Options workerStreamsConfig(String key, Object value) {
+            streamsConfig.put(key, value);
             return this;
         }
 

@@ -1,0 +1,238 @@
+package io.sealstream.cli.bench;
+
+import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.client.SealstreamClient;
+import io.sealstream.schemas.v1.EmbeddingsInput;
+import io.sealstream.schemas.v1.InferenceRequest;
+import io.sealstream.streams.StreamProcessorConfig;
+import io.sealstream.worker.engine.EmbeddingEngine;
+import io.sealstream.worker.engine.EmbeddingModel;
+import io.sealstream.worker.engine.InferenceEngine;
+import java.io.PrintStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sealstream bench pipeline}: the confidential pipeline against the raw engine, side by
+ * side in one run, on the default embedded stack (SASL_SSL, ACLs, default batch settings):
+ * <ol>
+ *   <li>efficiency: MiniLM (int8, then fp32) through the pipeline vs the same engine called
+ *       directly with the same batch size;</li>
+ *   <li>capacity with the synthetic engine, and the CPU per request by component;</li>
+ *   <li>latency percentiles at half that capacity, next to linger and batch compute time.</li>
+ * </ol>
+ */
+@Command(name = "pipeline", mixinStandardHelpOptions = true,
+        description = "Pipeline vs raw engine: efficiency, capacity with CPU per request by component, latency.")
+public final class PipelineBench implements Callable<Integer> {
+    @Option(names = "--seconds", defaultValue = "15", description = "Measured seconds per capacity and latency run (default ${DEFAULT-VALUE}).")
+    double seconds;
+
+    @Option(names = "--warmup", defaultValue = "10",
+            description = "Least warm-up seconds before each measured run; it goes on until the JIT settles (default ${DEFAULT-VALUE}).")
+    double warmup;
+
+    @Option(names = "--in-flight", defaultValue = "4096", description = "Requests in flight for capacity (default ${DEFAULT-VALUE}).")
+    int inFlight;
+
+    @Option(names = "--texts", defaultValue = "3000", description = "Texts per MiniLM efficiency run (default ${DEFAULT-VALUE}).")
+    int texts;
+
+    @Option(names = "--model-in-flight", defaultValue = "256", description = "Requests in flight for MiniLM (default ${DEFAULT-VALUE}, as submit).")
+    int modelInFlight;
+
+    @Option(names = "--sample-ms", defaultValue = "10",
+            description = "JFR sampling period that splits a thread's CPU by job; 0 for per-thread totals only (default ${DEFAULT-VALUE}).")
+    int sampleMs;
+
+    @Option(names = "--commit-interval-ms", description = "Workers' commit interval (default: the workers' default).")
+    Integer commitIntervalMs;
+
+    @Option(names = "--linger-ms", description = "Workers' batch linger (default: the workers' default).")
+    Integer lingerMs;
+
+    @Option(names = "--streams-config", description = "A Kafka Streams, consumer or producer setting of the workers, KEY=VALUE (repeatable).")
+    java.util.Map<String, String> streamsConfig = new java.util.LinkedHashMap<>();
+
+    @Option(names = "--only", split = ",", description = "Run only these parts: efficiency, capacity (default: all).")
+    List<String> only;
+
+    private final PrintStream out = System.out;
+
+    @Override
+    public Integer call() throws Exception {
+        out.printf("Pipeline benchmark on the default embedded stack, %d cores, one run%n",
+                Runtime.getRuntime().availableProcessors());
+        try (jdk.jfr.Recording jfr = new jdk.jfr.Recording()) {
+            jfr.start(); // JFR's own start-up (class loading, compilation) stays out of the measured windows
+        }
+        List<String[]> table = new ArrayList<>();
+        if (runs("efficiency")) {
+            for (EmbeddingModel model : List.of(EmbeddingModel.ALL_MINILM_L6_V2_Q, EmbeddingModel.ALL_MINILM_L6_V2)) {
+                table.add(efficiency(model));
+            }
+        }
+        if (runs("capacity")) {
+            capacity(table);
+        }
+        out.println();
+        out.printf("%-44s %-22s %s%n", "figure", "value", "target / context");
+        for (String[] row : table) {
+            out.printf("%-44s %-22s %s%n", row[0], row[1], row[2]);
+        }
+        return 0;
+    }
+
+    private boolean runs(String part) {
+        return only == null || only.isEmpty() || only.contains(part);
+    }
+
+    private LocalStack stack(Supplier<InferenceEngine> engine) throws InterruptedException {
+        LocalStack.Options options = new LocalStack.Options().engine(engine);
+        if (commitIntervalMs != null) {
+            options.commitInterval(Duration.ofMillis(commitIntervalMs));
+        }
+        if (lingerMs != null) {
+            options.batchLinger(Duration.ofMillis(lingerMs));
+        }
+        streamsConfig.forEach(options::workerStreamsConfig);
+        LocalStack stack = LocalStack.start(options);
+        if (!stack.awaitWorkersReady(Duration.ofSeconds(120))) {
+            stack.close();
+            throw new IllegalStateException("the workers did not become ready within 120 s");
+        }
+        return stack;
+    }
+
+    /** P1: one model through the pipeline vs called directly, same texts, batch size and threads. */
+    private String[] efficiency(EmbeddingModel model) throws Exception {
+        out.printf("%n[efficiency] %s: %d texts, one per request, %d in flight%n", model.modelName(), texts, modelInFlight);
+        int batch = StreamProcessorConfig.DEFAULT_MAX_BATCH_SIZE;
+        try (LocalStack stack = stack(() -> EmbeddingEngine.load(model));
+             SealstreamClient client = stack.client("demo")) {
+            client.verifyKeyBroker();
+            String name = model.modelName();
+            Load load = new Load(client, name, PipelineBench::text);
+            warmUp(load, modelInFlight);
+            double raw1 = rawRate(stack.engine(), name, batch, 2000);
+            Load.Outcome piped = load.closed(modelInFlight, texts, 0);
+            double raw2 = rawRate(stack.engine(), name, batch, 2000);
+            double raw = (raw1 + raw2) / 2;
+            out.printf("  raw engine, batch %d: %.1f and %.1f texts/s (before and after)%n", batch, raw1, raw2);
+            out.printf("  pipeline: %.1f texts/s (%d answered, %d failed in %.1f s)%n", piped.perSecond(),
+                    piped.answered(), piped.failed(), piped.seconds());
+            return new String[] {"P1 efficiency, " + name, String.format("%.2f x raw", piped.perSecond() / raw),
+                    String.format(">= 0.90 (pipeline %.0f/s, raw %.0f/s at batch %d)", piped.perSecond(), raw, batch)};
+        }
+    }
+
+    /** Capacity and CPU per request with the synthetic engine, then latency at half capacity. */
+    private void capacity(List<String[]> table) throws Exception {
+        out.printf("%n[capacity] synthetic engine, %d in flight, %.0f s warm-up, %.0f s measured%n", inFlight, warmup, seconds);
+        try (LocalStack stack = stack(SyntheticEngine::new);
+             SealstreamClient client = stack.client("demo")) {
+            client.verifyKeyBroker();
+            String model = SyntheticEngine.MODEL;
+            Load load = new Load(client, model, PipelineBench::text);
+            warmUp(load, inFlight);
+            CpuBreakdown cpu = new CpuBreakdown(Load.THREAD_PREFIX, stack.registry().pid(), Duration.ofMillis(sampleMs));
+            cpu.start();
+            Load.Outcome run = load.closed(inFlight, 0, seconds);
+            CpuBreakdown.Result used = cpu.stop(List.of(run.sender()));
+            double capacity = run.perSecond();
+            out.printf("  %d answered, %d failed in %.1f s: %.0f requests/s%n", run.answered(), run.failed(),
+                    run.seconds(), capacity);
+            out.printf("  CPU per request by component (%.2f cores busy of %d):%n",
+                    used.totalCpuSeconds() / used.wallSeconds(), Runtime.getRuntime().availableProcessors());
+            out.printf("    %-62s %10s %12s%n", "component", "CPU", "allocated");
+            for (CpuBreakdown.Share s : used.shares()) {
+                out.printf("    %-62s %7.1f us %9.1f KB%n", s.component(), s.cpuSeconds() * 1e6 / run.answered(),
+                        s.allocatedBytes() / 1024.0 / run.answered());
+            }
+            out.printf("    %-62s %7.1f us %9.1f KB%n", "total", used.totalCpuSeconds() * 1e6 / run.answered(),
+                    used.shares().stream().mapToLong(CpuBreakdown.Share::allocatedBytes).sum() / 1024.0 / run.answered());
+            out.println("  busiest other threads (CPU per request):");
+            for (CpuBreakdown.Share s : used.busiestOtherThreads()) {
+                out.printf("    %-62s %7.1f us%n", s.component(), s.cpuSeconds() * 1e6 / run.answered());
+            }
+            table.add(new String[] {"Capacity, synthetic engine", String.format("%.0f requests/s", capacity),
+                    String.format(">= 10000; %.0f us CPU per request", used.totalCpuSeconds() * 1e6 / run.answered())});
+
+            double compute = batchComputeMs(stack.engine(), model, StreamProcessorConfig.DEFAULT_MAX_BATCH_SIZE);
+            double rate = capacity / 2;
+            out.printf("%n[latency] open loop at %.0f requests/s (half capacity), %.0f s%n", rate, seconds);
+            load.open(rate, Math.min(warmup, 3));
+            Load.Outcome lat = load.open(rate, seconds);
+            double linger = lingerMs != null ? lingerMs : StreamProcessorConfig.DEFAULT_BATCH_LINGER.toMillis();
+            double bound = linger + 2 * compute + 20;
+            out.printf("  %d answered, %d failed; p50 %.1f ms, p95 %.1f ms, p99 %.1f ms; linger %.0f ms, batch compute %.2f ms%n",
+                    lat.answered(), lat.failed(), lat.latencyMs(0.5), lat.latencyMs(0.95), lat.latencyMs(0.99), linger, compute);
+            table.add(new String[] {"P3 latency p50 / p95 / p99 at half capacity",
+                    String.format("%.0f / %.0f / %.0f ms", lat.latencyMs(0.5), lat.latencyMs(0.95), lat.latencyMs(0.99)),
+                    String.format("p99 <= %.0f ms (linger %.0f + 2 x compute %.2f + 20)", bound, linger, compute)});
+        }
+    }
+
+    /**
+     * Runs load until the JIT has settled (under 50 ms of compilation in a 2 s round) or 90 s
+     * passed, at least {@code --warmup} seconds: on two cores the compiler threads of a fresh JVM
+     * would otherwise take a third of the CPU of the first minute, which a running service does not pay.
+     */
+    private void warmUp(Load load, int inFlight) throws InterruptedException {
+        long t0 = System.nanoTime();
+        double round = 2;
+        while (true) {
+            long before = CpuBreakdown.compileMillis();
+            load.closed(inFlight, 0, round);
+            long compiled = CpuBreakdown.compileMillis() - before;
+            double elapsed = (System.nanoTime() - t0) / 1e9;
+            if ((compiled < 50 && elapsed >= warmup) || elapsed > 90) {
+                out.printf("  warm-up %.0f s (JIT: %d ms in the last %.0f s round)%n", elapsed, compiled, round);
+                return;
+            }
+        }
+    }
+
+    /** Texts/s of {@code engine} called directly on {@code n} one-text requests in batches of {@code batch}. */
+    static double rawRate(InferenceEngine engine, String model, int batch, int n) {
+        List<InferenceRequest> requests = requests(model, n);
+        engine.infer(requests.subList(0, batch));
+        long t0 = System.nanoTime();
+        for (int i = 0; i < n; i += batch) {
+            engine.infer(requests.subList(i, Math.min(i + batch, n)));
+        }
+        return n / ((System.nanoTime() - t0) / 1e9);
+    }
+
+    /** Median time of one full batch on the engine, in ms. */
+    private static double batchComputeMs(InferenceEngine engine, String model, int batch) {
+        List<InferenceRequest> requests = requests(model, batch);
+        long[] times = new long[51];
+        for (int r = 0; r < times.length; r++) {
+            long t0 = System.nanoTime();
+            engine.infer(requests);
+            times[r] = System.nanoTime() - t0;
+        }
+        Arrays.sort(times);
+        return times[times.length / 2] / 1e6;
+    }
+
+    private static List<InferenceRequest> requests(String model, int n) {
+        List<InferenceRequest> requests = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            requests.add(new InferenceRequest(model, new EmbeddingsInput(List.of(text(i)))));
+        }
+        return requests;
+    }
+
+    /** Text {@code i} of the benchmark: sentence-like, about 12 word pieces. */
+    static String text(int i) {
+        return "line " + i + " of the batch: the quarterly report mentions item " + (i % 97);
+    }
+}

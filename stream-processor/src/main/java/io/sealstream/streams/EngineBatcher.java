@@ -1,0 +1,323 @@
+package io.sealstream.streams;
+
+import io.sealstream.schemas.v1.InferenceRequest;
+import io.sealstream.schemas.v1.InferenceResponse;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker's engine batches, formed from the opened requests of every stream task the worker
+ * runs: a worker that owns more partitions fills its batches faster instead of making smaller
+ * ones, and the engine works on one batch while the stream threads open, answer and commit
+ * around it.
+ *
+ * <p>Each task has a {@link Lane}. A task submits opened requests to its lane; the batcher takes
+ * them in arrival order into a batch once {@code max-batch-size} requests or {@code max-batch-cost}
+ * units wait, or the oldest has waited {@code batch-linger}; runs the {@link BatchHandler}; and
+ * puts each result back on its lane, where the task's stream thread takes it to seal, send and
+ * commit. Nothing here touches Kafka: a request stays in its task's changelogged buffer until
+ * its answer commits, so a crash, a rebalance or a closed lane loses no request (the task's next
+ * owner submits it again) and answers none twice (only the task that holds the buffer answers).
+ *
+ * <p>Two ways to run: {@link #start} runs batches on the batcher's own thread (workers);
+ * {@link #inline} runs them on the stream thread that calls {@link #runDue} (topology tests, where
+ * the test driver's clock decides when the linger has passed).
+ */
+public final class EngineBatcher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EngineBatcher.class);
+    private static final AtomicInteger THREADS = new AtomicInteger();
+    /** Batches' worth of requests that may wait for the engine before submitting blocks. */
+    static final int QUEUED_BATCHES = 2;
+
+    private final BatchHandler handler;
+    private final int maxBatchSize;
+    private final long maxBatchCost;
+    private final long lingerMillis;
+    private final boolean inline;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition arrived = lock.newCondition();
+    private final Condition room = lock.newCondition();
+    private final ArrayDeque<Job> queue = new ArrayDeque<>();
+    private long queuedCost;
+    private boolean closed;
+    private final Thread thread;
+
+    private EngineBatcher(BatchHandler handler, StreamProcessorConfig config, boolean inline) {
+        this.handler = Objects.requireNonNull(handler, "handler");
+        this.maxBatchSize = config.maxBatchSize();
+        this.maxBatchCost = config.maxBatchCost();
+        this.lingerMillis = config.batchLinger().toMillis();
+        this.inline = inline;
+        if (inline) {
+            this.thread = null;
+        } else {
+            this.thread = new Thread(this::run, "sealstream-inference-" + THREADS.incrementAndGet());
+            thread.setDaemon(true);
+            thread.start();
+        }
+    }
+
+    /** A batcher that runs batches on its own thread, for a worker's stream processor. */
+    public static EngineBatcher start(BatchHandler handler, StreamProcessorConfig config) {
+        return new EngineBatcher(handler, config, false);
+    }
+
+    /** A batcher that runs due batches on the thread that calls {@link #runDue}: for topology tests. */
+    static EngineBatcher inline(BatchHandler handler, StreamProcessorConfig config) {
+        return new EngineBatcher(handler, config, true);
+    }
+
+    /** The handler's cost of a request, at least one; one if it throws. */
+    long costOf(InferenceRequest request) {
+        try {
+            return Math.max(1, handler.cost(request));
+        } catch (RuntimeException e) {
+            return 1;
+        }
+    }
+
+    /** The handler's bound of a request's plaintext answer in bytes, or 0 if it cannot tell (or throws). */
+    long maxAnswerBytes(InferenceRequest request) {
+        try {
+            return handler.maxAnswerBytes(request);
+        } catch (RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /** Opens a lane for one stream task. */
+    <T> Lane<T> lane(String task) {
+        return new Lane<>(task);
+    }
+
+    /** An inference result, or why the engine gave none (an exception's class name, never its message). */
+    record Result(InferenceResponse response, String failure) {
+    }
+
+    /** A result on its way back to the task that submitted it. */
+    record Done<T>(T tag, Result result) {
+    }
+
+    private record Job(Lane<?> lane, Object tag, InferenceRequest request, long cost, long enqueuedAt) {
+    }
+
+    /**
+     * One stream task's way in and out of the batcher. Submitting and closing happen on the
+     * task's stream thread; results arrive from the batcher's thread.
+     */
+    final class Lane<T> {
+        private final String task;
+        private final ConcurrentLinkedQueue<Done<T>> done = new ConcurrentLinkedQueue<>();
+        private volatile boolean open = true;
+
+        private Lane(String task) {
+            this.task = task;
+        }
+
+        /**
+         * Queues {@code request} (of {@code cost}) for a batch; {@code tag} comes back with its
+         * result. Blocks while {@value #QUEUED_BATCHES} batches' worth of requests wait already
+         * (back-pressure on the stream thread, which then takes no new records), at most until the
+         * batcher closes. False if the lane or the batcher is closed: the request stays buffered
+         * for the task's next owner.
+         */
+        boolean submit(T tag, InferenceRequest request, long cost, long nowMillis) throws InterruptedException {
+            lock.lock();
+            try {
+                while (!inline && !closed && open && (queue.size() >= QUEUED_BATCHES * maxBatchSize
+                        || queuedCost >= QUEUED_BATCHES * maxBatchCost)) {
+                    room.await();
+                }
+                if (closed || !open) {
+                    return false;
+                }
+                queue.add(new Job(this, tag, request, cost, nowMillis));
+                queuedCost += cost;
+                arrived.signal();
+                return true;
+            } finally {
+                lock.unlock();
+            }
+        }
+
+        /** The results that arrived since the last call, in the order their batches ran. */
+        List<Done<T>> takeDone() {
+            List<Done<T>> out = new ArrayList<>();
+            for (Done<T> d; (d = done.poll()) != null; ) {
+                out.add(d);
+            }
+            return out;
+        }
+
+        /** The task was closed or moved: drops its queued requests and any result still to come. */
+        void close() {
+            lock.lock();
+            try {
+                open = false;
+                for (Iterator<Job> it = queue.iterator(); it.hasNext(); ) {
+                    Job job = it.next();
+                    if (job.lane() == this) {
+                        it.remove();
+                        queuedCost -= job.cost();
+                    }
+                }
+                room.signalAll();
+            } finally {
+                lock.unlock();
+            }
+            done.clear();
+        }
+
+        @SuppressWarnings("unchecked")
+        private void complete(Object tag, Result result) {
+            if (open) {
+                done.add(new Done<>((T) tag, result));
+            }
+        }
+
+        @Override
+        public String toString() {
+            return "Lane[" + task + "]";
+        }
+    }
+
+    /**
+     * Inline batchers: runs every batch that is due at {@code nowMillis} (full, or its oldest
+     * request older than the linger) on this thread. Threaded batchers: does nothing.
+     */
+    void runDue(long nowMillis) {
+        if (!inline) {
+            return;
+        }
+        List<Job> batch;
+        while (!(batch = takeBatch(nowMillis)).isEmpty()) {
+            runBatch(batch);
+        }
+    }
+
+    private void run() {
+        while (true) {
+            List<Job> batch;
+            lock.lock();
+            try {
+                while (true) {
+                    if (closed) {
+                        return;
+                    }
+                    long now = System.currentTimeMillis();
+                    batch = takeBatch(now);
+                    if (!batch.isEmpty()) {
+                        break;
+                    }
+                    if (queue.isEmpty()) {
+                        arrived.await();
+                    } else {
+                        arrived.await(Math.max(1, queue.peek().enqueuedAt() + lingerMillis - now), TimeUnit.MILLISECONDS);
+                    }
+                }
+            } catch (InterruptedException e) {
+                return;
+            } finally {
+                lock.unlock();
+            }
+            runBatch(batch);
+        }
+    }
+
+    /** The next batch if one is due at {@code now}, taken off the queue; empty otherwise. */
+    private List<Job> takeBatch(long now) {
+        lock.lock();
+        try {
+            if (queue.isEmpty() || closed) {
+                return List.of();
+            }
+            boolean due = queue.size() >= maxBatchSize || queuedCost >= maxBatchCost
+                    || now - queue.peek().enqueuedAt() >= lingerMillis;
+            if (!due) {
+                return List.of();
+            }
+            List<Job> batch = new ArrayList<>();
+            long cost = 0;
+            while (!queue.isEmpty() && batch.size() < maxBatchSize
+                    && (batch.isEmpty() || cost + queue.peek().cost() <= maxBatchCost)) {
+                Job job = queue.poll();
+                queuedCost -= job.cost();
+                cost += job.cost();
+                batch.add(job);
+            }
+            room.signalAll();
+            return batch;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void runBatch(List<Job> batch) {
+        long started = System.nanoTime();
+        List<Result> results = infer(batch.stream().map(Job::request).toList());
+        for (int i = 0; i < batch.size(); i++) {
+            batch.get(i).lane().complete(batch.get(i).tag(), results.get(i));
+        }
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("batch.inferred size={} cost={} ms={}", batch.size(), batch.stream().mapToLong(Job::cost).sum(),
+                    (System.nanoTime() - started) / 1_000_000);
+        }
+    }
+
+    /** Runs the batch; if the handler fails, runs each request alone so only the failing ones get errors. */
+    private List<Result> infer(List<InferenceRequest> requests) {
+        try {
+            List<InferenceResponse> results = handler.handle(requests);
+            if (results == null || results.size() != requests.size()) {
+                throw new IllegalStateException("the batch handler returned "
+                        + (results == null ? "null" : results.size() + " results") + " for " + requests.size() + " requests");
+            }
+            return results.stream().map(r -> new Result(r, r == null ? "NullResult" : null)).toList();
+        } catch (Exception | StackOverflowError | LinkageError e) {
+            LOG.warn("batch.handler.failed size={} error={} retrying=one_by_one", requests.size(), e.getClass().getSimpleName());
+        }
+        List<Result> results = new ArrayList<>();
+        for (InferenceRequest r : requests) {
+            try {
+                List<InferenceResponse> one = handler.handle(List.of(r));
+                if (one == null || one.size() != 1 || one.get(0) == null) {
+                    throw new IllegalStateException("the batch handler returned no single result");
+                }
+                results.add(new Result(one.get(0), null));
+            } catch (Exception | StackOverflowError | LinkageError e) {
+                results.add(new Result(null, e.getClass().getSimpleName()));
+            }
+        }
+        return results;
+    }
+
+    /** Stops taking batches; a batch the engine is running finishes first (at most the transaction timeout). */
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            arrived.signalAll();
+            room.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        if (thread != null && Thread.currentThread() != thread) {
+            try {
+                thread.join(TimeUnit.MINUTES.toMillis(5));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}
