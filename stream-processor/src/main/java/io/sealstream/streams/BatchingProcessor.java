@@ -168,10 +168,10 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             return;
         }
         String bufferKey = bufferKey(meta);
-        byte[] encoded = BufferedRecord.encode(record.key(), record.value());
-        buffer.put(bufferKey, encoded);
+        buffer.put(bufferKey, BufferedRecord.encode(record.key(), record.value()));
         long now = context.currentSystemTimeMs();
-        admit(bufferKey, BufferedRecord.decode(encoded), Instant.ofEpochMilli(now), now);
+        admit(bufferKey, new BufferedRecord(record.key(), record.value() == null ? new byte[0] : record.value()),
+                Instant.ofEpochMilli(now), now);
         batcher.runDue(now);
         answerDone();
         if (counts.waiting >= config.maxBatchSize()) {
@@ -226,7 +226,6 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
      * letter); or leaves it waiting for the registry, the cluster or keys.
      */
     private void admit(String bufferKey, BufferedRecord rec, Instant now, long arrivedAt) {
-        String source = sourceOf(bufferKey);
         if (registryFailure != null && !deserializer.knowsSchemaOf(rec.value())) {
             waitFor(bufferKey, "registry", registryFailure);
             return;
@@ -239,22 +238,22 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             waitFor(bufferKey, "registry", e);
             return;
         } catch (SerializationException e) {
-            deadLetter(bufferKey, rec, source, ErrorCode.MALFORMED, e.getMessage());
+            deadLetter(bufferKey, rec, ErrorCode.MALFORMED, e.getMessage());
             return;
         } catch (RuntimeException | StackOverflowError e) {
-            deadLetter(bufferKey, rec, source, ErrorCode.MALFORMED, "the record does not decode as an "
+            deadLetter(bufferKey, rec, ErrorCode.MALFORMED, "the record does not decode as an "
                     + "EncryptedRequest (" + e.getClass().getSimpleName() + ")");
             return;
         }
         if (request == null) {
-            deadLetter(bufferKey, rec, source, ErrorCode.MALFORMED, "the record has no value");
+            deadLetter(bufferKey, rec, ErrorCode.MALFORMED, "the record has no value");
             return;
         }
         // the client is the one whose topic carried the record; the envelope must say the same
         String topicClient = EnvelopeProtocol.clientOfRequestTopic(config.requestTopicFamily(), topicOf(bufferKey))
                 .orElse(null);
         if (topicClient == null || !topicClient.equals(String.valueOf(request.getClientId()))) {
-            deadLetter(bufferKey, rec, source, ErrorCode.CLIENT_MISMATCH, "the envelope names another client than "
+            deadLetter(bufferKey, rec, ErrorCode.CLIENT_MISMATCH, "the envelope names another client than "
                     + "the request topic " + topicOf(bufferKey) + "; a client sends under its own id only");
             return;
         }
@@ -268,7 +267,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             return;
         }
         if (limit.isEmpty()) {
-            deadLetter(bufferKey, rec, source, ErrorCode.UNKNOWN_CLIENT, "no response topic " + responseTopic
+            deadLetter(bufferKey, rec, ErrorCode.UNKNOWN_CLIENT, "no response topic " + responseTopic
                     + " exists; provision the client before it sends");
             return;
         }
@@ -288,21 +287,21 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                 ResponseSealer sealer = e.responder().get();
                 String replayKey = replayKey(request);
                 if (isReplay(replayKey)) {
-                    deadLetter(bufferKey, rec, source, ErrorCode.REPLAYED, replayMessage());
-                } else if (responseSchemaReady(bufferKey, rec, source, responseTopic)) {
+                    deadLetter(bufferKey, rec, ErrorCode.REPLAYED, replayMessage());
+                } else if (responseSchemaReady(bufferKey, rec, responseTopic)) {
                     answerError(bufferKey, sealer, "", e.reason(), e.getMessage(), replayKey, limit.getAsInt(), now);
                 }
             } else {
-                deadLetter(bufferKey, rec, source, e.reason(), e.getMessage());
+                deadLetter(bufferKey, rec, e.reason(), e.getMessage());
             }
             return;
         }
         String replayKey = replayKey(request);
         if (isReplay(replayKey)) {
-            deadLetter(bufferKey, rec, source, ErrorCode.REPLAYED, replayMessage());
+            deadLetter(bufferKey, rec, ErrorCode.REPLAYED, replayMessage());
             return;
         }
-        if (!responseSchemaReady(bufferKey, rec, source, responseTopic)) {
+        if (!responseSchemaReady(bufferKey, rec, responseTopic)) {
             return;
         }
         if (!opened.responseTopic().equals(responseTopic)) {
@@ -446,7 +445,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                     message, a.replayKey(), a.limit(), now);
         } catch (EnvelopeException | RuntimeException e) {
             // it opened a moment ago; a key rotated out in between leaves only the DLQ
-            deadLetter(a.bufferKey(), rec, sourceOf(a.bufferKey()), ErrorCode.RESPONSE_TOO_LARGE, message);
+            deadLetter(a.bufferKey(), rec, ErrorCode.RESPONSE_TOO_LARGE, message);
         }
     }
 
@@ -464,7 +463,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         if (bytes.length > limit) {
             // only a topic limit below a few KiB gets here; the operator must raise it
             BufferedRecord rec = BufferedRecord.decode(buffer.get(bufferKey));
-            deadLetter(bufferKey, rec, sourceOf(bufferKey), code, message);
+            deadLetter(bufferKey, rec, code, message);
             return;
         }
         send(bufferKey, sealer.requestId(), topic, bytes, replayKey);
@@ -483,7 +482,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         }
         readyResponseTopics.clear();
         BufferedRecord rec = BufferedRecord.decode(buffer.get(bufferKey));
-        deadLetter(bufferKey, rec, sourceOf(bufferKey), ErrorCode.UNDELIVERABLE, "the answer could not be serialized "
+        deadLetter(bufferKey, rec, ErrorCode.UNDELIVERABLE, "the answer could not be serialized "
                 + "for the response topic (" + e.getClass().getSimpleName() + ")");
     }
 
@@ -495,7 +494,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
      * registry call per topic per interval, not one per record). On a failure the record waits
      * (the registry failed) or becomes one {@code undeliverable} dead letter (it refused).
      */
-    private boolean responseSchemaReady(String bufferKey, BufferedRecord rec, String source, String responseTopic) {
+    private boolean responseSchemaReady(String bufferKey, BufferedRecord rec, String responseTopic) {
         if (readyResponseTopics.contains(responseTopic)) {
             return true;
         }
@@ -509,7 +508,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         if (failed.error().isTransient()) {
             waitFor(bufferKey, "registry", failed.error());
         } else {
-            deadLetter(bufferKey, rec, source, ErrorCode.UNDELIVERABLE, "the registry refuses the response schema for "
+            deadLetter(bufferKey, rec, ErrorCode.UNDELIVERABLE, "the registry refuses the response schema for "
                     + responseTopic + " (HTTP " + failed.error().httpStatus() + ")");
         }
         return false;
@@ -551,7 +550,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         done(bufferKey);
     }
 
-    private void deadLetter(String bufferKey, BufferedRecord rec, String source, ErrorCode reason, String message) {
+    private void deadLetter(String bufferKey, BufferedRecord rec, ErrorCode reason, String message) {
         OptionalInt limit;
         try {
             limit = topics.maxValueBytes(config.dlqTopic());
@@ -565,7 +564,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             waitFor(bufferKey, "dlq_topic", null);
             return;
         }
-        emitDeadLetter(rec.key(), rec.value(), limit.getAsInt(), source, reason, message);
+        emitDeadLetter(rec.key(), rec.value(), limit.getAsInt(), sourceOf(bufferKey), reason, message);
         done(bufferKey);
     }
 
@@ -666,7 +665,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         long now = context.currentSystemTimeMs();
         long since = "registry".equals(what) ? waitingSince.computeIfAbsent(bufferKey, k -> now) : now;
         if (now - since > opener.maxRequestAge().toMillis()) {
-            deadLetter(bufferKey, BufferedRecord.decode(buffer.get(bufferKey)), sourceOf(bufferKey),
+            deadLetter(bufferKey, BufferedRecord.decode(buffer.get(bufferKey)),
                     ErrorCode.UNDELIVERABLE, "the schema registry failed on this record for longer than max-request-age ("
                             + (e == null ? "-" : e.getClass().getSimpleName()) + ")");
             return;
@@ -725,7 +724,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             view.get(bytes);
             lengthPrefixed(d, bytes);
         }
-        return String.format("%013d", createdAt) + '\u0000'
+        return zeroPadded(createdAt, 13) + '\u0000'
                 + java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(d.digest());
     }
 
@@ -756,7 +755,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             return;
         }
         List<String> old = new ArrayList<>();
-        try (KeyValueIterator<String, Long> it = answered.range(null, String.format("%013d", cutoff))) {
+        try (KeyValueIterator<String, Long> it = answered.range(null, zeroPadded(cutoff, 13))) {
             it.forEachRemaining(kv -> old.add(kv.key));
         }
         old.forEach(answered::delete);
@@ -796,8 +795,15 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
      * order by topic name would let one busy client keep another's older records waiting.
      */
     private String bufferKey(RecordMetadata meta) {
-        return String.format("%019d\u0000%s\u0000%010d\u0000%019d", nextSequence++, meta.topic(), meta.partition(),
-                meta.offset());
+        return new StringBuilder(80).append(zeroPadded(nextSequence++, 19)).append('\u0000').append(meta.topic())
+                .append('\u0000').append(zeroPadded(meta.partition(), 10)).append('\u0000')
+                .append(zeroPadded(meta.offset(), 19)).toString();
+    }
+
+    /** {@code value} (not negative) in decimal, left-padded with zeros to {@code width} digits. */
+    private static String zeroPadded(long value, int width) {
+        String digits = Long.toString(value);
+        return digits.length() >= width ? digits : "0".repeat(width - digits.length()) + digits;
     }
 
     private static long sequenceOf(String bufferKey) {
@@ -805,7 +811,8 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     }
 
     private static String topicOf(String bufferKey) {
-        return bufferKey.split("\u0000")[1];
+        int start = bufferKey.indexOf('\u0000') + 1;
+        return bufferKey.substring(start, bufferKey.indexOf('\u0000', start));
     }
 
     private static String sourceOf(String bufferKey) {

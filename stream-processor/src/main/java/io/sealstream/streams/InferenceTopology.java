@@ -79,9 +79,11 @@ public final class InferenceTopology {
                         + "[a-zA-Z0-9_-]+"));
         topology.addProcessor(BATCHER, () -> new BatchingProcessor(opener, batcher, requests, responses, topics, config, keys),
                 SOURCE);
+        // cached: a request answered within one commit interval leaves one tombstone in the
+        // changelog instead of a copy and a tombstone, and never reaches RocksDB
         topology.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(BUFFER_STORE), Serdes.String(), Serdes.ByteArray())
-                .withLoggingEnabled(changelog), BATCHER);
+                .withLoggingEnabled(changelog).withCachingEnabled(), BATCHER);
         topology.addStateStore(Stores.keyValueStoreBuilder(
                 Stores.persistentKeyValueStore(ANSWERED_STORE), Serdes.String(), Serdes.Long())
                 .withLoggingEnabled(Map.of()), BATCHER);

@@ -5,6 +5,7 @@ import io.sealstream.client.SealstreamClient;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.streams.StreamProcessorConfig;
+import io.sealstream.tenancy.ClientQuota;
 import io.sealstream.worker.engine.EmbeddingEngine;
 import io.sealstream.worker.engine.EmbeddingModel;
 import io.sealstream.worker.engine.InferenceEngine;
@@ -41,7 +42,7 @@ public final class PipelineBench implements Callable<Integer> {
     @Option(names = "--in-flight", defaultValue = "4096", description = "Requests in flight for capacity (default ${DEFAULT-VALUE}).")
     int inFlight;
 
-    @Option(names = "--texts", defaultValue = "3000", description = "Texts per MiniLM efficiency run (default ${DEFAULT-VALUE}).")
+    @Option(names = "--texts", defaultValue = "6000", description = "Texts per MiniLM efficiency run (default ${DEFAULT-VALUE}).")
     int texts;
 
     @Option(names = "--model-in-flight", defaultValue = "256", description = "Requests in flight for MiniLM (default ${DEFAULT-VALUE}, as submit).")
@@ -60,10 +61,16 @@ public final class PipelineBench implements Callable<Integer> {
     @Option(names = "--streams-config", description = "A Kafka Streams, consumer or producer setting of the workers, KEY=VALUE (repeatable).")
     java.util.Map<String, String> streamsConfig = new java.util.LinkedHashMap<>();
 
-    @Option(names = "--only", split = ",", description = "Run only these parts: efficiency, capacity (default: all).")
+    @Option(names = "--batch-ms", defaultValue = "100",
+            description = "Sleep per batch of the fixed-latency engine that measures scaling (default ${DEFAULT-VALUE}).")
+    int batchMs;
+
+    @Option(names = "--only", split = ",", description = "Run only these parts: efficiency, capacity, scaling (default: all).")
     List<String> only;
 
     private final PrintStream out = System.out;
+    /** A quota no single benchmark client reaches, so capacity measures the pipeline, not the tenant's share. */
+    private static final ClientQuota UNTHROTTLED = new ClientQuota(1L << 30, 1L << 30, 400.0);
 
     @Override
     public Integer call() throws Exception {
@@ -81,6 +88,9 @@ public final class PipelineBench implements Callable<Integer> {
         if (runs("capacity")) {
             capacity(table);
         }
+        if (runs("scaling")) {
+            scaling(table);
+        }
         out.println();
         out.printf("%-44s %-22s %s%n", "figure", "value", "target / context");
         for (String[] row : table) {
@@ -94,7 +104,10 @@ public final class PipelineBench implements Callable<Integer> {
     }
 
     private LocalStack stack(Supplier<InferenceEngine> engine) throws InterruptedException {
-        LocalStack.Options options = new LocalStack.Options().engine(engine);
+        return stack(new LocalStack.Options().engine(engine));
+    }
+
+    private LocalStack stack(LocalStack.Options options) throws InterruptedException {
         if (commitIntervalMs != null) {
             options.commitInterval(Duration.ofMillis(commitIntervalMs));
         }
@@ -134,8 +147,10 @@ public final class PipelineBench implements Callable<Integer> {
 
     /** Capacity and CPU per request with the synthetic engine, then latency at half capacity. */
     private void capacity(List<String[]> table) throws Exception {
-        out.printf("%n[capacity] synthetic engine, %d in flight, %.0f s warm-up, %.0f s measured%n", inFlight, warmup, seconds);
-        try (LocalStack stack = stack(SyntheticEngine::new);
+        out.printf("%n[capacity] synthetic engine, %d in flight, %.0f s warm-up, %.0f s measured; the client's quota is "
+                + "raised to %s (the default tenant quota, %s, caps one client below the pipeline's capacity)%n",
+                inFlight, warmup, seconds, describe(UNTHROTTLED), describe(ClientQuota.DEFAULT));
+        try (LocalStack stack = stack(new LocalStack.Options().engine(SyntheticEngine::new).quota(UNTHROTTLED));
              SealstreamClient client = stack.client("demo")) {
             client.verifyKeyBroker();
             String model = SyntheticEngine.MODEL;
@@ -176,6 +191,40 @@ public final class PipelineBench implements Callable<Integer> {
             table.add(new String[] {"P3 latency p50 / p95 / p99 at half capacity",
                     String.format("%.0f / %.0f / %.0f ms", lat.latencyMs(0.5), lat.latencyMs(0.95), lat.latencyMs(0.99)),
                     String.format("p99 <= %.0f ms (linger %.0f + 2 x compute %.2f + 20)", bound, linger, compute)});
+        }
+    }
+
+    /**
+     * P4: a fixed-latency engine (asleep, no CPU) on 8 partitions, served by 1, 2, 4, then 8
+     * workers of one stack (each added worker triggers a rebalance, waited out before measuring).
+     */
+    private void scaling(List<String[]> table) throws Exception {
+        int partitions = 8;
+        out.printf("%n[scaling] fixed-latency engine (%d ms per batch, asleep), %d partitions, %d in flight%n",
+                batchMs, partitions, inFlight);
+        Supplier<InferenceEngine> engine = () -> new FixedLatencyEngine(Duration.ofMillis(batchMs));
+        try (LocalStack stack = stack(new LocalStack.Options().engine(engine).workers(1).partitions(partitions));
+             SealstreamClient client = stack.client("demo")) {
+            client.verifyKeyBroker();
+            Load load = new Load(client, stack.engine().models().iterator().next(), PipelineBench::text);
+            double one = 0;
+            StringBuilder figures = new StringBuilder();
+            for (int workers : List.of(1, 2, 4, 8)) {
+                for (int i = stack.workers().size(); i < workers; i++) {
+                    stack.startWorker("worker-" + i, LocalStack.WORKER_MEASUREMENT);
+                }
+                stack.awaitWorkersReady(Duration.ofSeconds(120));
+                load.closed(inFlight, 0, Math.max(5, warmup / 2)); // the rebalance settles, every worker serves
+                Load.Outcome run = load.closed(inFlight, 0, seconds);
+                if (workers == 1) {
+                    one = run.perSecond();
+                }
+                out.printf("  %d worker(s): %.0f requests/s (%.2f x one worker; %d failed)%n", workers, run.perSecond(),
+                        run.perSecond() / one, run.failed());
+                figures.append(figures.length() == 0 ? "" : " / ").append(String.format("%.2f", run.perSecond() / one));
+            }
+            table.add(new String[] {"P4 scaling 1 / 2 / 4 / 8 workers, 8 partitions", figures + " x",
+                    String.format(">= 3.6 x at 4 (%d ms per batch, asleep)", batchMs)});
         }
     }
 
@@ -229,6 +278,11 @@ public final class PipelineBench implements Callable<Integer> {
             requests.add(new InferenceRequest(model, new EmbeddingsInput(List.of(text(i)))));
         }
         return requests;
+    }
+
+    private static String describe(ClientQuota q) {
+        return String.format("produce %d MiB/s, fetch %d MiB/s, %.0f %% request time", q.produceBytesPerSecond() >> 20,
+                q.fetchBytesPerSecond() >> 20, q.requestPercentage());
     }
 
     /** Text {@code i} of the benchmark: sentence-like, about 12 word pieces. */
