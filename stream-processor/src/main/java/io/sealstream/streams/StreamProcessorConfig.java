@@ -48,6 +48,15 @@ public final class StreamProcessorConfig {
      */
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(25);
     /**
+     * Changelog records a worker may still have to restore for a task and yet take it over at
+     * once (a restore of seconds): the replay guard of a task that answered up to about 90
+     * requests/s over max-request-age (3 h). A task with more state moves to a new worker only
+     * once it warmed up as a standby, at the next probing rebalance.
+     */
+    static final long ACCEPTABLE_RECOVERY_LAG = 1_000_000;
+    /** How soon a warmed-up standby takes its task over; Kafka Streams' smallest allowed value. */
+    static final Duration PROBING_REBALANCE_INTERVAL = Duration.ofMinutes(1);
+    /**
      * Default transaction timeout. A batch is inferred inside one transaction, so it must outlast
      * the slowest batch; Kafka Streams' own default (10 s) is too short for generation.
      */
@@ -97,6 +106,11 @@ public final class StreamProcessorConfig {
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
+        // scaling out: a worker's state is a buffer of in-flight requests and the replay guard, so a
+        // new worker may take its share at once and restore it, rather than warm up as a standby and
+        // wait for a probing rebalance (Kafka Streams' default: 10 min) before serving
+        p.put(StreamsConfig.ACCEPTABLE_RECOVERY_LAG_CONFIG, ACCEPTABLE_RECOVERY_LAG);
+        p.put(StreamsConfig.PROBING_REBALANCE_INTERVAL_MS_CONFIG, (int) PROBING_REBALANCE_INTERVAL.toMillis());
         p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
                 (int) transactionTimeout.toMillis());
         // inference happens on the stream thread; a poll interval shorter than a batch would evict it
