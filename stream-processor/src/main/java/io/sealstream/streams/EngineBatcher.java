@@ -274,7 +274,11 @@ public final class EngineBatcher implements AutoCloseable {
         }
     }
 
-    /** Runs the batch; if the handler fails, runs each request alone so only the failing ones get errors. */
+    /**
+     * Runs the batch; if the handler fails, runs each request alone so only the failing ones get
+     * errors. Nothing escapes, Errors included: a dead batcher thread would leave every partition
+     * of the worker waiting with no error to show.
+     */
     private List<Result> infer(List<InferenceRequest> requests) {
         try {
             List<InferenceResponse> results = handler.handle(requests);
@@ -283,7 +287,7 @@ public final class EngineBatcher implements AutoCloseable {
                         + (results == null ? "null" : results.size() + " results") + " for " + requests.size() + " requests");
             }
             return results.stream().map(r -> new Result(r, r == null ? "NullResult" : null)).toList();
-        } catch (Exception | StackOverflowError | LinkageError e) {
+        } catch (Throwable e) {
             LOG.warn("batch.handler.failed size={} error={} retrying=one_by_one", requests.size(), e.getClass().getSimpleName());
         }
         List<Result> results = new ArrayList<>();
@@ -294,7 +298,7 @@ public final class EngineBatcher implements AutoCloseable {
                     throw new IllegalStateException("the batch handler returned no single result");
                 }
                 results.add(new Result(one.get(0), null));
-            } catch (Exception | StackOverflowError | LinkageError e) {
+            } catch (Throwable e) {
                 results.add(new Result(null, e.getClass().getSimpleName()));
             }
         }

@@ -57,7 +57,7 @@ public final class StreamProcessorConfig {
     /** How soon a warmed-up standby takes its task over; Kafka Streams' smallest allowed value. */
     static final Duration PROBING_REBALANCE_INTERVAL = Duration.ofMinutes(1);
     /**
-     * Default transaction timeout. A batch is inferred inside one transaction, so it must outlast
+     * Default transaction timeout. A transaction stays open while its requests are at the batcher, so it must outlast
      * the slowest batch; Kafka Streams' own default (10 s) is too short for generation.
      */
     public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(5);
@@ -113,7 +113,7 @@ public final class StreamProcessorConfig {
         p.put(StreamsConfig.PROBING_REBALANCE_INTERVAL_MS_CONFIG, (int) PROBING_REBALANCE_INTERVAL.toMillis());
         p.put(StreamsConfig.producerPrefix(ProducerConfig.TRANSACTION_TIMEOUT_CONFIG),
                 (int) transactionTimeout.toMillis());
-        // inference happens on the stream thread; a poll interval shorter than a batch would evict it
+        // a stream thread blocked by back-pressure waits for a batch; a shorter poll interval would evict it
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG),
                 (int) transactionTimeout.toMillis());
         p.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");

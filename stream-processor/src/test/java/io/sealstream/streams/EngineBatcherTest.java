@@ -113,6 +113,26 @@ class EngineBatcherTest {
     }
 
     @Test
+    void anErrorFromTheEngineBecomesFailuresAndTheBatcherKeepsServing() throws Exception {
+        BatchHandler throwsErrorOnce = batch -> {
+            if (batch.stream().anyMatch(r -> text(r).equals("fatal"))) {
+                throw new AssertionError("an Error, not an Exception");
+            }
+            return echo(batch);
+        };
+        try (EngineBatcher batcher = EngineBatcher.start(throwsErrorOnce, config(1, Duration.ofMillis(1)))) {
+            EngineBatcher.Lane<String> lane = batcher.lane("0_0");
+            lane.submit("fatal", request("fatal"), 1, now());
+            lane.submit("next", request("next"), 1, now());
+
+            List<EngineBatcher.Done<String>> done = awaitDone(lane, 2);
+
+            assertThat(done).extracting(d -> d.tag() + ":" + (d.result().response() == null ? d.result().failure() : "ok"))
+                    .containsExactly("fatal:AssertionError", "next:ok");
+        }
+    }
+
+    @Test
     void submittingBlocksWhileTwoBatchesWaitForTheEngineAndResumesWhenItTakesOne() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         BatchHandler slow = batch -> {
