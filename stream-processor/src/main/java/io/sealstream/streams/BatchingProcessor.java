@@ -61,7 +61,9 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     static final Duration PURGE_INTERVAL = Duration.ofMinutes(1);
     /**
      * How often the stream thread takes the results the batcher finished: the most a finished
-     * answer waits before it is sealed and sent (it reaches its client at the next commit).
+     * answer waits before it is sealed and sent (it reaches its client at the next commit). It
+     * ticks only while requests are at the batcher or waiting: every punctuation makes Kafka
+     * Streams commit, and an idle worker should not write a transaction every commit interval.
      */
     static final Duration ANSWER_INTERVAL = Duration.ofMillis(5);
 
@@ -87,6 +89,8 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private KeyValueStore<String, byte[]> buffer;
     private KeyValueStore<String, Long> answered;
     private EngineBatcher.Lane<Admitted> lane;
+    /** The {@link #ANSWER_INTERVAL} punctuation while it runs; null while the task is idle. */
+    private org.apache.kafka.streams.processor.Cancellable answerTicks;
     /** Buffered records at the batcher, by buffer key. */
     private final java.util.Map<String, Admitted> inFlight = new java.util.HashMap<>();
     /** Replay keys of the records at the batcher: a copy arriving meanwhile is a replay too. */
@@ -145,14 +149,16 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         if (!waitingKeys.isEmpty()) {
             LOG.info("batch.restored task={} buffered={}", context.taskId(), waitingKeys.size());
         }
-        context.schedule(ANSWER_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::onTick);
+        tickWhileBusy();
         context.schedule(PURGE_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::purgeAnswered);
     }
 
     @Override
     public void close() {
         // the task closes or moves: what is at the batcher stays buffered for the task's next owner
-        lane.close();
+        if (lane != null) {
+            lane.close();
+        }
         inFlight.clear();
         inFlightReplayKeys.clear();
     }
@@ -174,9 +180,21 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                 Instant.ofEpochMilli(now), now);
         batcher.runDue(now);
         answerDone();
+        tickWhileBusy();
         if (counts.waiting >= config.maxBatchSize()) {
             // back-pressure: a batch's worth of records waits for the registry or the cluster; take new ones slowly
             pause();
+        }
+    }
+
+    /** Starts the answer ticks while requests are at the batcher or waiting, and stops them when none are. */
+    private void tickWhileBusy() {
+        boolean busy = !inFlight.isEmpty() || !waitingKeys.isEmpty();
+        if (busy && answerTicks == null) {
+            answerTicks = context.schedule(ANSWER_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::onTick);
+        } else if (!busy && answerTicks != null) {
+            answerTicks.cancel();
+            answerTicks = null;
         }
     }
 
@@ -187,12 +205,15 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private void onTick(long now) {
         batcher.runDue(now);
         answerDone();
-        if (!waitingKeys.isEmpty() && now - lastRetry >= Math.max(1, config.batchLinger().toMillis() / 2)) {
+        // while the engine hangs, retrying would open every waiting record again for nothing
+        if (!waitingKeys.isEmpty() && !batcher.stalled()
+                && now - lastRetry >= Math.max(1, config.batchLinger().toMillis() / 2)) {
             lastRetry = now;
             retryWaiting(now);
             batcher.runDue(now);
             answerDone();
         }
+        tickWhileBusy();
     }
 
     /** One buffered record on its way through the batcher. */

@@ -2,6 +2,7 @@ package io.sealstream.streams;
 
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -38,6 +39,8 @@ public final class EngineBatcher implements AutoCloseable {
     private static final AtomicInteger THREADS = new AtomicInteger();
     /** Batches' worth of requests that may wait for the engine before submitting blocks. */
     static final int QUEUED_BATCHES = 2;
+    /** How often a submitter blocked by back-pressure looks whether the engine stalled. */
+    private static final long STALL_CHECK_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     private final BatchHandler handler;
     private final int maxBatchSize;
@@ -51,6 +54,9 @@ public final class EngineBatcher implements AutoCloseable {
     private long queuedCost;
     private boolean closed;
     private final Thread thread;
+    /** When the engine started the batch it runs now ({@link System#nanoTime}), or 0 while it runs none. */
+    private volatile long batchStartedNanos;
+    private final long stallAfterNanos;
 
     private EngineBatcher(BatchHandler handler, StreamProcessorConfig config, boolean inline) {
         this.handler = Objects.requireNonNull(handler, "handler");
@@ -58,6 +64,7 @@ public final class EngineBatcher implements AutoCloseable {
         this.maxBatchCost = config.maxBatchCost();
         this.lingerMillis = config.batchLinger().toMillis();
         this.inline = inline;
+        this.stallAfterNanos = config.transactionTimeout().toNanos() / 2;
         if (inline) {
             this.thread = null;
         } else {
@@ -128,17 +135,18 @@ public final class EngineBatcher implements AutoCloseable {
          * Queues {@code request} (of {@code cost}) for a batch; {@code tag} comes back with its
          * result. Blocks while {@value #QUEUED_BATCHES} batches' worth of requests wait already
          * (back-pressure on the stream thread, which then takes no new records), at most until the
-         * batcher closes. False if the lane or the batcher is closed: the request stays buffered
-         * for the task's next owner.
+         * batcher closes or the engine {@linkplain #stalled() stalls}. False if the lane or the
+         * batcher is closed or the engine stalled: the request stays buffered for the task's next
+         * owner.
          */
         boolean submit(T tag, InferenceRequest request, long cost, long nowMillis) throws InterruptedException {
             lock.lock();
             try {
-                while (!inline && !closed && open && (queue.size() >= QUEUED_BATCHES * maxBatchSize
+                while (!inline && !closed && open && !stalled() && (queue.size() >= QUEUED_BATCHES * maxBatchSize
                         || queuedCost >= QUEUED_BATCHES * maxBatchCost)) {
-                    room.await();
+                    room.awaitNanos(STALL_CHECK_NANOS);
                 }
-                if (closed || !open) {
+                if (closed || !open || stalled()) {
                     return false;
                 }
                 queue.add(new Job(this, tag, request, cost, nowMillis));
@@ -264,7 +272,13 @@ public final class EngineBatcher implements AutoCloseable {
 
     private void runBatch(List<Job> batch) {
         long started = System.nanoTime();
-        List<Result> results = infer(batch.stream().map(Job::request).toList());
+        batchStartedNanos = started == 0 ? 1 : started;
+        List<Result> results;
+        try {
+            results = infer(batch.stream().map(Job::request).toList());
+        } finally {
+            batchStartedNanos = 0;
+        }
         for (int i = 0; i < batch.size(); i++) {
             batch.get(i).lane().complete(batch.get(i).tag(), results.get(i));
         }
@@ -305,7 +319,27 @@ public final class EngineBatcher implements AutoCloseable {
         return results;
     }
 
-    /** Stops taking batches; a batch the engine is running finishes first (at most the transaction timeout). */
+    /** How long the engine has run its current batch; zero while it runs none. */
+    public Duration runningBatchAge() {
+        long started = batchStartedNanos;
+        return started == 0 ? Duration.ZERO : Duration.ofNanos(System.nanoTime() - started);
+    }
+
+    /**
+     * Whether the engine has run one batch for more than half the transaction timeout. The
+     * batch's answers could no longer commit before their transaction is aborted, so the engine
+     * is taken to hang: submitting stops blocking and refuses (the requests stay buffered), and
+     * the worker leaves its group so that its partitions move to workers whose engine answers.
+     */
+    public boolean stalled() {
+        long started = batchStartedNanos;
+        return started != 0 && System.nanoTime() - started > stallAfterNanos;
+    }
+
+    /**
+     * Stops taking batches. A batch the engine is running may finish first, until it would count
+     * as {@linkplain #stalled() stalled}; a hung engine's thread is left behind (it is a daemon).
+     */
     @Override
     public void close() {
         lock.lock();
@@ -317,8 +351,9 @@ public final class EngineBatcher implements AutoCloseable {
             lock.unlock();
         }
         if (thread != null && Thread.currentThread() != thread) {
+            long waitMillis = Math.max(1, (stallAfterNanos - runningBatchAge().toNanos()) / 1_000_000);
             try {
-                thread.join(TimeUnit.MINUTES.toMillis(5));
+                thread.join(waitMillis);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -48,10 +48,12 @@ public final class StreamProcessorConfig {
      */
     public static final Duration DEFAULT_COMMIT_INTERVAL = Duration.ofMillis(25);
     /**
-     * Changelog records a worker may still have to restore for a task and yet take it over at
-     * once (a restore of seconds): the replay guard of a task that answered up to about 90
-     * requests/s over max-request-age (3 h). A task with more state moves to a new worker only
-     * once it warmed up as a standby, at the next probing rebalance.
+     * Changelog offsets (not entries: tombstones and aborted transactions count too) a worker may
+     * still have to restore for a task and yet take it over at once, a restore of seconds. A
+     * request costs about three: its buffer tombstone, its replay-guard entry and that entry's
+     * purge, so this covers a task that answered up to about 30 requests/s over max-request-age
+     * (3 h). A busier task moves to a new worker once it warmed up as a standby, at the next
+     * probing rebalance.
      */
     static final long ACCEPTABLE_RECOVERY_LAG = 1_000_000;
     /** How soon a warmed-up standby takes its task over; Kafka Streams' smallest allowed value. */
@@ -168,6 +170,11 @@ public final class StreamProcessorConfig {
 
     public Duration batchLinger() {
         return batchLinger;
+    }
+
+    /** How long a transaction may stay open; the slowest batch must finish well inside it. */
+    public Duration transactionTimeout() {
+        return transactionTimeout;
     }
 
     /** How often answered requests commit. */

@@ -17,6 +17,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 class EngineBatcherTest {
     private static final Duration LINGER = Duration.ofMillis(200);
@@ -157,7 +158,7 @@ class EngineBatcherTest {
                 }
             });
             blocked.start();
-            awaitState(blocked, Thread.State.WAITING);
+            awaitState(blocked, Thread.State.TIMED_WAITING);
             assertThat(submitted).isFalse();
 
             release.countDown();
@@ -189,7 +190,7 @@ class EngineBatcherTest {
             }
         });
         blocked.start();
-        awaitState(blocked, Thread.State.WAITING);
+        awaitState(blocked, Thread.State.TIMED_WAITING);
 
         Thread closer = new Thread(batcher::close);
         closer.start();
@@ -199,6 +200,42 @@ class EngineBatcherTest {
 
         assertThat(submitted).as("the request stays buffered for the task's next owner").isFalse();
         assertThat(batches).containsExactly(List.of("running"));
+    }
+
+    @Test
+    @Timeout(60)
+    void anEngineThatRunsOneBatchForHalfTheTransactionTimeoutCountsAsStalledAndReleasesBlockedSubmitters()
+            throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        StreamProcessorConfig shortTransactions = StreamProcessorConfig.builder().bootstrapServers("unused:9092")
+                .stateDir(Path.of("unused")).maxBatchSize(1).batchLinger(Duration.ofMillis(1))
+                .transactionTimeout(Duration.ofSeconds(2)).build();
+        EngineBatcher batcher = EngineBatcher.start(batch -> {
+            seen(batch);
+            release.await(60, TimeUnit.SECONDS); // an engine that does not answer
+            return reply(batch);
+        }, shortTransactions);
+        try {
+            EngineBatcher.Lane<String> lane = batcher.lane("0_0");
+            lane.submit("hangs", request("hangs"), 1, now());
+            awaitBatches(1);
+            assertThat(batcher.stalled()).as("a batch that just started").isFalse();
+            lane.submit("q1", request("q1"), 1, now());
+            lane.submit("q2", request("q2"), 1, now());
+
+            boolean submitted = lane.submit("blocked", request("blocked"), 1, now());
+
+            assertThat(submitted).as("the request stays buffered for a worker whose engine answers").isFalse();
+            assertThat(batcher.stalled()).isTrue();
+            assertThat(batcher.runningBatchAge()).isGreaterThan(Duration.ofSeconds(1));
+            assertThat(lane.submit("later", request("later"), 1, now())).as("refused at once while stalled").isFalse();
+            release.countDown();
+            assertThat(awaitDone(lane, 3)).extracting(EngineBatcher.Done::tag).containsExactly("hangs", "q1", "q2");
+            assertThat(batcher.stalled()).as("the engine answered again").isFalse();
+        } finally {
+            release.countDown();
+            batcher.close();
+        }
     }
 
     private static StreamProcessorConfig config(int maxBatchSize, Duration linger) {

@@ -46,6 +46,9 @@ public final class TeeWorker implements AutoCloseable {
     /** The worker's one engine batcher: every stream task of every stream processor it runs feeds it. */
     private final EngineBatcher batcher;
     private final byte[] modelDigest;
+    /** Looks every second whether the engine hangs; see {@link #checkEngine}. */
+    private final java.util.concurrent.ScheduledExecutorService engineWatch;
+    private volatile boolean engineStalled;
     private boolean closed;
 
     private TeeWorker(WorkerConfig config, EvidenceProvider tee, List<InferenceEngine> engines)
@@ -78,12 +81,18 @@ public final class TeeWorker implements AutoCloseable {
             });
             return s;
         };
-        this.streams = newStreams.get();
-        streams.start();
+        try {
+            this.streams = newStreams.get();
+            streams.start();
+        } catch (RuntimeException e) {
+            batcher.close(); // its thread would outlive a worker that never started
+            topics.close();
+            throw e;
+        }
         keys.refreshEvery(config.keyRefresh(), new KeyAcquisition.LeaseListener() {
             @Override
             public void leaseLost() {
-                stopConsuming();
+                stopConsuming("lease_expired");
             }
 
             @Override
@@ -91,6 +100,12 @@ public final class TeeWorker implements AutoCloseable {
                 startConsuming();
             }
         });
+        this.engineWatch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "sealstream-engine-watch");
+            t.setDaemon(true);
+            return t;
+        });
+        engineWatch.scheduleWithFixedDelay(this::checkEngine, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
         this.health = startHealth(config.healthPort());
         LOG.info("worker.started worker_id={} tee={} model_digest={} models={} health=http://127.0.0.1:{}",
                 config.workerId(), tee.tee().id(), HexFormat.of().formatHex(modelDigest),
@@ -137,14 +152,31 @@ public final class TeeWorker implements AutoCloseable {
      * what is done, so the partitions move to workers that still hold keys) instead of holding
      * partitions nobody can serve.
      */
-    private synchronized void stopConsuming() {
-        LOG.warn("worker.consuming.stopped worker_id={} reason=lease_expired", config.workerId());
+    private synchronized void stopConsuming(String reason) {
+        LOG.warn("worker.consuming.stopped worker_id={} reason={}", config.workerId(), reason);
         streams.close(new KafkaStreams.CloseOptions().leaveGroup(true).timeout(Duration.ofSeconds(30)));
+    }
+
+    /**
+     * An engine that has run one batch for half the transaction timeout hangs (a batch's answers
+     * could no longer commit): the worker leaves its group, so its partitions and the requests it
+     * buffered move to workers whose engines answer, and {@code /healthz} fails so that an
+     * orchestrator restarts it. A thread inside the engine cannot be stopped safely; a new
+     * process is the cure.
+     */
+    private void checkEngine() {
+        if (engineStalled || !batcher.stalled()) {
+            return;
+        }
+        engineStalled = true;
+        LOG.error("worker.engine.stalled worker_id={} batch_running_ms={} remedy=\"restart the worker; it left its group, "
+                + "so its partitions move to the other workers\"", config.workerId(), batcher.runningBatchAge().toMillis());
+        stopConsuming("engine_stalled");
     }
 
     /** Keys arrived again under a new lease: consume with a fresh stream processor. */
     private synchronized void startConsuming() {
-        if (closed) {
+        if (closed || engineStalled) {
             return;
         }
         KafkaStreams fresh = newStreams.get();
@@ -158,9 +190,14 @@ public final class TeeWorker implements AutoCloseable {
         return keys.holdsKeys();
     }
 
-    /** Ready: keys installed under a valid lease and the stream processor running. */
+    /** Ready: keys installed under a valid lease, the stream processor running and the engine answering. */
     public boolean isReady() {
-        return keys.hasValidLease() && streams.state() == KafkaStreams.State.RUNNING;
+        return keys.hasValidLease() && streams.state() == KafkaStreams.State.RUNNING && !engineStalled;
+    }
+
+    /** Whether the worker found its engine hanging and left its group; only a restart clears it. */
+    public boolean engineStalled() {
+        return engineStalled;
     }
 
     /**
@@ -196,8 +233,15 @@ public final class TeeWorker implements AutoCloseable {
     private HttpServer startHealth(int port) {
         try {
             HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 8);
-            server.createContext("/healthz", ex -> respond(ex, 200, "{\"status\":\"alive\",\"stream_thread_replacements\":"
-                    + threadReplacements.get() + "}"));
+            server.createContext("/healthz", ex -> {
+                if (engineStalled) {
+                    respond(ex, 503, "{\"status\":\"engine_stalled\",\"batch_running_ms\":"
+                            + batcher.runningBatchAge().toMillis() + "}");
+                } else {
+                    respond(ex, 200, "{\"status\":\"alive\",\"stream_thread_replacements\":"
+                            + threadReplacements.get() + "}");
+                }
+            });
             server.createContext("/readyz", ex -> {
                 if (isReady()) {
                     respond(ex, 200, "{\"status\":\"ready\"}");
@@ -229,6 +273,7 @@ public final class TeeWorker implements AutoCloseable {
             closed = true;
         }
         keys.close();
+        engineWatch.shutdownNow();
         streams.close(Duration.ofSeconds(30));
         batcher.close();
         topics.close();

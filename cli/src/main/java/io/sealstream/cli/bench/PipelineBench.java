@@ -26,7 +26,10 @@ import picocli.CommandLine.Option;
  *   <li>efficiency: MiniLM (int8, then fp32) through the pipeline vs the same engine called
  *       directly with the same batch size;</li>
  *   <li>capacity with the synthetic engine, and the CPU per request by component;</li>
- *   <li>latency percentiles at half that capacity, next to linger and batch compute time.</li>
+ *   <li>latency percentiles at half that capacity, next to linger and batch compute time;</li>
+ *   <li>the envelope's cost: capacity encrypted vs the same pipeline with the payload cipher
+ *       replaced by copying ({@link PlaintextEnvelopes}, a mode only this benchmark can install);</li>
+ *   <li>scaling by partition with a fixed-latency engine.</li>
  * </ol>
  */
 @Command(name = "pipeline", mixinStandardHelpOptions = true,
@@ -65,7 +68,8 @@ public final class PipelineBench implements Callable<Integer> {
             description = "Sleep per batch of the fixed-latency engine that measures scaling (default ${DEFAULT-VALUE}).")
     int batchMs;
 
-    @Option(names = "--only", split = ",", description = "Run only these parts: efficiency, capacity, scaling (default: all).")
+    @Option(names = "--only", split = ",",
+            description = "Run only these parts: capacity (with latency), crypto, efficiency, scaling (default: all).")
     List<String> only;
 
     private final PrintStream out = System.out;
@@ -84,8 +88,11 @@ public final class PipelineBench implements Callable<Integer> {
         // model starves the JIT of (and a running service has long compiled)
         if (runs("capacity")) {
             capacity(table);
-        } else if (runs("efficiency")) {
+        } else if (runs("efficiency") || runs("crypto")) {
             warmUpPipelineCode();
+        }
+        if (runs("crypto")) {
+            cryptoOverhead(table);
         }
         if (runs("efficiency")) {
             for (EmbeddingModel model : List.of(EmbeddingModel.ALL_MINILM_L6_V2_Q, EmbeddingModel.ALL_MINILM_L6_V2)) {
@@ -202,6 +209,55 @@ public final class PipelineBench implements Callable<Integer> {
             table.add(new String[] {"P3 latency p50 / p95 / p99 at half capacity",
                     String.format("%.0f / %.0f / %.0f ms", lat.latencyMs(0.5), lat.latencyMs(0.95), lat.latencyMs(0.99)),
                     String.format("p99 <= %.0f ms (linger %.0f + 2 x compute %.2f + 20)", bound, linger, compute)});
+        }
+    }
+
+    /**
+     * P2: capacity with the envelope's payload cipher, then with it replaced by copying, then with
+     * it again (the two encrypted runs bracket the plaintext one, so drift shows and averages out).
+     * Each run has its own stack, so every thread starts with the cipher of its mode.
+     */
+    private void cryptoOverhead(List<String[]> table) throws Exception {
+        out.printf("%n[crypto] synthetic engine, %d in flight, %.0f s per run: encrypted, plaintext envelopes "
+                + "(AES-GCM replaced by copying; benchmark only), encrypted again%n", inFlight, seconds);
+        double[] encrypted = new double[2];
+        double[] encryptedUs = new double[2];
+        double plaintext = Double.NaN;
+        double plaintextUs = Double.NaN;
+        for (int i = 0; i < 2; i++) {
+            double[] run = capacityRun("encrypted");
+            encrypted[i] = run[0];
+            encryptedUs[i] = run[1];
+            if (i == 0) {
+                try (PlaintextEnvelopes mode = PlaintextEnvelopes.install()) {
+                    run = capacityRun("plaintext");
+                }
+                plaintext = run[0];
+                plaintextUs = run[1];
+            }
+        }
+        double enc = (encrypted[0] + encrypted[1]) / 2;
+        double encUs = (encryptedUs[0] + encryptedUs[1]) / 2;
+        table.add(new String[] {"P2 encrypted vs plaintext envelopes", String.format("%.2f x", enc / plaintext),
+                String.format(">= 0.80 (%.0f vs %.0f requests/s; %.0f vs %.0f us CPU per request)", enc, plaintext,
+                        encUs, plaintextUs)});
+    }
+
+    /** One closed-loop capacity run on a fresh stack: requests/s and CPU microseconds per request. */
+    private double[] capacityRun(String label) throws Exception {
+        try (LocalStack stack = stack(new LocalStack.Options().engine(SyntheticEngine::new).quota(UNTHROTTLED));
+             SealstreamClient client = stack.client("demo")) {
+            client.verifyKeyBroker();
+            Load load = new Load(client, SyntheticEngine.MODEL, PipelineBench::text);
+            warmUp(load, inFlight);
+            CpuBreakdown cpu = new CpuBreakdown(Load.THREAD_PREFIX, stack.registry().pid(), Duration.ZERO);
+            cpu.start();
+            Load.Outcome run = load.closed(inFlight, 0, seconds);
+            CpuBreakdown.Result used = cpu.stop(List.of(run.sender()));
+            double us = used.totalCpuSeconds() * 1e6 / run.answered();
+            out.printf("  %-10s %.0f requests/s (%d answered, %d failed), %.0f us CPU per request%n", label,
+                    run.perSecond(), run.answered(), run.failed(), us);
+            return new double[] {run.perSecond(), us};
         }
     }
 
