@@ -56,6 +56,14 @@ public final class StreamProcessorConfig {
      * probing rebalance.
      */
     static final long ACCEPTABLE_RECOVERY_LAG = 1_000_000;
+    /**
+     * The longest a stream thread waits in poll for new records before it punctuates. Finished
+     * answers are sealed and sent by a punctuation, so while nothing new arrives (a client with
+     * few requests in flight waits for its answers) Kafka Streams' default, 100 ms, was added to
+     * every answer: 256 in flight gave 2,084 requests/s at p50 120 ms, 5 ms gives 5,163 at 49 ms
+     * (docs/operations.md). An idle thread wakes 200 times a second; its fetches stay as they were.
+     */
+    static final Duration POLL = Duration.ofMillis(5);
     /** How soon a warmed-up standby takes its task over; Kafka Streams' smallest allowed value. */
     static final Duration PROBING_REBALANCE_INTERVAL = Duration.ofMinutes(1);
     /**
@@ -108,6 +116,7 @@ public final class StreamProcessorConfig {
         p.put(StreamsConfig.STATE_DIR_CONFIG, stateDir.toString());
         p.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, -1);
         p.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, commitInterval.toMillis());
+        p.put(StreamsConfig.POLL_MS_CONFIG, POLL.toMillis());
         // scaling out: a worker's state is a buffer of in-flight requests and the replay guard, so a
         // new worker may take its share at once and restore it, rather than warm up as a standby and
         // wait for a probing rebalance (Kafka Streams' default: 10 min) before serving

@@ -69,7 +69,7 @@ public final class PipelineBench implements Callable<Integer> {
     int batchMs;
 
     @Option(names = "--only", split = ",",
-            description = "Run only these parts: capacity (with latency), crypto, efficiency, scaling (default: all).")
+            description = "Run only these parts: capacity (with latency), crypto, efficiency, scaling, defaults (default: all).")
     List<String> only;
 
     private final PrintStream out = System.out;
@@ -101,6 +101,9 @@ public final class PipelineBench implements Callable<Integer> {
         }
         if (runs("scaling")) {
             scaling(table);
+        }
+        if (runs("defaults")) {
+            defaults();
         }
         out.println();
         out.printf("%-44s %-22s %s%n", "figure", "value", "target / context");
@@ -218,8 +221,13 @@ public final class PipelineBench implements Callable<Integer> {
      * Each run has its own stack, so every thread starts with the cipher of its mode.
      */
     private void cryptoOverhead(List<String[]> table) throws Exception {
-        out.printf("%n[crypto] synthetic engine, %d in flight, %.0f s per run: encrypted, plaintext envelopes "
-                + "(AES-GCM replaced by copying; benchmark only), encrypted again%n", inFlight, seconds);
+        out.printf("%n[crypto] synthetic engine, %d in flight, %.0f s per run: after a warm-up pair, encrypted, "
+                + "plaintext envelopes (AES-GCM replaced by copying; benchmark only), encrypted again%n", inFlight, seconds);
+        // one unmeasured pair first: each mode's stack compiles code the other's does not run
+        capacityRun("encrypted (warm-up)");
+        try (PlaintextEnvelopes mode = PlaintextEnvelopes.install()) {
+            capacityRun("plaintext (warm-up)");
+        }
         double[] encrypted = new double[2];
         double[] encryptedUs = new double[2];
         double plaintext = Double.NaN;
@@ -255,9 +263,39 @@ public final class PipelineBench implements Callable<Integer> {
             Load.Outcome run = load.closed(inFlight, 0, seconds);
             CpuBreakdown.Result used = cpu.stop(List.of(run.sender()));
             double us = used.totalCpuSeconds() * 1e6 / run.answered();
-            out.printf("  %-10s %.0f requests/s (%d answered, %d failed), %.0f us CPU per request%n", label,
+            out.printf("  %-20s %.0f requests/s (%d answered, %d failed), %.0f us CPU per request%n", label,
                     run.perSecond(), run.answered(), run.failed(), us);
             return new double[] {run.perSecond(), us};
+        }
+    }
+
+    /**
+     * The figures behind two defaults: the raw MiniLM engine's rate and batch time by batch size
+     * (max batch size), and what requests in flight give one client under its default quota with
+     * the synthetic engine (submit's in-flight).
+     */
+    private void defaults() throws Exception {
+        out.printf("%n[defaults] max batch size: raw MiniLM int8 engine by batch size%n");
+        try (InferenceEngine engine = EmbeddingEngine.load(EmbeddingModel.ALL_MINILM_L6_V2_Q)) {
+            String name = EmbeddingModel.ALL_MINILM_L6_V2_Q.modelName();
+            rawRate(engine, name, 32, 2000); // warms the runtime
+            for (int batch : List.of(1, 8, 16, 32, 64, 128)) {
+                double rate = rawRate(engine, name, batch, Math.max(512, batch * 8));
+                out.printf("  batch %3d: %6.0f texts/s, %6.1f ms per batch%n", batch, rate, batch * 1000 / rate);
+            }
+        }
+        out.printf("%n[defaults] requests in flight: one client, default tenant quota, synthetic engine%n");
+        try (LocalStack stack = stack(new LocalStack.Options().engine(SyntheticEngine::new));
+             SealstreamClient client = stack.client("demo")) {
+            client.verifyKeyBroker();
+            Load load = new Load(client, SyntheticEngine.MODEL, PipelineBench::text);
+            warmUp(load, 1024);
+            for (int n : List.of(64, 256, 1024, 4096)) {
+                load.closed(n, 0, 2);
+                Load.Outcome run = load.closed(n, 0, seconds);
+                out.printf("  %5d in flight: %6.0f requests/s, p50 %5.1f ms, p99 %6.1f ms (%d failed)%n", n,
+                        run.perSecond(), run.latencyMs(0.5), run.latencyMs(0.99), run.failed());
+            }
         }
     }
 
