@@ -159,6 +159,10 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         if (lane != null) {
             lane.close();
         }
+        if (answerTicks != null) {
+            answerTicks.cancel();
+            answerTicks = null;
+        }
         inFlight.clear();
         inFlightReplayKeys.clear();
     }

@@ -57,6 +57,7 @@ public final class EngineBatcher implements AutoCloseable {
     /** When the engine started the batch it runs now ({@link System#nanoTime}), or 0 while it runs none. */
     private volatile long batchStartedNanos;
     private final long stallAfterNanos;
+    private final long submitWaitNanos;
 
     private EngineBatcher(BatchHandler handler, StreamProcessorConfig config, boolean inline) {
         this.handler = Objects.requireNonNull(handler, "handler");
@@ -64,7 +65,10 @@ public final class EngineBatcher implements AutoCloseable {
         this.maxBatchCost = config.maxBatchCost();
         this.lingerMillis = config.batchLinger().toMillis();
         this.inline = inline;
-        this.stallAfterNanos = config.transactionTimeout().toNanos() / 2;
+        // answers join whatever transaction is open when they come back, so a long batch holds no
+        // transaction open; a stream thread blocked in submit does, so its wait is what is bounded
+        this.submitWaitNanos = config.transactionTimeout().toNanos() / 2;
+        this.stallAfterNanos = config.transactionTimeout().toNanos() * 2;
         if (inline) {
             this.thread = null;
         } else {
@@ -134,17 +138,23 @@ public final class EngineBatcher implements AutoCloseable {
         /**
          * Queues {@code request} (of {@code cost}) for a batch; {@code tag} comes back with its
          * result. Blocks while {@value #QUEUED_BATCHES} batches' worth of requests wait already
-         * (back-pressure on the stream thread, which then takes no new records), at most until the
-         * batcher closes or the engine {@linkplain #stalled() stalls}. False if the lane or the
-         * batcher is closed or the engine stalled: the request stays buffered for the task's next
-         * owner.
+         * (back-pressure on the stream thread, which then takes no new records), at most half the
+         * transaction timeout (the thread's open transaction must still commit) and only until the
+         * batcher closes or the engine {@linkplain #stalled() stalls}. False if it waited that long,
+         * the lane or the batcher is closed, or the engine stalled: the request stays buffered and
+         * is submitted again later, or by the task's next owner.
          */
         boolean submit(T tag, InferenceRequest request, long cost, long nowMillis) throws InterruptedException {
+            long deadline = System.nanoTime() + submitWaitNanos;
             lock.lock();
             try {
                 while (!inline && !closed && open && !stalled() && (queue.size() >= QUEUED_BATCHES * maxBatchSize
                         || queuedCost >= QUEUED_BATCHES * maxBatchCost)) {
-                    room.awaitNanos(STALL_CHECK_NANOS);
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return false; // the stream thread's open transaction must commit in time
+                    }
+                    room.awaitNanos(Math.min(left, STALL_CHECK_NANOS));
                 }
                 if (closed || !open || stalled()) {
                     return false;
@@ -326,10 +336,10 @@ public final class EngineBatcher implements AutoCloseable {
     }
 
     /**
-     * Whether the engine has run one batch for more than half the transaction timeout. The
-     * batch's answers could no longer commit before their transaction is aborted, so the engine
-     * is taken to hang: submitting stops blocking and refuses (the requests stay buffered), and
-     * the worker leaves its group so that its partitions move to workers whose engine answers.
+     * Whether the engine has run one batch for more than twice the transaction timeout (10 min by
+     * default; raise the transaction timeout for an engine whose largest batch takes longer), so the engine is taken to
+     * hang: submitting refuses at once (the requests stay buffered), and the worker leaves its
+     * group so that its partitions move to workers whose engine answers.
      */
     public boolean stalled() {
         long started = batchStartedNanos;
@@ -339,9 +349,10 @@ public final class EngineBatcher implements AutoCloseable {
     /**
      * Stops taking batches. A batch the engine is running may finish first, until it would count
      * as {@linkplain #stalled() stalled}; a hung engine's thread is left behind (it is a daemon).
+     *
+     * @return whether the batcher's thread has ended, so that no batch is inside the engine
      */
-    @Override
-    public void close() {
+    public boolean closeAndJoin() {
         lock.lock();
         try {
             closed = true;
@@ -357,6 +368,13 @@ public final class EngineBatcher implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            return !thread.isAlive();
         }
+        return true;
+    }
+
+    @Override
+    public void close() {
+        closeAndJoin();
     }
 }

@@ -67,8 +67,9 @@ public final class StreamProcessorConfig {
     /** How soon a warmed-up standby takes its task over; Kafka Streams' smallest allowed value. */
     static final Duration PROBING_REBALANCE_INTERVAL = Duration.ofMinutes(1);
     /**
-     * Default transaction timeout. A transaction stays open while its requests are at the batcher, so it must outlast
-     * the slowest batch; Kafka Streams' own default (10 s) is too short for generation.
+     * Default transaction timeout. A stream thread holds its transaction open while it waits for room at the
+     * batcher (at most half of this), which takes a batch or two; Kafka Streams' own default (10 s) is too
+     * short for generation.
      */
     public static final Duration DEFAULT_TRANSACTION_TIMEOUT = Duration.ofMinutes(5);
 
@@ -282,7 +283,10 @@ public final class StreamProcessorConfig {
             return this;
         }
 
-        /** Upper bound on one batch's inference; default 5 min. */
+        /**
+         * How long a transaction may stay open; a stream thread waits for room at the batcher at
+         * most half of it, and a batch that runs twice as long means a hung engine. Default 5 min.
+         */
         public Builder transactionTimeout(Duration transactionTimeout) {
             this.transactionTimeout = transactionTimeout;
             return this;

@@ -158,8 +158,8 @@ public final class TeeWorker implements AutoCloseable {
     }
 
     /**
-     * An engine that has run one batch for half the transaction timeout hangs (a batch's answers
-     * could no longer commit): the worker leaves its group, so its partitions and the requests it
+     * An engine that has run one batch for twice the transaction timeout hangs (raise the transaction
+     * timeout for an engine whose largest batch takes longer): the worker leaves its group, so its partitions and the requests it
      * buffered move to workers whose engines answer, and {@code /healthz} fails so that an
      * orchestrator restarts it. A thread inside the engine cannot be stopped safely; a new
      * process is the cure.
@@ -275,9 +275,16 @@ public final class TeeWorker implements AutoCloseable {
         keys.close();
         engineWatch.shutdownNow();
         streams.close(Duration.ofSeconds(30));
-        batcher.close();
+        boolean engineIdle = batcher.closeAndJoin();
         topics.close();
         health.stop(0);
+        if (!engineIdle) {
+            // a batch is still inside the engine: freeing its native memory under it could crash
+            // the process; the engines go with the process instead
+            LOG.warn("worker.engine.not_closed worker_id={} reason=batch_running", config.workerId());
+            LOG.info("worker.stopped worker_id={}", config.workerId());
+            return;
+        }
         for (InferenceEngine e : engines) {
             try {
                 e.close();
