@@ -182,7 +182,10 @@ public final class StreamProcessorConfig {
         return batchLinger;
     }
 
-    /** How long a transaction may stay open; the slowest batch must finish well inside it. */
+    /**
+     * How long a transaction may stay open; a stream thread waits for room at the batcher at most
+     * half of it, and a batch that runs twice as long means a hung engine.
+     */
     public Duration transactionTimeout() {
         return transactionTimeout;
     }

@@ -94,12 +94,7 @@ class EngineBatcherTest {
 
     @Test
     void aFailingBatchIsRetriedOneByOneSoOnlyTheFailingRequestGetsAFailure() throws Exception {
-        BatchHandler failsOnPoison = batch -> {
-            if (batch.stream().anyMatch(r -> text(r).equals("poison"))) {
-                throw new IllegalStateException("the engine failed");
-            }
-            return echo(batch);
-        };
+        BatchHandler failsOnPoison = failingOn("poison", new IllegalStateException("the engine failed"));
         EngineBatcher batcher = EngineBatcher.inline(failsOnPoison, config(3, LINGER));
         EngineBatcher.Lane<String> lane = batcher.lane("0_0");
         for (String t : List.of("ok1", "poison", "ok2")) {
@@ -115,12 +110,7 @@ class EngineBatcherTest {
 
     @Test
     void anErrorFromTheEngineBecomesFailuresAndTheBatcherKeepsServing() throws Exception {
-        BatchHandler throwsErrorOnce = batch -> {
-            if (batch.stream().anyMatch(r -> text(r).equals("fatal"))) {
-                throw new AssertionError("an Error, not an Exception");
-            }
-            return echo(batch);
-        };
+        BatchHandler throwsErrorOnce = failingOn("fatal", new AssertionError("an Error, not an Exception"));
         try (EngineBatcher batcher = EngineBatcher.start(throwsErrorOnce, config(1, Duration.ofMillis(1)))) {
             EngineBatcher.Lane<String> lane = batcher.lane("0_0");
             lane.submit("fatal", request("fatal"), 1, now());
@@ -242,6 +232,19 @@ class EngineBatcherTest {
             release.countDown();
             batcher.close();
         }
+    }
+
+    /** An echoing engine that throws {@code failure} on every batch that holds {@code text}. */
+    private BatchHandler failingOn(String text, Throwable failure) {
+        return batch -> {
+            if (batch.stream().anyMatch(r -> text(r).equals(text))) {
+                if (failure instanceof Error error) {
+                    throw error;
+                }
+                throw (Exception) failure;
+            }
+            return echo(batch);
+        };
     }
 
     private BatchHandler hangsUntil(CountDownLatch release) {

@@ -278,19 +278,18 @@ public final class TeeWorker implements AutoCloseable {
         boolean engineIdle = batcher.closeAndJoin();
         topics.close();
         health.stop(0);
-        if (!engineIdle) {
+        if (engineIdle) {
+            for (InferenceEngine e : engines) {
+                try {
+                    e.close();
+                } catch (Exception ex) {
+                    LOG.warn("worker.engine.close_failed error={}", ex.getClass().getSimpleName());
+                }
+            }
+        } else {
             // a batch is still inside the engine: freeing its native memory under it could crash
             // the process; the engines go with the process instead
             LOG.warn("worker.engine.not_closed worker_id={} reason=batch_running", config.workerId());
-            LOG.info("worker.stopped worker_id={}", config.workerId());
-            return;
-        }
-        for (InferenceEngine e : engines) {
-            try {
-                e.close();
-            } catch (Exception ex) {
-                LOG.warn("worker.engine.close_failed error={}", ex.getClass().getSimpleName());
-            }
         }
         LOG.info("worker.stopped worker_id={}", config.workerId());
     }
