@@ -58,6 +58,8 @@ public final class EngineBatcher implements AutoCloseable {
     private volatile long batchStartedNanos;
     private final long stallAfterNanos;
     private final long submitWaitNanos;
+    /** Written only by the thread that runs batches, read by anyone. */
+    private volatile Totals totals = new Totals(0, 0, 0);
 
     private EngineBatcher(BatchHandler handler, StreamProcessorConfig config, boolean inline) {
         this.handler = Objects.requireNonNull(handler, "handler");
@@ -289,6 +291,9 @@ public final class EngineBatcher implements AutoCloseable {
         } finally {
             batchStartedNanos = 0;
         }
+        Totals before = totals;
+        totals = new Totals(before.batches() + 1, before.requests() + batch.size(),
+                before.busyNanos() + (System.nanoTime() - started));
         for (int i = 0; i < batch.size(); i++) {
             batch.get(i).lane().complete(batch.get(i).tag(), results.get(i));
         }
@@ -327,6 +332,23 @@ public final class EngineBatcher implements AutoCloseable {
             }
         }
         return results;
+    }
+
+    /**
+     * What the engine did since the batcher started: batches, requests in them, and the time it
+     * spent running them. Differences of two readings give the mean batch size and the share of
+     * time the engine was busy, the two figures that tell a starved engine from a slow one.
+     */
+    public record Totals(long batches, long requests, long busyNanos) {
+        /** What happened between {@code earlier} and this reading. */
+        public Totals since(Totals earlier) {
+            return new Totals(batches - earlier.batches, requests - earlier.requests, busyNanos - earlier.busyNanos);
+        }
+    }
+
+    /** The totals so far. */
+    public Totals totals() {
+        return totals;
     }
 
     /** How long the engine has run its current batch; zero while it runs none. */

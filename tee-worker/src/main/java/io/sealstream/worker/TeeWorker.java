@@ -18,6 +18,8 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HexFormat;
 import java.util.List;
 import org.apache.kafka.streams.KafkaStreams;
@@ -56,60 +58,85 @@ public final class TeeWorker implements AutoCloseable {
         this.config = config;
         this.engines = List.copyOf(engines);
         this.modelDigest = modelDigest(engines);
-        RequestOpener opener = RequestOpener.builder().build();
-        // the family's keyset opens every client's request topic (sealstream.requests.<client>)
-        String topic = config.streams().requestTopicFamily();
-        this.keys = new KeyAcquisition(new KeyBrokerClient(config.keyBrokerUrl(), config.brokerTimeout()), tee,
-                engines.stream().map(InferenceEngine::modelDigest).toList(), topic, opener);
-        keys.acquire();
-        SchemaRegistryClient registry = new SchemaRegistryClient(config.schemaRegistryUrl(), config.brokerTimeout());
-        this.topics = AdminTopicDirectory.forConfig(config.streams());
-        checkTopics(config, topics);
-        if (config.streams().kafkaSecurity().protocol() == io.sealstream.tenancy.KafkaSecurity.Protocol.PLAINTEXT) {
-            LOG.warn("worker.kafka.plaintext worker_id={} remedy=\"give the workers' SASL_SSL credentials; PLAINTEXT is for "
-                    + "benchmark brokers only\"", config.workerId());
-        }
-        this.batcher = EngineBatcher.start(new EngineRouter(engines), config.streams());
-        this.newStreams = () -> {
-            KafkaStreams s = new KafkaStreams(
-                    InferenceTopology.build(config.streams(), opener, batcher, registry, topics, keys),
-                    config.streams().streamsProperties(topics));
-            s.setUncaughtExceptionHandler(e -> {
-                threadReplacements.incrementAndGet();
-                LOG.error("worker.streams.failed worker_id={} error={}", config.workerId(), e.getClass().getSimpleName(), e);
-                return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
-            });
-            return s;
-        };
+        // bound first and served last: a port in use fails the start before anything runs
+        this.health = bindHealth(config.healthPort());
+        Deque<AutoCloseable> started = new ArrayDeque<>(); // undone in reverse if the start fails
+        started.push(() -> {
+            // the socket is registered with the server's selector, so only its dispatcher thread
+            // can release it: a server that never started must start to stop
+            health.start();
+            health.stop(0);
+        });
         try {
+            RequestOpener opener = RequestOpener.builder().build();
+            // the family's keyset opens every client's request topic (sealstream.requests.<client>)
+            String topic = config.streams().requestTopicFamily();
+            this.keys = new KeyAcquisition(new KeyBrokerClient(config.keyBrokerUrl(), config.brokerTimeout()), tee,
+                    engines.stream().map(InferenceEngine::modelDigest).toList(), topic, opener);
+            started.push(keys);
+            keys.acquire();
+            SchemaRegistryClient registry = new SchemaRegistryClient(config.schemaRegistryUrl(), config.brokerTimeout());
+            this.topics = AdminTopicDirectory.forConfig(config.streams());
+            started.push(topics);
+            checkTopics(config, topics);
+            if (config.streams().kafkaSecurity().protocol() == io.sealstream.tenancy.KafkaSecurity.Protocol.PLAINTEXT) {
+                LOG.warn("worker.kafka.plaintext worker_id={} remedy=\"give the workers' SASL_SSL credentials; PLAINTEXT is for "
+                        + "benchmark brokers only\"", config.workerId());
+            }
+            this.batcher = EngineBatcher.start(new EngineRouter(engines), config.streams());
+            started.push(batcher); // its thread would outlive a worker that never started
+            this.newStreams = () -> {
+                KafkaStreams s = new KafkaStreams(
+                        InferenceTopology.build(config.streams(), opener, batcher, registry, topics, keys),
+                        config.streams().streamsProperties(topics));
+                s.setUncaughtExceptionHandler(e -> {
+                    threadReplacements.incrementAndGet();
+                    LOG.error("worker.streams.failed worker_id={} error={}", config.workerId(), e.getClass().getSimpleName(), e);
+                    return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.REPLACE_THREAD;
+                });
+                return s;
+            };
             this.streams = newStreams.get();
+            started.push(() -> streams.close(Duration.ofSeconds(30)));
             streams.start();
-        } catch (RuntimeException e) {
-            batcher.close(); // its thread would outlive a worker that never started
-            topics.close();
+            keys.refreshEvery(config.keyRefresh(), new KeyAcquisition.LeaseListener() {
+                @Override
+                public void leaseLost() {
+                    stopConsuming("lease_expired");
+                }
+
+                @Override
+                public void keysRestored() {
+                    startConsuming();
+                }
+            });
+            this.engineWatch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
+                Thread t = new Thread(r, "sealstream-engine-watch");
+                t.setDaemon(true);
+                return t;
+            });
+            started.push(engineWatch::shutdownNow);
+            engineWatch.scheduleWithFixedDelay(this::checkEngine, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+            serveHealth();
+        } catch (Throwable e) {
+            undo(started, e);
             throw e;
         }
-        keys.refreshEvery(config.keyRefresh(), new KeyAcquisition.LeaseListener() {
-            @Override
-            public void leaseLost() {
-                stopConsuming("lease_expired");
-            }
-
-            @Override
-            public void keysRestored() {
-                startConsuming();
-            }
-        });
-        this.engineWatch = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "sealstream-engine-watch");
-            t.setDaemon(true);
-            return t;
-        });
-        engineWatch.scheduleWithFixedDelay(this::checkEngine, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
-        this.health = startHealth(config.healthPort());
-        LOG.info("worker.started worker_id={} tee={} model_digest={} models={} health=http://127.0.0.1:{}",
+        LOG.info("worker.started worker_id={} tee={} model_digest={} models={} health=http://{}:{}",
                 config.workerId(), tee.tee().id(), HexFormat.of().formatHex(modelDigest),
-                engines.stream().flatMap(e -> e.models().stream()).sorted().toList(), health.getAddress().getPort());
+                engines.stream().flatMap(e -> e.models().stream()).sorted().toList(),
+                health.getAddress().getAddress().getHostAddress(), health.getAddress().getPort());
+    }
+
+    /** Stops what a failed start had started, newest first; a failure to stop is added to {@code cause}. */
+    private static void undo(Deque<AutoCloseable> started, Throwable cause) {
+        while (!started.isEmpty()) {
+            try {
+                started.pop().close();
+            } catch (Exception e) {
+                cause.addSuppressed(e);
+            }
+        }
     }
 
     /**
@@ -200,6 +227,11 @@ public final class TeeWorker implements AutoCloseable {
         return engineStalled;
     }
 
+    /** The engine's batches, requests and busy time since start (see {@link EngineBatcher.Totals}). */
+    public EngineBatcher.Totals engineTotals() {
+        return batcher.totals();
+    }
+
     /**
      * Key releases refused since start: ones that do not open under this worker's key and current
      * lease (a replay, or another worker's) or that are older than the keys it holds.
@@ -230,31 +262,34 @@ public final class TeeWorker implements AutoCloseable {
         return streams.state();
     }
 
-    private HttpServer startHealth(int port) {
+    private static HttpServer bindHealth(int port) {
         try {
-            HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 8);
-            server.createContext("/healthz", ex -> {
-                if (engineStalled) {
-                    respond(ex, 503, "{\"status\":\"engine_stalled\",\"batch_running_ms\":"
-                            + batcher.runningBatchAge().toMillis() + "}");
-                } else {
-                    respond(ex, 200, "{\"status\":\"alive\",\"stream_thread_replacements\":"
-                            + threadReplacements.get() + "}");
-                }
-            });
-            server.createContext("/readyz", ex -> {
-                if (isReady()) {
-                    respond(ex, 200, "{\"status\":\"ready\"}");
-                } else {
-                    respond(ex, 503, "{\"status\":\"not_ready\",\"keys\":" + keys.hasValidLease()
-                            + ",\"streams\":\"" + streams.state() + "\"}");
-                }
-            });
-            server.start();
-            return server;
+            return HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 8);
         } catch (IOException e) {
-            throw new UncheckedIOException("the worker's health endpoint cannot listen on port " + port, e);
+            throw new UncheckedIOException("the worker's health endpoint cannot listen on port " + port
+                    + " (" + e.getMessage() + "); free the port or set another health port", e);
         }
+    }
+
+    private void serveHealth() {
+        health.createContext("/healthz", ex -> {
+            if (engineStalled) {
+                respond(ex, 503, "{\"status\":\"engine_stalled\",\"batch_running_ms\":"
+                        + batcher.runningBatchAge().toMillis() + "}");
+            } else {
+                respond(ex, 200, "{\"status\":\"alive\",\"stream_thread_replacements\":"
+                        + threadReplacements.get() + "}");
+            }
+        });
+        health.createContext("/readyz", ex -> {
+            if (isReady()) {
+                respond(ex, 200, "{\"status\":\"ready\"}");
+            } else {
+                respond(ex, 503, "{\"status\":\"not_ready\",\"keys\":" + keys.hasValidLease()
+                        + ",\"streams\":\"" + streams.state() + "\"}");
+            }
+        });
+        health.start();
     }
 
     private static void respond(com.sun.net.httpserver.HttpExchange ex, int status, String json) throws IOException {

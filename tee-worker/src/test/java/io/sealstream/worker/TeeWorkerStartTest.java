@@ -1,0 +1,109 @@
+package io.sealstream.worker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sealstream.attestation.Evidence;
+import io.sealstream.attestation.EvidenceProvider;
+import io.sealstream.attestation.TeeType;
+import io.sealstream.schemas.v1.InferenceRequest;
+import io.sealstream.schemas.v1.InferenceResponse;
+import io.sealstream.streams.StreamProcessorConfig;
+import io.sealstream.worker.engine.InferenceEngine;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A worker that cannot start leaves nothing running behind: no threads, no bound port. */
+class TeeWorkerStartTest {
+    @TempDir
+    Path state;
+
+    private final AtomicInteger attestations = new AtomicInteger();
+
+    @Test
+    void aHealthPortInUseFailsTheStartBeforeTheWorkerAttests() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            UncheckedIOException e = assertThrows(UncheckedIOException.class,
+                    () -> TeeWorker.start(config(taken.getLocalPort(), "http://127.0.0.1:9"), tee(), List.of(new IdleEngine())));
+            assertTrue(e.getMessage().contains("port " + taken.getLocalPort()), e.getMessage());
+            assertTrue(e.getMessage().contains("free the port or set another health port"), e.getMessage());
+        }
+        assertEquals(0, attestations.get(), "a worker that cannot serve its health endpoints must not attest");
+        assertEquals(List.of(), workerThreads());
+    }
+
+    @Test
+    void aFailedStartReleasesTheHealthPortAndStopsWhatItStarted() throws Exception {
+        int port;
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            port = probe.getLocalPort();
+        }
+        // nothing listens on the discard port: the key broker cannot be reached
+        assertThrows(Exception.class, () -> TeeWorker.start(config(port, "http://127.0.0.1:9"), tee(),
+                List.of(new IdleEngine())));
+        try (ServerSocket again = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+            assertEquals(port, again.getLocalPort(), "the failed worker still holds its health port");
+        }
+        assertEquals(List.of(), workerThreads());
+    }
+
+    private WorkerConfig config(int healthPort, String keyBrokerUrl) {
+        return WorkerConfig.builder().workerId("worker-start-test").keyBrokerUrl(keyBrokerUrl)
+                .schemaRegistryUrl("http://127.0.0.1:9").healthPort(healthPort)
+                .streams(StreamProcessorConfig.builder().bootstrapServers("127.0.0.1:9").stateDir(state)
+                        .applicationId("start-test").requestTopicFamily("sealstream.requests").build())
+                .build();
+    }
+
+    private EvidenceProvider tee() {
+        return new EvidenceProvider() {
+            @Override
+            public TeeType tee() {
+                return TeeType.SNP;
+            }
+
+            @Override
+            public Evidence attest(byte[] reportData) {
+                attestations.incrementAndGet();
+                throw new IllegalStateException("no TEE in this test");
+            }
+        };
+    }
+
+    /** Threads a started worker runs besides Kafka's: its batcher, its engine watch, its health server. */
+    private static List<String> workerThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).map(Thread::getName)
+                .filter(n -> n.startsWith("sealstream-inference") || n.startsWith("sealstream-engine-watch")
+                        || n.startsWith("HTTP-Dispatcher") || n.contains("StreamThread"))
+                .toList();
+    }
+
+    private static final class IdleEngine implements InferenceEngine {
+        @Override
+        public Set<String> models() {
+            return Set.of("idle");
+        }
+
+        @Override
+        public byte[] modelDigest() {
+            return new byte[32];
+        }
+
+        @Override
+        public List<InferenceResponse> infer(List<InferenceRequest> batch) {
+            throw new AssertionError("a worker that did not start runs no batch");
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
