@@ -421,6 +421,14 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     /** Seals and sends the answer to an admitted request, or the error that replaces it. */
     private void answer(Admitted a, EngineBatcher.Result result, Instant now) {
         OpenedRequest o = a.request();
+        if (EngineBatcher.STALLED.equals(result.failure())) {
+            LOG.warn("request.engine_stalled task={} request_id={}", context.taskId(), o.requestId());
+            answerError(a.bufferKey(), o.sealer(), o.request().getModel(), ErrorCode.ENGINE_FAILURE,
+                    "the inference engine hung on the batch that held this request (no answer in twice the "
+                            + "transaction timeout) and the worker stopped; retry it once, and if it hangs again, "
+                            + "report it: the request may hang the engine", a.replayKey(), a.limit(), now);
+            return;
+        }
         if (result.response() == null) {
             LOG.warn("request.handler.failed task={} request_id={} error={}", context.taskId(), o.requestId(),
                     result.failure());

@@ -37,6 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class EngineBatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EngineBatcher.class);
     private static final AtomicInteger THREADS = new AtomicInteger();
+    /** The failure a request of an {@linkplain #abandonRunningBatch abandoned} batch gets. */
+    public static final String STALLED = "EngineStalled";
     /** Batches' worth of requests that may wait for the engine before submitting blocks. */
     static final int QUEUED_BATCHES = 2;
     /** How often a submitter blocked by back-pressure looks whether the engine stalled. */
@@ -58,6 +60,12 @@ public final class EngineBatcher implements AutoCloseable {
     private volatile long batchStartedNanos;
     private final long stallAfterNanos;
     private final long submitWaitNanos;
+    /** The batch the engine runs now, or null; guarded by {@link #lock}. */
+    private List<Job> running;
+    /** Whether the running batch's requests were already given {@link #STALLED} failures; guarded by {@link #lock}. */
+    private boolean runningAbandoned;
+    /** Failures of an abandoned batch that no task has taken yet (or dropped by closing its lane). */
+    private final AtomicInteger abandonedUntaken = new AtomicInteger();
     /** Written only by the thread that runs batches, read by anyone. */
     private volatile Totals totals = new Totals(0, 0, 0);
 
@@ -175,6 +183,9 @@ public final class EngineBatcher implements AutoCloseable {
             List<Done<T>> out = new ArrayList<>();
             for (Done<T> d; (d = done.poll()) != null; ) {
                 out.add(d);
+                if (STALLED.equals(d.result().failure())) {
+                    abandonedUntaken.decrementAndGet();
+                }
             }
             return out;
         }
@@ -195,14 +206,20 @@ public final class EngineBatcher implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
-            done.clear();
+            for (Done<T> d; (d = done.poll()) != null; ) {
+                if (STALLED.equals(d.result().failure())) {
+                    abandonedUntaken.decrementAndGet(); // the task's next owner answers it
+                }
+            }
         }
 
         @SuppressWarnings("unchecked")
-        private void complete(Object tag, Result result) {
+        private boolean complete(Object tag, Result result) {
             if (open) {
                 done.add(new Done<>((T) tag, result));
+                return true;
             }
+            return false;
         }
 
         @Override
@@ -284,16 +301,36 @@ public final class EngineBatcher implements AutoCloseable {
 
     private void runBatch(List<Job> batch) {
         long started = System.nanoTime();
+        lock.lock();
+        try {
+            running = batch;
+            runningAbandoned = false;
+        } finally {
+            lock.unlock();
+        }
         batchStartedNanos = started == 0 ? 1 : started;
         List<Result> results;
+        boolean abandoned;
         try {
             results = infer(batch.stream().map(Job::request).toList());
         } finally {
             batchStartedNanos = 0;
+            lock.lock();
+            try {
+                abandoned = runningAbandoned;
+                running = null;
+            } finally {
+                lock.unlock();
+            }
         }
         Totals before = totals;
         totals = new Totals(before.batches() + 1, before.requests() + batch.size(),
                 before.busyNanos() + (System.nanoTime() - started));
+        if (abandoned) {
+            // its requests were answered as failed while the engine hung: a late result is not sent twice
+            LOG.warn("batch.late_result_dropped size={} ms={}", batch.size(), (System.nanoTime() - started) / 1_000_000);
+            return;
+        }
         for (int i = 0; i < batch.size(); i++) {
             batch.get(i).lane().complete(batch.get(i).tag(), results.get(i));
         }
@@ -349,6 +386,42 @@ public final class EngineBatcher implements AutoCloseable {
     /** The totals so far. */
     public Totals totals() {
         return totals;
+    }
+
+    /**
+     * Gives each request of the batch the engine is running a {@link #STALLED} failure, so that
+     * its task answers it with an error instead of leaving it buffered for the next worker: a
+     * request that hangs the engine would otherwise hang every worker in turn. The engine's late
+     * result, if it ever comes, is dropped. For a worker whose engine {@linkplain #stalled() stalled},
+     * before it leaves its group.
+     *
+     * @return how many requests were failed (zero if no batch runs or it was abandoned already)
+     */
+    public int abandonRunningBatch() {
+        lock.lock();
+        try {
+            if (running == null || runningAbandoned) {
+                return 0;
+            }
+            runningAbandoned = true;
+            int failed = 0;
+            for (Job job : running) {
+                abandonedUntaken.incrementAndGet();
+                if (job.lane().complete(job.tag(), new Result(null, STALLED))) {
+                    failed++;
+                } else {
+                    abandonedUntaken.decrementAndGet();
+                }
+            }
+            return failed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether every failure of an abandoned batch was taken by its task (or its lane closed). */
+    public boolean abandonedFailuresTaken() {
+        return abandonedUntaken.get() <= 0;
     }
 
     /** How long the engine has run its current batch; zero while it runs none. */

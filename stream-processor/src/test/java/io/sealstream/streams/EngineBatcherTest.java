@@ -234,6 +234,55 @@ class EngineBatcherTest {
         }
     }
 
+    @Test
+    @Timeout(60)
+    void anAbandonedBatchFailsItsRequestsOnceAndTheEnginesLateResultIsDropped() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        EngineBatcher batcher = EngineBatcher.start(hangsUntil(release), transactionTimeout(Duration.ofSeconds(1)));
+        try {
+            EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
+            while (!batcher.stalled()) {
+                Thread.sleep(10);
+            }
+
+            assertThat(batcher.abandonRunningBatch()).as("the hung batch holds one request").isEqualTo(1);
+            assertThat(batcher.abandonRunningBatch()).as("abandoned once only").isZero();
+            assertThat(batcher.abandonedFailuresTaken()).as("its task has not taken the failure yet").isFalse();
+            List<EngineBatcher.Done<String>> failed = awaitDone(lane, 1);
+            assertThat(failed).extracting(EngineBatcher.Done::tag).containsExactly("hangs");
+            assertThat(failed.get(0).result().failure()).isEqualTo(EngineBatcher.STALLED);
+            assertThat(batcher.abandonedFailuresTaken()).isTrue();
+
+            release.countDown();
+            assertThat(awaitDone(lane, 2)).as("the queued requests run; the hung one is not answered twice")
+                    .extracting(EngineBatcher.Done::tag).containsExactly("q1", "q2");
+        } finally {
+            release.countDown();
+            batcher.close();
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aClosedLaneCountsItsAbandonedFailuresAsTakenSoTheWorkerNeedNotWaitForThem() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        EngineBatcher batcher = EngineBatcher.start(hangsUntil(release), transactionTimeout(Duration.ofSeconds(1)));
+        try {
+            EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
+            while (!batcher.stalled()) {
+                Thread.sleep(10);
+            }
+            batcher.abandonRunningBatch();
+
+            lane.close();
+
+            assertThat(batcher.abandonedFailuresTaken()).isTrue();
+        } finally {
+            release.countDown();
+            batcher.close();
+        }
+    }
+
     /** An echoing engine that throws {@code failure} on every batch that holds {@code text}. */
     private BatchHandler failingOn(String text, Throwable failure) {
         return batch -> {

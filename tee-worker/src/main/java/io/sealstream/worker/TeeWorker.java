@@ -36,6 +36,12 @@ import org.slf4j.LoggerFactory;
  */
 public final class TeeWorker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(TeeWorker.class);
+    /**
+     * How long a worker whose engine hangs waits for its stream threads to take the hung batch's
+     * failures before it leaves its group (they take results every few ms; a stream thread blocked
+     * at the batcher is released within a second).
+     */
+    private static final Duration ABANDONED_ANSWER_WAIT = Duration.ofSeconds(5);
 
     private final WorkerConfig config;
     private final List<InferenceEngine> engines;
@@ -196,9 +202,22 @@ public final class TeeWorker implements AutoCloseable {
             return;
         }
         engineStalled = true;
-        LOG.error("worker.engine.stalled worker_id={} batch_running_ms={} remedy=\"restart the worker; it left its group, "
-                + "so its partitions move to the other workers\"", config.workerId(), batcher.runningBatchAge().toMillis());
-        stopConsuming("engine_stalled");
+        // the hung batch's requests are answered as failed before the worker leaves: buffered, they
+        // would move to the next worker, and a request that hangs engines would hang each in turn
+        int failed = batcher.abandonRunningBatch();
+        LOG.error("worker.engine.stalled worker_id={} batch_running_ms={} requests_failed={} remedy=\"restart the worker; "
+                + "it left its group, so its partitions move to the other workers\"", config.workerId(),
+                batcher.runningBatchAge().toMillis(), failed);
+        long deadline = System.nanoTime() + ABANDONED_ANSWER_WAIT.toNanos();
+        while (!batcher.abandonedFailuresTaken() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                break;
+            }
+        }
+        stopConsuming("engine_stalled"); // closing commits the error answers the stream threads sent
     }
 
     /** Keys arrived again under a new lease: consume with a fresh stream processor. */

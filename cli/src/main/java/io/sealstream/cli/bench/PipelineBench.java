@@ -4,8 +4,10 @@ import io.sealstream.cli.stack.LocalStack;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.InferenceRequest;
+import io.sealstream.streams.EngineBatcher;
 import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.tenancy.ClientQuota;
+import io.sealstream.worker.TeeWorker;
 import io.sealstream.worker.engine.EmbeddingEngine;
 import io.sealstream.worker.engine.EmbeddingModel;
 import io.sealstream.worker.engine.InferenceEngine;
@@ -14,8 +16,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.streams.StreamsConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -58,6 +64,9 @@ public final class PipelineBench implements Callable<Integer> {
     @Option(names = "--commit-interval-ms", description = "Workers' commit interval (default: the workers' default).")
     Integer commitIntervalMs;
 
+    @Option(names = "--workers", description = "Workers of the stack (default: the default stack's).")
+    private Integer workers;
+
     @Option(names = "--linger-ms", description = "Workers' batch linger (default: the workers' default).")
     Integer lingerMs;
 
@@ -69,7 +78,7 @@ public final class PipelineBench implements Callable<Integer> {
     int batchMs;
 
     @Option(names = "--only", split = ",",
-            description = "Run only these parts: capacity (with latency), crypto, efficiency, scaling, defaults (default: all).")
+            description = "Run only these parts: capacity (with latency), crypto, efficiency, scaling, defaults, kafka (default: all).")
     List<String> only;
 
     private final PrintStream out = System.out;
@@ -105,6 +114,9 @@ public final class PipelineBench implements Callable<Integer> {
         if (runs("defaults")) {
             defaults();
         }
+        if (runs("kafka")) {
+            kafkaSettings();
+        }
         out.println();
         out.printf("%-44s %-22s %s%n", "figure", "value", "target / context");
         for (String[] row : table) {
@@ -122,6 +134,9 @@ public final class PipelineBench implements Callable<Integer> {
     }
 
     private LocalStack stack(LocalStack.Options options) throws InterruptedException {
+        if (workers != null) {
+            options.workers(workers);
+        }
         if (commitIntervalMs != null) {
             options.commitInterval(Duration.ofMillis(commitIntervalMs));
         }
@@ -148,19 +163,32 @@ public final class PipelineBench implements Callable<Integer> {
             Load load = new Load(client, name, PipelineBench::text);
             warmUp(load, modelInFlight);
             double raw1 = rawRate(stack.engine(), name, batch, 2000);
-            CpuBreakdown cpu = new CpuBreakdown(Load.THREAD_PREFIX, stack.registry().pid(), Duration.ofMillis(sampleMs));
+            // per-thread CPU only: JFR's sampler would tax the pipeline's window and not the raw engine's
+            CpuBreakdown cpu = new CpuBreakdown(Load.THREAD_PREFIX, stack.registry().pid(), Duration.ZERO);
             cpu.start();
+            EngineBatcher.Totals before = engineTotals(stack);
             Load.Outcome piped = load.closed(modelInFlight, texts, 0);
+            EngineBatcher.Totals engine = engineTotals(stack).since(before);
             CpuBreakdown.Result used = cpu.stop(List.of(piped.sender()));
+            long cpu0 = processCpuNanos();
+            long wall0 = System.nanoTime();
             double raw2 = rawRate(stack.engine(), name, batch, 2000);
+            double rawCores = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0);
             double raw = (raw1 + raw2) / 2;
-            out.printf("  raw engine, batch %d: %.1f and %.1f texts/s (before and after)%n", batch, raw1, raw2);
+            out.printf("  raw engine, batch %d: %.1f and %.1f texts/s (before and after); %.2f cores busy%n",
+                    batch, raw1, raw2, rawCores);
             out.printf("  pipeline: %.1f texts/s (%d answered, %d failed in %.1f s); %.2f cores busy, what besides the engine took them:%n",
                     piped.perSecond(), piped.answered(), piped.failed(), piped.seconds(),
                     used.totalCpuSeconds() / used.wallSeconds());
+            out.printf("    the engine ran %d batches of %.1f requests on average and was busy %.0f %% of the run%n",
+                    engine.batches(), engine.requests() / (double) Math.max(1, engine.batches()),
+                    100.0 * engine.busyNanos() / 1e9 / piped.seconds());
             used.shares().stream().filter(sh -> !sh.component().startsWith("worker: inference thread")).limit(8)
                     .forEach(sh -> out.printf("    %-62s %7.1f us per request%n", sh.component(),
                             sh.cpuSeconds() * 1e6 / piped.answered()));
+            out.printf("    of which the busiest other threads:%n");
+            used.busiestOtherThreads().stream().limit(5).forEach(sh -> out.printf("      %-60s %7.1f us per request%n",
+                    sh.component(), sh.cpuSeconds() * 1e6 / piped.answered()));
             return new String[] {"P1 efficiency, " + name, String.format("%.2f x raw", piped.perSecond() / raw),
                     String.format(">= 0.90 (pipeline %.0f/s, raw %.0f/s at batch %d)", piped.perSecond(), raw, batch)};
         }
@@ -291,6 +319,72 @@ public final class PipelineBench implements Callable<Integer> {
         }
     }
 
+    /** About MiniLM int8's rate on two cores: the rate at which P1 runs the pipeline. */
+    private static final double MODEL_RATE = 1000;
+
+    /** One set of Kafka client settings: the workers' (Streams, producer, consumer) and the client's. */
+    private record KafkaVariant(String name, Map<String, Object> worker, Map<String, Object> client) {
+    }
+
+    /**
+     * The figures behind the Kafka client settings: producer linger and batch size, fetch sizes
+     * of the workers and of the client, each changed alone from the defaults; capacity and CPU
+     * per request at {@code --in-flight}, then CPU per request and latency at MiniLM's rate, where
+     * the broker's cost per request is highest (each fetch and transaction carries few records).
+     */
+    private void kafkaSettings() throws Exception {
+        List<KafkaVariant> variants = List.of(
+                new KafkaVariant("defaults", Map.of(), Map.of()),
+                new KafkaVariant("client producer linger.ms=0", Map.of(), Map.of(ProducerConfig.LINGER_MS_CONFIG, 0)),
+                new KafkaVariant("client producer linger.ms=20", Map.of(), Map.of(ProducerConfig.LINGER_MS_CONFIG, 20)),
+                new KafkaVariant("client producer batch.size=64 KiB", Map.of(),
+                        Map.of(ProducerConfig.BATCH_SIZE_CONFIG, 65536)),
+                new KafkaVariant("worker producer linger.ms=5",
+                        Map.of(StreamsConfig.producerPrefix(ProducerConfig.LINGER_MS_CONFIG), 5), Map.of()),
+                new KafkaVariant("worker producer batch.size=64 KiB",
+                        Map.of(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), 65536), Map.of()),
+                new KafkaVariant("worker fetch.min.bytes=16 KiB, wait 5 ms",
+                        Map.of(StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MIN_BYTES_CONFIG), 16384,
+                                StreamsConfig.consumerPrefix(ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG), 5), Map.of()),
+                new KafkaVariant("client fetch.min.bytes=16 KiB, wait 5 ms", Map.of(),
+                        Map.of(ConsumerConfig.FETCH_MIN_BYTES_CONFIG, 16384, ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG, 5)));
+        out.printf("%n[kafka] Kafka client settings, each changed alone; synthetic engine, %.0f s per run: capacity at %d "
+                + "in flight, then CPU per request and latency at %.0f requests/s%n", seconds, inFlight, MODEL_RATE);
+        for (KafkaVariant v : variants) {
+            LocalStack.Options options = new LocalStack.Options().engine(SyntheticEngine::new).quota(UNTHROTTLED);
+            v.worker().forEach(options::workerStreamsConfig);
+            try (LocalStack stack = stack(options)) {
+                SealstreamClient.Builder builder = stack.clientBuilder("demo");
+                v.client().forEach(builder::kafkaConfig);
+                try (SealstreamClient client = builder.build()) {
+                    client.verifyKeyBroker();
+                    Load load = new Load(client, SyntheticEngine.MODEL, PipelineBench::text);
+                    warmUp(load, inFlight);
+                    CpuBreakdown cpu = new CpuBreakdown(Load.THREAD_PREFIX, stack.registry().pid(), Duration.ZERO);
+                    cpu.start();
+                    Load.Outcome capacity = load.closed(inFlight, 0, seconds);
+                    CpuBreakdown.Result used = cpu.stop(List.of(capacity.sender()));
+                    load.open(MODEL_RATE, 2);
+                    CpuBreakdown cpuAtRate = new CpuBreakdown(Load.THREAD_PREFIX, stack.registry().pid(), Duration.ZERO);
+                    cpuAtRate.start();
+                    Load.Outcome atRate = load.open(MODEL_RATE, seconds);
+                    CpuBreakdown.Result usedAtRate = cpuAtRate.stop(List.of(atRate.sender()));
+                    out.printf("  %-42s %6.0f requests/s, %4.0f us CPU each | at %.0f/s: %4.0f us CPU each, p50 %5.1f ms, "
+                            + "p99 %6.1f ms (%d failed)%n", v.name(), capacity.perSecond(),
+                            used.totalCpuSeconds() * 1e6 / capacity.answered(), MODEL_RATE,
+                            usedAtRate.totalCpuSeconds() * 1e6 / atRate.answered(), atRate.latencyMs(0.5),
+                            atRate.latencyMs(0.99), capacity.failed() + atRate.failed());
+                    if (v == variants.get(0)) {
+                        usedAtRate.shares().stream().limit(6).forEach(sh -> out.printf("      at %.0f/s: %-56s %6.0f us%n",
+                                MODEL_RATE, sh.component(), sh.cpuSeconds() * 1e6 / atRate.answered()));
+                        usedAtRate.busiestOtherThreads().stream().limit(4).forEach(sh -> out.printf(
+                                "        of which %-52s %6.0f us%n", sh.component(), sh.cpuSeconds() * 1e6 / atRate.answered()));
+                    }
+                }
+            }
+        }
+    }
+
     /** Compiles the pipeline's code with the synthetic engine, whose run leaves the JIT the CPU. */
     private void warmUpPipelineCode() throws Exception {
         out.printf("%n[warm-up] the pipeline's code, with the synthetic engine%n");
@@ -353,6 +447,18 @@ public final class PipelineBench implements Callable<Integer> {
                 return;
             }
         }
+    }
+
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** The engine totals of every worker of {@code stack}, summed. */
+    private static EngineBatcher.Totals engineTotals(LocalStack stack) {
+        return stack.workers().stream().map(TeeWorker::engineTotals).reduce(new EngineBatcher.Totals(0, 0, 0),
+                (a, b) -> new EngineBatcher.Totals(a.batches() + b.batches(), a.requests() + b.requests(),
+                        a.busyNanos() + b.busyNanos()));
     }
 
     /** Texts/s of {@code engine} called directly on {@code n} one-text requests in batches of {@code batch}. */
