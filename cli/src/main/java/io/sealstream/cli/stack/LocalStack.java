@@ -210,6 +210,9 @@ public final class LocalStack implements AutoCloseable {
                     .maxBatchSize(options.maxBatchSize)
                     .batchLinger(options.batchLinger)
                     .commitInterval(options.commitInterval);
+            if (options.transactionTimeout != null) {
+                streamsBuilder.transactionTimeout(options.transactionTimeout);
+            }
             options.streamsConfig.forEach(streamsBuilder::streamsConfig);
             StreamProcessorConfig streams = streamsBuilder.build();
             WorkerConfig.Builder wc = WorkerConfig.builder();
@@ -521,6 +524,7 @@ public final class LocalStack implements AutoCloseable {
         private int maxBatchSize = StreamProcessorConfig.DEFAULT_MAX_BATCH_SIZE;
         private Duration batchLinger = StreamProcessorConfig.DEFAULT_BATCH_LINGER;
         private Duration commitInterval = StreamProcessorConfig.DEFAULT_COMMIT_INTERVAL;
+        private Duration transactionTimeout;
         private final Map<String, Object> streamsConfig = new java.util.LinkedHashMap<>();
         private Supplier<InferenceEngine> engine;
         private Path chatModel;
@@ -620,6 +624,12 @@ public final class LocalStack implements AutoCloseable {
         /** The workers' commit interval (default {@link StreamProcessorConfig#DEFAULT_COMMIT_INTERVAL}). */
         public Options commitInterval(Duration commitInterval) {
             this.commitInterval = commitInterval;
+            return this;
+        }
+
+        /** The workers' transaction timeout (twice it, one batch means a hung engine): for tests of that bound. */
+        public Options transactionTimeout(Duration transactionTimeout) {
+            this.transactionTimeout = transactionTimeout;
             return this;
         }
 
