@@ -421,7 +421,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     /** Seals and sends the answer to an admitted request, or the error that replaces it. */
     private void answer(Admitted a, EngineBatcher.Result result, Instant now) {
         OpenedRequest o = a.request();
-        if (EngineBatcher.STALLED.equals(result.failure())) {
+        if (result.engineStalled()) {
             LOG.warn("request.engine_stalled task={} request_id={}", context.taskId(), o.requestId());
             answerError(a.bufferKey(), o.sealer(), o.request().getModel(), ErrorCode.ENGINE_FAILURE,
                     "the inference engine hung on the batch that held this request (no answer in twice the "

@@ -37,8 +37,6 @@ import org.slf4j.LoggerFactory;
 public final class EngineBatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EngineBatcher.class);
     private static final AtomicInteger THREADS = new AtomicInteger();
-    /** The failure a request of an {@linkplain #abandonRunningBatch abandoned} batch gets. */
-    public static final String STALLED = "EngineStalled";
     /** Batches' worth of requests that may wait for the engine before submitting blocks. */
     static final int QUEUED_BATCHES = 2;
     /** How often a submitter blocked by back-pressure looks whether the engine stalled. */
@@ -64,6 +62,8 @@ public final class EngineBatcher implements AutoCloseable {
     private List<Job> running;
     /** Whether the running batch's requests were already given {@link #STALLED} failures; guarded by {@link #lock}. */
     private boolean runningAbandoned;
+    /** When the running batch started ({@link System#nanoTime}); guarded by {@link #lock}. */
+    private long runningStartedNanos;
     /** Failures of an abandoned batch that no task has taken yet (or dropped by closing its lane). */
     private final AtomicInteger abandonedUntaken = new AtomicInteger();
     /** Written only by the thread that runs batches, read by anyone. */
@@ -123,7 +123,14 @@ public final class EngineBatcher implements AutoCloseable {
 
     /** An inference result, or why the engine gave none (an exception's class name, never its message). */
     record Result(InferenceResponse response, String failure) {
+        /** Whether this is the failure of a request whose batch was {@linkplain #abandonRunningBatch abandoned}. */
+        boolean engineStalled() {
+            return this == STALLED;
+        }
     }
+
+    /** The failure a request of an abandoned batch gets; told apart by identity, not by its text. */
+    private static final Result STALLED = new Result(null, "EngineStalled");
 
     /** A result on its way back to the task that submitted it. */
     record Done<T>(T tag, Result result) {
@@ -183,7 +190,7 @@ public final class EngineBatcher implements AutoCloseable {
             List<Done<T>> out = new ArrayList<>();
             for (Done<T> d; (d = done.poll()) != null; ) {
                 out.add(d);
-                if (STALLED.equals(d.result().failure())) {
+                if (d.result().engineStalled()) {
                     abandonedUntaken.decrementAndGet();
                 }
             }
@@ -207,7 +214,7 @@ public final class EngineBatcher implements AutoCloseable {
                 lock.unlock();
             }
             for (Done<T> d; (d = done.poll()) != null; ) {
-                if (STALLED.equals(d.result().failure())) {
+                if (d.result().engineStalled()) {
                     abandonedUntaken.decrementAndGet(); // the task's next owner answers it
                 }
             }
@@ -305,6 +312,7 @@ public final class EngineBatcher implements AutoCloseable {
         try {
             running = batch;
             runningAbandoned = false;
+            runningStartedNanos = started;
         } finally {
             lock.unlock();
         }
@@ -395,19 +403,22 @@ public final class EngineBatcher implements AutoCloseable {
      * result, if it ever comes, is dropped. For a worker whose engine {@linkplain #stalled() stalled},
      * before it leaves its group.
      *
-     * @return how many requests were failed (zero if no batch runs or it was abandoned already)
+     * @return how many requests were failed: zero if no batch runs, the one that runs has not
+     *     stalled, it was abandoned already, or its tasks' lanes are all closed
      */
     public int abandonRunningBatch() {
         lock.lock();
         try {
-            if (running == null || runningAbandoned) {
+            // only a batch that is itself stalled: the hung one may have finished since the caller
+            // looked, and the engine may be running the next, healthy batch
+            if (running == null || runningAbandoned || System.nanoTime() - runningStartedNanos <= stallAfterNanos) {
                 return 0;
             }
             runningAbandoned = true;
             int failed = 0;
             for (Job job : running) {
                 abandonedUntaken.incrementAndGet();
-                if (job.lane().complete(job.tag(), new Result(null, STALLED))) {
+                if (job.lane().complete(job.tag(), STALLED)) {
                     failed++;
                 } else {
                     abandonedUntaken.decrementAndGet();

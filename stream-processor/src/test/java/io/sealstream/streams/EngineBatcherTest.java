@@ -250,12 +250,31 @@ class EngineBatcherTest {
             assertThat(batcher.abandonedFailuresTaken()).as("its task has not taken the failure yet").isFalse();
             List<EngineBatcher.Done<String>> failed = awaitDone(lane, 1);
             assertThat(failed).extracting(EngineBatcher.Done::tag).containsExactly("hangs");
-            assertThat(failed.get(0).result().failure()).isEqualTo(EngineBatcher.STALLED);
+            assertThat(failed.get(0).result().engineStalled()).isTrue();
             assertThat(batcher.abandonedFailuresTaken()).isTrue();
 
             release.countDown();
             assertThat(awaitDone(lane, 2)).as("the queued requests run; the hung one is not answered twice")
                     .extracting(EngineBatcher.Done::tag).containsExactly("q1", "q2");
+        } finally {
+            release.countDown();
+            batcher.close();
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void aBatchThatHasNotStalledIsNotAbandonedEvenIfAskedTo() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        EngineBatcher batcher = EngineBatcher.start(hangsUntil(release), transactionTimeout(Duration.ofMinutes(1)));
+        try {
+            EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
+
+            // a watchdog that saw the previous batch stall and asks only now, when this one runs
+            assertThat(batcher.abandonRunningBatch()).isZero();
+
+            release.countDown();
+            assertThat(awaitDone(lane, 3)).extracting(d -> d.result().engineStalled()).containsOnly(false);
         } finally {
             release.countDown();
             batcher.close();

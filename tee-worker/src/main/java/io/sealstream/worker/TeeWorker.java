@@ -125,6 +125,9 @@ public final class TeeWorker implements AutoCloseable {
             engineWatch.scheduleWithFixedDelay(this::checkEngine, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
             serveHealth();
         } catch (Throwable e) {
+            synchronized (this) {
+                closed = true; // a key refresh that lands meanwhile must not start fresh streams
+            }
             undo(started, e);
             throw e;
         }
@@ -201,13 +204,16 @@ public final class TeeWorker implements AutoCloseable {
         if (engineStalled || !batcher.stalled()) {
             return;
         }
-        engineStalled = true;
+        long runningMs = batcher.runningBatchAge().toMillis();
         // the hung batch's requests are answered as failed before the worker leaves: buffered, they
         // would move to the next worker, and a request that hangs engines would hang each in turn
         int failed = batcher.abandonRunningBatch();
+        if (failed == 0 && !batcher.stalled()) {
+            return; // the batch finished after all, just now
+        }
+        engineStalled = true;
         LOG.error("worker.engine.stalled worker_id={} batch_running_ms={} requests_failed={} remedy=\"restart the worker; "
-                + "it left its group, so its partitions move to the other workers\"", config.workerId(),
-                batcher.runningBatchAge().toMillis(), failed);
+                + "it left its group, so its partitions move to the other workers\"", config.workerId(), runningMs, failed);
         long deadline = System.nanoTime() + ABANDONED_ANSWER_WAIT.toNanos();
         while (!batcher.abandonedFailuresTaken() && System.nanoTime() < deadline) {
             try {

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sealstream.attestation.Evidence;
 import io.sealstream.attestation.EvidenceProvider;
 import io.sealstream.attestation.TeeType;
+import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
 import io.sealstream.streams.StreamProcessorConfig;
@@ -17,38 +18,41 @@ import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A worker that cannot start leaves nothing running behind: no threads, no bound port. */
 class TeeWorkerStartTest {
+    /** The discard port: nothing listens there. */
+    private static final String UNREACHABLE = "http://127.0.0.1:9";
+
     @TempDir
     Path state;
 
-    private final AtomicInteger attestations = new AtomicInteger();
-
     @Test
-    void aHealthPortInUseFailsTheStartBeforeTheWorkerAttests() throws Exception {
+    void aHealthPortInUseFailsTheStartBeforeTheWorkerCallsTheKeyBroker() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            // the key broker is unreachable too: a worker that called it first would fail with that
             UncheckedIOException e = assertThrows(UncheckedIOException.class,
-                    () -> TeeWorker.start(config(taken.getLocalPort(), "http://127.0.0.1:9"), tee(), List.of(new IdleEngine())));
+                    () -> TeeWorker.start(config(taken.getLocalPort(), UNREACHABLE), tee(), List.of(new IdleEngine())));
+
             assertTrue(e.getMessage().contains("port " + taken.getLocalPort()), e.getMessage());
             assertTrue(e.getMessage().contains("free the port or set another health port"), e.getMessage());
         }
-        assertEquals(0, attestations.get(), "a worker that cannot serve its health endpoints must not attest");
         assertEquals(List.of(), workerThreads());
     }
 
     @Test
-    void aFailedStartReleasesTheHealthPortAndStopsWhatItStarted() throws Exception {
+    void aStartThatFailsAfterBindingFreesTheHealthPort() throws Exception {
         int port;
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = probe.getLocalPort();
         }
-        // nothing listens on the discard port: the key broker cannot be reached
-        assertThrows(Exception.class, () -> TeeWorker.start(config(port, "http://127.0.0.1:9"), tee(),
-                List.of(new IdleEngine())));
+
+        KeyBrokerException e = assertThrows(KeyBrokerException.class,
+                () -> TeeWorker.start(config(port, UNREACHABLE), tee(), List.of(new IdleEngine())));
+
+        assertEquals("unreachable", e.code());
         try (ServerSocket again = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
             assertEquals(port, again.getLocalPort(), "the failed worker still holds its health port");
         }
@@ -57,7 +61,7 @@ class TeeWorkerStartTest {
 
     private WorkerConfig config(int healthPort, String keyBrokerUrl) {
         return WorkerConfig.builder().workerId("worker-start-test").keyBrokerUrl(keyBrokerUrl)
-                .schemaRegistryUrl("http://127.0.0.1:9").healthPort(healthPort)
+                .schemaRegistryUrl(UNREACHABLE).healthPort(healthPort)
                 .streams(StreamProcessorConfig.builder().bootstrapServers("127.0.0.1:9").stateDir(state)
                         .applicationId("start-test").requestTopicFamily("sealstream.requests").build())
                 .build();
@@ -72,7 +76,6 @@ class TeeWorkerStartTest {
 
             @Override
             public Evidence attest(byte[] reportData) {
-                attestations.incrementAndGet();
                 throw new IllegalStateException("no TEE in this test");
             }
         };
