@@ -219,9 +219,7 @@ class EngineBatcherTest {
             EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
             assertThat(batcher.stalled()).as("a batch that just started").isFalse();
 
-            while (!batcher.stalled()) {
-                Thread.sleep(10);
-            }
+            awaitStalled(batcher);
 
             assertThat(batcher.runningBatchAge()).isGreaterThan(Duration.ofSeconds(2));
             assertThat(lane.submit("later", request("later"), 1, now())).as("refused at once while stalled").isFalse();
@@ -241,9 +239,7 @@ class EngineBatcherTest {
         EngineBatcher batcher = EngineBatcher.start(hangsUntil(release), transactionTimeout(Duration.ofSeconds(1)));
         try {
             EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
-            while (!batcher.stalled()) {
-                Thread.sleep(10);
-            }
+            awaitStalled(batcher);
 
             assertThat(batcher.abandonRunningBatch()).as("the hung batch holds one request").isEqualTo(1);
             assertThat(batcher.abandonRunningBatch()).as("abandoned once only").isZero();
@@ -288,9 +284,7 @@ class EngineBatcherTest {
         EngineBatcher batcher = EngineBatcher.start(hangsUntil(release), transactionTimeout(Duration.ofSeconds(1)));
         try {
             EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
-            while (!batcher.stalled()) {
-                Thread.sleep(10);
-            }
+            awaitStalled(batcher);
             batcher.abandonRunningBatch();
 
             lane.close();
@@ -386,6 +380,12 @@ class EngineBatcherTest {
             Thread.sleep(1);
         }
         return done;
+    }
+
+    private static void awaitStalled(EngineBatcher batcher) throws InterruptedException {
+        while (!batcher.stalled()) {
+            Thread.sleep(10);
+        }
     }
 
     private void awaitBatches(int n) throws InterruptedException {

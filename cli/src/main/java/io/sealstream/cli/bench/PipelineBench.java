@@ -294,11 +294,9 @@ public final class PipelineBench implements Callable<Integer> {
             client.verifyKeyBroker();
             Load load = new Load(client, SyntheticEngine.MODEL, PipelineBench::text);
             warmUp(load, inFlight);
-            CpuBreakdown cpu = new CpuBreakdown(Load.THREAD_PREFIX, stack.registry().pid(), Duration.ZERO);
-            cpu.start();
-            Load.Outcome run = load.closed(inFlight, 0, seconds);
-            CpuBreakdown.Result used = cpu.stop(List.of(run.sender()));
-            double us = used.totalCpuSeconds() * 1e6 / run.answered();
+            Measured measured = measured(stack, () -> load.closed(inFlight, 0, seconds));
+            Load.Outcome run = measured.outcome();
+            double us = measured.cpuMicrosPerRequest();
             out.printf("  %-20s %.0f requests/s (%d answered, %d failed), %.0f us CPU per request%n", label,
                     run.perSecond(), run.answered(), run.failed(), us);
             return new double[] {run.perSecond(), us};
@@ -381,20 +379,15 @@ public final class PipelineBench implements Callable<Integer> {
                     client.verifyKeyBroker();
                     Load load = new Load(client, SyntheticEngine.MODEL, PipelineBench::text);
                     warmUp(load, inFlight);
-                    CpuBreakdown cpu = new CpuBreakdown(Load.THREAD_PREFIX, stack.registry().pid(), Duration.ZERO);
-                    cpu.start();
-                    Load.Outcome capacity = load.closed(inFlight, 0, seconds);
-                    CpuBreakdown.Result used = cpu.stop(List.of(capacity.sender()));
+                    Measured capacity = measured(stack, () -> load.closed(inFlight, 0, seconds));
                     load.open(MODEL_RATE, 2);
-                    CpuBreakdown cpuAtRate = new CpuBreakdown(Load.THREAD_PREFIX, stack.registry().pid(), Duration.ZERO);
-                    cpuAtRate.start();
-                    Load.Outcome atRate = load.open(MODEL_RATE, seconds);
-                    CpuBreakdown.Result usedAtRate = cpuAtRate.stop(List.of(atRate.sender()));
+                    Measured slow = measured(stack, () -> load.open(MODEL_RATE, seconds));
+                    Load.Outcome atRate = slow.outcome();
+                    CpuBreakdown.Result usedAtRate = slow.cpu();
                     out.printf("  %-42s %6.0f requests/s, %4.0f us CPU each | at %.0f/s: %4.0f us CPU each, p50 %5.1f ms, "
-                            + "p99 %6.1f ms (%d failed)%n", v.name(), capacity.perSecond(),
-                            used.totalCpuSeconds() * 1e6 / capacity.answered(), MODEL_RATE,
-                            usedAtRate.totalCpuSeconds() * 1e6 / atRate.answered(), atRate.latencyMs(0.5),
-                            atRate.latencyMs(0.99), capacity.failed() + atRate.failed());
+                            + "p99 %6.1f ms (%d failed)%n", v.name(), capacity.outcome().perSecond(),
+                            capacity.cpuMicrosPerRequest(), MODEL_RATE, slow.cpuMicrosPerRequest(), atRate.latencyMs(0.5),
+                            atRate.latencyMs(0.99), capacity.outcome().failed() + atRate.failed());
                     if (v == variants.get(0)) {
                         usedAtRate.shares().stream().limit(6).forEach(sh -> out.printf("      at %.0f/s: %-56s %6.0f us%n",
                                 MODEL_RATE, sh.component(), sh.cpuSeconds() * 1e6 / atRate.answered()));
@@ -473,6 +466,21 @@ public final class PipelineBench implements Callable<Integer> {
     private static long processCpuNanos() {
         return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
                 .getOperatingSystemMXBean()).getProcessCpuTime();
+    }
+
+    /** A measured window: what the load did and the CPU the process and the registry used meanwhile. */
+    private record Measured(Load.Outcome outcome, CpuBreakdown.Result cpu) {
+        double cpuMicrosPerRequest() {
+            return cpu.totalCpuSeconds() * 1e6 / outcome.answered();
+        }
+    }
+
+    /** Runs {@code run} inside a per-thread CPU window (no JFR sampling). */
+    private static Measured measured(LocalStack stack, Callable<Load.Outcome> run) throws Exception {
+        CpuBreakdown cpu = new CpuBreakdown(Load.THREAD_PREFIX, stack.registry().pid(), Duration.ZERO);
+        cpu.start();
+        Load.Outcome outcome = run.call();
+        return new Measured(outcome, cpu.stop(List.of(outcome.sender())));
     }
 
     /** The engine totals of every worker of {@code stack}, summed. */
