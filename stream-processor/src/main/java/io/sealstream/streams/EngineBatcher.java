@@ -50,11 +50,15 @@ public final class EngineBatcher implements AutoCloseable {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();
     private final Condition room = lock.newCondition();
+    private final Condition abandonedTaken = lock.newCondition();
     private final ArrayDeque<Job> queue = new ArrayDeque<>();
     private long queuedCost;
     private boolean closed;
     private final Thread thread;
-    /** When the engine started the batch it runs now ({@link System#nanoTime}), or 0 while it runs none. */
+    /**
+     * When the engine started the batch it runs now ({@link System#nanoTime}), or 0 while it runs
+     * none; written under {@link #lock} together with {@link #running}, read by anyone.
+     */
     private volatile long batchStartedNanos;
     private final long stallAfterNanos;
     private final long submitWaitNanos;
@@ -62,10 +66,8 @@ public final class EngineBatcher implements AutoCloseable {
     private List<Job> running;
     /** Whether the running batch's requests were already given {@link #STALLED} failures; guarded by {@link #lock}. */
     private boolean runningAbandoned;
-    /** When the running batch started ({@link System#nanoTime}); guarded by {@link #lock}. */
-    private long runningStartedNanos;
-    /** Failures of an abandoned batch that no task has taken yet (or dropped by closing its lane). */
-    private final AtomicInteger abandonedUntaken = new AtomicInteger();
+    /** Failures of an abandoned batch that no task has taken yet (nor dropped by closing its lane); guarded by {@link #lock}. */
+    private int abandonedUntaken;
     /** Written only by the thread that runs batches, read by anyone. */
     private volatile Totals totals = new Totals(0, 0, 0);
 
@@ -191,7 +193,7 @@ public final class EngineBatcher implements AutoCloseable {
             for (Done<T> d; (d = done.poll()) != null; ) {
                 out.add(d);
                 if (d.result().engineStalled()) {
-                    abandonedUntaken.decrementAndGet();
+                    abandonedFailureTaken();
                 }
             }
             return out;
@@ -215,7 +217,7 @@ public final class EngineBatcher implements AutoCloseable {
             }
             for (Done<T> d; (d = done.poll()) != null; ) {
                 if (d.result().engineStalled()) {
-                    abandonedUntaken.decrementAndGet(); // the task's next owner answers it
+                    abandonedFailureTaken(); // the task's next owner answers it
                 }
             }
         }
@@ -312,21 +314,20 @@ public final class EngineBatcher implements AutoCloseable {
         try {
             running = batch;
             runningAbandoned = false;
-            runningStartedNanos = started;
+            batchStartedNanos = started == 0 ? 1 : started;
         } finally {
             lock.unlock();
         }
-        batchStartedNanos = started == 0 ? 1 : started;
         List<Result> results;
         boolean abandoned;
         try {
             results = infer(batch.stream().map(Job::request).toList());
         } finally {
-            batchStartedNanos = 0;
             lock.lock();
             try {
                 abandoned = runningAbandoned;
                 running = null;
+                batchStartedNanos = 0;
             } finally {
                 lock.unlock();
             }
@@ -389,6 +390,11 @@ public final class EngineBatcher implements AutoCloseable {
         public Totals since(Totals earlier) {
             return new Totals(batches - earlier.batches, requests - earlier.requests, busyNanos - earlier.busyNanos);
         }
+
+        /** These and {@code other} together: the totals of two batchers. */
+        public Totals plus(Totals other) {
+            return new Totals(batches + other.batches, requests + other.requests, busyNanos + other.busyNanos);
+        }
     }
 
     /** The totals so far. */
@@ -411,28 +417,54 @@ public final class EngineBatcher implements AutoCloseable {
         try {
             // only a batch that is itself stalled: the hung one may have finished since the caller
             // looked, and the engine may be running the next, healthy batch
-            if (running == null || runningAbandoned || System.nanoTime() - runningStartedNanos <= stallAfterNanos) {
+            if (running == null || runningAbandoned || !stalled()) {
                 return 0;
             }
             runningAbandoned = true;
             int failed = 0;
             for (Job job : running) {
-                abandonedUntaken.incrementAndGet();
                 if (job.lane().complete(job.tag(), STALLED)) {
                     failed++;
-                } else {
-                    abandonedUntaken.decrementAndGet();
                 }
             }
+            abandonedUntaken += failed;
             return failed;
         } finally {
             lock.unlock();
         }
     }
 
-    /** Whether every failure of an abandoned batch was taken by its task (or its lane closed). */
-    public boolean abandonedFailuresTaken() {
-        return abandonedUntaken.get() <= 0;
+    /**
+     * Waits until every failure of an abandoned batch was taken by its task (or dropped with its
+     * lane), at most {@code timeout}.
+     *
+     * @return whether they were all taken
+     */
+    public boolean awaitAbandonedFailuresTaken(Duration timeout) throws InterruptedException {
+        long left = timeout.toNanos();
+        lock.lock();
+        try {
+            while (abandonedUntaken > 0) {
+                if (left <= 0) {
+                    return false;
+                }
+                left = abandonedTaken.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void abandonedFailureTaken() {
+        lock.lock();
+        try {
+            if (--abandonedUntaken == 0) {
+                abandonedTaken.signalAll();
+            }
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** How long the engine has run its current batch; zero while it runs none. */

@@ -243,11 +243,11 @@ class EngineBatcherTest {
 
             assertThat(batcher.abandonRunningBatch()).as("the hung batch holds one request").isEqualTo(1);
             assertThat(batcher.abandonRunningBatch()).as("abandoned once only").isZero();
-            assertThat(batcher.abandonedFailuresTaken()).as("its task has not taken the failure yet").isFalse();
+            assertThat(batcher.awaitAbandonedFailuresTaken(Duration.ZERO)).as("its task has not taken the failure yet").isFalse();
             List<EngineBatcher.Done<String>> failed = awaitDone(lane, 1);
             assertThat(failed).extracting(EngineBatcher.Done::tag).containsExactly("hangs");
             assertThat(failed.get(0).result().engineStalled()).isTrue();
-            assertThat(batcher.abandonedFailuresTaken()).isTrue();
+            assertThat(batcher.awaitAbandonedFailuresTaken(Duration.ZERO)).isTrue();
 
             release.countDown();
             assertThat(awaitDone(lane, 2)).as("the queued requests run; the hung one is not answered twice")
@@ -289,7 +289,7 @@ class EngineBatcherTest {
 
             lane.close();
 
-            assertThat(batcher.abandonedFailuresTaken()).isTrue();
+            assertThat(batcher.awaitAbandonedFailuresTaken(Duration.ZERO)).isTrue();
         } finally {
             release.countDown();
             batcher.close();

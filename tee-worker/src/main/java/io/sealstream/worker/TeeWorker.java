@@ -214,14 +214,10 @@ public final class TeeWorker implements AutoCloseable {
         engineStalled = true;
         LOG.error("worker.engine.stalled worker_id={} batch_running_ms={} requests_failed={} remedy=\"restart the worker; "
                 + "it left its group, so its partitions move to the other workers\"", config.workerId(), runningMs, failed);
-        long deadline = System.nanoTime() + ABANDONED_ANSWER_WAIT.toNanos();
-        while (!batcher.abandonedFailuresTaken() && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(10);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
+        try {
+            batcher.awaitAbandonedFailuresTaken(ABANDONED_ANSWER_WAIT);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         stopConsuming("engine_stalled"); // closing commits the error answers the stream threads sent
     }

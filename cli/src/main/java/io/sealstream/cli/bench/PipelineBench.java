@@ -168,13 +168,14 @@ public final class PipelineBench implements Callable<Integer> {
             List<Double> ratios = new ArrayList<>();
             double pipedSum = 0;
             double rawSum = 0;
+            Measured last = null;
+            EngineBatcher.Totals engine = null;
             for (int round = 1; round <= EFFICIENCY_ROUNDS; round++) {
-                CpuBreakdown cpu = new CpuBreakdown(Load.THREAD_PREFIX, stack.registry().pid(), Duration.ZERO);
-                cpu.start(); // per-thread CPU only: JFR's sampler would tax the pipeline and not the raw engine
+                // every round measured alike; the last one's breakdown is printed
                 EngineBatcher.Totals before = engineTotals(stack);
-                Load.Outcome piped = load.closed(modelInFlight, texts, 0);
-                EngineBatcher.Totals engine = engineTotals(stack).since(before);
-                CpuBreakdown.Result used = cpu.stop(List.of(piped.sender()));
+                last = measured(stack, () -> load.closed(modelInFlight, texts, 0));
+                engine = engineTotals(stack).since(before);
+                Load.Outcome piped = last.outcome();
                 long cpu0 = processCpuNanos();
                 long wall0 = System.nanoTime();
                 double rawAfter = rawRate(stack.engine(), name, batch, 2000);
@@ -187,21 +188,20 @@ public final class PipelineBench implements Callable<Integer> {
                         + "(%.2f cores busy): %.2f x raw%n", round, piped.perSecond(), piped.answered(), piped.failed(),
                         raw, rawAfter, rawCores, piped.perSecond() / rawAround);
                 raw = rawAfter;
-                if (round < EFFICIENCY_ROUNDS) {
-                    continue;
-                }
-                out.printf("    pipeline: %.2f cores busy; the engine ran %d batches of %.1f requests on average and was "
-                        + "busy %.0f %% of the run (two workers share it: each waits for the other's batch); besides "
-                        + "the engine:%n", used.totalCpuSeconds() / used.wallSeconds(), engine.batches(),
-                        engine.requests() / (double) Math.max(1, engine.batches()),
-                        100.0 * engine.busyNanos() / 1e9 / piped.seconds());
-                used.shares().stream().filter(sh -> !sh.component().startsWith("worker: inference thread")).limit(8)
-                        .forEach(sh -> out.printf("    %-62s %7.1f us per request%n", sh.component(),
-                                sh.cpuSeconds() * 1e6 / piped.answered()));
-                out.printf("    of which the busiest other threads:%n");
-                used.busiestOtherThreads().stream().limit(5).forEach(sh -> out.printf("      %-60s %7.1f us per request%n",
-                        sh.component(), sh.cpuSeconds() * 1e6 / piped.answered()));
             }
+            CpuBreakdown.Result used = last.cpu();
+            long answered = last.outcome().answered();
+            out.printf("    pipeline: %.2f cores busy; the engine ran %d batches of %.1f requests on average and was "
+                    + "busy %.0f %% of the run (two workers share it: each waits for the other's batch); besides "
+                    + "the engine:%n", used.totalCpuSeconds() / used.wallSeconds(), engine.batches(),
+                    engine.requests() / (double) Math.max(1, engine.batches()),
+                    100.0 * engine.busyNanos() / 1e9 / last.outcome().seconds());
+            used.shares().stream().filter(sh -> !sh.component().startsWith("worker: inference thread")).limit(8)
+                    .forEach(sh -> out.printf("    %-62s %7.1f us per request%n", sh.component(),
+                            sh.cpuSeconds() * 1e6 / answered));
+            out.printf("    of which the busiest other threads:%n");
+            used.busiestOtherThreads().stream().limit(5).forEach(sh -> out.printf("      %-60s %7.1f us per request%n",
+                    sh.component(), sh.cpuSeconds() * 1e6 / answered));
             List<Double> sorted = ratios.stream().sorted().toList();
             return new String[] {"P1 efficiency, " + name, String.format("%.2f x raw", sorted.get(sorted.size() / 2)),
                     String.format(">= 0.90 (median of %d rounds, %.2f - %.2f; pipeline %.0f/s, raw %.0f/s at batch %d)",
@@ -475,7 +475,10 @@ public final class PipelineBench implements Callable<Integer> {
         }
     }
 
-    /** Runs {@code run} inside a per-thread CPU window (no JFR sampling). */
+    /**
+     * Runs {@code run} inside a per-thread CPU window. No JFR sampling: the sampler would tax the
+     * pipeline's window and not the raw engine's it is compared with.
+     */
     private static Measured measured(LocalStack stack, Callable<Load.Outcome> run) throws Exception {
         CpuBreakdown cpu = new CpuBreakdown(Load.THREAD_PREFIX, stack.registry().pid(), Duration.ZERO);
         cpu.start();
@@ -486,8 +489,7 @@ public final class PipelineBench implements Callable<Integer> {
     /** The engine totals of every worker of {@code stack}, summed. */
     private static EngineBatcher.Totals engineTotals(LocalStack stack) {
         return stack.workers().stream().map(TeeWorker::engineTotals).reduce(new EngineBatcher.Totals(0, 0, 0),
-                (a, b) -> new EngineBatcher.Totals(a.batches() + b.batches(), a.requests() + b.requests(),
-                        a.busyNanos() + b.busyNanos()));
+                EngineBatcher.Totals::plus);
     }
 
     /** Texts/s of {@code engine} called directly on {@code n} one-text requests in batches of {@code batch}. */
