@@ -16,12 +16,16 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 class EngineBatcherTest {
     private static final Duration LINGER = Duration.ofMillis(200);
     private final List<List<String>> batches = new CopyOnWriteArrayList<>();
+    /** Lets the engine of {@link #hangingBatcher} answer; counted down at the latest after each test. */
+    private final CountDownLatch release = new CountDownLatch(1);
+    private EngineBatcher hanging;
 
     @Test
     void requestsOfSeveralTasksShareOneEngineBatch() throws Exception {
@@ -125,13 +129,7 @@ class EngineBatcherTest {
 
     @Test
     void submittingBlocksWhileTwoBatchesWaitForTheEngineAndResumesWhenItTakesOne() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        BatchHandler slow = batch -> {
-            seen(batch);
-            release.await(30, TimeUnit.SECONDS);
-            return reply(batch);
-        };
-        try (EngineBatcher batcher = EngineBatcher.start(slow, config(2, Duration.ofMillis(1)))) {
+        try (EngineBatcher batcher = EngineBatcher.start(hangsUntilReleased(), config(2, Duration.ofMillis(1)))) {
             EngineBatcher.Lane<String> lane = batcher.lane("0_0");
             lane.submit("running-1", request("running-1"), 1, now());
             lane.submit("running-2", request("running-2"), 1, now());
@@ -160,12 +158,7 @@ class EngineBatcherTest {
 
     @Test
     void closingTheBatcherReleasesABlockedSubmitterWithoutQueueingItsRequest() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        EngineBatcher batcher = EngineBatcher.start(batch -> {
-            seen(batch);
-            release.await(30, TimeUnit.SECONDS);
-            return reply(batch);
-        }, config(1, Duration.ofMillis(1)));
+        EngineBatcher batcher = EngineBatcher.start(hangsUntilReleased(), config(1, Duration.ofMillis(1)));
         EngineBatcher.Lane<String> lane = batcher.lane("0_0");
         lane.submit("running", request("running"), 1, now());
         awaitBatches(1);
@@ -195,105 +188,75 @@ class EngineBatcherTest {
     @Test
     @Timeout(60)
     void aSubmitterWaitsForRoomAtMostHalfTheTransactionTimeoutAndTheRequestStaysBuffered() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        EngineBatcher batcher = EngineBatcher.start(hangsUntil(release), transactionTimeout(Duration.ofSeconds(2)));
-        try {
-            EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
+        EngineBatcher batcher = hangingBatcher(Duration.ofSeconds(2));
+        EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
 
-            boolean submitted = lane.submit("blocked", request("blocked"), 1, now());
+        boolean submitted = lane.submit("blocked", request("blocked"), 1, now());
 
-            assertThat(submitted).as("the stream thread's transaction must still commit").isFalse();
-            assertThat(batcher.stalled()).as("a batch of a few seconds is slow, not hung").isFalse();
-        } finally {
-            release.countDown();
-            batcher.close();
-        }
+        assertThat(submitted).as("the stream thread's transaction must still commit").isFalse();
+        assertThat(batcher.stalled()).as("a batch of a few seconds is slow, not hung").isFalse();
     }
 
     @Test
     @Timeout(60)
     void anEngineThatRunsOneBatchForTwiceTheTransactionTimeoutCountsAsStalledUntilItAnswers() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        EngineBatcher batcher = EngineBatcher.start(hangsUntil(release), transactionTimeout(Duration.ofSeconds(1)));
-        try {
-            EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
-            assertThat(batcher.stalled()).as("a batch that just started").isFalse();
+        EngineBatcher batcher = hangingBatcher(Duration.ofSeconds(1));
+        EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
+        assertThat(batcher.stalled()).as("a batch that just started").isFalse();
 
-            awaitStalled(batcher);
+        awaitStalled(batcher);
 
-            assertThat(batcher.runningBatchAge()).isGreaterThan(Duration.ofSeconds(2));
-            assertThat(lane.submit("later", request("later"), 1, now())).as("refused at once while stalled").isFalse();
-            release.countDown();
-            assertThat(awaitDone(lane, 3)).extracting(EngineBatcher.Done::tag).containsExactly("hangs", "q1", "q2");
-            assertThat(batcher.stalled()).as("the engine answered again").isFalse();
-        } finally {
-            release.countDown();
-            batcher.close();
-        }
+        assertThat(batcher.runningBatchAge()).isGreaterThan(Duration.ofSeconds(2));
+        assertThat(lane.submit("later", request("later"), 1, now())).as("refused at once while stalled").isFalse();
+        release.countDown();
+        assertThat(awaitDone(lane, 3)).extracting(EngineBatcher.Done::tag).containsExactly("hangs", "q1", "q2");
+        assertThat(batcher.stalled()).as("the engine answered again").isFalse();
     }
 
     @Test
     @Timeout(60)
     void anAbandonedBatchFailsItsRequestsOnceAndTheEnginesLateResultIsDropped() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        EngineBatcher batcher = EngineBatcher.start(hangsUntil(release), transactionTimeout(Duration.ofSeconds(1)));
-        try {
-            EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
-            awaitStalled(batcher);
+        EngineBatcher batcher = hangingBatcher(Duration.ofSeconds(1));
+        EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
+        awaitStalled(batcher);
 
-            assertThat(batcher.abandonRunningBatch()).as("the hung batch holds one request").isEqualTo(1);
-            assertThat(batcher.abandonRunningBatch()).as("abandoned once only").isZero();
-            assertThat(batcher.awaitAbandonedFailuresTaken(Duration.ZERO)).as("its task has not taken the failure yet").isFalse();
-            List<EngineBatcher.Done<String>> failed = awaitDone(lane, 1);
-            assertThat(failed).extracting(EngineBatcher.Done::tag).containsExactly("hangs");
-            assertThat(failed.get(0).result().engineStalled()).isTrue();
-            assertThat(batcher.awaitAbandonedFailuresTaken(Duration.ZERO)).isTrue();
+        assertThat(batcher.abandonRunningBatch()).as("the hung batch holds one request").isEqualTo(1);
+        assertThat(batcher.abandonRunningBatch()).as("abandoned once only").isZero();
+        assertThat(batcher.awaitAbandonedFailuresTaken(Duration.ZERO)).as("its task has not taken the failure yet").isFalse();
+        List<EngineBatcher.Done<String>> failed = awaitDone(lane, 1);
+        assertThat(failed).extracting(EngineBatcher.Done::tag).containsExactly("hangs");
+        assertThat(failed.get(0).result().engineStalled()).isTrue();
+        assertThat(batcher.awaitAbandonedFailuresTaken(Duration.ZERO)).isTrue();
 
-            release.countDown();
-            assertThat(awaitDone(lane, 2)).as("the queued requests run; the hung one is not answered twice")
-                    .extracting(EngineBatcher.Done::tag).containsExactly("q1", "q2");
-        } finally {
-            release.countDown();
-            batcher.close();
-        }
+        release.countDown();
+        assertThat(awaitDone(lane, 2)).as("the queued requests run; the hung one is not answered twice")
+                .extracting(EngineBatcher.Done::tag).containsExactly("q1", "q2");
     }
 
     @Test
     @Timeout(60)
     void aBatchThatHasNotStalledIsNotAbandonedEvenIfAskedTo() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        EngineBatcher batcher = EngineBatcher.start(hangsUntil(release), transactionTimeout(Duration.ofMinutes(1)));
-        try {
-            EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
+        EngineBatcher batcher = hangingBatcher(Duration.ofMinutes(1));
+        EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
 
-            // a watchdog that saw the previous batch stall and asks only now, when this one runs
-            assertThat(batcher.abandonRunningBatch()).isZero();
+        // a watchdog that saw the previous batch stall and asks only now, when this one runs
+        assertThat(batcher.abandonRunningBatch()).isZero();
 
-            release.countDown();
-            assertThat(awaitDone(lane, 3)).extracting(d -> d.result().engineStalled()).containsOnly(false);
-        } finally {
-            release.countDown();
-            batcher.close();
-        }
+        release.countDown();
+        assertThat(awaitDone(lane, 3)).extracting(d -> d.result().engineStalled()).containsOnly(false);
     }
 
     @Test
     @Timeout(60)
     void aClosedLaneCountsItsAbandonedFailuresAsTakenSoTheWorkerNeedNotWaitForThem() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        EngineBatcher batcher = EngineBatcher.start(hangsUntil(release), transactionTimeout(Duration.ofSeconds(1)));
-        try {
-            EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
-            awaitStalled(batcher);
-            batcher.abandonRunningBatch();
+        EngineBatcher batcher = hangingBatcher(Duration.ofSeconds(1));
+        EngineBatcher.Lane<String> lane = fillBehindARunningBatch(batcher);
+        awaitStalled(batcher);
+        batcher.abandonRunningBatch();
 
-            lane.close();
+        lane.close();
 
-            assertThat(batcher.awaitAbandonedFailuresTaken(Duration.ZERO)).isTrue();
-        } finally {
-            release.countDown();
-            batcher.close();
-        }
+        assertThat(batcher.awaitAbandonedFailuresTaken(Duration.ZERO)).isTrue();
     }
 
     /** An echoing engine that throws {@code failure} on every batch that holds {@code text}. */
@@ -309,7 +272,21 @@ class EngineBatcherTest {
         };
     }
 
-    private BatchHandler hangsUntil(CountDownLatch release) {
+    /** A batcher whose engine hangs on every batch until {@link #release} (or the test's end). */
+    private EngineBatcher hangingBatcher(Duration transactionTimeout) {
+        hanging = EngineBatcher.start(hangsUntilReleased(), transactionTimeout(transactionTimeout));
+        return hanging;
+    }
+
+    @AfterEach
+    void releaseTheHangingEngine() {
+        release.countDown();
+        if (hanging != null) {
+            hanging.close();
+        }
+    }
+
+    private BatchHandler hangsUntilReleased() {
         return batch -> {
             seen(batch);
             release.await(60, TimeUnit.SECONDS);
