@@ -73,12 +73,15 @@ public final class PipelineBench implements Callable<Integer> {
     @Option(names = "--streams-config", description = "A Kafka Streams, consumer or producer setting of the workers, KEY=VALUE (repeatable).")
     java.util.Map<String, String> streamsConfig = new java.util.LinkedHashMap<>();
 
+    @Option(names = "--client-config", description = "A Kafka producer or consumer setting of the benchmark's client, KEY=VALUE (repeatable).")
+    java.util.Map<String, String> clientConfig = new java.util.LinkedHashMap<>();
+
     @Option(names = "--batch-ms", defaultValue = "100",
             description = "Sleep per batch of the fixed-latency engine that measures scaling (default ${DEFAULT-VALUE}).")
     int batchMs;
 
     @Option(names = "--only", split = ",",
-            description = "Run only these parts: capacity (with latency), crypto, efficiency, scaling, defaults, kafka (default: all).")
+            description = "Run only these parts: capacity (with latency), crypto, efficiency, rate, scaling, defaults, kafka (default: all).")
     List<String> only;
 
     private final PrintStream out = System.out;
@@ -108,6 +111,9 @@ public final class PipelineBench implements Callable<Integer> {
                 table.add(efficiency(model));
             }
         }
+        if (runs("rate")) {
+            atModelRate();
+        }
         if (runs("scaling")) {
             scaling(table);
         }
@@ -123,6 +129,13 @@ public final class PipelineBench implements Callable<Integer> {
             out.printf("%-44s %-22s %s%n", row[0], row[1], row[2]);
         }
         return 0;
+    }
+
+    /** The benchmark's client, with the {@code --client-config} settings. */
+    private SealstreamClient client(LocalStack stack) {
+        SealstreamClient.Builder builder = stack.clientBuilder("demo");
+        clientConfig.forEach(builder::kafkaConfig);
+        return builder.build();
     }
 
     private boolean runs(String part) {
@@ -157,7 +170,7 @@ public final class PipelineBench implements Callable<Integer> {
         out.printf("%n[efficiency] %s: %d texts, one per request, %d in flight%n", model.modelName(), texts, modelInFlight);
         int batch = StreamProcessorConfig.DEFAULT_MAX_BATCH_SIZE;
         try (LocalStack stack = stack(() -> EmbeddingEngine.load(model));
-             SealstreamClient client = stack.client("demo")) {
+             SealstreamClient client = client(stack)) {
             client.verifyKeyBroker();
             String name = model.modelName();
             Load load = new Load(client, name, PipelineBench::text);
@@ -216,7 +229,7 @@ public final class PipelineBench implements Callable<Integer> {
                 + "raised to %s (the default tenant quota, %s, caps one client below the pipeline's capacity)%n",
                 inFlight, warmup, seconds, describe(UNTHROTTLED), describe(ClientQuota.DEFAULT));
         try (LocalStack stack = stack(new LocalStack.Options().engine(SyntheticEngine::new).quota(UNTHROTTLED));
-             SealstreamClient client = stack.client("demo")) {
+             SealstreamClient client = client(stack)) {
             client.verifyKeyBroker();
             String model = SyntheticEngine.MODEL;
             Load load = new Load(client, model, PipelineBench::text);
@@ -290,7 +303,7 @@ public final class PipelineBench implements Callable<Integer> {
     /** One closed-loop capacity run on a fresh stack: requests/s and CPU microseconds per request. */
     private double[] capacityRun(String label) throws Exception {
         try (LocalStack stack = stack(new LocalStack.Options().engine(SyntheticEngine::new).quota(UNTHROTTLED));
-             SealstreamClient client = stack.client("demo")) {
+             SealstreamClient client = client(stack)) {
             client.verifyKeyBroker();
             Load load = new Load(client, SyntheticEngine.MODEL, PipelineBench::text);
             warmUp(load, inFlight);
@@ -320,7 +333,7 @@ public final class PipelineBench implements Callable<Integer> {
         }
         out.printf("%n[defaults] requests in flight: one client, default tenant quota, synthetic engine%n");
         try (LocalStack stack = stack(new LocalStack.Options().engine(SyntheticEngine::new));
-             SealstreamClient client = stack.client("demo")) {
+             SealstreamClient client = client(stack)) {
             client.verifyKeyBroker();
             Load load = new Load(client, SyntheticEngine.MODEL, PipelineBench::text);
             warmUp(load, 1024);
@@ -399,11 +412,46 @@ public final class PipelineBench implements Callable<Integer> {
         }
     }
 
+    /**
+     * The pipeline's own cost at MiniLM's pace, where P1 runs it: the synthetic engine in an open
+     * loop at {@value #MODEL_RATE} requests/s, CPU per request by component and the broker's
+     * requests by type per answered request. At this rate the fixed work (transactions, fetches,
+     * punctuations) outweighs the work per request, and this is where it shows.
+     */
+    private void atModelRate() throws Exception {
+        out.printf("%n[rate] synthetic engine, open loop at %.0f requests/s (MiniLM's pace), %.0f s measured%n",
+                MODEL_RATE, seconds);
+        try (LocalStack stack = stack(new LocalStack.Options().engine(SyntheticEngine::new).quota(UNTHROTTLED));
+             SealstreamClient client = client(stack)) {
+            client.verifyKeyBroker();
+            Load load = new Load(client, SyntheticEngine.MODEL, PipelineBench::text);
+            warmUp(load, inFlight);
+            load.open(MODEL_RATE, Math.min(warmup, 3));
+            BrokerRequests before = BrokerRequests.read();
+            Measured slow = measured(stack, () -> load.open(MODEL_RATE, seconds));
+            List<BrokerRequests.Type> requests = BrokerRequests.read().since(before);
+            Load.Outcome run = slow.outcome();
+            out.printf("  %d answered, %d failed; p50 %.1f ms, p99 %.1f ms; %.0f us CPU per request (%.2f cores busy)%n",
+                    run.answered(), run.failed(), run.latencyMs(0.5), run.latencyMs(0.99), slow.cpuMicrosPerRequest(),
+                    slow.cpu().totalCpuSeconds() / slow.cpu().wallSeconds());
+            slow.cpu().shares().forEach(sh -> out.printf("    %-62s %7.1f us per request%n", sh.component(),
+                    sh.cpuSeconds() * 1e6 / run.answered()));
+            out.println("    of which the busiest other threads:");
+            slow.cpu().busiestOtherThreads().stream().limit(8).forEach(sh -> out.printf("      %-60s %7.1f us per request%n",
+                    sh.component(), sh.cpuSeconds() * 1e6 / run.answered()));
+            out.println("  broker requests per second by type (handler time per request answered):");
+            for (BrokerRequests.Type t : requests) {
+                out.printf("    %-28s %8.1f /s %7.1f us%n", t.request(), t.count() / run.seconds(),
+                        t.localMillis() * 1e3 / run.answered());
+            }
+        }
+    }
+
     /** Compiles the pipeline's code with the synthetic engine, whose run leaves the JIT the CPU. */
     private void warmUpPipelineCode() throws Exception {
         out.printf("%n[warm-up] the pipeline's code, with the synthetic engine%n");
         try (LocalStack stack = stack(new LocalStack.Options().engine(SyntheticEngine::new).quota(UNTHROTTLED));
-             SealstreamClient client = stack.client("demo")) {
+             SealstreamClient client = client(stack)) {
             client.verifyKeyBroker();
             warmUp(new Load(client, SyntheticEngine.MODEL, PipelineBench::text), inFlight);
         }
@@ -419,7 +467,7 @@ public final class PipelineBench implements Callable<Integer> {
                 batchMs, partitions, inFlight);
         Supplier<InferenceEngine> engine = () -> new FixedLatencyEngine(Duration.ofMillis(batchMs));
         try (LocalStack stack = stack(new LocalStack.Options().engine(engine).workers(1).partitions(partitions));
-             SealstreamClient client = stack.client("demo")) {
+             SealstreamClient client = client(stack)) {
             client.verifyKeyBroker();
             Load load = new Load(client, stack.engine().models().iterator().next(), PipelineBench::text);
             double one = 0;
