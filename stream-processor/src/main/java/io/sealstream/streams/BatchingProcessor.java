@@ -62,10 +62,18 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     /**
      * How often the stream thread takes the results the batcher finished: the most a finished
      * answer waits before it is sealed and sent (it reaches its client at the next commit). It
-     * ticks only while requests are at the batcher or waiting: every punctuation makes Kafka
-     * Streams commit, and an idle worker should not write a transaction every commit interval.
+     * ticks only while requests are at the batcher or waiting, and skips the time in which the
+     * engine's running batch cannot have ended: every punctuation makes Kafka Streams commit, and
+     * a worker that only waits for its engine should not write a transaction every commit
+     * interval (a chat batch of a few seconds wrote about a hundred).
      */
     static final Duration ANSWER_INTERVAL = Duration.ofMillis(5);
+    /**
+     * The longest gap between answer ticks while the engine runs a batch. A batch's cost bounds
+     * its work but may overstate it (a completion that stops long before its token limit), so
+     * the expected end can be far too late; this bounds how long a result that came early waits.
+     */
+    static final Duration LONGEST_ENGINE_WAIT_TICK = Duration.ofMillis(200);
 
     private final RequestOpener opener;
     private final EngineBatcher batcher;
@@ -89,8 +97,11 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private KeyValueStore<String, byte[]> buffer;
     private KeyValueStore<String, Long> answered;
     private EngineBatcher.Lane<Admitted> lane;
-    /** The {@link #ANSWER_INTERVAL} punctuation while it runs; null while the task is idle. */
+    /** The answer punctuation while it runs; null while the task is idle. */
     private org.apache.kafka.streams.processor.Cancellable answerTicks;
+    /** The interval {@link #answerTicks} runs at, and when it fires next (wall clock, ms). */
+    private Duration answerTickInterval;
+    private long answerTickAt;
     /** Buffered records at the batcher, by buffer key. */
     private final java.util.Map<String, Admitted> inFlight = new java.util.HashMap<>();
     /** Replay keys of the records at the batcher: a copy arriving meanwhile is a replay too. */
@@ -149,7 +160,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         if (!waitingKeys.isEmpty()) {
             LOG.info("batch.restored task={} buffered={}", context.taskId(), waitingKeys.size());
         }
-        tickWhileBusy();
+        tickWhileBusy(false);
         context.schedule(PURGE_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::purgeAnswered);
     }
 
@@ -184,26 +195,58 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                 Instant.ofEpochMilli(now), now);
         batcher.runDue(now);
         answerDone();
-        tickWhileBusy();
+        tickWhileBusy(false);
         if (counts.waiting >= config.maxBatchSize()) {
             // back-pressure: a batch's worth of records waits for the registry or the cluster; take new ones slowly
             pause();
         }
     }
 
-    /** Starts the answer ticks while requests are at the batcher or waiting, and stops them when none are. */
-    private void tickWhileBusy() {
+    /**
+     * Starts the answer ticks while requests are at the batcher or waiting, and stops them when
+     * none are. While only the engine is awaited (no record waits to be retried), the next tick
+     * comes when the running batch can have ended, or after {@link #LONGEST_ENGINE_WAIT_TICK}
+     * if that is sooner. A tick ({@code fromTick}) sets the interval;
+     * a record only ever shortens it, so records arriving during a long batch do not reschedule
+     * it each time.
+     */
+    private void tickWhileBusy(boolean fromTick) {
         boolean busy = !inFlight.isEmpty() || !waitingKeys.isEmpty();
-        if (busy && answerTicks == null) {
-            answerTicks = context.schedule(ANSWER_INTERVAL, PunctuationType.WALL_CLOCK_TIME, this::onTick);
-        } else if (!busy && answerTicks != null) {
-            answerTicks.cancel();
-            answerTicks = null;
+        if (!busy) {
+            if (answerTicks != null) {
+                answerTicks.cancel();
+                answerTicks = null;
+            }
+            return;
+        }
+        Duration interval = ANSWER_INTERVAL;
+        if (waitingKeys.isEmpty()) {
+            Duration engineBusy = batcher.runningBatchLeastRemaining();
+            if (engineBusy.compareTo(LONGEST_ENGINE_WAIT_TICK) > 0) {
+                engineBusy = LONGEST_ENGINE_WAIT_TICK;
+            }
+            if (engineBusy.compareTo(ANSWER_INTERVAL) > 0) {
+                interval = Duration.ofMillis((engineBusy.toNanos() + 999_999) / 1_000_000);
+            }
+        }
+        long now = context.currentSystemTimeMs();
+        long at = now + interval.toMillis();
+        boolean reschedule = answerTicks == null
+                || (fromTick ? !interval.equals(answerTickInterval) : at < answerTickAt - ANSWER_INTERVAL.toMillis());
+        if (reschedule) {
+            if (answerTicks != null) {
+                answerTicks.cancel();
+            }
+            answerTickInterval = interval;
+            answerTickAt = at;
+            answerTicks = context.schedule(interval, PunctuationType.WALL_CLOCK_TIME, this::onTick);
+        } else if (fromTick) {
+            answerTickAt = at;
         }
     }
 
     /**
-     * Every {@link #ANSWER_INTERVAL}: answers what the batcher finished; every half linger, tries
+     * At every answer tick: answers what the batcher finished; every half linger, tries
      * the waiting records again.
      */
     private void onTick(long now) {
@@ -217,7 +260,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             batcher.runDue(now);
             answerDone();
         }
-        tickWhileBusy();
+        tickWhileBusy(true);
     }
 
     /** One buffered record on its way through the batcher. */

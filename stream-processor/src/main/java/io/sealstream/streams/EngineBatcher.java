@@ -70,6 +70,15 @@ public final class EngineBatcher implements AutoCloseable {
     private int abandonedUntaken;
     /** Written only by the thread that runs batches, read by anyone. */
     private volatile Totals totals = new Totals(0, 0, 0);
+    /** The cost of the batch the engine runs now; guarded by {@link #lock}, written with {@link #running}. */
+    private long runningCost;
+    /** How many recent batches {@link #fastestNanosPerUnit} looks back on. */
+    static final int RECENT_BATCHES = 16;
+    /** Time per unit of cost of the recent batches; written only by the thread that runs batches. */
+    private final long[] recentNanosPerUnit = new long[RECENT_BATCHES];
+    private int recentBatches;
+    /** The least of {@link #recentNanosPerUnit}, or 0 before the first batch; read by anyone. */
+    private volatile long fastestNanosPerUnit;
 
     private EngineBatcher(BatchHandler handler, StreamProcessorConfig config, boolean inline) {
         this.handler = Objects.requireNonNull(handler, "handler");
@@ -314,6 +323,7 @@ public final class EngineBatcher implements AutoCloseable {
         try {
             running = batch;
             runningAbandoned = false;
+            runningCost = batch.stream().mapToLong(Job::cost).sum();
             batchStartedNanos = started == 0 ? 1 : started;
         } finally {
             lock.unlock();
@@ -332,9 +342,10 @@ public final class EngineBatcher implements AutoCloseable {
                 lock.unlock();
             }
         }
+        long took = System.nanoTime() - started;
         Totals before = totals;
-        totals = new Totals(before.batches() + 1, before.requests() + batch.size(),
-                before.busyNanos() + (System.nanoTime() - started));
+        totals = new Totals(before.batches() + 1, before.requests() + batch.size(), before.busyNanos() + took);
+        remember(took / Math.max(1, batch.stream().mapToLong(Job::cost).sum()));
         if (abandoned) {
             // its requests were answered as failed while the engine hung: a late result is not sent twice
             LOG.warn("batch.late_result_dropped size={} ms={}", batch.size(), (System.nanoTime() - started) / 1_000_000);
@@ -465,6 +476,43 @@ public final class EngineBatcher implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    private void remember(long nanosPerUnit) {
+        recentNanosPerUnit[recentBatches++ % RECENT_BATCHES] = nanosPerUnit;
+        long fastest = Long.MAX_VALUE;
+        for (int i = 0; i < Math.min(recentBatches, RECENT_BATCHES); i++) {
+            fastest = Math.min(fastest, recentNanosPerUnit[i]);
+        }
+        fastestNanosPerUnit = Math.max(1, fastest);
+    }
+
+    /** The least time per unit of cost among the last {@value #RECENT_BATCHES} batches; 0 before the first. */
+    long fastestNanosPerUnit() {
+        return fastestNanosPerUnit;
+    }
+
+    /**
+     * How long the batch the engine runs now will take at least, judged by the fastest of the
+     * recent batches per unit of cost (so that a batch that ends early, a completion that stops
+     * before its token limit, is rarely waited past); zero while no batch runs or before the
+     * first one ended. No result of any lane arrives before then.
+     */
+    public Duration runningBatchLeastRemaining() {
+        long perUnit = fastestNanosPerUnit;
+        long end;
+        lock.lock();
+        try {
+            // start and cost of one batch: the next one may start any moment
+            if (running == null || perUnit == 0) {
+                return Duration.ZERO;
+            }
+            end = batchStartedNanos + perUnit * runningCost;
+        } finally {
+            lock.unlock();
+        }
+        long left = end - System.nanoTime();
+        return left > 0 ? Duration.ofNanos(left) : Duration.ZERO;
     }
 
     /** How long the engine has run its current batch; zero while it runs none. */

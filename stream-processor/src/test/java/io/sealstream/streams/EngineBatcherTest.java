@@ -259,6 +259,55 @@ class EngineBatcherTest {
         assertThat(batcher.awaitAbandonedFailuresTaken(Duration.ZERO)).isTrue();
     }
 
+    @Test
+    void aRunningBatchIsExpectedToTakeAsLongPerUnitOfCostAsTheFastestRecentBatch() throws Exception {
+        hanging = EngineBatcher.start(batch -> {
+            seen(batch);
+            if (text(batch.get(0)).equals("slow")) {
+                Thread.sleep(400);
+            } else if (text(batch.get(0)).equals("hangs")) {
+                release.await(60, TimeUnit.SECONDS);
+            }
+            return reply(batch);
+        }, config(1, Duration.ofMillis(1)));
+        EngineBatcher.Lane<String> lane = hanging.lane("0_0");
+        assertThat(hanging.fastestNanosPerUnit()).as("no batch ran yet").isZero();
+
+        lane.submit("slow", request("slow"), 4, now());
+        awaitDone(lane, 1);
+        assertThat(hanging.fastestNanosPerUnit()).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(100));
+        lane.submit("hangs", request("hangs"), 40, now());
+        awaitBatches(2);
+
+        // 40 units at no less than 100 ms each: nothing of this batch can be done for seconds
+        assertThat(hanging.runningBatchLeastRemaining()).isGreaterThan(Duration.ofSeconds(1));
+        release.countDown();
+        awaitDone(lane, 1);
+        assertThat(hanging.runningBatchLeastRemaining()).as("no batch runs").isZero();
+    }
+
+    @Test
+    void oneFastBatchLowersTheExpectationAtOnce() throws Exception {
+        try (EngineBatcher batcher = EngineBatcher.start(batch -> {
+            seen(batch);
+            if (text(batch.get(0)).equals("slow")) {
+                Thread.sleep(200);
+            }
+            return reply(batch);
+        }, config(1, Duration.ofMillis(1)))) {
+            EngineBatcher.Lane<String> lane = batcher.lane("0_0");
+            lane.submit("slow", request("slow"), 1, now());
+            awaitDone(lane, 1);
+            long slow = batcher.fastestNanosPerUnit();
+
+            lane.submit("fast", request("fast"), 1, now());
+            awaitDone(lane, 1);
+
+            assertThat(slow).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(200));
+            assertThat(batcher.fastestNanosPerUnit()).isLessThan(slow);
+        }
+    }
+
     /** An echoing engine that throws {@code failure} on every batch that holds {@code text}. */
     private BatchHandler failingOn(String text, Throwable failure) {
         return batch -> {

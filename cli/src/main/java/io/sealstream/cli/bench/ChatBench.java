@@ -34,6 +34,8 @@ import picocli.CommandLine.Option;
         description = "Tokens/s of the chat engine (parallel slots vs one at a time) and through the pipeline.")
 public final class ChatBench implements Callable<Integer> {
     private static final List<String> PROMPTS = ChatDemo.OPENINGS;
+    /** Pipeline measurements per batch size, each between two engine runs. */
+    private static final int PIPELINE_ROUNDS = 3;
 
     @Option(names = "--model", defaultValue = "../shared/models/stories260K.gguf", description = "GGUF model (default ${DEFAULT-VALUE}).")
     Path model;
@@ -59,8 +61,9 @@ public final class ChatBench implements Callable<Integer> {
         int slots = ChatModel.DEFAULT_PARALLEL_SLOTS;
         System.out.printf("Chat generation, %s, %d tokens per completion (greedy), %d rounds, %d cores%n",
                 model.getFileName(), maxTokens, rounds, Runtime.getRuntime().availableProcessors());
-        System.out.printf("%-6s %22s %22s %22s%n", "batch", slots + " slots, tokens/s", "1 slot, tokens/s",
-                noPipeline ? "" : "pipeline, tokens/s");
+        System.out.printf("%-6s %18s %18s %s%n", "batch", slots + " slots, tokens/s", "1 slot, tokens/s",
+                noPipeline ? "" : "pipeline, tokens/s (share of " + slots + " slots: median of " + PIPELINE_ROUNDS
+                        + " rounds, each between two engine runs, and range)");
         try (ChatEngine parallel = ChatEngine.load(ChatModel.of(model));
              ChatEngine sequential = ChatEngine.load(ChatModel.of(model).withParallelSlots(1).withContextSize(
                      parallel.sequenceContext()));
@@ -73,14 +76,45 @@ public final class ChatBench implements Callable<Integer> {
                 client = stack.client("demo");
             }
             String name = parallel.models().iterator().next();
+            List<String> transactions = new ArrayList<>();
             for (int b : batchSizes) {
-                double p = engineRate(parallel, name, b);
                 double s = engineRate(sequential, name, b);
-                double piped = client == null ? Double.NaN : pipelineRate(client, name, b);
-                System.out.printf("%-6d %22.1f %22.1f %22s%n", b, p, s,
-                        client == null ? "" : String.format("%.1f (%.0f%% of %d slots)", piped, 100 * piped / p, slots));
+                double p = engineRate(parallel, name, b);
+                if (client == null) {
+                    System.out.printf("%-6d %18.1f %18.1f%n", b, p, s);
+                    continue;
+                }
+                // this machine's speed drifts within a minute: each pipeline round is compared with
+                // the engine runs just before and after it
+                List<Double> shares = new ArrayList<>();
+                double pipedSum = 0;
+                double engineSum = p;
+                long committed = 0;
+                double pipedSeconds = 0;
+                for (int round = 0; round < PIPELINE_ROUNDS; round++) {
+                    BrokerRequests before = BrokerRequests.read();
+                    long t0 = System.nanoTime();
+                    double piped = pipelineRate(client, name, b);
+                    pipedSeconds += (System.nanoTime() - t0) / 1e9;
+                    committed += BrokerRequests.read().since(before).stream()
+                            .filter(t -> t.request().equals("EndTxn")).mapToLong(BrokerRequests.Type::count).sum();
+                    double after = engineRate(parallel, name, b);
+                    shares.add(piped / ((p + after) / 2));
+                    pipedSum += piped;
+                    engineSum += after;
+                    p = after;
+                }
+                List<Double> sorted = shares.stream().sorted().toList();
+                System.out.printf("%-6d %18.1f %18.1f %.1f (%.0f%%, %.0f - %.0f%%)%n", b, engineSum / (PIPELINE_ROUNDS + 1), s,
+                        pipedSum / PIPELINE_ROUNDS, 100 * sorted.get(sorted.size() / 2), 100 * sorted.get(0),
+                        100 * sorted.get(sorted.size() - 1));
+                transactions.add(String.format("batch %d: %.1f transactions per round (%.1f/s)", b,
+                        committed / (double) (PIPELINE_ROUNDS * (rounds + 1)), committed / pipedSeconds));
             }
             if (client != null) {
+                // each transaction the worker commits while it only waits for a batch costs the
+                // broker CPU that the engine, on the same cores, could have used
+                transactions.forEach(t -> System.out.println("worker " + t));
                 client.close();
             }
         }
