@@ -220,8 +220,10 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             return;
         }
         Duration interval = ANSWER_INTERVAL;
-        if (waitingKeys.isEmpty()) {
-            Duration engineBusy = batcher.runningBatchLeastRemaining();
+        Duration engineBusy = waitingKeys.isEmpty() ? batcher.runningBatchExpectedRemaining() : Duration.ZERO;
+        // read after the estimate: a batch that ended since the last look has put its results on
+        // the lane before the next batch became visible, so they are seen here and not waited past
+        if (!lane.hasDone()) {
             if (engineBusy.compareTo(LONGEST_ENGINE_WAIT_TICK) > 0) {
                 engineBusy = LONGEST_ENGINE_WAIT_TICK;
             }
@@ -231,8 +233,11 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         }
         long now = context.currentSystemTimeMs();
         long at = now + interval.toMillis();
+        // a tick sets the schedule anew unless it stays at the answer interval (its grid is then
+        // exact enough); a record only brings a later tick forward
         boolean reschedule = answerTicks == null
-                || (fromTick ? !interval.equals(answerTickInterval) : at < answerTickAt - ANSWER_INTERVAL.toMillis());
+                || (fromTick ? !(interval.equals(ANSWER_INTERVAL) && answerTickInterval.equals(ANSWER_INTERVAL))
+                        : at < answerTickAt - ANSWER_INTERVAL.toMillis());
         if (reschedule) {
             if (answerTicks != null) {
                 answerTicks.cancel();

@@ -77,6 +77,7 @@ public final class EngineBatcher implements AutoCloseable {
     /** Time per unit of cost of the recent batches; written only by the thread that runs batches. */
     private final long[] recentNanosPerUnit = new long[RECENT_BATCHES];
     private int recentBatches;
+    private int nextRecent;
     /** The least of {@link #recentNanosPerUnit}, or 0 before the first batch; read by anyone. */
     private volatile long fastestNanosPerUnit;
 
@@ -194,6 +195,11 @@ public final class EngineBatcher implements AutoCloseable {
             } finally {
                 lock.unlock();
             }
+        }
+
+        /** Whether results wait to be taken. */
+        boolean hasDone() {
+            return !done.isEmpty();
         }
 
         /** The results that arrived since the last call, in the order their batches ran. */
@@ -345,7 +351,10 @@ public final class EngineBatcher implements AutoCloseable {
         long took = System.nanoTime() - started;
         Totals before = totals;
         totals = new Totals(before.batches() + 1, before.requests() + batch.size(), before.busyNanos() + took);
-        remember(took / Math.max(1, batch.stream().mapToLong(Job::cost).sum()));
+        if (results.stream().allMatch(r -> r.failure() == null && r.response().getError() == null)) {
+            // a failed or refused batch ends early and says nothing about how long work takes
+            remember(took / Math.max(1, batch.stream().mapToLong(Job::cost).sum()));
+        }
         if (abandoned) {
             // its requests were answered as failed while the engine hung: a late result is not sent twice
             LOG.warn("batch.late_result_dropped size={} ms={}", batch.size(), (System.nanoTime() - started) / 1_000_000);
@@ -479,9 +488,11 @@ public final class EngineBatcher implements AutoCloseable {
     }
 
     private void remember(long nanosPerUnit) {
-        recentNanosPerUnit[recentBatches++ % RECENT_BATCHES] = nanosPerUnit;
+        recentNanosPerUnit[nextRecent] = nanosPerUnit;
+        nextRecent = (nextRecent + 1) % RECENT_BATCHES;
+        recentBatches = Math.min(recentBatches + 1, RECENT_BATCHES);
         long fastest = Long.MAX_VALUE;
-        for (int i = 0; i < Math.min(recentBatches, RECENT_BATCHES); i++) {
+        for (int i = 0; i < recentBatches; i++) {
             fastest = Math.min(fastest, recentNanosPerUnit[i]);
         }
         fastestNanosPerUnit = Math.max(1, fastest);
@@ -493,12 +504,14 @@ public final class EngineBatcher implements AutoCloseable {
     }
 
     /**
-     * How long the batch the engine runs now will take at least, judged by the fastest of the
-     * recent batches per unit of cost (so that a batch that ends early, a completion that stops
-     * before its token limit, is rarely waited past); zero while no batch runs or before the
-     * first one ended. No result of any lane arrives before then.
+     * How long the batch the engine runs now is expected still to take, at the pace of the
+     * fastest of the recent successful batches per unit of cost; zero while no batch runs or
+     * before one succeeded. An estimate, not a bound: a batch can end sooner when its cost
+     * overstates its work (a completion that stops long before its token limit) or when larger
+     * batches run faster per unit (parallel slots), and abandoning a batch delivers its failures
+     * while it still runs.
      */
-    public Duration runningBatchLeastRemaining() {
+    public Duration runningBatchExpectedRemaining() {
         long perUnit = fastestNanosPerUnit;
         long end;
         lock.lock();
@@ -507,7 +520,8 @@ public final class EngineBatcher implements AutoCloseable {
             if (running == null || perUnit == 0) {
                 return Duration.ZERO;
             }
-            end = batchStartedNanos + perUnit * runningCost;
+            // saturates instead of overflowing: a caller caps the wait far below this anyway
+            end = batchStartedNanos + (long) Math.min((double) perUnit * runningCost, 1e15);
         } finally {
             lock.unlock();
         }

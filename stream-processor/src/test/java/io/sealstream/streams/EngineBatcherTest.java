@@ -274,16 +274,16 @@ class EngineBatcherTest {
         assertThat(hanging.fastestNanosPerUnit()).as("no batch ran yet").isZero();
 
         lane.submit("slow", request("slow"), 4, now());
-        awaitDone(lane, 1);
+        assertThat(awaitDone(lane, 1)).hasSize(1);
         assertThat(hanging.fastestNanosPerUnit()).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(100));
         lane.submit("hangs", request("hangs"), 40, now());
         awaitBatches(2);
 
         // 40 units at no less than 100 ms each: nothing of this batch can be done for seconds
-        assertThat(hanging.runningBatchLeastRemaining()).isGreaterThan(Duration.ofSeconds(1));
+        assertThat(hanging.runningBatchExpectedRemaining()).isGreaterThan(Duration.ofSeconds(1));
         release.countDown();
-        awaitDone(lane, 1);
-        assertThat(hanging.runningBatchLeastRemaining()).as("no batch runs").isZero();
+        assertThat(awaitDone(lane, 1)).hasSize(1);
+        assertThat(hanging.runningBatchExpectedRemaining()).as("no batch runs").isZero();
     }
 
     @Test
@@ -297,14 +297,37 @@ class EngineBatcherTest {
         }, config(1, Duration.ofMillis(1)))) {
             EngineBatcher.Lane<String> lane = batcher.lane("0_0");
             lane.submit("slow", request("slow"), 1, now());
-            awaitDone(lane, 1);
+            assertThat(awaitDone(lane, 1)).hasSize(1);
             long slow = batcher.fastestNanosPerUnit();
 
             lane.submit("fast", request("fast"), 1, now());
-            awaitDone(lane, 1);
+            assertThat(awaitDone(lane, 1)).hasSize(1);
 
             assertThat(slow).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(200));
             assertThat(batcher.fastestNanosPerUnit()).isLessThan(slow);
+        }
+    }
+
+    @Test
+    void aBatchThatFailsFastDoesNotLowerTheExpectation() throws Exception {
+        BatchHandler slowOrFailing = batch -> {
+            if (text(batch.get(0)).equals("slow")) {
+                Thread.sleep(200);
+                return echo(batch);
+            }
+            throw new IllegalStateException("refused");
+        };
+        try (EngineBatcher batcher = EngineBatcher.start(slowOrFailing, config(1, Duration.ofMillis(1)))) {
+            EngineBatcher.Lane<String> lane = batcher.lane("0_0");
+            lane.submit("slow", request("slow"), 1, now());
+            assertThat(awaitDone(lane, 1)).hasSize(1);
+            long slow = batcher.fastestNanosPerUnit();
+
+            lane.submit("fails", request("fails"), 1, now());
+            assertThat(awaitDone(lane, 1)).singleElement().satisfies(d -> assertThat(d.result().failure()).isNotNull());
+
+            // a tenant's requests that fail at once must not switch the estimate off for everyone
+            assertThat(batcher.fastestNanosPerUnit()).isEqualTo(slow);
         }
     }
 
