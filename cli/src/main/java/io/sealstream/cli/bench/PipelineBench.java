@@ -48,6 +48,10 @@ public final class PipelineBench implements Callable<Integer> {
             description = "Least warm-up seconds before each measured run; it goes on until the JIT settles (default ${DEFAULT-VALUE}).")
     double warmup;
 
+    @Option(names = "--warmup-limit", defaultValue = "300",
+            description = "Most warm-up seconds before each measured run, settled or not (default ${DEFAULT-VALUE}).")
+    double warmupLimit;
+
     @Option(names = "--in-flight", defaultValue = "4096", description = "Requests in flight for capacity (default ${DEFAULT-VALUE}).")
     int inFlight;
 
@@ -504,7 +508,7 @@ public final class PipelineBench implements Callable<Integer> {
             load.closed(inFlight, 0, round);
             long compiled = CpuBreakdown.compileMillis() - before;
             double elapsed = (System.nanoTime() - t0) / 1e9;
-            if ((compiled < 50 && elapsed >= warmup) || elapsed > 90) {
+            if ((compiled < 50 && elapsed >= warmup) || elapsed > warmupLimit) {
                 out.printf("  warm-up %.0f s (JIT: %d ms in the last %.0f s round)%n", elapsed, compiled, round);
                 return;
             }
