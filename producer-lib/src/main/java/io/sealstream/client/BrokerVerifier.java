@@ -8,7 +8,7 @@ import io.sealstream.envelope.TopicPublicKeys;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.api.PublicTopicKeys;
 import io.sealstream.keybroker.client.KeyBrokerClient;
-import io.sealstream.keybroker.custody.CustodyMode;
+import io.sealstream.keybroker.api.CustodyMode;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;

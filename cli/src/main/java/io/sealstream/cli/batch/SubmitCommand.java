@@ -1,6 +1,6 @@
 package io.sealstream.cli.batch;
 
-import io.sealstream.cli.stack.ConnectionFile;
+import io.sealstream.client.ConnectionFile;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.client.batch.BatchJob;
 import io.sealstream.client.batch.BatchStatus;

@@ -1,6 +1,6 @@
 package io.sealstream.cli.clients;
 
-import io.sealstream.cli.stack.ConnectionFile;
+import io.sealstream.client.ConnectionFile;
 import io.sealstream.tenancy.ClientCredentials;
 import io.sealstream.tenancy.ClientProvisioner;
 import io.sealstream.tenancy.ClientQuota;

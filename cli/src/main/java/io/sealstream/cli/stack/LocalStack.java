@@ -8,6 +8,7 @@ import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
 import io.sealstream.cli.clients.ClientOnboarding;
 import io.sealstream.client.BrokerTrust;
+import io.sealstream.client.ConnectionFile;
 import io.sealstream.keybroker.custody.Custody;
 import io.sealstream.keybroker.custody.OwnerPolicyChange;
 import io.sealstream.keybroker.api.PolicyChanged;

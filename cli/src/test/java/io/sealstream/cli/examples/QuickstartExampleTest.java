@@ -2,7 +2,7 @@ package io.sealstream.cli.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sealstream.cli.stack.ConnectionFile;
+import io.sealstream.client.ConnectionFile;
 import io.sealstream.cli.stack.Engines;
 import io.sealstream.cli.stack.LocalStack;
 import io.sealstream.client.ChatCompletion;

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sealstream.cli.SealstreamCommand;
 import io.sealstream.cli.bench.SyntheticEngine;
+import io.sealstream.client.ConnectionFile;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.tenancy.ClientCredentials;
 import io.sealstream.tenancy.ClientQuota;

@@ -1,5 +1,6 @@
 package io.sealstream.keybroker.custody;
 
+import io.sealstream.keybroker.api.CustodyMode;
 import java.util.Objects;
 
 /**

@@ -9,6 +9,7 @@ import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.envelope.SealingKeyPair;
 import io.sealstream.keybroker.api.AuthChallenge;
+import io.sealstream.keybroker.api.CustodyMode;
 import io.sealstream.keybroker.api.CustodyRecordMessage;
 import io.sealstream.keybroker.api.EvidenceMessage;
 import io.sealstream.keybroker.api.HandoverGrant;

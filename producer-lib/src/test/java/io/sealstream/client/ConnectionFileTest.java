@@ -1,4 +1,4 @@
-package io.sealstream.cli.stack;
+package io.sealstream.client;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,4 +1,4 @@
-package io.sealstream.keybroker.custody;
+package io.sealstream.keybroker.api;
 
 import java.util.Arrays;
 

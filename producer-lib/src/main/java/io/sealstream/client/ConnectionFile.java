@@ -1,10 +1,8 @@
-package io.sealstream.cli.stack;
+package io.sealstream.client;
 
 import io.sealstream.attestation.EvidenceVerifier;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
-import io.sealstream.client.BrokerTrust;
-import io.sealstream.client.SealstreamClient;
 import io.sealstream.envelope.EnvelopeProtocol;
 import io.sealstream.tenancy.ClientCredentials;
 import io.sealstream.tenancy.KafkaSecurity;
