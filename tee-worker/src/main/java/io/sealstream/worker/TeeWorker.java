@@ -14,7 +14,6 @@ import io.sealstream.streams.InferenceTopology;
 import io.sealstream.worker.engine.InferenceEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -65,7 +64,7 @@ public final class TeeWorker implements AutoCloseable {
         this.engines = List.copyOf(engines);
         this.modelDigest = modelDigest(engines);
         // bound first and served last: a port in use fails the start before anything runs
-        this.health = bindHealth(config.healthPort());
+        this.health = bindHealth(config.healthAddress(), config.healthPort());
         Deque<AutoCloseable> started = new ArrayDeque<>(); // undone in reverse if the start fails
         started.push(() -> {
             // the socket is registered with the server's selector, so only its dispatcher thread
@@ -275,20 +274,28 @@ public final class TeeWorker implements AutoCloseable {
     }
 
     /** Base URL of the health endpoints. */
+    /** Where the health endpoints answer; a worker that listens on every address is reached on loopback. */
     public String healthUrl() {
-        return "http://127.0.0.1:" + health.getAddress().getPort();
+        InetSocketAddress at = health.getAddress();
+        String host = at.getAddress().isAnyLocalAddress() ? "127.0.0.1" : at.getAddress().getHostAddress();
+        return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + at.getPort();
     }
 
     public KafkaStreams.State streamsState() {
         return streams.state();
     }
 
-    private static HttpServer bindHealth(int port) {
+    static HttpServer bindHealth(String address, int port) {
+        InetSocketAddress at = new InetSocketAddress(address, port);
+        if (at.isUnresolved()) {
+            throw new IllegalArgumentException("the worker's health address '" + address + "' does not resolve; "
+                    + "give an IP address or a host name of this machine");
+        }
         try {
-            return HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 8);
+            return HttpServer.create(at, 8);
         } catch (IOException e) {
-            throw new UncheckedIOException("the worker's health endpoint cannot listen on port " + port
-                    + " (" + e.getMessage() + "); free the port or set another health port", e);
+            throw new UncheckedIOException("the worker's health endpoint cannot listen on port " + port + " of "
+                    + address + " (" + e.getMessage() + "); free the port or set another health port", e);
         }
     }
 

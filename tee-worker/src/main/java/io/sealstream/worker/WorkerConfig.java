@@ -14,6 +14,8 @@ public final class WorkerConfig {
     public static final Duration DEFAULT_KEY_REFRESH = Duration.ofMinutes(1);
     /** Default health endpoint port: 0 picks a free one. */
     public static final int DEFAULT_HEALTH_PORT = 0;
+    /** Health endpoints listen on loopback unless told otherwise. */
+    public static final String DEFAULT_HEALTH_ADDRESS = "127.0.0.1";
 
     private final String workerId;
     private final String keyBrokerUrl;
@@ -22,6 +24,7 @@ public final class WorkerConfig {
     private final Duration keyRefresh;
     private final Duration brokerTimeout;
     private final int healthPort;
+    private final String healthAddress;
     private final Path workDir;
 
     private WorkerConfig(Builder b) {
@@ -32,6 +35,7 @@ public final class WorkerConfig {
         this.keyRefresh = b.keyRefresh;
         this.brokerTimeout = b.brokerTimeout;
         this.healthPort = b.healthPort;
+        this.healthAddress = b.healthAddress;
         this.workDir = b.workDir;
     }
 
@@ -67,6 +71,11 @@ public final class WorkerConfig {
         return healthPort;
     }
 
+    /** The address /healthz and /readyz listen on: loopback unless a probe must reach them (a pod's address). */
+    public String healthAddress() {
+        return healthAddress;
+    }
+
     public Path workDir() {
         return workDir;
     }
@@ -80,6 +89,7 @@ public final class WorkerConfig {
         private Duration keyRefresh = DEFAULT_KEY_REFRESH;
         private Duration brokerTimeout = Duration.ofSeconds(10);
         private int healthPort = DEFAULT_HEALTH_PORT;
+        private String healthAddress = DEFAULT_HEALTH_ADDRESS;
         private Path workDir;
 
         private Builder() {
@@ -120,6 +130,15 @@ public final class WorkerConfig {
             return this;
         }
 
+        /**
+         * The address the health endpoints listen on; default {@value #DEFAULT_HEALTH_ADDRESS}.
+         * Under Kubernetes, the pod's address (or 0.0.0.0) so the kubelet's probes reach them.
+         */
+        public Builder healthAddress(String healthAddress) {
+            this.healthAddress = healthAddress;
+            return this;
+        }
+
         /** Scratch space for the worker (model extraction); default the state dir's parent. */
         public Builder workDir(Path workDir) {
             this.workDir = workDir;
@@ -131,6 +150,10 @@ public final class WorkerConfig {
             Objects.requireNonNull(keyBrokerUrl, "the worker needs the key broker URL");
             Objects.requireNonNull(schemaRegistryUrl, "the worker needs the schema registry URL");
             Objects.requireNonNull(streams, "the worker needs stream processor settings");
+            if (healthAddress == null || healthAddress.isBlank()) {
+                throw new IllegalArgumentException("the health address is empty; give an IP address or host name "
+                        + "to listen on (" + DEFAULT_HEALTH_ADDRESS + " by default)");
+            }
             if (workDir == null) {
                 workDir = streams.stateDir();
             }

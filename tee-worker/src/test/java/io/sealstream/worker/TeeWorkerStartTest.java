@@ -43,6 +43,31 @@ class TeeWorkerStartTest {
     }
 
     @Test
+    void theHealthEndpointsListenOnTheConfiguredAddressSoAProbeFromOutsideReachesThem() throws Exception {
+        com.sun.net.httpserver.HttpServer everywhere = TeeWorker.bindHealth("0.0.0.0", 0);
+        com.sun.net.httpserver.HttpServer loopback = TeeWorker.bindHealth(WorkerConfig.DEFAULT_HEALTH_ADDRESS, 0);
+        try {
+            assertTrue(everywhere.getAddress().getAddress().isAnyLocalAddress(), everywhere.getAddress().toString());
+            assertTrue(loopback.getAddress().getAddress().isLoopbackAddress(), loopback.getAddress().toString());
+        } finally {
+            everywhere.start();
+            everywhere.stop(0);
+            loopback.start();
+            loopback.stop(0);
+        }
+    }
+
+    @Test
+    void anEmptyHealthAddressIsRefusedWithWhatToGive() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> WorkerConfig.builder()
+                .workerId("w").keyBrokerUrl(UNREACHABLE).schemaRegistryUrl(UNREACHABLE).healthAddress(" ")
+                .streams(StreamProcessorConfig.builder().bootstrapServers("127.0.0.1:9")
+                        .stateDir(state).build()).build());
+
+        assertTrue(e.getMessage().contains("give an IP address or host name"), e.getMessage());
+    }
+
+    @Test
     void aStartThatFailsAfterBindingFreesTheHealthPort() throws Exception {
         int port;
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {

@@ -100,6 +100,11 @@ public final class WorkerCommand implements Callable<Integer> {
     @Option(names = "--health-port", defaultValue = "0", description = "Port of /healthz and /readyz (0: a free one).")
     int healthPort;
 
+    @Option(names = "--health-address", defaultValue = WorkerConfig.DEFAULT_HEALTH_ADDRESS,
+            description = "Address /healthz and /readyz listen on (default ${DEFAULT-VALUE}; a pod's address or 0.0.0.0 for "
+                    + "Kubernetes probes).")
+    String healthAddress;
+
     @Option(names = "--streams-config", split = ",", description = "Extra Kafka Streams settings, key=value.")
     Map<String, String> streamsConfig = new LinkedHashMap<>();
 
@@ -149,7 +154,7 @@ public final class WorkerCommand implements Callable<Integer> {
         TeeWorker worker;
         try {
             worker = TeeWorker.start(WorkerConfig.builder().workerId(workerId).keyBrokerUrl(keyBrokerUrl)
-                    .schemaRegistryUrl(registryUrl).streams(streams.build()).healthPort(healthPort).build(), provider,
+                    .schemaRegistryUrl(registryUrl).streams(streams.build()).healthPort(healthPort).healthAddress(healthAddress).build(), provider,
                     engines());
         } catch (KeyBrokerException e) {
             System.err.println("sealstream worker: the key broker refused this worker: " + e.getMessage());
