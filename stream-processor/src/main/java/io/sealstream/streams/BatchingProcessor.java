@@ -219,6 +219,9 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             }
             return;
         }
+        if (!fromTick && answerTicks != null && answerTickInterval.equals(ANSWER_INTERVAL)) {
+            return; // a record cannot bring the next tick forward: it is at most one answer interval away
+        }
         Duration interval = ANSWER_INTERVAL;
         Duration engineBusy = waitingKeys.isEmpty() ? batcher.runningBatchExpectedRemaining() : Duration.ZERO;
         // read after the estimate: a batch that ended since the last look has put its results on

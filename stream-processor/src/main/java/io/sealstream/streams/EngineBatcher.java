@@ -325,11 +325,12 @@ public final class EngineBatcher implements AutoCloseable {
 
     private void runBatch(List<Job> batch) {
         long started = System.nanoTime();
+        long cost = batch.stream().mapToLong(Job::cost).sum();
         lock.lock();
         try {
             running = batch;
             runningAbandoned = false;
-            runningCost = batch.stream().mapToLong(Job::cost).sum();
+            runningCost = cost;
             batchStartedNanos = started == 0 ? 1 : started;
         } finally {
             lock.unlock();
@@ -353,7 +354,7 @@ public final class EngineBatcher implements AutoCloseable {
         totals = new Totals(before.batches() + 1, before.requests() + batch.size(), before.busyNanos() + took);
         if (results.stream().allMatch(r -> r.failure() == null && r.response().getError() == null)) {
             // a failed or refused batch ends early and says nothing about how long work takes
-            remember(took / Math.max(1, batch.stream().mapToLong(Job::cost).sum()));
+            remember(took / Math.max(1, cost));
         }
         if (abandoned) {
             // its requests were answered as failed while the engine hung: a late result is not sent twice
@@ -364,7 +365,7 @@ public final class EngineBatcher implements AutoCloseable {
             batch.get(i).lane().complete(batch.get(i).tag(), results.get(i));
         }
         if (LOG.isDebugEnabled()) {
-            LOG.debug("batch.inferred size={} cost={} ms={}", batch.size(), batch.stream().mapToLong(Job::cost).sum(),
+            LOG.debug("batch.inferred size={} cost={} ms={}", batch.size(), cost,
                     (System.nanoTime() - started) / 1_000_000);
         }
     }

@@ -52,6 +52,11 @@ final class BrokerRequests {
         return new BrokerRequests(types);
     }
 
+    /** The transactions the broker committed or aborted (EndTxn requests) between {@code earlier} and this reading. */
+    long transactionsSince(BrokerRequests earlier) {
+        return since(earlier).stream().filter(t -> t.request().equals("EndTxn")).mapToLong(Type::count).sum();
+    }
+
     /** What the broker handled between {@code earlier} and this reading, busiest first. */
     List<Type> since(BrokerRequests earlier) {
         List<Type> out = new ArrayList<>();

@@ -84,9 +84,7 @@ public final class ChatBench implements Callable<Integer> {
                     System.out.printf("%-6d %18.1f %18.1f%n", b, p, s);
                     continue;
                 }
-                // this machine's speed drifts within a minute: each pipeline round is compared with
-                // the engine runs just before and after it
-                List<Double> shares = new ArrayList<>();
+                RoundRatios shares = new RoundRatios();
                 double pipedSum = 0;
                 double engineSum = p;
                 long committed = 0;
@@ -96,18 +94,15 @@ public final class ChatBench implements Callable<Integer> {
                     long t0 = System.nanoTime();
                     double piped = pipelineRate(client, name, b);
                     pipedSeconds += (System.nanoTime() - t0) / 1e9;
-                    committed += BrokerRequests.read().since(before).stream()
-                            .filter(t -> t.request().equals("EndTxn")).mapToLong(BrokerRequests.Type::count).sum();
+                    committed += BrokerRequests.read().transactionsSince(before);
                     double after = engineRate(parallel, name, b);
-                    shares.add(piped / ((p + after) / 2));
+                    shares.add(piped, p, after);
                     pipedSum += piped;
                     engineSum += after;
                     p = after;
                 }
-                List<Double> sorted = shares.stream().sorted().toList();
                 System.out.printf("%-6d %18.1f %18.1f %.1f (%.0f%%, %.0f - %.0f%%)%n", b, engineSum / (PIPELINE_ROUNDS + 1), s,
-                        pipedSum / PIPELINE_ROUNDS, 100 * sorted.get(sorted.size() / 2), 100 * sorted.get(0),
-                        100 * sorted.get(sorted.size() - 1));
+                        pipedSum / PIPELINE_ROUNDS, 100 * shares.median(), 100 * shares.min(), 100 * shares.max());
                 transactions.add(String.format("batch %d: %.1f transactions per round (%.1f/s)", b,
                         committed / (double) (PIPELINE_ROUNDS * (rounds + 1)), committed / pipedSeconds));
             }

@@ -179,10 +179,9 @@ public final class PipelineBench implements Callable<Integer> {
             String name = model.modelName();
             Load load = new Load(client, name, PipelineBench::text);
             warmUp(load, modelInFlight);
-            // raw and pipeline alternate, each pipeline round between two raw ones: this machine's
-            // speed drifts by a fifth within a minute, so one pair would measure the drift
+            // raw and pipeline alternate, each pipeline round between two raw ones
             double raw = rawRate(stack.engine(), name, batch, 2000);
-            List<Double> ratios = new ArrayList<>();
+            RoundRatios ratios = new RoundRatios();
             double pipedSum = 0;
             double rawSum = 0;
             Measured last = null;
@@ -198,7 +197,7 @@ public final class PipelineBench implements Callable<Integer> {
                 double rawAfter = rawRate(stack.engine(), name, batch, 2000);
                 double rawCores = (processCpuNanos() - cpu0) / (double) (System.nanoTime() - wall0);
                 double rawAround = (raw + rawAfter) / 2;
-                ratios.add(piped.perSecond() / rawAround);
+                ratios.add(piped.perSecond(), raw, rawAfter);
                 pipedSum += piped.perSecond();
                 rawSum += rawAround;
                 out.printf("  round %d: pipeline %.1f texts/s (%d answered, %d failed), raw engine %.1f then %.1f texts/s "
@@ -219,11 +218,10 @@ public final class PipelineBench implements Callable<Integer> {
             out.printf("    of which the busiest other threads:%n");
             used.busiestOtherThreads().stream().limit(5).forEach(sh -> out.printf("      %-60s %7.1f us per request%n",
                     sh.component(), sh.cpuSeconds() * 1e6 / answered));
-            List<Double> sorted = ratios.stream().sorted().toList();
-            return new String[] {"P1 efficiency, " + name, String.format("%.2f x raw", sorted.get(sorted.size() / 2)),
+            return new String[] {"P1 efficiency, " + name, String.format("%.2f x raw", ratios.median()),
                     String.format(">= 0.90 (median of %d rounds, %.2f - %.2f; pipeline %.0f/s, raw %.0f/s at batch %d)",
-                            ratios.size(), sorted.get(0), sorted.get(sorted.size() - 1), pipedSum / ratios.size(),
-                            rawSum / ratios.size(), batch)};
+                            ratios.rounds(), ratios.min(), ratios.max(), pipedSum / ratios.rounds(),
+                            rawSum / ratios.rounds(), batch)};
         }
     }
 

@@ -28,8 +28,7 @@ class SlowEngineTransactionsTest {
 
             BrokerRequests before = BrokerRequests.read();
             client.embeddings().create("second", model, List.of("two")).get(60, TimeUnit.SECONDS);
-            long transactions = BrokerRequests.read().since(before).stream()
-                    .filter(t -> t.request().equals("EndTxn")).mapToLong(BrokerRequests.Type::count).sum();
+            long transactions = BrokerRequests.read().transactionsSince(before);
 
             // the worker used to commit every 40 ms or so while it waited (75 times in 3 s); now it
             // looks at most every 200 ms (15 times), plus the commits of the request's arrival,
