@@ -27,6 +27,7 @@ class KeyBrokerApiDocsTest {
             "'`GET /v1/keys/{topic}/public?nonce=B64URL`', PublicTopicKeys",
             "'`GET /v1/keys/`', TopicList",
             "'`GET /v1/custody`', CustodyStatus",
+            "'`GET /readyz`', CustodyStatus",
             "'`POST /v1/custody/handover`', HandoverGrant",
             "'`GET /v1/custody/recovery?nonce=B64URL`', RecoveryOffer",
             "'`POST /v1/custody/recovery`', CustodyStatus"})

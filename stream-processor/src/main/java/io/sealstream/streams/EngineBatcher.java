@@ -554,6 +554,14 @@ public final class EngineBatcher implements AutoCloseable {
      * @return whether the batcher's thread has ended, so that no batch is inside the engine
      */
     public boolean closeAndJoin() {
+        return closeAndJoin(Duration.ofNanos(Long.MAX_VALUE));
+    }
+
+    /**
+     * As {@link #closeAndJoin()}, waiting at most {@code maxWait} for a running batch: a process
+     * that is shutting down cannot deliver its answers anyway (they are replayed elsewhere).
+     */
+    public boolean closeAndJoin(Duration maxWait) {
         lock.lock();
         try {
             closed = true;
@@ -563,7 +571,8 @@ public final class EngineBatcher implements AutoCloseable {
             lock.unlock();
         }
         if (thread != null && Thread.currentThread() != thread) {
-            long waitMillis = Math.max(1, (stallAfterNanos - runningBatchAge().toNanos()) / 1_000_000);
+            long waitMillis = Math.max(1, Math.min(maxWait.toMillis(),
+                    (stallAfterNanos - runningBatchAge().toNanos()) / 1_000_000));
             try {
                 thread.join(waitMillis);
             } catch (InterruptedException e) {

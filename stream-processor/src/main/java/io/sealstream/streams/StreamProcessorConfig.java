@@ -103,6 +103,15 @@ public final class StreamProcessorConfig {
         this.overrides = Map.copyOf(b.overrides);
     }
 
+    /** Kafka Streams settings this config sets itself, and what sets them instead. */
+    private static final java.util.Map<String, String> OWNED = java.util.Map.of(
+            StreamsConfig.PROCESSING_GUARANTEE_CONFIG, "workers always run exactly-once v2",
+            "security.protocol", "the Kafka connection's security comes from the worker's kafka.* settings",
+            StreamsConfig.APPLICATION_ID_CONFIG, "it follows from the worker pool",
+            StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "set the bootstrap servers setting",
+            StreamsConfig.STATE_DIR_CONFIG, "set the state directory setting",
+            ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "set the transaction timeout setting");
+
     public static Builder builder() {
         return new Builder();
     }
@@ -301,8 +310,20 @@ public final class StreamProcessorConfig {
             return this;
         }
 
-        /** Any Kafka Streams, consumer or producer setting, applied last. */
+        /**
+         * Any Kafka Streams, consumer or producer setting, applied last; except the ones this
+         * config owns: the processing guarantee (exactly-once is the failure rule's premise), the
+         * connection's security (set by {@link #kafkaSecurity}), and the settings with builder
+         * methods of their own.
+         *
+         * @throws IllegalArgumentException for a key this config owns, naming what sets it
+         */
         public Builder streamsConfig(String key, Object value) {
+            String bare = key.replaceFirst("^(main\\.consumer\\.|restore\\.consumer\\.|global\\.consumer\\.|consumer\\.|producer\\.|admin\\.)", "");
+            if (OWNED.containsKey(bare) || bare.startsWith("sasl.") || bare.startsWith("ssl.")) {
+                throw new IllegalArgumentException("the Kafka Streams setting " + key + " cannot be overridden: "
+                        + OWNED.getOrDefault(bare, "the Kafka connection's security comes from the worker's kafka.* settings"));
+            }
             overrides.put(key, value);
             return this;
         }

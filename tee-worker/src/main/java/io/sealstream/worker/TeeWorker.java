@@ -41,6 +41,17 @@ public final class TeeWorker implements AutoCloseable {
      * at the batcher is released within a second).
      */
     private static final Duration ABANDONED_ANSWER_WAIT = Duration.ofSeconds(5);
+    /**
+     * How long closing waits for the stream threads to commit what they answered; within
+     * Kubernetes' default 30 s grace period, with room for the engine and the process to end.
+     */
+    private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(20);
+    /**
+     * How long closing waits for a batch still in the engine: its answers can no longer be
+     * committed (the stream processor closed first; other workers replay them), so the wait only
+     * lets the engine's native memory be freed in order.
+     */
+    private static final Duration ENGINE_SHUTDOWN_WAIT = Duration.ofSeconds(5);
 
     private final WorkerConfig config;
     private final List<InferenceEngine> engines;
@@ -56,6 +67,8 @@ public final class TeeWorker implements AutoCloseable {
     /** Looks every second whether the engine hangs; see {@link #checkEngine}. */
     private final java.util.concurrent.ScheduledExecutorService engineWatch;
     private volatile boolean engineStalled;
+    /** Completed once a hung engine made the worker leave its group: the process should end. */
+    private final java.util.concurrent.CompletableFuture<Void> stalledAndLeft = new java.util.concurrent.CompletableFuture<>();
     private boolean closed;
 
     private TeeWorker(WorkerConfig config, EvidenceProvider tee, List<InferenceEngine> engines)
@@ -219,6 +232,16 @@ public final class TeeWorker implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         stopConsuming("engine_stalled"); // closing commits the error answers the stream threads sent
+        stalledAndLeft.complete(null);
+    }
+
+    /**
+     * Runs {@code action} once the worker found its engine hanging and left its group: a worker
+     * process then ends (the thread inside the engine cannot be stopped otherwise) so that its
+     * orchestrator starts a fresh one.
+     */
+    public void whenEngineStalled(Runnable action) {
+        stalledAndLeft.thenRun(action);
     }
 
     /** Keys arrived again under a new lease: consume with a fresh stream processor. */
@@ -332,13 +355,22 @@ public final class TeeWorker implements AutoCloseable {
     /** Stops consuming (committing what is done), stops key refresh, unloads the engines. */
     @Override
     public void close() {
+        shutdown();
+    }
+
+    /**
+     * As {@link #close()}, and says whether the shutdown was complete: the stream processor
+     * closed within its timeout (so what was answered is committed and the rest is left to other
+     * workers) and no batch was left inside the engine.
+     */
+    public boolean shutdown() {
         synchronized (this) {
             closed = true;
         }
         keys.close();
         engineWatch.shutdownNow();
-        streams.close(Duration.ofSeconds(30));
-        boolean engineIdle = batcher.closeAndJoin();
+        boolean streamsClosed = streams.close(SHUTDOWN_TIMEOUT);
+        boolean engineIdle = batcher.closeAndJoin(ENGINE_SHUTDOWN_WAIT);
         topics.close();
         health.stop(0);
         if (engineIdle) {
@@ -354,6 +386,7 @@ public final class TeeWorker implements AutoCloseable {
             // the process; the engines go with the process instead
             LOG.warn("worker.engine.not_closed worker_id={} reason=batch_running", config.workerId());
         }
-        LOG.info("worker.stopped worker_id={}", config.workerId());
+        LOG.info("worker.stopped worker_id={} streams_closed={} engine_idle={}", config.workerId(), streamsClosed, engineIdle);
+        return streamsClosed && engineIdle;
     }
 }

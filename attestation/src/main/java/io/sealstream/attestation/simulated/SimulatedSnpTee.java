@@ -60,6 +60,8 @@ public final class SimulatedSnpTee {
     private static final BouncyCastleProvider BC = new BouncyCastleProvider();
     private static final SecureRandom RANDOM = new SecureRandom();
     private static volatile SimulatedSnpTee shared;
+    private static final byte[] DEV_WORKER_MEASUREMENT = sha384("sealstream dev worker image v1");
+    private static final byte[] DEV_BROKER_MEASUREMENT = sha384("sealstream dev key broker image v1");
 
     private final X509Certificate ark;
     private final X509Certificate ask;
@@ -74,6 +76,24 @@ public final class SimulatedSnpTee {
         this.vcek = vcek;
         this.vcekKey = vcekKey;
         this.chipId = chipId;
+    }
+
+    /** The launch measurement a simulated worker reports unless told another: the dev policy's worker image. */
+    public static byte[] devWorkerMeasurement() {
+        return DEV_WORKER_MEASUREMENT.clone();
+    }
+
+    /** The launch measurement the dev stack's simulated key broker reports. */
+    public static byte[] devBrokerMeasurement() {
+        return DEV_BROKER_MEASUREMENT.clone();
+    }
+
+    private static byte[] sha384(String label) {
+        try {
+            return java.security.MessageDigest.getInstance("SHA-384").digest(label.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** One development chain per JVM, made on first use (RSA-4096 key generation takes seconds). */

@@ -1,5 +1,6 @@
 package io.sealstream.cli.bench;
 
+import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.cli.SealstreamCommand;
 import io.sealstream.cli.stack.Engines;
 import io.sealstream.cli.stack.LocalStack;

@@ -1,6 +1,6 @@
 package io.sealstream.cli.bench;
 
-import io.sealstream.cli.SealstreamCommand;
+import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.cli.stack.LocalStack;
 import io.sealstream.client.RequestRejectedException;
 import io.sealstream.client.SealstreamClient;
@@ -19,16 +19,7 @@ import io.sealstream.schemas.v1.ResponseStatus;
 import io.sealstream.streams.DeadLetters;
 import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.worker.TeeWorker;
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -41,12 +32,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntConsumer;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringSerializer;
@@ -83,6 +71,27 @@ public final class FaultScenarios {
                 }
             });
             return traffic.report(stack, "R1 worker kill", 0, procs.threadReplacements(), 0, 0, Map.of(), t0);
+        }
+    }
+
+    /**
+     * R4: {@code requests} requests; at half of them answered, one of two worker processes gets
+     * SIGTERM (as Kubernetes stops a pod) and is replaced; its exit is in the report.
+     */
+    public static FaultReport workerStop(int requests) throws Exception {
+        try (LocalStack stack = LocalStack.start(options(0)); WorkerProcesses procs = new WorkerProcesses(stack)) {
+            WorkerProcesses.Worker a = procs.start("stop-a");
+            procs.start("stop-b");
+            long t0 = System.nanoTime();
+            Traffic traffic = Traffic.run(stack, requests, answered -> {
+                if (answered == requests / 2) {
+                    // on its own thread: the callback runs on the client's listener, which must keep polling
+                    new Thread(() -> procs.stop(a), "fault-worker-stop").start();
+                    procs.startQuietly("stop-c");
+                }
+            });
+            return traffic.report(stack, "R4 worker SIGTERM", 0, procs.threadReplacements(), 0, 0, Map.of(), t0,
+                    procs.exits());
         }
     }
 
@@ -238,6 +247,11 @@ public final class FaultScenarios {
 
         FaultReport report(LocalStack stack, String scenario, long seed, int threadReplacements, int hostile,
                            int unaccounted, Map<String, Integer> errorsOverride, long t0) {
+            return report(stack, scenario, seed, threadReplacements, hostile, unaccounted, errorsOverride, t0, Map.of());
+        }
+
+        FaultReport report(LocalStack stack, String scenario, long seed, int threadReplacements, int hostile,
+                           int unaccounted, Map<String, Integer> errorsOverride, long t0, Map<String, Integer> workerExits) {
             Map<String, Integer> counts = CommittedRecords.answerCounts(stack, EnvelopeProtocol.responseTopicFor(CLIENT));
             int lost = 0;
             int duplicated = 0;
@@ -255,7 +269,7 @@ public final class FaultScenarios {
             double p99 = sorted.isEmpty() ? 0 : sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * 0.99))) / 1e6;
             return new FaultReport(scenario, seed, ids.size(), answered, lost, duplicated, deadLetters,
                     errorsOverride.isEmpty() ? errors : errorsOverride, threadReplacements, hostile, unaccounted, p99,
-                    (System.nanoTime() - t0) / 1e9);
+                    (System.nanoTime() - t0) / 1e9, workerExits);
         }
     }
 
@@ -333,107 +347,5 @@ public final class FaultScenarios {
     private static String header(ConsumerRecord<String, byte[]> r, String name) {
         Header h = r.headers().lastHeader(name);
         return h == null ? "(none)" : new String(h.value(), StandardCharsets.UTF_8);
-    }
-
-    /** Worker JVMs beside the stack ({@code sealstream worker --engine synthetic}), ready when /readyz says so. */
-    private static final class WorkerProcesses implements AutoCloseable {
-        private static final Pattern REPLACEMENTS = Pattern.compile("\"stream_thread_replacements\":(\\d+)");
-        private final LocalStack stack;
-        private final List<Worker> workers = new java.util.concurrent.CopyOnWriteArrayList<>();
-        private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-
-        record Worker(Process process, int healthPort, Path log) {
-            void kill() {
-                process.destroyForcibly();
-                try {
-                    process.waitFor(30, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-            }
-        }
-
-        WorkerProcesses(LocalStack stack) {
-            this.stack = stack;
-        }
-
-        Worker start(String id) throws IOException, InterruptedException {
-            int port = freePort();
-            Path log = Files.createTempFile("sealstream-" + id + "-", ".log");
-            ProcessBuilder pb = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx512m", "-cp", System.getProperty("java.class.path"), SealstreamCommand.class.getName(), "worker",
-                    "--bootstrap-servers", stack.kafka().bootstrapServers(), "--schema-registry", stack.registry().url(),
-                    "--kafka-credentials", stack.workerCredentialsFile().toString(),
-                    "--kafka-ca", stack.kafkaCaFile().toString(),
-                    "--key-broker", stack.keyBroker().url(), "--worker-id", id,
-                    "--state-dir", stack.dataDir().resolve("workers").resolve(id).toString(),
-                    "--tee", "simulated", "--simulated-tee-dir", stack.simulatedTeeDir().toString(),
-                    "--engine", "synthetic", "--health-port", Integer.toString(port),
-                    "--max-batch-size", "64", "--batch-linger-ms", "20",
-                    // a killed worker's open transaction blocks readers until it times out: keep that short
-                    "--transaction-timeout-ms", "10000",
-                    "--streams-config", "session.timeout.ms=6000,heartbeat.interval.ms=1000")
-                    .redirectErrorStream(true).redirectOutput(log.toFile());
-            Worker w = new Worker(pb.start(), port, log);
-            workers.add(w);
-            long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-            while (System.nanoTime() < deadline) {
-                if (get(w, "/readyz").startsWith("200")) {
-                    return w;
-                }
-                if (!w.process().isAlive()) {
-                    throw new IllegalStateException("worker " + id + " exited early; its log: " + log);
-                }
-                Thread.sleep(200);
-            }
-            throw new IllegalStateException("worker " + id + " was not ready within 120 s; its log: " + log);
-        }
-
-        /** For a fault callback: starts a replacement on its own thread, so the client keeps reading. */
-        void startQuietly(String id) {
-            Thread t = new Thread(() -> {
-                try {
-                    start(id);
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-            }, "fault-start-" + id);
-            t.start();
-        }
-
-        int threadReplacements() {
-            int total = 0;
-            for (Worker w : workers) {
-                if (w.process().isAlive()) {
-                    Matcher m = REPLACEMENTS.matcher(get(w, "/healthz"));
-                    total += m.find() ? Integer.parseInt(m.group(1)) : 0;
-                }
-            }
-            return total;
-        }
-
-        private String get(Worker w, String path) {
-            try {
-                HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + w.healthPort()
-                        + path)).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
-                return r.statusCode() + " " + r.body();
-            } catch (IOException e) {
-                return "down";
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return "down";
-            }
-        }
-
-        private static int freePort() throws IOException {
-            try (ServerSocket s = new ServerSocket(0)) {
-                return s.getLocalPort();
-            }
-        }
-
-        @Override
-        public void close() {
-            workers.forEach(w -> w.process().destroyForcibly());
-        }
     }
 }

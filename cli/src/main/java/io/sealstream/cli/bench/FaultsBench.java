@@ -24,8 +24,8 @@ public final class FaultsBench implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of the fuzzer (default: random, printed).")
     Long seed;
 
-    @Option(names = "--only", split = ",", description = "Run only these scenarios: r1, r2, r3.")
-    List<String> only = new ArrayList<>(List.of("r1", "r2", "r3"));
+    @Option(names = "--only", split = ",", description = "Run only these scenarios: r1 (worker SIGKILL), r2 (broker restart), r3 (fuzz), r4 (worker SIGTERM).")
+    List<String> only = new ArrayList<>(List.of("r1", "r2", "r3", "r4"));
 
     @Override
     public Integer call() throws Exception {
@@ -34,6 +34,9 @@ public final class FaultsBench implements Callable<Integer> {
         List<FaultReport> reports = new ArrayList<>();
         if (only.contains("r1")) {
             reports.add(print(FaultScenarios.workerKill(requests)));
+        }
+        if (only.contains("r4")) {
+            reports.add(print(FaultScenarios.workerStop(requests)));
         }
         if (only.contains("r2")) {
             reports.add(print(FaultScenarios.brokerRestart(requests)));
@@ -45,6 +48,7 @@ public final class FaultsBench implements Callable<Integer> {
         System.out.println(FaultReport.header());
         reports.forEach(r -> System.out.println(r.row()));
         boolean clean = reports.stream().allMatch(r -> r.lost() == 0 && r.duplicated() == 0
+                && r.workerExits().keySet().stream().allMatch("stopped"::equals)
                 && r.hostileUnaccounted() == 0 && r.threadReplacements() == 0);
         System.out.println(clean ? "no request lost or duplicated, every hostile record accounted for, no thread replaced"
                 : "FAILED: see the table");

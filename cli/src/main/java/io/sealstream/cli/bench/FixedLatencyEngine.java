@@ -1,5 +1,6 @@
 package io.sealstream.cli.bench;
 
+import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
 import io.sealstream.worker.engine.InferenceEngine;

@@ -1,5 +1,6 @@
 package io.sealstream.cli.bench;
 
+import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.cli.stack.LocalStack;
 import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.SealstreamClient;

@@ -29,6 +29,7 @@ import io.sealstream.tenancy.KafkaNames;
 import io.sealstream.tenancy.KafkaSecurity;
 import io.sealstream.worker.TeeWorker;
 import io.sealstream.worker.WorkerConfig;
+import io.sealstream.worker.WorkerSettings;
 import io.sealstream.worker.engine.InferenceEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -59,9 +60,9 @@ import org.slf4j.LoggerFactory;
 public final class LocalStack implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
     /** Launch measurement the simulated worker TEE reports (SHA-384 of a fixed label). */
-    public static final byte[] WORKER_MEASUREMENT = sha384("sealstream dev worker image v1");
+    public static final byte[] WORKER_MEASUREMENT = SimulatedSnpTee.devWorkerMeasurement();
     /** Launch measurement the simulated key broker TEE reports. */
-    public static final byte[] BROKER_MEASUREMENT = sha384("sealstream dev key broker image v1");
+    public static final byte[] BROKER_MEASUREMENT = SimulatedSnpTee.devBrokerMeasurement();
 
     /** See {@link ClientProvisioner#RESPONSE_TOPIC_CONFIG}. */
     public static final java.util.Map<String, String> RESPONSE_TOPIC_CONFIG = ClientProvisioner.RESPONSE_TOPIC_CONFIG;
@@ -328,12 +329,12 @@ public final class LocalStack implements AutoCloseable {
         return names;
     }
 
-    /** Where the workers' credentials are, for {@code sealstream worker --kafka-credentials}. */
+    /** Where the workers' credentials are, for the workers' {@code kafka.credentials.file}. */
     public Path workerCredentialsFile() {
         return dataDir.resolve("worker.credentials");
     }
 
-    /** Where the Kafka CA certificate is, for {@code sealstream worker --kafka-ca}. */
+    /** Where the Kafka CA certificate is, for the workers' {@code kafka.ca.file}. */
     public Path kafkaCaFile() {
         return dataDir.resolve("kafka-ca.pem");
     }
@@ -394,7 +395,48 @@ public final class LocalStack implements AutoCloseable {
         return dataDir;
     }
 
-    /** Where the simulated TEE is saved, for {@code sealstream worker --simulated-tee-dir}. */
+    /**
+     * The settings of a worker process beside this stack ({@code sealstream worker --config}):
+     * this stack's Kafka, registry, key broker and simulated TEE, the synthetic engine unless
+     * {@code engine} says otherwise, and a state directory of its own in the data directory.
+     */
+    public Map<String, String> workerSettings(String workerId) {
+        Map<String, String> s = new java.util.LinkedHashMap<>();
+        s.put(WorkerSettings.WORKER_ID.name(), workerId);
+        s.put(WorkerSettings.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
+        if (kafka.isSecured()) {
+            s.put(WorkerSettings.KAFKA_CREDENTIALS.name(), workerCredentialsFile().toString());
+            s.put(WorkerSettings.KAFKA_CA.name(), kafkaCaFile().toString());
+        } else {
+            s.put(WorkerSettings.KAFKA_SECURITY.name(), "PLAINTEXT");
+        }
+        s.put(WorkerSettings.REGISTRY_URL.name(), registry.url());
+        s.put(WorkerSettings.KEY_BROKER_URL.name(), keyBroker.url());
+        s.put(WorkerSettings.STATE_DIR.name(), dataDir.resolve("workers").resolve(workerId).toString());
+        s.put(WorkerSettings.TEE.name(), "simulated");
+        s.put(WorkerSettings.SIMULATED_TEE_DIR.name(), simulatedTeeDir().toString());
+        s.put(WorkerSettings.REQUEST_TOPIC_FAMILY.name(), options.requestTopicFamily);
+        s.put(WorkerSettings.HEALTH_PORT.name(), "0");
+        return s;
+    }
+
+    /** Writes {@link #workerSettings} with {@code more} on top to a properties file in the data directory. */
+    public Path writeWorkerConfig(String workerId, Map<String, String> more) {
+        Map<String, String> all = new java.util.TreeMap<>(workerSettings(workerId));
+        all.putAll(more);
+        StringBuilder text = new StringBuilder("# a worker beside the dev stack in " + dataDir + "\n");
+        all.forEach((k, v) -> text.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
+        Path file = dataDir.resolve("workers").resolve(workerId + ".properties");
+        try {
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+        return file;
+    }
+
+    /** Where the simulated TEE is saved, for the workers' {@code tee.simulated.dir}. */
     public Path simulatedTeeDir() {
         return dataDir.resolve("simulated-tee");
     }

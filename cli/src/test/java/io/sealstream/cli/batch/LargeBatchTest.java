@@ -3,7 +3,7 @@ package io.sealstream.cli.batch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sealstream.cli.SealstreamCommand;
-import io.sealstream.cli.bench.SyntheticEngine;
+import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.cli.stack.LocalStack;
 import java.io.BufferedWriter;
 import java.nio.charset.StandardCharsets;

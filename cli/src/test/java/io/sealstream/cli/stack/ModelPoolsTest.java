@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sealstream.cli.bench.CommittedRecords;
-import io.sealstream.cli.bench.SyntheticEngine;
+import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.InferenceRequest;

@@ -3,7 +3,7 @@ package io.sealstream.cli.stack;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sealstream.cli.bench.CommittedRecords;
-import io.sealstream.cli.bench.SyntheticEngine;
+import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.keybroker.api.PolicyChanged;

@@ -11,6 +11,8 @@ public final class KeyBrokerPaths {
     public static final String KEYS = "/v1/keys/";
     public static final String PUBLIC_SUFFIX = "/public";
     public static final String HEALTH = "/healthz";
+    /** 200 once the broker holds its root and can release keys; 503 while it waits for recovery. */
+    public static final String READY = "/readyz";
     /** The owner changes the policy: POST a challenge, then POST the MAC'd policy. */
     public static final String POLICY_CHALLENGE = "/v1/policy/challenge";
     public static final String POLICY = "/v1/policy";

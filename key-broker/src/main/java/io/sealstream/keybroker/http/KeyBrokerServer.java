@@ -12,6 +12,7 @@ import io.sealstream.keybroker.api.PolicyChange;
 import io.sealstream.keybroker.api.RecoveryDelivery;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.api.KeyBrokerJson;
+import io.sealstream.keybroker.api.CustodyStatus;
 import io.sealstream.keybroker.api.KeyBrokerPaths;
 import io.sealstream.keybroker.api.TopicList;
 import java.io.IOException;
@@ -66,6 +67,14 @@ public final class KeyBrokerServer implements AutoCloseable {
             }
         });
         http.createContext(KeyBrokerPaths.HEALTH, ex -> handle(ex, "GET", null, () -> java.util.Map.of("status", "ok")));
+        http.createContext(KeyBrokerPaths.READY, ex -> handle(ex, "GET", null, () -> {
+            CustodyStatus custody = broker.custodyStatus();
+            if (!CustodyStatus.READY.equals(custody.state())) {
+                throw new KeyBrokerException(503, custody.state(), "the key broker holds no root secret yet (custody "
+                        + custody.mode() + "); it releases keys once the owner runs 'sealstream key-broker recover'");
+            }
+            return custody;
+        }));
         long every = config.rotationCheck().toMillis();
         rotation.scheduleAtFixedRate(this::rotateQuietly, every, every, TimeUnit.MILLISECONDS);
     }

@@ -1,4 +1,4 @@
-package io.sealstream.cli.bench;
+package io.sealstream.worker.engine;
 
 import io.sealstream.schemas.ErrorCode;
 import io.sealstream.schemas.v1.Embedding;
@@ -8,7 +8,6 @@ import io.sealstream.schemas.v1.InferenceError;
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
 import io.sealstream.schemas.v1.Usage;
-import io.sealstream.worker.engine.InferenceEngine;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;

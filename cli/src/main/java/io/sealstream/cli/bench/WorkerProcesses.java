@@ -1,0 +1,173 @@
+package io.sealstream.cli.bench;
+
+import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.service.ServiceExit;
+import io.sealstream.worker.WorkerMain;
+import io.sealstream.worker.WorkerSettings;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Worker processes beside an embedded stack, started as a deployment starts them: the worker's own
+ * main from a config file, on the worker's own class path (its jar and {@code lib/}, built by
+ * {@code mvn package}) when that is built, so they run without the CLI, the broker or the dev
+ * stack. Ready when /readyz says so.
+ */
+public final class WorkerProcesses implements AutoCloseable {
+    /** Where the worker's jar is, relative to the repository root; its class path is in {@code lib/} beside it. */
+    static final String WORKER_JAR = "tee-worker/target/sealstream-worker.jar";
+    private static final Pattern REPLACEMENTS = Pattern.compile("\"stream_thread_replacements\":(\\d+)");
+    private final LocalStack stack;
+    private final List<Worker> workers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final Map<String, Integer> exits = new ConcurrentHashMap<>();
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    record Worker(Process process, int healthPort, Path log) {
+        void kill() {
+            process.destroyForcibly();
+            try {
+                process.waitFor(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    public WorkerProcesses(LocalStack stack) {
+        this.stack = stack;
+    }
+
+    Worker start(String id) throws IOException, InterruptedException {
+        int port = freePort();
+        Path log = Files.createTempFile("sealstream-" + id + "-", ".log");
+        Path config = stack.writeWorkerConfig(id, Map.of(
+                WorkerSettings.ENGINE.name(), "synthetic",
+                WorkerSettings.HEALTH_PORT.name(), Integer.toString(port),
+                WorkerSettings.MAX_BATCH_SIZE.name(), "64",
+                WorkerSettings.BATCH_LINGER.name(), "20",
+                // a killed worker's open transaction blocks readers until it times out: keep that short
+                WorkerSettings.TRANSACTION_TIMEOUT.name(), "10000",
+                "streams.session.timeout.ms", "6000",
+                "streams.heartbeat.interval.ms", "1000"));
+        List<String> command = new java.util.ArrayList<>(List.of(
+                Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m"));
+        java.util.Optional<Path> jar = workerJar();
+        if (jar.isPresent()) {
+            command.addAll(List.of("-jar", jar.get().toString()));
+        } else {
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
+        }
+        command.addAll(List.of("--config", config.toString()));
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        Worker w = new Worker(pb.start(), port, log);
+        workers.add(w);
+        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
+        while (System.nanoTime() < deadline) {
+            if (get(w, "/readyz").startsWith("200")) {
+                return w;
+            }
+            if (!w.process().isAlive()) {
+                throw new IllegalStateException("worker " + id + " exited early; its log: " + log);
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("worker " + id + " was not ready within 120 s; its log: " + log);
+    }
+
+    /**
+     * The worker's own jar, if built: looked for from the working directory up (the repository root,
+     * or a module directory under it when run by Maven).
+     */
+    static java.util.Optional<Path> workerJar() {
+        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+            Path jar = dir.resolve(WORKER_JAR);
+            if (Files.isRegularFile(jar) && Files.isDirectory(jar.resolveSibling("lib"))) {
+                return java.util.Optional.of(jar);
+            }
+        }
+        return java.util.Optional.empty();
+    }
+
+    /**
+     * Sends SIGTERM, as an orchestrator stopping the worker would, and waits for it to exit;
+     * records how it exited.
+     */
+    void stop(Worker w) {
+        w.process().destroy();
+        try {
+            boolean exited = w.process().waitFor(60, TimeUnit.SECONDS);
+            String how = !exited ? "did_not_exit" : io.sealstream.service.ServiceExit.ofCode(w.process().exitValue())
+                    .map(e -> e.name().toLowerCase(java.util.Locale.ROOT)).orElse("status_" + w.process().exitValue());
+            exits.merge(how, 1, Integer::sum);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** How the workers {@link #stop} stopped exited, by exit name. */
+    Map<String, Integer> exits() {
+        return Map.copyOf(exits);
+    }
+
+    /** For a fault callback: starts a replacement on its own thread, so the client keeps reading. */
+    void startQuietly(String id) {
+        Thread t = new Thread(() -> {
+            try {
+                start(id);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, "fault-start-" + id);
+        t.start();
+    }
+
+    int threadReplacements() {
+        int total = 0;
+        for (Worker w : workers) {
+            if (w.process().isAlive()) {
+                Matcher m = REPLACEMENTS.matcher(get(w, "/healthz"));
+                total += m.find() ? Integer.parseInt(m.group(1)) : 0;
+            }
+        }
+        return total;
+    }
+
+    private String get(Worker w, String path) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + w.healthPort()
+                    + path)).timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode() + " " + r.body();
+        } catch (IOException e) {
+            return "down";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return "down";
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        workers.forEach(w -> w.process().destroyForcibly());
+    }
+}

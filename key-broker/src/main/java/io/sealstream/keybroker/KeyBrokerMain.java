@@ -1,0 +1,164 @@
+package io.sealstream.keybroker;
+
+import static io.sealstream.keybroker.KeyBrokerSettings.*;
+
+import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.EvidenceProvider;
+import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.attestation.simulated.SimulatedSnpTee;
+import io.sealstream.attestation.snp.AmdRoots;
+import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.attestation.tdx.TdxCollateral;
+import io.sealstream.attestation.tdx.TdxVerifier;
+import io.sealstream.attestation.tsm.ConfigfsTsmProvider;
+import io.sealstream.attestation.tsm.TeeSelection;
+import io.sealstream.keybroker.custody.Custody;
+import io.sealstream.keybroker.http.KeyBrokerServer;
+import io.sealstream.service.ServiceLauncher;
+import io.sealstream.service.ServiceExit;
+import io.sealstream.service.ServiceProcess;
+import io.sealstream.service.ServiceSettings;
+import io.sealstream.service.SettingsException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The key broker process: {@code java -cp <key-broker's class path> io.sealstream.keybroker.KeyBrokerMain
+ * [--config key-broker.properties]}. It reads {@link KeyBrokerSettings}, takes its root secret as
+ * its custody mode says, serves the HTTP API until SIGTERM, and exits with a {@link ServiceExit}.
+ * {@code sealstream key-broker serve} runs the same code.
+ */
+public final class KeyBrokerMain {
+    private static final Logger LOG = LoggerFactory.getLogger(KeyBrokerMain.class);
+
+    private KeyBrokerMain() {
+    }
+
+    public static void main(String[] args) {
+        ServiceLauncher.main(SCHEMA, args, KeyBrokerMain::run);
+    }
+
+    /** Starts the key broker from {@code settings} and serves until {@code process} is asked to stop. */
+    public static ServiceExit run(ServiceSettings settings, ServiceProcess process, PrintStream out, PrintStream err) {
+        KeyBrokerConfig config;
+        try {
+            config = config(settings);
+        } catch (SettingsException | IllegalArgumentException e) {
+            return refuse(err, ServiceExit.CONFIG_INVALID, e.getMessage());
+        } catch (AttestationException | UncheckedIOException | IllegalStateException e) {
+            return refuse(err, ServiceExit.NO_TEE, "no usable TEE (" + TEE.name() + "=" + settings.string(TEE) + "): "
+                    + e.getMessage());
+        }
+        KeyBrokerServer server;
+        try {
+            server = KeyBrokerServer.start(config);
+        } catch (UncheckedIOException e) {
+            return refuse(err, ServiceExit.UNAVAILABLE, e.getMessage() + " (" + e.getCause().getMessage()
+                    + "); free the port or set " + PORT.name());
+        } catch (IllegalStateException e) {
+            return refuse(err, ServiceExit.CUSTODY_FAILED, e.getMessage());
+        }
+        out.println("key broker started at " + server.url() + " (custody " + config.custody().mode().id() + ", ready at "
+                + server.url() + "/readyz)");
+        out.flush();
+        try {
+            process.awaitStop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        server.close();
+        LOG.info("keybroker.exit exit={} code={}", ServiceExit.STOPPED, ServiceExit.STOPPED.code());
+        return ServiceExit.STOPPED;
+    }
+
+    private static ServiceExit refuse(PrintStream err, ServiceExit exit, String message) {
+        err.println("sealstream key broker: " + message);
+        LOG.error("keybroker.start.failed exit={} reason=\"{}\"", exit, message);
+        return exit;
+    }
+
+    /** The key broker's configuration from its settings. */
+    static KeyBrokerConfig config(ServiceSettings s) throws AttestationException {
+        AttestationPolicy policy;
+        try {
+            policy = AttestationPolicy.fromFile(Path.of(s.string(POLICY_FILE)));
+        } catch (UncheckedIOException e) {
+            throw new SettingsException("key broker: cannot read the policy file (" + POLICY_FILE.name() + " from "
+                    + s.source(POLICY_FILE) + "): " + e.getCause().getMessage());
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException("key broker: the policy file (" + POLICY_FILE.name() + " from "
+                    + s.source(POLICY_FILE) + ") is not a valid policy: " + e.getMessage());
+        }
+        String tee = s.choice(TEE, "auto", "snp", "tdx", "simulated");
+        Custody custody = custody(s, tee); // a configuration error is reported before the TEE is asked
+        Optional<SimulatedSnpTee> simulated = Optional.empty();
+        if (tee.equals("simulated")) {
+            Path dir = s.path(SIMULATED_TEE_DIR).orElseThrow(() -> new SettingsException("key broker: tee=simulated needs "
+                    + SIMULATED_TEE_DIR.name() + ", the directory 'sealstream up' printed"));
+            simulated = Optional.of(SimulatedSnpTee.load(dir));
+        }
+        byte[] measurement;
+        try {
+            measurement = s.optional(SIMULATED_MEASUREMENT).map(HexFormat.of()::parseHex)
+                    .orElseGet(SimulatedSnpTee::devBrokerMeasurement);
+        } catch (IllegalArgumentException e) {
+            throw s.invalid(SIMULATED_MEASUREMENT, "hex (96 digits for a SHA-384 measurement)");
+        }
+        Optional<SimulatedSnpTee> sim = simulated;
+        EvidenceProvider own = TeeSelection.select(tee, ConfigfsTsmProvider.DEFAULT_ROOT,
+                () -> sim.orElseThrow().provider(measurement));
+        KeyBrokerConfig.Builder b = KeyBrokerConfig.builder()
+                .bindAddress(s.string(BIND_ADDRESS)).port(s.integer(PORT, 0, 65_535))
+                .dataDir(Path.of(s.string(DATA_DIR))).policy(policy).ownEvidence(own).custody(custody)
+                .topics(s.list(TOPICS))
+                .rotationInterval(s.millis(ROTATION_INTERVAL, Duration.ofSeconds(1)))
+                .grace(s.millis(GRACE, Duration.ofSeconds(1)))
+                .pendingLead(s.millis(PENDING_LEAD, Duration.ofSeconds(1)))
+                .rotationCheck(s.millis(ROTATION_CHECK, Duration.ofMillis(100)))
+                .leaseTtl(s.millis(LEASE_TTL, Duration.ofSeconds(1)))
+                .nonceTtl(s.millis(NONCE_TTL, Duration.ofSeconds(1)))
+                .rateLimits(s.decimal(PUBLIC_RATE, 0.01), s.decimal(ATTESTATION_RATE, 0.01));
+        // the development root is trusted only where the policy admits simulated evidence and a
+        // simulated TEE was named: a production policy never sees it
+        b.verifier(TeeType.SNP, simulated.filter(t -> policy.allowsSimulated())
+                .map(t -> SnpVerifier.trustingDevelopmentRoot(AmdRoots.get().arks(), t.developmentRoot()))
+                .orElseGet(SnpVerifier::withAmdRoots));
+        List<TdxCollateral> collateral = new ArrayList<>();
+        for (String file : s.list(TDX_COLLATERAL)) {
+            collateral.add(TdxCollateral.load(Path.of(file)));
+        }
+        b.verifier(TeeType.TDX, TdxVerifier.withIntelRoot().withCollateral(collateral));
+        if (simulated.isPresent() && !policy.allowsSimulated()) {
+            LOG.warn("keybroker.simulated_tee policy_id={} remedy=\"this broker's own evidence is simulated and its policy "
+                    + "refuses simulated evidence: clients will refuse it too; run it in a real TEE\"", policy.id());
+        }
+        return b.build();
+    }
+
+    private static Custody custody(ServiceSettings s, String tee) {
+        String mode = s.choice(CUSTODY, "recovery", "peer", "dev");
+        switch (mode) {
+            case "dev":
+                if (!tee.equals("simulated")) {
+                    throw new SettingsException("key broker: custody=dev keeps the root secret in a cleartext file on the "
+                            + "host's disk; it is for the simulated stack only (tee=simulated). In a TEE choose "
+                            + "custody=recovery or custody=peer (docs/key-broker.md, \"Custody\")");
+                }
+                return Custody.insecureDevFile();
+            case "peer":
+                return Custody.peer(s.optional(CUSTODY_PEER_URL).orElseThrow(() -> new SettingsException("key broker: "
+                        + "custody=peer needs " + CUSTODY_PEER_URL.name() + ", the URL of a running replica")));
+            default:
+                return Custody.recovery();
+        }
+    }
+}

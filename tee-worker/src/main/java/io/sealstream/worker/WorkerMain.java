@@ -1,0 +1,217 @@
+package io.sealstream.worker;
+
+import static io.sealstream.worker.WorkerSettings.*;
+
+import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.EvidenceProvider;
+import io.sealstream.attestation.simulated.SimulatedSnpTee;
+import io.sealstream.attestation.tsm.ConfigfsTsmProvider;
+import io.sealstream.attestation.tsm.TeeSelection;
+import io.sealstream.envelope.EnvelopeProtocol;
+import io.sealstream.keybroker.api.KeyBrokerException;
+import io.sealstream.service.ServiceLauncher;
+import io.sealstream.service.ServiceExit;
+import io.sealstream.service.ServiceProcess;
+import io.sealstream.service.ServiceSettings;
+import io.sealstream.service.SettingsException;
+import io.sealstream.streams.StreamProcessorConfig;
+import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.KafkaNames;
+import io.sealstream.tenancy.KafkaSecurity;
+import io.sealstream.worker.engine.ChatEngine;
+import io.sealstream.worker.engine.ChatModel;
+import io.sealstream.worker.engine.EmbeddingEngine;
+import io.sealstream.worker.engine.EmbeddingModel;
+import io.sealstream.worker.engine.InferenceEngine;
+import io.sealstream.worker.engine.SyntheticEngine;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.apache.kafka.common.KafkaException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The worker process: {@code java -cp <tee-worker's class path> io.sealstream.worker.WorkerMain
+ * [--config worker.properties]}. It reads {@link WorkerSettings}, selects the TEE, loads the
+ * engines, attests and serves until SIGTERM, and exits with a {@link ServiceExit} that says why
+ * it stopped. {@code sealstream worker} runs the same code.
+ */
+public final class WorkerMain {
+    private static final Logger LOG = LoggerFactory.getLogger(WorkerMain.class);
+
+    private WorkerMain() {
+    }
+
+    public static void main(String[] args) {
+        ServiceLauncher.main(SCHEMA, args, WorkerMain::run);
+    }
+
+    /**
+     * Starts a worker from {@code settings} and serves until {@code process} is asked to stop or
+     * the worker stops itself; returns why it stopped. Problems are printed to {@code err} for the
+     * person or orchestrator that started it, in words, with what to do.
+     */
+    public static ServiceExit run(ServiceSettings settings, ServiceProcess process, PrintStream out, PrintStream err) {
+        TeeWorker worker;
+        try {
+            worker = start(settings);
+        } catch (Refusal r) {
+            err.println("sealstream worker: " + r.getMessage());
+            LOG.error("worker.start.failed exit={} reason=\"{}\"", r.exit, r.getMessage());
+            return r.exit;
+        }
+        worker.whenEngineStalled(() -> process.stoppedItself(ServiceExit.ENGINE_STALLED));
+        out.println("worker " + settings.string(WORKER_ID) + " started; ready at " + worker.healthUrl() + "/readyz");
+        out.flush();
+        java.util.Optional<ServiceExit> stoppedItself;
+        try {
+            stoppedItself = process.awaitStop();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stoppedItself = java.util.Optional.empty();
+        }
+        boolean graceful = worker.shutdown();
+        ServiceExit exit = stoppedItself.orElse(graceful ? ServiceExit.STOPPED : ServiceExit.STOP_INCOMPLETE);
+        LOG.info("worker.exit worker_id={} exit={} code={}", settings.string(WORKER_ID), exit, exit.code());
+        return exit;
+    }
+
+    /** A start that cannot go on, with the exit that says why. */
+    private static final class Refusal extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final transient ServiceExit exit;
+
+        Refusal(ServiceExit exit, String message, Throwable cause) {
+            super(message, cause);
+            this.exit = exit;
+        }
+    }
+
+    private static TeeWorker start(ServiceSettings s) throws Refusal {
+        WorkerConfig config;
+        EvidenceProvider tee;
+        try {
+            config = config(s);
+            tee = tee(s);
+        } catch (SettingsException | IllegalArgumentException e) {
+            throw new Refusal(ServiceExit.CONFIG_INVALID, e.getMessage(), e);
+        }
+        List<InferenceEngine> engines;
+        try {
+            engines = engines(s);
+        } catch (SettingsException e) {
+            throw new Refusal(ServiceExit.CONFIG_INVALID, e.getMessage(), e);
+        }
+        try {
+            return TeeWorker.start(config, tee, engines);
+        } catch (KeyBrokerException e) {
+            engines.forEach(WorkerMain::closeQuietly);
+            boolean refused = e.status() == 401 || e.status() == 403;
+            throw new Refusal(refused ? ServiceExit.REFUSED : ServiceExit.UNAVAILABLE, (refused
+                    ? "the key broker refused this worker: " : "the key broker could not be used: ") + e.getMessage(), e);
+        } catch (AttestationException e) {
+            engines.forEach(WorkerMain::closeQuietly);
+            throw new Refusal(ServiceExit.NO_TEE, "the TEE gave no evidence: " + e.getMessage(), e);
+        } catch (IllegalStateException | UncheckedIOException | KafkaException e) {
+            // a missing dead-letter topic, a health port in use, a cluster that does not answer
+            engines.forEach(WorkerMain::closeQuietly);
+            throw new Refusal(ServiceExit.UNAVAILABLE, e.getMessage(), e);
+        } catch (IllegalArgumentException e) {
+            engines.forEach(WorkerMain::closeQuietly);
+            throw new Refusal(ServiceExit.CONFIG_INVALID, e.getMessage(), e);
+        }
+    }
+
+    /** The worker's configuration from its settings. */
+    static WorkerConfig config(ServiceSettings s) {
+        String pool = s.string(POOL);
+        if (!EnvelopeProtocol.isLegalPoolName(pool)) {
+            throw s.invalid(POOL, "1 to 32 lower-case letters or digits, as in the policy's pools");
+        }
+        KafkaNames names = KafkaNames.DEFAULTS.withRequestTopicFamily(s.string(REQUEST_TOPIC_FAMILY)).withPools(List.of(pool));
+        StreamProcessorConfig.Builder streams = StreamProcessorConfig.builder()
+                .bootstrapServers(s.string(BOOTSTRAP_SERVERS)).kafkaSecurity(kafkaSecurity(s))
+                .requestTopicFamily(names.familyOf(pool)).applicationId(names.applicationIdOf(pool))
+                .stateDir(Path.of(s.string(STATE_DIR)))
+                .maxBatchSize(s.integer(MAX_BATCH_SIZE, 1, 100_000))
+                .batchLinger(s.millis(BATCH_LINGER, Duration.ZERO))
+                .transactionTimeout(s.millis(TRANSACTION_TIMEOUT, Duration.ofSeconds(1)));
+        s.passThrough("streams").forEach(streams::streamsConfig);
+        return WorkerConfig.builder().workerId(s.string(WORKER_ID)).keyBrokerUrl(s.string(KEY_BROKER_URL))
+                .schemaRegistryUrl(s.string(REGISTRY_URL)).streams(streams.build())
+                .healthAddress(s.string(HEALTH_ADDRESS)).healthPort(s.integer(HEALTH_PORT, 0, 65_535)).build();
+    }
+
+    private static KafkaSecurity kafkaSecurity(ServiceSettings s) {
+        if (s.choice(KAFKA_SECURITY, "SASL_SSL", "PLAINTEXT").equals("PLAINTEXT")) {
+            return KafkaSecurity.plaintext();
+        }
+        Path credentials = s.path(KAFKA_CREDENTIALS).orElseThrow(() -> new SettingsException("worker: with "
+                + KAFKA_SECURITY.name() + "=SASL_SSL the setting " + KAFKA_CREDENTIALS.name()
+                + " is required: the file with the workers' Kafka principal ('sealstream up' writes DATA_DIR/worker.credentials)"));
+        String ca = null;
+        if (s.path(KAFKA_CA).isPresent()) {
+            try {
+                ca = Files.readString(s.path(KAFKA_CA).get());
+            } catch (IOException e) {
+                throw new SettingsException("worker: cannot read " + KAFKA_CA.name() + " (from " + s.source(KAFKA_CA)
+                        + "): " + e.getMessage() + "; give the PEM file of the CA that signs the brokers' certificates");
+            }
+        }
+        try {
+            return KafkaSecurity.scram(ClientCredentials.read(credentials), ca);
+        } catch (UncheckedIOException e) {
+            throw new SettingsException("worker: " + e.getMessage() + " (" + KAFKA_CREDENTIALS.name() + " from "
+                    + s.source(KAFKA_CREDENTIALS) + ")");
+        }
+    }
+
+    private static EvidenceProvider tee(ServiceSettings s) throws Refusal {
+        String choice = s.choice(TEE, "auto", "snp", "tdx", "simulated");
+        byte[] measurement;
+        try {
+            measurement = s.optional(SIMULATED_MEASUREMENT).map(HexFormat.of()::parseHex)
+                    .orElseGet(SimulatedSnpTee::devWorkerMeasurement);
+        } catch (IllegalArgumentException e) {
+            throw s.invalid(SIMULATED_MEASUREMENT, "hex (96 digits for a SHA-384 measurement)");
+        }
+        if (choice.equals("simulated") && s.path(SIMULATED_TEE_DIR).isEmpty()) {
+            throw new SettingsException("worker: tee=simulated needs " + SIMULATED_TEE_DIR.name()
+                    + ", the directory 'sealstream up' printed");
+        }
+        try {
+            return TeeSelection.select(choice, ConfigfsTsmProvider.DEFAULT_ROOT,
+                    () -> SimulatedSnpTee.load(s.path(SIMULATED_TEE_DIR).orElseThrow()).provider(measurement));
+        } catch (AttestationException | UncheckedIOException | IllegalStateException e) {
+            throw new Refusal(ServiceExit.NO_TEE, "no usable TEE (" + TEE.name() + "=" + choice + "): " + e.getMessage(), e);
+        }
+    }
+
+    private static List<InferenceEngine> engines(ServiceSettings s) {
+        String engine = s.choice(ENGINE, "minilm", "synthetic");
+        java.util.Optional<Path> chat = s.path(CHAT_MODEL);
+        if (chat.isPresent() && !Files.isReadable(chat.get())) {
+            throw new SettingsException("worker: the chat model " + chat.get() + " (" + CHAT_MODEL.name() + " from "
+                    + s.source(CHAT_MODEL) + ") cannot be read; give the path of a GGUF file");
+        }
+        List<InferenceEngine> engines = new ArrayList<>();
+        engines.add(engine.equals("synthetic") ? new SyntheticEngine() : EmbeddingEngine.load(EmbeddingModel.ALL_MINILM_L6_V2_Q));
+        chat.ifPresent(p -> engines.add(ChatEngine.load(ChatModel.of(p))));
+        return engines;
+    }
+
+    private static void closeQuietly(InferenceEngine e) {
+        try {
+            e.close();
+        } catch (Exception ex) {
+            LOG.warn("worker.engine.close_failed error={}", ex.getClass().getSimpleName());
+        }
+    }
+}

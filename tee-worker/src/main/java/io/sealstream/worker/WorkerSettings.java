@@ -1,0 +1,67 @@
+package io.sealstream.worker;
+
+import io.sealstream.envelope.EnvelopeProtocol;
+import io.sealstream.service.Setting;
+import io.sealstream.service.SettingsSchema;
+import io.sealstream.streams.StreamProcessorConfig;
+
+/**
+ * Every setting of the worker process ({@link WorkerMain}, {@code sealstream worker}): the one
+ * place its config keys, environment variables and defaults are declared. docs/configuration.md
+ * and the deployment manifests are checked against it.
+ */
+public final class WorkerSettings {
+    private WorkerSettings() {
+    }
+
+    public static final Setting WORKER_ID = Setting.required("worker.id",
+            "This worker's id, for logs and health output (a pod name).");
+    public static final Setting BOOTSTRAP_SERVERS = Setting.required("kafka.bootstrap.servers",
+            "Kafka bootstrap servers, host:port[,host:port...].");
+    public static final Setting KAFKA_SECURITY = Setting.withDefault("kafka.security.protocol", "SASL_SSL",
+            "SASL_SSL (SCRAM-SHA-512 over TLS) or PLAINTEXT (benchmark brokers only; logged as a warning).");
+    public static final Setting KAFKA_CREDENTIALS = Setting.optional("kafka.credentials.file",
+            "Owner-only file with the workers' Kafka principal and SCRAM password; required with SASL_SSL "
+                    + "('sealstream up' writes DATA_DIR/worker.credentials).");
+    public static final Setting KAFKA_CA = Setting.optional("kafka.ca.file",
+            "PEM file of the CA that signs the brokers' certificates; unset: the JVM's trust store.");
+    public static final Setting REGISTRY_URL = Setting.required("schema.registry.url",
+            "Confluent-compatible schema registry URL.");
+    public static final Setting KEY_BROKER_URL = Setting.required("key.broker.url", "Key broker URL.");
+    public static final Setting STATE_DIR = Setting.required("state.dir",
+            "Kafka Streams state directory; holds ciphertext only.");
+    public static final Setting TEE = Setting.withDefault("tee", "auto",
+            "auto (configfs-tsm; never falls back to simulated), snp, tdx or simulated.");
+    public static final Setting SIMULATED_TEE_DIR = Setting.optional("tee.simulated.dir",
+            "Where the dev stack saved its simulated TEE; required with tee=simulated.");
+    public static final Setting SIMULATED_MEASUREMENT = Setting.optional("tee.simulated.measurement",
+            "Launch measurement the simulated TEE reports, hex; unset: the dev worker image's.");
+    public static final Setting POOL = Setting.withDefault("pool", EnvelopeProtocol.DEFAULT_POOL,
+            "The worker pool: the policy's pools say which models each serves; a pool other than 'default' reads "
+                    + "FAMILY-POOL.CLIENT.");
+    public static final Setting REQUEST_TOPIC_FAMILY = Setting.withDefault("request.topic.family",
+            StreamProcessorConfig.DEFAULT_REQUEST_TOPIC_FAMILY, "Clients send to FAMILY.CLIENT; the worker reads every such topic.");
+    public static final Setting ENGINE = Setting.withDefault("engine", "minilm",
+            "minilm (int8 all-MiniLM-L6-v2 embeddings) or synthetic (the benchmark stand-in; no real policy lists its digest).");
+    public static final Setting CHAT_MODEL = Setting.optional("chat.model",
+            "Also serve chat with this GGUF model (llama.cpp); its SHA-256 must be among the policy's models.");
+    public static final Setting MAX_BATCH_SIZE = Setting.withDefault("batch.max.size",
+            StreamProcessorConfig.DEFAULT_MAX_BATCH_SIZE, "Requests in one engine batch at most.");
+    public static final Setting BATCH_LINGER = Setting.withDefault("batch.linger.ms",
+            StreamProcessorConfig.DEFAULT_BATCH_LINGER.toMillis(), "How long a batch waits to fill before it runs.");
+    public static final Setting TRANSACTION_TIMEOUT = Setting.withDefault("transaction.timeout.ms",
+            StreamProcessorConfig.DEFAULT_TRANSACTION_TIMEOUT.toMillis(),
+            "Upper bound on one batch; also how long a dead worker's open transaction blocks readers.");
+    public static final Setting HEALTH_ADDRESS = Setting.withDefault("health.address", WorkerConfig.DEFAULT_HEALTH_ADDRESS,
+            "Address /healthz and /readyz listen on; a pod's address or 0.0.0.0 for Kubernetes probes.");
+    public static final Setting HEALTH_PORT = Setting.withDefault("health.port", 8080,
+            "Port of /healthz and /readyz (0: a free one, printed at start).");
+
+    /** The worker's settings, read from {@code worker.properties} and {@code SEALSTREAM_WORKER_*}. */
+    public static final SettingsSchema SCHEMA = SettingsSchema.of("worker", "SEALSTREAM_WORKER_", WORKER_ID,
+            BOOTSTRAP_SERVERS, KAFKA_SECURITY, KAFKA_CREDENTIALS, KAFKA_CA, REGISTRY_URL, KEY_BROKER_URL, STATE_DIR, TEE,
+            SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, POOL, REQUEST_TOPIC_FAMILY, ENGINE, CHAT_MODEL, MAX_BATCH_SIZE,
+            BATCH_LINGER, TRANSACTION_TIMEOUT, HEALTH_ADDRESS, HEALTH_PORT)
+            .passThrough("streams", "Kafka Streams and client settings, passed as they are (e.g. "
+                    + "streams.session.timeout.ms); the exactly-once and security settings cannot be overridden.");
+}
