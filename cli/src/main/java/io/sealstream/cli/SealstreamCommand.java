@@ -4,6 +4,7 @@ import io.sealstream.cli.attestation.AttestationCommand;
 import io.sealstream.cli.keybroker.KeyBrokerCommand;
 import io.sealstream.cli.batch.BatchesCommand;
 import io.sealstream.cli.clients.ClientsCommand;
+import io.sealstream.cli.clients.WorkersCommand;
 import io.sealstream.cli.batch.SubmitCommand;
 import io.sealstream.cli.bench.BenchCommand;
 import io.sealstream.cli.demo.DemoCommand;
@@ -17,7 +18,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "sealstream 0.1.0-SNAPSHOT",
         description = "Confidential batch inference on Apache Kafka.",
-        subcommands = {UpCommand.class, DemoCommand.class, WorkerCommand.class, SubmitCommand.class, BatchesCommand.class, ClientsCommand.class,
+        subcommands = {UpCommand.class, DemoCommand.class, WorkerCommand.class, SubmitCommand.class, BatchesCommand.class, ClientsCommand.class, WorkersCommand.class,
                 AttestationCommand.class, KeyBrokerCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SealstreamCommand implements Runnable {
     @CommandLine.Spec

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>The signals are caught (not left to the JVM's shutdown hooks), so that a graceful shutdown
  * exits with {@link ServiceExit#STOPPED} and one that did not finish with
- * {@link ServiceExit#STOP_INCOMPLETE} instead of the JVM's fixed 143.
+ * {@link ServiceExit#STOP_INCOMPLETE} instead of the JVM's fixed 143. A second signal during the
+ * shutdown ends the process at once.
  */
 public final class ServiceProcess {
     private static final Logger LOG = LoggerFactory.getLogger(ServiceProcess.class);
@@ -28,13 +29,25 @@ public final class ServiceProcess {
         ServiceProcess p = new ServiceProcess();
         for (String name : new String[] {"TERM", "INT"}) {
             try {
-                sun.misc.Signal.handle(new sun.misc.Signal(name), s -> p.stopRequested.complete("SIG" + name));
+                sun.misc.Signal.handle(new sun.misc.Signal(name), s -> p.signalled("SIG" + name));
             } catch (IllegalArgumentException e) {
                 // the JVM keeps this signal to itself (e.g. -Xrs): the default handling stays
                 LOG.warn("service.signal.unhandled signal=SIG{} reason=\"{}\"", name, e.getMessage());
             }
         }
         return p;
+    }
+
+    /**
+     * The first signal asks for a graceful shutdown; a second one, while that runs, ends the
+     * process at once with {@link ServiceExit#STOP_INCOMPLETE} (an operator who cannot wait).
+     */
+    private void signalled(String signal) {
+        if (!stopRequested.complete(signal)) {
+            LOG.warn("service.stop.forced by={} exit={} code={}", signal, ServiceExit.STOP_INCOMPLETE,
+                    ServiceExit.STOP_INCOMPLETE.code());
+            Runtime.getRuntime().halt(ServiceExit.STOP_INCOMPLETE.code());
+        }
     }
 
     /** A process driven by a test: {@link #requestStop} stands in for the signal. */

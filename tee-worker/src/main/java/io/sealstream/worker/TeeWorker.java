@@ -328,8 +328,9 @@ public final class TeeWorker implements AutoCloseable {
                 respond(ex, 503, "{\"status\":\"engine_stalled\",\"batch_running_ms\":"
                         + batcher.runningBatchAge().toMillis() + "}");
             } else {
-                respond(ex, 200, "{\"status\":\"alive\",\"stream_thread_replacements\":"
-                        + threadReplacements.get() + "}");
+                EngineBatcher.Totals totals = batcher.totals();
+                respond(ex, 200, "{\"status\":\"alive\",\"stream_thread_replacements\":" + threadReplacements.get()
+                        + ",\"engine_batches\":" + totals.batches() + ",\"engine_requests\":" + totals.requests() + "}");
             }
         });
         health.createContext("/readyz", ex -> {

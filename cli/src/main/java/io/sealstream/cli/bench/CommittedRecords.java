@@ -1,6 +1,6 @@
 package io.sealstream.cli.bench;
 
-import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.cli.stack.StackEndpoints;
 
 import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.schemas.serde.ConfluentAvroDeserializer;
@@ -28,7 +28,7 @@ public final class CommittedRecords {
     }
 
     /** Every committed record of {@code topic}, from the beginning. */
-    public static List<ConsumerRecord<String, byte[]>> readAll(LocalStack stack, String topic) {
+    public static List<ConsumerRecord<String, byte[]>> readAll(StackEndpoints stack, String topic) {
         List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
         try (KafkaConsumer<String, byte[]> consumer = fromBeginning(stack, List.of(topic))) {
             Map<TopicPartition, Long> end = consumer.endOffsets(consumer.assignment());
@@ -45,7 +45,7 @@ public final class CommittedRecords {
      * {@code sink} until {@code done} holds or {@code timeout} passes; the consumer's poll does the
      * waiting. Returns whether {@code done} held.
      */
-    public static boolean readUntil(LocalStack stack, List<String> topics, Consumer<ConsumerRecord<String, byte[]>> sink,
+    public static boolean readUntil(StackEndpoints stack, List<String> topics, Consumer<ConsumerRecord<String, byte[]>> sink,
                                     BooleanSupplier done, Duration timeout) {
         try (KafkaConsumer<String, byte[]> consumer = fromBeginning(stack, topics)) {
             long deadline = System.nanoTime() + timeout.toNanos();
@@ -59,9 +59,9 @@ public final class CommittedRecords {
         }
     }
 
-    private static KafkaConsumer<String, byte[]> fromBeginning(LocalStack stack, List<String> topics) {
+    private static KafkaConsumer<String, byte[]> fromBeginning(StackEndpoints stack, List<String> topics) {
         // the operator's view of every topic: the admin principal
-        Map<String, Object> config = new java.util.HashMap<>(stack.kafka().adminClientConfig());
+        Map<String, Object> config = new java.util.HashMap<>(stack.adminClientConfig());
         config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
         KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(config, new StringDeserializer(), new ByteArrayDeserializer());
         List<TopicPartition> parts = new ArrayList<>();
@@ -74,9 +74,9 @@ public final class CommittedRecords {
     }
 
     /** How many committed answers each request id has on {@code topic}. */
-    public static Map<String, Integer> answerCounts(LocalStack stack, String topic) {
+    public static Map<String, Integer> answerCounts(StackEndpoints stack, String topic) {
         ConfluentAvroDeserializer<EncryptedResponse> reader = new ConfluentAvroDeserializer<>(EncryptedResponse.class,
-                new SchemaRegistryClient(stack.registry().url(), Duration.ofSeconds(10)));
+                new SchemaRegistryClient(stack.registryUrl(), Duration.ofSeconds(10)));
         Map<String, Integer> counts = new HashMap<>();
         for (ConsumerRecord<String, byte[]> r : readAll(stack, topic)) {
             counts.merge(reader.deserialize(topic, r.value()).getRequestId(), 1, Integer::sum);

@@ -2,6 +2,10 @@ package io.sealstream.cli.bench;
 
 import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.cli.stack.ProcessDeployment;
+import io.sealstream.worker.WorkerSettings;
+import io.sealstream.cli.stack.StackEndpoints;
+import java.nio.file.Path;
 import io.sealstream.client.RequestRejectedException;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.envelope.ClientSession;
@@ -95,6 +99,88 @@ public final class FaultScenarios {
         }
     }
 
+    /** R5's outcome: the fault report, and how many requests the worker added mid-run answered. */
+    public record DeploymentRun(FaultReport report, long addedWorkerRequests, int killedKafkaNode) {
+    }
+
+    /**
+     * R5, the deployment: three Kafka node processes (replication factor 3, min ISR 2), the
+     * registry, the key broker and two workers, each its own process started from its config file,
+     * in {@code dir}. While {@code requests} requests stream: at a quarter answered one Kafka node is
+     * killed (SIGKILL); at three eighths it starts again on its data, as an orchestrator restarts
+     * it; at half a third worker starts (the last three eighths are sent once it serves); at three
+     * quarters one of the first two is stopped (SIGTERM).
+     */
+    public static DeploymentRun deployment(int requests, Path dir) throws Exception {
+        try (ProcessDeployment deployment = ProcessDeployment.start(dir, 3, 6);
+             WorkerProcesses procs = new WorkerProcesses(deployment::writeWorkerConfig)) {
+            // no worker is killed here, but a Kafka node is: a stream thread can wait about as long as the
+            // cluster takes to fence the node (9 s) before it polls again, so the poll interval (the
+            // transaction timeout) must exceed that
+            Map<String, String> settings = Map.of(WorkerSettings.TRANSACTION_TIMEOUT.name(), "30000");
+            WorkerProcesses.Worker a = procs.start("deploy-a", settings);
+            procs.start("deploy-b", settings);
+            int killed = deployment.kafka().nodeIds().get(1);
+            java.util.concurrent.atomic.AtomicReference<WorkerProcesses.Worker> added = new java.util.concurrent.atomic.AtomicReference<>();
+            List<Thread> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+            long t0 = System.nanoTime();
+            Traffic traffic = Traffic.run(deployment, SyntheticEngine.MODEL, requests, answered -> {
+                // each on its own thread: the callback runs on the client's listener, which must keep polling
+                if (answered == requests / 4) {
+                    events.add(event("fault-kafka-kill", () -> deployment.kafka().kill(killed)));
+                } else if (answered == requests * 3 / 8) {
+                    // as an orchestrator would: the node comes back under its id, on its data
+                    events.add(event("fault-kafka-restart", () -> {
+                        events.get(0).join();
+                        deployment.kafka().start(killed);
+                    }));
+                } else if (answered == requests / 2) {
+                    events.add(event("fault-worker-add", () -> added.set(procs.start("deploy-c", settings))));
+                } else if (answered == requests * 3 / 4) {
+                    events.add(event("fault-worker-stop", () -> procs.stop(a)));
+                }
+            }, sent -> {
+                if (sent == requests * 5 / 8) {
+                    // the rest of the requests go out once the added worker serves, so it takes its share
+                    awaitSet(added, Duration.ofMinutes(3));
+                }
+            });
+            for (Thread t : events) {
+                t.join(TimeUnit.MINUTES.toMillis(3));
+            }
+            long addedServed = added.get() == null ? -1 : procs.engineRequests(added.get());
+            FaultReport report = traffic.report(deployment, "R5 deployment", 0, procs.threadReplacements(), 0, 0, Map.of(),
+                    t0, procs.exits());
+            return new DeploymentRun(report, addedServed, killed);
+        }
+    }
+
+    /** Waits until {@code ref} is set (or {@code timeout} passes: the scenario then reports what happened). */
+    private static void awaitSet(java.util.concurrent.atomic.AtomicReference<?> ref, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (ref.get() == null && System.nanoTime() < deadline) {
+            sleep(Duration.ofMillis(100));
+        }
+    }
+
+    /** Runs {@code action} on a thread of its own, now. */
+    private static Thread event(String name, ThrowingRunnable action) {
+        Thread t = new Thread(() -> {
+            try {
+                action.run();
+            } catch (Exception e) {
+                throw new IllegalStateException(name + " failed", e);
+            }
+        }, name);
+        t.start();
+        return t;
+    }
+
+    @FunctionalInterface
+    private interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
     /**
      * R2: {@code requests} requests; at half of them answered, the broker stops, stays down for
      * {@link #BROKER_DOWNTIME}, and starts again on the same data directory and ports.
@@ -155,7 +241,7 @@ public final class FaultScenarios {
                     new StringSerializer(), new ByteArraySerializer())) {
                 int perNormal = Math.max(1, hostile / Math.max(1, requests));
                 int[] next = {0};
-                traffic = Traffic.run(stack, requests, answered -> { }, sentIndex -> {
+                traffic = Traffic.run(stack, model, requests, answered -> { }, sentIndex -> {
                     for (int k = 0; k < perNormal && next[0] < hostile; k++, next[0]++) {
                         fuzzer.next(next[0], sent).forEach(producer::send);
                     }
@@ -208,14 +294,13 @@ public final class FaultScenarios {
         int answered;
 
         static Traffic run(LocalStack stack, int requests, IntConsumer onAnswered) throws Exception {
-            return run(stack, requests, onAnswered, i -> { });
+            return run(stack, stack.engine().models().iterator().next(), requests, onAnswered, i -> { });
         }
 
         /** Sends {@code requests} requests; {@code beforeEach} runs before each send, {@code onAnswered} after each answer. */
-        static Traffic run(LocalStack stack, int requests, IntConsumer onAnswered, IntConsumer beforeEach)
+        static Traffic run(StackEndpoints stack, String model, int requests, IntConsumer onAnswered, IntConsumer beforeEach)
                 throws Exception {
             Traffic t = new Traffic();
-            String model = stack.engine().models().iterator().next();
             Semaphore window = new Semaphore(IN_FLIGHT);
             java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
             List<CompletableFuture<?>> futures = new ArrayList<>(requests);
@@ -245,12 +330,12 @@ public final class FaultScenarios {
             return t;
         }
 
-        FaultReport report(LocalStack stack, String scenario, long seed, int threadReplacements, int hostile,
+        FaultReport report(StackEndpoints stack, String scenario, long seed, int threadReplacements, int hostile,
                            int unaccounted, Map<String, Integer> errorsOverride, long t0) {
             return report(stack, scenario, seed, threadReplacements, hostile, unaccounted, errorsOverride, t0, Map.of());
         }
 
-        FaultReport report(LocalStack stack, String scenario, long seed, int threadReplacements, int hostile,
+        FaultReport report(StackEndpoints stack, String scenario, long seed, int threadReplacements, int hostile,
                            int unaccounted, Map<String, Integer> errorsOverride, long t0, Map<String, Integer> workerExits) {
             Map<String, Integer> counts = CommittedRecords.answerCounts(stack, EnvelopeProtocol.responseTopicFor(CLIENT));
             int lost = 0;

@@ -24,8 +24,9 @@ public final class FaultsBench implements Callable<Integer> {
     @Option(names = "--seed", description = "Seed of the fuzzer (default: random, printed).")
     Long seed;
 
-    @Option(names = "--only", split = ",", description = "Run only these scenarios: r1 (worker SIGKILL), r2 (broker restart), r3 (fuzz), r4 (worker SIGTERM).")
-    List<String> only = new ArrayList<>(List.of("r1", "r2", "r3", "r4"));
+    @Option(names = "--only", split = ",", description = "Run only these scenarios: r1 (worker SIGKILL), r2 (broker restart), r3 (fuzz), r4 (worker SIGTERM), "
+            + "r5 (the deployment as processes: a Kafka node killed, a worker added, a worker stopped).")
+    List<String> only = new ArrayList<>(List.of("r1", "r2", "r3", "r4", "r5"));
 
     @Override
     public Integer call() throws Exception {
@@ -37,6 +38,13 @@ public final class FaultsBench implements Callable<Integer> {
         }
         if (only.contains("r4")) {
             reports.add(print(FaultScenarios.workerStop(requests)));
+        }
+        if (only.contains("r5")) {
+            java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("sealstream-deployment-");
+            FaultScenarios.DeploymentRun run = FaultScenarios.deployment(requests, dir);
+            System.out.println("R5: Kafka node " + run.killedKafkaNode() + " killed; the added worker answered "
+                    + run.addedWorkerRequests() + " requests; logs and configs in " + dir);
+            reports.add(print(run.report()));
         }
         if (only.contains("r2")) {
             reports.add(print(FaultScenarios.brokerRestart(requests)));

@@ -1,6 +1,7 @@
 package io.sealstream.cli.bench;
 
 import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.cli.stack.ServiceCommand;
 import io.sealstream.service.ServiceExit;
 import io.sealstream.worker.WorkerMain;
 import io.sealstream.worker.WorkerSettings;
@@ -29,10 +30,15 @@ import java.util.regex.Pattern;
  * stack. Ready when /readyz says so.
  */
 public final class WorkerProcesses implements AutoCloseable {
-    /** Where the worker's jar is, relative to the repository root; its class path is in {@code lib/} beside it. */
-    static final String WORKER_JAR = "tee-worker/target/sealstream-worker.jar";
+    /** Writes a worker's config file: the deployment's settings for {@code workerId}, with {@code more} on top. */
+    @FunctionalInterface
+    public interface ConfigWriter {
+        Path write(String workerId, Map<String, String> more);
+    }
+
     private static final Pattern REPLACEMENTS = Pattern.compile("\"stream_thread_replacements\":(\\d+)");
-    private final LocalStack stack;
+    private static final Pattern ENGINE_REQUESTS = Pattern.compile("\"engine_requests\":(\\d+)");
+    private final ConfigWriter configs;
     private final List<Worker> workers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, Integer> exits = new ConcurrentHashMap<>();
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -48,31 +54,39 @@ public final class WorkerProcesses implements AutoCloseable {
         }
     }
 
+    /** Workers beside the embedded stack. */
     public WorkerProcesses(LocalStack stack) {
-        this.stack = stack;
+        this(stack::writeWorkerConfig);
     }
 
+    /** Workers whose config files {@code configs} writes. */
+    public WorkerProcesses(ConfigWriter configs) {
+        this.configs = configs;
+    }
+
+    /**
+     * Starts a worker with the synthetic engine and short timeouts: a killed worker's open
+     * transaction blocks readers until it times out (10 s here).
+     */
     Worker start(String id) throws IOException, InterruptedException {
+        return start(id, Map.of());
+    }
+
+    /** As {@link #start(String)}, with {@code more} settings on top. */
+    Worker start(String id, Map<String, String> more) throws IOException, InterruptedException {
         int port = freePort();
         Path log = Files.createTempFile("sealstream-" + id + "-", ".log");
-        Path config = stack.writeWorkerConfig(id, Map.of(
+        Map<String, String> settings = new java.util.HashMap<>(Map.of(
                 WorkerSettings.ENGINE.name(), "synthetic",
                 WorkerSettings.HEALTH_PORT.name(), Integer.toString(port),
                 WorkerSettings.MAX_BATCH_SIZE.name(), "64",
                 WorkerSettings.BATCH_LINGER.name(), "20",
-                // a killed worker's open transaction blocks readers until it times out: keep that short
                 WorkerSettings.TRANSACTION_TIMEOUT.name(), "10000",
                 "streams.session.timeout.ms", "6000",
                 "streams.heartbeat.interval.ms", "1000"));
-        List<String> command = new java.util.ArrayList<>(List.of(
-                Paths.get(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m"));
-        java.util.Optional<Path> jar = workerJar();
-        if (jar.isPresent()) {
-            command.addAll(List.of("-jar", jar.get().toString()));
-        } else {
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), WorkerMain.class.getName()));
-        }
-        command.addAll(List.of("--config", config.toString()));
+        settings.putAll(more);
+        Path config = configs.write(id, settings);
+        List<String> command = ServiceCommand.WORKER.command("512m", config);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         Worker w = new Worker(pb.start(), port, log);
         workers.add(w);
@@ -87,20 +101,6 @@ public final class WorkerProcesses implements AutoCloseable {
             Thread.sleep(200);
         }
         throw new IllegalStateException("worker " + id + " was not ready within 120 s; its log: " + log);
-    }
-
-    /**
-     * The worker's own jar, if built: looked for from the working directory up (the repository root,
-     * or a module directory under it when run by Maven).
-     */
-    static java.util.Optional<Path> workerJar() {
-        for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-            Path jar = dir.resolve(WORKER_JAR);
-            if (Files.isRegularFile(jar) && Files.isDirectory(jar.resolveSibling("lib"))) {
-                return java.util.Optional.of(jar);
-            }
-        }
-        return java.util.Optional.empty();
     }
 
     /**
@@ -145,6 +145,12 @@ public final class WorkerProcesses implements AutoCloseable {
             }
         }
         return total;
+    }
+
+    /** How many requests {@code w}'s engine has answered since it started, from its /healthz; -1 if it is down. */
+    long engineRequests(Worker w) {
+        Matcher m = ENGINE_REQUESTS.matcher(get(w, "/healthz"));
+        return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 
     private String get(Worker w, String path) {

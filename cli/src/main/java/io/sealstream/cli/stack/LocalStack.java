@@ -57,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * in a simulated SNP TEE, N workers in simulated SNP TEEs, and provisioned clients. The
  * development policy accepts simulated evidence; nothing else does.
  */
-public final class LocalStack implements AutoCloseable {
+public final class LocalStack implements StackEndpoints, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(LocalStack.class);
     /** Launch measurement the simulated worker TEE reports (SHA-384 of a fixed label). */
     public static final byte[] WORKER_MEASUREMENT = SimulatedSnpTee.devWorkerMeasurement();
@@ -239,6 +239,7 @@ public final class LocalStack implements AutoCloseable {
     }
 
     /** The builder of {@link #client}, for settings such as the request timeout; provisions the client if new. */
+    @Override
     public SealstreamClient.Builder clientBuilder(String clientId) {
         return SealstreamClient.builder()
                 .bootstrapServers(kafka.bootstrapServers())
@@ -248,6 +249,16 @@ public final class LocalStack implements AutoCloseable {
                 .requestTopicFamily(options.requestTopicFamily)
                 .kafkaSecurity(clientSecurity(clientId))
                 .trust(trust());
+    }
+
+    @Override
+    public Map<String, Object> adminClientConfig() {
+        return kafka.adminClientConfig();
+    }
+
+    @Override
+    public String registryUrl() {
+        return registry.url();
     }
 
     /** How {@code clientId} logs in to this stack's Kafka (provisioning it if new): its own principal. */

@@ -26,17 +26,6 @@ class FaultToleranceTest {
     }
 
     @Test
-    void r4AWorkerStoppedWithSigtermExitsAsStoppedAndLosesAndDuplicatesNothing() throws Exception {
-        FaultReport r = FaultScenarios.workerStop(3_000);
-
-        assertThat(r.workerExits()).as("how the stopped worker exited").containsExactly(java.util.Map.entry("stopped", 1));
-        assertThat(r.answered()).isEqualTo(3_000);
-        assertThat(r.lost()).isZero();
-        assertThat(r.duplicated()).isZero();
-        assertThat(r.threadReplacements()).isZero();
-    }
-
-    @Test
     void r2ABrokerRestartOnItsOwnDataLosesAndDuplicatesNothing() throws Exception {
         FaultReport r = FaultScenarios.brokerRestart(3_000);
 

@@ -53,9 +53,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     private static final int NODE_ID = 1;
     private static final int PORT_ATTEMPTS = 5;
     /** The provisioning principal of a secured broker: a super user, used for nothing else. */
-    public static final String ADMIN_USER = "sealstream-admin";
-    private static final String BROKER_USER = "sealstream-broker";
-    private static final String SCRAM = "SCRAM-SHA-512";
+    public static final String ADMIN_USER = KafkaNodeConfig.ADMIN_USER;
+    private static final String SCRAM = KafkaNodeConfig.SCRAM;
     private static final String SECRETS_FILE = "sealstream-dev-security.properties";
     /**
      * How long a SASL session lasts before the client must authenticate again
@@ -134,24 +133,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private void format() {
-        try {
-            new Formatter()
-                    .setPrintStream(new PrintStream(OutputStream.nullOutputStream()))
-                    .setSupportedFeatures(Feature.PRODUCTION_FEATURES)
-                    .setNodeId(NODE_ID)
-                    .setClusterId(clusterId)
-                    .setDirectories(List.of(logDir.toString()))
-                    .setMetadataLogDirectory(logDir.toString())
-                    .setControllerListenerName("CONTROLLER")
-                    .setScramArguments(secrets == null ? List.of() : List.of(
-                            SCRAM + "=[name=" + ADMIN_USER + ",password=" + secrets.adminPassword() + "]",
-                            SCRAM + "=[name=" + BROKER_USER + ",password=" + secrets.brokerPassword() + "]"))
-                    .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
-                    .run();
-            formatted = true;
-        } catch (Exception e) {
-            throw new IllegalStateException("formatting Kafka storage in " + logDir + " failed", e);
-        }
+        nodeConfig().format(clusterId);
+        formatted = true;
+    }
+
+    private KafkaNodeConfig nodeConfig() {
+        return new KafkaNodeConfig(NODE_ID, List.of(new KafkaNodeConfig.Node(NODE_ID, brokerPort, controllerPort)), logDir,
+                secrets, overrides);
     }
 
     private KafkaRaftServer launch() {
@@ -167,67 +155,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private Properties config() {
-        Properties p = new Properties();
-        p.put("process.roles", "broker,controller");
-        p.put("node.id", Integer.toString(NODE_ID));
-        p.put("controller.quorum.voters", NODE_ID + "@" + LOOPBACK + ":" + controllerPort);
-        p.put("controller.listener.names", "CONTROLLER");
-        if (secrets == null) {
-            p.put("listeners", "PLAINTEXT://" + LOOPBACK + ":" + brokerPort + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort);
-            p.put("advertised.listeners", "PLAINTEXT://" + LOOPBACK + ":" + brokerPort);
-            p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
-            p.put("inter.broker.listener.name", "PLAINTEXT");
-        } else {
-            securedListeners(p);
-        }
-        p.put("log.dirs", logDir.toString());
-        p.put("metadata.log.dir", logDir.toString());
-        // a single node: every internal topic has one replica
-        p.put("offsets.topic.replication.factor", "1");
-        p.put("offsets.topic.num.partitions", "5");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
-        p.put("transaction.state.log.num.partitions", "5");
-        p.put("share.coordinator.state.topic.replication.factor", "1");
-        p.put("share.coordinator.state.topic.min.isr", "1");
-        p.put("group.initial.rebalance.delay.ms", "0");
-        p.put("auto.create.topics.enable", "false");
-        p.put("num.partitions", "1");
-        p.put("log.cleaner.dedupe.buffer.size", Integer.toString(2 * 1024 * 1024));
-        p.putAll(overrides);
-        return p;
-    }
-
-    /**
-     * Clients and the inter-broker path: SASL_SSL with SCRAM; the controller: mutual TLS with the
-     * broker certificate, whose subject is a super user. No listener is unauthenticated.
-     */
-    private void securedListeners(Properties p) {
-        DevCertificateAuthority ca = secrets.ca();
-        p.put("listeners", "BROKER://" + LOOPBACK + ":" + brokerPort + ",CONTROLLER://" + LOOPBACK + ":" + controllerPort);
-        p.put("advertised.listeners", "BROKER://" + LOOPBACK + ":" + brokerPort);
-        p.put("listener.security.protocol.map", "BROKER:SASL_SSL,CONTROLLER:SSL");
-        p.put("inter.broker.listener.name", "BROKER");
-        p.put("sasl.enabled.mechanisms", SCRAM);
-        // a removed or re-keyed principal's open connections must log in again within this, or close
-        p.put("connections.max.reauth.ms", Long.toString(REAUTHENTICATE_AFTER.toMillis()));
-        p.put("sasl.mechanism.inter.broker.protocol", SCRAM);
-        p.put("listener.name.broker.scram-sha-512.sasl.jaas.config", jaas(BROKER_USER, secrets.brokerPassword()));
-        p.put("ssl.keystore.type", "PEM");
-        p.put("ssl.keystore.certificate.chain", ca.brokerCertificatePem());
-        p.put("ssl.keystore.key", ca.brokerKeyPem());
-        p.put("ssl.truststore.type", "PEM");
-        p.put("ssl.truststore.certificates", ca.caCertificatePem());
-        p.put("ssl.endpoint.identification.algorithm", "https");
-        p.put("listener.name.controller.ssl.client.auth", "required");
-        p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
-        p.put("allow.everyone.if.no.acl.found", "false");
-        p.put("super.users", "User:" + ADMIN_USER + ";User:" + BROKER_USER + ";User:" + DevCertificateAuthority.BROKER_SUBJECT);
-    }
-
-    private static String jaas(String user, String password) {
-        return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"" + user
-                + "\" password=\"" + password + "\";";
+        return nodeConfig().properties();
     }
 
     private void awaitReady(Duration timeout) {
@@ -297,7 +225,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         if (secrets != null) {
             c.put("security.protocol", "SASL_SSL");
             c.put("sasl.mechanism", SCRAM);
-            c.put("sasl.jaas.config", jaas(user, password));
+            c.put("sasl.jaas.config", KafkaNodeConfig.jaas(user, password));
             c.put("ssl.truststore.type", "PEM");
             c.put("ssl.truststore.certificates", secrets.ca().caCertificatePem());
         }

@@ -1,0 +1,69 @@
+package io.sealstream.cli.clients;
+
+import io.sealstream.client.ConnectionFile;
+import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.ClientProvisioner;
+import io.sealstream.tenancy.KafkaNames;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code sealstream workers provision}: what a cluster needs before the first worker starts, with
+ * the admin principal's connection file: the workers' principal and its SCRAM credential, the
+ * workers' rows of the ACL table, and the dead-letter topic. Writes the owner-only credentials file
+ * the workers' {@code kafka.credentials.file} names.
+ */
+@Command(name = "workers", mixinStandardHelpOptions = true, description = "Prepare a Kafka cluster for workers.",
+        subcommands = WorkersCommand.Provision.class)
+public final class WorkersCommand implements Runnable {
+    @picocli.CommandLine.Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
+    }
+
+    @Command(name = "provision", mixinStandardHelpOptions = true,
+            description = "Create the workers' Kafka principal (a new password each time), their ACLs and the "
+                    + "dead-letter topic; write worker.credentials (owner-only) for the workers' kafka.credentials.file.")
+    static final class Provision implements Callable<Integer> {
+        @Mixin
+        ClientsCommand.AdminOptions options;
+
+        @Option(names = "--out", defaultValue = ".", description = "Where to write worker.credentials (default: here).")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            ConnectionFile admin = options.connection();
+            KafkaNames names = options.names(admin);
+            Files.createDirectories(out);
+            Path file = out.resolve("worker.credentials");
+            if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                System.err.println("sealstream workers provision: " + file + " exists; move it away or choose another --out "
+                        + "(running workers keep working until the password changes)");
+                return 2;
+            }
+            // the password is on disk before the principal has it: a failure never strands the workers
+            ClientCredentials credentials = ClientCredentials.generate(names.workerUser());
+            credentials.write(file);
+            try (ClientProvisioner p = options.provisioner(admin)) {
+                p.provisionWorkers(credentials);
+            } catch (RuntimeException e) {
+                Files.deleteIfExists(file);
+                System.err.println("sealstream workers provision: " + e.getMessage());
+                return 1;
+            }
+            System.out.println("workers provisioned");
+            System.out.println("  principal     User:" + names.workerUser() + " (ACLs of docs/tenancy.md)");
+            System.out.println("  dead letters  " + names.dlqTopic());
+            System.out.println("  credentials   " + file + " (owner-only; the workers' kafka.credentials.file)");
+            return 0;
+        }
+    }
+}

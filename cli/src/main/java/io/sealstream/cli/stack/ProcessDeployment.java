@@ -1,0 +1,243 @@
+package io.sealstream.cli.stack;
+
+import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.attestation.simulated.SimulatedSnpTee;
+import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.cli.clients.ClientOnboarding;
+import io.sealstream.client.BrokerTrust;
+import io.sealstream.client.SealstreamClient;
+import io.sealstream.devstack.LoopbackPorts;
+import io.sealstream.devstack.kafka.EmbeddedKafka;
+import io.sealstream.devstack.kafka.KafkaCluster;
+import io.sealstream.cli.SealstreamCommand;
+import io.sealstream.client.ConnectionFile;
+import picocli.CommandLine;
+import io.sealstream.devstack.registry.SchemaRegistryServer;
+import io.sealstream.keybroker.KeyBrokerSettings;
+import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.ClientProvisioner;
+import io.sealstream.tenancy.ClientQuota;
+import io.sealstream.tenancy.KafkaNames;
+import io.sealstream.tenancy.KafkaSecurity;
+import io.sealstream.worker.WorkerSettings;
+import io.sealstream.worker.engine.SyntheticEngine;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sealstream deployed as separate processes on loopback, as on separate machines: a Kafka cluster
+ * of KRaft node processes (three: replication factor 3, {@code min.insync.replicas} 2), the
+ * registry as a child process, the key broker from its own jar and config file, and workers from
+ * theirs ({@link #writeWorkerConfig}, for {@code WorkerProcesses}). The TEEs are simulated and the
+ * engine is the synthetic one, so what is tested is the deployment: processes, configuration,
+ * failover. Clients are provisioned as {@code sealstream clients add} does.
+ */
+public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ProcessDeployment.class);
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
+
+    private final Path dir;
+    private final KafkaCluster kafka;
+    private final KafkaNames names = KafkaNames.DEFAULTS;
+    private final ClientProvisioner provisioner;
+    private final SchemaRegistryServer registry;
+    private final SimulatedSnpTee tee = SimulatedSnpTee.shared();
+    private final AttestationPolicy policy;
+    private final int keyBrokerPort = LoopbackPorts.free();
+    private final Process keyBroker;
+    private final Map<String, KafkaSecurity> clients = new ConcurrentHashMap<>();
+
+    private ProcessDeployment(Path dir, int kafkaNodes, int partitions) throws IOException, InterruptedException {
+        this.dir = dir;
+        this.kafka = KafkaCluster.start(kafkaNodes, dir.resolve("kafka"));
+        this.provisioner = new ClientProvisioner(kafka.adminClientConfig(), names, partitions);
+        this.registry = SchemaRegistryServer.start();
+        tee.save(dir.resolve("simulated-tee"));
+        String policyYaml = developmentPolicy();
+        Files.writeString(dir.resolve("policy.yaml"), policyYaml);
+        this.policy = AttestationPolicy.parse(policyYaml);
+        Files.writeString(dir.resolve("kafka-ca.pem"), kafka.caCertificatePem().orElseThrow());
+        // as an operator prepares a cluster (docs/deployment.md): the workers' principal, ACLs and DLQ
+        Path admin = writeAdminConnection();
+        int provisioned = new CommandLine(new SealstreamCommand()).execute("workers", "provision", "--admin", admin.toString(),
+                "--out", dir.toString(), "--partitions", Integer.toString(partitions));
+        if (provisioned != 0) {
+            throw new IllegalStateException("sealstream workers provision failed with status " + provisioned);
+        }
+        Path config = writeConfig("key-broker.properties", Map.of(
+                KeyBrokerSettings.PORT.name(), Integer.toString(keyBrokerPort),
+                KeyBrokerSettings.DATA_DIR.name(), dir.resolve("key-broker").toString(),
+                KeyBrokerSettings.POLICY_FILE.name(), dir.resolve("policy.yaml").toString(),
+                KeyBrokerSettings.CUSTODY.name(), "dev",
+                KeyBrokerSettings.TEE.name(), "simulated",
+                KeyBrokerSettings.SIMULATED_TEE_DIR.name(), dir.resolve("simulated-tee").toString()));
+        this.keyBroker = new ProcessBuilder(ServiceCommand.KEY_BROKER.command("256m", config)).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("key-broker.log").toFile()).start();
+        awaitKeyBroker();
+        LOG.info("deployment.ready kafka={} registry={} key_broker={}", kafka.bootstrapServers(), registry.url(),
+                keyBrokerUrl());
+    }
+
+    /**
+     * Starts a deployment in {@code dir}: {@code kafkaNodes} Kafka node processes, the registry and
+     * the key broker; workers are started separately. The caller closes it.
+     */
+    public static ProcessDeployment start(Path dir, int kafkaNodes, int partitions) {
+        try {
+            Files.createDirectories(dir);
+            return new ProcessDeployment(dir, kafkaNodes, partitions);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot set up the deployment in " + dir, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while starting the deployment", e);
+        }
+    }
+
+    /** The admin principal's connection file, as {@code sealstream up} writes one: for the provisioning commands. */
+    private Path writeAdminConnection() {
+        Path creds = dir.resolve("admin.credentials");
+        new ClientCredentials(EmbeddedKafka.ADMIN_USER, kafka.adminPassword()).write(creds);
+        Path file = dir.resolve("admin.connection");
+        new ConnectionFile(kafka.bootstrapServers(), registry.url(), keyBrokerUrl(), names.requestTopicFamily(),
+                HexFormat.of().formatHex(SimulatedSnpTee.devBrokerMeasurement()), policy.id(), dir.resolve("simulated-tee"),
+                KafkaSecurity.Protocol.PLAINTEXT, kafka.caCertificatePem().orElseThrow(), null, names.pools())
+                .withCredentials(creds).write(file);
+        return file;
+    }
+
+    private String developmentPolicy() {
+        return String.join("\n",
+                "version: 1",
+                "name: sealstream-process-deployment",
+                "allow-simulated: true",
+                "max-evidence-age: 5m",
+                "models: ['" + HexFormat.of().formatHex(new SyntheticEngine().modelDigest()) + "']",
+                "key-broker:",
+                "  measurements: ['" + HexFormat.of().formatHex(SimulatedSnpTee.devBrokerMeasurement()) + "']",
+                "tee:",
+                "  snp:",
+                "    measurements: ['" + HexFormat.of().formatHex(SimulatedSnpTee.devWorkerMeasurement()) + "']",
+                "");
+    }
+
+    private void awaitKeyBroker() throws InterruptedException {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+        HttpRequest readyz = HttpRequest.newBuilder(URI.create(keyBrokerUrl() + "/readyz")).timeout(Duration.ofSeconds(2)).build();
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!keyBroker.isAlive()) {
+                throw new IllegalStateException("the key broker exited with status " + keyBroker.exitValue() + "; its log: "
+                        + dir.resolve("key-broker.log"));
+            }
+            try {
+                if (http.send(readyz, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                    return;
+                }
+            } catch (IOException notListeningYet) {
+                // still starting
+            }
+            Thread.sleep(200);
+        }
+        throw new IllegalStateException("the key broker was not ready within " + READY_TIMEOUT.toSeconds() + " s; its log: "
+                + dir.resolve("key-broker.log"));
+    }
+
+    /** Writes {@code settings} as a properties file in the deployment's directory. */
+    private Path writeConfig(String name, Map<String, String> settings) {
+        StringBuilder text = new StringBuilder("# written by the process deployment in " + dir + "\n");
+        new TreeMap<>(settings).forEach((k, v) -> text.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
+        Path file = dir.resolve(name);
+        try {
+            Files.writeString(file, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + file, e);
+        }
+        return file;
+    }
+
+    /** A worker's config file: this deployment's Kafka, registry, key broker and simulated TEE, {@code more} on top. */
+    public Path writeWorkerConfig(String workerId, Map<String, String> more) {
+        Map<String, String> s = new TreeMap<>();
+        s.put(WorkerSettings.WORKER_ID.name(), workerId);
+        s.put(WorkerSettings.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
+        s.put(WorkerSettings.KAFKA_CREDENTIALS.name(), dir.resolve("worker.credentials").toString());
+        s.put(WorkerSettings.KAFKA_CA.name(), dir.resolve("kafka-ca.pem").toString());
+        s.put(WorkerSettings.REGISTRY_URL.name(), registry.url());
+        s.put(WorkerSettings.KEY_BROKER_URL.name(), keyBrokerUrl());
+        s.put(WorkerSettings.STATE_DIR.name(), dir.resolve("workers").resolve(workerId).toString());
+        s.put(WorkerSettings.TEE.name(), "simulated");
+        s.put(WorkerSettings.SIMULATED_TEE_DIR.name(), dir.resolve("simulated-tee").toString());
+        s.putAll(more);
+        return writeConfig("worker-" + workerId + ".properties", s);
+    }
+
+    @Override
+    public SealstreamClient.Builder clientBuilder(String clientId) {
+        KafkaSecurity security = clients.computeIfAbsent(clientId, c -> {
+            ClientCredentials credentials = ClientCredentials.generate(c);
+            ClientOnboarding.add(provisioner, registry.url(), names, credentials, ClientQuota.DEFAULT, false);
+            return KafkaSecurity.scram(credentials, kafka.caCertificatePem().orElseThrow());
+        });
+        return SealstreamClient.builder().bootstrapServers(kafka.bootstrapServers()).schemaRegistryUrl(registry.url())
+                .keyBrokerUrl(keyBrokerUrl()).clientId(clientId).kafkaSecurity(security)
+                .trust(BrokerTrust.pinned(SnpVerifier.trustingDevelopmentRoot(List.of(), tee.developmentRoot()),
+                        HexFormat.of().formatHex(SimulatedSnpTee.devBrokerMeasurement()), policy.id()).allowingDevCustody());
+    }
+
+    @Override
+    public Map<String, Object> adminClientConfig() {
+        return kafka.adminClientConfig();
+    }
+
+    @Override
+    public String registryUrl() {
+        return registry.url();
+    }
+
+    public String keyBrokerUrl() {
+        return "http://127.0.0.1:" + keyBrokerPort;
+    }
+
+    /** The Kafka cluster, to kill and restart nodes. */
+    public KafkaCluster kafka() {
+        return kafka;
+    }
+
+    /** The deployment's directory: config files and every process's log. */
+    public Path dir() {
+        return dir;
+    }
+
+    /** Stops the key broker (SIGTERM), the registry and the Kafka nodes; workers are stopped by their owner. */
+    @Override
+    public void close() {
+        keyBroker.destroy();
+        try {
+            if (!keyBroker.waitFor(30, TimeUnit.SECONDS)) {
+                keyBroker.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            keyBroker.destroyForcibly();
+        }
+        registry.close();
+        provisioner.close();
+        kafka.close();
+    }
+}

@@ -1,0 +1,233 @@
+package io.sealstream.devstack.kafka;
+
+import io.sealstream.devstack.LoopbackPorts;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real Kafka cluster of KRaft nodes (each broker and controller), every node its own JVM
+ * process ({@code kafka.Kafka} with the {@code server.properties} that {@link KafkaNodeConfig}
+ * writes), on loopback, secured as {@link EmbeddedKafka} is. With three nodes every topic has three
+ * replicas and needs two in sync, so one node can be killed without losing an acknowledged write.
+ * For deployment tests: {@link #kill} ends a node with SIGKILL, {@link #start(int)} brings it back
+ * on its data.
+ */
+public final class KafkaCluster implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaCluster.class);
+    private static final String SECRETS_FILE = "sealstream-dev-security.properties";
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
+
+    private final Path dataDir;
+    private final List<KafkaNodeConfig.Node> nodes;
+    private final DevSecrets secrets;
+    private final String clusterId = Uuid.randomUuid().toString();
+    private final Map<Integer, Process> running = new ConcurrentHashMap<>();
+
+    private KafkaCluster(Path dataDir, int size) {
+        this.dataDir = dataDir;
+        List<KafkaNodeConfig.Node> n = new ArrayList<>();
+        for (int id = 1; id <= size; id++) {
+            n.add(new KafkaNodeConfig.Node(id, LoopbackPorts.free(), LoopbackPorts.free()));
+        }
+        this.nodes = List.copyOf(n);
+        this.secrets = DevSecrets.loadOrCreate(dataDir.resolve(SECRETS_FILE));
+    }
+
+    /**
+     * Formats {@code size} nodes under {@code dataDir}, starts each as its own process, and returns
+     * once every node is in the cluster's metadata.
+     */
+    public static KafkaCluster start(int size, Path dataDir) {
+        if (size < 1) {
+            throw new IllegalArgumentException("a cluster has at least one node, got " + size);
+        }
+        KafkaCluster c = new KafkaCluster(dataDir, size);
+        try {
+            for (KafkaNodeConfig.Node n : c.nodes) {
+                KafkaNodeConfig config = c.config(n.id());
+                Files.createDirectories(config.logDir());
+                config.format(c.clusterId);
+                c.writeProperties(n.id(), config.properties());
+                c.launch(n.id());
+            }
+            c.awaitNodes(size);
+        } catch (IOException e) {
+            c.close();
+            throw new UncheckedIOException("cannot create the Kafka cluster's directories under " + dataDir, e);
+        } catch (RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        LOG.info("kafka.cluster.started bootstrap={} nodes={} dir={}", c.bootstrapServers(), size, dataDir);
+        return c;
+    }
+
+    private KafkaNodeConfig config(int id) {
+        return new KafkaNodeConfig(id, nodes, dataDir.resolve("node-" + id), secrets, Map.of());
+    }
+
+    private Path propertiesFile(int id) {
+        return dataDir.resolve("node-" + id + ".properties");
+    }
+
+    /** The node's settings, owner-only: they hold the broker's key and the bootstrap passwords. */
+    private void writeProperties(int id, Properties p) {
+        try (Writer w = java.nio.channels.Channels.newWriter(Files.newByteChannel(propertiesFile(id),
+                java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))), StandardCharsets.UTF_8)) {
+            p.store(w, "Kafka node " + id + " of a development cluster");
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write " + propertiesFile(id), e);
+        }
+    }
+
+    private void launch(int id) {
+        Path log = dataDir.resolve("node-" + id + ".log");
+        ProcessBuilder pb = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m", "-cp", System.getProperty("java.class.path"), "kafka.Kafka", propertiesFile(id).toString())
+                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+        try {
+            running.put(id, pb.start());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot start Kafka node " + id + "; its log: " + log, e);
+        }
+    }
+
+    private void awaitNodes(int count) {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        try (Admin admin = admin()) {
+            while (System.nanoTime() < deadline) {
+                for (Map.Entry<Integer, Process> e : running.entrySet()) {
+                    if (!e.getValue().isAlive()) {
+                        throw new IllegalStateException("Kafka node " + e.getKey() + " exited with status "
+                                + e.getValue().exitValue() + "; its log: " + dataDir.resolve("node-" + e.getKey() + ".log"));
+                    }
+                }
+                try {
+                    if (admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= count) {
+                        return;
+                    }
+                } catch (ExecutionException | TimeoutException notYet) {
+                    // the quorum is still electing its leader
+                }
+                Thread.sleep(200);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the Kafka cluster", e);
+        }
+        throw new IllegalStateException("the Kafka cluster did not have " + count + " nodes within "
+                + READY_TIMEOUT.toSeconds() + " s; the nodes' logs are in " + dataDir);
+    }
+
+    /** Ends node {@code id} with SIGKILL, as a crashed machine would; its data stays. */
+    public void kill(int id) {
+        Process p = running.remove(id);
+        if (p == null) {
+            throw new IllegalStateException("Kafka node " + id + " is not running");
+        }
+        p.destroyForcibly();
+        try {
+            p.waitFor(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        LOG.info("kafka.node.killed node={}", id);
+    }
+
+    /** Starts node {@code id} again on its data and returns once it is back in the cluster. */
+    public void start(int id) {
+        if (running.containsKey(id)) {
+            throw new IllegalStateException("Kafka node " + id + " is running");
+        }
+        launch(id);
+        awaitNodes(nodes.size());
+        LOG.info("kafka.node.started node={}", id);
+    }
+
+    /** Node ids, 1 to the cluster's size. */
+    public List<Integer> nodeIds() {
+        return nodes.stream().map(KafkaNodeConfig.Node::id).toList();
+    }
+
+    /** Every node's client listener, {@code 127.0.0.1:port,...}. */
+    public String bootstrapServers() {
+        return KafkaNodeConfig.bootstrapServers(nodes);
+    }
+
+    /** The development CA's certificate (PEM) that clients trust. */
+    public Optional<String> caCertificatePem() {
+        return Optional.of(secrets.ca().caCertificatePem());
+    }
+
+    /** Connection settings of a client that logs in as {@code user}: SASL_SSL, SCRAM-SHA-512, the development CA. */
+    public Map<String, Object> clientConfig(String user, String password) {
+        Map<String, Object> c = new java.util.HashMap<>();
+        c.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
+        c.put("security.protocol", "SASL_SSL");
+        c.put("sasl.mechanism", KafkaNodeConfig.SCRAM);
+        c.put("sasl.jaas.config", KafkaNodeConfig.jaas(user, password));
+        c.put("ssl.truststore.type", "PEM");
+        c.put("ssl.truststore.certificates", secrets.ca().caCertificatePem());
+        return c;
+    }
+
+    /** The provisioning super user's password ({@link EmbeddedKafka#ADMIN_USER}), for the admin connection file. */
+    public String adminPassword() {
+        return secrets.adminPassword();
+    }
+
+    /** {@link #clientConfig} of the provisioning super user: for admin clients and test fixtures only. */
+    public Map<String, Object> adminClientConfig() {
+        return clientConfig(KafkaNodeConfig.ADMIN_USER, secrets.adminPassword());
+    }
+
+    /** An admin client on this cluster; the caller closes it. */
+    public Admin admin() {
+        return Admin.create(adminClientConfig());
+    }
+
+    /** Stops every node (SIGTERM, then SIGKILL after 30 s); the data stays in the directory given. */
+    @Override
+    public void close() {
+        running.values().forEach(Process::destroy);
+        for (Process p : running.values()) {
+            try {
+                if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                    p.destroyForcibly();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                p.destroyForcibly();
+            }
+        }
+        running.clear();
+    }
+
+    @Override
+    public String toString() {
+        return "KafkaCluster[bootstrap=" + bootstrapServers() + ", running=" + running.keySet() + "]";
+    }
+}
