@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
  * The key broker process: {@code java -cp <key-broker's class path> io.sealstream.keybroker.KeyBrokerMain
  * [--config key-broker.properties]}. It reads {@link KeyBrokerSettings}, takes its root secret as
  * its custody mode says, serves the HTTP API until SIGTERM, and exits with a {@link ServiceExit}.
- * {@code sealstream key-broker serve} runs the same code.
+ * {@code sealstream key-broker} runs the same code.
  */
 public final class KeyBrokerMain {
     private static final Logger LOG = LoggerFactory.getLogger(KeyBrokerMain.class);
@@ -62,8 +62,12 @@ public final class KeyBrokerMain {
         try {
             server = KeyBrokerServer.start(config);
         } catch (UncheckedIOException e) {
+            if (e.getCause() instanceof java.net.BindException) {
+                return refuse(err, ServiceExit.UNAVAILABLE, e.getMessage() + " (" + e.getCause().getMessage()
+                        + "); free the port or set " + PORT.name());
+            }
             return refuse(err, ServiceExit.UNAVAILABLE, e.getMessage() + " (" + e.getCause().getMessage()
-                    + "); free the port or set " + PORT.name());
+                    + "); check that " + DATA_DIR.name() + " is a writable directory");
         } catch (IllegalStateException e) {
             return refuse(err, ServiceExit.CUSTODY_FAILED, e.getMessage());
         }
@@ -134,12 +138,18 @@ public final class KeyBrokerMain {
                 .orElseGet(SnpVerifier::withAmdRoots));
         List<TdxCollateral> collateral = new ArrayList<>();
         for (String file : s.list(TDX_COLLATERAL)) {
-            collateral.add(TdxCollateral.load(Path.of(file)));
+            try {
+                collateral.add(TdxCollateral.load(Path.of(file)));
+            } catch (AttestationException e) {
+                throw new SettingsException("key broker: the TDX collateral " + file + " (" + TDX_COLLATERAL.name()
+                        + " from " + s.source(TDX_COLLATERAL) + ") cannot be used: " + e.getMessage());
+            }
         }
         b.verifier(TeeType.TDX, TdxVerifier.withIntelRoot().withCollateral(collateral));
         if (simulated.isPresent() && !policy.allowsSimulated()) {
-            LOG.warn("keybroker.simulated_tee policy_id={} remedy=\"this broker's own evidence is simulated and its policy "
-                    + "refuses simulated evidence: clients will refuse it too; run it in a real TEE\"", policy.id());
+            throw new SettingsException("key broker: tee=simulated with a policy that refuses simulated evidence (policy "
+                    + policy.id() + "): clients would refuse this broker's own evidence; run it in a real TEE (tee=auto), "
+                    + "or use a development policy with allow-simulated: true");
         }
         return b.build();
     }

@@ -6,17 +6,16 @@ import io.sealstream.service.Setting;
 import io.sealstream.service.SettingsSchema;
 
 /**
- * Every setting of the key broker process ({@link KeyBrokerMain}, {@code sealstream key-broker
- * serve}): the one place its config keys, environment variables and defaults are declared.
+ * Every setting of the key broker process ({@link KeyBrokerMain}, {@code sealstream key-broker}): the one place its config keys, environment variables and defaults are declared.
  * docs/configuration.md and the deployment manifests are checked against it.
  */
 public final class KeyBrokerSettings {
     private KeyBrokerSettings() {
     }
 
-    public static final Setting BIND_ADDRESS = Setting.withDefault("bind.address", KeyBrokerConfig.DEFAULT_BIND_ADDRESS,
+    public static final Setting BIND_ADDRESS = Setting.withDefault("http.address", KeyBrokerConfig.DEFAULT_BIND_ADDRESS,
             "Address the HTTP API listens on; a pod's address or 0.0.0.0 to serve workers and clients on other hosts.");
-    public static final Setting PORT = Setting.withDefault("port", 8090, "Port of the HTTP API (0: a free one, printed at start).");
+    public static final Setting PORT = Setting.withDefault("http.port", 8090, "Port of the HTTP API (0: a free one, printed at start).");
     public static final Setting DATA_DIR = Setting.required("data.dir",
             "Where the custody record and the sealed keysets live (a persistent volume; ciphertext only outside dev custody).");
     public static final Setting POLICY_FILE = Setting.required("policy.file",

@@ -60,7 +60,7 @@ class KeyBrokerMainTest {
         m.put("custody", "dev");
         m.put("tee", "simulated");
         m.put("tee.simulated.dir", dir.resolve("tee").toString());
-        m.put("port", Integer.toString(port));
+        m.put("http.port", Integer.toString(port));
         return m;
     }
 
@@ -108,10 +108,10 @@ class KeyBrokerMainTest {
     void aPortInUseIsUnavailableAndNamesTheSetting() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             Map<String, String> m = devSettings();
-            m.put("port", Integer.toString(taken.getLocalPort()));
+            m.put("http.port", Integer.toString(taken.getLocalPort()));
 
             assertThat(run(m, ServiceProcess.withoutSignals())).isEqualTo(ServiceExit.UNAVAILABLE);
-            assertThat(err.toString(StandardCharsets.UTF_8)).contains("set port");
+            assertThat(err.toString(StandardCharsets.UTF_8)).contains("set http.port");
         }
     }
 

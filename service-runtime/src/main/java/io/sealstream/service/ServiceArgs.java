@@ -30,12 +30,14 @@ public record ServiceArgs(Path config, Map<String, String> overrides, boolean pr
                 } else if (v.indexOf('=') > 0) {
                     overrides.put(v.substring(0, v.indexOf('=')).strip(), v.substring(v.indexOf('=') + 1).strip());
                 } else {
-                    throw new SettingsException(service + ": --set takes KEY=VALUE, got '" + v.replaceAll("=.*", "=...") + "'");
+                    // the argument is not repeated: it may be a value given without its key
+                    throw new SettingsException(service + ": --set takes KEY=VALUE; argument " + (i + 1) + " has no key");
                 }
             } else if (a.startsWith("--config=")) {
                 config = Path.of(a.substring("--config=".length()));
             } else {
-                throw new SettingsException(service + ": unknown argument '" + a + "'; the arguments are --config FILE, "
+                throw new SettingsException(service + ": unknown argument '" + a.replaceFirst("=.*", "=...")
+                        + "'; the arguments are --config FILE, "
                         + "--set KEY=VALUE (repeatable) and --print-config-template; settings come from the file and "
                         + "the environment (docs/configuration.md)");
             }

@@ -9,6 +9,8 @@ import java.util.Map;
  * services' own mains and the CLI's service commands go through here, so they behave alike.
  */
 public final class ServiceLauncher {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(ServiceLauncher.class);
+
     private ServiceLauncher() {
     }
 
@@ -31,7 +33,15 @@ public final class ServiceLauncher {
             System.err.println(e.getMessage());
             return ServiceExit.CONFIG_INVALID;
         }
-        return service.run(settings, ServiceProcess.listen(), System.out, System.err);
+        try {
+            return service.run(settings, ServiceProcess.listen(), System.out, System.err);
+        } catch (RuntimeException | Error e) {
+            // a bug or a failure no start step expected: say so, and exit with a code, not a hang
+            LOG.error("service.failed service=\"{}\" error={}", schema.service(), e.getClass().getSimpleName(), e);
+            System.err.println(schema.service() + ": failed unexpectedly (" + e.getClass().getSimpleName()
+                    + "); the log has the stack trace");
+            return ServiceExit.FAILED;
+        }
     }
 
     /** For a service's {@code main}: parses {@code args}, launches, and exits the JVM with the exit's code. */

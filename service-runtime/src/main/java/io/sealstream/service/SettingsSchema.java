@@ -24,6 +24,7 @@ import java.util.Properties;
  * {@code SEALSTREAM_WORKER_KAFKA_BOOTSTRAP_SERVERS}), the config file (Java properties), the
  * default. An unknown key in the file or an unknown variable with the service's prefix is refused
  * rather than ignored: a misspelt setting would otherwise fall back to its default unnoticed.
+ * Blank variables and the ones Kubernetes' service links inject are not settings and are skipped.
  *
  * <p>Pass-through groups ({@code streams.} for Kafka Streams) hand every key below them to the
  * library unchanged; from the environment, the underscores after the group become dots.
@@ -49,6 +50,10 @@ public final class SettingsSchema {
         }
         SettingsSchema schema = new SettingsSchema(service, envPrefix);
         for (Setting s : settings) {
+            if (isServiceLink(schema.envName(s).substring(envPrefix.length()))) {
+                throw new IllegalArgumentException("setting " + s.name() + " would be read from a variable that Kubernetes "
+                        + "sets for Services; name it otherwise (for example http.port)");
+            }
             if (schema.settings.putIfAbsent(s.name(), s) != null) {
                 throw new IllegalArgumentException("setting declared twice: " + s.name());
             }
@@ -90,8 +95,9 @@ public final class SettingsSchema {
             readFile(file).forEach((k, v) -> values.put(k, new ServiceSettings.Value(v, file.getFileName() + " (" + k + ")")));
         }
         env.forEach((name, v) -> {
-            if (name.startsWith(envPrefix)) {
-                values.put(keyOfEnv(name), new ServiceSettings.Value(v, "environment variable " + name));
+            // a blank variable (compose's ${UNSET}) sets nothing: it must not hide the file's value
+            if (name.startsWith(envPrefix) && !v.isBlank() && !isServiceLink(name.substring(envPrefix.length()))) {
+                values.put(keyOfEnv(name), new ServiceSettings.Value(v.strip(), "environment variable " + name));
             }
         });
         overrides.forEach((k, v) -> {
@@ -158,6 +164,18 @@ public final class SettingsSchema {
         throw new SettingsException(service + ": unknown environment variable " + envName + " (did you mean "
                 + envName(near) + "?); unset it, or see docs/configuration.md for the " + service + "'s variables");
     }
+
+    /**
+     * Kubernetes injects {@code <SERVICE>_PORT}, {@code <SERVICE>_SERVICE_HOST} and the like for
+     * every Service of the namespace; a Service named after a service's prefix (for example
+     * {@code sealstream-worker}) would otherwise stop every pod with "unknown variable".
+     */
+    static boolean isServiceLink(String rest) {
+        return SERVICE_LINK.matcher(rest).matches();
+    }
+
+    private static final java.util.regex.Pattern SERVICE_LINK = java.util.regex.Pattern.compile(
+            "PORT|PORT_\\d+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?|SERVICE_HOST|SERVICE_PORT(_[A-Z0-9_]+)?");
 
     Optional<String> passThroughGroup(String key) {
         return passThrough.keySet().stream().filter(g -> key.startsWith(g + ".") && key.length() > g.length() + 1).findFirst();

@@ -84,6 +84,25 @@ class SettingsSchemaTest {
     }
 
     @Test
+    void kubernetesServiceLinksOfAServiceNamedLikeThePrefixAreNotSettings() throws Exception {
+        Map<String, String> env = Map.of("SEALSTREAM_WORKER_PORT", "tcp://10.0.0.7:8080",
+                "SEALSTREAM_WORKER_SERVICE_HOST", "10.0.0.7", "SEALSTREAM_WORKER_SERVICE_PORT", "8080",
+                "SEALSTREAM_WORKER_PORT_8080_TCP_ADDR", "10.0.0.7");
+
+        ServiceSettings s = SCHEMA.load(file("key.broker.url=http://kb\n"), env, Map.of());
+
+        assertThat(s.string(URL)).isEqualTo("http://kb");
+    }
+
+    @Test
+    void aBlankVariableDoesNotHideTheFilesValue() throws Exception {
+        ServiceSettings s = SCHEMA.load(file("key.broker.url=http://kb\nbatch.linger.ms=20\n"),
+                Map.of("SEALSTREAM_WORKER_BATCH_LINGER_MS", " "), Map.of());
+
+        assertThat(s.millis(LINGER, Duration.ZERO)).isEqualTo(Duration.ofMillis(20));
+    }
+
+    @Test
     void aValueOfTheWrongFormIsRefusedWithoutRepeatingIt() throws Exception {
         ServiceSettings s = SCHEMA.load(file("key.broker.url=http://kb\nbatch.linger.ms=s3cret-token\n"), Map.of(), Map.of());
 

@@ -101,16 +101,32 @@ public final class StreamProcessorConfig {
         this.transactionTimeout = b.transactionTimeout;
         this.commitInterval = b.commitInterval;
         this.overrides = Map.copyOf(b.overrides);
+        refuseOwnedOverrides();
     }
 
-    /** Kafka Streams settings this config sets itself, and what sets them instead. */
-    private static final java.util.Map<String, String> OWNED = java.util.Map.of(
+    /** Why some of the settings this config owns cannot be overridden, and what sets them instead. */
+    private static final Map<String, String> OWNED_BECAUSE = Map.of(
             StreamsConfig.PROCESSING_GUARANTEE_CONFIG, "workers always run exactly-once v2",
             "security.protocol", "the Kafka connection's security comes from the worker's kafka.* settings",
             StreamsConfig.APPLICATION_ID_CONFIG, "it follows from the worker pool",
             StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, "set the bootstrap servers setting",
             StreamsConfig.STATE_DIR_CONFIG, "set the state directory setting",
-            ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "set the transaction timeout setting");
+            ProducerConfig.TRANSACTION_TIMEOUT_CONFIG, "set the transaction timeout setting",
+            ConsumerConfig.MAX_POLL_INTERVAL_MS_CONFIG, "it follows from the transaction timeout setting",
+            StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "set the commit interval setting");
+    /**
+     * Settings this config leaves at Kafka's defaults on purpose and that would break the failure
+     * rule if changed: an exception handler that logs and continues commits input without an
+     * answer; the others undo exactly-once.
+     */
+    private static final java.util.Set<String> ALSO_OWNED = java.util.Set.of(
+            StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+            StreamsConfig.DESERIALIZATION_EXCEPTION_HANDLER_CLASS_CONFIG,
+            "default.deserialization.exception.handler", "default.production.exception.handler",
+            ConsumerConfig.ISOLATION_LEVEL_CONFIG, ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+            ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, ProducerConfig.ACKS_CONFIG, ProducerConfig.TRANSACTIONAL_ID_CONFIG);
+    private static final java.util.regex.Pattern CLIENT_PREFIX = java.util.regex.Pattern.compile(
+            "^(main\\.consumer\\.|restore\\.consumer\\.|global\\.consumer\\.|consumer\\.|producer\\.|admin\\.)");
 
     public static Builder builder() {
         return new Builder();
@@ -118,6 +134,13 @@ public final class StreamProcessorConfig {
 
     /** The Kafka Streams configuration: exactly-once v2, loopback-safe defaults, then overrides. */
     public Properties streamsProperties() {
+        Properties p = ownProperties();
+        p.putAll(overrides);
+        return p;
+    }
+
+    /** What this config sets itself: every key of it is refused as an override. */
+    private Properties ownProperties() {
         Properties p = new Properties();
         p.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
         p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -143,8 +166,21 @@ public final class StreamProcessorConfig {
         p.put(StreamsConfig.producerPrefix(ProducerConfig.MAX_REQUEST_SIZE_CONFIG), RecordLimits.PRODUCER_MAX_REQUEST_BYTES);
         p.put(StreamsConfig.PRODUCTION_EXCEPTION_HANDLER_CLASS_CONFIG, SendFailureHandler.class.getName());
         p.putAll(kafkaSecurity.clientConfig());
-        p.putAll(overrides);
         return p;
+    }
+
+    /** Refuses an override of a setting this config owns, naming it and what sets it instead. */
+    private void refuseOwnedOverrides() {
+        java.util.Set<String> own = new java.util.HashSet<>(ALSO_OWNED);
+        ownProperties().keySet().forEach(k -> own.add(CLIENT_PREFIX.matcher(k.toString()).replaceFirst("")));
+        for (String key : overrides.keySet()) {
+            String bare = CLIENT_PREFIX.matcher(key).replaceFirst("");
+            if (own.contains(bare) || bare.startsWith("sasl.") || bare.startsWith("ssl.")) {
+                throw new IllegalArgumentException("the Kafka Streams setting " + key + " cannot be overridden: "
+                        + OWNED_BECAUSE.getOrDefault(bare, bare.startsWith("sasl.") || bare.startsWith("ssl.")
+                        ? OWNED_BECAUSE.get("security.protocol") : "the worker sets it itself (the failure rule depends on it)"));
+            }
+        }
     }
 
     /**
@@ -311,19 +347,13 @@ public final class StreamProcessorConfig {
         }
 
         /**
-         * Any Kafka Streams, consumer or producer setting, applied last; except the ones this
-         * config owns: the processing guarantee (exactly-once is the failure rule's premise), the
-         * connection's security (set by {@link #kafkaSecurity}), and the settings with builder
-         * methods of their own.
-         *
-         * @throws IllegalArgumentException for a key this config owns, naming what sets it
+         * Any Kafka Streams, consumer, producer or admin setting, applied last; except those this
+         * config sets itself (the processing guarantee, the exception handlers, the offset reset,
+         * the connection's security and every other setting {@link #streamsProperties()} writes):
+         * those are the failure rule's premises or have settings of their own, and
+         * {@link #build()} refuses an override of them.
          */
         public Builder streamsConfig(String key, Object value) {
-            String bare = key.replaceFirst("^(main\\.consumer\\.|restore\\.consumer\\.|global\\.consumer\\.|consumer\\.|producer\\.|admin\\.)", "");
-            if (OWNED.containsKey(bare) || bare.startsWith("sasl.") || bare.startsWith("ssl.")) {
-                throw new IllegalArgumentException("the Kafka Streams setting " + key + " cannot be overridden: "
-                        + OWNED.getOrDefault(bare, "the Kafka connection's security comes from the worker's kafka.* settings"));
-            }
             overrides.put(key, value);
             return this;
         }

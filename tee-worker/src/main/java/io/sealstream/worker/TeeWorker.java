@@ -328,9 +328,15 @@ public final class TeeWorker implements AutoCloseable {
                 respond(ex, 503, "{\"status\":\"engine_stalled\",\"batch_running_ms\":"
                         + batcher.runningBatchAge().toMillis() + "}");
             } else {
-                EngineBatcher.Totals totals = batcher.totals();
+                // traffic counts tell whoever can reach the port how busy the worker is and when:
+                // only callers on this machine see them (probes from elsewhere get the status)
+                String counts = "";
+                if (ex.getRemoteAddress().getAddress().isLoopbackAddress()) {
+                    EngineBatcher.Totals totals = batcher.totals();
+                    counts = ",\"engine_batches\":" + totals.batches() + ",\"engine_requests\":" + totals.requests();
+                }
                 respond(ex, 200, "{\"status\":\"alive\",\"stream_thread_replacements\":" + threadReplacements.get()
-                        + ",\"engine_batches\":" + totals.batches() + ",\"engine_requests\":" + totals.requests() + "}");
+                        + counts + "}");
             }
         });
         health.createContext("/readyz", ex -> {

@@ -119,6 +119,13 @@ public final class WorkerMain {
         } catch (AttestationException e) {
             engines.forEach(WorkerMain::closeQuietly);
             throw new Refusal(ServiceExit.NO_TEE, "the TEE gave no evidence: " + e.getMessage(), e);
+        } catch (org.apache.kafka.common.config.ConfigException e) {
+            engines.forEach(WorkerMain::closeQuietly);
+            // Kafka's message repeats the value; name only the setting
+            java.util.regex.Matcher named = java.util.regex.Pattern.compile("configuration (\\S+)").matcher(
+                    String.valueOf(e.getMessage()));
+            throw new Refusal(ServiceExit.CONFIG_INVALID, "Kafka refused a setting" + (named.find() ? " (" + named.group(1)
+                    + ")" : "") + "; check the kafka.* and streams.* settings", e);
         } catch (IllegalStateException | UncheckedIOException | KafkaException e) {
             // a missing dead-letter topic, a health port in use, a cluster that does not answer
             engines.forEach(WorkerMain::closeQuietly);

@@ -75,6 +75,25 @@ class WorkerSettingsTest {
     }
 
     @Test
+    void aStreamsSettingCannotSkipRequestsOfANewClientsTopic() {
+        Map<String, String> m = minimal();
+        m.put("streams.consumer.auto.offset.reset", "latest");
+
+        assertThatThrownBy(() -> config(m)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("consumer.auto.offset.reset cannot be overridden");
+    }
+
+    @Test
+    void aStreamsSettingCannotInstallAnExceptionHandlerThatCommitsWithoutAnAnswer() {
+        Map<String, String> m = minimal();
+        m.put("streams." + StreamsConfig.PROCESSING_EXCEPTION_HANDLER_CLASS_CONFIG,
+                "org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler");
+
+        assertThatThrownBy(() -> config(m)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("cannot be overridden");
+    }
+
+    @Test
     void aStreamsSettingCannotChangeTheConnectionsSecurity() {
         Map<String, String> m = minimal();
         m.put("streams.producer.ssl.truststore.location", "/tmp/evil.jks");

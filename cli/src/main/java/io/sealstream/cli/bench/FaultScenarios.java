@@ -87,13 +87,16 @@ public final class FaultScenarios {
             WorkerProcesses.Worker a = procs.start("stop-a");
             procs.start("stop-b");
             long t0 = System.nanoTime();
+            List<Thread> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<Exception> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
             Traffic traffic = Traffic.run(stack, requests, answered -> {
                 if (answered == requests / 2) {
-                    // on its own thread: the callback runs on the client's listener, which must keep polling
-                    new Thread(() -> procs.stop(a), "fault-worker-stop").start();
-                    procs.startQuietly("stop-c");
+                    // on their own threads: the callback runs on the client's listener, which must keep polling
+                    events.add(event("fault-worker-stop", failures, () -> procs.stop(a)));
+                    events.add(event("fault-worker-start", failures, () -> procs.start("stop-c")));
                 }
             });
+            awaitEvents(events, failures);
             return traffic.report(stack, "R4 worker SIGTERM", 0, procs.threadReplacements(), 0, 0, Map.of(), t0,
                     procs.exits());
         }
@@ -123,21 +126,22 @@ public final class FaultScenarios {
             int killed = deployment.kafka().nodeIds().get(1);
             java.util.concurrent.atomic.AtomicReference<WorkerProcesses.Worker> added = new java.util.concurrent.atomic.AtomicReference<>();
             List<Thread> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+            List<Exception> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
             long t0 = System.nanoTime();
             Traffic traffic = Traffic.run(deployment, SyntheticEngine.MODEL, requests, answered -> {
                 // each on its own thread: the callback runs on the client's listener, which must keep polling
                 if (answered == requests / 4) {
-                    events.add(event("fault-kafka-kill", () -> deployment.kafka().kill(killed)));
+                    events.add(event("fault-kafka-kill", failures, () -> deployment.kafka().kill(killed)));
                 } else if (answered == requests * 3 / 8) {
                     // as an orchestrator would: the node comes back under its id, on its data
-                    events.add(event("fault-kafka-restart", () -> {
+                    events.add(event("fault-kafka-restart", failures, () -> {
                         events.get(0).join();
                         deployment.kafka().start(killed);
                     }));
                 } else if (answered == requests / 2) {
-                    events.add(event("fault-worker-add", () -> added.set(procs.start("deploy-c", settings))));
+                    events.add(event("fault-worker-add", failures, () -> added.set(procs.start("deploy-c", settings))));
                 } else if (answered == requests * 3 / 4) {
-                    events.add(event("fault-worker-stop", () -> procs.stop(a)));
+                    events.add(event("fault-worker-stop", failures, () -> procs.stop(a)));
                 }
             }, sent -> {
                 if (sent == requests * 5 / 8) {
@@ -145,9 +149,7 @@ public final class FaultScenarios {
                     awaitSet(added, Duration.ofMinutes(3));
                 }
             });
-            for (Thread t : events) {
-                t.join(TimeUnit.MINUTES.toMillis(3));
-            }
+            awaitEvents(events, failures);
             long addedServed = added.get() == null ? -1 : procs.engineRequests(added.get());
             FaultReport report = traffic.report(deployment, "R5 deployment", 0, procs.threadReplacements(), 0, 0, Map.of(),
                     t0, procs.exits());
@@ -163,17 +165,33 @@ public final class FaultScenarios {
         }
     }
 
-    /** Runs {@code action} on a thread of its own, now. */
-    private static Thread event(String name, ThrowingRunnable action) {
+    /** Runs {@code action} on a thread of its own, now; a failure is added to {@code failures}. */
+    private static Thread event(String name, List<Exception> failures, ThrowingRunnable action) {
         Thread t = new Thread(() -> {
             try {
                 action.run();
             } catch (Exception e) {
-                throw new IllegalStateException(name + " failed", e);
+                failures.add(new IllegalStateException(name + " failed", e));
             }
         }, name);
         t.start();
         return t;
+    }
+
+    /** Waits for the scenario's events; one that failed fails the scenario (a fault that did not happen proves nothing). */
+    private static void awaitEvents(List<Thread> events, List<Exception> failures) throws InterruptedException {
+        for (Thread t : events) {
+            t.join(TimeUnit.MINUTES.toMillis(3));
+            if (t.isAlive()) {
+                failures.add(new IllegalStateException(t.getName() + " did not finish within 3 min"));
+            }
+        }
+        if (!failures.isEmpty()) {
+            IllegalStateException e = new IllegalStateException("a fault of the scenario failed: " + failures.get(0).getMessage(),
+                    failures.get(0));
+            failures.stream().skip(1).forEach(e::addSuppressed);
+            throw e;
+        }
     }
 
     @FunctionalInterface

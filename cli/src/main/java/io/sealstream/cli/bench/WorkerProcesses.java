@@ -6,7 +6,6 @@ import io.sealstream.service.ServiceExit;
 import io.sealstream.worker.WorkerMain;
 import io.sealstream.worker.WorkerSettings;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -41,6 +40,7 @@ public final class WorkerProcesses implements AutoCloseable {
     private final ConfigWriter configs;
     private final List<Worker> workers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Map<String, Integer> exits = new ConcurrentHashMap<>();
+    private volatile boolean closed;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     record Worker(Process process, int healthPort, Path log) {
@@ -74,8 +74,10 @@ public final class WorkerProcesses implements AutoCloseable {
 
     /** As {@link #start(String)}, with {@code more} settings on top. */
     Worker start(String id, Map<String, String> more) throws IOException, InterruptedException {
-        int port = freePort();
-        Path log = Files.createTempFile("sealstream-" + id + "-", ".log");
+        if (closed) {
+            throw new IllegalStateException("worker " + id + " not started: the worker processes are closed");
+        }
+        int port = io.sealstream.devstack.LoopbackPorts.free();
         Map<String, String> settings = new java.util.HashMap<>(Map.of(
                 WorkerSettings.ENGINE.name(), "synthetic",
                 WorkerSettings.HEALTH_PORT.name(), Integer.toString(port),
@@ -86,10 +88,15 @@ public final class WorkerProcesses implements AutoCloseable {
                 "streams.heartbeat.interval.ms", "1000"));
         settings.putAll(more);
         Path config = configs.write(id, settings);
+        Path log = config.resolveSibling(id + ".log"); // beside its config, in the deployment's directory
         List<String> command = ServiceCommand.WORKER.command("512m", config);
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         Worker w = new Worker(pb.start(), port, log);
         workers.add(w);
+        if (closed) { // closed while this one started: it must not outlive the others
+            w.process().destroyForcibly();
+            throw new IllegalStateException("worker " + id + " stopped: the worker processes were closed meanwhile");
+        }
         long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
         while (System.nanoTime() < deadline) {
             if (get(w, "/readyz").startsWith("200")) {
@@ -166,14 +173,10 @@ public final class WorkerProcesses implements AutoCloseable {
         }
     }
 
-    private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0)) {
-            return s.getLocalPort();
-        }
-    }
 
     @Override
     public void close() {
+        closed = true;
         workers.forEach(w -> w.process().destroyForcibly());
     }
 }

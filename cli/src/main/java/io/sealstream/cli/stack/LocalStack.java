@@ -435,16 +435,8 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
     public Path writeWorkerConfig(String workerId, Map<String, String> more) {
         Map<String, String> all = new java.util.TreeMap<>(workerSettings(workerId));
         all.putAll(more);
-        StringBuilder text = new StringBuilder("# a worker beside the dev stack in " + dataDir + "\n");
-        all.forEach((k, v) -> text.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
-        Path file = dataDir.resolve("workers").resolve(workerId + ".properties");
-        try {
-            Files.createDirectories(file.getParent());
-            Files.writeString(file, text);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
-        return file;
+        return ConfigFiles.write(dataDir.resolve("workers").resolve(workerId + ".properties"),
+                "a worker beside the dev stack in " + dataDir, all);
     }
 
     /** Where the simulated TEE is saved, for the workers' {@code tee.simulated.dir}. */

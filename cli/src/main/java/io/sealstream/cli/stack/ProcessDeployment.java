@@ -52,6 +52,8 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
 
     private final Path dir;
+    /** What the constructor started, closed in reverse if a later step fails. */
+    private final java.util.Deque<AutoCloseable> started = new java.util.ArrayDeque<>();
     private final KafkaCluster kafka;
     private final KafkaNames names = KafkaNames.DEFAULTS;
     private final ClientProvisioner provisioner;
@@ -62,33 +64,54 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
     private final Process keyBroker;
     private final Map<String, KafkaSecurity> clients = new ConcurrentHashMap<>();
 
-    private ProcessDeployment(Path dir, int kafkaNodes, int partitions) throws IOException, InterruptedException {
-        this.dir = dir;
-        this.kafka = KafkaCluster.start(kafkaNodes, dir.resolve("kafka"));
-        this.provisioner = new ClientProvisioner(kafka.adminClientConfig(), names, partitions);
-        this.registry = SchemaRegistryServer.start();
-        tee.save(dir.resolve("simulated-tee"));
-        String policyYaml = developmentPolicy();
-        Files.writeString(dir.resolve("policy.yaml"), policyYaml);
-        this.policy = AttestationPolicy.parse(policyYaml);
-        Files.writeString(dir.resolve("kafka-ca.pem"), kafka.caCertificatePem().orElseThrow());
-        // as an operator prepares a cluster (docs/deployment.md): the workers' principal, ACLs and DLQ
-        Path admin = writeAdminConnection();
-        int provisioned = new CommandLine(new SealstreamCommand()).execute("workers", "provision", "--admin", admin.toString(),
-                "--out", dir.toString(), "--partitions", Integer.toString(partitions));
-        if (provisioned != 0) {
-            throw new IllegalStateException("sealstream workers provision failed with status " + provisioned);
+    /** A constructor step failed; {@link #deployment} holds what had started. */
+    private static final class StartFailed extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+        private final transient ProcessDeployment deployment;
+
+        StartFailed(ProcessDeployment deployment, Throwable cause) {
+            super(cause);
+            this.deployment = deployment;
         }
-        Path config = writeConfig("key-broker.properties", Map.of(
-                KeyBrokerSettings.PORT.name(), Integer.toString(keyBrokerPort),
-                KeyBrokerSettings.DATA_DIR.name(), dir.resolve("key-broker").toString(),
-                KeyBrokerSettings.POLICY_FILE.name(), dir.resolve("policy.yaml").toString(),
-                KeyBrokerSettings.CUSTODY.name(), "dev",
-                KeyBrokerSettings.TEE.name(), "simulated",
-                KeyBrokerSettings.SIMULATED_TEE_DIR.name(), dir.resolve("simulated-tee").toString()));
-        this.keyBroker = new ProcessBuilder(ServiceCommand.KEY_BROKER.command("256m", config)).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("key-broker.log").toFile()).start();
-        awaitKeyBroker();
+    }
+
+    private <T extends AutoCloseable> T track(T resource) {
+        started.push(resource);
+        return resource;
+    }
+
+    private ProcessDeployment(Path dir, int kafkaNodes, int partitions) {
+        this.dir = dir;
+        try {
+            this.kafka = track(KafkaCluster.start(kafkaNodes, dir.resolve("kafka")));
+            this.provisioner = track(new ClientProvisioner(kafka.adminClientConfig(), names, partitions));
+            this.registry = track(SchemaRegistryServer.start());
+            tee.save(dir.resolve("simulated-tee"));
+            String policyYaml = developmentPolicy();
+            Files.writeString(dir.resolve("policy.yaml"), policyYaml);
+            this.policy = AttestationPolicy.parse(policyYaml);
+            Files.writeString(dir.resolve("kafka-ca.pem"), kafka.caCertificatePem().orElseThrow());
+            // as an operator prepares a cluster (docs/deployment.md): the workers' principal, ACLs and DLQ
+            Path admin = writeAdminConnection();
+            int provisioned = new CommandLine(new SealstreamCommand()).execute("workers", "provision", "--admin", admin.toString(),
+                    "--out", dir.toString(), "--partitions", Integer.toString(partitions));
+            if (provisioned != 0) {
+                throw new IllegalStateException("sealstream workers provision failed with status " + provisioned);
+            }
+            Path config = writeConfig("key-broker.properties", Map.of(
+                    KeyBrokerSettings.PORT.name(), Integer.toString(keyBrokerPort),
+                    KeyBrokerSettings.DATA_DIR.name(), dir.resolve("key-broker").toString(),
+                    KeyBrokerSettings.POLICY_FILE.name(), dir.resolve("policy.yaml").toString(),
+                    KeyBrokerSettings.CUSTODY.name(), "dev",
+                    KeyBrokerSettings.TEE.name(), "simulated",
+                    KeyBrokerSettings.SIMULATED_TEE_DIR.name(), dir.resolve("simulated-tee").toString()));
+            this.keyBroker = new ProcessBuilder(ServiceCommand.KEY_BROKER.command("256m", config)).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("key-broker.log").toFile()).start();
+            track(this::stopKeyBroker);
+            awaitKeyBroker();
+        } catch (IOException | InterruptedException | RuntimeException | Error e) {
+            throw new StartFailed(this, e);
+        }
         LOG.info("deployment.ready kafka={} registry={} key_broker={}", kafka.bootstrapServers(), registry.url(),
                 keyBrokerUrl());
     }
@@ -103,9 +126,14 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
             return new ProcessDeployment(dir, kafkaNodes, partitions);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot set up the deployment in " + dir, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while starting the deployment", e);
+        } catch (StartFailed e) {
+            // every process started so far is stopped: a failed start leaves nothing running
+            e.deployment.close();
+            if (e.getCause() instanceof InterruptedException) {
+                Thread.currentThread().interrupt();
+            }
+            throw e.getCause() instanceof RuntimeException r ? r
+                    : new IllegalStateException("the deployment in " + dir + " did not start", e.getCause());
         }
     }
 
@@ -160,15 +188,7 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
 
     /** Writes {@code settings} as a properties file in the deployment's directory. */
     private Path writeConfig(String name, Map<String, String> settings) {
-        StringBuilder text = new StringBuilder("# written by the process deployment in " + dir + "\n");
-        new TreeMap<>(settings).forEach((k, v) -> text.append(k).append('=').append(v.replace("\\", "\\\\")).append('\n'));
-        Path file = dir.resolve(name);
-        try {
-            Files.writeString(file, text);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file, e);
-        }
-        return file;
+        return ConfigFiles.write(dir.resolve(name), "written by the process deployment in " + dir, settings);
     }
 
     /** A worker's config file: this deployment's Kafka, registry, key broker and simulated TEE, {@code more} on top. */
@@ -224,9 +244,7 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
         return dir;
     }
 
-    /** Stops the key broker (SIGTERM), the registry and the Kafka nodes; workers are stopped by their owner. */
-    @Override
-    public void close() {
+    private void stopKeyBroker() {
         keyBroker.destroy();
         try {
             if (!keyBroker.waitFor(30, TimeUnit.SECONDS)) {
@@ -236,8 +254,17 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
             Thread.currentThread().interrupt();
             keyBroker.destroyForcibly();
         }
-        registry.close();
-        provisioner.close();
-        kafka.close();
+    }
+
+    /** Stops the key broker (SIGTERM), the registry and the Kafka nodes, newest first; workers are stopped by their owner. */
+    @Override
+    public void close() {
+        while (!started.isEmpty()) {
+            try {
+                started.pop().close();
+            } catch (Exception e) {
+                LOG.warn("deployment.close_failed error={}", e.getClass().getSimpleName());
+            }
+        }
     }
 }

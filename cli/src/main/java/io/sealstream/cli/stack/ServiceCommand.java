@@ -35,6 +35,9 @@ public enum ServiceCommand {
         } else {
             c.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         }
+        // a jar from an earlier 'mvn package' may be older than the code: say which one runs
+        org.slf4j.LoggerFactory.getLogger(ServiceCommand.class).info("service.command service={} runs={}", name(),
+                built.map(Path::toString).orElse("this JVM's class path (no jar built)"));
         c.addAll(List.of("--config", config.toString()));
         return c;
     }

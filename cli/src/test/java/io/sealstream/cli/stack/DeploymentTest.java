@@ -25,6 +25,9 @@ class DeploymentTest {
             throws Exception {
         FaultScenarios.DeploymentRun run = FaultScenarios.deployment(5_000, dir);
         FaultReport r = run.report();
+        System.out.println("DeploymentTest: " + FaultReport.header() + System.lineSeparator() + "DeploymentTest: " + r.row()
+                + System.lineSeparator() + "DeploymentTest: Kafka node " + run.killedKafkaNode() + " killed and restarted; "
+                + "the added worker answered " + run.addedWorkerRequests() + " requests");
 
         assertThat(r.answered()).as("answered (logs in %s)", dir).isEqualTo(5_000);
         assertThat(r.lost()).as("requests without a committed answer").isZero();

@@ -54,8 +54,6 @@ public final class EmbeddedKafka implements AutoCloseable {
     private static final int PORT_ATTEMPTS = 5;
     /** The provisioning principal of a secured broker: a super user, used for nothing else. */
     public static final String ADMIN_USER = KafkaNodeConfig.ADMIN_USER;
-    private static final String SCRAM = KafkaNodeConfig.SCRAM;
-    private static final String SECRETS_FILE = "sealstream-dev-security.properties";
     /**
      * How long a SASL session lasts before the client must authenticate again
      * ({@code connections.max.reauth.ms}): the longest a deleted or replaced password keeps working
@@ -84,7 +82,7 @@ public final class EmbeddedKafka implements AutoCloseable {
         this.overrides = Map.copyOf(b.overrides);
         // a directory kept from an earlier run is already formatted; formatting again would fail
         this.formatted = Files.exists(logDir.resolve("meta.properties"));
-        this.secrets = b.plaintext ? null : DevSecrets.loadOrCreate(logDir.resolve(SECRETS_FILE));
+        this.secrets = b.plaintext ? null : DevSecrets.loadOrCreate(logDir.resolve(KafkaNodeConfig.SECRETS_FILE));
     }
 
     public static Builder builder() {
@@ -220,16 +218,7 @@ public final class EmbeddedKafka implements AutoCloseable {
      * on a secured broker, SASL_SSL with SCRAM-SHA-512 trusting the development CA.
      */
     public Map<String, Object> clientConfig(String user, String password) {
-        Map<String, Object> c = new java.util.HashMap<>();
-        c.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-        if (secrets != null) {
-            c.put("security.protocol", "SASL_SSL");
-            c.put("sasl.mechanism", SCRAM);
-            c.put("sasl.jaas.config", KafkaNodeConfig.jaas(user, password));
-            c.put("ssl.truststore.type", "PEM");
-            c.put("ssl.truststore.certificates", secrets.ca().caCertificatePem());
-        }
-        return c;
+        return KafkaNodeConfig.clientConfig(bootstrapServers(), secrets, user, password);
     }
 
     /** The provisioning super user's password; empty for a plaintext broker. */

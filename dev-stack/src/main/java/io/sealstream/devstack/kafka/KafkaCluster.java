@@ -36,7 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class KafkaCluster implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaCluster.class);
-    private static final String SECRETS_FILE = "sealstream-dev-security.properties";
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
 
     private final Path dataDir;
@@ -52,7 +51,7 @@ public final class KafkaCluster implements AutoCloseable {
             n.add(new KafkaNodeConfig.Node(id, LoopbackPorts.free(), LoopbackPorts.free()));
         }
         this.nodes = List.copyOf(n);
-        this.secrets = DevSecrets.loadOrCreate(dataDir.resolve(SECRETS_FILE));
+        this.secrets = DevSecrets.loadOrCreate(dataDir.resolve(KafkaNodeConfig.SECRETS_FILE));
     }
 
     /**
@@ -142,6 +141,40 @@ public final class KafkaCluster implements AutoCloseable {
                 + READY_TIMEOUT.toSeconds() + " s; the nodes' logs are in " + dataDir);
     }
 
+    /**
+     * Waits until node {@code id} itself answers on its client listener with the whole cluster in
+     * its metadata: the cluster's view alone could still list the node from before it was killed.
+     */
+    private void awaitNodeServes(int id) {
+        KafkaNodeConfig.Node node = nodes.stream().filter(n -> n.id() == id).findFirst().orElseThrow();
+        Map<String, Object> config = new java.util.HashMap<>(adminClientConfig());
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaNodeConfig.bootstrapServers(List.of(node)));
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        try (Admin admin = Admin.create(config)) {
+            while (System.nanoTime() < deadline) {
+                Process p = running.get(id);
+                if (p == null || !p.isAlive()) {
+                    throw new IllegalStateException("Kafka node " + id + " exited while starting; its log: "
+                            + dataDir.resolve("node-" + id + ".log"));
+                }
+                try {
+                    var described = admin.describeCluster();
+                    if (described.nodes().get(5, TimeUnit.SECONDS).size() >= nodes.size()) {
+                        return;
+                    }
+                } catch (ExecutionException | TimeoutException notYet) {
+                    // still starting
+                }
+                Thread.sleep(200);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for Kafka node " + id, e);
+        }
+        throw new IllegalStateException("Kafka node " + id + " did not serve within " + READY_TIMEOUT.toSeconds()
+                + " s; its log: " + dataDir.resolve("node-" + id + ".log"));
+    }
+
     /** Ends node {@code id} with SIGKILL, as a crashed machine would; its data stays. */
     public void kill(int id) {
         Process p = running.remove(id);
@@ -163,7 +196,7 @@ public final class KafkaCluster implements AutoCloseable {
             throw new IllegalStateException("Kafka node " + id + " is running");
         }
         launch(id);
-        awaitNodes(nodes.size());
+        awaitNodeServes(id);
         LOG.info("kafka.node.started node={}", id);
     }
 
@@ -184,14 +217,7 @@ public final class KafkaCluster implements AutoCloseable {
 
     /** Connection settings of a client that logs in as {@code user}: SASL_SSL, SCRAM-SHA-512, the development CA. */
     public Map<String, Object> clientConfig(String user, String password) {
-        Map<String, Object> c = new java.util.HashMap<>();
-        c.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-        c.put("security.protocol", "SASL_SSL");
-        c.put("sasl.mechanism", KafkaNodeConfig.SCRAM);
-        c.put("sasl.jaas.config", KafkaNodeConfig.jaas(user, password));
-        c.put("ssl.truststore.type", "PEM");
-        c.put("ssl.truststore.certificates", secrets.ca().caCertificatePem());
-        return c;
+        return KafkaNodeConfig.clientConfig(bootstrapServers(), secrets, user, password);
     }
 
     /** The provisioning super user's password ({@link EmbeddedKafka#ADMIN_USER}), for the admin connection file. */

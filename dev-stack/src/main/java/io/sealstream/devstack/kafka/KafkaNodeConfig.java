@@ -30,6 +30,8 @@ record KafkaNodeConfig(int nodeId, List<Node> voters, Path logDir, DevSecrets se
     static final String ADMIN_USER = "sealstream-admin";
     static final String BROKER_USER = "sealstream-broker";
     static final String SCRAM = "SCRAM-SHA-512";
+    /** Where a secured development broker or cluster keeps its CA and bootstrap passwords, in its data directory. */
+    static final String SECRETS_FILE = "sealstream-dev-security.properties";
 
     /** One node's id and ports. */
     record Node(int id, int brokerPort, int controllerPort) {
@@ -118,6 +120,23 @@ record KafkaNodeConfig(int nodeId, List<Node> voters, Path logDir, DevSecrets se
         p.put("authorizer.class.name", "org.apache.kafka.metadata.authorizer.StandardAuthorizer");
         p.put("allow.everyone.if.no.acl.found", "false");
         p.put("super.users", "User:" + ADMIN_USER + ";User:" + BROKER_USER + ";User:" + DevCertificateAuthority.BROKER_SUBJECT);
+    }
+
+    /**
+     * Connection settings of a client of {@code bootstrapServers} that logs in as {@code user}: on a
+     * secured broker ({@code secrets} not null) SASL_SSL with SCRAM-SHA-512, trusting the development CA.
+     */
+    static Map<String, Object> clientConfig(String bootstrapServers, DevSecrets secrets, String user, String password) {
+        Map<String, Object> c = new java.util.HashMap<>();
+        c.put("bootstrap.servers", bootstrapServers);
+        if (secrets != null) {
+            c.put("security.protocol", "SASL_SSL");
+            c.put("sasl.mechanism", SCRAM);
+            c.put("sasl.jaas.config", jaas(user, password));
+            c.put("ssl.truststore.type", "PEM");
+            c.put("ssl.truststore.certificates", secrets.ca().caCertificatePem());
+        }
+        return c;
     }
 
     static String jaas(String user, String password) {

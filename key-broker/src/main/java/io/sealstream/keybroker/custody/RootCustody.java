@@ -172,7 +172,7 @@ public final class RootCustody implements AutoCloseable {
     private void startPeer(String peerUrl) {
         Record record = readRecord().orElseThrow(() -> new IllegalStateException("peer custody joins a running "
                 + "deployment and shares its data directory, but " + dataDir.resolve(RECORD) + " is missing: "
-                + "point --data-dir at the volume the serving replica uses"));
+                + "point data.dir at the volume the serving replica uses"));
         KeyBrokerClient peer = new KeyBrokerClient(peerUrl, Duration.ofSeconds(20));
         RootSecret r;
         try {
