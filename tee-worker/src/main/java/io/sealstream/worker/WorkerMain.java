@@ -208,6 +208,11 @@ public final class WorkerMain {
             throw new SettingsException("worker: the chat model " + chat.get() + " (" + CHAT_MODEL.name() + " from "
                     + s.source(CHAT_MODEL) + ") cannot be read; give the path of a GGUF file");
         }
+        // the engines unpack their native libraries into DJL's cache, by default under the home
+        // directory, which a container with a read-only root filesystem cannot write
+        if (System.getenv("DJL_CACHE_DIR") == null && System.getProperty("DJL_CACHE_DIR") == null) {
+            System.setProperty("DJL_CACHE_DIR", Path.of(s.string(STATE_DIR)).resolve("djl-cache").toString());
+        }
         List<InferenceEngine> engines = new ArrayList<>();
         engines.add(engine.equals("synthetic") ? new SyntheticEngine() : EmbeddingEngine.load(EmbeddingModel.ALL_MINILM_L6_V2_Q));
         chat.ifPresent(p -> engines.add(ChatEngine.load(ChatModel.of(p))));

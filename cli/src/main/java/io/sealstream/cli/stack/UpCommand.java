@@ -45,6 +45,9 @@ public final class UpCommand implements Callable<Integer> {
         for (int i = 0; i < stack.workers().size(); i++) {
             out.println("  worker " + i + " health     " + stack.workers().get(i).healthUrl() + "/readyz");
         }
+        java.nio.file.Path extra = stack.writeWorkerConfig("extra-1", chatModel == null ? java.util.Map.of()
+                : java.util.Map.of(io.sealstream.worker.WorkerSettings.CHAT_MODEL.name(), chatModel.toAbsolutePath().toString()));
+        out.println("  another worker      bin/sealstream worker --config " + extra);
         out.println("  pin, measurement    " + stack.trust().measurements().iterator().next());
         out.println("  pin, policy id      " + stack.policy().id());
         out.println("  data directory      " + stack.dataDir());

@@ -54,10 +54,13 @@ public final class EmbeddingEngine implements InferenceEngine {
 
     private EmbeddingEngine(EmbeddingModel model) {
         this.model = model;
-        // DJL must stay offline inside a TEE: no model hub, no telemetry (the launcher also sets
-        // OPT_OUT_TRACKING=true, which Java cannot set for its own process)
+        // DJL must stay offline inside a TEE: no model hub, no telemetry (DJL reads both as an
+        // environment variable or a system property)
         if (System.getProperty("ai.djl.offline") == null) {
             System.setProperty("ai.djl.offline", "true");
+        }
+        if (System.getenv("OPT_OUT_TRACKING") == null && System.getProperty("OPT_OUT_TRACKING") == null) {
+            System.setProperty("OPT_OUT_TRACKING", "true");
         }
         Engine.getEngine("OnnxRuntime"); // DJL's engine must own ONNX Runtime's first initialisation
         long started = System.nanoTime();
