@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -82,14 +81,6 @@ public final class ServiceSettings {
     /** A duration given in milliseconds (the setting's name ends in {@code .ms}), at least {@code min}. */
     public Duration millis(Setting s, Duration min) {
         return Duration.ofMillis(longValue(s, min.toMillis(), Long.MAX_VALUE / 1_000_000));
-    }
-
-    public boolean bool(Setting s) {
-        String v = string(s).strip().toLowerCase(Locale.ROOT);
-        if (v.equals("true") || v.equals("false")) {
-            return Boolean.parseBoolean(v);
-        }
-        throw invalid(s, "true or false");
     }
 
     public Optional<Path> path(Setting s) {

@@ -124,7 +124,7 @@ public final class FaultScenarios {
             WorkerProcesses.Worker a = procs.start("deploy-a", settings);
             procs.start("deploy-b", settings);
             int killed = deployment.kafka().nodeIds().get(1);
-            java.util.concurrent.atomic.AtomicReference<WorkerProcesses.Worker> added = new java.util.concurrent.atomic.AtomicReference<>();
+            CompletableFuture<WorkerProcesses.Worker> added = new CompletableFuture<>();
             List<Thread> events = new java.util.concurrent.CopyOnWriteArrayList<>();
             List<Exception> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
             long t0 = System.nanoTime();
@@ -139,29 +139,28 @@ public final class FaultScenarios {
                         deployment.kafka().start(killed);
                     }));
                 } else if (answered == requests / 2) {
-                    events.add(event("fault-worker-add", failures, () -> added.set(procs.start("deploy-c", settings))));
+                    events.add(event("fault-worker-add", failures, () -> {
+                        try {
+                            added.complete(procs.start("deploy-c", settings));
+                        } catch (Exception e) {
+                            added.completeExceptionally(e); // the senders stop waiting; awaitEvents reports it
+                            throw e;
+                        }
+                    }));
                 } else if (answered == requests * 3 / 4) {
                     events.add(event("fault-worker-stop", failures, () -> procs.stop(a)));
                 }
             }, sent -> {
                 if (sent == requests * 5 / 8) {
                     // the rest of the requests go out once the added worker serves, so it takes its share
-                    awaitSet(added, Duration.ofMinutes(3));
+                    added.handle((w, e) -> w).completeOnTimeout(null, 3, TimeUnit.MINUTES).join();
                 }
             });
             awaitEvents(events, failures);
-            long addedServed = added.get() == null ? -1 : procs.engineRequests(added.get());
+            long addedServed = procs.engineRequests(added.join()); // awaitEvents threw if it never started
             FaultReport report = traffic.report(deployment, "R5 deployment", 0, procs.threadReplacements(), 0, 0, Map.of(),
                     t0, procs.exits());
             return new DeploymentRun(report, addedServed, killed);
-        }
-    }
-
-    /** Waits until {@code ref} is set (or {@code timeout} passes: the scenario then reports what happened). */
-    private static void awaitSet(java.util.concurrent.atomic.AtomicReference<?> ref, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (ref.get() == null && System.nanoTime() < deadline) {
-            sleep(Duration.ofMillis(100));
         }
     }
 

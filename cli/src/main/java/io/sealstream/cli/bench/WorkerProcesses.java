@@ -1,6 +1,7 @@
 package io.sealstream.cli.bench;
 
 import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.cli.stack.Readiness;
 import io.sealstream.cli.stack.ServiceCommand;
 import io.sealstream.service.ServiceExit;
 import io.sealstream.worker.WorkerMain;
@@ -97,17 +98,9 @@ public final class WorkerProcesses implements AutoCloseable {
             w.process().destroyForcibly();
             throw new IllegalStateException("worker " + id + " stopped: the worker processes were closed meanwhile");
         }
-        long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-        while (System.nanoTime() < deadline) {
-            if (get(w, "/readyz").startsWith("200")) {
-                return w;
-            }
-            if (!w.process().isAlive()) {
-                throw new IllegalStateException("worker " + id + " exited early; its log: " + log);
-            }
-            Thread.sleep(200);
-        }
-        throw new IllegalStateException("worker " + id + " was not ready within 120 s; its log: " + log);
+        Readiness.await(URI.create("http://127.0.0.1:" + port + "/readyz"), w.process(), Duration.ofSeconds(120),
+                "worker " + id, log);
+        return w;
     }
 
     /**
@@ -122,6 +115,7 @@ public final class WorkerProcesses implements AutoCloseable {
                     .map(e -> e.name().toLowerCase(java.util.Locale.ROOT)).orElse("status_" + w.process().exitValue());
             exits.merge(how, 1, Integer::sum);
         } catch (InterruptedException e) {
+            exits.merge("not_awaited", 1, Integer::sum); // every stop counts, so a check on exits sees it
             Thread.currentThread().interrupt();
         }
     }

@@ -407,36 +407,14 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
     }
 
     /**
-     * The settings of a worker process beside this stack ({@code sealstream worker --config}):
-     * this stack's Kafka, registry, key broker and simulated TEE, the synthetic engine unless
-     * {@code engine} says otherwise, and a state directory of its own in the data directory.
+     * Writes the config file of a worker process beside this stack ({@code sealstream worker
+     * --config}): this stack's Kafka, registry, key broker and simulated TEE, a state directory of
+     * its own in the data directory, {@code more} on top.
      */
-    public Map<String, String> workerSettings(String workerId) {
-        Map<String, String> s = new java.util.LinkedHashMap<>();
-        s.put(WorkerSettings.WORKER_ID.name(), workerId);
-        s.put(WorkerSettings.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
-        if (kafka.isSecured()) {
-            s.put(WorkerSettings.KAFKA_CREDENTIALS.name(), workerCredentialsFile().toString());
-            s.put(WorkerSettings.KAFKA_CA.name(), kafkaCaFile().toString());
-        } else {
-            s.put(WorkerSettings.KAFKA_SECURITY.name(), "PLAINTEXT");
-        }
-        s.put(WorkerSettings.REGISTRY_URL.name(), registry.url());
-        s.put(WorkerSettings.KEY_BROKER_URL.name(), keyBroker.url());
-        s.put(WorkerSettings.STATE_DIR.name(), dataDir.resolve("workers").resolve(workerId).toString());
-        s.put(WorkerSettings.TEE.name(), "simulated");
-        s.put(WorkerSettings.SIMULATED_TEE_DIR.name(), simulatedTeeDir().toString());
-        s.put(WorkerSettings.REQUEST_TOPIC_FAMILY.name(), options.requestTopicFamily);
-        s.put(WorkerSettings.HEALTH_PORT.name(), "0");
-        return s;
-    }
-
-    /** Writes {@link #workerSettings} with {@code more} on top to a properties file in the data directory. */
     public Path writeWorkerConfig(String workerId, Map<String, String> more) {
-        Map<String, String> all = new java.util.TreeMap<>(workerSettings(workerId));
-        all.putAll(more);
-        return ConfigFiles.write(dataDir.resolve("workers").resolve(workerId + ".properties"),
-                "a worker beside the dev stack in " + dataDir, all);
+        return new WorkerSite(kafka.bootstrapServers(), kafka.isSecured() ? workerCredentialsFile() : null,
+                kafka.isSecured() ? kafkaCaFile() : null, registry.url(), keyBroker.url(), options.requestTopicFamily,
+                dataDir, simulatedTeeDir()).writeConfig(workerId, more);
     }
 
     /** Where the simulated TEE is saved, for the workers' {@code tee.simulated.dir}. */
@@ -489,26 +467,41 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
     }
 
     private String developmentPolicyYaml(List<String> modelDigests) {
+        Map<String, List<String>> pools = new java.util.LinkedHashMap<>();
+        if (!options.pools.isEmpty()) {
+            poolEngines.forEach((pool, engines) -> pools.put(pool, engines.stream().flatMap(en -> en.models().stream())
+                    .sorted().toList()));
+        }
+        return developmentPolicyYaml("sealstream-dev-stack", modelDigests, pools, ownerKey.publicKey(),
+                options.extraWorkerMeasurements);
+    }
+
+    /**
+     * The development policy of a deployment on this machine (this stack, or a
+     * {@link ProcessDeployment}): simulated evidence allowed, the dev images' measurements, the
+     * models given, and the owner's recovery key when one is given (null: none).
+     */
+    static String developmentPolicyYaml(String name, List<String> modelDigests, Map<String, List<String>> pools,
+                                        byte[] ownerPublicKey, List<byte[]> extraWorkerMeasurements) {
         return String.join("\n",
                 "version: 1",
-                "name: sealstream-dev-stack",
+                "name: " + name,
                 "allow-simulated: true",
                 "max-evidence-age: 5m",
                 "models:",
                 modelDigests.stream().map(d -> "  - '" + d + "'").collect(java.util.stream.Collectors.joining("\n")),
-                options.pools.isEmpty() ? "" : "pools:\n" + poolEngines.entrySet().stream()
-                        .map(e -> "  " + e.getKey() + ": [" + e.getValue().stream().flatMap(en -> en.models().stream())
-                                .sorted().collect(java.util.stream.Collectors.joining(", ")) + "]")
+                pools.isEmpty() ? "" : "pools:\n" + pools.entrySet().stream()
+                        .map(e -> "  " + e.getKey() + ": [" + String.join(", ", e.getValue()) + "]")
                         .collect(java.util.stream.Collectors.joining("\n")),
                 "key-broker:",
                 "  measurements: ['" + HexFormat.of().formatHex(BROKER_MEASUREMENT) + "']",
-                "  recovery-key: " + java.util.Base64.getEncoder().encodeToString(ownerKey.publicKey()),
+                ownerPublicKey == null ? "" : "  recovery-key: " + java.util.Base64.getEncoder().encodeToString(ownerPublicKey),
                 "tee:",
                 "  snp:",
                 "    measurements:",
                 "      - '" + HexFormat.of().formatHex(WORKER_MEASUREMENT) + "'",
                 "      - '" + HexFormat.of().formatHex(BROKER_MEASUREMENT) + "'",
-                options.extraWorkerMeasurements.stream().map(m -> "      - '" + HexFormat.of().formatHex(m) + "'")
+                extraWorkerMeasurements.stream().map(m -> "      - '" + HexFormat.of().formatHex(m) + "'")
                         .collect(java.util.stream.Collectors.joining("\n")),
                 "    allow-debug: false",
                 "    allow-migration-agent: false",

@@ -24,16 +24,12 @@ import io.sealstream.worker.engine.SyntheticEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -87,7 +83,8 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
             this.provisioner = track(new ClientProvisioner(kafka.adminClientConfig(), names, partitions));
             this.registry = track(SchemaRegistryServer.start());
             tee.save(dir.resolve("simulated-tee"));
-            String policyYaml = developmentPolicy();
+            String policyYaml = LocalStack.developmentPolicyYaml("sealstream-process-deployment",
+                    List.of(HexFormat.of().formatHex(new SyntheticEngine().modelDigest())), Map.of(), null, List.of());
             Files.writeString(dir.resolve("policy.yaml"), policyYaml);
             this.policy = AttestationPolicy.parse(policyYaml);
             Files.writeString(dir.resolve("kafka-ca.pem"), kafka.caCertificatePem().orElseThrow());
@@ -108,7 +105,8 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
             this.keyBroker = new ProcessBuilder(ServiceCommand.KEY_BROKER.command("256m", config)).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("key-broker.log").toFile()).start();
             track(this::stopKeyBroker);
-            awaitKeyBroker();
+            Readiness.await(URI.create(keyBrokerUrl() + "/readyz"), keyBroker, READY_TIMEOUT, "the key broker",
+                    dir.resolve("key-broker.log"));
         } catch (IOException | InterruptedException | RuntimeException | Error e) {
             throw new StartFailed(this, e);
         }
@@ -149,43 +147,6 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
         return file;
     }
 
-    private String developmentPolicy() {
-        return String.join("\n",
-                "version: 1",
-                "name: sealstream-process-deployment",
-                "allow-simulated: true",
-                "max-evidence-age: 5m",
-                "models: ['" + HexFormat.of().formatHex(new SyntheticEngine().modelDigest()) + "']",
-                "key-broker:",
-                "  measurements: ['" + HexFormat.of().formatHex(SimulatedSnpTee.devBrokerMeasurement()) + "']",
-                "tee:",
-                "  snp:",
-                "    measurements: ['" + HexFormat.of().formatHex(SimulatedSnpTee.devWorkerMeasurement()) + "']",
-                "");
-    }
-
-    private void awaitKeyBroker() throws InterruptedException {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-        HttpRequest readyz = HttpRequest.newBuilder(URI.create(keyBrokerUrl() + "/readyz")).timeout(Duration.ofSeconds(2)).build();
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!keyBroker.isAlive()) {
-                throw new IllegalStateException("the key broker exited with status " + keyBroker.exitValue() + "; its log: "
-                        + dir.resolve("key-broker.log"));
-            }
-            try {
-                if (http.send(readyz, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-                    return;
-                }
-            } catch (IOException notListeningYet) {
-                // still starting
-            }
-            Thread.sleep(200);
-        }
-        throw new IllegalStateException("the key broker was not ready within " + READY_TIMEOUT.toSeconds() + " s; its log: "
-                + dir.resolve("key-broker.log"));
-    }
-
     /** Writes {@code settings} as a properties file in the deployment's directory. */
     private Path writeConfig(String name, Map<String, String> settings) {
         return ConfigFiles.write(dir.resolve(name), "written by the process deployment in " + dir, settings);
@@ -193,18 +154,9 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
 
     /** A worker's config file: this deployment's Kafka, registry, key broker and simulated TEE, {@code more} on top. */
     public Path writeWorkerConfig(String workerId, Map<String, String> more) {
-        Map<String, String> s = new TreeMap<>();
-        s.put(WorkerSettings.WORKER_ID.name(), workerId);
-        s.put(WorkerSettings.BOOTSTRAP_SERVERS.name(), kafka.bootstrapServers());
-        s.put(WorkerSettings.KAFKA_CREDENTIALS.name(), dir.resolve("worker.credentials").toString());
-        s.put(WorkerSettings.KAFKA_CA.name(), dir.resolve("kafka-ca.pem").toString());
-        s.put(WorkerSettings.REGISTRY_URL.name(), registry.url());
-        s.put(WorkerSettings.KEY_BROKER_URL.name(), keyBrokerUrl());
-        s.put(WorkerSettings.STATE_DIR.name(), dir.resolve("workers").resolve(workerId).toString());
-        s.put(WorkerSettings.TEE.name(), "simulated");
-        s.put(WorkerSettings.SIMULATED_TEE_DIR.name(), dir.resolve("simulated-tee").toString());
-        s.putAll(more);
-        return writeConfig("worker-" + workerId + ".properties", s);
+        return new WorkerSite(kafka.bootstrapServers(), dir.resolve("worker.credentials"), dir.resolve("kafka-ca.pem"),
+                registry.url(), keyBrokerUrl(), names.requestTopicFamily(), dir, dir.resolve("simulated-tee"))
+                .writeConfig(workerId, more);
     }
 
     @Override
@@ -237,11 +189,6 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
     /** The Kafka cluster, to kill and restart nodes. */
     public KafkaCluster kafka() {
         return kafka;
-    }
-
-    /** The deployment's directory: config files and every process's log. */
-    public Path dir() {
-        return dir;
     }
 
     private void stopKeyBroker() {

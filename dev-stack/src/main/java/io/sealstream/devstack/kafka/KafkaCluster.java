@@ -71,7 +71,7 @@ public final class KafkaCluster implements AutoCloseable {
                 c.writeProperties(n.id(), config.properties());
                 c.launch(n.id());
             }
-            c.awaitNodes(size);
+            c.awaitNodes(c.nodes);
         } catch (IOException e) {
             c.close();
             throw new UncheckedIOException("cannot create the Kafka cluster's directories under " + dataDir, e);
@@ -114,9 +114,17 @@ public final class KafkaCluster implements AutoCloseable {
         }
     }
 
-    private void awaitNodes(int count) {
+    /**
+     * Waits until every node is in the cluster's metadata as seen through {@code via}'s client
+     * listeners, failing at once if a running node exits. Asked through a restarted node alone,
+     * the answer comes from that node itself: the cluster's own view could still list it from
+     * before it was killed.
+     */
+    private void awaitNodes(List<KafkaNodeConfig.Node> via) {
+        Map<String, Object> config = new java.util.HashMap<>(adminClientConfig());
+        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaNodeConfig.bootstrapServers(via));
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        try (Admin admin = admin()) {
+        try (Admin admin = Admin.create(config)) {
             while (System.nanoTime() < deadline) {
                 for (Map.Entry<Integer, Process> e : running.entrySet()) {
                     if (!e.getValue().isAlive()) {
@@ -125,11 +133,13 @@ public final class KafkaCluster implements AutoCloseable {
                     }
                 }
                 try {
-                    if (admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= count) {
+                    // describeCluster waits for an answer itself; the pause below is only for a
+                    // listener not yet bound, which fails at once
+                    if (admin.describeCluster().nodes().get(5, TimeUnit.SECONDS).size() >= nodes.size()) {
                         return;
                     }
                 } catch (ExecutionException | TimeoutException notYet) {
-                    // the quorum is still electing its leader
+                    // still starting, or the quorum is still electing its leader
                 }
                 Thread.sleep(200);
             }
@@ -137,42 +147,9 @@ public final class KafkaCluster implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted while waiting for the Kafka cluster", e);
         }
-        throw new IllegalStateException("the Kafka cluster did not have " + count + " nodes within "
-                + READY_TIMEOUT.toSeconds() + " s; the nodes' logs are in " + dataDir);
-    }
-
-    /**
-     * Waits until node {@code id} itself answers on its client listener with the whole cluster in
-     * its metadata: the cluster's view alone could still list the node from before it was killed.
-     */
-    private void awaitNodeServes(int id) {
-        KafkaNodeConfig.Node node = nodes.stream().filter(n -> n.id() == id).findFirst().orElseThrow();
-        Map<String, Object> config = new java.util.HashMap<>(adminClientConfig());
-        config.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, KafkaNodeConfig.bootstrapServers(List.of(node)));
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
-        try (Admin admin = Admin.create(config)) {
-            while (System.nanoTime() < deadline) {
-                Process p = running.get(id);
-                if (p == null || !p.isAlive()) {
-                    throw new IllegalStateException("Kafka node " + id + " exited while starting; its log: "
-                            + dataDir.resolve("node-" + id + ".log"));
-                }
-                try {
-                    var described = admin.describeCluster();
-                    if (described.nodes().get(5, TimeUnit.SECONDS).size() >= nodes.size()) {
-                        return;
-                    }
-                } catch (ExecutionException | TimeoutException notYet) {
-                    // still starting
-                }
-                Thread.sleep(200);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for Kafka node " + id, e);
-        }
-        throw new IllegalStateException("Kafka node " + id + " did not serve within " + READY_TIMEOUT.toSeconds()
-                + " s; its log: " + dataDir.resolve("node-" + id + ".log"));
+        throw new IllegalStateException("the Kafka cluster did not have all " + nodes.size() + " nodes within "
+                + READY_TIMEOUT.toSeconds() + " s through " + KafkaNodeConfig.bootstrapServers(via)
+                + "; the nodes' logs are in " + dataDir);
     }
 
     /** Ends node {@code id} with SIGKILL, as a crashed machine would; its data stays. */
@@ -196,7 +173,7 @@ public final class KafkaCluster implements AutoCloseable {
             throw new IllegalStateException("Kafka node " + id + " is running");
         }
         launch(id);
-        awaitNodeServes(id);
+        awaitNodes(nodes.stream().filter(n -> n.id() == id).toList());
         LOG.info("kafka.node.started node={}", id);
     }
 
