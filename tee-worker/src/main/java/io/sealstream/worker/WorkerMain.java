@@ -149,7 +149,8 @@ public final class WorkerMain {
                 .stateDir(Path.of(s.string(STATE_DIR)))
                 .maxBatchSize(s.integer(MAX_BATCH_SIZE, 1, 100_000))
                 .batchLinger(s.millis(BATCH_LINGER, Duration.ZERO))
-                .transactionTimeout(s.millis(TRANSACTION_TIMEOUT, Duration.ofSeconds(1)));
+                .transactionTimeout(s.millis(TRANSACTION_TIMEOUT, Duration.ofSeconds(1)))
+                .commitInterval(s.millis(COMMIT_INTERVAL, Duration.ofMillis(1)));
         s.passThrough("streams").forEach(streams::streamsConfig);
         return WorkerConfig.builder().workerId(s.string(WORKER_ID)).keyBrokerUrl(s.string(KEY_BROKER_URL))
                 .schemaRegistryUrl(s.string(REGISTRY_URL)).streams(streams.build())

@@ -52,6 +52,10 @@ public final class WorkerSettings {
     public static final Setting TRANSACTION_TIMEOUT = Setting.withDefault("transaction.timeout.ms",
             StreamProcessorConfig.DEFAULT_TRANSACTION_TIMEOUT.toMillis(),
             "Upper bound on one batch; also how long a dead worker's open transaction blocks readers.");
+    public static final Setting COMMIT_INTERVAL = Setting.withDefault("commit.interval.ms",
+            StreamProcessorConfig.DEFAULT_COMMIT_INTERVAL.toMillis(),
+            "How often answers are committed, so how soon clients see them; each commit costs the brokers a "
+                    + "transaction (docs/operations.md, Performance).");
     public static final Setting HEALTH_ADDRESS = Setting.withDefault("health.address", WorkerConfig.DEFAULT_HEALTH_ADDRESS,
             "Address /healthz and /readyz listen on; a pod's address or 0.0.0.0 for Kubernetes probes.");
     public static final Setting HEALTH_PORT = Setting.withDefault("health.port", 8080,
@@ -61,7 +65,7 @@ public final class WorkerSettings {
     public static final SettingsSchema SCHEMA = SettingsSchema.of("worker", "SEALSTREAM_WORKER_", WORKER_ID,
             BOOTSTRAP_SERVERS, KAFKA_SECURITY, KAFKA_CREDENTIALS, KAFKA_CA, REGISTRY_URL, KEY_BROKER_URL, STATE_DIR, TEE,
             SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, POOL, REQUEST_TOPIC_FAMILY, ENGINE, CHAT_MODEL, MAX_BATCH_SIZE,
-            BATCH_LINGER, TRANSACTION_TIMEOUT, HEALTH_ADDRESS, HEALTH_PORT)
+            BATCH_LINGER, TRANSACTION_TIMEOUT, COMMIT_INTERVAL, HEALTH_ADDRESS, HEALTH_PORT)
             .passThrough("streams", "Kafka Streams and client settings, passed as they are (e.g. "
                     + "streams.session.timeout.ms); the exactly-once and security settings cannot be overridden.");
 }

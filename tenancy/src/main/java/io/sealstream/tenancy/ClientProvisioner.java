@@ -2,6 +2,7 @@ package io.sealstream.tenancy;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -9,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.ScramCredentialInfo;
@@ -16,6 +18,9 @@ import org.apache.kafka.clients.admin.ScramMechanism;
 import org.apache.kafka.clients.admin.UserScramCredentialDeletion;
 import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.KafkaFuture;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.config.SaslConfigs;
+import org.apache.kafka.common.errors.AuthenticationException;
 import org.apache.kafka.common.acl.AccessControlEntryFilter;
 import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.common.acl.AclOperation;
@@ -49,6 +54,10 @@ public final class ClientProvisioner implements AutoCloseable {
             TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(8 << 20));
     private static final long TIMEOUT_S = 30;
 
+    /** How long a new credential may take to reach every broker before provisioning gives up. */
+    private static final long LOGIN_PROPAGATION_S = 60;
+
+    private final Map<String, Object> adminConfig;
     private final Admin admin;
     private final KafkaNames names;
     private final int partitions;
@@ -62,6 +71,7 @@ public final class ClientProvisioner implements AutoCloseable {
         if (partitions < 1) {
             throw new IllegalArgumentException("topics need at least one partition, got " + partitions);
         }
+        this.adminConfig = Map.copyOf(adminClientConfig);
         this.admin = Admin.create(adminClientConfig);
         this.names = Objects.requireNonNull(names, "names");
         this.partitions = partitions;
@@ -77,6 +87,7 @@ public final class ClientProvisioner implements AutoCloseable {
                     + credentials.username() + "'");
         }
         await(admin.alterUserScramCredentials(List.of(upsert(credentials))).all(), "set the workers' credentials");
+        awaitLoginOnEveryBroker(credentials);
         var bindings = AclTable.workerBindings(names);
         await(admin.createAcls(bindings).all(), "grant the workers' ACLs");
         createDeadLetterTopic();
@@ -121,6 +132,7 @@ public final class ClientProvisioner implements AutoCloseable {
         await(admin.createAcls(bindings).all(), "grant the ACLs of " + clientId);
         setQuota(clientId, quota);
         await(admin.alterUserScramCredentials(List.of(upsert(credentials))).all(), "set the credentials of " + clientId);
+        awaitLoginOnEveryBroker(credentials);
         LOG.info("tenancy.client_added client={} acls={} produce_bps={} fetch_bps={} request_pct={}", clientId,
                 bindings.size(), quota.produceBytesPerSecond(), quota.fetchBytesPerSecond(), quota.requestPercentage());
     }
@@ -273,6 +285,57 @@ public final class ClientProvisioner implements AutoCloseable {
             throw failure("list SCRAM users", e);
         } catch (TimeoutException e) {
             throw failure("list SCRAM users", e);
+        }
+    }
+
+    /**
+     * Returns once every broker lets {@code credentials} log in. The controller commits a new
+     * credential, and each broker applies it when it replays the metadata log, moments later; a
+     * client that dials a broker in between fails with an authentication error, which Kafka's
+     * clients treat as final. ACLs, topics and the quota precede the credential in the log, so a
+     * broker that knows the credential knows them too.
+     */
+    private void awaitLoginOnEveryBroker(ClientCredentials credentials) {
+        if (!"SASL_SSL".equals(String.valueOf(adminConfig.get(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG)))) {
+            return; // a PLAINTEXT benchmark broker has no logins
+        }
+        Collection<Node> brokers = await(admin.describeCluster().nodes(), "list the brokers");
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LOGIN_PROPAGATION_S);
+        for (Node broker : brokers) {
+            Map<String, Object> probe = new HashMap<>(adminConfig);
+            // bootstrapping from this broker alone: the first request logs in there
+            probe.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, broker.host() + ":" + broker.port());
+            probe.put(SaslConfigs.SASL_JAAS_CONFIG, KafkaSecurity.jaasConfig(credentials));
+            probe.put(CommonClientConfigs.CLIENT_ID_CONFIG, "sealstream-provisioner-login-check");
+            String what = "log in as " + credentials.username() + " on broker " + broker.id();
+            while (true) {
+                Throwable refused;
+                try (Admin a = Admin.create(probe)) {
+                    a.describeCluster().clusterId().get(TIMEOUT_S, TimeUnit.SECONDS);
+                    break;
+                } catch (ExecutionException e) {
+                    refused = e.getCause();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw failure(what, e);
+                } catch (TimeoutException e) {
+                    throw failure(what, e);
+                }
+                if (!(refused instanceof AuthenticationException)) {
+                    throw failure(what, refused);
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("could not " + what + " within " + LOGIN_PROPAGATION_S + " s of "
+                            + "setting its credential: that broker has not applied it (is it following the controllers' "
+                            + "metadata log?); everything else is provisioned, and logins there work once it catches up", refused);
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw failure(what, e);
+                }
+            }
         }
     }
 

@@ -3,6 +3,7 @@ package io.sealstream.tenancy;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Objects;
+import org.apache.kafka.common.config.SaslConfigs;
 
 /**
  * How a Sealstream component authenticates to Kafka: {@code SASL_SSL} with SCRAM-SHA-512 as the
@@ -60,8 +61,7 @@ public record KafkaSecurity(Protocol protocol, ClientCredentials credentials, St
         c.put("security.protocol", protocol.name());
         if (protocol == Protocol.SASL_SSL) {
             c.put("sasl.mechanism", SASL_MECHANISM);
-            c.put("sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
-                    + credentials.username() + "\" password=\"" + credentials.password() + "\";");
+            c.put(SaslConfigs.SASL_JAAS_CONFIG, jaasConfig(credentials));
             // brokers must present a certificate for the address dialled
             c.put("ssl.endpoint.identification.algorithm", "https");
             if (trustedCaPem != null) {
@@ -70,6 +70,12 @@ public record KafkaSecurity(Protocol protocol, ClientCredentials credentials, St
             }
         }
         return c;
+    }
+
+    /** The {@code sasl.jaas.config} value that logs in as {@code credentials} with SCRAM. */
+    static String jaasConfig(ClientCredentials credentials) {
+        return "org.apache.kafka.common.security.scram.ScramLoginModule required username=\""
+                + credentials.username() + "\" password=\"" + credentials.password() + "\";";
     }
 
     @Override

@@ -121,8 +121,10 @@ public final class FaultScenarios {
             // cluster takes to fence the node (9 s) before it polls again, so the poll interval (the
             // transaction timeout) must exceed that
             Map<String, String> settings = Map.of(WorkerSettings.TRANSACTION_TIMEOUT.name(), "30000");
-            WorkerProcesses.Worker a = procs.start("deploy-a", settings);
-            procs.start("deploy-b", settings);
+            // the client first, so the workers find its request topic when they start, not at their next
+            // topic discovery
+            deployment.provisionClient(CLIENT);
+            WorkerProcesses.Worker a = procs.startAll(List.of("deploy-a", "deploy-b"), settings).get(0);
             int killed = deployment.kafka().nodeIds().get(1);
             CompletableFuture<WorkerProcesses.Worker> added = new CompletableFuture<>();
             List<Thread> events = new java.util.concurrent.CopyOnWriteArrayList<>();

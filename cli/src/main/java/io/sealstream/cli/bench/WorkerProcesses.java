@@ -90,7 +90,8 @@ public final class WorkerProcesses implements AutoCloseable {
         settings.putAll(more);
         Path config = configs.write(id, settings);
         Path log = config.resolveSibling(id + ".log"); // beside its config, in the deployment's directory
-        List<String> command = ServiceCommand.WORKER.command("512m", config);
+        // C1 only: a fault scenario's workers live for minutes, too short for C2 to repay its compiling
+        List<String> command = ServiceCommand.WORKER.command("512m", config, "-XX:TieredStopAtLevel=1");
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         Worker w = new Worker(pb.start(), port, log);
         workers.add(w);
@@ -101,6 +102,35 @@ public final class WorkerProcesses implements AutoCloseable {
         Readiness.await(URI.create("http://127.0.0.1:" + port + "/readyz"), w.process(), Duration.ofSeconds(120),
                 "worker " + id, log);
         return w;
+    }
+
+    /** Starts workers {@code ids} side by side, each as {@link #start(String, Map)}; returns once all are ready. */
+    List<Worker> startAll(List<String> ids, Map<String, String> more) throws IOException, InterruptedException {
+        List<java.util.concurrent.CompletableFuture<Worker>> starts = new java.util.ArrayList<>();
+        for (String id : ids) {
+            starts.add(java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return start(id, more);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw new IllegalStateException("worker " + id + " not started: interrupted", e);
+                }
+            }));
+        }
+        List<Worker> started = new java.util.ArrayList<>();
+        for (var f : starts) {
+            try {
+                started.add(f.get());
+            } catch (java.util.concurrent.ExecutionException e) {
+                if (e.getCause() instanceof java.io.UncheckedIOException io) {
+                    throw io.getCause();
+                }
+                throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+            }
+        }
+        return started;
     }
 
     /**

@@ -159,13 +159,21 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
                 .writeConfig(workerId, more);
     }
 
-    @Override
-    public SealstreamClient.Builder clientBuilder(String clientId) {
-        KafkaSecurity security = clients.computeIfAbsent(clientId, c -> {
+    /**
+     * Provisions {@code clientId} unless done: its topics, ACLs, quota and credentials. Workers that
+     * start afterwards find its request topic at once rather than at their next topic discovery.
+     */
+    public KafkaSecurity provisionClient(String clientId) {
+        return clients.computeIfAbsent(clientId, c -> {
             ClientCredentials credentials = ClientCredentials.generate(c);
             ClientOnboarding.add(provisioner, registry.url(), names, credentials, ClientQuota.DEFAULT, false);
             return KafkaSecurity.scram(credentials, kafka.caCertificatePem().orElseThrow());
         });
+    }
+
+    @Override
+    public SealstreamClient.Builder clientBuilder(String clientId) {
+        KafkaSecurity security = provisionClient(clientId);
         return SealstreamClient.builder().bootstrapServers(kafka.bootstrapServers()).schemaRegistryUrl(registry.url())
                 .keyBrokerUrl(keyBrokerUrl()).clientId(clientId).kafkaSecurity(security)
                 .trust(BrokerTrust.pinned(SnpVerifier.trustingDevelopmentRoot(List.of(), tee.developmentRoot()),

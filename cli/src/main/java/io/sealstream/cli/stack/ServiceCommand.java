@@ -26,9 +26,10 @@ public enum ServiceCommand {
     }
 
     /** {@code java -Xmx... -jar JAR --config FILE}, or the main class on this class path if the jar is not built. */
-    public List<String> command(String maxHeap, Path config) {
+    public List<String> command(String maxHeap, Path config, String... jvmOptions) {
         List<String> c = new ArrayList<>(List.of(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx" + maxHeap, "-Dai.djl.offline=true"));
+        c.addAll(List.of(jvmOptions));
         Optional<Path> built = ownJar();
         if (built.isPresent()) {
             c.addAll(List.of("-jar", built.get().toString()));
