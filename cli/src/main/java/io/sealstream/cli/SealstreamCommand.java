@@ -8,6 +8,7 @@ import io.sealstream.cli.clients.WorkersCommand;
 import io.sealstream.cli.batch.SubmitCommand;
 import io.sealstream.cli.bench.BenchCommand;
 import io.sealstream.cli.demo.DemoCommand;
+import io.sealstream.cli.stack.ComposeCommand;
 import io.sealstream.cli.stack.UpCommand;
 import io.sealstream.cli.stack.WorkerCommand;
 import picocli.CommandLine;
@@ -18,7 +19,7 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "sealstream 0.1.0-SNAPSHOT",
         description = "Confidential batch inference on Apache Kafka.",
-        subcommands = {UpCommand.class, DemoCommand.class, WorkerCommand.class, SubmitCommand.class, BatchesCommand.class, ClientsCommand.class, WorkersCommand.class,
+        subcommands = {UpCommand.class, DemoCommand.class, WorkerCommand.class, SubmitCommand.class, BatchesCommand.class, ClientsCommand.class, WorkersCommand.class, ComposeCommand.class,
                 AttestationCommand.class, KeyBrokerCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SealstreamCommand implements Runnable {
     @CommandLine.Spec

@@ -38,24 +38,39 @@ public final class WorkersCommand implements Runnable {
         @Option(names = "--out", defaultValue = ".", description = "Where to write worker.credentials (default: here).")
         Path out;
 
+        @Option(names = "--reuse-credentials", description = "If worker.credentials exists, provision again with its "
+                + "password (ACLs and the dead-letter topic are set again; running workers keep working): a provisioning "
+                + "job that runs at every start.")
+        boolean reuseCredentials;
+
         @Override
         public Integer call() throws Exception {
             ConnectionFile admin = options.connection();
             KafkaNames names = options.names(admin);
             Files.createDirectories(out);
             Path file = out.resolve("worker.credentials");
-            if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                System.err.println("sealstream workers provision: " + file + " exists; move it away or choose another --out "
-                        + "(running workers keep working until the password changes)");
+            boolean exists = Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            if (exists && !reuseCredentials) {
+                System.err.println("sealstream workers provision: " + file + " exists; move it away, choose another --out "
+                        + "or pass --reuse-credentials (running workers keep working until the password changes)");
                 return 2;
             }
-            // the password is on disk before the principal has it: a failure never strands the workers
-            ClientCredentials credentials = ClientCredentials.generate(names.workerUser());
-            credentials.write(file);
+            ClientCredentials credentials = exists ? ClientCredentials.read(file) : ClientCredentials.generate(names.workerUser());
+            if (!credentials.username().equals(names.workerUser())) {
+                System.err.println("sealstream workers provision: " + file + " is for '" + credentials.username()
+                        + "', not the workers' principal '" + names.workerUser() + "'; move it away");
+                return 2;
+            }
+            if (!exists) {
+                // the password is on disk before the principal has it: a failure never strands the workers
+                credentials.write(file);
+            }
             try (ClientProvisioner p = options.provisioner(admin)) {
                 p.provisionWorkers(credentials);
             } catch (RuntimeException e) {
-                Files.deleteIfExists(file);
+                if (!exists) {
+                    Files.deleteIfExists(file);
+                }
                 System.err.println("sealstream workers provision: " + e.getMessage());
                 return 1;
             }

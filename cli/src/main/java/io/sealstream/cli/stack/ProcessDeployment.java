@@ -13,7 +13,6 @@ import io.sealstream.cli.SealstreamCommand;
 import io.sealstream.client.ConnectionFile;
 import picocli.CommandLine;
 import io.sealstream.devstack.registry.SchemaRegistryServer;
-import io.sealstream.keybroker.KeyBrokerSettings;
 import io.sealstream.tenancy.ClientCredentials;
 import io.sealstream.tenancy.ClientProvisioner;
 import io.sealstream.tenancy.ClientQuota;
@@ -95,13 +94,9 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
             if (provisioned != 0) {
                 throw new IllegalStateException("sealstream workers provision failed with status " + provisioned);
             }
-            Path config = writeConfig("key-broker.properties", Map.of(
-                    KeyBrokerSettings.PORT.name(), Integer.toString(keyBrokerPort),
-                    KeyBrokerSettings.DATA_DIR.name(), dir.resolve("key-broker").toString(),
-                    KeyBrokerSettings.POLICY_FILE.name(), dir.resolve("policy.yaml").toString(),
-                    KeyBrokerSettings.CUSTODY.name(), "dev",
-                    KeyBrokerSettings.TEE.name(), "simulated",
-                    KeyBrokerSettings.SIMULATED_TEE_DIR.name(), dir.resolve("simulated-tee").toString()));
+            Path config = new KeyBrokerSite("127.0.0.1", keyBrokerPort, dir.resolve("key-broker"), dir.resolve("policy.yaml"),
+                    dir.resolve("simulated-tee")).writeConfig(dir.resolve("key-broker.properties"),
+                    "written by the process deployment in " + dir);
             this.keyBroker = new ProcessBuilder(ServiceCommand.KEY_BROKER.command("256m", config)).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("key-broker.log").toFile()).start();
             track(this::stopKeyBroker);
@@ -145,11 +140,6 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
                 KafkaSecurity.Protocol.PLAINTEXT, kafka.caCertificatePem().orElseThrow(), null, names.pools())
                 .withCredentials(creds).write(file);
         return file;
-    }
-
-    /** Writes {@code settings} as a properties file in the deployment's directory. */
-    private Path writeConfig(String name, Map<String, String> settings) {
-        return ConfigFiles.write(dir.resolve(name), "written by the process deployment in " + dir, settings);
     }
 
     /** A worker's config file: this deployment's Kafka, registry, key broker and simulated TEE, {@code more} on top. */

@@ -18,12 +18,11 @@ record WorkerSite(String bootstrapServers, Path credentialsFile, Path caFile, St
                   String requestTopicFamily, Path dataDir, Path simulatedTeeDir) {
 
     /**
-     * The worker's settings: this site's Kafka, registry, key broker and simulated TEE, a state
-     * directory of its own, a free health port; {@code more} on top.
+     * The settings every worker of this site shares: its Kafka, registry, key broker and simulated
+     * TEE; no id, state directory or health port (a compose service sets its id by variable).
      */
-    Map<String, String> settings(String workerId, Map<String, String> more) {
+    Map<String, String> sharedSettings() {
         Map<String, String> s = new TreeMap<>();
-        s.put(WorkerSettings.WORKER_ID.name(), workerId);
         s.put(WorkerSettings.BOOTSTRAP_SERVERS.name(), bootstrapServers);
         if (credentialsFile != null) {
             s.put(WorkerSettings.KAFKA_CREDENTIALS.name(), credentialsFile.toString());
@@ -33,10 +32,20 @@ record WorkerSite(String bootstrapServers, Path credentialsFile, Path caFile, St
         }
         s.put(WorkerSettings.REGISTRY_URL.name(), registryUrl);
         s.put(WorkerSettings.KEY_BROKER_URL.name(), keyBrokerUrl);
-        s.put(WorkerSettings.STATE_DIR.name(), dataDir.resolve("workers").resolve(workerId).toString());
         s.put(WorkerSettings.TEE.name(), "simulated");
         s.put(WorkerSettings.SIMULATED_TEE_DIR.name(), simulatedTeeDir.toString());
         s.put(WorkerSettings.REQUEST_TOPIC_FAMILY.name(), requestTopicFamily);
+        return s;
+    }
+
+    /**
+     * One worker's settings: {@link #sharedSettings}, a state directory of its own, a free health
+     * port; {@code more} on top.
+     */
+    Map<String, String> settings(String workerId, Map<String, String> more) {
+        Map<String, String> s = sharedSettings();
+        s.put(WorkerSettings.WORKER_ID.name(), workerId);
+        s.put(WorkerSettings.STATE_DIR.name(), dataDir.resolve("workers").resolve(workerId).toString());
         s.put(WorkerSettings.HEALTH_PORT.name(), "0");
         s.putAll(more);
         return s;

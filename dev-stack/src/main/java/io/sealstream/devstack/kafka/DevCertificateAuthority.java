@@ -13,6 +13,7 @@ import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
+import java.util.List;
 import org.bouncycastle.asn1.x500.X500Name;
 import org.bouncycastle.asn1.x509.BasicConstraints;
 import org.bouncycastle.asn1.x509.ExtendedKeyUsage;
@@ -46,8 +47,16 @@ public record DevCertificateAuthority(String caCertificatePem, String brokerCert
     public static final String BROKER_SUBJECT = "CN=sealstream-dev-broker";
     private static final Duration VALIDITY = Duration.ofDays(825);
 
-    /** A new CA and a broker certificate it issued. */
+    /** A new CA and a broker certificate it issued for loopback. */
     public static DevCertificateAuthority create() {
+        return create(List.of());
+    }
+
+    /**
+     * A new CA and a broker certificate it issued for loopback and {@code hostNames} (the nodes'
+     * names on a container network), so clients that check the name they dial accept it.
+     */
+    public static DevCertificateAuthority create(List<String> hostNames) {
         try {
             SecureRandom random = new SecureRandom();
             KeyPair ca = p256(random);
@@ -69,9 +78,7 @@ public record DevCertificateAuthority(String caCertificatePem, String brokerCert
                     .addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.digitalSignature))
                     .addExtension(Extension.extendedKeyUsage, false, new ExtendedKeyUsage(
                             new KeyPurposeId[] {KeyPurposeId.id_kp_serverAuth, KeyPurposeId.id_kp_clientAuth}))
-                    .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(new GeneralName[] {
-                            new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
-                            new GeneralName(GeneralName.dNSName, "localhost")}))
+                    .addExtension(Extension.subjectAlternativeName, false, new GeneralNames(names(hostNames)))
                     .addExtension(Extension.authorityKeyIdentifier, false, ext.createAuthorityKeyIdentifier(caCert))
                     .build(new JcaContentSignerBuilder("SHA256withECDSA").build(ca.getPrivate()));
             JcaX509CertificateConverter converter = new JcaX509CertificateConverter();
@@ -80,6 +87,13 @@ public record DevCertificateAuthority(String caCertificatePem, String brokerCert
         } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
             throw new IllegalStateException("cannot create the development certificate authority", e);
         }
+    }
+
+    private static GeneralName[] names(List<String> hostNames) {
+        List<GeneralName> names = new java.util.ArrayList<>(List.of(new GeneralName(GeneralName.iPAddress, "127.0.0.1"),
+                new GeneralName(GeneralName.dNSName, "localhost")));
+        hostNames.forEach(h -> names.add(new GeneralName(GeneralName.dNSName, h)));
+        return names.toArray(GeneralName[]::new);
     }
 
     private static KeyPair p256(SecureRandom random) throws GeneralSecurityException {

@@ -26,6 +26,11 @@ record DevSecrets(DevCertificateAuthority ca, String adminPassword, String broke
     private static final String ADMIN = "admin.password";
     private static final String BROKER = "broker.password";
 
+    /** New secrets whose broker certificate also names {@code hostNames}; kept nowhere. */
+    static DevSecrets create(java.util.List<String> hostNames) {
+        return new DevSecrets(DevCertificateAuthority.create(hostNames), password(), password());
+    }
+
     static DevSecrets loadOrCreate(Path file) {
         try {
             if (Files.exists(file)) {

@@ -136,7 +136,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     }
 
     private KafkaNodeConfig nodeConfig() {
-        return new KafkaNodeConfig(NODE_ID, List.of(new KafkaNodeConfig.Node(NODE_ID, brokerPort, controllerPort)), logDir,
+        return new KafkaNodeConfig(NODE_ID, List.of(KafkaNodeConfig.Node.loopback(NODE_ID, brokerPort, controllerPort)), logDir,
                 secrets, overrides);
     }
 

@@ -3,13 +3,9 @@ package io.sealstream.devstack.kafka;
 import io.sealstream.devstack.LoopbackPorts;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -48,7 +44,7 @@ public final class KafkaCluster implements AutoCloseable {
         this.dataDir = dataDir;
         List<KafkaNodeConfig.Node> n = new ArrayList<>();
         for (int id = 1; id <= size; id++) {
-            n.add(new KafkaNodeConfig.Node(id, LoopbackPorts.free(), LoopbackPorts.free()));
+            n.add(KafkaNodeConfig.Node.loopback(id, LoopbackPorts.free(), LoopbackPorts.free()));
         }
         this.nodes = List.copyOf(n);
         this.secrets = DevSecrets.loadOrCreate(dataDir.resolve(KafkaNodeConfig.SECRETS_FILE));
@@ -93,10 +89,8 @@ public final class KafkaCluster implements AutoCloseable {
 
     /** The node's settings, owner-only: they hold the broker's key and the bootstrap passwords. */
     private void writeProperties(int id, Properties p) {
-        try (Writer w = java.nio.channels.Channels.newWriter(Files.newByteChannel(propertiesFile(id),
-                java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))), StandardCharsets.UTF_8)) {
-            p.store(w, "Kafka node " + id + " of a development cluster");
+        try {
+            KafkaClusterFiles.storeOwnerOnly(propertiesFile(id), p, "Kafka node " + id + " of a development cluster");
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + propertiesFile(id), e);
         }

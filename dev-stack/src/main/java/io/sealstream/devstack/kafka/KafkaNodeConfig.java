@@ -33,8 +33,19 @@ record KafkaNodeConfig(int nodeId, List<Node> voters, Path logDir, DevSecrets se
     /** Where a secured development broker or cluster keeps its CA and bootstrap passwords, in its data directory. */
     static final String SECRETS_FILE = "sealstream-dev-security.properties";
 
-    /** One node's id and ports. */
-    record Node(int id, int brokerPort, int controllerPort) {
+    /**
+     * One node: its id, the name others dial it by, and its ports. A node on loopback listens on
+     * loopback only; one with a host name (a container's) listens on every interface of its
+     * network namespace.
+     */
+    record Node(int id, String host, int brokerPort, int controllerPort) {
+        static Node loopback(int id, int brokerPort, int controllerPort) {
+            return new Node(id, LOOPBACK, brokerPort, controllerPort);
+        }
+
+        String bindAddress() {
+            return LOOPBACK.equals(host) ? LOOPBACK : "0.0.0.0";
+        }
     }
 
     KafkaNodeConfig {
@@ -48,7 +59,7 @@ record KafkaNodeConfig(int nodeId, List<Node> voters, Path logDir, DevSecrets se
 
     /** {@code 127.0.0.1:port,...} of every node's client listener. */
     static String bootstrapServers(List<Node> nodes) {
-        return nodes.stream().map(n -> LOOPBACK + ":" + n.brokerPort()).collect(Collectors.joining(","));
+        return nodes.stream().map(n -> n.host() + ":" + n.brokerPort()).collect(Collectors.joining(","));
     }
 
     /**
@@ -63,13 +74,13 @@ record KafkaNodeConfig(int nodeId, List<Node> voters, Path logDir, DevSecrets se
         Properties p = new Properties();
         p.put("process.roles", "broker,controller");
         p.put("node.id", Integer.toString(nodeId));
-        p.put("controller.quorum.voters", voters.stream().map(n -> n.id() + "@" + LOOPBACK + ":" + n.controllerPort())
+        p.put("controller.quorum.voters", voters.stream().map(n -> n.id() + "@" + n.host() + ":" + n.controllerPort())
                 .collect(Collectors.joining(",")));
         p.put("controller.listener.names", "CONTROLLER");
         if (secrets == null) {
-            p.put("listeners", "PLAINTEXT://" + LOOPBACK + ":" + self.brokerPort() + ",CONTROLLER://" + LOOPBACK + ":"
-                    + self.controllerPort());
-            p.put("advertised.listeners", "PLAINTEXT://" + LOOPBACK + ":" + self.brokerPort());
+            p.put("listeners", "PLAINTEXT://" + self.bindAddress() + ":" + self.brokerPort() + ",CONTROLLER://"
+                    + self.bindAddress() + ":" + self.controllerPort());
+            p.put("advertised.listeners", "PLAINTEXT://" + self.host() + ":" + self.brokerPort());
             p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
             p.put("inter.broker.listener.name", "PLAINTEXT");
         } else {
@@ -100,9 +111,9 @@ record KafkaNodeConfig(int nodeId, List<Node> voters, Path logDir, DevSecrets se
      */
     private void securedListeners(Properties p, Node self) {
         DevCertificateAuthority ca = secrets.ca();
-        p.put("listeners", "BROKER://" + LOOPBACK + ":" + self.brokerPort() + ",CONTROLLER://" + LOOPBACK + ":"
-                + self.controllerPort());
-        p.put("advertised.listeners", "BROKER://" + LOOPBACK + ":" + self.brokerPort());
+        p.put("listeners", "BROKER://" + self.bindAddress() + ":" + self.brokerPort() + ",CONTROLLER://"
+                + self.bindAddress() + ":" + self.controllerPort());
+        p.put("advertised.listeners", "BROKER://" + self.host() + ":" + self.brokerPort());
         p.put("listener.security.protocol.map", "BROKER:SASL_SSL,CONTROLLER:SSL");
         p.put("inter.broker.listener.name", "BROKER");
         p.put("sasl.enabled.mechanisms", SCRAM);
@@ -144,6 +155,13 @@ record KafkaNodeConfig(int nodeId, List<Node> voters, Path logDir, DevSecrets se
                 + "\" password=\"" + password + "\";";
     }
 
+    /** The formatter's {@code --add-scram} arguments: the bootstrap principals of a secured cluster. */
+    List<String> scramArguments() {
+        return secrets == null ? List.of() : List.of(
+                SCRAM + "=[name=" + ADMIN_USER + ",password=" + secrets.adminPassword() + "]",
+                SCRAM + "=[name=" + BROKER_USER + ",password=" + secrets.brokerPassword() + "]");
+    }
+
     /** Formats this node's storage for cluster {@code clusterId}, with the bootstrap SCRAM principals of a secured cluster. */
     void format(String clusterId) {
         try {
@@ -155,9 +173,7 @@ record KafkaNodeConfig(int nodeId, List<Node> voters, Path logDir, DevSecrets se
                     .setDirectories(List.of(logDir.toString()))
                     .setMetadataLogDirectory(logDir.toString())
                     .setControllerListenerName("CONTROLLER")
-                    .setScramArguments(secrets == null ? List.of() : List.of(
-                            SCRAM + "=[name=" + ADMIN_USER + ",password=" + secrets.adminPassword() + "]",
-                            SCRAM + "=[name=" + BROKER_USER + ",password=" + secrets.brokerPassword() + "]"))
+                    .setScramArguments(scramArguments())
                     .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
                     .run();
         } catch (Exception e) {

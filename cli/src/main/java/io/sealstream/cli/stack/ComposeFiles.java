@@ -1,0 +1,120 @@
+package io.sealstream.cli.stack;
+
+import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.attestation.simulated.SimulatedSnpTee;
+import io.sealstream.client.ConnectionFile;
+import io.sealstream.devstack.kafka.KafkaClusterFiles;
+import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.KafkaNames;
+import io.sealstream.tenancy.KafkaSecurity;
+import io.sealstream.worker.WorkerSettings;
+import io.sealstream.worker.engine.SyntheticEngine;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The files docker/compose.yaml mounts at {@value #MOUNT}: the Kafka nodes' ({@link KafkaClusterFiles}),
+ * the admin connection for the provisioning job, the development policy and simulated TEE, and
+ * the key broker's and the workers' config files. They are written by the code that configures
+ * the process deployment on loopback ({@link ProcessDeployment}, which {@code DeploymentTest}
+ * runs), so the two differ in host names and paths only. The names below are the ones
+ * compose.yaml uses; {@code ComposeFileTest} checks that they agree.
+ */
+public final class ComposeFiles {
+    /** Where every compose service sees the directory this writes (read-only but for the provisioning job). */
+    public static final String MOUNT = "/deploy";
+    public static final List<String> KAFKA_HOSTS = List.of("kafka-1", "kafka-2", "kafka-3");
+    public static final int KAFKA_PORT = 9092;
+    public static final int KAFKA_CONTROLLER_PORT = 9093;
+    /** The Kafka nodes' data volume. */
+    public static final String KAFKA_DATA = "/var/lib/kafka/data";
+    public static final String KAFKA_DIR = "kafka";
+    public static final String REGISTRY_URL = "http://registry:8080/apis/ccompat/v7";
+    public static final String KEY_BROKER_URL = "http://key-broker:8090";
+    public static final int KEY_BROKER_PORT = 8090;
+    /** The key broker's data volume. */
+    public static final String KEY_BROKER_DATA = "/var/lib/sealstream/key-broker";
+    /** Each worker's state volume. */
+    public static final String WORKER_STATE = "/var/lib/sealstream/worker";
+    public static final int WORKER_HEALTH_PORT = 8080;
+    public static final String KEY_BROKER_CONFIG = "key-broker.properties";
+    public static final String WORKER_CONFIG = "worker.properties";
+    public static final String ADMIN_CONNECTION = "admin.connection";
+    public static final String POLICY = "policy.yaml";
+    public static final String SIMULATED_TEE = "simulated-tee";
+    /** Where the provisioning job writes worker.credentials. */
+    public static final String PROVISIONED = "provisioned";
+    /** The Kafka nodes' and the key broker's data directories, one per service under it. */
+    public static final String DATA = "data";
+
+    private ComposeFiles() {
+    }
+
+    private static void ownerOnlyDirectory(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    }
+
+    /** What {@link #write} wrote, for the command's summary. */
+    public record Written(Path dir, String policyId) {
+    }
+
+    /**
+     * Writes every file into {@code out} (which must not hold an earlier deployment's files: the
+     * Kafka nodes' data would not know a new CA and passwords).
+     */
+    public static Written write(Path out) {
+        Path mount = Path.of(MOUNT);
+        try {
+            Files.createDirectories(out);
+            if (Files.exists(out.resolve(KAFKA_DIR))) {
+                throw new IllegalStateException(out + " already holds a deployment's files; remove it (and the compose "
+                        + "volumes: docker compose down -v) or choose another directory");
+            }
+            KafkaClusterFiles.Written kafka = KafkaClusterFiles.write(out.resolve(KAFKA_DIR), KAFKA_HOSTS, KAFKA_PORT,
+                    KAFKA_CONTROLLER_PORT, KAFKA_DATA);
+            SimulatedSnpTee.generate().save(out.resolve(SIMULATED_TEE));
+            String policyYaml = LocalStack.developmentPolicyYaml("sealstream-compose",
+                    List.of(HexFormat.of().formatHex(new SyntheticEngine().modelDigest())), Map.of(), null, List.of());
+            Files.writeString(out.resolve(POLICY), policyYaml);
+            AttestationPolicy policy = AttestationPolicy.parse(policyYaml);
+            KafkaNames names = KafkaNames.DEFAULTS;
+
+            Path adminCredentials = out.resolve("admin.credentials");
+            new ClientCredentials(KafkaClusterFiles.ADMIN_USER, kafka.adminPassword()).write(adminCredentials);
+            new ConnectionFile(kafka.bootstrapServers(), REGISTRY_URL, KEY_BROKER_URL, names.requestTopicFamily(),
+                    HexFormat.of().formatHex(SimulatedSnpTee.devBrokerMeasurement()), policy.id(), mount.resolve(SIMULATED_TEE),
+                    KafkaSecurity.Protocol.PLAINTEXT, kafka.caCertificatePem(), null, names.pools())
+                    .withCredentials(adminCredentials).write(out.resolve(ADMIN_CONNECTION));
+
+            new KeyBrokerSite("0.0.0.0", KEY_BROKER_PORT, Path.of(KEY_BROKER_DATA), mount.resolve(POLICY),
+                    mount.resolve(SIMULATED_TEE)).writeConfig(out.resolve(KEY_BROKER_CONFIG), "the key broker of docker/compose.yaml");
+
+            Map<String, String> worker = new TreeMap<>(new WorkerSite(kafka.bootstrapServers(),
+                    mount.resolve(PROVISIONED).resolve("worker.credentials"),
+                    mount.resolve(KAFKA_DIR).resolve(KafkaClusterFiles.CA_FILE), REGISTRY_URL, KEY_BROKER_URL,
+                    names.requestTopicFamily(), mount, mount.resolve(SIMULATED_TEE)).sharedSettings());
+            worker.put(WorkerSettings.STATE_DIR.name(), WORKER_STATE);
+            worker.put(WorkerSettings.ENGINE.name(), "synthetic");
+            worker.put(WorkerSettings.HEALTH_ADDRESS.name(), "0.0.0.0");
+            worker.put(WorkerSettings.HEALTH_PORT.name(), Integer.toString(WORKER_HEALTH_PORT));
+            ConfigFiles.write(out.resolve(WORKER_CONFIG), "every worker of docker/compose.yaml; each sets its "
+                    + WorkerSettings.SCHEMA.envName(WorkerSettings.WORKER_ID), worker);
+            Files.createDirectories(out.resolve(PROVISIONED));
+            // bind-mounted data directories, owned by the user the containers run as (docker/.env)
+            for (String host : KAFKA_HOSTS) {
+                ownerOnlyDirectory(out.resolve(DATA).resolve(host));
+            }
+            ownerOnlyDirectory(out.resolve(DATA).resolve("key-broker"));
+            return new Written(out, policy.id());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the compose deployment's files into " + out, e);
+        }
+    }
+}
