@@ -20,7 +20,7 @@ import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.apache.kafka.common.KafkaFuture;
 import org.apache.kafka.common.Node;
 import org.apache.kafka.common.config.SaslConfigs;
-import org.apache.kafka.common.errors.AuthenticationException;
+import org.apache.kafka.common.errors.SaslAuthenticationException;
 import org.apache.kafka.common.acl.AccessControlEntryFilter;
 import org.apache.kafka.common.acl.AclBindingFilter;
 import org.apache.kafka.common.acl.AclOperation;
@@ -78,19 +78,59 @@ public final class ClientProvisioner implements AutoCloseable {
     }
 
     /**
-     * Makes the workers' principal log in with {@code credentials}, grants the workers' rows of
-     * {@link AclTable} and creates the dead-letter topic.
+     * Waits until the cluster has as many brokers as its {@code default.replication.factor}, the
+     * replicas every topic the provisioner creates needs: a cluster whose nodes are still starting
+     * (a compose or Kubernetes deployment) refuses such topics until then.
+     *
+     * @throws IllegalStateException if it has too few after {@code timeout}
+     */
+    public void awaitBrokers(java.time.Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        long pauseMs = 200;
+        String last = "no answer yet";
+        while (true) {
+            try {
+                Collection<Node> brokers = admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+                var resource = new org.apache.kafka.common.config.ConfigResource(
+                        org.apache.kafka.common.config.ConfigResource.Type.BROKER, brokers.iterator().next().idString());
+                var config = admin.describeConfigs(List.of(resource)).all().get(5, TimeUnit.SECONDS).get(resource);
+                int needed = Integer.parseInt(config.get("default.replication.factor").value());
+                if (brokers.size() >= needed) {
+                    LOG.info("tenancy.brokers_ready brokers={} replication_factor={}", brokers.size(), needed);
+                    return;
+                }
+                last = brokers.size() + " of the " + needed + " brokers default.replication.factor needs";
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                last = (e instanceof ExecutionException ? e.getCause() : e).getClass().getSimpleName();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw failure("wait for the cluster's brokers", e);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the cluster did not have its brokers within " + timeout.toSeconds()
+                        + " s (last: " + last + "); check that every Kafka node runs and that the admin connection's "
+                        + "bootstrap servers reach them");
+            }
+            sleep(pauseMs, "wait for the cluster's brokers");
+            pauseMs = Math.min(2_000, pauseMs * 2);
+        }
+    }
+
+    /**
+     * Grants the workers' rows of {@link AclTable}, creates the dead-letter topic and last makes
+     * the workers' principal log in with {@code credentials} (so a worker that can log in finds
+     * its ACLs in place), once every broker accepts it.
      */
     public void provisionWorkers(ClientCredentials credentials) {
         if (!credentials.username().equals(names.workerUser())) {
             throw new IllegalArgumentException("the workers' principal is '" + names.workerUser() + "', not '"
                     + credentials.username() + "'");
         }
-        await(admin.alterUserScramCredentials(List.of(upsert(credentials))).all(), "set the workers' credentials");
-        awaitLoginOnEveryBroker(credentials);
         var bindings = AclTable.workerBindings(names);
         await(admin.createAcls(bindings).all(), "grant the workers' ACLs");
         createDeadLetterTopic();
+        await(admin.alterUserScramCredentials(List.of(upsert(credentials))).all(), "set the workers' credentials");
+        awaitLoginOnEveryBroker(credentials);
         LOG.info("tenancy.workers_provisioned user={} acls={}", names.workerUser(), bindings.size());
     }
 
@@ -308,6 +348,7 @@ public final class ClientProvisioner implements AutoCloseable {
             probe.put(SaslConfigs.SASL_JAAS_CONFIG, KafkaSecurity.jaasConfig(credentials));
             probe.put(CommonClientConfigs.CLIENT_ID_CONFIG, "sealstream-provisioner-login-check");
             String what = "log in as " + credentials.username() + " on broker " + broker.id();
+            long pauseMs = 100;
             while (true) {
                 Throwable refused;
                 try (Admin a = Admin.create(probe)) {
@@ -319,23 +360,33 @@ public final class ClientProvisioner implements AutoCloseable {
                     Thread.currentThread().interrupt();
                     throw failure(what, e);
                 } catch (TimeoutException e) {
-                    throw failure(what, e);
+                    throw new IllegalStateException("could not " + what + " within " + TIMEOUT_S + " s; check that the "
+                            + "broker runs and is reachable at " + broker.host() + ":" + broker.port(), e);
                 }
-                if (!(refused instanceof AuthenticationException)) {
-                    throw failure(what, refused);
+                // only a SCRAM refusal can be the credential not yet applied; a TLS failure (wrong CA or host
+                // name) or anything else will not mend by waiting
+                if (!(refused instanceof SaslAuthenticationException)) {
+                    throw new IllegalStateException("could not " + what + " (" + refused.getClass().getSimpleName() + ": "
+                            + refused.getMessage() + "); check the admin connection's CA and the broker's address", refused);
                 }
                 if (System.nanoTime() > deadline) {
                     throw new IllegalStateException("could not " + what + " within " + LOGIN_PROPAGATION_S + " s of "
                             + "setting its credential: that broker has not applied it (is it following the controllers' "
-                            + "metadata log?); everything else is provisioned, and logins there work once it catches up", refused);
+                            + "metadata log?); everything else is provisioned, and logins there work once it catches up",
+                            refused);
                 }
-                try {
-                    Thread.sleep(200);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    throw failure(what, e);
-                }
+                sleep(pauseMs, what);
+                pauseMs = Math.min(2_000, pauseMs * 2);
             }
+        }
+    }
+
+    private static void sleep(long ms, String what) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw failure(what, e);
         }
     }
 

@@ -43,6 +43,11 @@ public final class WorkersCommand implements Runnable {
                 + "job that runs at every start.")
         boolean reuseCredentials;
 
+        @Option(names = "--wait-for-brokers", paramLabel = "SECONDS", defaultValue = "0", description = "Wait up to "
+                + "this long for the cluster to have as many brokers as its default.replication.factor (a cluster that is "
+                + "starting); default: do not wait.")
+        long waitForBrokersSeconds;
+
         @Override
         public Integer call() throws Exception {
             ConnectionFile admin = options.connection();
@@ -55,7 +60,18 @@ public final class WorkersCommand implements Runnable {
                         + "or pass --reuse-credentials (running workers keep working until the password changes)");
                 return 2;
             }
-            ClientCredentials credentials = exists ? ClientCredentials.read(file) : ClientCredentials.generate(names.workerUser());
+            if (exists && !Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                System.err.println("sealstream workers provision: " + file + " is not a regular file (a link or a "
+                        + "directory?); move it away");
+                return 2;
+            }
+            ClientCredentials credentials;
+            try {
+                credentials = exists ? ClientCredentials.read(file) : ClientCredentials.generate(names.workerUser());
+            } catch (RuntimeException e) {
+                System.err.println("sealstream workers provision: cannot reuse " + file + ": " + e.getMessage());
+                return 2;
+            }
             if (!credentials.username().equals(names.workerUser())) {
                 System.err.println("sealstream workers provision: " + file + " is for '" + credentials.username()
                         + "', not the workers' principal '" + names.workerUser() + "'; move it away");
@@ -66,6 +82,9 @@ public final class WorkersCommand implements Runnable {
                 credentials.write(file);
             }
             try (ClientProvisioner p = options.provisioner(admin)) {
+                if (waitForBrokersSeconds > 0) {
+                    p.awaitBrokers(java.time.Duration.ofSeconds(waitForBrokersSeconds));
+                }
                 p.provisionWorkers(credentials);
             } catch (RuntimeException e) {
                 if (!exists) {

@@ -19,46 +19,48 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The files docker/compose.yaml mounts at {@value #MOUNT}: the Kafka nodes' ({@link KafkaClusterFiles}),
- * the admin connection for the provisioning job, the development policy and simulated TEE, and
- * the key broker's and the workers' config files. They are written by the code that configures
- * the process deployment on loopback ({@link ProcessDeployment}, which {@code DeploymentTest}
- * runs), so the two differ in host names and paths only. The names below are the ones
- * compose.yaml uses; {@code ComposeFileTest} checks that they agree.
+ * The files docker/compose.yaml mounts under {@value #MOUNT}, one directory per audience so that
+ * each service mounts only what it needs: {@value #KAFKA_DIR} (the nodes' settings and the CA;
+ * their data directories are formatted here too, so no password travels on a command line),
+ * {@value #KEY_BROKER_DIR} (its config and the policy), {@value #WORKER_DIR} (its config and the
+ * Kafka CA), {@value #SIMULATED_TEE} (the development TEE, for the key broker and the workers
+ * alone), {@value #ADMIN_DIR} (the admin connection, for the provisioning job alone) and
+ * {@value #PROVISIONED} (what that job writes for the workers). They are written by the code that
+ * configures the process deployment on loopback ({@link ProcessDeployment}, which
+ * {@code DeploymentTest} runs), so the two differ in host names and paths only. The names below
+ * are the ones compose.yaml uses; {@code ComposeFileTest} checks that they agree.
  */
 public final class ComposeFiles {
-    /** Where every compose service sees the directory this writes (read-only but for the provisioning job). */
+    /** Where the compose services see the directories this writes. */
     public static final String MOUNT = "/deploy";
     public static final List<String> KAFKA_HOSTS = List.of("kafka-1", "kafka-2", "kafka-3");
     public static final int KAFKA_PORT = 9092;
     public static final int KAFKA_CONTROLLER_PORT = 9093;
-    /** The Kafka nodes' data volume. */
+    /** The Kafka nodes' data directory in their containers. */
     public static final String KAFKA_DATA = "/var/lib/kafka/data";
-    public static final String KAFKA_DIR = "kafka";
     public static final String REGISTRY_URL = "http://registry:8080/apis/ccompat/v7";
     public static final String KEY_BROKER_URL = "http://key-broker:8090";
     public static final int KEY_BROKER_PORT = 8090;
-    /** The key broker's data volume. */
+    /** The key broker's data directory in its container. */
     public static final String KEY_BROKER_DATA = "/var/lib/sealstream/key-broker";
-    /** Each worker's state volume. */
+    /** Each worker's state directory in its container. */
     public static final String WORKER_STATE = "/var/lib/sealstream/worker";
     public static final int WORKER_HEALTH_PORT = 8080;
-    public static final String KEY_BROKER_CONFIG = "key-broker.properties";
-    public static final String WORKER_CONFIG = "worker.properties";
-    public static final String ADMIN_CONNECTION = "admin.connection";
-    public static final String POLICY = "policy.yaml";
+    public static final String KAFKA_DIR = "kafka";
+    public static final String KEY_BROKER_DIR = "key-broker";
+    public static final String WORKER_DIR = "worker";
+    public static final String ADMIN_DIR = "admin";
     public static final String SIMULATED_TEE = "simulated-tee";
     /** Where the provisioning job writes worker.credentials. */
     public static final String PROVISIONED = "provisioned";
-    /** The Kafka nodes' and the key broker's data directories, one per service under it. */
+    /** The Kafka nodes' and the key broker's data directories, one per service under it, never mounted whole. */
     public static final String DATA = "data";
+    public static final String KEY_BROKER_CONFIG = KEY_BROKER_DIR + "/key-broker.properties";
+    public static final String POLICY = KEY_BROKER_DIR + "/policy.yaml";
+    public static final String WORKER_CONFIG = WORKER_DIR + "/worker.properties";
+    public static final String ADMIN_CONNECTION = ADMIN_DIR + "/admin.connection";
 
     private ComposeFiles() {
-    }
-
-    private static void ownerOnlyDirectory(Path dir) throws IOException {
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
     }
 
     /** What {@link #write} wrote, for the command's summary. */
@@ -73,20 +75,23 @@ public final class ComposeFiles {
         Path mount = Path.of(MOUNT);
         try {
             Files.createDirectories(out);
-            if (Files.exists(out.resolve(KAFKA_DIR))) {
-                throw new IllegalStateException(out + " already holds a deployment's files; remove it (and the compose "
-                        + "volumes: docker compose down -v) or choose another directory");
+            if (Files.exists(out.resolve(KAFKA_DIR)) || Files.exists(out.resolve(DATA))) {
+                throw new IllegalStateException(out + " already holds a deployment's files; remove it (with the Kafka "
+                        + "and key broker data under " + DATA + "/) or choose another directory");
             }
-            KafkaClusterFiles.Written kafka = KafkaClusterFiles.write(out.resolve(KAFKA_DIR), KAFKA_HOSTS, KAFKA_PORT,
-                    KAFKA_CONTROLLER_PORT, KAFKA_DATA);
+            KafkaClusterFiles.Written kafka = KafkaClusterFiles.write(out.resolve(KAFKA_DIR), out.resolve(DATA), KAFKA_HOSTS,
+                    KAFKA_PORT, KAFKA_CONTROLLER_PORT, KAFKA_DATA);
+            Path kafkaCa = mount.resolve(KAFKA_DIR).resolve(KafkaClusterFiles.CA_FILE);
             SimulatedSnpTee.generate().save(out.resolve(SIMULATED_TEE));
             String policyYaml = LocalStack.developmentPolicyYaml("sealstream-compose",
                     List.of(HexFormat.of().formatHex(new SyntheticEngine().modelDigest())), Map.of(), null, List.of());
+            Files.createDirectories(out.resolve(KEY_BROKER_DIR));
             Files.writeString(out.resolve(POLICY), policyYaml);
             AttestationPolicy policy = AttestationPolicy.parse(policyYaml);
             KafkaNames names = KafkaNames.DEFAULTS;
 
-            Path adminCredentials = out.resolve("admin.credentials");
+            ownerOnlyDirectory(out.resolve(ADMIN_DIR));
+            Path adminCredentials = out.resolve(ADMIN_DIR).resolve("admin.credentials");
             new ClientCredentials(KafkaClusterFiles.ADMIN_USER, kafka.adminPassword()).write(adminCredentials);
             new ConnectionFile(kafka.bootstrapServers(), REGISTRY_URL, KEY_BROKER_URL, names.requestTopicFamily(),
                     HexFormat.of().formatHex(SimulatedSnpTee.devBrokerMeasurement()), policy.id(), mount.resolve(SIMULATED_TEE),
@@ -96,9 +101,11 @@ public final class ComposeFiles {
             new KeyBrokerSite("0.0.0.0", KEY_BROKER_PORT, Path.of(KEY_BROKER_DATA), mount.resolve(POLICY),
                     mount.resolve(SIMULATED_TEE)).writeConfig(out.resolve(KEY_BROKER_CONFIG), "the key broker of docker/compose.yaml");
 
+            Files.createDirectories(out.resolve(WORKER_DIR));
+            Files.writeString(out.resolve(WORKER_DIR).resolve(KafkaClusterFiles.CA_FILE), kafka.caCertificatePem());
             Map<String, String> worker = new TreeMap<>(new WorkerSite(kafka.bootstrapServers(),
                     mount.resolve(PROVISIONED).resolve("worker.credentials"),
-                    mount.resolve(KAFKA_DIR).resolve(KafkaClusterFiles.CA_FILE), REGISTRY_URL, KEY_BROKER_URL,
+                    mount.resolve(WORKER_DIR).resolve(KafkaClusterFiles.CA_FILE), REGISTRY_URL, KEY_BROKER_URL,
                     names.requestTopicFamily(), mount, mount.resolve(SIMULATED_TEE)).sharedSettings());
             worker.put(WorkerSettings.STATE_DIR.name(), WORKER_STATE);
             worker.put(WorkerSettings.ENGINE.name(), "synthetic");
@@ -106,15 +113,17 @@ public final class ComposeFiles {
             worker.put(WorkerSettings.HEALTH_PORT.name(), Integer.toString(WORKER_HEALTH_PORT));
             ConfigFiles.write(out.resolve(WORKER_CONFIG), "every worker of docker/compose.yaml; each sets its "
                     + WorkerSettings.SCHEMA.envName(WorkerSettings.WORKER_ID), worker);
-            Files.createDirectories(out.resolve(PROVISIONED));
-            // bind-mounted data directories, owned by the user the containers run as (docker/.env)
-            for (String host : KAFKA_HOSTS) {
-                ownerOnlyDirectory(out.resolve(DATA).resolve(host));
-            }
+            ownerOnlyDirectory(out.resolve(PROVISIONED));
             ownerOnlyDirectory(out.resolve(DATA).resolve("key-broker"));
             return new Written(out, policy.id());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write the compose deployment's files into " + out, e);
         }
     }
+
+    private static void ownerOnlyDirectory(Path dir) throws IOException {
+        Files.createDirectories(dir);
+        Files.setPosixFilePermissions(dir, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    }
+
 }

@@ -54,7 +54,9 @@ class ComposeFileTest {
         }
         docker = dir.resolve("docker");
         try (Reader r = Files.newBufferedReader(docker.resolve("compose.yaml"), StandardCharsets.UTF_8)) {
-            Map<String, Object> compose = new Yaml().load(r);
+            org.yaml.snakeyaml.LoaderOptions options = new org.yaml.snakeyaml.LoaderOptions();
+            options.setAllowDuplicateKeys(false); // compose would take the last of two; a reader of the file, the first
+            Map<String, Object> compose = new Yaml(options).load(r);
             services = (Map<String, Map<String, Object>>) compose.get("services");
         }
     }
@@ -93,7 +95,50 @@ class ComposeFileTest {
             assertThat(p.getProperty("log.dirs")).isEqualTo(ComposeFiles.KAFKA_DATA);
             assertThat(p.getProperty("min.insync.replicas")).isEqualTo("2");
             assertThat(p.getProperty("listener.security.protocol.map")).isEqualTo("BROKER:SASL_SSL,CONTROLLER:SSL");
-            assertThat(String.valueOf(services.get(host).get("command"))).contains("/deploy/kafka/" + KafkaClusterFiles.nodeFile(id));
+            assertThat(services.get(host).get("command")).isEqualTo(List.of("/deploy/kafka/" + KafkaClusterFiles.nodeFile(id)));
+            assertThat(written.resolve(ComposeFiles.DATA).resolve(host).resolve("meta.properties"))
+                    .as("formatted by compose init, so no password is on a command line").exists();
+        }
+    }
+
+    @Test
+    void eachServiceMountsOnlyWhatItNeeds() {
+        Map<String, Set<String>> allowed = Map.of(
+                "kafka-1", Set.of("/deploy/kafka:ro", "/var/lib/kafka/data"),
+                "registry", Set.of(),
+                "provision", Set.of("/deploy/admin", "/deploy/provisioned", "/deploy/simulated-tee:ro"),
+                "key-broker", Set.of("/deploy/key-broker:ro", "/deploy/simulated-tee:ro", "/var/lib/sealstream/key-broker"),
+                "worker-1", Set.of("/deploy/worker:ro", "/deploy/provisioned:ro", "/deploy/simulated-tee:ro"));
+        allowed.forEach((service, targets) -> assertThat(mounts(service).values()).as(service)
+                .containsExactlyInAnyOrderElementsOf(targets));
+        for (String host : ComposeFiles.KAFKA_HOSTS) {
+            assertThat(mounts(host).values()).as(host).containsExactlyInAnyOrder("/deploy/kafka:ro", "/var/lib/kafka/data");
+        }
+        assertThat(mounts("worker-2")).isEqualTo(mounts("worker-1"));
+    }
+
+    @Test
+    void everyMountedDirectoryIsOneComposeInitWrote() {
+        for (String service : services.keySet()) {
+            for (String source : mounts(service).keySet()) {
+                assertThat(source).as(service).startsWith("${SEALSTREAM_DEPLOY_DIR:-./deploy}/");
+                assertThat(written.resolve(source.substring("${SEALSTREAM_DEPLOY_DIR:-./deploy}/".length())))
+                        .as("%s mounts %s", service, source).isDirectory();
+            }
+        }
+    }
+
+    @Test
+    void nothingIsPublishedBeyondLoopbackAndNoServiceIsPrivileged() {
+        for (var e : services.entrySet()) {
+            Map<String, Object> s = e.getValue();
+            assertThat(s).as(e.getKey()).doesNotContainKeys("privileged", "cap_add", "network_mode", "pid", "ipc", "devices");
+            Object ports = s.get("ports");
+            if (ports != null) {
+                for (Object port : (List<?>) ports) {
+                    assertThat(String.valueOf(port)).as(e.getKey()).startsWith("127.0.0.1:");
+                }
+            }
         }
     }
 
@@ -195,6 +240,21 @@ class ComposeFileTest {
                 throw new IllegalStateException(e);
             }
         }).collect(Collectors.toSet());
+    }
+
+    /** A service's bind mounts: host source to container target (with :ro where read-only). */
+    @SuppressWarnings("unchecked")
+    private static Map<String, String> mounts(String service) {
+        Object volumes = services.get(service).get("volumes");
+        Map<String, String> m = new java.util.TreeMap<>();
+        if (volumes != null) {
+            for (Object v : (List<Object>) volumes) {
+                String text = String.valueOf(v);
+                int split = text.indexOf(':', text.indexOf('}') + 1);
+                m.put(text.substring(0, split), text.substring(split + 1));
+            }
+        }
+        return m;
     }
 
     @SuppressWarnings("unchecked")

@@ -155,13 +155,6 @@ record KafkaNodeConfig(int nodeId, List<Node> voters, Path logDir, DevSecrets se
                 + "\" password=\"" + password + "\";";
     }
 
-    /** The formatter's {@code --add-scram} arguments: the bootstrap principals of a secured cluster. */
-    List<String> scramArguments() {
-        return secrets == null ? List.of() : List.of(
-                SCRAM + "=[name=" + ADMIN_USER + ",password=" + secrets.adminPassword() + "]",
-                SCRAM + "=[name=" + BROKER_USER + ",password=" + secrets.brokerPassword() + "]");
-    }
-
     /** Formats this node's storage for cluster {@code clusterId}, with the bootstrap SCRAM principals of a secured cluster. */
     void format(String clusterId) {
         try {
@@ -173,7 +166,9 @@ record KafkaNodeConfig(int nodeId, List<Node> voters, Path logDir, DevSecrets se
                     .setDirectories(List.of(logDir.toString()))
                     .setMetadataLogDirectory(logDir.toString())
                     .setControllerListenerName("CONTROLLER")
-                    .setScramArguments(scramArguments())
+                    .setScramArguments(secrets == null ? List.of() : List.of(
+                            SCRAM + "=[name=" + ADMIN_USER + ",password=" + secrets.adminPassword() + "]",
+                            SCRAM + "=[name=" + BROKER_USER + ",password=" + secrets.brokerPassword() + "]"))
                     .setReleaseVersion(MetadataVersion.LATEST_PRODUCTION)
                     .run();
         } catch (Exception e) {
