@@ -71,17 +71,51 @@ public record ClientCredentials(String username, String password) {
         }
     }
 
+    /** Whether this process runs with group {@code gid}, as its own group or a supplementary one. */
+    private static boolean processInGroup(long gid) {
+        com.sun.security.auth.module.UnixSystem me = new com.sun.security.auth.module.UnixSystem();
+        return me.getGid() == gid || java.util.Arrays.stream(me.getGroups() == null ? new long[0] : me.getGroups())
+                .anyMatch(g -> g == gid);
+    }
+
+    /**
+     * Why a credentials file with {@code perms} may not be trusted, or empty if it may: only its
+     * owner may read it, with one exception. A Kubernetes Secret cannot be mounted owner-only for a
+     * non-root pod: with {@code fsGroup} its files are {@code root:<fsGroup>} 0440 on a read-only
+     * mount. So group read is accepted on a read-only file system when the group is one of this
+     * process's, and never group write or any access by others.
+     *
+     * @param readOnlyMount whether the file lies on a read-only file system
+     * @param groupIsOurs whether the file's group is this process's group or one of its supplementary groups
+     */
+    static java.util.Optional<String> refusal(Set<PosixFilePermission> perms, boolean readOnlyMount, boolean groupIsOurs) {
+        Set<PosixFilePermission> loose = java.util.EnumSet.noneOf(PosixFilePermission.class);
+        loose.addAll(perms);
+        loose.removeAll(OWNER_ONLY);
+        if (loose.isEmpty()) {
+            return java.util.Optional.empty();
+        }
+        if (loose.equals(Set.of(PosixFilePermission.GROUP_READ)) && readOnlyMount && groupIsOurs) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("may be read by others (" + PosixFilePermissions.toString(perms)
+                + "); run 'chmod 600' on it and try again (in Kubernetes: mount it from a Secret with the pod's "
+                + "fsGroup, which gives read-only group access to this process's group alone)");
+    }
+
     /**
      * Reads a file {@link #write} wrote.
      *
-     * @throws IllegalArgumentException if the file is readable by group or others, or incomplete
+     * @throws IllegalArgumentException if anyone but its owner may read it ({@link #refusal}), or it is incomplete
      */
     public static ClientCredentials read(Path file) {
         try {
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-            if (!OWNER_ONLY.containsAll(perms)) {
-                throw new IllegalArgumentException("the credentials file " + file + " may be read by others ("
-                        + PosixFilePermissions.toString(perms) + "); run 'chmod 600 " + file + "' and try again");
+            boolean groupRead = perms.contains(PosixFilePermission.GROUP_READ);
+            java.util.Optional<String> refused = refusal(perms, groupRead && Files.getFileStore(file).isReadOnly(),
+                    groupRead && processInGroup((Integer) Files.getAttribute(file, "unix:gid")));
+            if (refused.isPresent()) {
+                throw new IllegalArgumentException("the credentials file " + file + " " + refused.get());
             }
             Properties p = new Properties();
             try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
