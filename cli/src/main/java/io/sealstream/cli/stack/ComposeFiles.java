@@ -2,11 +2,8 @@ package io.sealstream.cli.stack;
 
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
-import io.sealstream.client.ConnectionFile;
 import io.sealstream.devstack.kafka.KafkaClusterFiles;
-import io.sealstream.tenancy.ClientCredentials;
 import io.sealstream.tenancy.KafkaNames;
-import io.sealstream.tenancy.KafkaSecurity;
 import io.sealstream.worker.WorkerSettings;
 import io.sealstream.worker.engine.SyntheticEngine;
 import java.io.IOException;
@@ -91,12 +88,9 @@ public final class ComposeFiles {
             KafkaNames names = KafkaNames.DEFAULTS;
 
             ownerOnlyDirectory(out.resolve(ADMIN_DIR));
-            Path adminCredentials = out.resolve(ADMIN_DIR).resolve("admin.credentials");
-            new ClientCredentials(KafkaClusterFiles.ADMIN_USER, kafka.adminPassword()).write(adminCredentials);
-            new ConnectionFile(kafka.bootstrapServers(), REGISTRY_URL, KEY_BROKER_URL, names.requestTopicFamily(),
-                    HexFormat.of().formatHex(SimulatedSnpTee.devBrokerMeasurement()), policy.id(), mount.resolve(SIMULATED_TEE),
-                    KafkaSecurity.Protocol.PLAINTEXT, kafka.caCertificatePem(), null, names.pools())
-                    .withCredentials(adminCredentials).write(out.resolve(ADMIN_CONNECTION));
+            new ConnectionSite(kafka.bootstrapServers(), REGISTRY_URL, KEY_BROKER_URL, names, policy.id(),
+                    mount.resolve(SIMULATED_TEE), kafka.caCertificatePem())
+                    .writeAdmin(out.resolve(ADMIN_CONNECTION), KafkaClusterFiles.ADMIN_USER, kafka.adminPassword());
 
             new KeyBrokerSite("0.0.0.0", KEY_BROKER_PORT, Path.of(KEY_BROKER_DATA), mount.resolve(POLICY),
                     mount.resolve(SIMULATED_TEE)).writeConfig(out.resolve(KEY_BROKER_CONFIG), "the key broker of docker/compose.yaml");

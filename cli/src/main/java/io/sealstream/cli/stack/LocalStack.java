@@ -313,20 +313,16 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
      * what {@code sealstream clients add|list|remove --admin FILE} needs to provision this stack.
      */
     public ConnectionFile writeAdminConnection(Path file) {
-        ConnectionFile c = connectionBase();
-        if (kafka.isSecured()) {
-            Path creds = file.toAbsolutePath().resolveSibling("admin.credentials");
-            new ClientCredentials(EmbeddedKafka.ADMIN_USER, kafka.adminPassword()).write(creds);
-            c = c.withCredentials(creds);
-        }
-        c.write(file);
-        return c;
+        return connectionSite().writeAdmin(file, EmbeddedKafka.ADMIN_USER, kafka.isSecured() ? kafka.adminPassword() : null);
     }
 
     private ConnectionFile connectionBase() {
-        return new ConnectionFile(kafka.bootstrapServers(), registry.url(), keyBroker.url(), options.requestTopicFamily,
-                HexFormat.of().formatHex(BROKER_MEASUREMENT), policy.id(), simulatedTeeDir(),
-                KafkaSecurity.Protocol.PLAINTEXT, kafka.caCertificatePem().orElse(null), null, names.pools());
+        return connectionSite().base();
+    }
+
+    private ConnectionSite connectionSite() {
+        return new ConnectionSite(kafka.bootstrapServers(), registry.url(), keyBroker.url(), names, policy.id(),
+                simulatedTeeDir(), kafka.caCertificatePem().orElse(null));
     }
 
     /** What a client of this stack pins: the dev verifier, the broker's measurement, the policy id. */

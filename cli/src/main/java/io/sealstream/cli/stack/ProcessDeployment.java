@@ -10,7 +10,6 @@ import io.sealstream.devstack.LoopbackPorts;
 import io.sealstream.devstack.kafka.EmbeddedKafka;
 import io.sealstream.devstack.kafka.KafkaCluster;
 import io.sealstream.cli.SealstreamCommand;
-import io.sealstream.client.ConnectionFile;
 import picocli.CommandLine;
 import io.sealstream.devstack.registry.SchemaRegistryServer;
 import io.sealstream.tenancy.ClientCredentials;
@@ -132,13 +131,10 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
 
     /** The admin principal's connection file, as {@code sealstream up} writes one: for the provisioning commands. */
     private Path writeAdminConnection() {
-        Path creds = dir.resolve("admin.credentials");
-        new ClientCredentials(EmbeddedKafka.ADMIN_USER, kafka.adminPassword()).write(creds);
         Path file = dir.resolve("admin.connection");
-        new ConnectionFile(kafka.bootstrapServers(), registry.url(), keyBrokerUrl(), names.requestTopicFamily(),
-                HexFormat.of().formatHex(SimulatedSnpTee.devBrokerMeasurement()), policy.id(), dir.resolve("simulated-tee"),
-                KafkaSecurity.Protocol.PLAINTEXT, kafka.caCertificatePem().orElseThrow(), null, names.pools())
-                .withCredentials(creds).write(file);
+        new ConnectionSite(kafka.bootstrapServers(), registry.url(), keyBrokerUrl(), names, policy.id(),
+                dir.resolve("simulated-tee"), kafka.caCertificatePem().orElseThrow())
+                .writeAdmin(file, EmbeddedKafka.ADMIN_USER, kafka.adminPassword());
         return file;
     }
 

@@ -9,6 +9,7 @@ import io.sealstream.client.ConnectionFile;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.tenancy.ClientCredentials;
 import io.sealstream.tenancy.ClientQuota;
+import io.sealstream.tenancy.KafkaNames;
 import io.sealstream.tenancy.KafkaSecurity;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -265,6 +266,31 @@ class TenantIsolationTest {
         assertThat(cli("clients", "add", "wary", "--admin", admin.toString(), "--out", dir.toString())).isEqualTo(2);
         assertThat(Files.readString(dir.resolve("wary.credentials"))).isEqualTo("someone else's");
         assertThat(cliOutput("clients", "list", "--admin", admin.toString())).doesNotContain("wary");
+    }
+
+    @Test
+    void workersProvisionWillNotReuseAnotherPrincipalsCredentials(@TempDir Path dir) throws Exception {
+        Path admin = dir.resolve("admin.connection");
+        stack.writeAdminConnection(admin);
+        ClientCredentials tenant = ClientCredentials.generate("acme");
+        tenant.write(dir.resolve("worker.credentials"));
+
+        assertThat(cli("workers", "provision", "--admin", admin.toString(), "--out", dir.toString(),
+                "--reuse-credentials")).isEqualTo(2);
+        assertThat(ClientCredentials.read(dir.resolve("worker.credentials"))).isEqualTo(tenant);
+    }
+
+    @Test
+    void workersProvisionWillNotReuseCredentialsThroughALink(@TempDir Path dir) throws Exception {
+        Path admin = dir.resolve("admin.connection");
+        stack.writeAdminConnection(admin);
+        Path planted = dir.resolve("elsewhere.credentials");
+        ClientCredentials.generate(KafkaNames.DEFAULTS.workerUser()).write(planted);
+        Files.createSymbolicLink(dir.resolve("worker.credentials"), planted);
+
+        assertThat(cli("workers", "provision", "--admin", admin.toString(), "--out", dir.toString(),
+                "--reuse-credentials")).isEqualTo(2);
+        assertThat(Files.isSymbolicLink(dir.resolve("worker.credentials"))).isTrue();
     }
 
     @Test

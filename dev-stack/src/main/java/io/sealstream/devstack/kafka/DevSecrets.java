@@ -3,12 +3,9 @@ package io.sealstream.devstack.kafka;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.UncheckedIOException;
-import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.Properties;
@@ -49,12 +46,7 @@ record DevSecrets(DevCertificateAuthority ca, String adminPassword, String broke
             p.setProperty(ADMIN, s.adminPassword);
             p.setProperty(BROKER, s.brokerPassword);
             Files.createDirectories(file.getParent());
-            try (Writer w = java.nio.channels.Channels.newWriter(Files.newByteChannel(file,
-                    java.util.Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
-                    StandardCharsets.UTF_8)) {
-                p.store(w, "development broker CA and bootstrap passwords; owner-only");
-            }
+            KafkaClusterFiles.storeOwnerOnly(file, p, "development broker CA and bootstrap passwords; owner-only");
             return s;
         } catch (IOException e) {
             throw new UncheckedIOException("cannot keep the development broker's CA and passwords in " + file
