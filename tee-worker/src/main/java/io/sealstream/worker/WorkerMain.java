@@ -13,6 +13,7 @@ import io.sealstream.service.ServiceLauncher;
 import io.sealstream.service.ServiceExit;
 import io.sealstream.service.ServiceProcess;
 import io.sealstream.service.ServiceSettings;
+import io.sealstream.service.Setting;
 import io.sealstream.service.SettingsException;
 import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.tenancy.ClientCredentials;
@@ -161,9 +162,6 @@ public final class WorkerMain {
         if (s.choice(KAFKA_SECURITY, "SASL_SSL", "PLAINTEXT").equals("PLAINTEXT")) {
             return KafkaSecurity.plaintext();
         }
-        Path credentials = s.path(KAFKA_CREDENTIALS).orElseThrow(() -> new SettingsException("worker: with "
-                + KAFKA_SECURITY.name() + "=SASL_SSL the setting " + KAFKA_CREDENTIALS.name()
-                + " is required: the file with the workers' Kafka principal ('sealstream up' writes DATA_DIR/worker.credentials)"));
         String ca = null;
         if (s.path(KAFKA_CA).isPresent()) {
             try {
@@ -173,11 +171,26 @@ public final class WorkerMain {
                         + "): " + e.getMessage() + "; give the PEM file of the CA that signs the brokers' certificates");
             }
         }
+        return KafkaSecurity.scram(credentials(s), ca);
+    }
+
+    /** Either a credentials file or a user name with a password file (a mounted Strimzi Secret), never both. */
+    private static ClientCredentials credentials(ServiceSettings s) {
+        java.util.Optional<Path> file = s.path(KAFKA_CREDENTIALS);
+        java.util.Optional<String> user = s.optional(KAFKA_USERNAME);
+        java.util.Optional<Path> password = s.path(KAFKA_PASSWORD_FILE);
+        if (file.isPresent() == (user.isPresent() || password.isPresent()) || user.isPresent() != password.isPresent()) {
+            throw new SettingsException("worker: with " + KAFKA_SECURITY.name() + "=SASL_SSL give either "
+                    + KAFKA_CREDENTIALS.name() + " (the file 'sealstream up' writes as DATA_DIR/worker.credentials) or "
+                    + KAFKA_USERNAME.name() + " together with " + KAFKA_PASSWORD_FILE.name()
+                    + " (a Strimzi KafkaUser Secret's password), not both");
+        }
+        Setting from = file.isPresent() ? KAFKA_CREDENTIALS : KAFKA_PASSWORD_FILE;
         try {
-            return KafkaSecurity.scram(ClientCredentials.read(credentials), ca);
-        } catch (UncheckedIOException e) {
-            throw new SettingsException("worker: " + e.getMessage() + " (" + KAFKA_CREDENTIALS.name() + " from "
-                    + s.source(KAFKA_CREDENTIALS) + ")");
+            return file.isPresent() ? ClientCredentials.read(file.get())
+                    : ClientCredentials.withPasswordFile(user.get(), password.get());
+        } catch (UncheckedIOException | IllegalArgumentException e) {
+            throw new SettingsException("worker: " + e.getMessage() + " (" + from.name() + " from " + s.source(from) + ")");
         }
     }
 

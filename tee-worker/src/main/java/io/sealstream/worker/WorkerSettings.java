@@ -21,8 +21,13 @@ public final class WorkerSettings {
     public static final Setting KAFKA_SECURITY = Setting.withDefault("kafka.security.protocol", "SASL_SSL",
             "SASL_SSL (SCRAM-SHA-512 over TLS) or PLAINTEXT (benchmark brokers only; logged as a warning).");
     public static final Setting KAFKA_CREDENTIALS = Setting.optional("kafka.credentials.file",
-            "Owner-only file with the workers' Kafka principal and SCRAM password; required with SASL_SSL "
-                    + "('sealstream up' writes DATA_DIR/worker.credentials).");
+            "Owner-only file with the workers' Kafka principal and SCRAM password ('sealstream up' writes "
+                    + "DATA_DIR/worker.credentials); with SASL_SSL this, or kafka.username with kafka.password.file.");
+    public static final Setting KAFKA_USERNAME = Setting.optional("kafka.username",
+            "The workers' SCRAM user, given with kafka.password.file instead of kafka.credentials.file.");
+    public static final Setting KAFKA_PASSWORD_FILE = Setting.optional("kafka.password.file",
+            "File that holds only the SCRAM password of kafka.username, owner-only or on a read-only mount of the "
+                    + "process's group: a Strimzi KafkaUser Secret's 'password' key mounted as it is.");
     public static final Setting KAFKA_CA = Setting.optional("kafka.ca.file",
             "PEM file of the CA that signs the brokers' certificates; unset: the JVM's trust store.");
     public static final Setting REGISTRY_URL = Setting.required("schema.registry.url",
@@ -63,7 +68,7 @@ public final class WorkerSettings {
 
     /** The worker's settings, read from {@code worker.properties} and {@code SEALSTREAM_WORKER_*}. */
     public static final SettingsSchema SCHEMA = SettingsSchema.of("worker", "SEALSTREAM_WORKER_", WORKER_ID,
-            BOOTSTRAP_SERVERS, KAFKA_SECURITY, KAFKA_CREDENTIALS, KAFKA_CA, REGISTRY_URL, KEY_BROKER_URL, STATE_DIR, TEE,
+            BOOTSTRAP_SERVERS, KAFKA_SECURITY, KAFKA_CREDENTIALS, KAFKA_USERNAME, KAFKA_PASSWORD_FILE, KAFKA_CA, REGISTRY_URL, KEY_BROKER_URL, STATE_DIR, TEE,
             SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, POOL, REQUEST_TOPIC_FAMILY, ENGINE, CHAT_MODEL, MAX_BATCH_SIZE,
             BATCH_LINGER, TRANSACTION_TIMEOUT, COMMIT_INTERVAL, HEALTH_ADDRESS, HEALTH_PORT)
             .passThrough("streams", "Kafka Streams and client settings, passed as they are (e.g. "

@@ -7,12 +7,16 @@ import io.sealstream.service.DocumentedTable;
 import io.sealstream.service.ServiceSettings;
 import io.sealstream.service.SettingsException;
 import io.sealstream.streams.StreamProcessorConfig;
+import io.sealstream.tenancy.ClientCredentials;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.kafka.streams.StreamsConfig;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class WorkerSettingsTest {
     private static Map<String, String> minimal() {
@@ -108,7 +112,55 @@ class WorkerSettingsTest {
         m.remove("kafka.security.protocol");
 
         assertThatThrownBy(() -> config(m)).isInstanceOf(SettingsException.class)
-                .hasMessageContaining("kafka.credentials.file is required");
+                .hasMessageContaining("give either kafka.credentials.file").hasMessageContaining("kafka.password.file");
+    }
+
+    @Test
+    void aUserNameWithAMountedSecretsPasswordFileLogsInAsThatUser(@TempDir Path dir) throws Exception {
+        Path password = dir.resolve("password");
+        Files.writeString(password, "c2VjcmV0");
+        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("r--------"));
+        Map<String, String> m = minimal();
+        m.remove("kafka.security.protocol");
+        m.put("kafka.username", "sealstream-worker");
+        m.put("kafka.password.file", password.toString());
+
+        assertThat(config(m).streams().kafkaSecurity().credentials())
+                .isEqualTo(new ClientCredentials("sealstream-worker", "c2VjcmV0"));
+    }
+
+    @Test
+    void aCredentialsFileAndAPasswordFileTogetherAreRefused(@TempDir Path dir) {
+        Map<String, String> m = minimal();
+        m.remove("kafka.security.protocol");
+        m.put("kafka.credentials.file", dir.resolve("worker.credentials").toString());
+        m.put("kafka.username", "sealstream-worker");
+        m.put("kafka.password.file", dir.resolve("password").toString());
+
+        assertThatThrownBy(() -> config(m)).isInstanceOf(SettingsException.class).hasMessageContaining("not both");
+    }
+
+    @Test
+    void aPasswordFileWithoutAUserNameIsRefused(@TempDir Path dir) {
+        Map<String, String> m = minimal();
+        m.remove("kafka.security.protocol");
+        m.put("kafka.password.file", dir.resolve("password").toString());
+
+        assertThatThrownBy(() -> config(m)).isInstanceOf(SettingsException.class).hasMessageContaining("kafka.username");
+    }
+
+    @Test
+    void aPasswordFileOthersMayReadIsRefusedNamingTheSetting(@TempDir Path dir) throws Exception {
+        Path password = dir.resolve("password");
+        Files.writeString(password, "c2VjcmV0");
+        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-r--r--"));
+        Map<String, String> m = minimal();
+        m.remove("kafka.security.protocol");
+        m.put("kafka.username", "sealstream-worker");
+        m.put("kafka.password.file", password.toString());
+
+        assertThatThrownBy(() -> config(m)).isInstanceOf(SettingsException.class)
+                .hasMessageContaining("kafka.password.file from").hasMessageNotContaining("c2VjcmV0");
     }
 
     @Test

@@ -110,13 +110,7 @@ public record ClientCredentials(String username, String password) {
      */
     public static ClientCredentials read(Path file) {
         try {
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
-            boolean groupRead = perms.contains(PosixFilePermission.GROUP_READ);
-            java.util.Optional<String> refused = refusal(perms, groupRead && Files.getFileStore(file).isReadOnly(),
-                    groupRead && processInGroup((Integer) Files.getAttribute(file, "unix:gid")));
-            if (refused.isPresent()) {
-                throw new IllegalArgumentException("the credentials file " + file + " " + refused.get());
-            }
+            refuseLoose(file, "credentials file");
             Properties p = new Properties();
             try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
                 p.load(r);
@@ -130,6 +124,39 @@ public record ClientCredentials(String username, String password) {
             return new ClientCredentials(user, pass);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the credentials file " + file, e);
+        }
+    }
+
+    /**
+     * {@code username} with the password that is the whole content of {@code passwordFile} (one
+     * trailing line break dropped): the shape of a Strimzi {@code KafkaUser} Secret's
+     * {@code password} key mounted as a file. The same permission rule as {@link #read} applies.
+     *
+     * @throws IllegalArgumentException if others may read the file, or it is empty or holds more than one line
+     */
+    public static ClientCredentials withPasswordFile(String username, Path passwordFile) {
+        try {
+            refuseLoose(passwordFile, "password file");
+            String text = Files.readString(passwordFile, StandardCharsets.UTF_8);
+            String password = text.endsWith("\r\n") ? text.substring(0, text.length() - 2)
+                    : text.endsWith("\n") ? text.substring(0, text.length() - 1) : text;
+            if (password.isBlank() || password.contains("\n")) {
+                throw new IllegalArgumentException("the password file " + passwordFile + " must hold the password "
+                        + "alone, on one line (a Strimzi KafkaUser Secret's 'password' key)");
+            }
+            return new ClientCredentials(username, password);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the password file " + passwordFile, e);
+        }
+    }
+
+    private static void refuseLoose(Path file, String what) throws IOException {
+        Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file);
+        boolean groupRead = perms.contains(PosixFilePermission.GROUP_READ);
+        java.util.Optional<String> refused = refusal(perms, groupRead && Files.getFileStore(file).isReadOnly(),
+                groupRead && processInGroup((Integer) Files.getAttribute(file, "unix:gid")));
+        if (refused.isPresent()) {
+            throw new IllegalArgumentException("the " + what + " " + file + " " + refused.get());
         }
     }
 

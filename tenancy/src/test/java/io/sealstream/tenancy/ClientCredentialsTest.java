@@ -64,4 +64,48 @@ class ClientCredentialsTest {
 
         assertThat(ClientCredentials.read(file)).isEqualTo(written);
     }
+
+    /** A Strimzi KafkaUser Secret's 'password' key, mounted as a file: the password and a line break at most. */
+    private static Path passwordFile(Path dir, String content, String perms) throws Exception {
+        Path file = dir.resolve("password");
+        Files.writeString(file, content);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString(perms));
+        return file;
+    }
+
+    @Test
+    void aSecretsPasswordKeyMountedAsAFileGivesTheCredentials(@TempDir Path dir) throws Exception {
+        assertThat(ClientCredentials.withPasswordFile("sealstream-worker", passwordFile(dir, "Zm9vYmFy", "r--------")))
+                .isEqualTo(new ClientCredentials("sealstream-worker", "Zm9vYmFy"));
+    }
+
+    @Test
+    void oneTrailingLineBreakIsNotPartOfThePassword(@TempDir Path dir) throws Exception {
+        assertThat(ClientCredentials.withPasswordFile("w", passwordFile(dir, "Zm9vYmFy\n", "rw-------")).password())
+                .isEqualTo("Zm9vYmFy");
+    }
+
+    @Test
+    void aPasswordFileOthersMayReadIsRefusedWithoutReadingIt(@TempDir Path dir) throws Exception {
+        Path file = passwordFile(dir, "Zm9vYmFy", "rw-r--r--");
+
+        assertThatThrownBy(() -> ClientCredentials.withPasswordFile("w", file)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("password file").hasMessageContaining("chmod 600").hasMessageNotContaining("Zm9vYmFy");
+    }
+
+    @Test
+    void aPasswordFileWithMoreThanOneLineIsRefusedWithoutEchoingIt(@TempDir Path dir) throws Exception {
+        Path file = passwordFile(dir, "username=w\npassword=Zm9vYmFy\n", "rw-------");
+
+        assertThatThrownBy(() -> ClientCredentials.withPasswordFile("w", file)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("one line").hasMessageNotContaining("Zm9vYmFy");
+    }
+
+    @Test
+    void anEmptyPasswordFileIsRefused(@TempDir Path dir) throws Exception {
+        Path file = passwordFile(dir, "\n", "rw-------");
+
+        assertThatThrownBy(() -> ClientCredentials.withPasswordFile("w", file)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("password alone");
+    }
 }
