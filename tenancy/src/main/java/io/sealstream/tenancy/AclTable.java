@@ -28,7 +28,12 @@ public final class AclTable {
         /** The workers' principal ({@link KafkaNames#workerUser()}). */
         WORKER,
         /** One client's principal, {@code User:<client_id>}. */
-        CLIENT
+        CLIENT,
+        /**
+         * The autoscaler's principal ({@link KafkaNames#autoscalerUser()}): reads the workers' lag,
+         * and nothing else (a Kubernetes deployment's KEDA scaler).
+         */
+        AUTOSCALER
     }
 
     /**
@@ -74,6 +79,10 @@ public final class AclTable {
                     "exactly-once transactions"),
             worker(ResourceType.TRANSACTIONAL_ID, PatternType.PREFIXED, "{app}-", AclOperation.DESCRIBE,
                     "exactly-once transactions"),
+            new Rule(Grantee.AUTOSCALER, ResourceType.TOPIC, PatternType.PREFIXED, REQUESTS, AclOperation.DESCRIBE,
+                    "the end offsets of every request topic, for the workers' lag"),
+            new Rule(Grantee.AUTOSCALER, ResourceType.GROUP, PatternType.LITERAL, "{app}", AclOperation.DESCRIBE,
+                    "the workers' committed offsets, for their lag"),
             client(ResourceType.TOPIC, "{family}.{client}", AclOperation.WRITE, "send its own requests"),
             client(ResourceType.TOPIC, "{family}.{client}", AclOperation.DESCRIBE, "find its request topic's partitions"),
             client(ResourceType.TOPIC, RESPONSES + "{client}", AclOperation.READ, "read its own answers"),
@@ -87,6 +96,11 @@ public final class AclTable {
     /** The workers' bindings in a deployment with these names. */
     public static List<AclBinding> workerBindings(KafkaNames names) {
         return bindings(Grantee.WORKER, names, null, names.workerUser());
+    }
+
+    /** The autoscaler's bindings: describe the request topics and the workers' group, to measure lag. */
+    public static List<AclBinding> autoscalerBindings(KafkaNames names) {
+        return bindings(Grantee.AUTOSCALER, names, null, names.autoscalerUser());
     }
 
     /** The bindings of client {@code clientId}, whose principal is {@code User:<clientId>}. */
@@ -131,7 +145,7 @@ public final class AclTable {
         StringBuilder b = new StringBuilder("| principal | resource | pattern | name | operation | why |\n"
                 + "|---|---|---|---|---|---|\n");
         for (Rule r : RULES) {
-            b.append("| ").append(r.grantee() == Grantee.WORKER ? "`User:{worker}`" : "`User:{client}`")
+            b.append("| `User:{").append(r.grantee().name().toLowerCase(java.util.Locale.ROOT)).append("}`")
                     .append(" | ").append(r.type()).append(" | ").append(r.pattern()).append(" | `").append(r.name())
                     .append("` | ").append(r.operation()).append(" | ").append(r.why()).append(" |\n");
         }

@@ -24,6 +24,8 @@ public record KafkaNames(String requestTopicFamily, String workerApplicationId, 
     public static final String DEFAULT_WORKER_APPLICATION_ID = "sealstream-worker";
     /** Default principal of the workers. */
     public static final String DEFAULT_WORKER_USER = "sealstream-worker";
+    /** The principal of the workers' autoscaler (KEDA), which may only read their lag. */
+    public static final String AUTOSCALER_USER = "sealstream-autoscaler";
     /** Names no client may take: they are the deployment's own principals, groups and topics. */
     public static final String RESERVED_PREFIX = "sealstream";
 
@@ -40,6 +42,11 @@ public record KafkaNames(String requestTopicFamily, String workerApplicationId, 
         if (pools.isEmpty()) {
             throw new IllegalArgumentException("a deployment has at least one worker pool");
         }
+    }
+
+    /** The autoscaler's SCRAM principal ({@link AclTable.Grantee#AUTOSCALER}). */
+    public String autoscalerUser() {
+        return AUTOSCALER_USER;
     }
 
     /** These names with another base request topic family. */
