@@ -45,6 +45,10 @@ public final class TeeWorker implements AutoCloseable {
      * How long closing waits for the stream threads to commit what they answered; within
      * Kubernetes' default 30 s grace period, with room for the engine and the process to end.
      */
+    /** Liveness: 200 unless the engine stalled (Kubernetes' liveness and startup probes). */
+    public static final String HEALTH_PATH = "/healthz";
+    /** Readiness: 200 once keys arrived and the streams run (Kubernetes' readiness probe). */
+    public static final String READY_PATH = "/readyz";
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(20);
     /**
      * How long closing waits for a batch still in the engine: its answers can no longer be
@@ -52,6 +56,8 @@ public final class TeeWorker implements AutoCloseable {
      * lets the engine's native memory be freed in order.
      */
     private static final Duration ENGINE_SHUTDOWN_WAIT = Duration.ofSeconds(5);
+    /** The longest a graceful stop takes after SIGTERM: a pod's termination grace period must exceed it. */
+    public static final Duration LONGEST_SHUTDOWN = SHUTDOWN_TIMEOUT.plus(ENGINE_SHUTDOWN_WAIT);
 
     private final WorkerConfig config;
     private final List<InferenceEngine> engines;
@@ -323,7 +329,7 @@ public final class TeeWorker implements AutoCloseable {
     }
 
     private void serveHealth() {
-        health.createContext("/healthz", ex -> {
+        health.createContext(HEALTH_PATH, ex -> {
             if (engineStalled) {
                 respond(ex, 503, "{\"status\":\"engine_stalled\",\"batch_running_ms\":"
                         + batcher.runningBatchAge().toMillis() + "}");
@@ -339,7 +345,7 @@ public final class TeeWorker implements AutoCloseable {
                         + counts + "}");
             }
         });
-        health.createContext("/readyz", ex -> {
+        health.createContext(READY_PATH, ex -> {
             if (isReady()) {
                 respond(ex, 200, "{\"status\":\"ready\"}");
             } else {

@@ -69,7 +69,7 @@ public final class WorkerMain {
             return r.exit;
         }
         worker.whenEngineStalled(() -> process.stoppedItself(ServiceExit.ENGINE_STALLED));
-        out.println("worker " + settings.string(WORKER_ID) + " started; ready at " + worker.healthUrl() + "/readyz");
+        out.println("worker " + settings.string(WORKER_ID) + " started; ready at " + worker.healthUrl() + TeeWorker.READY_PATH);
         out.flush();
         java.util.Optional<ServiceExit> stoppedItself;
         try {

@@ -99,7 +99,7 @@ public final class WorkerProcesses implements AutoCloseable {
             w.process().destroyForcibly();
             throw new IllegalStateException("worker " + id + " stopped: the worker processes were closed meanwhile");
         }
-        Readiness.await(URI.create("http://127.0.0.1:" + port + "/readyz"), w.process(), Duration.ofSeconds(120),
+        Readiness.await(URI.create("http://127.0.0.1:" + port + io.sealstream.worker.TeeWorker.READY_PATH), w.process(), Duration.ofSeconds(120),
                 "worker " + id, log);
         return w;
     }
@@ -171,7 +171,7 @@ public final class WorkerProcesses implements AutoCloseable {
         int total = 0;
         for (Worker w : workers) {
             if (w.process().isAlive()) {
-                Matcher m = REPLACEMENTS.matcher(get(w, "/healthz"));
+                Matcher m = REPLACEMENTS.matcher(get(w, io.sealstream.worker.TeeWorker.HEALTH_PATH));
                 total += m.find() ? Integer.parseInt(m.group(1)) : 0;
             }
         }
@@ -180,7 +180,7 @@ public final class WorkerProcesses implements AutoCloseable {
 
     /** How many requests {@code w}'s engine has answered since it started, from its /healthz; -1 if it is down. */
     long engineRequests(Worker w) {
-        Matcher m = ENGINE_REQUESTS.matcher(get(w, "/healthz"));
+        Matcher m = ENGINE_REQUESTS.matcher(get(w, io.sealstream.worker.TeeWorker.HEALTH_PATH));
         return m.find() ? Long.parseLong(m.group(1)) : -1;
     }
 

@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(name = "clients", mixinStandardHelpOptions = true,
         description = "Provision tenants: Kafka credentials, topics, ACLs, quotas and a connection file.",
-        subcommands = {ClientsCommand.Add.class, ClientsCommand.ListClients.class, ClientsCommand.Remove.class})
+        subcommands = {ClientsCommand.Add.class, ClientsCommand.ListClients.class, ClientsCommand.Remove.class,
+                ClientsCommand.Manifest.class, ClientsCommand.Adopt.class})
 public final class ClientsCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -183,6 +184,93 @@ public final class ClientsCommand implements Runnable {
             o.println(deleteTopics ? "  its topics are deleted"
                     : "  its topics stay: requests still queued are answered into a response topic only an operator "
                     + "can read, until retention deletes them; 'clients remove " + name + " --delete-topics' deletes them now");
+            return 0;
+        }
+    }
+
+    @Command(name = "manifest", mixinStandardHelpOptions = true,
+            description = "Print a client as Strimzi resources, for a cluster Strimzi runs: its KafkaUser (ACLs, quota; "
+                    + "Strimzi makes the password) and KafkaTopics. Then 'clients adopt' writes its files.")
+    static final class Manifest implements Callable<Integer> {
+        @Mixin
+        StrimziOptions strimzi;
+
+        @Parameters(index = "0", description = "Client id: lower-case letters, digits or '-' (also a Kubernetes name).")
+        String name;
+
+        @Option(names = "--produce-bytes-per-s", description = "Quota on bytes the client may send per second.")
+        Long produce;
+
+        @Option(names = "--fetch-bytes-per-s", description = "Quota on bytes the client may read per second.")
+        Long fetch;
+
+        @Option(names = "--request-percent", description = "Quota on broker request time, whole percent of one thread.")
+        Integer requestPercent;
+
+        @Override
+        public Integer call() {
+            ClientQuota d = ClientQuota.DEFAULT;
+            try {
+                ClientQuota quota = new ClientQuota(produce == null ? d.produceBytesPerSecond() : produce,
+                        fetch == null ? d.fetchBytesPerSecond() : fetch,
+                        requestPercent == null ? d.requestPercentage() : requestPercent);
+                System.out.print(StrimziOptions.yaml("sealstream clients manifest " + name + " --cluster " + strimzi.cluster
+                        + " --partitions " + strimzi.partitions + " --replicas " + strimzi.replicas,
+                        strimzi.resources().client(name, quota)));
+                return 0;
+            } catch (IllegalArgumentException e) {
+                System.err.println("sealstream clients manifest: " + e.getMessage());
+                return 2;
+            }
+        }
+    }
+
+    @Command(name = "adopt", mixinStandardHelpOptions = true,
+            description = "Finish a client whose Kafka user and topics Strimzi made ('clients manifest'): register its "
+                    + "topics' schemas and write NAME.connection and the owner-only NAME.credentials with the password "
+                    + "from the client's Secret.")
+    static final class Adopt implements Callable<Integer> {
+        @Mixin
+        AdminOptions options;
+
+        @Parameters(index = "0", description = "Client id, the KafkaUser's name.")
+        String name;
+
+        @Option(names = "--password-file", required = true, description = "Owner-only file with the password alone: "
+                + "the 'password' key of the Secret Strimzi wrote for the client.")
+        Path passwordFile;
+
+        @Option(names = "--out", defaultValue = ".", description = "Where to write the two files (default: here).")
+        Path out;
+
+        @Override
+        public Integer call() throws Exception {
+            ConnectionFile admin = options.connection();
+            Path connection = out.resolve(name + ".connection");
+            Path credentialsFile = out.resolve(name + ".credentials");
+            for (Path f : List.of(connection, credentialsFile)) {
+                if (Files.exists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    System.err.println("sealstream clients adopt: " + f + " exists; move it away or choose another --out");
+                    return 2;
+                }
+            }
+            ClientCredentials credentials;
+            try {
+                if (!KafkaNames.isProvisionableClientId(name)) {
+                    throw new IllegalArgumentException("'" + name + "' cannot be a client id");
+                }
+                credentials = ClientCredentials.withPasswordFile(name, passwordFile);
+                ClientOnboarding.registerSchemas(admin.schemaRegistryUrl(), options.names(admin), name);
+            } catch (RuntimeException e) {
+                System.err.println("sealstream clients adopt: " + e.getMessage());
+                return 1;
+            }
+            Files.createDirectories(out);
+            credentials.write(credentialsFile);
+            admin.withCredentials(credentialsFile).write(connection);
+            System.out.println("client " + name + " adopted: schemas registered");
+            System.out.println("  connection    " + connection);
+            System.out.println("  credentials   " + credentialsFile + " (owner-only; hand both files to the client)");
             return 0;
         }
     }

@@ -18,7 +18,7 @@ import picocli.CommandLine.Option;
  * the workers' {@code kafka.credentials.file} names.
  */
 @Command(name = "workers", mixinStandardHelpOptions = true, description = "Prepare a Kafka cluster for workers.",
-        subcommands = WorkersCommand.Provision.class)
+        subcommands = {WorkersCommand.Provision.class, WorkersCommand.Manifest.class})
 public final class WorkersCommand implements Runnable {
     @picocli.CommandLine.Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -97,6 +97,21 @@ public final class WorkersCommand implements Runnable {
             System.out.println("  principal     User:" + names.workerUser() + " (ACLs of docs/tenancy.md)");
             System.out.println("  dead letters  " + names.dlqTopic());
             System.out.println("  credentials   " + file + " (owner-only; the workers' kafka.credentials.file)");
+            return 0;
+        }
+    }
+
+    @Command(name = "manifest", mixinStandardHelpOptions = true,
+            description = "Print what 'provision' does as Strimzi resources, for a cluster Strimzi runs: the workers' "
+                    + "KafkaUser, the autoscaler's (read-only lag) and the dead-letter KafkaTopic.")
+    static final class Manifest implements Callable<Integer> {
+        @Mixin
+        StrimziOptions strimzi;
+
+        @Override
+        public Integer call() {
+            System.out.print(StrimziOptions.yaml("sealstream workers manifest --cluster " + strimzi.cluster + " --partitions "
+                    + strimzi.partitions + " --replicas " + strimzi.replicas, strimzi.resources().workers()));
             return 0;
         }
     }

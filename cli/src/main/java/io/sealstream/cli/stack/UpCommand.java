@@ -43,7 +43,7 @@ public final class UpCommand implements Callable<Integer> {
         out.println("  key broker          " + stack.keyBroker().url());
         out.println("  request topics      " + stack.requestTopicFamily() + ".<client> (" + partitions + " partitions each)");
         for (int i = 0; i < stack.workers().size(); i++) {
-            out.println("  worker " + i + " health     " + stack.workers().get(i).healthUrl() + "/readyz");
+            out.println("  worker " + i + " health     " + stack.workers().get(i).healthUrl() + io.sealstream.worker.TeeWorker.READY_PATH);
         }
         java.nio.file.Path extra = stack.writeWorkerConfig("extra-1", chatModel == null ? java.util.Map.of()
                 : java.util.Map.of(io.sealstream.worker.WorkerSettings.CHAT_MODEL.name(), chatModel.toAbsolutePath().toString()));
