@@ -282,6 +282,18 @@ class KubernetesManifestTest {
     }
 
     @Test
+    void everyScratchVolumeIsInMemorySoInsideTheTeeUnderKata() {
+        for (PodTemplateSpec t : templates()) {
+            for (Volume v : t.getSpec().getVolumes()) {
+                if (v.getEmptyDir() != null) {
+                    assertThat(v.getEmptyDir().getMedium()).as("%s volume %s", t.getMetadata().getLabels(), v.getName())
+                            .isEqualTo("Memory");
+                }
+            }
+        }
+    }
+
+    @Test
     void everyContainerHasRequestsAndAMemoryLimit() {
         for (PodTemplateSpec t : templates()) {
             for (Container c : t.getSpec().getContainers()) {

@@ -8,6 +8,7 @@ import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.client.ConnectionFile;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.ClientProvisioner;
 import io.sealstream.tenancy.ClientQuota;
 import io.sealstream.tenancy.KafkaNames;
 import io.sealstream.tenancy.KafkaSecurity;
@@ -220,6 +221,45 @@ class TenantIsolationTest {
         try (Admin gone = Admin.create(c)) {
             assertThatThrownBy(() -> gone.listTopics().names().get()).hasCauseInstanceOf(SaslAuthenticationException.class);
         }
+    }
+
+    @Test
+    void clientsAdoptFinishesAClientWhoseKafkaSideAnOperatorMadeAndItsConnectionServes(@TempDir Path dir) throws Exception {
+        Path admin = dir.resolve("admin.connection");
+        stack.writeAdminConnection(admin);
+        // what Strimzi's user and topic operators do for 'clients manifest hooli': the same rows, its own password
+        ClientCredentials made = ClientCredentials.generate("hooli");
+        try (ClientProvisioner operator = new ClientProvisioner(stack.kafka().adminClientConfig(), KafkaNames.DEFAULTS, 2)) {
+            operator.addClient(made, ClientQuota.DEFAULT, false);
+        }
+        Path password = dir.resolve("hooli.password");
+        Files.writeString(password, made.password() + "\n");
+        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("r--------"));
+        Path out = dir.resolve("out");
+
+        assertThat(cli("clients", "adopt", "hooli", "--admin", admin.toString(), "--password-file", password.toString(),
+                "--out", out.toString())).isZero();
+
+        assertThat(ClientCredentials.read(out.resolve("hooli.credentials"))).isEqualTo(made);
+        try (SealstreamClient hooli = ConnectionFile.read(out.resolve("hooli.connection")).clientBuilder()
+                .requestTimeout(Duration.ofSeconds(90)).build()) {
+            assertThat(hooli.embeddings().createBlocking(model(), List.of("an adopted tenant's text")).embeddings()).hasSize(1);
+        }
+    }
+
+    @Test
+    void clientsAdoptRefusesAPasswordFileOthersMayReadAndWritesNothing(@TempDir Path dir) throws Exception {
+        Path admin = dir.resolve("admin.connection");
+        stack.writeAdminConnection(admin);
+        Path password = dir.resolve("loose.password");
+        Files.writeString(password, "c2VjcmV0");
+        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-r--r--"));
+        Path out = dir.resolve("out");
+
+        assertThat(cli("clients", "adopt", "loose", "--admin", admin.toString(), "--password-file", password.toString(),
+                "--out", out.toString())).isEqualTo(1);
+
+        assertThat(out).doesNotExist();
     }
 
     @Test
