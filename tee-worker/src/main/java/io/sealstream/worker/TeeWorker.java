@@ -41,14 +41,14 @@ public final class TeeWorker implements AutoCloseable {
      * at the batcher is released within a second).
      */
     private static final Duration ABANDONED_ANSWER_WAIT = Duration.ofSeconds(5);
-    /**
-     * How long closing waits for the stream threads to commit what they answered; within
-     * Kubernetes' default 30 s grace period, with room for the engine and the process to end.
-     */
     /** Liveness: 200 unless the engine stalled (Kubernetes' liveness and startup probes). */
     public static final String HEALTH_PATH = "/healthz";
     /** Readiness: 200 once keys arrived and the streams run (Kubernetes' readiness probe). */
     public static final String READY_PATH = "/readyz";
+    /**
+     * How long closing waits for the stream threads to commit what they answered; within
+     * Kubernetes' default 30 s grace period, with room for the engine and the process to end.
+     */
     private static final Duration SHUTDOWN_TIMEOUT = Duration.ofSeconds(20);
     /**
      * How long closing waits for a batch still in the engine: its answers can no longer be
@@ -287,6 +287,11 @@ public final class TeeWorker implements AutoCloseable {
      */
     public long refusedKeyReleases() {
         return keys.refusedReleases();
+    }
+
+    /** This worker's id ({@code worker.id}). */
+    public String workerId() {
+        return config.workerId();
     }
 
     /**

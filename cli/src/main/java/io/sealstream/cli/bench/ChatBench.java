@@ -1,8 +1,8 @@
 package io.sealstream.cli.bench;
 
 import io.sealstream.cli.demo.ChatDemo;
-import io.sealstream.cli.stack.Engines;
-import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.localstack.Engines;
+import io.sealstream.localstack.LocalStack;
 import io.sealstream.client.ChatCompletion;
 import io.sealstream.client.ChatCompletionRequest;
 import io.sealstream.client.SealstreamClient;

@@ -1,10 +1,11 @@
 package io.sealstream.cli.bench;
 
+import io.sealstream.localstack.CommittedRecords;
 import io.sealstream.worker.engine.SyntheticEngine;
-import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.localstack.LocalStack;
 import io.sealstream.cli.stack.ProcessDeployment;
 import io.sealstream.worker.WorkerSettings;
-import io.sealstream.cli.stack.StackEndpoints;
+import io.sealstream.localstack.StackEndpoints;
 import java.nio.file.Path;
 import io.sealstream.client.RequestRejectedException;
 import io.sealstream.client.SealstreamClient;

@@ -1,7 +1,7 @@
 package io.sealstream.cli.bench;
 
 import io.sealstream.worker.engine.SyntheticEngine;
-import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.localstack.LocalStack;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.InferenceRequest;

@@ -1,19 +1,16 @@
 package io.sealstream.cli.bench;
 
-import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.localstack.LocalStack;
 import io.sealstream.cli.stack.Readiness;
 import io.sealstream.cli.stack.ServiceCommand;
 import io.sealstream.service.ServiceExit;
-import io.sealstream.worker.WorkerMain;
 import io.sealstream.worker.WorkerSettings;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;

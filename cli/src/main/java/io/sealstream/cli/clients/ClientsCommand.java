@@ -1,5 +1,6 @@
 package io.sealstream.cli.clients;
 
+import io.sealstream.tenancy.ClientOnboarding;
 import io.sealstream.client.ConnectionFile;
 import io.sealstream.tenancy.ClientCredentials;
 import io.sealstream.tenancy.ClientProvisioner;

@@ -1,6 +1,6 @@
 package io.sealstream.cli.demo;
 
-import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.localstack.LocalStack;
 import io.sealstream.client.ChatCompletion;
 import io.sealstream.client.ChatCompletionRequest;
 import io.sealstream.client.SealstreamClient;

@@ -1,7 +1,8 @@
 package io.sealstream.cli.demo;
 
-import io.sealstream.cli.stack.Engines;
-import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.client.Similarity;
+import io.sealstream.localstack.Engines;
+import io.sealstream.localstack.LocalStack;
 import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.client.VerifiedTopic;

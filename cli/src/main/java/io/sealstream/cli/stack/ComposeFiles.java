@@ -1,5 +1,10 @@
 package io.sealstream.cli.stack;
 
+import io.sealstream.localstack.LocalStack;
+import io.sealstream.localstack.ConnectionSite;
+import io.sealstream.localstack.KeyBrokerSite;
+import io.sealstream.localstack.WorkerSite;
+import io.sealstream.localstack.ConfigFiles;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.devstack.kafka.KafkaClusterFiles;

@@ -1,9 +1,14 @@
 package io.sealstream.cli.stack;
 
+import io.sealstream.localstack.LocalStack;
+import io.sealstream.localstack.StackEndpoints;
+import io.sealstream.localstack.ConnectionSite;
+import io.sealstream.localstack.KeyBrokerSite;
+import io.sealstream.localstack.WorkerSite;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
-import io.sealstream.cli.clients.ClientOnboarding;
+import io.sealstream.tenancy.ClientOnboarding;
 import io.sealstream.client.BrokerTrust;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.devstack.LoopbackPorts;
@@ -17,7 +22,6 @@ import io.sealstream.tenancy.ClientProvisioner;
 import io.sealstream.tenancy.ClientQuota;
 import io.sealstream.tenancy.KafkaNames;
 import io.sealstream.tenancy.KafkaSecurity;
-import io.sealstream.worker.WorkerSettings;
 import io.sealstream.worker.engine.SyntheticEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;

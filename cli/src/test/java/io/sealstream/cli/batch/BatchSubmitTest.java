@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sealstream.cli.SealstreamCommand;
-import io.sealstream.cli.stack.Engines;
-import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.localstack.Engines;
+import io.sealstream.localstack.LocalStack;
+import io.sealstream.localstack.StackOptions;
+import io.sealstream.localstack.WithLocalStack;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.client.batch.BatchJob;
 import io.sealstream.client.batch.BatchJournal;
@@ -35,6 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Batch jobs through the real stack: a worker serving MiniLM embeddings and the GGUF chat model
  * (stories260K, or a written random-weight GGUF where ../shared is absent).
  */
+@WithLocalStack
 class BatchSubmitTest {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> OPENINGS = List.of("Once upon a time", "The little dog", "One day", "Tom had a ball");
@@ -46,12 +49,16 @@ class BatchSubmitTest {
     private static String embeddingsModel;
     private static SealstreamClient client;
 
-    @BeforeAll
-    static void startStack() throws Exception {
+    @StackOptions
+    static LocalStack.Options stackOptions() throws Exception {
         Path gguf = TinyGguf.storiesOrWritten(dir, 5);
-        stack = LocalStack.start(new LocalStack.Options().workers(2).partitions(4).clients(List.of("batch"))
-                .maxBatchSize(32).batchLinger(Duration.ofMillis(20)).engine(Engines::defaultEmbeddings).chatModel(gguf));
-        assertThat(stack.awaitWorkersReady(Duration.ofSeconds(120))).isTrue();
+        return new LocalStack.Options().workers(2).partitions(4).clients(List.of("batch"))
+                .maxBatchSize(32).batchLinger(Duration.ofMillis(20)).engine(Engines::defaultEmbeddings).chatModel(gguf);
+    }
+
+    @BeforeAll
+    static void useStack(LocalStack started) throws Exception {
+        stack = started;
         embeddingsModel = stack.engine().models().iterator().next();
         chat = (ChatEngine) stack.engines().get(1);
         chatModel = chat.models().iterator().next();
@@ -62,9 +69,6 @@ class BatchSubmitTest {
     static void stopStack() {
         if (client != null) {
             client.close();
-        }
-        if (stack != null) {
-            stack.close();
         }
     }
 

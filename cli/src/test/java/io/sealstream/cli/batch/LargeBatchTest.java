@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sealstream.cli.SealstreamCommand;
 import io.sealstream.worker.engine.SyntheticEngine;
-import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.localstack.LocalStack;
+import io.sealstream.localstack.StackOptions;
+import io.sealstream.localstack.WithLocalStack;
 import java.io.BufferedWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,11 +23,18 @@ import org.junit.jupiter.api.io.TempDir;
  * A 100,000-line batch through the real stack with the synthetic engine, submitted by a JVM whose
  * heap is capped at 64 MiB: backpressure, not memory, bounds the job.
  */
+@WithLocalStack
 class LargeBatchTest {
     private static final int LINES = Integer.getInteger("sealstream.largeBatch.lines", 100_000);
 
+    @StackOptions
+    static LocalStack.Options stackOptions() {
+        return new LocalStack.Options().workers(2).partitions(4).maxBatchSize(64).batchLinger(Duration.ofMillis(20))
+                .engine(SyntheticEngine::new);
+    }
+
     @Test
-    void aHundredThousandLinesRunInASixtyFourMebibyteHeap(@TempDir Path dir) throws Exception {
+    void aHundredThousandLinesRunInASixtyFourMebibyteHeap(LocalStack stack, @TempDir Path dir) throws Exception {
         Path input = dir.resolve("large.jsonl");
         try (BufferedWriter w = Files.newBufferedWriter(input, StandardCharsets.UTF_8)) {
             for (int i = 0; i < LINES; i++) {
@@ -34,22 +43,18 @@ class LargeBatchTest {
             }
         }
         Path output = dir.resolve("large-out.jsonl");
-        try (LocalStack stack = LocalStack.start(new LocalStack.Options().workers(2).partitions(4).maxBatchSize(64)
-                .batchLinger(Duration.ofMillis(20)).engine(SyntheticEngine::new))) {
-            assertThat(stack.awaitWorkersReady(Duration.ofSeconds(120))).isTrue();
-            Path connection = dir.resolve("connection.properties");
-            stack.writeConnection("demo", connection);
-            Process p = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-Xmx64m", "-cp", System.getProperty("java.class.path"), SealstreamCommand.class.getName(), "submit",
-                    "--input", input.toString(), "--output", output.toString(), "--connection", connection.toString(),
-                    "--journal-dir", dir.resolve("journal").toString(), "--max-in-flight", "256", "--progress", "lines")
-                    .redirectErrorStream(true).redirectOutput(dir.resolve("submit.log").toFile()).start();
-            assertThat(p.waitFor(15, TimeUnit.MINUTES)).as("submit finished").isTrue();
-            String log = Files.readString(dir.resolve("submit.log"));
+        Path connection = dir.resolve("connection.properties");
+        stack.writeConnection("demo", connection);
+        Process p = new ProcessBuilder(Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx64m", "-cp", System.getProperty("java.class.path"), SealstreamCommand.class.getName(), "submit",
+                "--input", input.toString(), "--output", output.toString(), "--connection", connection.toString(),
+                "--journal-dir", dir.resolve("journal").toString(), "--max-in-flight", "256", "--progress", "lines")
+                .redirectErrorStream(true).redirectOutput(dir.resolve("submit.log").toFile()).start();
+        assertThat(p.waitFor(15, TimeUnit.MINUTES)).as("submit finished").isTrue();
+        String log = Files.readString(dir.resolve("submit.log"));
 
-            assertThat(p.exitValue()).as(log).isZero();
-            assertThat(log).contains("completed: " + LINES + " lines, " + LINES + " answered, 0 failed");
-        }
+        assertThat(p.exitValue()).as(log).isZero();
+        assertThat(log).contains("completed: " + LINES + " lines, " + LINES + " answered, 0 failed");
         Set<String> ids = new HashSet<>();
         try (var lines = Files.lines(output)) {
             lines.forEach(l -> ids.add(l.substring(l.indexOf("\"custom_id\":\"") + 13, l.indexOf('"', l.indexOf("\"custom_id\":\"") + 13))));

@@ -2,7 +2,9 @@ package io.sealstream.cli.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.localstack.LocalStack;
+import io.sealstream.localstack.StackOptions;
+import io.sealstream.localstack.WithLocalStack;
 import io.sealstream.client.SealstreamClient;
 import java.time.Duration;
 import java.util.List;
@@ -13,16 +15,21 @@ import org.junit.jupiter.api.Test;
  * A worker that waits for a long engine batch writes no transaction per commit interval while it
  * waits: each would cost the broker CPU that the engine, on the same machine, could have used.
  */
+@WithLocalStack
 class SlowEngineTransactionsTest {
     private static final Duration BATCH = Duration.ofSeconds(3);
 
+    private static final FixedLatencyEngine ENGINE = new FixedLatencyEngine(BATCH);
+
+    @StackOptions
+    static LocalStack.Options stackOptions() {
+        return new LocalStack.Options().workers(1).partitions(1).engine(() -> ENGINE);
+    }
+
     @Test
-    void aWorkerWaitingForALongBatchCommitsAFewTransactionsNotOnePerCommitInterval() throws Exception {
-        FixedLatencyEngine engine = new FixedLatencyEngine(BATCH);
-        String model = engine.models().iterator().next();
-        try (LocalStack stack = LocalStack.start(new LocalStack.Options().workers(1).partitions(1).engine(() -> engine));
-             SealstreamClient client = stack.client("demo")) {
-            assertThat(stack.awaitWorkersReady(Duration.ofSeconds(60))).isTrue();
+    void aWorkerWaitingForALongBatchCommitsAFewTransactionsNotOnePerCommitInterval(LocalStack stack) throws Exception {
+        String model = ENGINE.models().iterator().next();
+        try (SealstreamClient client = stack.client("demo")) {
             // the first batch teaches the worker how long a batch takes
             client.embeddings().create("first", model, List.of("one")).get(60, TimeUnit.SECONDS);
 

@@ -3,8 +3,10 @@ package io.sealstream.cli.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sealstream.client.ConnectionFile;
-import io.sealstream.cli.stack.Engines;
-import io.sealstream.cli.stack.LocalStack;
+import io.sealstream.localstack.Engines;
+import io.sealstream.localstack.LocalStack;
+import io.sealstream.localstack.StackOptions;
+import io.sealstream.localstack.WithLocalStack;
 import io.sealstream.client.ChatCompletion;
 import io.sealstream.client.ChatCompletionRequest;
 import io.sealstream.client.EmbeddingResult;
@@ -22,6 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The example of docs/client.md, run as written against the embedded stack. */
+@WithLocalStack
 class QuickstartExampleTest {
 
     /** The documented program; {@code System.out} is the caller's. */
@@ -42,27 +45,32 @@ class QuickstartExampleTest {
         }
     }
 
-    @Test
-    void theDocumentedExampleRunsAgainstTheEmbeddedStack(@TempDir Path dir) throws Exception {
-        Path gguf = TinyGguf.storiesOrWritten(dir, 2);
-        String chatModel = gguf.getFileName().toString().replace(".gguf", "");
-        try (LocalStack stack = LocalStack.start(new LocalStack.Options().workers(1).partitions(1)
-                .engine(Engines::defaultEmbeddings).chatModel(gguf))) {
-            assertThat(stack.awaitWorkersReady(Duration.ofSeconds(120))).isTrue();
-            Path connection = dir.resolve("connection.properties");
-            stack.writeConnection("demo", connection);
-            PrintStream original = System.out;
-            ByteArrayOutputStream captured = new ByteArrayOutputStream();
-            try {
-                System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
-                quickstart(connection.toString(), chatModel);
-            } finally {
-                System.setOut(original);
-            }
-            String printed = captured.toString(StandardCharsets.UTF_8);
+    @TempDir
+    static Path dir;
+    private static Path gguf;
 
-            assertThat(printed).contains("workers may serve").contains("384 dimensions");
-            assertThat(printed.lines().count()).isGreaterThanOrEqualTo(3);
+    @StackOptions
+    static LocalStack.Options stackOptions() throws Exception {
+        gguf = TinyGguf.storiesOrWritten(dir, 2);
+        return new LocalStack.Options().workers(1).partitions(1).engine(Engines::defaultEmbeddings).chatModel(gguf);
+    }
+
+    @Test
+    void theDocumentedExampleRunsAgainstTheEmbeddedStack(LocalStack stack) throws Exception {
+        String chatModel = gguf.getFileName().toString().replace(".gguf", "");
+        Path connection = dir.resolve("connection.properties");
+        stack.writeConnection("demo", connection);
+        PrintStream original = System.out;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(captured, true, StandardCharsets.UTF_8));
+            quickstart(connection.toString(), chatModel);
+        } finally {
+            System.setOut(original);
         }
+        String printed = captured.toString(StandardCharsets.UTF_8);
+
+        assertThat(printed).contains("workers may serve").contains("384 dimensions");
+        assertThat(printed.lines().count()).isGreaterThanOrEqualTo(3);
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sealstream.cli.bench.FaultReport;
 import io.sealstream.cli.bench.FaultScenarios;
+import io.sealstream.localstack.CanaryScan;
 import java.security.SecureRandom;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;

@@ -1,0 +1,38 @@
+package io.sealstream.localstack;
+
+import io.sealstream.keybroker.KeyBrokerSettings;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The development key broker of a deployment the CLI starts or writes files for (the process
+ * deployment on loopback, docker/compose.yaml's): the one place its config file is written. The
+ * TEE is simulated and custody is the development one: these deployments run on machines without
+ * a TEE.
+ *
+ * @param address the address it listens on (loopback, or every interface of a container)
+ * @param port its port
+ * @param dataDir its data directory, as the key broker sees it
+ * @param policyFile the policy, as the key broker sees it
+ * @param simulatedTeeDir the simulated TEE, as the key broker sees it
+ */
+public record KeyBrokerSite(String address, int port, Path dataDir, Path policyFile, Path simulatedTeeDir) {
+
+    public Map<String, String> settings() {
+        Map<String, String> s = new TreeMap<>();
+        s.put(KeyBrokerSettings.BIND_ADDRESS.name(), address);
+        s.put(KeyBrokerSettings.PORT.name(), Integer.toString(port));
+        s.put(KeyBrokerSettings.DATA_DIR.name(), dataDir.toString());
+        s.put(KeyBrokerSettings.POLICY_FILE.name(), policyFile.toString());
+        s.put(KeyBrokerSettings.CUSTODY.name(), "dev");
+        s.put(KeyBrokerSettings.TEE.name(), "simulated");
+        s.put(KeyBrokerSettings.SIMULATED_TEE_DIR.name(), simulatedTeeDir.toString());
+        return s;
+    }
+
+    /** Writes {@link #settings} to {@code file}. */
+    public Path writeConfig(Path file, String writtenBy) {
+        return ConfigFiles.write(file, writtenBy, settings());
+    }
+}
