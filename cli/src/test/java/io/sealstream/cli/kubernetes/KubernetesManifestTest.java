@@ -71,6 +71,8 @@ import org.yaml.snakeyaml.Yaml;
  */
 class KubernetesManifestTest {
     private static final List<String> OVERLAYS = List.of("snp", "tdx");
+    /** Where the manifests expect Strimzi's Kafka cluster and the schema registry. */
+    private static final String KAFKA_NAMESPACE = "kafka";
 
     static Path kubernetes;
     static Path base;
@@ -99,7 +101,7 @@ class KubernetesManifestTest {
     void theBaseHoldsTheServicesTheirBudgetsPoliciesKafkaUsersAndAutoscaler() {
         assertThat(resources).extracting(d -> d.kind() + "/" + d.name()).containsExactlyInAnyOrder(
                 "KafkaUser/sealstream-worker", "KafkaUser/sealstream-autoscaler", "KafkaTopic/sealstream.dlq",
-                "StatefulSet/sealstream-key-broker", "Service/sealstream-key-broker",
+                "StatefulSet/sealstream-key-broker", "Service/sealstream-key-broker", "Service/sealstream-key-broker-pods",
                 "PodDisruptionBudget/sealstream-key-broker", "Deployment/sealstream-worker",
                 "PodDisruptionBudget/sealstream-worker", "NetworkPolicy/sealstream-worker",
                 "NetworkPolicy/sealstream-key-broker", "ScaledObject/sealstream-worker",
@@ -120,7 +122,7 @@ class KubernetesManifestTest {
         String scaled = "apiVersion: keda.sh/v1alpha1\nkind: ScaledObject\nmetadata:\n  name: s\nspec:\n  triggers:\n"
                 + "    - type: kafka\n      metadata:\n        lagThreshold: 256\n";
 
-        assertThatThrownBy(() -> StrictManifests.read("scaled", scaled)).hasMessageContaining("ScaledObject");
+        assertThatThrownBy(() -> StrictManifests.read("scaled", scaled)).hasMessageContaining("lagThreshold");
     }
 
     @Test
@@ -222,8 +224,9 @@ class KubernetesManifestTest {
 
         assertThat(keyBroker.getHost()).isEqualTo(service.getMetadata().getName());
         assertThat(keyBroker.getPort()).isEqualTo(service.getSpec().getPorts().get(0).getPort());
-        assertThat(s.string(WorkerSettings.BOOTSTRAP_SERVERS)).isEqualTo(cluster() + "-kafka-bootstrap:9093")
-                .isEqualTo(scaledObject().spec().triggers().get(0).metadata().bootstrapServers());
+        // the autoscaler runs in KEDA's namespace: a name that resolves from any namespace, the same cluster
+        assertThat(s.string(WorkerSettings.BOOTSTRAP_SERVERS)).startsWith(cluster() + "-kafka-bootstrap." + KAFKA_NAMESPACE
+                + ".svc:").isEqualTo(scaledObject().spec().triggers().get(0).metadata().bootstrapServers());
     }
 
     // --- the key broker
@@ -257,7 +260,47 @@ class KubernetesManifestTest {
         assertThat(probe(c.getReadinessProbe(), "http")).isEqualTo(KeyBrokerPaths.READY);
         assertThat(service.getSpec().getPorts().get(0).getTargetPort().getStrVal()).isEqualTo("http");
         assertThat(service.getSpec().getSelector()).isEqualTo(broker.getSpec().getSelector().getMatchLabels());
-        assertThat(broker.getSpec().getServiceName()).isEqualTo(service.getMetadata().getName());
+    }
+
+    @Test
+    void aKeyBrokerAwaitingRecoveryOrAPeerIsReachableByNameThoughNotReady() {
+        StatefulSet broker = one(StatefulSet.class, "sealstream-key-broker");
+        Service pods = one(Service.class, broker.getSpec().getServiceName());
+
+        assertThat(pods.getSpec().getClusterIP()).as("headless: one name per replica").isEqualTo("None");
+        assertThat(pods.getSpec().getPublishNotReadyAddresses()).as("/readyz is 503 until recovered").isTrue();
+        assertThat(pods.getSpec().getSelector()).isEqualTo(broker.getSpec().getSelector().getMatchLabels());
+        assertThat(pods.getSpec().getPorts().get(0).getPort())
+                .isEqualTo(Integer.parseInt(keyBrokerSettings().string(KeyBrokerSettings.PORT)));
+    }
+
+    @Test
+    void eachPodsHeapAndInMemoryVolumesLeaveAQuarterOfItsMemoryLimitForNativeMemory() {
+        for (PodTemplateSpec t : templates()) {
+            Container c = container(t.getSpec());
+            long limit = c.getResources().getLimits().get("memory").getNumericalAmount().longValue();
+            String options = env(t.getSpec()).getOrDefault("JDK_JAVA_OPTIONS", "");
+            java.util.regex.Matcher xmx = java.util.regex.Pattern.compile("-Xmx(\\d+)([mg])").matcher(options);
+            assertThat(xmx.find()).as("%s sets its heap (the image's default is a share of the limit)", c.getName()).isTrue();
+            long heap = Long.parseLong(xmx.group(1)) << (xmx.group(2).equals("g") ? 30 : 20);
+            long volumes = t.getSpec().getVolumes().stream().filter(v -> v.getEmptyDir() != null)
+                    .mapToLong(v -> v.getEmptyDir().getSizeLimit().getNumericalAmount().longValue()).sum();
+            assertThat(heap + volumes).as(c.getName()).isLessThanOrEqualTo(limit / 4 * 3);
+        }
+    }
+
+    @Test
+    void secretsAreMountedReadableByThePodsGroupAloneWhichIsItsOwnGroup() {
+        for (PodTemplateSpec t : templates()) {
+            PodSpec pod = t.getSpec();
+            assertThat(pod.getSecurityContext().getFsGroup()).isEqualTo(pod.getSecurityContext().getRunAsGroup());
+            for (Volume v : pod.getVolumes()) {
+                if (v.getSecret() != null && v.getSecret().getItems().stream().anyMatch(i -> i.getKey().equals("password"))) {
+                    // the worker refuses a password file that its group may write or others may read
+                    assertThat(v.getSecret().getDefaultMode()).as(v.getName()).isIn(0400, 0440);
+                }
+            }
+        }
     }
 
     // --- both services
@@ -322,29 +365,64 @@ class KubernetesManifestTest {
     }
 
     @Test
-    void theWorkersAcceptNoConnectionAndReachOnlyDnsKafkaTheKeyBrokerAndTheRegistry() {
+    void theWorkersAcceptNoConnectionAndReachOnlyDnsKafkaTheRegistryAndTheKeyBroker() {
         NetworkPolicy p = one(NetworkPolicy.class, "sealstream-worker");
         URI registry = URI.create(workerSettings().string(WorkerSettings.REGISTRY_URL));
+        String keyBrokerPort = keyBrokerSettings().string(KeyBrokerSettings.PORT);
 
         assertThat(p.getSpec().getPodSelector().getMatchLabels()).isEqualTo(worker().getSpec().getSelector().getMatchLabels());
         assertThat(p.getSpec().getPolicyTypes()).containsExactlyInAnyOrder("Ingress", "Egress");
         assertThat(p.getSpec().getIngress()).isEmpty();
-        assertThat(p.getSpec().getEgress().stream().flatMap(e -> e.getPorts().stream()).map(KubernetesManifestTest::port))
-                .containsExactlyInAnyOrder("UDP/53", "TCP/53", "TCP/9093", "TCP/" + keyBrokerSettings().string(KeyBrokerSettings.PORT),
-                        "TCP/" + registry.getPort());
+        assertThat(rules(p.getSpec().getEgress().stream().map(e -> new Rule(e.getTo(), e.getPorts())).toList()))
+                .containsExactlyInAnyOrder(
+                        "any namespace, k8s-app=kube-dns: UDP/53 TCP/53",
+                        "namespace " + KAFKA_NAMESPACE + ", strimzi.io/cluster=" + cluster() + " strimzi.io/kind=Kafka: TCP/9093",
+                        "namespace " + KAFKA_NAMESPACE + ", app.kubernetes.io/name=schema-registry: TCP/" + registry.getPort(),
+                        "this namespace, app.kubernetes.io/name=sealstream-key-broker: TCP/" + keyBrokerPort);
+        assertThat(registry.getHost()).endsWith("." + KAFKA_NAMESPACE + ".svc");
     }
 
     @Test
-    void theKeyBrokerTakesCallsOnItsApiPortAndReachesOnlyDnsAndItsPeer() {
+    void theKeyBrokerTakesCallsFromWorkersAndClientsOnItsApiPortAndReachesOnlyDnsAndItsPeer() {
         NetworkPolicy p = one(NetworkPolicy.class, "sealstream-key-broker");
         String api = "TCP/" + keyBrokerSettings().string(KeyBrokerSettings.PORT);
 
         assertThat(p.getSpec().getPodSelector().getMatchLabels())
                 .isEqualTo(one(StatefulSet.class, "sealstream-key-broker").getSpec().getSelector().getMatchLabels());
-        assertThat(p.getSpec().getIngress().stream().flatMap(i -> i.getPorts().stream()).map(KubernetesManifestTest::port))
-                .containsExactly(api);
-        assertThat(p.getSpec().getEgress().stream().flatMap(e -> e.getPorts().stream()).map(KubernetesManifestTest::port))
-                .containsExactlyInAnyOrder("UDP/53", "TCP/53", api);
+        assertThat(rules(p.getSpec().getIngress().stream().map(i -> new Rule(i.getFrom(), i.getPorts())).toList()))
+                .containsExactly("this namespace, app.kubernetes.io/name=sealstream-worker | any namespace, "
+                        + "sealstream.io/client=true: " + api);
+        assertThat(rules(p.getSpec().getEgress().stream().map(e -> new Rule(e.getTo(), e.getPorts())).toList()))
+                .containsExactlyInAnyOrder("any namespace, k8s-app=kube-dns: UDP/53 TCP/53",
+                        "this namespace, app.kubernetes.io/name=sealstream-key-broker: " + api);
+    }
+
+    /** One network policy rule: its peers and ports. */
+    private record Rule(List<io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer> peers,
+                        List<NetworkPolicyPort> ports) {
+    }
+
+    /** Each rule as "peer | peer: port port"; a rule without peers or ports (anyone, any port) fails. */
+    private static List<String> rules(List<Rule> rules) {
+        List<String> out = new ArrayList<>();
+        for (Rule r : rules) {
+            assertThat(r.peers()).as("a rule names whom it admits").isNotEmpty();
+            assertThat(r.ports()).as("a rule names its ports").isNotEmpty();
+            out.add(r.peers().stream().map(KubernetesManifestTest::peer).collect(Collectors.joining(" | ")) + ": "
+                    + r.ports().stream().map(KubernetesManifestTest::port).collect(Collectors.joining(" ")));
+        }
+        return out;
+    }
+
+    private static String peer(io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer p) {
+        assertThat(p.getIpBlock()).as("no address ranges").isNull();
+        assertThat(p.getPodSelector()).as("a peer is a set of pods").isNotNull();
+        assertThat(p.getPodSelector().getMatchExpressions()).isNullOrEmpty();
+        String namespace = p.getNamespaceSelector() == null ? "this namespace"
+                : p.getNamespaceSelector().getMatchLabels() == null || p.getNamespaceSelector().getMatchLabels().isEmpty()
+                ? "any namespace" : "namespace " + p.getNamespaceSelector().getMatchLabels().get("kubernetes.io/metadata.name");
+        return namespace + ", " + new java.util.TreeMap<>(p.getPodSelector().getMatchLabels()).entrySet().stream()
+                .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
     }
 
     // --- the autoscaler
@@ -359,8 +437,8 @@ class KubernetesManifestTest {
         assertThat(spec.triggers()).extracting(Keda.Trigger::type).containsExactly("kafka");
         assertThat(kafka.consumerGroup()).isEqualTo(KafkaNames.DEFAULTS.applicationIdOf(EnvelopeProtocol.DEFAULT_POOL));
         assertThat(kafka.topic()).as("every request topic of the group").isNull();
-        assertThat(spec.maxReplicaCount()).as("a worker beyond the partitions would own none")
-                .isEqualTo(dlqTopic().getSpec().getPartitions());
+        assertThat(spec.maxReplicaCount()).as("a worker beyond a request topic's partitions would own none")
+                .isEqualTo(StrimziResources.DEFAULT_PARTITIONS).isEqualTo(dlqTopic().getSpec().getPartitions());
         assertThat(spec.minReplicaCount()).isPositive();
         assertThat(kafka.sasl()).isEqualTo("scram_sha512");
         assertThat(kafka.tls()).isEqualTo("enable");

@@ -110,8 +110,11 @@ final class StrictManifests {
         try {
             return YAML.treeToValue(tree, type);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            String at = e instanceof com.fasterxml.jackson.databind.JsonMappingException m ? " at "
+                    + m.getPath().stream().map(r -> r.getFieldName() != null ? r.getFieldName() : "[" + r.getIndex() + "]")
+                    .collect(java.util.stream.Collectors.joining(".")) : "";
             throw new IllegalArgumentException(source + ": " + key + " '" + tree.path("metadata").path("name").asText()
-                    + "' does not fit its schema: " + e.getOriginalMessage(), e);
+                    + "' does not fit its schema" + at + ": " + e.getOriginalMessage(), e);
         }
     }
 
