@@ -7,8 +7,8 @@ import java.util.TreeMap;
 
 /**
  * What a worker process started beside a deployment on this machine (the embedded stack, or
- * the processes of {@link ProcessDeployment}) needs to find it: the one place their worker
- * config files are written.
+ * the processes of cli's ProcessDeployment) needs to find it: the one place their worker config
+ * files are written.
  *
  * @param credentialsFile the workers' Kafka credentials; null for a PLAINTEXT benchmark broker
  * @param caFile the Kafka CA's certificate; null with a PLAINTEXT broker

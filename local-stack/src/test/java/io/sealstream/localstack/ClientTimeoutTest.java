@@ -3,10 +3,10 @@ package io.sealstream.localstack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.RequestTimeoutException;
 import io.sealstream.client.SealstreamClient;
+import io.sealstream.worker.engine.SyntheticEngine;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;

@@ -3,13 +3,13 @@ package io.sealstream.localstack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.sealstream.client.Similarity;
 import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.SealstreamClient;
+import io.sealstream.client.Similarity;
 import io.sealstream.envelope.EnvelopeProtocol;
+import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.schemas.serde.ConfluentAvroDeserializer;
 import io.sealstream.schemas.serde.ConfluentAvroSerializer;
-import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.EmbeddingsResult;
 import io.sealstream.schemas.v1.EncryptedRequest;

@@ -3,7 +3,6 @@ package io.sealstream.localstack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
-import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.RequestRejectedException;
 import io.sealstream.client.SealstreamClient;
@@ -12,6 +11,7 @@ import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
 import io.sealstream.worker.TeeWorker;
 import io.sealstream.worker.engine.InferenceEngine;
+import io.sealstream.worker.engine.SyntheticEngine;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -2,10 +2,10 @@ package io.sealstream.localstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.worker.TeeWorker;
+import io.sealstream.worker.engine.SyntheticEngine;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

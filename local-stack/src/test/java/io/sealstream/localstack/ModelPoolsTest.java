@@ -3,11 +3,11 @@ package io.sealstream.localstack;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
+import io.sealstream.worker.engine.SyntheticEngine;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

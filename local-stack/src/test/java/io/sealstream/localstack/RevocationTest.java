@@ -2,12 +2,12 @@ package io.sealstream.localstack;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.keybroker.api.PolicyChanged;
 import io.sealstream.keybroker.client.KeyBrokerClient;
 import io.sealstream.worker.TeeWorker;
+import io.sealstream.worker.engine.SyntheticEngine;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -2,8 +2,8 @@ package io.sealstream.worker;
 
 import com.sun.net.httpserver.HttpServer;
 import io.sealstream.attestation.AttestationException;
-import io.sealstream.attestation.ReportDataBinding;
 import io.sealstream.attestation.EvidenceProvider;
+import io.sealstream.attestation.ReportDataBinding;
 import io.sealstream.envelope.RequestOpener;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.client.KeyBrokerClient;

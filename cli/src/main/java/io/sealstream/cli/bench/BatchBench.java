@@ -1,10 +1,10 @@
 package io.sealstream.cli.bench;
 
-import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.cli.SealstreamCommand;
 import io.sealstream.localstack.Engines;
 import io.sealstream.localstack.LocalStack;
 import io.sealstream.worker.engine.InferenceEngine;
+import io.sealstream.worker.engine.SyntheticEngine;
 import java.io.BufferedWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -1,13 +1,13 @@
 package io.sealstream.cli.bench;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /** {@code sealstream bench}: benchmarks that print tables. Never run by the test suite. */
 @Command(name = "bench",
         description = "Run a benchmark and print its figures.",
         subcommands = {EnvelopeBench.class, AttestationBench.class, ChatBench.class, BatchBench.class, FaultsBench.class, TenancyBench.class,
-                PipelineBench.class})
+                PipelineBench.class, ReplicatedBench.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;

@@ -1,11 +1,11 @@
 package io.sealstream.cli.bench;
 
 import io.sealstream.cli.demo.ChatDemo;
-import io.sealstream.localstack.Engines;
-import io.sealstream.localstack.LocalStack;
 import io.sealstream.client.ChatCompletion;
 import io.sealstream.client.ChatCompletionRequest;
 import io.sealstream.client.SealstreamClient;
+import io.sealstream.localstack.Engines;
+import io.sealstream.localstack.LocalStack;
 import io.sealstream.schemas.v1.ChatInput;
 import io.sealstream.schemas.v1.ChatMessage;
 import io.sealstream.schemas.v1.ChatParameters;

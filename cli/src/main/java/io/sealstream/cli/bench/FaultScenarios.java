@@ -1,12 +1,6 @@
 package io.sealstream.cli.bench;
 
-import io.sealstream.localstack.CommittedRecords;
-import io.sealstream.worker.engine.SyntheticEngine;
-import io.sealstream.localstack.LocalStack;
 import io.sealstream.cli.stack.ProcessDeployment;
-import io.sealstream.worker.WorkerSettings;
-import io.sealstream.localstack.StackEndpoints;
-import java.nio.file.Path;
 import io.sealstream.client.RequestRejectedException;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.envelope.ClientSession;
@@ -16,6 +10,9 @@ import io.sealstream.envelope.OpenedResponse;
 import io.sealstream.envelope.SealedRequestSerializer;
 import io.sealstream.envelope.TopicPublicKeys;
 import io.sealstream.keybroker.api.PublicTopicKeys;
+import io.sealstream.localstack.CommittedRecords;
+import io.sealstream.localstack.LocalStack;
+import io.sealstream.localstack.StackEndpoints;
 import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.schemas.serde.ConfluentAvroDeserializer;
 import io.sealstream.schemas.serde.ConfluentAvroSerializer;
@@ -24,7 +21,10 @@ import io.sealstream.schemas.v1.ResponseStatus;
 import io.sealstream.streams.DeadLetters;
 import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.worker.TeeWorker;
+import io.sealstream.worker.WorkerSettings;
+import io.sealstream.worker.engine.SyntheticEngine;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -302,6 +302,53 @@ public final class FaultScenarios {
         }
     }
 
+    /** One steady run of {@link #replicatedCommitIntervals}: requests per second and client-side latency. */
+    public record CommitIntervalRun(int commitIntervalMs, int round, int requests, double seconds, double p50Millis,
+                                    double p99Millis, int lost, int duplicated) {
+        public double rate() {
+            return requests / seconds;
+        }
+    }
+
+    /**
+     * The workers' commit interval on a replicated cluster (issue 13, item 7): the deployment of
+     * R5 without faults (three Kafka node processes, replication factor 3, min ISR 2, two worker
+     * processes, the synthetic engine), {@code requests} requests per run, each interval in turn
+     * for {@code rounds} rounds, so that drift of the machine falls on every interval alike. The
+     * workers restart with each interval; the cluster stays.
+     */
+    public static List<CommitIntervalRun> replicatedCommitIntervals(int requests, Path dir, List<Integer> intervalsMs,
+                                                                    int rounds, java.util.function.Consumer<CommitIntervalRun> progress)
+            throws Exception {
+        List<CommitIntervalRun> runs = new ArrayList<>();
+        try (ProcessDeployment deployment = ProcessDeployment.start(dir, 3, 6);
+             WorkerProcesses procs = new WorkerProcesses(deployment::writeWorkerConfig)) {
+            deployment.provisionClient(CLIENT);
+            int sent = 0;
+            for (int round = 1; round <= rounds; round++) {
+                for (int interval : intervalsMs) {
+                    Map<String, String> settings = Map.of(WorkerSettings.COMMIT_INTERVAL.name(), Integer.toString(interval),
+                            WorkerSettings.TRANSACTION_TIMEOUT.name(), "30000");
+                    List<WorkerProcesses.Worker> workers = procs.startAll(
+                            List.of("c" + interval + "-r" + round + "-a", "c" + interval + "-r" + round + "-b"), settings);
+                    // a short warm-up, not counted: the workers' first batches and the client's metadata
+                    Traffic.run(deployment, SyntheticEngine.MODEL, Math.min(500, requests / 4), i -> { }, i -> { }, "w" + sent + "-");
+                    long t0 = System.nanoTime();
+                    Traffic t = Traffic.run(deployment, SyntheticEngine.MODEL, requests, i -> { }, i -> { }, "m" + sent + "-");
+                    double seconds = (System.nanoTime() - t0) / 1e9;
+                    FaultReport r = t.report(deployment, "commit " + interval, 0, 0, 0, 0, Map.of(), t0);
+                    CommitIntervalRun run = new CommitIntervalRun(interval, round, requests, seconds, t.percentileMillis(0.50),
+                            r.p99Millis(), r.lost(), r.duplicated());
+                    runs.add(run);
+                    progress.accept(run);
+                    workers.forEach(procs::stop);
+                    sent++;
+                }
+            }
+        }
+        return runs;
+    }
+
     private static int inProcessReplacements(LocalStack stack) {
         return stack.workers().stream().mapToInt(TeeWorker::streamThreadReplacements).sum();
     }
@@ -317,9 +364,17 @@ public final class FaultScenarios {
             return run(stack, stack.engine().models().iterator().next(), requests, onAnswered, i -> { });
         }
 
-        /** Sends {@code requests} requests; {@code beforeEach} runs before each send, {@code onAnswered} after each answer. */
         static Traffic run(StackEndpoints stack, String model, int requests, IntConsumer onAnswered, IntConsumer beforeEach)
                 throws Exception {
+            return run(stack, model, requests, onAnswered, beforeEach, "n-");
+        }
+
+        /**
+         * Sends {@code requests} requests with ids {@code idPrefix} and a number; {@code beforeEach}
+         * runs before each send, {@code onAnswered} after each answer.
+         */
+        static Traffic run(StackEndpoints stack, String model, int requests, IntConsumer onAnswered, IntConsumer beforeEach,
+                           String idPrefix) throws Exception {
             Traffic t = new Traffic();
             Semaphore window = new Semaphore(IN_FLIGHT);
             java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
@@ -328,7 +383,7 @@ public final class FaultScenarios {
                 for (int i = 0; i < requests; i++) {
                     beforeEach.accept(i);
                     window.acquire();
-                    String id = "n-" + i;
+                    String id = idPrefix + i;
                     t.ids.add(id);
                     long sentAt = System.nanoTime();
                     futures.add(client.embeddings().create(id, model, List.of("normal request " + i))
@@ -350,6 +405,13 @@ public final class FaultScenarios {
             return t;
         }
 
+        /** The client-side latency at quantile {@code q} (0.5: the median), in milliseconds. */
+        double percentileMillis(double q) {
+            List<Long> sorted = new ArrayList<>(latenciesNanos);
+            Collections.sort(sorted);
+            return sorted.isEmpty() ? 0 : sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * q))) / 1e6;
+        }
+
         FaultReport report(StackEndpoints stack, String scenario, long seed, int threadReplacements, int hostile,
                            int unaccounted, Map<String, Integer> errorsOverride, long t0) {
             return report(stack, scenario, seed, threadReplacements, hostile, unaccounted, errorsOverride, t0, Map.of());
@@ -369,11 +431,9 @@ public final class FaultScenarios {
             for (ConsumerRecord<String, byte[]> r : CommittedRecords.readAll(stack, StreamProcessorConfig.DEFAULT_DLQ_TOPIC)) {
                 deadLetters.merge(header(r, DeadLetters.REASON_HEADER), 1, Integer::sum);
             }
-            List<Long> sorted = new ArrayList<>(latenciesNanos);
-            Collections.sort(sorted);
-            double p99 = sorted.isEmpty() ? 0 : sorted.get(Math.min(sorted.size() - 1, (int) (sorted.size() * 0.99))) / 1e6;
             return new FaultReport(scenario, seed, ids.size(), answered, lost, duplicated, deadLetters,
-                    errorsOverride.isEmpty() ? errors : errorsOverride, threadReplacements, hostile, unaccounted, p99,
+                    errorsOverride.isEmpty() ? errors : errorsOverride, threadReplacements, hostile, unaccounted,
+                    percentileMillis(0.99),
                     (System.nanoTime() - t0) / 1e9, workerExits);
         }
     }

@@ -1,8 +1,7 @@
 package io.sealstream.cli.bench;
 
-import io.sealstream.worker.engine.SyntheticEngine;
-import io.sealstream.localstack.LocalStack;
 import io.sealstream.client.SealstreamClient;
+import io.sealstream.localstack.LocalStack;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.streams.EngineBatcher;
@@ -12,6 +11,7 @@ import io.sealstream.worker.TeeWorker;
 import io.sealstream.worker.engine.EmbeddingEngine;
 import io.sealstream.worker.engine.EmbeddingModel;
 import io.sealstream.worker.engine.InferenceEngine;
+import io.sealstream.worker.engine.SyntheticEngine;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.ArrayList;

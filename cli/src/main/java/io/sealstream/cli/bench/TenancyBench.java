@@ -1,10 +1,10 @@
 package io.sealstream.cli.bench;
 
-import io.sealstream.worker.engine.SyntheticEngine;
-import io.sealstream.localstack.LocalStack;
 import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.SealstreamClient;
+import io.sealstream.localstack.LocalStack;
 import io.sealstream.tenancy.ClientQuota;
+import io.sealstream.worker.engine.SyntheticEngine;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -1,8 +1,8 @@
 package io.sealstream.cli.bench;
 
-import io.sealstream.localstack.LocalStack;
 import io.sealstream.cli.stack.Readiness;
 import io.sealstream.cli.stack.ServiceCommand;
+import io.sealstream.localstack.LocalStack;
 import io.sealstream.service.ServiceExit;
 import io.sealstream.worker.WorkerSettings;
 import java.io.IOException;

@@ -1,8 +1,8 @@
 package io.sealstream.cli.clients;
 
-import io.sealstream.tenancy.ClientOnboarding;
 import io.sealstream.client.ConnectionFile;
 import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.ClientOnboarding;
 import io.sealstream.tenancy.ClientProvisioner;
 import io.sealstream.tenancy.ClientQuota;
 import io.sealstream.tenancy.KafkaNames;

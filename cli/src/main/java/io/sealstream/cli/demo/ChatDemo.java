@@ -1,9 +1,9 @@
 package io.sealstream.cli.demo;
 
-import io.sealstream.localstack.LocalStack;
 import io.sealstream.client.ChatCompletion;
 import io.sealstream.client.ChatCompletionRequest;
 import io.sealstream.client.SealstreamClient;
+import io.sealstream.localstack.LocalStack;
 import io.sealstream.schemas.v1.ChatMessage;
 import io.sealstream.schemas.v1.ChatParameters;
 import io.sealstream.schemas.v1.ChatResult;

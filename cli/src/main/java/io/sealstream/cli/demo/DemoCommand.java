@@ -1,11 +1,11 @@
 package io.sealstream.cli.demo;
 
-import io.sealstream.client.Similarity;
-import io.sealstream.localstack.Engines;
-import io.sealstream.localstack.LocalStack;
 import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.SealstreamClient;
+import io.sealstream.client.Similarity;
 import io.sealstream.client.VerifiedTopic;
+import io.sealstream.localstack.Engines;
+import io.sealstream.localstack.LocalStack;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.InferenceRequest;
 import java.io.PrintStream;

@@ -1,13 +1,14 @@
 package io.sealstream.cli.stack;
 
-import io.sealstream.localstack.LocalStack;
-import io.sealstream.localstack.ConnectionSite;
-import io.sealstream.localstack.KeyBrokerSite;
-import io.sealstream.localstack.WorkerSite;
-import io.sealstream.localstack.ConfigFiles;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.devstack.kafka.KafkaClusterFiles;
+import io.sealstream.localstack.ConfigFiles;
+import io.sealstream.localstack.ConnectionSite;
+import io.sealstream.localstack.KeyBrokerSite;
+import io.sealstream.localstack.LocalStack;
+import io.sealstream.localstack.WorkerSite;
+import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.tenancy.KafkaNames;
 import io.sealstream.worker.WorkerSettings;
 import io.sealstream.worker.engine.SyntheticEngine;
@@ -110,6 +111,8 @@ public final class ComposeFiles {
             worker.put(WorkerSettings.ENGINE.name(), "synthetic");
             worker.put(WorkerSettings.HEALTH_ADDRESS.name(), "0.0.0.0");
             worker.put(WorkerSettings.HEALTH_PORT.name(), Integer.toString(WORKER_HEALTH_PORT));
+            worker.put(WorkerSettings.COMMIT_INTERVAL.name(),
+                    Long.toString(StreamProcessorConfig.REPLICATED_COMMIT_INTERVAL.toMillis()));
             ConfigFiles.write(out.resolve(WORKER_CONFIG), "every worker of docker/compose.yaml; each sets its "
                     + WorkerSettings.SCHEMA.envName(WorkerSettings.WORKER_ID), worker);
             ownerOnlyDirectory(out.resolve(PROVISIONED));

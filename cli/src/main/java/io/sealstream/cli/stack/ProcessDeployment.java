@@ -1,27 +1,28 @@
 package io.sealstream.cli.stack;
 
-import io.sealstream.localstack.LocalStack;
-import io.sealstream.localstack.StackEndpoints;
-import io.sealstream.localstack.ConnectionSite;
-import io.sealstream.localstack.KeyBrokerSite;
-import io.sealstream.localstack.WorkerSite;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
-import io.sealstream.tenancy.ClientOnboarding;
+import io.sealstream.cli.SealstreamCommand;
 import io.sealstream.client.BrokerTrust;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.devstack.LoopbackPorts;
 import io.sealstream.devstack.kafka.EmbeddedKafka;
 import io.sealstream.devstack.kafka.KafkaCluster;
-import io.sealstream.cli.SealstreamCommand;
-import picocli.CommandLine;
 import io.sealstream.devstack.registry.SchemaRegistryServer;
+import io.sealstream.localstack.ConnectionSite;
+import io.sealstream.localstack.KeyBrokerSite;
+import io.sealstream.localstack.LocalStack;
+import io.sealstream.localstack.StackEndpoints;
+import io.sealstream.localstack.WorkerSite;
+import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.tenancy.ClientCredentials;
+import io.sealstream.tenancy.ClientOnboarding;
 import io.sealstream.tenancy.ClientProvisioner;
 import io.sealstream.tenancy.ClientQuota;
 import io.sealstream.tenancy.KafkaNames;
 import io.sealstream.tenancy.KafkaSecurity;
+import io.sealstream.worker.WorkerSettings;
 import io.sealstream.worker.engine.SyntheticEngine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -36,6 +37,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import picocli.CommandLine;
 
 /**
  * Sealstream deployed as separate processes on loopback, as on separate machines: a Kafka cluster
@@ -142,11 +144,17 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
         return file;
     }
 
-    /** A worker's config file: this deployment's Kafka, registry, key broker and simulated TEE, {@code more} on top. */
+    /**
+     * A worker's config file: this deployment's Kafka, registry, key broker and simulated TEE, the
+     * replicated cluster's commit interval, {@code more} on top.
+     */
     public Path writeWorkerConfig(String workerId, Map<String, String> more) {
+        Map<String, String> settings = new java.util.HashMap<>(Map.of(WorkerSettings.COMMIT_INTERVAL.name(),
+                Long.toString(StreamProcessorConfig.REPLICATED_COMMIT_INTERVAL.toMillis())));
+        settings.putAll(more);
         return new WorkerSite(kafka.bootstrapServers(), dir.resolve("worker.credentials"), dir.resolve("kafka-ca.pem"),
                 registry.url(), keyBrokerUrl(), names.requestTopicFamily(), dir, dir.resolve("simulated-tee"))
-                .writeConfig(workerId, more);
+                .writeConfig(workerId, settings);
     }
 
     /**

@@ -1,7 +1,7 @@
 package io.sealstream.cli.stack;
 
-import io.sealstream.localstack.LocalStack;
 import io.sealstream.localstack.Engines;
+import io.sealstream.localstack.LocalStack;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.util.List;

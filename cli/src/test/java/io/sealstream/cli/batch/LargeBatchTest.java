@@ -3,10 +3,10 @@ package io.sealstream.cli.batch;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sealstream.cli.SealstreamCommand;
-import io.sealstream.worker.engine.SyntheticEngine;
 import io.sealstream.localstack.LocalStack;
 import io.sealstream.localstack.StackOptions;
 import io.sealstream.localstack.WithLocalStack;
+import io.sealstream.worker.engine.SyntheticEngine;
 import java.io.BufferedWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

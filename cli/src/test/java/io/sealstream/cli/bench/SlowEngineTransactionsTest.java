@@ -2,10 +2,10 @@ package io.sealstream.cli.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sealstream.client.SealstreamClient;
 import io.sealstream.localstack.LocalStack;
 import io.sealstream.localstack.StackOptions;
 import io.sealstream.localstack.WithLocalStack;
-import io.sealstream.client.SealstreamClient;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;

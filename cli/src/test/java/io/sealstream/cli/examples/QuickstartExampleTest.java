@@ -2,16 +2,16 @@ package io.sealstream.cli.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sealstream.client.ChatCompletion;
+import io.sealstream.client.ChatCompletionRequest;
 import io.sealstream.client.ConnectionFile;
+import io.sealstream.client.EmbeddingResult;
+import io.sealstream.client.SealstreamClient;
+import io.sealstream.client.VerifiedTopic;
 import io.sealstream.localstack.Engines;
 import io.sealstream.localstack.LocalStack;
 import io.sealstream.localstack.StackOptions;
 import io.sealstream.localstack.WithLocalStack;
-import io.sealstream.client.ChatCompletion;
-import io.sealstream.client.ChatCompletionRequest;
-import io.sealstream.client.EmbeddingResult;
-import io.sealstream.client.SealstreamClient;
-import io.sealstream.client.VerifiedTopic;
 import io.sealstream.worker.engine.TinyGguf;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

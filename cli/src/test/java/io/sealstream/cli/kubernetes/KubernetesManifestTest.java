@@ -185,6 +185,8 @@ class KubernetesManifestTest {
         assertThat(s.string(WorkerSettings.HEALTH_ADDRESS)).as("probes come from the node").isEqualTo("0.0.0.0");
         assertThat(s.optional(WorkerSettings.KAFKA_CREDENTIALS)).as("the Strimzi Secret is mounted as it is").isEmpty();
         assertThat(s.string(WorkerSettings.KAFKA_USERNAME)).isEqualTo(KafkaNames.DEFAULTS.workerUser());
+        assertThat(s.millis(WorkerSettings.COMMIT_INTERVAL, java.time.Duration.ZERO)).as("a replicated cluster's")
+                .isEqualTo(io.sealstream.streams.StreamProcessorConfig.REPLICATED_COMMIT_INTERVAL);
     }
 
     @Test

@@ -1,20 +1,17 @@
 package io.sealstream.cli.stack;
 
+import io.sealstream.cli.SealstreamCommand;
+import io.sealstream.client.ConnectionFile;
+import io.sealstream.client.SealstreamClient;
 import io.sealstream.localstack.LocalStack;
 import io.sealstream.localstack.StackOptions;
 import io.sealstream.localstack.WithLocalStack;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
-import io.sealstream.cli.SealstreamCommand;
-import io.sealstream.worker.engine.SyntheticEngine;
-import io.sealstream.client.ConnectionFile;
-import io.sealstream.client.SealstreamClient;
 import io.sealstream.tenancy.ClientCredentials;
 import io.sealstream.tenancy.ClientProvisioner;
 import io.sealstream.tenancy.ClientQuota;
 import io.sealstream.tenancy.KafkaNames;
 import io.sealstream.tenancy.KafkaSecurity;
+import io.sealstream.worker.engine.SyntheticEngine;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -45,6 +42,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * Tenancy at the Kafka layer, tried with a second client's real credentials on the secured stack
