@@ -8,6 +8,7 @@ import io.sealstream.streams.EngineBatcher;
 import io.sealstream.streams.StreamProcessorConfig;
 import io.sealstream.tenancy.ClientQuota;
 import io.sealstream.worker.TeeWorker;
+import io.sealstream.worker.WorkerSettings;
 import io.sealstream.worker.engine.EmbeddingEngine;
 import io.sealstream.worker.engine.EmbeddingModel;
 import io.sealstream.worker.engine.InferenceEngine;
@@ -85,6 +86,11 @@ public final class PipelineBench implements Callable<Integer> {
             description = "Sleep per batch of the fixed-latency engine that measures scaling (default ${DEFAULT-VALUE}).")
     int batchMs;
 
+    @Option(names = "--worker-process", description = "P1 with the worker in a process of its own (its jar, C2, "
+            + "int8 only), beside the stack's broker, registry and key broker in this JVM; give --warmup 120 or more, "
+            + "as the worker's JIT is not watched.")
+    boolean workerProcess;
+
     @Option(names = "--only", split = ",",
             description = "Run only these parts: capacity (with latency), crypto, efficiency, rate, scaling, defaults, kafka (default: all).")
     List<String> only;
@@ -112,7 +118,9 @@ public final class PipelineBench implements Callable<Integer> {
             cryptoOverhead(table);
         }
         if (runs("efficiency")) {
-            for (EmbeddingModel model : List.of(EmbeddingModel.ALL_MINILM_L6_V2_Q, EmbeddingModel.ALL_MINILM_L6_V2)) {
+            // a worker process serves the model its image carries, int8 only
+            for (EmbeddingModel model : workerProcess ? List.of(EmbeddingModel.ALL_MINILM_L6_V2_Q)
+                    : List.of(EmbeddingModel.ALL_MINILM_L6_V2_Q, EmbeddingModel.ALL_MINILM_L6_V2)) {
                 table.add(efficiency(model));
             }
         }
@@ -174,8 +182,27 @@ public final class PipelineBench implements Callable<Integer> {
     private String[] efficiency(EmbeddingModel model) throws Exception {
         out.printf("%n[efficiency] %s: %d texts, one per request, %d in flight%n", model.modelName(), texts, modelInFlight);
         int batch = StreamProcessorConfig.DEFAULT_MAX_BATCH_SIZE;
-        try (LocalStack stack = stack(() -> EmbeddingEngine.load(model));
+        LocalStack.Options options = new LocalStack.Options().engine(() -> EmbeddingEngine.load(model));
+        if (workerProcess) {
+            options.workers(0);
+        }
+        try (LocalStack stack = stack(options);
+             WorkerProcesses procs = new WorkerProcesses(stack);
              SealstreamClient client = client(stack)) {
+            if (workerProcess) {
+                // one worker, one engine, as the raw engine it is compared with; the image's heap and C2
+                Map<String, String> defaults = new java.util.HashMap<>(Map.of(
+                        WorkerSettings.ENGINE.name(), "minilm",
+                        WorkerSettings.MAX_BATCH_SIZE.name(), Integer.toString(batch),
+                        WorkerSettings.BATCH_LINGER.name(), Long.toString(StreamProcessorConfig.DEFAULT_BATCH_LINGER.toMillis()),
+                        WorkerSettings.TRANSACTION_TIMEOUT.name(),
+                        Long.toString(StreamProcessorConfig.DEFAULT_TRANSACTION_TIMEOUT.toMillis())));
+                if (commitIntervalMs != null) {
+                    defaults.put(WorkerSettings.COMMIT_INTERVAL.name(), Long.toString(commitIntervalMs));
+                }
+                procs.start("worker-process", defaults, "1g", List.of());
+                out.printf("  one worker process (its jar, C2, 1 GiB heap) serves every partition%n");
+            }
             client.verifyKeyBroker();
             String name = model.modelName();
             Load load = new Load(client, name, PipelineBench::text);
@@ -208,11 +235,16 @@ public final class PipelineBench implements Callable<Integer> {
             }
             CpuBreakdown.Result used = last.cpu();
             long answered = last.outcome().answered();
-            out.printf("    pipeline: %.2f cores busy; the engine ran %d batches of %.1f requests on average and was "
-                    + "busy %.0f %% of the run (two workers share it: each waits for the other's batch); besides "
-                    + "the engine:%n", used.totalCpuSeconds() / used.wallSeconds(), engine.batches(),
-                    engine.requests() / (double) Math.max(1, engine.batches()),
-                    100.0 * engine.busyNanos() / 1e9 / last.outcome().seconds());
+            if (workerProcess) {
+                out.printf("    this JVM (broker, registry, key broker, client): %.2f cores busy; the worker's process "
+                        + "is not in the breakdown below%n", used.totalCpuSeconds() / used.wallSeconds());
+            } else {
+                out.printf("    pipeline: %.2f cores busy; the engine ran %d batches of %.1f requests on average and was "
+                        + "busy %.0f %% of the run (two workers share it: each waits for the other's batch); besides "
+                        + "the engine:%n", used.totalCpuSeconds() / used.wallSeconds(), engine.batches(),
+                        engine.requests() / (double) Math.max(1, engine.batches()),
+                        100.0 * engine.busyNanos() / 1e9 / last.outcome().seconds());
+            }
             used.shares().stream().filter(sh -> !sh.component().startsWith("worker: inference thread")).limit(8)
                     .forEach(sh -> out.printf("    %-62s %7.1f us per request%n", sh.component(),
                             sh.cpuSeconds() * 1e6 / answered));

@@ -72,6 +72,13 @@ public final class WorkerProcesses implements AutoCloseable {
 
     /** As {@link #start(String)}, with {@code more} settings on top. */
     Worker start(String id, Map<String, String> more) throws IOException, InterruptedException {
+        // C1 only: a fault scenario's workers live for minutes, too short for C2 to repay its compiling
+        return start(id, more, "512m", List.of("-XX:TieredStopAtLevel=1"));
+    }
+
+    /** As {@link #start(String, Map)}, in a JVM with heap {@code maxHeap} and {@code jvmOptions}. */
+    Worker start(String id, Map<String, String> more, String maxHeap, List<String> jvmOptions)
+            throws IOException, InterruptedException {
         if (closed) {
             throw new IllegalStateException("worker " + id + " not started: the worker processes are closed");
         }
@@ -87,8 +94,7 @@ public final class WorkerProcesses implements AutoCloseable {
         settings.putAll(more);
         Path config = configs.write(id, settings);
         Path log = config.resolveSibling(id + ".log"); // beside its config, in the deployment's directory
-        // C1 only: a fault scenario's workers live for minutes, too short for C2 to repay its compiling
-        List<String> command = ServiceCommand.WORKER.command("512m", config, "-XX:TieredStopAtLevel=1");
+        List<String> command = ServiceCommand.WORKER.command(maxHeap, config, jvmOptions.toArray(String[]::new));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         Worker w = new Worker(pb.start(), port, log);
         workers.add(w);
