@@ -3,8 +3,8 @@ package io.sealstream.localstack;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.ExtensionConfigurationException;
@@ -12,24 +12,30 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.platform.commons.support.AnnotationSupport;
+import org.junit.platform.commons.support.HierarchyTraversalMode;
 
 /**
  * The JUnit 5 extension behind {@link WithLocalStack}: one stack per test class, kept in the
- * class's extension store, so JUnit closes it when the class is done, also when a test failed.
+ * class's extension store, which closes it when the class is done, also when a test failed.
  */
 public final class LocalStackExtension implements BeforeAllCallback, AfterAllCallback, ParameterResolver {
+    /** How long a class waits for its stack's workers unless {@link WithLocalStack#readySeconds} says otherwise. */
+    public static final long DEFAULT_READY_SECONDS = 120;
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(LocalStackExtension.class);
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
+        if (stackOf(context) != null) {
+            return; // a @Nested class: its enclosing class's stack serves it
+        }
         Class<?> testClass = context.getRequiredTestClass();
-        WithLocalStack settings = testClass.getAnnotation(WithLocalStack.class);
+        long readySeconds = settings(testClass).map(WithLocalStack::readySeconds).orElse(DEFAULT_READY_SECONDS);
         LocalStack stack = LocalStack.start(options(testClass));
-        context.getStore(NAMESPACE).put(testClass, (ExtensionContext.Store.CloseableResource) stack::close);
+        // an AutoCloseable in the store is closed with the class's context
         context.getStore(NAMESPACE).put(LocalStack.class, stack);
-        Duration ready = Duration.ofSeconds(settings == null ? 120 : settings.readySeconds());
-        if (!stack.awaitWorkersReady(ready)) {
-            throw new IllegalStateException("the local stack's workers were not ready within " + ready.toSeconds()
+        if (!stack.awaitWorkersReady(Duration.ofSeconds(readySeconds))) {
+            throw new IllegalStateException("the local stack's workers were not ready within " + readySeconds
                     + " s; their log lines above say why");
         }
     }
@@ -37,9 +43,9 @@ public final class LocalStackExtension implements BeforeAllCallback, AfterAllCal
     /** Runs after the class's {@code @AfterAll} methods, before JUnit closes the stack. */
     @Override
     public void afterAll(ExtensionContext context) {
-        WithLocalStack settings = context.getRequiredTestClass().getAnnotation(WithLocalStack.class);
         LocalStack stack = context.getStore(NAMESPACE).get(LocalStack.class, LocalStack.class);
-        if (settings == null || !settings.streamThreadsNeverFail() || stack == null) {
+        boolean strict = settings(context.getRequiredTestClass()).map(WithLocalStack::streamThreadsNeverFail).orElse(false);
+        if (!strict || stack == null) {
             return;
         }
         List<String> replaced = stack.workers().stream().filter(w -> w.streamThreadReplacements() > 0)
@@ -49,9 +55,13 @@ public final class LocalStackExtension implements BeforeAllCallback, AfterAllCal
         }
     }
 
+    private static Optional<WithLocalStack> settings(Class<?> testClass) {
+        return AnnotationSupport.findAnnotation(testClass, WithLocalStack.class);
+    }
+
     private static LocalStack.Options options(Class<?> testClass) throws ReflectiveOperationException {
-        List<Method> marked = Arrays.stream(testClass.getDeclaredMethods())
-                .filter(m -> m.isAnnotationPresent(StackOptions.class)).toList();
+        List<Method> marked = AnnotationSupport.findAnnotatedMethods(testClass, StackOptions.class,
+                HierarchyTraversalMode.BOTTOM_UP);
         if (marked.isEmpty()) {
             return new LocalStack.Options();
         }
@@ -65,6 +75,11 @@ public final class LocalStackExtension implements BeforeAllCallback, AfterAllCal
         return (LocalStack.Options) m.invoke(null);
     }
 
+    /** The stack of this class or of a class enclosing it; null before {@link #beforeAll}. */
+    private static LocalStack stackOf(ExtensionContext context) {
+        return context.getStore(NAMESPACE).get(LocalStack.class, LocalStack.class);
+    }
+
     @Override
     public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
         return parameter.getParameter().getType() == LocalStack.class;
@@ -72,7 +87,7 @@ public final class LocalStackExtension implements BeforeAllCallback, AfterAllCal
 
     @Override
     public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-        LocalStack stack = context.getStore(NAMESPACE).get(LocalStack.class, LocalStack.class);
+        LocalStack stack = stackOf(context);
         if (stack == null) {
             throw new ParameterResolutionException("no local stack: annotate the test class with @WithLocalStack");
         }

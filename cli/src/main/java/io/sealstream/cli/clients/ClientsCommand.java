@@ -20,7 +20,9 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code sealstream clients add|list|remove}: tenant provisioning with the admin principal's
- * connection file ({@code sealstream up} writes {@code DATA_DIR/admin.connection}).
+ * connection file ({@code sealstream up} writes {@code DATA_DIR/admin.connection});
+ * {@code clients manifest|adopt}: the same for a Kafka cluster that Strimzi runs, whose operators
+ * make the client's user and topics from the printed resources.
  */
 @Command(name = "clients", mixinStandardHelpOptions = true,
         description = "Provision tenants: Kafka credentials, topics, ACLs, quotas and a connection file.",

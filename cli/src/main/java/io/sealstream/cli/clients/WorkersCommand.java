@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
  * {@code sealstream workers provision}: what a cluster needs before the first worker starts, with
  * the admin principal's connection file: the workers' principal and its SCRAM credential, the
  * workers' rows of the ACL table, and the dead-letter topic. Writes the owner-only credentials file
- * the workers' {@code kafka.credentials.file} names.
+ * the workers' {@code kafka.credentials.file} names. {@code sealstream workers manifest} prints the
+ * same as Strimzi resources.
  */
 @Command(name = "workers", mixinStandardHelpOptions = true, description = "Prepare a Kafka cluster for workers.",
         subcommands = {WorkersCommand.Provision.class, WorkersCommand.Manifest.class})

@@ -71,8 +71,10 @@ import org.yaml.snakeyaml.Yaml;
  */
 class KubernetesManifestTest {
     private static final List<String> OVERLAYS = List.of("snp", "tdx");
-    /** Where the manifests expect Strimzi's Kafka cluster and the schema registry. */
+    /** Where the manifests expect Strimzi's Kafka cluster and the schema registry, and go themselves. */
     private static final String KAFKA_NAMESPACE = "kafka";
+    /** The schema registry pods' port (a network policy names the pod's port, not the Service's). */
+    private static final int REGISTRY_POD_PORT = 8081;
 
     static Path kubernetes;
     static Path base;
@@ -96,6 +98,11 @@ class KubernetesManifestTest {
     }
 
     // --- every manifest fits its schema
+
+    @Test
+    void theBaseGoesWhereStrimziWritesTheUsersSecretsAndTheClusterCa() {
+        assertThat(kustomization.get("namespace")).isEqualTo(KAFKA_NAMESPACE);
+    }
 
     @Test
     void theBaseHoldsTheServicesTheirBudgetsPoliciesKafkaUsersAndAutoscaler() {
@@ -379,21 +386,21 @@ class KubernetesManifestTest {
                 .containsExactlyInAnyOrder(
                         "any namespace, k8s-app=kube-dns: UDP/53 TCP/53",
                         "namespace " + KAFKA_NAMESPACE + ", strimzi.io/cluster=" + cluster() + " strimzi.io/kind=Kafka: TCP/9093",
-                        "namespace " + KAFKA_NAMESPACE + ", app.kubernetes.io/name=schema-registry: TCP/" + registry.getPort(),
+                        "namespace " + KAFKA_NAMESPACE + ", app.kubernetes.io/name=schema-registry: TCP/" + REGISTRY_POD_PORT,
                         "this namespace, app.kubernetes.io/name=sealstream-key-broker: TCP/" + keyBrokerPort);
         assertThat(registry.getHost()).endsWith("." + KAFKA_NAMESPACE + ".svc");
     }
 
     @Test
-    void theKeyBrokerTakesCallsFromWorkersAndClientsOnItsApiPortAndReachesOnlyDnsAndItsPeer() {
+    void theKeyBrokerTakesCallsFromWorkersItsPeerAndClientsOnItsApiPortAndReachesOnlyDnsAndItsPeer() {
         NetworkPolicy p = one(NetworkPolicy.class, "sealstream-key-broker");
         String api = "TCP/" + keyBrokerSettings().string(KeyBrokerSettings.PORT);
 
         assertThat(p.getSpec().getPodSelector().getMatchLabels())
                 .isEqualTo(one(StatefulSet.class, "sealstream-key-broker").getSpec().getSelector().getMatchLabels());
         assertThat(rules(p.getSpec().getIngress().stream().map(i -> new Rule(i.getFrom(), i.getPorts())).toList()))
-                .containsExactly("this namespace, app.kubernetes.io/name=sealstream-worker | any namespace, "
-                        + "sealstream.io/client=true: " + api);
+                .containsExactly("this namespace, app.kubernetes.io/name=sealstream-worker | this namespace, "
+                        + "app.kubernetes.io/name=sealstream-key-broker | any namespace, sealstream.io/client=true: " + api);
         assertThat(rules(p.getSpec().getEgress().stream().map(e -> new Rule(e.getTo(), e.getPorts())).toList()))
                 .containsExactlyInAnyOrder("any namespace, k8s-app=kube-dns: UDP/53 TCP/53",
                         "this namespace, app.kubernetes.io/name=sealstream-key-broker: " + api);
@@ -440,7 +447,7 @@ class KubernetesManifestTest {
         assertThat(kafka.consumerGroup()).isEqualTo(KafkaNames.DEFAULTS.applicationIdOf(EnvelopeProtocol.DEFAULT_POOL));
         assertThat(kafka.topic()).as("every request topic of the group").isNull();
         assertThat(spec.maxReplicaCount()).as("a worker beyond a request topic's partitions would own none")
-                .isEqualTo(StrimziResources.DEFAULT_PARTITIONS).isEqualTo(dlqTopic().getSpec().getPartitions());
+                .isEqualTo(StrimziResources.DEFAULT_PARTITIONS);
         assertThat(spec.minReplicaCount()).isPositive();
         assertThat(kafka.sasl()).isEqualTo("scram_sha512");
         assertThat(kafka.tls()).isEqualTo("enable");
