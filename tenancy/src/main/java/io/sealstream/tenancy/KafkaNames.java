@@ -24,6 +24,13 @@ public record KafkaNames(String requestTopicFamily, String workerApplicationId, 
     public static final String DEFAULT_WORKER_APPLICATION_ID = "sealstream-worker";
     /** Default principal of the workers. */
     public static final String DEFAULT_WORKER_USER = "sealstream-worker";
+    /**
+     * Partitions of a deployment's first request topics (later ones follow them) and of its
+     * dead-letter topic, unless the operator chooses: the most workers of a pool that can share its
+     * load, so also a Kubernetes autoscaler's maximum (kubernetes/base/autoscaling.yaml). The
+     * embedded stack has its own, smaller count.
+     */
+    public static final int DEFAULT_PARTITIONS = 6;
     /** The principal of the workers' autoscaler (KEDA), which may only read their lag. */
     public static final String AUTOSCALER_USER = "sealstream-autoscaler";
     /** Names no client may take: they are the deployment's own principals, groups and topics. */

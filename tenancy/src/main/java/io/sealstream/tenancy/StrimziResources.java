@@ -26,11 +26,6 @@ import org.apache.kafka.common.resource.ResourcePattern;
  * @param replicas replicas of every topic
  */
 public record StrimziResources(String cluster, KafkaNames names, int partitions, int replicas) {
-    /**
-     * Partitions of request topics unless the operator chooses: the most workers of a pool that can
-     * share its load, so also a Kubernetes autoscaler's maximum (kubernetes/base/autoscaling.yaml).
-     */
-    public static final int DEFAULT_PARTITIONS = 6;
     /** Strimzi's API group and version of the resources rendered here. */
     public static final String API_VERSION = "kafka.strimzi.io/v1";
     /** A Kubernetes object name (RFC 1123 subdomain), which a Strimzi KafkaUser's name also is. */

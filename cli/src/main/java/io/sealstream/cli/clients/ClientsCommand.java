@@ -43,25 +43,33 @@ public final class ClientsCommand implements Runnable {
                 description = "The admin principal's connection file ('sealstream up' writes DATA_DIR/admin.connection).")
         Path admin;
 
-        @Option(names = "--partitions", defaultValue = "4",
-                description = "Partitions of the first client's topics, the most workers that can share the load; later "
-                        + "clients get what the others have, as the workers need one count for every request topic "
-                        + "(default ${DEFAULT-VALUE}).")
-        int partitions;
-
         ConnectionFile connection() {
             return ConnectionFile.read(admin);
         }
 
-        ClientProvisioner provisioner(ConnectionFile c) {
+        /** A provisioner that creates new topics with {@code partitions} (the others never create one). */
+        ClientProvisioner provisioner(ConnectionFile c, int partitions) {
             Map<String, Object> config = new HashMap<>(c.kafkaSecurity().clientConfig());
             config.put("bootstrap.servers", c.bootstrapServers());
             return new ClientProvisioner(config, names(c), partitions);
         }
 
+        ClientProvisioner provisioner(ConnectionFile c) {
+            return provisioner(c, KafkaNames.DEFAULT_PARTITIONS);
+        }
+
         KafkaNames names(ConnectionFile c) {
             return KafkaNames.DEFAULTS.withRequestTopicFamily(c.requestTopicFamily()).withPools(c.workerPools());
         }
+    }
+
+    /** The partitions of topics a subcommand creates. */
+    static final class PartitionsOption {
+        @Option(names = "--partitions", defaultValue = "" + KafkaNames.DEFAULT_PARTITIONS,
+                description = "Partitions of the first client's topics, the most workers that can share the load; later "
+                        + "clients get what the others have, as the workers need one count for every request topic "
+                        + "(default ${DEFAULT-VALUE}).")
+        int partitions;
     }
 
     @Command(name = "add", mixinStandardHelpOptions = true,
@@ -70,6 +78,9 @@ public final class ClientsCommand implements Runnable {
     static final class Add implements Callable<Integer> {
         @Mixin
         AdminOptions options;
+
+        @Mixin
+        PartitionsOption topics;
 
         @Parameters(index = "0", description = "Client id: letters, digits, '_' or '-'.")
         String name;
@@ -113,7 +124,7 @@ public final class ClientsCommand implements Runnable {
             // the password is on disk before the principal exists: a failure can never strand a client
             ClientCredentials credentials = ClientCredentials.generate(name);
             credentials.write(credentialsFile);
-            try (ClientProvisioner p = options.provisioner(admin)) {
+            try (ClientProvisioner p = options.provisioner(admin, topics.partitions)) {
                 ClientOnboarding.add(p, admin.schemaRegistryUrl(), options.names(admin), credentials, quota, reuseTopics);
             } catch (RuntimeException e) {
                 Files.deleteIfExists(credentialsFile);

@@ -19,7 +19,7 @@ final class StrimziOptions {
             description = "Name of the Strimzi Kafka resource (the strimzi.io/cluster label; default ${DEFAULT-VALUE}).")
     String cluster;
 
-    @Option(names = "--partitions", defaultValue = "" + StrimziResources.DEFAULT_PARTITIONS, description = "Partitions of each topic: every request topic "
+    @Option(names = "--partitions", defaultValue = "" + KafkaNames.DEFAULT_PARTITIONS, description = "Partitions of each topic: every request topic "
             + "needs the same count, the most workers that can share the load (default ${DEFAULT-VALUE}).")
     int partitions;
 

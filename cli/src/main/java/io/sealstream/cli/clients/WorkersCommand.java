@@ -36,6 +36,9 @@ public final class WorkersCommand implements Runnable {
         @Mixin
         ClientsCommand.AdminOptions options;
 
+        @Mixin
+        ClientsCommand.PartitionsOption topics;
+
         @Option(names = "--out", defaultValue = ".", description = "Where to write worker.credentials (default: here).")
         Path out;
 
@@ -82,7 +85,7 @@ public final class WorkersCommand implements Runnable {
                 // the password is on disk before the principal has it: a failure never strands the workers
                 credentials.write(file);
             }
-            try (ClientProvisioner p = options.provisioner(admin)) {
+            try (ClientProvisioner p = options.provisioner(admin, topics.partitions)) {
                 if (waitForBrokersSeconds > 0) {
                     p.awaitBrokers(java.time.Duration.ofSeconds(waitForBrokersSeconds));
                 }

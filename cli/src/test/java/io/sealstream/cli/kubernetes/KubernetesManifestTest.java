@@ -447,7 +447,7 @@ class KubernetesManifestTest {
         assertThat(kafka.consumerGroup()).isEqualTo(KafkaNames.DEFAULTS.applicationIdOf(EnvelopeProtocol.DEFAULT_POOL));
         assertThat(kafka.topic()).as("every request topic of the group").isNull();
         assertThat(spec.maxReplicaCount()).as("a worker beyond a request topic's partitions would own none")
-                .isEqualTo(StrimziResources.DEFAULT_PARTITIONS);
+                .isEqualTo(KafkaNames.DEFAULT_PARTITIONS);
         assertThat(spec.minReplicaCount()).isPositive();
         assertThat(kafka.sasl()).isEqualTo("scram_sha512");
         assertThat(kafka.tls()).isEqualTo("enable");

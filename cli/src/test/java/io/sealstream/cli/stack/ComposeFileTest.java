@@ -187,6 +187,13 @@ class ComposeFileTest {
     }
 
     @Test
+    void theDefaultPartitionsAreTheDeploymentsOwnInComposeAndItsEnvFile() {
+        assertThat(env().get("SEALSTREAM_PARTITIONS")).isEqualTo(Integer.toString(io.sealstream.tenancy.KafkaNames.DEFAULT_PARTITIONS));
+        assertThat(String.valueOf(services.get("provision").get("command")))
+                .contains("${SEALSTREAM_PARTITIONS:-" + io.sealstream.tenancy.KafkaNames.DEFAULT_PARTITIONS + "}");
+    }
+
+    @Test
     void theKafkaImageIsPinnedByDigestAndTheSameInComposeAndItsEnvFile() {
         String image = (String) services.get("kafka-1").get("image");
         String composeDefault = image.substring(image.indexOf(":-") + 2, image.length() - 1);
