@@ -30,6 +30,14 @@ class WorkerSettingsTest {
         return m;
     }
 
+    /** A mounted Secret's 'password' key, with {@code perms}. */
+    private static Path passwordFile(Path dir, String perms) throws Exception {
+        Path password = dir.resolve("password");
+        Files.writeString(password, "c2VjcmV0");
+        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString(perms));
+        return password;
+    }
+
     private static WorkerConfig config(Map<String, String> settings) {
         ServiceSettings s = WorkerSettings.SCHEMA.load(null, Map.of(), settings);
         return WorkerMain.config(s);
@@ -117,9 +125,7 @@ class WorkerSettingsTest {
 
     @Test
     void aUserNameWithAMountedSecretsPasswordFileLogsInAsThatUser(@TempDir Path dir) throws Exception {
-        Path password = dir.resolve("password");
-        Files.writeString(password, "c2VjcmV0");
-        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("r--------"));
+        Path password = passwordFile(dir, "r--------");
         Map<String, String> m = minimal();
         m.remove("kafka.security.protocol");
         m.put("kafka.username", "sealstream-worker");
@@ -151,9 +157,7 @@ class WorkerSettingsTest {
 
     @Test
     void aPasswordFileOthersMayReadIsRefusedNamingTheSetting(@TempDir Path dir) throws Exception {
-        Path password = dir.resolve("password");
-        Files.writeString(password, "c2VjcmV0");
-        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("rw-r--r--"));
+        Path password = passwordFile(dir, "rw-r--r--");
         Map<String, String> m = minimal();
         m.remove("kafka.security.protocol");
         m.put("kafka.username", "sealstream-worker");

@@ -336,11 +336,22 @@ public final class ClientProvisioner implements AutoCloseable {
      * broker that knows the credential knows them too.
      */
     private void awaitLoginOnEveryBroker(ClientCredentials credentials) {
+        awaitLogin(credentials, java.time.Duration.ofSeconds(LOGIN_PROPAGATION_S), "of setting its credential: that "
+                + "broker has not applied it (is it following the controllers' metadata log?); everything else is "
+                + "provisioned, and logins there work once it catches up");
+    }
+
+    /**
+     * Returns once every broker lets {@code credentials} log in, retrying SCRAM refusals for up to
+     * {@code within} (a credential another tool set may still be on its way to a broker); then
+     * fails, saying {@code refusedMeans}.
+     */
+    public void awaitLogin(ClientCredentials credentials, java.time.Duration within, String refusedMeans) {
         if (!"SASL_SSL".equals(String.valueOf(adminConfig.get(CommonClientConfigs.SECURITY_PROTOCOL_CONFIG)))) {
             return; // a PLAINTEXT benchmark broker has no logins
         }
         Collection<Node> brokers = await(admin.describeCluster().nodes(), "list the brokers");
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LOGIN_PROPAGATION_S);
+        long deadline = System.nanoTime() + within.toNanos();
         for (Node broker : brokers) {
             Map<String, Object> probe = new HashMap<>(adminConfig);
             // bootstrapping from this broker alone: the first request logs in there
@@ -370,10 +381,8 @@ public final class ClientProvisioner implements AutoCloseable {
                             + refused.getMessage() + "); check the admin connection's CA and the broker's address", refused);
                 }
                 if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("could not " + what + " within " + LOGIN_PROPAGATION_S + " s of "
-                            + "setting its credential: that broker has not applied it (is it following the controllers' "
-                            + "metadata log?); everything else is provisioned, and logins there work once it catches up",
-                            refused);
+                    throw new IllegalStateException("could not " + what + " within " + within.toSeconds() + " s "
+                            + refusedMeans, refused);
                 }
                 sleep(pauseMs, what);
                 pauseMs = Math.min(2_000, pauseMs * 2);

@@ -63,6 +63,44 @@ public final class ClientsCommand implements Runnable {
         }
     }
 
+    /** A client's quota; each value unset is {@link ClientQuota#DEFAULT}'s. */
+    static final class QuotaOptions {
+        @Option(names = "--produce-bytes-per-s", description = "Quota on bytes the client may send per second.")
+        Long produce;
+
+        @Option(names = "--fetch-bytes-per-s", description = "Quota on bytes the client may read per second.")
+        Long fetch;
+
+        @Option(names = "--request-percent", description = "Quota on broker request time, percent of one thread.")
+        Double requestPercent;
+
+        ClientQuota quota() {
+            ClientQuota d = ClientQuota.DEFAULT;
+            return new ClientQuota(produce == null ? d.produceBytesPerSecond() : produce,
+                    fetch == null ? d.fetchBytesPerSecond() : fetch,
+                    requestPercent == null ? d.requestPercentage() : requestPercent);
+        }
+    }
+
+    /** The two files a client gets, in {@code out}; the first of them that exists, which is never replaced. */
+    record ClientFiles(Path connection, Path credentials) {
+        static ClientFiles in(Path out, String clientId) {
+            return new ClientFiles(out.resolve(clientId + ".connection"), out.resolve(clientId + ".credentials"));
+        }
+
+        java.util.Optional<Path> existing() {
+            return java.util.stream.Stream.of(connection, credentials)
+                    .filter(f -> Files.exists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)).findFirst();
+        }
+    }
+
+    /** Why {@code name} cannot be a client id, or empty if it can. */
+    static java.util.Optional<String> idRefusal(String name) {
+        return KafkaNames.isProvisionableClientId(name) ? java.util.Optional.empty() : java.util.Optional.of("'" + name
+                + "' cannot be a client id: use letters, digits, '_' or '-', and do not start with '"
+                + KafkaNames.RESERVED_PREFIX + "'");
+    }
+
     /** The partitions of topics a subcommand creates. */
     static final class PartitionsOption {
         @Option(names = "--partitions", defaultValue = "" + KafkaNames.DEFAULT_PARTITIONS,
@@ -88,14 +126,8 @@ public final class ClientsCommand implements Runnable {
         @Option(names = "--out", defaultValue = ".", description = "Where to write the two files (default: here).")
         Path out;
 
-        @Option(names = "--produce-bytes-per-s", description = "Quota on bytes the client may send per second.")
-        Long produce;
-
-        @Option(names = "--fetch-bytes-per-s", description = "Quota on bytes the client may read per second.")
-        Long fetch;
-
-        @Option(names = "--request-percent", description = "Quota on broker request time, percent of one thread.")
-        Double requestPercent;
+        @Mixin
+        QuotaOptions quotaOptions;
 
         @Option(names = "--reuse-topics", description = "Take over topics an earlier client of this id left, with "
                 + "what they hold (refused otherwise).")
@@ -103,23 +135,20 @@ public final class ClientsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
-            if (!KafkaNames.isProvisionableClientId(name)) {
-                System.err.println("sealstream clients add: '" + name + "' cannot be a client id: use letters, digits, "
-                        + "'_' or '-', and do not start with '" + KafkaNames.RESERVED_PREFIX + "'");
+            if (idRefusal(name).isPresent()) {
+                System.err.println("sealstream clients add: " + idRefusal(name).get());
                 return 2;
             }
-            ClientQuota d = ClientQuota.DEFAULT;
-            ClientQuota quota = new ClientQuota(produce == null ? d.produceBytesPerSecond() : produce,
-                    fetch == null ? d.fetchBytesPerSecond() : fetch, requestPercent == null ? d.requestPercentage() : requestPercent);
+            ClientQuota quota = quotaOptions.quota();
             ConnectionFile admin = options.connection();
             Files.createDirectories(out);
-            Path connection = out.resolve(name + ".connection");
-            Path credentialsFile = out.resolve(name + ".credentials");
-            for (Path f : List.of(connection, credentialsFile)) {
-                if (Files.exists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                    System.err.println("sealstream clients add: " + f + " exists; move it away or choose another --out");
-                    return 2;
-                }
+            ClientFiles files = ClientFiles.in(out, name);
+            Path connection = files.connection();
+            Path credentialsFile = files.credentials();
+            if (files.existing().isPresent()) {
+                System.err.println("sealstream clients add: " + files.existing().get() + " exists; move it away or choose "
+                        + "another --out");
+                return 2;
             }
             // the password is on disk before the principal exists: a failure can never strand a client
             ClientCredentials credentials = ClientCredentials.generate(name);
@@ -212,22 +241,13 @@ public final class ClientsCommand implements Runnable {
         @Parameters(index = "0", description = "Client id: lower-case letters, digits or '-' (also a Kubernetes name).")
         String name;
 
-        @Option(names = "--produce-bytes-per-s", description = "Quota on bytes the client may send per second.")
-        Long produce;
-
-        @Option(names = "--fetch-bytes-per-s", description = "Quota on bytes the client may read per second.")
-        Long fetch;
-
-        @Option(names = "--request-percent", description = "Quota on broker request time, whole percent of one thread.")
-        Integer requestPercent;
+        @Mixin
+        QuotaOptions quotaOptions;
 
         @Override
         public Integer call() {
-            ClientQuota d = ClientQuota.DEFAULT;
             try {
-                ClientQuota quota = new ClientQuota(produce == null ? d.produceBytesPerSecond() : produce,
-                        fetch == null ? d.fetchBytesPerSecond() : fetch,
-                        requestPercent == null ? d.requestPercentage() : requestPercent);
+                ClientQuota quota = quotaOptions.quota();
                 System.out.print(StrimziOptions.yaml("sealstream clients manifest " + name + " --cluster " + strimzi.cluster
                         + " --partitions " + strimzi.partitions + " --replicas " + strimzi.replicas,
                         strimzi.resources().client(name, quota)));
@@ -244,6 +264,9 @@ public final class ClientsCommand implements Runnable {
                     + "topics' schemas and write NAME.connection and the owner-only NAME.credentials with the password "
                     + "from the client's Secret.")
     static final class Adopt implements Callable<Integer> {
+        /** How long a new client's credential may take to reach every broker after Strimzi set it. */
+        private static final java.time.Duration ADOPT_LOGIN_WAIT = java.time.Duration.ofSeconds(15);
+
         @Mixin
         AdminOptions options;
 
@@ -259,21 +282,25 @@ public final class ClientsCommand implements Runnable {
 
         @Override
         public Integer call() throws Exception {
+            if (idRefusal(name).isPresent()) {
+                System.err.println("sealstream clients adopt: " + idRefusal(name).get());
+                return 2;
+            }
             ConnectionFile admin = options.connection();
-            Path connection = out.resolve(name + ".connection");
-            Path credentialsFile = out.resolve(name + ".credentials");
-            for (Path f : List.of(connection, credentialsFile)) {
-                if (Files.exists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                    System.err.println("sealstream clients adopt: " + f + " exists; move it away or choose another --out");
-                    return 2;
-                }
+            ClientFiles files = ClientFiles.in(out, name);
+            Path connection = files.connection();
+            Path credentialsFile = files.credentials();
+            if (files.existing().isPresent()) {
+                System.err.println("sealstream clients adopt: " + files.existing().get() + " exists; move it away or "
+                        + "choose another --out");
+                return 2;
             }
             ClientCredentials credentials;
-            try {
-                if (!KafkaNames.isProvisionableClientId(name)) {
-                    throw new IllegalArgumentException("'" + name + "' cannot be a client id");
-                }
+            try (ClientProvisioner p = options.provisioner(admin)) {
                 credentials = ClientCredentials.withPasswordFile(name, passwordFile);
+                // a password that is not the client's (a typo, another tenant's) would give it files that never work
+                p.awaitLogin(credentials, ADOPT_LOGIN_WAIT, "with that password: it is not the one Strimzi set for "
+                        + name + ", or Strimzi has not set it yet; copy it from the client's Secret again");
                 ClientOnboarding.registerSchemas(admin.schemaRegistryUrl(), options.names(admin), name);
             } catch (RuntimeException e) {
                 System.err.println("sealstream clients adopt: " + e.getMessage());

@@ -245,6 +245,25 @@ class TenantIsolationTest {
     }
 
     @Test
+    void clientsAdoptRefusesAPasswordThatIsNotTheClientsAndWritesNothing(@TempDir Path dir) throws Exception {
+        Path admin = dir.resolve("admin.connection");
+        stack.writeAdminConnection(admin);
+        try (ClientProvisioner operator = new ClientProvisioner(stack.kafka().adminClientConfig(), KafkaNames.DEFAULTS, 2)) {
+            operator.addClient(ClientCredentials.generate("umbrella"), ClientQuota.DEFAULT, false);
+        }
+        // another tenant's password, or a typo: the same shape, not the client's
+        Path password = dir.resolve("umbrella.password");
+        Files.writeString(password, ClientCredentials.generate("umbrella").password());
+        Files.setPosixFilePermissions(password, PosixFilePermissions.fromString("r--------"));
+        Path out = dir.resolve("out");
+
+        assertThat(cli("clients", "adopt", "umbrella", "--admin", admin.toString(), "--password-file", password.toString(),
+                "--out", out.toString())).isEqualTo(1);
+
+        assertThat(out).doesNotExist();
+    }
+
+    @Test
     void clientsAdoptRefusesAPasswordFileOthersMayReadAndWritesNothing(@TempDir Path dir) throws Exception {
         Path admin = dir.resolve("admin.connection");
         stack.writeAdminConnection(admin);
