@@ -373,6 +373,11 @@ public final class TopicKeyset {
         }
     }
 
+    /** How many of this topic's keys were retired so far (their ids are kept, their keys are gone). */
+    public int retiredKeys() {
+        return retired.size();
+    }
+
     /** Key ids and states only: never key material. */
     @Override
     public String toString() {

@@ -10,6 +10,7 @@ import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.envelope.TeeKeyPair;
 import io.sealstream.envelope.TopicKeyset;
+import io.sealstream.metrics.Meters;
 import io.sealstream.envelope.TopicPublicKeys;
 import io.sealstream.keybroker.api.AttestRequest;
 import io.sealstream.keybroker.api.CustodyStatus;
@@ -68,16 +69,24 @@ public final class KeyBroker {
     private boolean ratchetPending;
     private final NonceRegistry nonces;
     private final LeaseTokens leases;
+    private final BrokerMeters meters;
     private final Map<String, TopicKeyset> keysets = new ConcurrentHashMap<>();
     /** TEE reports made at once for public-key calls: a flood queues here instead of taking every thread. */
     private final java.util.concurrent.Semaphore evidenceSlots = new java.util.concurrent.Semaphore(2);
 
     public KeyBroker(KeyBrokerConfig config) {
+        this(config, Meters.none());
+    }
+
+    /** A broker that counts its decisions in {@code meters}. */
+    public KeyBroker(KeyBrokerConfig config, Meters meters) {
         this.config = config;
+        this.meters = new BrokerMeters(meters);
         this.policy = config.policy();
         this.ownerChallenges = new OwnerChallenges(config.clock());
         this.nonces = new NonceRegistry(config.nonceTtl(), config.clock());
         this.leases = new LeaseTokens(config.leaseTtl(), config.clock());
+        this.meters.bind(this, leases, config.rotationInterval());
         this.custody = RootCustody.start(config.custody(), config.dataDir(), policy, config.ownEvidence(),
                 config.verifiers(), config.clock());
         custody.root().ifPresentOrElse(this::openKeysets, () -> LOG.warn("keybroker.awaiting_recovery policy_id={} "
@@ -118,6 +127,7 @@ public final class KeyBroker {
             // started under another policy than the state was written under: a change by restart,
             // which must revoke like a live one
             AUDIT.info("audit.policy.changed policy_id={} previous_policy_id={} via=restart", policy.id(), writtenUnder);
+            meters.policyChanged();
             rotateEveryTopic(config.clock().instant(), "policy_change", policy.id());
         }
         config.topics().forEach(this::provision);
@@ -249,11 +259,13 @@ public final class KeyBroker {
                 next = next.promotePending(now);
                 AUDIT.info("audit.topic.rotated topic={} primary_key_id={} demoted_key_id={} version={}", next.topic(),
                         next.primaryKeyId(), old, next.version());
+                meters.rotated("scheduled");
             }
             TopicKeyset retired = next.retireExpired(now, config.grace());
             if (retired != next) {
                 AUDIT.info("audit.topic.keys_retired topic={} keys={} version={}", retired.topic(), retired,
                         retired.version());
+                meters.retired(retired.retiredKeys() - next.retiredKeys());
                 next = retired;
                 retiredAny = true;
             }
@@ -316,6 +328,7 @@ public final class KeyBroker {
         policy = next;
         custody.usePolicy(next);
         policyConflict = false;
+        meters.policyChanged();
         AUDIT.info("audit.policy.changed policy_id={} previous_policy_id={} removed_measurements={} removed_models={}",
                 next.id(), previous.id(), removed(measurements(previous), measurements(next)),
                 removed(previous.allowedModelDigests(), next.allowedModelDigests()));
@@ -340,6 +353,7 @@ public final class KeyBroker {
                 store.save(fresh, policyId);
                 keysets.put(fresh.topic(), fresh);
                 rotated.add(fresh.topic());
+                meters.rotated(reason);
                 AUDIT.info("audit.topic.rotated topic={} primary_key_id={} demoted_key_id={} version={} reason={}",
                         fresh.topic(), fresh.primaryKeyId(), k.primaryKeyId(), fresh.version(), reason);
             }
@@ -416,6 +430,7 @@ public final class KeyBroker {
         }
         LeaseTokens.Issued issued = leases.issue(request.teePublicKey(), policy.id(), claims.tee().id(),
                 claims.measurementHex());
+        meters.attestationAccepted();
         AUDIT.info("audit.attest.accepted tee={} simulated={} measurement={} lease={} expires_at={}",
                 claims.tee().id(), claims.simulated(), claims.measurementHex(), issued.lease().id(),
                 issued.lease().expiresAt());
@@ -427,17 +442,20 @@ public final class KeyBroker {
         requireKeys();
         LeaseTokens.Lease lease = leases.verify(token, policy.id()).orElseThrow(() -> {
             AUDIT.info("audit.release.denied topic={} code=not_attested", topic);
+            meters.releaseDenied("not_attested");
             return new KeyBrokerException(401, "not_attested",
                     "the lease token is missing, invalid, expired or from another policy; attest again");
         });
         TopicKeyset keyset = keysets.get(topic);
         if (keyset == null) {
             AUDIT.info("audit.release.denied topic={} lease={} code=unknown_topic", topic, lease.id());
+            meters.releaseDenied("unknown_topic");
             throw new KeyBrokerException(404, "unknown_topic", "no keyset for topic '" + topic
                     + "'; provision the topic on the key broker first");
         }
         try {
             byte[] released = keyset.releaseTo(lease.teePublicKey(), token);
+            meters.releaseGranted();
             AUDIT.info("audit.release.granted topic={} lease={} primary_key_id={}", topic, lease.id(),
                     keyset.primaryKeyId());
             return new KeyRelease(topic, released, keyset.primaryKeyId(), lease.expiresAt().toString());
@@ -568,13 +586,21 @@ public final class KeyBroker {
         return keysets.get(topic);
     }
 
+    /** Age of the oldest primary topic key in seconds (0 with no topic): the rotation-overdue gauge. */
+    double oldestPrimaryKeySeconds() {
+        Instant now = config.clock().instant();
+        return keysets.values().stream().mapToDouble(k -> java.time.Duration.between(k.primaryCreatedAt(), now)
+                .toMillis() / 1000.0).max().orElse(0);
+    }
+
     /** The provisioned topics. */
     public Set<String> topics() {
         return Set.copyOf(keysets.keySet());
     }
 
-    private static KeyBrokerException deny(AttestationFailure failure, String message) {
+    private KeyBrokerException deny(AttestationFailure failure, String message) {
         int status = NOT_ATTESTED.contains(failure) ? 401 : 403;
+        meters.attestationDenied(failure.code());
         AUDIT.info("audit.attest.denied code={} status={}", failure.code(), status);
         String detail = message.startsWith(failure.code() + ": ") ? message.substring(failure.code().length() + 2) : message;
         return new KeyBrokerException(status, failure.code(), detail);

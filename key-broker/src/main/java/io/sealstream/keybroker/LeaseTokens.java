@@ -30,6 +30,8 @@ final class LeaseTokens {
     private final Duration ttl;
     private final Clock clock;
     private final Map<String, Lease> leases = new ConcurrentHashMap<>();
+    /** Authentic tokens presented after their lease expired: a worker that did not renew in time. */
+    private final java.util.concurrent.atomic.AtomicLong expiredPresented = new java.util.concurrent.atomic.AtomicLong();
 
     LeaseTokens(Duration ttl, Clock clock) {
         try {
@@ -76,12 +78,18 @@ final class LeaseTokens {
                 return Optional.empty();
             }
             if (!Instant.ofEpochMilli(Long.parseLong(parts[2])).isAfter(clock.instant())) {
+                expiredPresented.incrementAndGet();
                 return Optional.empty();
             }
             return Optional.ofNullable(leases.get(parts[1]));
         } catch (GeneralSecurityException | IllegalArgumentException e) {
             return Optional.empty();
         }
+    }
+
+    /** How many authentic tokens were presented after their lease expired. */
+    long expiredPresented() {
+        return expiredPresented.get();
     }
 
     private void prune() {

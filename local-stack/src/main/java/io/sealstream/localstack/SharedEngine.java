@@ -30,6 +30,11 @@ final class SharedEngine implements InferenceEngine {
     }
 
     @Override
+    public java.time.Duration loadTime() {
+        return engine.loadTime();
+    }
+
+    @Override
     public void close() {
         // the stack owns the engine
     }

@@ -7,6 +7,7 @@ import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.client.Similarity;
 import io.sealstream.envelope.EnvelopeProtocol;
+import io.sealstream.metrics.SealstreamMeter;
 import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.schemas.serde.ConfluentAvroDeserializer;
 import io.sealstream.schemas.serde.ConfluentAvroSerializer;
@@ -143,6 +144,72 @@ class ConfidentialPipelineTest {
         assertThat(scan.filesScanned()).isPositive();
         assertThat(logs.events()).isPositive();
         assertThat(scan.findings()).isEmpty();
+    }
+
+    @Test
+    @Order(5)
+    void everyWorkerAndKeyBrokerMeterOfTheCatalogueIsInTheirScrapes() throws Exception {
+        List<MetricsScrape> workers = workerScrapes();
+        MetricsScrape broker = MetricsScrape.of(stack.keyBroker().url());
+
+        for (SealstreamMeter meter : SealstreamMeter.values()) {
+            if (meter.component() == SealstreamMeter.Component.WORKER) {
+                assertThat(workers).as("%s in a worker's scrape", meter).allMatch(w -> w.has(meter));
+            } else if (meter.component() == SealstreamMeter.Component.KEY_BROKER) {
+                assertThat(broker.has(meter)).as("%s in the key broker's scrape", meter).isTrue();
+            }
+        }
+    }
+
+    @Test
+    @Order(6)
+    void theScrapesCountTheRunsAnswersDeadLettersAndAttestations() throws Exception {
+        String requests = SealstreamMeter.WORKER_REQUESTS.prometheusName();
+        List<MetricsScrape> workers = workerScrapes();
+        MetricsScrape broker = MetricsScrape.of(stack.keyBroker().url());
+
+        double answered = workers.stream().mapToDouble(w -> w.sum(requests, Map.of("outcome", "answered"))).sum();
+        double tampered = workers.stream()
+                .mapToDouble(w -> w.sum(requests, Map.of("outcome", "dead_letter", "code", "tampered"))).sum();
+        String attestations = SealstreamMeter.BROKER_ATTESTATIONS.prometheusName();
+
+        // order 1 and 2 answered 2 x PER_CLIENT + 2 requests and dead-lettered the tampered copy
+        assertThat(answered).isGreaterThanOrEqualTo(2 * PER_CLIENT + 2);
+        assertThat(tampered).isGreaterThanOrEqualTo(1);
+        assertThat(broker.sum(attestations, Map.of("result", "accepted"))).isGreaterThanOrEqualTo(2);
+        assertThat(broker.sum(attestations, Map.of("result", "denied", "code", "unknown_measurement"))).isEqualTo(1);
+        assertThat(broker.sum(SealstreamMeter.BROKER_RELEASES.prometheusName(), Map.of("result", "granted")))
+                .isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
+    @Order(7)
+    void noMetricNameOrLabelOfTheRunCarriesTheCanary() throws Exception {
+        CanaryScan scan = new CanaryScan(CANARY);
+        for (MetricsScrape w : workerScrapes()) {
+            scan.text("a worker's scrape", w.text());
+        }
+        scan.text("the key broker's scrape", MetricsScrape.of(stack.keyBroker().url()).text());
+
+        assertThat(scan.findings()).isEmpty();
+    }
+
+    /** Each worker's scrape, once its consumer-lag gauges exist (they are read every few seconds). */
+    private static List<MetricsScrape> workerScrapes() throws Exception {
+        List<MetricsScrape> scrapes = new ArrayList<>();
+        for (var worker : stack.workers()) {
+            MetricsScrape[] last = new MetricsScrape[1];
+            Eventually.holds(Duration.ofSeconds(15), () -> {
+                try {
+                    last[0] = MetricsScrape.of(worker.healthUrl());
+                    return last[0].has(SealstreamMeter.WORKER_CONSUMER_LAG);
+                } catch (Exception e) {
+                    return false;
+                }
+            });
+            scrapes.add(last[0]);
+        }
+        return scrapes;
     }
 
     private static float[] directEmbedding(String model, String text) {

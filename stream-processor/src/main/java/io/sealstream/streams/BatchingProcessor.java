@@ -25,6 +25,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.errors.SerializationException;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.apache.kafka.common.serialization.Serializer;
@@ -131,6 +132,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
      */
     private SchemaRegistryException registryFailure;
     private final Counts counts = new Counts();
+    private final StreamMeters meters;
 
     BatchingProcessor(RequestOpener opener, EngineBatcher batcher, ConfluentAvroDeserializer<EncryptedRequest> deserializer,
                       Serializer<EncryptedResponse> serializer, TopicDirectory topics, StreamProcessorConfig config,
@@ -142,6 +144,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         this.serializer = serializer;
         this.topics = topics;
         this.config = config;
+        this.meters = batcher.meters();
     }
 
     @Override
@@ -272,7 +275,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     }
 
     /** One buffered record on its way through the batcher. */
-    private record Admitted(String bufferKey, OpenedRequest request, String replayKey, int limit) {
+    private record Admitted(String bufferKey, OpenedRequest request, String replayKey, int limit, long arrivedAt) {
     }
 
     private void retryWaiting(long now) {
@@ -348,8 +351,10 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             return;
         }
         OpenedRequest opened;
+        long openStarted = System.nanoTime();
         try {
             opened = opener.open(topicOf(bufferKey), request);
+            StreamMeters.record(meters.open, System.nanoTime() - openStarted);
         } catch (EnvelopeException e) {
             if (e instanceof io.sealstream.envelope.UnknownKeyException unknown
                     && awaitsNewerKeys(bufferKey, unknown.keyId())) {
@@ -409,7 +414,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                     replayKey, limit.getAsInt(), now);
             return;
         }
-        Admitted admitted = new Admitted(bufferKey, opened, replayKey, limit.getAsInt());
+        Admitted admitted = new Admitted(bufferKey, opened, replayKey, limit.getAsInt(), arrivedAt);
         boolean submitted;
         try {
             submitted = lane.submit(admitted, opened.request(), requestCost, arrivedAt);
@@ -445,6 +450,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                 inFlightReplayKeys.remove(a.replayKey());
             }
             answer(a, d.result(), now);
+            StreamMeters.record(meters.request, TimeUnit.MILLISECONDS.toNanos(now.toEpochMilli() - a.arrivedAt()));
         }
     }
 
@@ -489,8 +495,10 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             return;
         }
         EncryptedResponse sealed;
+        long sealStarted = System.nanoTime();
         try {
             sealed = o.sealResponse(result.response(), now);
+            StreamMeters.record(meters.seal, System.nanoTime() - sealStarted);
         } catch (RuntimeException e) {
             // the sealer was not used: the error can still be sealed under the same key
             answerError(a.bufferKey(), o.sealer(), o.request().getModel(), ErrorCode.ENGINE_FAILURE,
@@ -514,6 +522,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             return;
         }
         send(a.bufferKey(), o.requestId(), responseTopic(o.clientId()), bytes, a.replayKey());
+        meters.answered();
     }
 
     /**
@@ -535,7 +544,9 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
 
     private void answerError(String bufferKey, ResponseSealer sealer, String model, ErrorCode code, String message,
                              String replayKey, int limit, Instant now) {
+        long sealStarted = System.nanoTime();
         EncryptedResponse sealed = sealer.sealError(model, code.code(), message, now);
+        StreamMeters.record(meters.seal, System.nanoTime() - sealStarted);
         String topic = responseTopic(sealer.clientId());
         byte[] bytes;
         try {
@@ -551,6 +562,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             return;
         }
         send(bufferKey, sealer.requestId(), topic, bytes, replayKey);
+        meters.failed(StreamMeters.Outcome.ERROR, code);
     }
 
     /**
@@ -692,6 +704,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         context.forward(new Record<>(boundedKey(key), new Outgoing(config.dlqTopic(), kept),
                 context.currentSystemTimeMs(), headers), InferenceTopology.DLQ_SINK);
         LOG.warn("request.dead_lettered source={} reason={}", source, reason.code());
+        meters.failed(StreamMeters.Outcome.DEAD_LETTER, reason);
     }
 
     private void done(String bufferKey) {

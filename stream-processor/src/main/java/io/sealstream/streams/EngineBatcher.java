@@ -1,5 +1,6 @@
 package io.sealstream.streams;
 
+import io.sealstream.metrics.Meters;
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
 import java.time.Duration;
@@ -47,6 +48,7 @@ public final class EngineBatcher implements AutoCloseable {
     private final long maxBatchCost;
     private final long lingerMillis;
     private final boolean inline;
+    private final StreamMeters meters;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition arrived = lock.newCondition();
     private final Condition room = lock.newCondition();
@@ -81,12 +83,13 @@ public final class EngineBatcher implements AutoCloseable {
     /** The least of {@link #recentNanosPerUnit}, or 0 before the first batch; read by anyone. */
     private volatile long fastestNanosPerUnit;
 
-    private EngineBatcher(BatchHandler handler, StreamProcessorConfig config, boolean inline) {
+    private EngineBatcher(BatchHandler handler, StreamProcessorConfig config, Meters meters, boolean inline) {
         this.handler = Objects.requireNonNull(handler, "handler");
         this.maxBatchSize = config.maxBatchSize();
         this.maxBatchCost = config.maxBatchCost();
         this.lingerMillis = config.batchLinger().toMillis();
         this.inline = inline;
+        this.meters = new StreamMeters(meters);
         // answers join whatever transaction is open when they come back, so a long batch holds no
         // transaction open; a stream thread blocked in submit does, so its wait is what is bounded
         this.submitWaitNanos = config.transactionTimeout().toNanos() / 2;
@@ -102,12 +105,17 @@ public final class EngineBatcher implements AutoCloseable {
 
     /** A batcher that runs batches on its own thread, for a worker's stream processor. */
     public static EngineBatcher start(BatchHandler handler, StreamProcessorConfig config) {
-        return new EngineBatcher(handler, config, false);
+        return start(handler, config, Meters.none());
+    }
+
+    /** As {@link #start(BatchHandler, StreamProcessorConfig)}, recording batches and requests in {@code meters}. */
+    public static EngineBatcher start(BatchHandler handler, StreamProcessorConfig config, Meters meters) {
+        return new EngineBatcher(handler, config, meters, false);
     }
 
     /** A batcher that runs due batches on the thread that calls {@link #runDue}: for topology tests. */
     static EngineBatcher inline(BatchHandler handler, StreamProcessorConfig config) {
-        return new EngineBatcher(handler, config, true);
+        return new EngineBatcher(handler, config, Meters.none(), true);
     }
 
     /** The handler's cost of a request, at least one; one if it throws. */
@@ -126,6 +134,11 @@ public final class EngineBatcher implements AutoCloseable {
         } catch (RuntimeException e) {
             return 0;
         }
+    }
+
+    /** The meters of this worker's requests and batches, which its stream tasks record into too. */
+    StreamMeters meters() {
+        return meters;
     }
 
     /** Opens a lane for one stream task. */
@@ -326,6 +339,7 @@ public final class EngineBatcher implements AutoCloseable {
     private void runBatch(List<Job> batch) {
         long started = System.nanoTime();
         long cost = batch.stream().mapToLong(Job::cost).sum();
+        recordStart(batch, inline ? -1 : System.currentTimeMillis());
         lock.lock();
         try {
             running = batch;
@@ -350,6 +364,7 @@ public final class EngineBatcher implements AutoCloseable {
             }
         }
         long took = System.nanoTime() - started;
+        meters.inference.record(took, TimeUnit.NANOSECONDS);
         Totals before = totals;
         totals = new Totals(before.batches() + 1, before.requests() + batch.size(), before.busyNanos() + took);
         if (results.stream().allMatch(r -> r.failure() == null && r.response().getError() == null)) {
@@ -368,6 +383,25 @@ public final class EngineBatcher implements AutoCloseable {
             LOG.debug("batch.inferred size={} cost={} ms={}", batch.size(), cost,
                     (System.nanoTime() - started) / 1_000_000);
         }
+    }
+
+    /**
+     * The batch's size, linger and each request's wait, on the wall clock the stream threads
+     * stamped arrivals with ({@code nowMillis}); not for an inline batcher, whose arrivals carry a
+     * test driver's clock.
+     */
+    private void recordStart(List<Job> batch, long nowMillis) {
+        meters.batchSize.record(batch.size());
+        if (nowMillis < 0) {
+            return;
+        }
+        long oldest = Long.MAX_VALUE;
+        for (Job job : batch) {
+            StreamMeters.record(meters.queueWait, TimeUnit.MILLISECONDS.toNanos(nowMillis - job.enqueuedAt()));
+            oldest = Math.min(oldest, job.enqueuedAt());
+        }
+        // the linger's share of the oldest request's wait; beyond it, the engine was busy with earlier batches
+        StreamMeters.record(meters.linger, TimeUnit.MILLISECONDS.toNanos(Math.min(nowMillis - oldest, lingerMillis)));
     }
 
     /**

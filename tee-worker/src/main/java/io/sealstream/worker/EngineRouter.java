@@ -1,6 +1,10 @@
 package io.sealstream.worker;
 
+import io.sealstream.metrics.Meters;
+import io.sealstream.metrics.SealstreamMeter;
 import io.sealstream.schemas.ErrorCode;
+import io.sealstream.schemas.v1.ChatResult;
+import io.sealstream.schemas.v1.EmbeddingsResult;
 import io.sealstream.schemas.v1.InferenceError;
 import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
@@ -12,6 +16,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * The worker's {@link BatchHandler}: splits a batch by requested model, runs each part on its
@@ -21,6 +26,8 @@ import java.util.TreeSet;
 final class EngineRouter implements BatchHandler {
 
     private final Map<String, InferenceEngine> byModel = new LinkedHashMap<>();
+    /** Per served model: items computed, prompt tokens, completion tokens (read by the engine meters). */
+    private final Map<String, LongAdder[]> counts = new LinkedHashMap<>();
 
     EngineRouter(List<InferenceEngine> engines) {
         for (InferenceEngine e : engines) {
@@ -28,6 +35,7 @@ final class EngineRouter implements BatchHandler {
                 if (byModel.putIfAbsent(model, e) != null) {
                     throw new IllegalArgumentException("two engines serve model '" + model + "'");
                 }
+                counts.put(model, new LongAdder[] {new LongAdder(), new LongAdder(), new LongAdder()});
             }
         }
     }
@@ -55,6 +63,7 @@ final class EngineRouter implements BatchHandler {
             }
             for (int j = 0; j < answers.size(); j++) {
                 out[part.getValue().get(j)] = answers.get(j);
+                count(requests.get(j).getModel(), answers.get(j));
             }
         }
         return Arrays.asList(out);
@@ -71,6 +80,31 @@ final class EngineRouter implements BatchHandler {
     public long maxAnswerBytes(InferenceRequest request) {
         InferenceEngine engine = byModel.get(request.getModel());
         return engine == null ? 0 : engine.maxAnswerBytes(request);
+    }
+
+    /** Counts an answer of a served model: its items and its usage's tokens. */
+    private void count(String model, InferenceResponse answer) {
+        LongAdder[] c = counts.get(model);
+        if (answer == null || c == null) {
+            return;
+        }
+        if (answer.getOutput() instanceof EmbeddingsResult r) {
+            c[0].add(r.getData().size());
+            c[1].add(r.getUsage().getPromptTokens());
+        } else if (answer.getOutput() instanceof ChatResult r) {
+            c[0].increment();
+            c[1].add(r.getUsage().getPromptTokens());
+            c[2].add(r.getUsage().getCompletionTokens());
+        }
+    }
+
+    /** Binds the engines' item and token counts, one series per served model. */
+    void bindTo(Meters meters) {
+        counts.forEach((model, c) -> {
+            meters.functionCounter(SealstreamMeter.ENGINE_ITEMS, c[0], LongAdder::doubleValue, model);
+            meters.functionCounter(SealstreamMeter.ENGINE_TOKENS, c[1], LongAdder::doubleValue, model, "prompt");
+            meters.functionCounter(SealstreamMeter.ENGINE_TOKENS, c[2], LongAdder::doubleValue, model, "completion");
+        });
     }
 
     /** The served model names, sorted. */

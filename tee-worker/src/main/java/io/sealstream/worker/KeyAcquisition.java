@@ -58,6 +58,11 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
     private volatile boolean holdingKeys;
     private volatile LeaseListener listener = LeaseListener.NONE;
 
+    /** When the current lease expires, or null before the first release. */
+    Instant leaseExpiresAt() {
+        return leaseExpiresAt;
+    }
+
     /** Told when the lease ends without renewal (keys dropped) and when keys arrive again. */
     interface LeaseListener {
         LeaseListener NONE = new LeaseListener() {

@@ -5,9 +5,11 @@ import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.EvidenceProvider;
 import io.sealstream.attestation.ReportDataBinding;
 import io.sealstream.envelope.RequestOpener;
+import io.sealstream.envelope.SessionKeyCache;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.client.KeyBrokerClient;
 import io.sealstream.schemas.registry.SchemaRegistryClient;
+import io.sealstream.service.ServiceMetrics;
 import io.sealstream.streams.AdminTopicDirectory;
 import io.sealstream.streams.EngineBatcher;
 import io.sealstream.streams.InferenceTopology;
@@ -58,6 +60,8 @@ public final class TeeWorker implements AutoCloseable {
     private static final Duration ENGINE_SHUTDOWN_WAIT = Duration.ofSeconds(5);
     /** The longest a graceful stop takes after SIGTERM: a pod's termination grace period must exceed it. */
     public static final Duration LONGEST_SHUTDOWN = SHUTDOWN_TIMEOUT.plus(ENGINE_SHUTDOWN_WAIT);
+    /** How often the consumer-lag gauges are read from the stream processor's consumers. */
+    private static final Duration LAG_REFRESH = Duration.ofSeconds(5);
 
     private final WorkerConfig config;
     private final List<InferenceEngine> engines;
@@ -67,6 +71,8 @@ public final class TeeWorker implements AutoCloseable {
     private final AdminTopicDirectory topics;
     private final java.util.concurrent.atomic.AtomicInteger threadReplacements = new java.util.concurrent.atomic.AtomicInteger();
     private final HttpServer health;
+    /** The worker's registry, served at {@link ServiceMetrics#PATH} beside the health endpoints. */
+    private final ServiceMetrics metrics = new ServiceMetrics();
     /** The worker's one engine batcher: every stream task of every stream processor it runs feeds it. */
     private final EngineBatcher batcher;
     private final byte[] modelDigest;
@@ -85,6 +91,9 @@ public final class TeeWorker implements AutoCloseable {
         // bound first and served last: a port in use fails the start before anything runs
         this.health = bindHealth(config.healthAddress(), config.healthPort());
         Deque<AutoCloseable> started = new ArrayDeque<>(); // undone in reverse if the start fails
+        started.push(metrics);
+        WorkerMeters workerMeters = new WorkerMeters(metrics.meters());
+        workerMeters.engines(engines);
         started.push(() -> {
             // the socket is registered with the server's selector, so only its dispatcher thread
             // can release it: a server that never started must start to stop
@@ -92,12 +101,15 @@ public final class TeeWorker implements AutoCloseable {
             health.stop(0);
         });
         try {
-            RequestOpener opener = RequestOpener.builder().build();
+            SessionKeyCache sessionKeys = new SessionKeyCache();
+            workerMeters.sessionKeys(sessionKeys);
+            RequestOpener opener = RequestOpener.builder().sessionKeyCache(sessionKeys).build();
             // the family's keyset opens every client's request topic (sealstream.requests.<client>)
             String topic = config.streams().requestTopicFamily();
             this.keys = new KeyAcquisition(new KeyBrokerClient(config.keyBrokerUrl(), config.brokerTimeout()), tee,
                     engines.stream().map(InferenceEngine::modelDigest).toList(), topic, opener);
             started.push(keys);
+            workerMeters.lease(keys::leaseExpiresAt);
             keys.acquire();
             SchemaRegistryClient registry = new SchemaRegistryClient(config.schemaRegistryUrl(), config.brokerTimeout());
             this.topics = AdminTopicDirectory.forConfig(config.streams());
@@ -107,7 +119,9 @@ public final class TeeWorker implements AutoCloseable {
                 LOG.warn("worker.kafka.plaintext worker_id={} remedy=\"give the workers' SASL_SSL credentials; PLAINTEXT is for "
                         + "benchmark brokers only\"", config.workerId());
             }
-            this.batcher = EngineBatcher.start(new EngineRouter(engines), config.streams());
+            EngineRouter router = new EngineRouter(engines);
+            router.bindTo(metrics.meters());
+            this.batcher = EngineBatcher.start(router, config.streams(), metrics.meters());
             started.push(batcher); // its thread would outlive a worker that never started
             this.newStreams = () -> {
                 KafkaStreams s = new KafkaStreams(
@@ -141,6 +155,9 @@ public final class TeeWorker implements AutoCloseable {
             });
             started.push(engineWatch::shutdownNow);
             engineWatch.scheduleWithFixedDelay(this::checkEngine, 1, 1, java.util.concurrent.TimeUnit.SECONDS);
+            String requestTopics = config.streams().requestTopicFamily() + ".";
+            engineWatch.scheduleWithFixedDelay(() -> workerMeters.refreshLag(streams, requestTopics),
+                    LAG_REFRESH.toMillis(), LAG_REFRESH.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             serveHealth();
         } catch (Throwable e) {
             synchronized (this) {
@@ -350,6 +367,7 @@ public final class TeeWorker implements AutoCloseable {
                         + counts + "}");
             }
         });
+        metrics.serveOn(health);
         health.createContext(READY_PATH, ex -> {
             if (isReady()) {
                 respond(ex, 200, "{\"status\":\"ready\"}");
@@ -391,6 +409,7 @@ public final class TeeWorker implements AutoCloseable {
         boolean engineIdle = batcher.closeAndJoin(ENGINE_SHUTDOWN_WAIT);
         topics.close();
         health.stop(0);
+        metrics.close();
         if (engineIdle) {
             for (InferenceEngine e : engines) {
                 try {

@@ -220,6 +220,20 @@ class KubernetesManifestTest {
     }
 
     @Test
+    void prometheusIsToldEachServicesMetricsPortAndPath() {
+        Map<String, String> worker = worker().getSpec().getTemplate().getMetadata().getAnnotations();
+        Map<String, String> broker = one(StatefulSet.class, "sealstream-key-broker").getSpec().getTemplate().getMetadata()
+                .getAnnotations();
+
+        assertThat(worker).containsEntry("prometheus.io/scrape", "true")
+                .containsEntry("prometheus.io/port", workerSettings().string(WorkerSettings.HEALTH_PORT))
+                .containsEntry("prometheus.io/path", io.sealstream.service.ServiceMetrics.PATH);
+        assertThat(broker).containsEntry("prometheus.io/scrape", "true")
+                .containsEntry("prometheus.io/port", keyBrokerSettings().string(KeyBrokerSettings.PORT))
+                .containsEntry("prometheus.io/path", io.sealstream.service.ServiceMetrics.PATH);
+    }
+
+    @Test
     void aStoppingWorkerHasTimeToFinishOrAbandonItsBatch() {
         assertThat(worker().getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds())
                 .isGreaterThan(TeeWorker.LONGEST_SHUTDOWN.toSeconds());
@@ -374,14 +388,15 @@ class KubernetesManifestTest {
     }
 
     @Test
-    void theWorkersAcceptNoConnectionAndReachOnlyDnsKafkaTheRegistryAndTheKeyBroker() {
+    void theWorkersAcceptOnlyPrometheusOnTheirHealthPortAndReachOnlyDnsKafkaTheRegistryAndTheKeyBroker() {
         NetworkPolicy p = one(NetworkPolicy.class, "sealstream-worker");
         URI registry = URI.create(workerSettings().string(WorkerSettings.REGISTRY_URL));
         String keyBrokerPort = keyBrokerSettings().string(KeyBrokerSettings.PORT);
 
         assertThat(p.getSpec().getPodSelector().getMatchLabels()).isEqualTo(worker().getSpec().getSelector().getMatchLabels());
         assertThat(p.getSpec().getPolicyTypes()).containsExactlyInAnyOrder("Ingress", "Egress");
-        assertThat(p.getSpec().getIngress()).isEmpty();
+        assertThat(rules(p.getSpec().getIngress().stream().map(i -> new Rule(i.getFrom(), i.getPorts())).toList()))
+                .containsExactly(PROMETHEUS + ": TCP/" + workerSettings().string(WorkerSettings.HEALTH_PORT));
         assertThat(rules(p.getSpec().getEgress().stream().map(e -> new Rule(e.getTo(), e.getPorts())).toList()))
                 .containsExactlyInAnyOrder(
                         "any namespace, k8s-app=kube-dns: UDP/53 TCP/53",
@@ -392,7 +407,7 @@ class KubernetesManifestTest {
     }
 
     @Test
-    void theKeyBrokerTakesCallsFromWorkersItsPeerAndClientsOnItsApiPortAndReachesOnlyDnsAndItsPeer() {
+    void theKeyBrokerTakesCallsFromWorkersItsPeerClientsAndPrometheusOnItsApiPortAndReachesOnlyDnsAndItsPeer() {
         NetworkPolicy p = one(NetworkPolicy.class, "sealstream-key-broker");
         String api = "TCP/" + keyBrokerSettings().string(KeyBrokerSettings.PORT);
 
@@ -400,11 +415,16 @@ class KubernetesManifestTest {
                 .isEqualTo(one(StatefulSet.class, "sealstream-key-broker").getSpec().getSelector().getMatchLabels());
         assertThat(rules(p.getSpec().getIngress().stream().map(i -> new Rule(i.getFrom(), i.getPorts())).toList()))
                 .containsExactly("this namespace, app.kubernetes.io/name=sealstream-worker | this namespace, "
-                        + "app.kubernetes.io/name=sealstream-key-broker | any namespace, sealstream.io/client=true: " + api);
+                        + "app.kubernetes.io/name=sealstream-key-broker | any namespace, sealstream.io/client=true: " + api,
+                        PROMETHEUS + ": " + api);
         assertThat(rules(p.getSpec().getEgress().stream().map(e -> new Rule(e.getTo(), e.getPorts())).toList()))
                 .containsExactlyInAnyOrder("any namespace, k8s-app=kube-dns: UDP/53 TCP/53",
                         "this namespace, app.kubernetes.io/name=sealstream-key-broker: " + api);
     }
+
+    /** Prometheus as the network policies admit it. */
+    private static final String PROMETHEUS = "namespace labelled {sealstream.io/monitoring=true}, "
+            + "app.kubernetes.io/name=prometheus";
 
     /** One network policy rule: its peers and ports. */
     private record Rule(List<io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer> peers,
@@ -429,7 +449,8 @@ class KubernetesManifestTest {
         assertThat(p.getPodSelector().getMatchExpressions()).isNullOrEmpty();
         String namespace = p.getNamespaceSelector() == null ? "this namespace"
                 : p.getNamespaceSelector().getMatchLabels() == null || p.getNamespaceSelector().getMatchLabels().isEmpty()
-                ? "any namespace" : "namespace " + p.getNamespaceSelector().getMatchLabels().get("kubernetes.io/metadata.name");
+                ? "any namespace" : "namespace " + p.getNamespaceSelector().getMatchLabels().getOrDefault(
+                        "kubernetes.io/metadata.name", "labelled " + new java.util.TreeMap<>(p.getNamespaceSelector().getMatchLabels()));
         return namespace + ", " + new java.util.TreeMap<>(p.getPodSelector().getMatchLabels()).entrySet().stream()
                 .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" "));
     }

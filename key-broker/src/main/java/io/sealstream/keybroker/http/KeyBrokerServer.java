@@ -15,6 +15,7 @@ import io.sealstream.keybroker.api.KeyBrokerJson;
 import io.sealstream.keybroker.api.CustodyStatus;
 import io.sealstream.keybroker.api.KeyBrokerPaths;
 import io.sealstream.keybroker.api.TopicList;
+import io.sealstream.service.ServiceMetrics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -39,14 +40,17 @@ public final class KeyBrokerServer implements AutoCloseable {
     private static final int MAX_BODY = 1 << 20;
 
     private final KeyBroker broker;
+    /** The broker's registry, served at {@link ServiceMetrics#PATH}. */
+    private final ServiceMetrics metrics;
     private final HttpServer http;
     private final SourceRateLimits publicLimits;
     private final SourceRateLimits attestLimits;
     private final ExecutorService workers = Executors.newFixedThreadPool(4, daemon("key-broker-http"));
     private final ScheduledExecutorService rotation = Executors.newSingleThreadScheduledExecutor(daemon("key-broker-rotation"));
 
-    private KeyBrokerServer(KeyBroker broker, KeyBrokerConfig config) throws IOException {
+    private KeyBrokerServer(KeyBroker broker, ServiceMetrics metrics, KeyBrokerConfig config) throws IOException {
         this.broker = broker;
+        this.metrics = metrics;
         this.http = HttpServer.create(new InetSocketAddress(config.bindAddress(), config.port()), 64);
         http.setExecutor(workers);
         this.publicLimits = new SourceRateLimits(config.publicRequestsPerSecond());
@@ -66,6 +70,7 @@ public final class KeyBrokerServer implements AutoCloseable {
                 });
             }
         });
+        metrics.serveOn(http);
         http.createContext(KeyBrokerPaths.HEALTH, ex -> handle(ex, "GET", null, () -> java.util.Map.of("status", "ok")));
         http.createContext(KeyBrokerPaths.READY, ex -> handle(ex, "GET", null, () -> {
             CustodyStatus custody = broker.custodyStatus();
@@ -81,13 +86,18 @@ public final class KeyBrokerServer implements AutoCloseable {
 
     /** Starts the broker's HTTP API and rotation timer. */
     public static KeyBrokerServer start(KeyBrokerConfig config) {
+        ServiceMetrics metrics = new ServiceMetrics();
         try {
-            KeyBrokerServer server = new KeyBrokerServer(new KeyBroker(config), config);
+            KeyBrokerServer server = new KeyBrokerServer(new KeyBroker(config, metrics.meters()), metrics, config);
             server.http.start();
             LOG.info("keybroker.listening url={}", server.url());
             return server;
         } catch (IOException e) {
+            metrics.close();
             throw new UncheckedIOException("the key broker cannot listen on " + config.bindAddress() + ":" + config.port(), e);
+        } catch (RuntimeException e) {
+            metrics.close();
+            throw e;
         }
     }
 
@@ -223,6 +233,7 @@ public final class KeyBrokerServer implements AutoCloseable {
         http.stop(0);
         workers.shutdownNow();
         broker.close();
+        metrics.close();
         LOG.info("keybroker.stopped");
     }
 

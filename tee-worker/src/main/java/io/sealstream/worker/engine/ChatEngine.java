@@ -66,6 +66,7 @@ public final class ChatEngine implements InferenceEngine {
     public static final int MAX_STOP_SEQUENCES = 4;
     private static final int CLOSE_WAIT_SECONDS = 30;
 
+    private final java.time.Duration loadTime;
     private final ChatModel config;
     private final LlamaModel model;
     private final byte[] digest;
@@ -132,9 +133,15 @@ public final class ChatEngine implements InferenceEngine {
             t.setDaemon(true);
             return t;
         });
+        this.loadTime = java.time.Duration.ofNanos(System.nanoTime() - started);
         LOG.info("engine.loaded model={} arch={} ctx={} slots={} template={} ms={} digest={}", config.name(),
                 meta.architecture(), contextSize, config.parallelSlots(), hasTemplate,
-                (System.nanoTime() - started) / 1_000_000, HexFormat.of().formatHex(digest));
+                loadTime.toMillis(), HexFormat.of().formatHex(digest));
+    }
+
+    @Override
+    public java.time.Duration loadTime() {
+        return loadTime;
     }
 
     /** Loads the GGUF model of {@code config}; refuses a file that is not GGUF or changes while loading. */

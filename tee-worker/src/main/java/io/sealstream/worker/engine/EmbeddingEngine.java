@@ -46,6 +46,7 @@ public final class EmbeddingEngine implements InferenceEngine {
     /** Texts per forward pass. */
     public static final int MAX_TEXTS_PER_PASS = 64;
 
+    private final java.time.Duration loadTime;
     private final EmbeddingModel model;
     private final ModelFiles files;
     private final HuggingFaceTokenizer tokenizer;
@@ -87,8 +88,14 @@ public final class EmbeddingEngine implements InferenceEngine {
             files.close();
             throw new IllegalStateException("DJL cannot load the " + model.modelName() + " ONNX model", e);
         }
+        this.loadTime = java.time.Duration.ofNanos(System.nanoTime() - started);
         LOG.info("engine.loaded model={} ms={} digest_prefix={}", model.modelName(),
-                (System.nanoTime() - started) / 1_000_000, java.util.HexFormat.of().formatHex(files.digest()).substring(0, 16));
+                loadTime.toMillis(), java.util.HexFormat.of().formatHex(files.digest()).substring(0, 16));
+    }
+
+    @Override
+    public java.time.Duration loadTime() {
+        return loadTime;
     }
 
     /** Loads {@code model}; takes a few seconds. */

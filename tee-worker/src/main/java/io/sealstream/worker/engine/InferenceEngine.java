@@ -37,6 +37,11 @@ public interface InferenceEngine extends AutoCloseable {
         return 0;
     }
 
+    /** How long loading the model took (zero for an engine that loads nothing). */
+    default java.time.Duration loadTime() {
+        return java.time.Duration.ZERO;
+    }
+
     @Override
     void close();
 }
