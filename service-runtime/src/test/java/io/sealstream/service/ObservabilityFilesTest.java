@@ -3,8 +3,6 @@ package io.sealstream.service;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.sealstream.metrics.SealstreamMeter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -15,8 +13,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -27,15 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code promtool}, where Prometheus is installed: Debian's {@code prometheus} package).
  */
 class ObservabilityFilesTest {
-    private static final Path PROMETHEUS = Path.of("..", "docker", "prometheus");
-    private static final Path DASHBOARD = Path.of("..", "docker", "grafana", "sealstream-dashboard.json");
-    private static final Pattern SEALSTREAM_SERIES = Pattern.compile("\\bsealstream_[a-z_]+\\b");
-    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path PROMETHEUS = ObservabilityFiles.PROMETHEUS;
 
     @Test
     void everyAlertNamesOnlyCatalogueSeriesAndSaysWhatToDo() throws IOException {
-        List<JsonNode> rules = alertRules();
+        List<JsonNode> rules = ObservabilityFiles.alertRules();
 
         assertThat(rules).isNotEmpty();
         for (JsonNode rule : rules) {
@@ -50,7 +42,7 @@ class ObservabilityFilesTest {
     @Test
     void theAlertsCoverWhatAnOperatorMustBeWokenFor() throws IOException {
         Set<String> used = new LinkedHashSet<>();
-        alertRules().forEach(r -> used.addAll(series(r.path("expr").asText())));
+        ObservabilityFiles.alertRules().forEach(r -> used.addAll(ObservabilityFiles.series(r.path("expr").asText())));
 
         assertThat(used).contains(
                 SealstreamMeter.BROKER_ATTESTATIONS.prometheusName(),
@@ -59,15 +51,15 @@ class ObservabilityFilesTest {
                 SealstreamMeter.WORKER_REQUEST_TIME.prometheusName() + "_bucket",
                 SealstreamMeter.BROKER_OLDEST_PRIMARY_KEY_AGE.prometheusName(),
                 SealstreamMeter.WORKER_LEASE_REMAINING.prometheusName());
-        assertThat(alertRules()).extracting(r -> r.path("expr").asText())
+        assertThat(ObservabilityFiles.alertRules()).extracting(r -> r.path("expr").asText())
                 .anyMatch(e -> e.contains("up{job=\"sealstream-key-broker\"}"));
     }
 
     @Test
     void theDashboardShowsEveryServiceMeterAndNamesNothingElse() throws IOException {
-        List<String> exprs = dashboardExpressions();
+        List<String> exprs = ObservabilityFiles.dashboardExpressions();
         Set<String> used = new LinkedHashSet<>();
-        exprs.forEach(e -> used.addAll(series(e)));
+        exprs.forEach(e -> used.addAll(ObservabilityFiles.series(e)));
 
         assertThat(exprs).allSatisfy(e -> assertThat(unknownSeries(e)).as(e).isEmpty());
         for (SealstreamMeter m : SealstreamMeter.values()) {
@@ -75,14 +67,14 @@ class ObservabilityFilesTest {
                 assertThat(m.prometheusSeries()).as("%s on the dashboard", m).containsAnyElementsOf(used);
             }
         }
-        for (JsonNode panel : JSON.readTree(DASHBOARD.toFile()).path("panels")) {
+        for (JsonNode panel : ObservabilityFiles.dashboard().path("panels")) {
             assertThat(panel.path("description").asText()).as("panel %s", panel.path("title").asText()).isNotBlank();
         }
     }
 
     @Test
     void theScrapeConfigurationReadsEachServicesMetricsPath() throws IOException {
-        JsonNode config = YAML.readTree(PROMETHEUS.resolve("prometheus.yml").toFile());
+        JsonNode config = ObservabilityFiles.YAML.readTree(PROMETHEUS.resolve("prometheus.yml").toFile());
         List<String> jobs = new ArrayList<>();
         for (JsonNode job : config.path("scrape_configs")) {
             jobs.add(job.path("job_name").asText());
@@ -94,61 +86,28 @@ class ObservabilityFilesTest {
     }
 
     @Test
-    void promtoolAcceptsTheRulesAndTheDashboardsQueries(@TempDir Path dir) throws Exception {
-        Assumptions.assumeTrue(onPath("promtool"), "promtool is not installed (Debian: apt-get install prometheus); "
+    void promtoolAcceptsTheRulesTheScrapeConfigurationAndTheDashboardsQueries(@TempDir Path dir) throws Exception {
+        Assumptions.assumeTrue(ObservabilityFiles.tool("promtool").isPresent(), "promtool is not installed (Debian: apt-get install prometheus); "
                 + "the PromQL of docker/prometheus and docker/grafana is not checked");
         // the dashboard's queries as recording rules: promtool parses each one
         StringBuilder recording = new StringBuilder("groups:\n  - name: dashboard\n    rules:\n");
         int i = 0;
-        for (String expr : dashboardExpressions()) {
+        for (String expr : ObservabilityFiles.dashboardExpressions()) {
             recording.append("      - record: dashboard:query").append(i++).append("\n        expr: ")
-                    .append(JSON.writeValueAsString(expr)).append('\n');
+                    .append(ObservabilityFiles.JSON.writeValueAsString(expr)).append('\n');
         }
         Path dashboardRules = dir.resolve("dashboard-rules.yml");
         Files.writeString(dashboardRules, recording);
 
-        assertThat(promtool("check", "rules", PROMETHEUS.resolve("alerts.yml").toString())).contains("SUCCESS");
+        assertThat(promtool("check", "rules", ObservabilityFiles.ALERTS.toString())).contains("SUCCESS");
+        assertThat(promtool("check", "config", PROMETHEUS.resolve("prometheus.yml").toString())).contains("SUCCESS");
         assertThat(promtool("check", "rules", dashboardRules.toString())).contains("SUCCESS: " + i + " rules found");
     }
 
-    private static List<JsonNode> alertRules() throws IOException {
-        List<JsonNode> rules = new ArrayList<>();
-        for (JsonNode group : YAML.readTree(PROMETHEUS.resolve("alerts.yml").toFile()).path("groups")) {
-            group.path("rules").forEach(rules::add);
-        }
-        return rules;
-    }
-
-    private static List<String> dashboardExpressions() throws IOException {
-        List<String> exprs = new ArrayList<>();
-        for (JsonNode panel : JSON.readTree(DASHBOARD.toFile()).path("panels")) {
-            for (JsonNode target : panel.path("targets")) {
-                exprs.add(target.path("expr").asText());
-            }
-        }
-        assertThat(exprs).isNotEmpty();
-        return exprs;
-    }
-
-    private static Set<String> series(String expr) {
-        Set<String> found = new LinkedHashSet<>();
-        Matcher m = SEALSTREAM_SERIES.matcher(expr);
-        while (m.find()) {
-            found.add(m.group());
-        }
-        return found;
-    }
-
     private static Set<String> unknownSeries(String expr) {
-        Set<String> unknown = series(expr);
+        Set<String> unknown = ObservabilityFiles.series(expr);
         unknown.removeIf(s -> SealstreamMeter.ofPrometheusSeries(s).isPresent());
         return unknown;
-    }
-
-    private static boolean onPath(String tool) {
-        String path = System.getenv("PATH");
-        return path != null && java.util.Arrays.stream(path.split(java.io.File.pathSeparator))
-                .anyMatch(d -> Files.isExecutable(Path.of(d, tool)));
     }
 
     private static String promtool(String... args) throws Exception {
