@@ -194,6 +194,35 @@ class ConfidentialPipelineTest {
         assertThat(scan.findings()).isEmpty();
     }
 
+    @Test
+    @Order(8)
+    void aClientGivenARegistryRecordsItsRequestsThereAndNowhereElse() throws Exception {
+        String model = stack.engine().models().iterator().next();
+        var registry = new io.micrometer.prometheusmetrics.PrometheusMeterRegistry(
+                io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT);
+        try (SealstreamClient acme = stack.clientBuilder("acme").meterRegistry(registry).build()) {
+            List<CompletableFuture<EmbeddingResult>> answers = new ArrayList<>();
+            for (int i = 0; i < 20; i++) {
+                answers.add(acme.embeddings().create(model, List.of("metered " + CANARY + " " + i)));
+            }
+            CompletableFuture.allOf(answers.toArray(CompletableFuture[]::new)).get();
+        }
+        MetricsScrape scrape = MetricsScrape.parse(registry.scrape());
+        String requests = SealstreamMeter.CLIENT_REQUEST_TIME.prometheusName();
+
+        for (SealstreamMeter meter : SealstreamMeter.values()) {
+            if (meter.component() == SealstreamMeter.Component.CLIENT) {
+                assertThat(scrape.has(meter)).as("%s in the client's registry", meter).isTrue();
+            }
+        }
+        assertThat(scrape.sum(requests + "_count", Map.of("outcome", "answered"))).isEqualTo(20);
+        assertThat(scrape.sum(requests + "_sum", Map.of("outcome", "answered"))).isPositive();
+        assertThat(scrape.sum(SealstreamMeter.CLIENT_SEAL.prometheusName() + "_count", Map.of())).isEqualTo(20);
+        assertThat(scrape.text()).doesNotContain(CANARY).doesNotContain("acme");
+        assertThat(io.micrometer.core.instrument.Metrics.globalRegistry.getMeters())
+                .noneMatch(m -> m.getId().getName().startsWith("sealstream"));
+    }
+
     /** Each worker's scrape, once its consumer-lag gauges exist (they are read every few seconds). */
     private static List<MetricsScrape> workerScrapes() throws Exception {
         List<MetricsScrape> scrapes = new ArrayList<>();

@@ -71,7 +71,21 @@ public enum SealstreamMeter {
             "Age of the oldest primary topic key; above the rotation period (plus the time a rotation takes), "
                     + "rotation is overdue."),
     BROKER_ROTATION_PERIOD(Component.KEY_BROKER, Kind.GAUGE, "sealstream.keybroker.rotation.period", "seconds",
-            "The configured topic key rotation period, so alert rules compare the key age with it.");
+            "The configured topic key rotation period, so alert rules compare the key age with it."),
+
+    // the client SDK, into the registry its caller gives (none by default)
+    CLIENT_REQUEST_TIME(Component.CLIENT, Kind.HISTOGRAM_TIMER, "sealstream.client.request", "seconds",
+            "End-to-end time of a request as the client sees it, from sealing to the opened answer (or the "
+                    + "failure), by outcome (answered, rejected: an error answer, timeout, failed: not delivered or "
+                    + "the listener stopped).", "outcome"),
+    CLIENT_SEAL(Component.CLIENT, Kind.TIMER, "sealstream.client.seal", "seconds",
+            "Time to seal one request (session key, AEAD)."),
+    CLIENT_OPEN(Component.CLIENT, Kind.TIMER, "sealstream.client.open", "seconds",
+            "Time to open one genuine answer."),
+    CLIENT_RESPONSES_DROPPED(Component.CLIENT, Kind.COUNTER, "sealstream.client.responses.dropped", "",
+            "Records on the client's response topic it did not accept, by reason (duplicate: the request was "
+                    + "already answered or is not pending; forged: it did not open under the request's session).",
+            "reason");
 
     /** The process that records a meter. */
     public enum Component { WORKER, KEY_BROKER, CLIENT }

@@ -90,6 +90,7 @@ public final class SealstreamClient implements AutoCloseable {
     private final AtomicLong duplicates = new AtomicLong();
     private final AtomicLong forgeries = new AtomicLong();
     private final AtomicLong sessionsOpened = new AtomicLong();
+    private final ClientMeters meters;
     /** What the client verified first: where it learnt the policy and its pools. */
     private volatile VerifiedTopic policySource;
     /** Per request topic family: its verified keys and the session that seals to them. */
@@ -100,6 +101,8 @@ public final class SealstreamClient implements AutoCloseable {
 
     private SealstreamClient(Builder b) {
         this.clientId = b.clientId;
+        this.meters = new ClientMeters(b.meters);
+        meters.dropped(duplicates, forgeries);
         this.requestTopicFamily = b.requestTopicFamily;
         this.sessionLifetime = b.sessionLifetime;
         this.requestTimeout = b.requestTimeout;
@@ -188,11 +191,11 @@ public final class SealstreamClient implements AutoCloseable {
         Route route = route(familyFor(request.getModel()));
         ClientSession session = route.session();
         CompletableFuture<OpenedResponse> future = new CompletableFuture<>();
-        Pending p = new Pending(session, future, clock.instant().plus(timeout), timeout);
+        Pending p = new Pending(session, future, clock.instant().plus(timeout), timeout, System.nanoTime());
         Pending earlier = pending.putIfAbsent(requestId, p);
         if (earlier != null) {
             // a retry of a request still in flight: same id, same future, the first answer wins
-            pending.put(requestId, new Pending(session, earlier.future(), p.deadline(), timeout));
+            pending.put(requestId, new Pending(session, earlier.future(), p.deadline(), timeout, earlier.sentNanos()));
             future = earlier.future();
         }
         CompletableFuture<OpenedResponse> result = future;
@@ -204,10 +207,13 @@ public final class SealstreamClient implements AutoCloseable {
             return result;
         }
         try {
+            long sealStarted = System.nanoTime();
             SealedRequest sealed = session.seal(requestId, request);
+            meters.sealed(System.nanoTime() - sealStarted);
             producer.send(new ProducerRecord<>(route.requestTopic(), requestId, sealed), (meta, error) -> {
                 if (error != null) {
                     pending.remove(requestId);
+                    meters.ended(ClientMeters.Outcome.FAILED, p.sentNanos());
                     result.completeExceptionally(new DeliveryFailedException(requestId, error));
                 }
             });
@@ -307,8 +313,10 @@ public final class SealstreamClient implements AutoCloseable {
             return;
         }
         OpenedResponse opened;
+        long openStarted = System.nanoTime();
         try {
             opened = p.session().open(response);
+            meters.opened(System.nanoTime() - openStarted);
         } catch (RuntimeException e) {
             // a record that fails in an unforeseen way is not a genuine answer either
             forgeries.incrementAndGet();
@@ -319,6 +327,7 @@ public final class SealstreamClient implements AutoCloseable {
                 // genuine (it authenticated) but unreadable: waiting longer will not help
                 pending.computeIfPresent(id, (k, v) -> v.future() == p.future() ? null : v);
                 rejected.incrementAndGet();
+                meters.ended(ClientMeters.Outcome.REJECTED, p.sentNanos());
                 p.future().completeExceptionally(new RequestRejectedException(id, "undecodable_response", e.getMessage()));
                 return;
             }
@@ -331,10 +340,12 @@ public final class SealstreamClient implements AutoCloseable {
         pending.computeIfPresent(id, (k, v) -> v.future() == p.future() ? null : v);
         if (opened.status() == ResponseStatus.ERROR) {
             rejected.incrementAndGet();
+            meters.ended(ClientMeters.Outcome.REJECTED, p.sentNanos());
             p.future().completeExceptionally(new RequestRejectedException(id, opened.body().getError().getCode(),
                     opened.body().getError().getMessage()));
         } else {
             answered.incrementAndGet();
+            meters.ended(ClientMeters.Outcome.ANSWERED, p.sentNanos());
             p.future().complete(opened);
         }
     }
@@ -343,6 +354,7 @@ public final class SealstreamClient implements AutoCloseable {
     private void onListenerStopped(RuntimeException why) {
         pending.forEach((id, p) -> {
             if (pending.remove(id, p)) {
+                meters.ended(ClientMeters.Outcome.FAILED, p.sentNanos());
                 p.future().completeExceptionally(why);
             }
         });
@@ -353,6 +365,7 @@ public final class SealstreamClient implements AutoCloseable {
         pending.forEach((id, p) -> {
             if (now.isAfter(p.deadline()) && pending.remove(id, p)) {
                 timedOut.incrementAndGet();
+                meters.ended(ClientMeters.Outcome.TIMEOUT, p.sentNanos());
                 p.future().completeExceptionally(new RequestTimeoutException(id, p.timeout()));
             }
         });
@@ -392,8 +405,9 @@ public final class SealstreamClient implements AutoCloseable {
         return UUID.randomUUID().toString();
     }
 
+    /** A request awaiting its answer; {@code sentNanos} ({@link System#nanoTime}) starts its end-to-end time. */
     private record Pending(ClientSession session, CompletableFuture<OpenedResponse> future, Instant deadline,
-                           Duration timeout) {
+                           Duration timeout, long sentNanos) {
     }
 
     /** Settings of a {@link SealstreamClient}. */
@@ -485,6 +499,8 @@ public final class SealstreamClient implements AutoCloseable {
         }
 
         /** Any Kafka producer or consumer setting, applied after {@link #kafkaSecurity}. */
+        private io.sealstream.metrics.Meters meters = io.sealstream.metrics.Meters.none();
+
         public Builder kafkaConfig(String key, Object value) {
             kafkaOverrides.put(key, value);
             return this;
@@ -492,6 +508,16 @@ public final class SealstreamClient implements AutoCloseable {
 
         public Builder clock(Clock clock) {
             this.clock = clock;
+            return this;
+        }
+
+        /**
+         * Records the client's meters (end-to-end time by outcome, seal and open time, dropped
+         * responses; docs/observability.md) in {@code registry}; by default the client records
+         * none. No meter carries a request id, a client id or request data.
+         */
+        public Builder meterRegistry(io.micrometer.core.instrument.MeterRegistry registry) {
+            this.meters = io.sealstream.metrics.Meters.of(registry);
             return this;
         }
 
