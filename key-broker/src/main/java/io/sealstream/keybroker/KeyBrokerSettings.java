@@ -2,6 +2,7 @@ package io.sealstream.keybroker;
 
 import io.sealstream.envelope.EnvelopeDefaults;
 import io.sealstream.envelope.EnvelopeProtocol;
+import io.sealstream.service.ServiceLogging;
 import io.sealstream.service.Setting;
 import io.sealstream.service.SettingsSchema;
 
@@ -59,5 +60,6 @@ public final class KeyBrokerSettings {
     /** The key broker's settings, read from {@code key-broker.properties} and {@code SEALSTREAM_KEY_BROKER_*}. */
     public static final SettingsSchema SCHEMA = SettingsSchema.of("key broker", "SEALSTREAM_KEY_BROKER_", BIND_ADDRESS, PORT,
             DATA_DIR, POLICY_FILE, CUSTODY, CUSTODY_PEER_URL, TEE, SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, TDX_COLLATERAL,
-            TOPICS, ROTATION_INTERVAL, GRACE, PENDING_LEAD, ROTATION_CHECK, LEASE_TTL, NONCE_TTL, PUBLIC_RATE, ATTESTATION_RATE);
+            TOPICS, ROTATION_INTERVAL, GRACE, PENDING_LEAD, ROTATION_CHECK, LEASE_TTL, NONCE_TTL, PUBLIC_RATE, ATTESTATION_RATE,
+            ServiceLogging.FORMAT);
 }

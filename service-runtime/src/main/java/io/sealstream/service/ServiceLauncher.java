@@ -33,6 +33,14 @@ public final class ServiceLauncher {
             System.err.println(e.getMessage());
             return ServiceExit.CONFIG_INVALID;
         }
+        if (schema.settings().contains(ServiceLogging.FORMAT)) {
+            try {
+                ServiceLogging.apply(settings);
+            } catch (SettingsException e) {
+                System.err.println(schema.service() + ": " + e.getMessage());
+                return ServiceExit.CONFIG_INVALID;
+            }
+        }
         try {
             return service.run(settings, ServiceProcess.listen(), System.out, System.err);
         } catch (RuntimeException | Error e) {

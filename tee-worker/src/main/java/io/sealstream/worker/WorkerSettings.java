@@ -1,6 +1,7 @@
 package io.sealstream.worker;
 
 import io.sealstream.envelope.EnvelopeProtocol;
+import io.sealstream.service.ServiceLogging;
 import io.sealstream.service.Setting;
 import io.sealstream.service.SettingsSchema;
 import io.sealstream.streams.StreamProcessorConfig;
@@ -70,7 +71,7 @@ public final class WorkerSettings {
     public static final SettingsSchema SCHEMA = SettingsSchema.of("worker", "SEALSTREAM_WORKER_", WORKER_ID,
             BOOTSTRAP_SERVERS, KAFKA_SECURITY, KAFKA_CREDENTIALS, KAFKA_USERNAME, KAFKA_PASSWORD_FILE, KAFKA_CA, REGISTRY_URL, KEY_BROKER_URL, STATE_DIR, TEE,
             SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, POOL, REQUEST_TOPIC_FAMILY, ENGINE, CHAT_MODEL, MAX_BATCH_SIZE,
-            BATCH_LINGER, TRANSACTION_TIMEOUT, COMMIT_INTERVAL, HEALTH_ADDRESS, HEALTH_PORT)
+            BATCH_LINGER, TRANSACTION_TIMEOUT, COMMIT_INTERVAL, HEALTH_ADDRESS, HEALTH_PORT, ServiceLogging.FORMAT)
             .passThrough("streams", "Kafka Streams and client settings, passed as they are (e.g. "
                     + "streams.session.timeout.ms); the exactly-once and security settings cannot be overridden.");
 }

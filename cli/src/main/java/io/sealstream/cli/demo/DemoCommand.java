@@ -4,6 +4,7 @@ import io.sealstream.client.EmbeddingResult;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.client.Similarity;
 import io.sealstream.client.VerifiedTopic;
+import io.sealstream.cli.stack.StackDataDir;
 import io.sealstream.localstack.Engines;
 import io.sealstream.localstack.LocalStack;
 import io.sealstream.schemas.v1.EmbeddingsInput;
@@ -42,6 +43,9 @@ public final class DemoCommand implements Callable<Integer> {
             description = "The GGUF model for --chat (default ${DEFAULT-VALUE}).")
     Path model;
 
+    @Option(names = "--verbose", description = "Log to the console instead of the log file in the data directory.")
+    boolean verbose;
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
@@ -51,13 +55,26 @@ public final class DemoCommand implements Callable<Integer> {
                     + "; pass --model PATH (../shared/models/stories260K.gguf is the tiny test model)");
             return 2;
         }
-        out.println("Starting the embedded stack (Kafka, schema registry, key broker, " + workers + " workers) ...");
+        StackDataDir dataDir = StackDataDir.create(verbose);
+        int status;
+        try (dataDir) {
+            out.println("Starting the embedded stack (Kafka, schema registry, key broker, " + workers + " workers) ...");
+            out.println("Log: " + dataDir.logDescription());
+            status = run(out, dataDir, started);
+        }
+        if (!verbose) {
+            out.println("The log is kept at " + dataDir.logDescription());
+        }
+        return status;
+    }
+
+    private int run(PrintStream out, StackDataDir dataDir, long started) throws Exception {
         int status = 0;
         try (LocalStack stack = LocalStack.start(new LocalStack.Options().workers(workers).maxBatchSize(batchSize)
                 .batchLinger(Duration.ofMillis(50)).engine(Engines::defaultEmbeddings)
-                .chatModel(chat ? model : null))) {
+                .chatModel(chat ? model : null).dataDir(dataDir.dir()))) {
             if (!stack.awaitWorkersReady(Duration.ofSeconds(120))) {
-                out.println("The workers did not become ready within 120 s; see the log above.");
+                out.println("The workers did not become ready within 120 s; the log says why: " + dataDir.logDescription());
                 return 1;
             }
             out.printf("Kafka %s (%s) | registry %s | key broker %s%n", stack.kafka().bootstrapServers(),

@@ -26,18 +26,29 @@ public final class UpCommand implements Callable<Integer> {
     @Option(names = "--chat-model", description = "Also serve chat with this GGUF model, e.g. ../shared/models/stories260K.gguf.")
     java.nio.file.Path chatModel;
 
+    @Option(names = "--verbose", description = "Log to the console instead of the log file in the data directory.")
+    boolean verbose;
+
     @Override
     public Integer call() throws Exception {
         PrintStream out = System.out;
+        StackDataDir dataDir = StackDataDir.create(verbose);
+        out.println("Starting the embedded stack ... (log: " + dataDir.logDescription() + ")");
         LocalStack stack = LocalStack.start(new LocalStack.Options().workers(workers).partitions(partitions)
-                .clients(clients).engine(Engines::defaultEmbeddings).chatModel(chatModel));
+                .clients(clients).engine(Engines::defaultEmbeddings).chatModel(chatModel).dataDir(dataDir.dir()));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             out.println("Stopping the stack ...");
             stack.close();
+            dataDir.close();
+            if (!verbose) {
+                out.println("The log is kept at " + dataDir.logDescription());
+            }
             stopped.countDown();
         }, "sealstream-up-shutdown"));
-        stack.awaitWorkersReady(Duration.ofSeconds(120));
+        if (!stack.awaitWorkersReady(Duration.ofSeconds(120))) {
+            out.println("The workers did not become ready within 120 s; the log says why: " + dataDir.logDescription());
+        }
         out.println("Sealstream is up (Ctrl-C stops it):");
         out.println("  kafka bootstrap     " + stack.kafka().bootstrapServers() + " (SASL_SSL, SCRAM-SHA-512, ACLs; CA "
                 + stack.kafkaCaFile() + ")");
@@ -53,6 +64,7 @@ public final class UpCommand implements Callable<Integer> {
         out.println("  pin, measurement    " + stack.trust().measurements().iterator().next());
         out.println("  pin, policy id      " + stack.policy().id());
         out.println("  data directory      " + stack.dataDir());
+        out.println("  log                 " + dataDir.logDescription());
         java.nio.file.Path clientsDir = stack.dataDir().resolve("clients");
         java.nio.file.Files.createDirectories(clientsDir);
         for (String client : clients) {
