@@ -1,6 +1,7 @@
 package io.sealstream.keybroker;
 
 import io.micrometer.core.instrument.Counter;
+import io.sealstream.audit.AuditSink;
 import io.sealstream.metrics.Meters;
 import io.sealstream.metrics.SealstreamMeter;
 import java.util.Map;
@@ -57,8 +58,10 @@ final class BrokerMeters {
         count(SealstreamMeter.BROKER_POLICY_CHANGES);
     }
 
-    /** The gauges read from the broker's state: lease expiries, the oldest primary key's age, the rotation period. */
-    void bind(KeyBroker broker, LeaseTokens leases, java.time.Duration rotationPeriod) {
+    /** The meters read from the broker's state: lease expiries, key age and rotation period, the audit topic's counts. */
+    void bind(KeyBroker broker, LeaseTokens leases, java.time.Duration rotationPeriod, AuditSink audit) {
+        meters.functionCounter(SealstreamMeter.BROKER_AUDIT_EVENTS, audit, AuditSink::written);
+        meters.functionCounter(SealstreamMeter.BROKER_AUDIT_DROPPED, audit, AuditSink::dropped);
         meters.functionCounter(SealstreamMeter.BROKER_LEASE_EXPIRIES, leases, LeaseTokens::expiredPresented);
         meters.gauge(SealstreamMeter.BROKER_OLDEST_PRIMARY_KEY_AGE, broker, KeyBroker::oldestPrimaryKeySeconds);
         meters.gauge(SealstreamMeter.BROKER_ROTATION_PERIOD, rotationPeriod, p -> p.toMillis() / 1000.0);

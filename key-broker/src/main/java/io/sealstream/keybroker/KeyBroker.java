@@ -12,6 +12,7 @@ import io.sealstream.envelope.TeeKeyPair;
 import io.sealstream.envelope.TopicKeyset;
 import io.sealstream.metrics.Meters;
 import io.sealstream.envelope.TopicPublicKeys;
+import io.sealstream.audit.AuditTrail;
 import io.sealstream.keybroker.api.AttestRequest;
 import io.sealstream.keybroker.api.CustodyStatus;
 import io.sealstream.keybroker.api.HandoverGrant;
@@ -49,7 +50,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class KeyBroker {
     private static final Logger LOG = LoggerFactory.getLogger(KeyBroker.class);
-    private static final Logger AUDIT = LoggerFactory.getLogger("io.sealstream.audit");
     private static final Set<AttestationFailure> NOT_ATTESTED = Set.of(
             AttestationFailure.MALFORMED_EVIDENCE, AttestationFailure.UNSUPPORTED_VERSION,
             AttestationFailure.BAD_SIGNATURE, AttestationFailure.BAD_CERTIFICATE_CHAIN,
@@ -70,6 +70,8 @@ public final class KeyBroker {
     private final NonceRegistry nonces;
     private final LeaseTokens leases;
     private final BrokerMeters meters;
+    /** Every decision: a log line and an event on the audit topic. */
+    private final AuditTrail audit;
     private final Map<String, TopicKeyset> keysets = new ConcurrentHashMap<>();
     /** TEE reports made at once for public-key calls: a flood queues here instead of taking every thread. */
     private final java.util.concurrent.Semaphore evidenceSlots = new java.util.concurrent.Semaphore(2);
@@ -82,13 +84,14 @@ public final class KeyBroker {
     public KeyBroker(KeyBrokerConfig config, Meters meters) {
         this.config = config;
         this.meters = new BrokerMeters(meters);
+        this.audit = new AuditTrail(config.clock(), config.auditSink());
         this.policy = config.policy();
         this.ownerChallenges = new OwnerChallenges(config.clock());
         this.nonces = new NonceRegistry(config.nonceTtl(), config.clock());
         this.leases = new LeaseTokens(config.leaseTtl(), config.clock());
-        this.meters.bind(this, leases, config.rotationInterval());
+        this.meters.bind(this, leases, config.rotationInterval(), config.auditSink());
         this.custody = RootCustody.start(config.custody(), config.dataDir(), policy, config.ownEvidence(),
-                config.verifiers(), config.clock());
+                config.verifiers(), config.clock(), audit);
         custody.root().ifPresentOrElse(this::openKeysets, () -> LOG.warn("keybroker.awaiting_recovery policy_id={} "
                 + "hint=the_owner_runs_sealstream_key-broker_recover", policy.id()));
     }
@@ -106,12 +109,12 @@ public final class KeyBroker {
             try {
                 keysets.putAll(opened.loadAll());
             } catch (SealedKeysetStore.RefusedStateException e) {
-                AUDIT.info("audit.custody.refused code={}", e.code());
+                audit.record("custody.refused", "code", e.code());
                 throw e;
             }
             if (opened.stateVersion() < custody.grantedStateVersion()) {
-                AUDIT.info("audit.custody.refused code=rolled_back state_on_disk={} state_of_peer={}",
-                        opened.stateVersion(), custody.grantedStateVersion());
+                audit.record("custody.refused", "code", "rolled_back", "state_on_disk", opened.stateVersion(),
+                        "state_of_peer", custody.grantedStateVersion());
                 throw new SealedKeysetStore.RefusedStateException("rolled_back", "the shared data directory holds "
                         + "keyset state " + opened.stateVersion() + ", older than the state "
                         + custody.grantedStateVersion() + " the replica that handed over the root serves: it was rolled "
@@ -126,7 +129,8 @@ public final class KeyBroker {
         if (writtenUnder != null && !writtenUnder.equals(policy.id()) && !keysets.isEmpty()) {
             // started under another policy than the state was written under: a change by restart,
             // which must revoke like a live one
-            AUDIT.info("audit.policy.changed policy_id={} previous_policy_id={} via=restart", policy.id(), writtenUnder);
+            audit.record("policy.changed", "policy_id", policy.id(), "previous_policy_id", writtenUnder,
+                    "via", "restart");
             meters.policyChanged();
             rotateEveryTopic(config.clock().instant(), "policy_change", policy.id());
         }
@@ -151,7 +155,7 @@ public final class KeyBroker {
                 TopicKeyset k = TopicKeyset.generate(topic, config.clock().instant());
                 current.save(k, policy.id());
                 keysets.put(topic, k);
-                AUDIT.info("audit.topic.provisioned topic={} key_id={}", topic, k.primaryKeyId());
+                audit.record("topic.provisioned", "topic", topic, "key_id", k.primaryKeyId());
             }
             return null;
         });
@@ -176,8 +180,8 @@ public final class KeyBroker {
             long onDisk = store.stateVersionOnDisk();
             if (onDisk < store.stateVersion()) {
                 LOG.error("keybroker.state_rolled_back state_on_disk={} state_served={}", onDisk, store.stateVersion());
-                AUDIT.info("audit.custody.refused code=rolled_back state_on_disk={} state_served={}", onDisk,
-                        store.stateVersion());
+                audit.record("custody.refused", "code", "rolled_back", "state_on_disk", onDisk,
+                        "state_served", store.stateVersion());
                 return null; // keep serving the newer state held in memory; write nothing over the older one
             }
             if (onDisk > store.stateVersion()) {
@@ -236,8 +240,8 @@ public final class KeyBroker {
         boolean behind = onDisk != null && !onDisk.equals(policy.id());
         if (behind != policyConflict) {
             policyConflict = behind;
-            AUDIT.info("audit.policy.replica_conflict policy_id={} written_under={} releasing={}", policy.id(), onDisk,
-                    !behind);
+            audit.record("policy.replica_conflict", "policy_id", policy.id(), "written_under", onDisk,
+                    "releasing", !behind);
         }
         return behind;
     }
@@ -251,20 +255,21 @@ public final class KeyBroker {
             Instant due = k.primaryCreatedAt().plus(config.rotationInterval());
             if (k.pendingKeyId().isEmpty() && !now.isBefore(due.minus(config.pendingLead()))) {
                 next = next.withPending(now);
-                AUDIT.info("audit.topic.key_published topic={} pending_key_id={} promote_at={} version={}", next.topic(),
-                        next.pendingKeyId().orElse(-1L), due, next.version());
+                audit.record("topic.key_published", "topic", next.topic(),
+                        "pending_key_id", next.pendingKeyId().orElse(-1L), "promote_at", due,
+                        "version", next.version());
             }
             if (!now.isBefore(due)) {
                 long old = next.primaryKeyId();
                 next = next.promotePending(now);
-                AUDIT.info("audit.topic.rotated topic={} primary_key_id={} demoted_key_id={} version={}", next.topic(),
-                        next.primaryKeyId(), old, next.version());
+                audit.record("topic.rotated", "topic", next.topic(), "primary_key_id", next.primaryKeyId(),
+                        "demoted_key_id", old, "version", next.version());
                 meters.rotated("scheduled");
             }
             TopicKeyset retired = next.retireExpired(now, config.grace());
             if (retired != next) {
-                AUDIT.info("audit.topic.keys_retired topic={} keys={} version={}", retired.topic(), retired,
-                        retired.version());
+                audit.record("topic.keys_retired", "topic", retired.topic(),
+                        "keys_retired", retired.retiredKeys() - next.retiredKeys(), "version", retired.version());
                 meters.retired(retired.retiredKeys() - next.retiredKeys());
                 next = retired;
                 retiredAny = true;
@@ -302,7 +307,7 @@ public final class KeyBroker {
             requireKeys(); // awaiting recovery: say so
         }
         if (change == null || !ownerChallenges.verify(change.nonce(), policy.id(), change.policy(), change.mac())) {
-            AUDIT.info("audit.policy.change_denied code=not_owner");
+            audit.record("policy.change_denied", "code", "not_owner");
             throw new KeyBrokerException(401, "not_owner", "the change is not MAC'd under an outstanding challenge by "
                     + "the owner's recovery key (or the challenge expired or was used); get a new challenge");
         }
@@ -329,9 +334,9 @@ public final class KeyBroker {
         custody.usePolicy(next);
         policyConflict = false;
         meters.policyChanged();
-        AUDIT.info("audit.policy.changed policy_id={} previous_policy_id={} removed_measurements={} removed_models={}",
-                next.id(), previous.id(), removed(measurements(previous), measurements(next)),
-                removed(previous.allowedModelDigests(), next.allowedModelDigests()));
+        audit.record("policy.changed", "policy_id", next.id(), "previous_policy_id", previous.id(),
+                "removed_measurements", removed(measurements(previous), measurements(next)),
+                "removed_models", removed(previous.allowedModelDigests(), next.allowedModelDigests()));
         return new PolicyChanged(next.id(), previous.id(), rotated, now.toString());
     }
 
@@ -354,8 +359,8 @@ public final class KeyBroker {
                 keysets.put(fresh.topic(), fresh);
                 rotated.add(fresh.topic());
                 meters.rotated(reason);
-                AUDIT.info("audit.topic.rotated topic={} primary_key_id={} demoted_key_id={} version={} reason={}",
-                        fresh.topic(), fresh.primaryKeyId(), k.primaryKeyId(), fresh.version(), reason);
+                audit.record("topic.rotated", "topic", fresh.topic(), "primary_key_id", fresh.primaryKeyId(),
+                        "demoted_key_id", k.primaryKeyId(), "version", fresh.version(), "reason", reason);
             }
             return null;
         });
@@ -431,9 +436,9 @@ public final class KeyBroker {
         LeaseTokens.Issued issued = leases.issue(request.teePublicKey(), policy.id(), claims.tee().id(),
                 claims.measurementHex());
         meters.attestationAccepted();
-        AUDIT.info("audit.attest.accepted tee={} simulated={} measurement={} lease={} expires_at={}",
-                claims.tee().id(), claims.simulated(), claims.measurementHex(), issued.lease().id(),
-                issued.lease().expiresAt());
+        audit.record("attest.accepted", "tee", claims.tee().id(), "simulated", claims.simulated(),
+                "measurement", claims.measurementHex(), "lease", issued.lease().id(),
+                "expires_at", issued.lease().expiresAt());
         return new LeaseGrant(issued.token(), issued.lease().expiresAt().toString(), policy.id());
     }
 
@@ -441,14 +446,14 @@ public final class KeyBroker {
     public KeyRelease release(String token, String topic) throws KeyBrokerException {
         requireKeys();
         LeaseTokens.Lease lease = leases.verify(token, policy.id()).orElseThrow(() -> {
-            AUDIT.info("audit.release.denied topic={} code=not_attested", topic);
+            audit.record("release.denied", "topic", topic, "code", "not_attested");
             meters.releaseDenied("not_attested");
             return new KeyBrokerException(401, "not_attested",
                     "the lease token is missing, invalid, expired or from another policy; attest again");
         });
         TopicKeyset keyset = keysets.get(topic);
         if (keyset == null) {
-            AUDIT.info("audit.release.denied topic={} lease={} code=unknown_topic", topic, lease.id());
+            audit.record("release.denied", "topic", topic, "lease", lease.id(), "code", "unknown_topic");
             meters.releaseDenied("unknown_topic");
             throw new KeyBrokerException(404, "unknown_topic", "no keyset for topic '" + topic
                     + "'; provision the topic on the key broker first");
@@ -456,8 +461,8 @@ public final class KeyBroker {
         try {
             byte[] released = keyset.releaseTo(lease.teePublicKey(), token);
             meters.releaseGranted();
-            AUDIT.info("audit.release.granted topic={} lease={} primary_key_id={}", topic, lease.id(),
-                    keyset.primaryKeyId());
+            audit.record("release.granted", "topic", topic, "lease", lease.id(),
+                    "primary_key_id", keyset.primaryKeyId());
             return new KeyRelease(topic, released, keyset.primaryKeyId(), lease.expiresAt().toString());
         } catch (GeneralSecurityException e) {
             throw new KeyBrokerException(400, "bad_request", "the attested TEE key cannot receive keys: " + e.getMessage());
@@ -522,7 +527,7 @@ public final class KeyBroker {
                     + "and tee_public_key");
         }
         if (nonces.check(request.nonce()) != NonceRegistry.Use.FRESH) {
-            AUDIT.info("audit.custody.handover_denied code=stale_nonce");
+            audit.record("custody.handover_denied", "code", "stale_nonce");
             throw new KeyBrokerException(401, "stale_nonce", "the nonce is unknown, expired or used; get a new one from "
                     + "POST /v1/auth");
         }
@@ -563,6 +568,7 @@ public final class KeyBroker {
     /** Zeroes the root; the server calls it when it stops. */
     public void close() {
         custody.close();
+        audit.close();
     }
 
     private void requireKeys() throws KeyBrokerException {
@@ -601,7 +607,7 @@ public final class KeyBroker {
     private KeyBrokerException deny(AttestationFailure failure, String message) {
         int status = NOT_ATTESTED.contains(failure) ? 401 : 403;
         meters.attestationDenied(failure.code());
-        AUDIT.info("audit.attest.denied code={} status={}", failure.code(), status);
+        audit.record("attest.denied", "code", failure.code(), "status", status);
         String detail = message.startsWith(failure.code() + ": ") ? message.substring(failure.code().length() + 2) : message;
         return new KeyBrokerException(status, failure.code(), detail);
     }

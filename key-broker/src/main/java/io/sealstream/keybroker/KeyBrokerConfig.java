@@ -1,5 +1,6 @@
 package io.sealstream.keybroker;
 
+import io.sealstream.audit.AuditSink;
 import io.sealstream.attestation.EvidenceProvider;
 import io.sealstream.attestation.EvidenceVerifier;
 import io.sealstream.attestation.TeeType;
@@ -59,6 +60,7 @@ public final class KeyBrokerConfig {
     private final double attestationsPerSecond;
     private final Custody custody;
     private final Clock clock;
+    private final AuditSink auditSink;
 
     private KeyBrokerConfig(Builder b) {
         this.bindAddress = b.bindAddress;
@@ -77,6 +79,7 @@ public final class KeyBrokerConfig {
         this.publicRequestsPerSecond = b.publicRequestsPerSecond;
         this.attestationsPerSecond = b.attestationsPerSecond;
         this.clock = b.clock;
+        this.auditSink = b.auditSink;
         this.custody = b.custody;
     }
 
@@ -151,6 +154,11 @@ public final class KeyBrokerConfig {
         return rotationCheck;
     }
 
+    /** Where audit events go beside the log (default: nowhere else). */
+    public AuditSink auditSink() {
+        return auditSink;
+    }
+
     public Clock clock() {
         return clock;
     }
@@ -178,6 +186,7 @@ public final class KeyBrokerConfig {
         private double publicRequestsPerSecond = DEFAULT_PUBLIC_REQUESTS_PER_SECOND;
         private double attestationsPerSecond = DEFAULT_ATTESTATIONS_PER_SECOND;
         private Clock clock = Clock.systemUTC();
+        private AuditSink auditSink = AuditSink.NONE;
         private Custody custody;
 
         private Builder() {
@@ -260,6 +269,12 @@ public final class KeyBrokerConfig {
 
         public Builder rotationCheck(Duration rotationCheck) {
             this.rotationCheck = rotationCheck;
+            return this;
+        }
+
+        /** Writes the broker's audit events to {@code sink} too (the audit topic); the broker closes it. */
+        public Builder auditSink(AuditSink sink) {
+            this.auditSink = java.util.Objects.requireNonNull(sink, "sink");
             return this;
         }
 

@@ -6,6 +6,8 @@ import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.audit.AuditTopic;
+import io.sealstream.audit.KafkaAuditSink;
 import io.sealstream.client.BrokerTrust;
 import io.sealstream.client.ConnectionFile;
 import io.sealstream.client.SealstreamClient;
@@ -62,6 +64,8 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
     public static final byte[] WORKER_MEASUREMENT = SimulatedSnpTee.devWorkerMeasurement();
     /** Launch measurement the simulated key broker TEE reports. */
     public static final byte[] BROKER_MEASUREMENT = SimulatedSnpTee.devBrokerMeasurement();
+    /** The embedded key broker's audit chain. */
+    public static final String KEY_BROKER_AUDIT_PRODUCER = "key-broker/local";
 
     /** See {@link ClientProvisioner#RESPONSE_TOPIC_CONFIG}. */
     public static final java.util.Map<String, String> RESPONSE_TOPIC_CONFIG = ClientProvisioner.RESPONSE_TOPIC_CONFIG;
@@ -96,14 +100,20 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
         this.names = KafkaNames.DEFAULTS.withRequestTopicFamily(options.requestTopicFamily)
                 .withPools(List.copyOf(options.pools.keySet()));
         this.provisioner = track(new ClientProvisioner(kafka.adminClientConfig(), names, options.partitions));
+        KafkaSecurity keyBrokerSecurity;
         if (kafka.isSecured()) {
             this.workerCredentials = ClientCredentials.generate(names.workerUser());
             provisioner.provisionWorkers(workerCredentials);
             workerCredentials.write(workerCredentialsFile());
             Files.writeString(kafkaCaFile(), kafka.caCertificatePem().orElseThrow());
+            ClientCredentials keyBrokerCredentials = ClientCredentials.generate(KafkaNames.KEY_BROKER_USER);
+            provisioner.provisionKeyBroker(keyBrokerCredentials);
+            keyBrokerSecurity = KafkaSecurity.scram(keyBrokerCredentials, kafka.caCertificatePem().orElseThrow());
         } else {
             this.workerCredentials = null;
             provisioner.createDeadLetterTopic();
+            provisioner.createAuditTopic();
+            keyBrokerSecurity = KafkaSecurity.plaintext();
         }
         this.registry = track(SchemaRegistryServer.start());
         options.clients.forEach(this::clientSecurity);
@@ -129,7 +139,8 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
                 .verifier(TeeType.SNP, devVerifier)
                 .ownEvidence(tee.provider(BROKER_MEASUREMENT))
                 .custody(Custody.insecureDevFile())
-                .topics(names.pools().stream().map(names::familyOf).toList());
+                .topics(names.pools().stream().map(names::familyOf).toList())
+                .auditSink(new KafkaAuditSink(KEY_BROKER_AUDIT_PRODUCER, auditTopic(keyBrokerSecurity)));
         if (options.rotation != null) {
             broker.rotationInterval(options.rotation.interval()).pendingLead(options.rotation.pendingLead())
                     .rotationCheck(Duration.ofSeconds(1));
@@ -152,6 +163,20 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
         }
         LOG.info("stack.ready kafka={} registry={} key_broker={} workers={} policy_id={}", kafka.bootstrapServers(),
                 registry.url(), keyBroker.url(), workers.size(), policy.id());
+    }
+
+    /** The audit topic as {@code security}'s principal reaches it. */
+    private AuditTopic auditTopic(KafkaSecurity security) {
+        Map<String, Object> config = new java.util.HashMap<>(security.clientConfig());
+        config.put("bootstrap.servers", kafka.bootstrapServers());
+        return new AuditTopic(KafkaNames.AUDIT_TOPIC, config,
+                new io.sealstream.schemas.registry.SchemaRegistryClient(registry.url(), Duration.ofSeconds(10)));
+    }
+
+    /** The audit topic as the admin reads it: for checks of its chains. */
+    public AuditTopic auditTopic() {
+        return new AuditTopic(KafkaNames.AUDIT_TOPIC, kafka.adminClientConfig(),
+                new io.sealstream.schemas.registry.SchemaRegistryClient(registry.url(), Duration.ofSeconds(10)));
     }
 
     /** Starts the stack; the caller closes it. */

@@ -72,6 +72,12 @@ public enum SealstreamMeter {
                     + "rotation is overdue."),
     BROKER_ROTATION_PERIOD(Component.KEY_BROKER, Kind.GAUGE, "sealstream.keybroker.rotation.period", "seconds",
             "The configured topic key rotation period, so alert rules compare the key age with it."),
+    BROKER_AUDIT_EVENTS(Component.KEY_BROKER, Kind.COUNTER, "sealstream.keybroker.audit.events", "",
+            "Audit events of the key broker's chain the audit topic acknowledged; 'sealstream audit verify' should "
+                    + "show as many (a tail removed from the topic shows as fewer)."),
+    BROKER_AUDIT_DROPPED(Component.KEY_BROKER, Kind.COUNTER, "sealstream.keybroker.audit.dropped", "",
+            "Audit events dropped because the queue to the audit topic was full (Kafka unreachable for long); the "
+                    + "chain records the count as an audit.dropped event."),
 
     // the client SDK, into the registry its caller gives (none by default)
     CLIENT_REQUEST_TIME(Component.CLIENT, Kind.HISTOGRAM_TIMER, "sealstream.client.request", "seconds",

@@ -19,7 +19,7 @@ import org.apache.kafka.common.resource.ResourceType;
  * <p>Client rows are LITERAL: a client's principal reaches its own two topics and its own group,
  * never a prefix another client's names could fall under. Worker rows may be PREFIXED: workers
  * serve every client. Resource names are templates over {@link KafkaNames}: {@code {family}},
- * {@code {app}}, {@code {dlq}}, {@code {client}}; a row that names {@code {family}} or {@code {app}}
+ * {@code {app}}, {@code {dlq}}, {@code {audit}}, {@code {client}}; a row that names {@code {family}} or {@code {app}}
  * is granted once per worker pool, with that pool's family and application id.
  */
 public final class AclTable {
@@ -33,7 +33,9 @@ public final class AclTable {
          * The autoscaler's principal ({@link KafkaNames#autoscalerUser()}): reads the workers' lag,
          * and nothing else (a Kubernetes deployment's KEDA scaler).
          */
-        AUTOSCALER
+        AUTOSCALER,
+        /** The key broker's principal ({@link KafkaNames#KEY_BROKER_USER}): appends to the audit topic. */
+        KEY_BROKER
     }
 
     /**
@@ -83,6 +85,12 @@ public final class AclTable {
                     "the end offsets of every request topic, for the workers' lag"),
             new Rule(Grantee.AUTOSCALER, ResourceType.GROUP, PatternType.LITERAL, "{app}", AclOperation.DESCRIBE,
                     "the workers' committed offsets, for their lag"),
+            new Rule(Grantee.KEY_BROKER, ResourceType.TOPIC, PatternType.LITERAL, "{audit}", AclOperation.WRITE,
+                    "append its audit events"),
+            new Rule(Grantee.KEY_BROKER, ResourceType.TOPIC, PatternType.LITERAL, "{audit}", AclOperation.DESCRIBE,
+                    "find the audit topic's partitions"),
+            new Rule(Grantee.KEY_BROKER, ResourceType.TOPIC, PatternType.LITERAL, "{audit}", AclOperation.READ,
+                    "find its chain's last event after a restart"),
             client(ResourceType.TOPIC, "{family}.{client}", AclOperation.WRITE, "send its own requests"),
             client(ResourceType.TOPIC, "{family}.{client}", AclOperation.DESCRIBE, "find its request topic's partitions"),
             client(ResourceType.TOPIC, RESPONSES + "{client}", AclOperation.READ, "read its own answers"),
@@ -101,6 +109,11 @@ public final class AclTable {
     /** The autoscaler's bindings: describe the request topics and the workers' group, to measure lag. */
     public static List<AclBinding> autoscalerBindings(KafkaNames names) {
         return bindings(Grantee.AUTOSCALER, names, null, names.autoscalerUser());
+    }
+
+    /** The key broker's bindings: the audit topic. */
+    public static List<AclBinding> keyBrokerBindings(KafkaNames names) {
+        return bindings(Grantee.KEY_BROKER, names, null, KafkaNames.KEY_BROKER_USER);
     }
 
     /** The bindings of client {@code clientId}, whose principal is {@code User:<clientId>}. */
@@ -130,7 +143,8 @@ public final class AclTable {
     public static String resourceName(Rule rule, KafkaNames names, String pool, String clientId) {
         String n = rule.name().replace("{family}", names.familyOf(pool))
                 .replace("{app}", names.applicationIdOf(pool))
-                .replace("{dlq}", names.dlqTopic());
+                .replace("{dlq}", names.dlqTopic())
+                .replace("{audit}", KafkaNames.AUDIT_TOPIC);
         if (n.contains("{client}")) {
             n = n.replace("{client}", Objects.requireNonNull(clientId, "a client rule needs a client id"));
         }

@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.common.acl.AclBinding;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.ScramCredentialInfo;
@@ -77,6 +78,11 @@ public final class ClientProvisioner implements AutoCloseable {
         this.partitions = partitions;
     }
 
+    /** The admin connection's settings (bootstrap servers and security), for the audit topic's writer. */
+    public Map<String, Object> adminConfig() {
+        return adminConfig;
+    }
+
     /**
      * Waits until the cluster has as many brokers as its {@code default.replication.factor}, the
      * replicas every topic the provisioner creates needs: a cluster whose nodes are still starting
@@ -122,16 +128,8 @@ public final class ClientProvisioner implements AutoCloseable {
      * its ACLs in place), once every broker accepts it.
      */
     public void provisionWorkers(ClientCredentials credentials) {
-        if (!credentials.username().equals(names.workerUser())) {
-            throw new IllegalArgumentException("the workers' principal is '" + names.workerUser() + "', not '"
-                    + credentials.username() + "'");
-        }
-        var bindings = AclTable.workerBindings(names);
-        await(admin.createAcls(bindings).all(), "grant the workers' ACLs");
-        createDeadLetterTopic();
-        await(admin.alterUserScramCredentials(List.of(upsert(credentials))).all(), "set the workers' credentials");
-        awaitLoginOnEveryBroker(credentials);
-        LOG.info("tenancy.workers_provisioned user={} acls={}", names.workerUser(), bindings.size());
+        provisionService("the workers'", names.workerUser(), credentials, AclTable.workerBindings(names),
+                this::createDeadLetterTopic);
     }
 
     /**
@@ -224,6 +222,45 @@ public final class ClientProvisioner implements AutoCloseable {
         }
         return n;
     }
+
+    /**
+     * Grants the key broker's rows of {@link AclTable}, creates the audit topic and last sets the
+     * key broker's SCRAM credential, once every broker accepts it.
+     */
+    public void provisionKeyBroker(ClientCredentials credentials) {
+        provisionService("the key broker's", KafkaNames.KEY_BROKER_USER, credentials, AclTable.keyBrokerBindings(names),
+                this::createAuditTopic);
+    }
+
+    /**
+     * A service's principal ({@code whose}, e.g. "the workers'"): its ACLs, its topic, then its
+     * credential, once every broker accepts it.
+     */
+    private void provisionService(String whose, String user, ClientCredentials credentials, List<AclBinding> bindings,
+                                  Runnable topic) {
+        if (!credentials.username().equals(user)) {
+            throw new IllegalArgumentException(whose + " principal is '" + user + "', not '" + credentials.username() + "'");
+        }
+        await(admin.createAcls(bindings).all(), "grant " + whose + " ACLs");
+        topic.run();
+        await(admin.alterUserScramCredentials(List.of(upsert(credentials))).all(), "set " + whose + " credentials");
+        awaitLoginOnEveryBroker(credentials);
+        LOG.info("tenancy.service_provisioned user={} acls={}", user, bindings.size());
+    }
+
+    /**
+     * Creates the audit topic unless it exists: one partition (every chain in one order) kept
+     * forever (a chain is checked from its first event; deleting old segments would break it).
+     */
+    public void createAuditTopic() {
+        createTopics(List.of(new NewTopic(KafkaNames.AUDIT_TOPIC, 1, (short) -1).configs(AUDIT_TOPIC_CONFIG)));
+    }
+
+    /** The audit topic's settings: nothing expires and nothing is compacted. */
+    public static final Map<String, String> AUDIT_TOPIC_CONFIG = Map.of(
+            TopicConfig.RETENTION_MS_CONFIG, "-1",
+            TopicConfig.RETENTION_BYTES_CONFIG, "-1",
+            TopicConfig.CLEANUP_POLICY_CONFIG, "delete");
 
     /** Creates the dead-letter topic unless it exists; {@link #provisionWorkers} does this too. */
     public void createDeadLetterTopic() {

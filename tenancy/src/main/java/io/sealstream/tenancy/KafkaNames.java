@@ -33,6 +33,13 @@ public record KafkaNames(String requestTopicFamily, String workerApplicationId, 
     public static final int DEFAULT_PARTITIONS = 6;
     /** The principal of the workers' autoscaler (KEDA), which may only read their lag. */
     public static final String AUTOSCALER_USER = "sealstream-autoscaler";
+    /** The key broker's principal: it appends its audit events to {@link #AUDIT_TOPIC}. */
+    public static final String KEY_BROKER_USER = "sealstream-key-broker";
+    /**
+     * The audit topic: every key-broker decision and client provisioning, hash-chained per producer
+     * (docs/observability.md). One partition, kept forever: a chain is checked from its first event.
+     */
+    public static final String AUDIT_TOPIC = "sealstream.audit";
     /** Names no client may take: they are the deployment's own principals, groups and topics. */
     public static final String RESERVED_PREFIX = "sealstream";
 

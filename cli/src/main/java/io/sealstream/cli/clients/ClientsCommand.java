@@ -215,7 +215,7 @@ public final class ClientsCommand implements Runnable {
             ConnectionFile admin = options.connection();
             ClientProvisioner.Removal r;
             try (ClientProvisioner p = options.provisioner(admin)) {
-                r = p.removeClient(name, deleteTopics);
+                r = ClientOnboarding.remove(p, admin.schemaRegistryUrl(), name, deleteTopics);
             }
             PrintStream o = System.out;
             if (!r.hadCredentials() && r.aclsDeleted() == 0) {

@@ -133,10 +133,32 @@ class TenantIsolationTest {
 
     @Test
     void aClientCannotReadATopicNoRuleGrants() {
-        // the audit topic, or anything an operator adds, is denied by default (no ACL = deny)
-        stack.kafka().createTopics(1, List.of("sealstream.audit"));
+        // anything an operator adds is denied by default (no ACL = deny)
+        stack.kafka().createTopics(1, List.of("operations.private"));
 
-        assertThatThrownBy(() -> readAs("globex", "sealstream.audit")).isInstanceOf(TopicAuthorizationException.class);
+        assertThatThrownBy(() -> readAs("globex", "operations.private")).isInstanceOf(TopicAuthorizationException.class);
+    }
+
+    @Test
+    void aClientCannotReadTheAuditTopic() {
+        assertThatThrownBy(() -> readAs("globex", KafkaNames.AUDIT_TOPIC)).isInstanceOf(TopicAuthorizationException.class);
+    }
+
+    @Test
+    void aClientCannotAppendToTheAuditTopic() {
+        assertThatThrownBy(() -> writeAs("globex", KafkaNames.AUDIT_TOPIC)).hasCauseInstanceOf(TopicAuthorizationException.class);
+    }
+
+    @Test
+    void theWorkersCannotAppendToTheAuditTopic() {
+        Map<String, Object> c = new HashMap<>(stack.workerSecurity().clientConfig());
+        c.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, stack.kafka().bootstrapServers());
+        c.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 15_000);
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(c, new ByteArraySerializer(),
+                new ByteArraySerializer())) {
+            assertThatThrownBy(() -> producer.send(new ProducerRecord<>(KafkaNames.AUDIT_TOPIC,
+                    "forged".getBytes(StandardCharsets.UTF_8))).get()).hasCauseInstanceOf(TopicAuthorizationException.class);
+        }
     }
 
     @Test

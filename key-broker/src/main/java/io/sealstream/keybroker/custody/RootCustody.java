@@ -8,6 +8,7 @@ import io.sealstream.attestation.ReportDataBinding;
 import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.envelope.SealingKeyPair;
+import io.sealstream.audit.AuditTrail;
 import io.sealstream.keybroker.api.AuthChallenge;
 import io.sealstream.keybroker.api.CustodyMode;
 import io.sealstream.keybroker.api.CustodyRecordMessage;
@@ -45,7 +46,6 @@ import org.slf4j.LoggerFactory;
  * {@code audit.custody.*} event. The root itself is held here, in memory, and nowhere else.
  */
 public final class RootCustody implements AutoCloseable {
-    private static final Logger AUDIT = LoggerFactory.getLogger("io.sealstream.audit");
     private static final String RECORD = "custody.json";
     private static final String DEV_ROOT = "root.dev";
     private static final SecureRandom RANDOM = new SecureRandom();
@@ -56,6 +56,7 @@ public final class RootCustody implements AutoCloseable {
     private final EvidenceProvider ownEvidence;
     private final Map<TeeType, EvidenceVerifier> verifiers;
     private final Clock clock;
+    private final AuditTrail audit;
     /** This process's TEE key for receiving the root; never leaves memory. */
     private final SealingKeyPair teeKey = SealingKeyPair.generate();
     private volatile RootSecret root;
@@ -71,7 +72,8 @@ public final class RootCustody implements AutoCloseable {
     }
 
     private RootCustody(Custody custody, Path dataDir, AttestationPolicy policy, EvidenceProvider ownEvidence,
-                        Map<TeeType, EvidenceVerifier> verifiers, Clock clock) {
+                        Map<TeeType, EvidenceVerifier> verifiers, Clock clock, AuditTrail audit) {
+        this.audit = audit;
         this.mode = custody.mode();
         this.dataDir = dataDir;
         this.policy = policy;
@@ -89,8 +91,8 @@ public final class RootCustody implements AutoCloseable {
      *     or the peer refuses or cannot be trusted
      */
     public static RootCustody start(Custody custody, Path dataDir, AttestationPolicy policy, EvidenceProvider ownEvidence,
-                                    Map<TeeType, EvidenceVerifier> verifiers, Clock clock) {
-        RootCustody c = new RootCustody(custody, dataDir, policy, ownEvidence, verifiers, clock);
+                                    Map<TeeType, EvidenceVerifier> verifiers, Clock clock, AuditTrail audit) {
+        RootCustody c = new RootCustody(custody, dataDir, policy, ownEvidence, verifiers, clock, audit);
         try {
             Files.createDirectories(dataDir);
         } catch (IOException e) {
@@ -129,7 +131,7 @@ public final class RootCustody implements AutoCloseable {
             } else {
                 r = RootSecret.generate();
                 writeDevRoot(r);
-                AUDIT.info("audit.custody.root_created mode=dev root_id={}", r.idHex());
+                audit.record("custody.root_created", "mode", "dev", "root_id", r.idHex());
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read or write the dev root " + file, e);
@@ -157,15 +159,15 @@ public final class RootCustody implements AutoCloseable {
                 throw new IllegalStateException(dataDir.resolve(RECORD) + " has no escrow for the owner: this data "
                         + "directory was made in dev custody. Start a fresh deployment in recovery custody");
             }
-            AUDIT.info("audit.custody.awaiting_recovery root_id={} owner_key_sha256={}", existing.get().rootId(),
-                    existing.get().recovery().ownerKeySha256());
+            audit.record("custody.awaiting_recovery", "root_id", existing.get().rootId(),
+                    "owner_key_sha256", existing.get().recovery().ownerKeySha256());
             return;
         }
         refuseOrphanKeysets();
         RootSecret r = RootSecret.generate();
         createRecord(escrow(r, ownerKey, 0), r);
-        AUDIT.info("audit.custody.root_created mode=recovery root_id={} owner_key_sha256={}", r.idHex(),
-                hex(ReportDataBinding.sha256(ownerKey)));
+        audit.record("custody.root_created", "mode", "recovery", "root_id", r.idHex(),
+                "owner_key_sha256", hex(ReportDataBinding.sha256(ownerKey)));
         hold(r, "created");
     }
 
@@ -178,7 +180,7 @@ public final class RootCustody implements AutoCloseable {
         try {
             r = takeFrom(peer);
         } catch (KeyBrokerException e) {
-            AUDIT.info("audit.custody.handover_failed peer={} code={}", peerUrl, e.code());
+            audit.record("custody.handover_failed", "peer", peerUrl, "code", e.code());
             throw new IllegalStateException("the replica at " + peerUrl + " did not hand over the root: "
                     + e.getMessage(), e);
         }
@@ -239,7 +241,7 @@ public final class RootCustody implements AutoCloseable {
                     "handover-request", request.nonce(), ReportDataBinding.sha256(request.teePublicKey()), policyId),
                     clock.instant(), true);
         } catch (AttestationException e) {
-            AUDIT.info("audit.custody.handover_denied code={}", e.failure().code());
+            audit.record("custody.handover_denied", "code", e.failure().code());
             int status = e.failure() == io.sealstream.attestation.AttestationFailure.UNKNOWN_MEASUREMENT
                     || e.failure() == io.sealstream.attestation.AttestationFailure.SIMULATED_NOT_ALLOWED ? 403 : 401;
             throw new KeyBrokerException(status, e.failure().code(), "the joining replica is not trusted with the root: "
@@ -249,7 +251,7 @@ public final class RootCustody implements AutoCloseable {
             byte[] sealed = r.sealTo(request.teePublicKey(), handoverContext(policyId));
             EvidenceMessage own = evidence(ReportDataBinding.forCustody("handover-grant", request.joinerNonce(),
                     ReportDataBinding.sha256(sealed), policyId, r.id(), counterDigest(stateVersion)));
-            AUDIT.info("audit.custody.handover_granted measurement={} root_id={}", claims.measurementHex(), r.idHex());
+            audit.record("custody.handover_granted", "measurement", claims.measurementHex(), "root_id", r.idHex());
             return new HandoverGrant(sealed, r.idHex(), stateVersion, own);
         } catch (GeneralSecurityException e) {
             throw new KeyBrokerException(400, "bad_request", "the joining replica's TEE key cannot receive the root: "
@@ -270,7 +272,7 @@ public final class RootCustody implements AutoCloseable {
         EvidenceMessage own = evidence(ReportDataBinding.forCustody("recovery-offer", ownerNonce,
                 ReportDataBinding.sha256(teeKey.publicKey()), ReportDataBinding.sha256Hex(policy.id()),
                 ReportDataBinding.sha256Hex(record.rootId())));
-        AUDIT.info("audit.custody.recovery_offered root_id={}", record.rootId());
+        audit.record("custody.recovery_offered", "root_id", record.rootId());
         return new RecoveryOffer(record, teeKey.publicKey(), policy.toYaml(), policy.id(), own);
     }
 
@@ -291,13 +293,13 @@ public final class RootCustody implements AutoCloseable {
         try {
             r = RootSecret.openFrom(teeKey, delivery.sealedRoot(), recoveryContext(delivery.nonce()));
         } catch (GeneralSecurityException e) {
-            AUDIT.info("audit.custody.recovery_refused code=bad_seal");
+            audit.record("custody.recovery_refused", "code", "bad_seal");
             throw new KeyBrokerException(400, "bad_seal", "the root was not sealed to this broker's offer (another "
                     + "broker, an older offer, or altered); run 'sealstream key-broker recover' again");
         }
         if (!r.idHex().equals(record.rootId())) {
             r.close();
-            AUDIT.info("audit.custody.recovery_refused code=wrong_root");
+            audit.record("custody.recovery_refused", "code", "wrong_root");
             throw new KeyBrokerException(400, "wrong_root", "the delivered root is not the one this deployment "
                     + "escrowed (id " + record.rootId().substring(0, 16) + "…); use the recovery key named in its policy");
         }
@@ -384,8 +386,8 @@ public final class RootCustody implements AutoCloseable {
         }
         if (!hex(ReportDataBinding.sha256(ownerKey)).equals(old.ownerKeySha256())) {
             writeRecord(escrow(r, ownerKey, record.epoch())); // the owner rotated the recovery key: escrow to the new one
-            AUDIT.info("audit.custody.escrow_renewed root_id={} owner_key_sha256={}", r.idHex(),
-                    hex(ReportDataBinding.sha256(ownerKey)));
+            audit.record("custody.escrow_renewed", "root_id", r.idHex(),
+                    "owner_key_sha256", hex(ReportDataBinding.sha256(ownerKey)));
             return;
         }
         EvidenceMessage own = evidence(recordBinding(r.id(), old.sealedRoot(), ownerKey, record.epoch()));
@@ -407,7 +409,7 @@ public final class RootCustody implements AutoCloseable {
             return next;
         }
         next.close();
-        AUDIT.info("audit.custody.refused code=foreign_root source={}", source.replace(' ', '_'));
+        audit.record("custody.refused", "code", "foreign_root", "source", source.replace(' ', '_'));
         throw new IllegalStateException(source + " holds another root than " + dataDir.resolve(RECORD) + " records ("
                 + record.rootId().substring(0, 16) + "…): this data directory is another deployment's. Use the right "
                 + "data directory or peer");
@@ -440,7 +442,7 @@ public final class RootCustody implements AutoCloseable {
         }
         root = next;
         current.close();
-        AUDIT.info("audit.custody.ratcheted epoch={} root_id={}", epoch, next.idHex());
+        audit.record("custody.ratcheted", "epoch", epoch, "root_id", next.idHex());
         return next;
     }
 
@@ -483,7 +485,7 @@ public final class RootCustody implements AutoCloseable {
             candidate = further;
         }
         candidate.close();
-        AUDIT.info("audit.custody.refused code=foreign_root source=custody_record");
+        audit.record("custody.refused", "code", "foreign_root", "source", "custody_record");
         throw new IllegalStateException(dataDir.resolve(RECORD) + " names root " + record.rootId().substring(0, 16)
                 + "…, which this replica's root does not lead to: it was replaced. Restore it from a replica's volume");
     }
@@ -495,8 +497,8 @@ public final class RootCustody implements AutoCloseable {
         if (previous != null) {
             previous.close();
         }
-        AUDIT.info("audit.custody.root_held mode={} how=followed_ratchet epoch={} root_id={}", mode.id(), epoch(),
-                followed.idHex());
+        audit.record("custody.root_held", "mode", mode.id(), "how", "followed_ratchet", "epoch", epoch(),
+                "root_id", followed.idHex());
     }
 
     private void writeDevRoot(RootSecret r) {
@@ -524,7 +526,7 @@ public final class RootCustody implements AutoCloseable {
         if (Files.isDirectory(keysets)) {
             try (var files = Files.walk(keysets)) {
                 if (files.anyMatch(p -> p.getFileName().toString().endsWith(".sealed"))) {
-                    AUDIT.info("audit.custody.refused code=orphan_keysets");
+                    audit.record("custody.refused", "code", "orphan_keysets");
                     throw new IllegalStateException(keysets + " holds sealed keysets but " + dataDir.resolve(RECORD)
                             + " is missing: they were planted, or the custody record was deleted. This broker will not "
                             + "make a new root over them; restore custody.json or move keysets/ away");
@@ -537,7 +539,7 @@ public final class RootCustody implements AutoCloseable {
 
     private void hold(RootSecret r, String how) {
         root = r;
-        AUDIT.info("audit.custody.root_held mode={} how={} root_id={}", mode.id(), how, r.idHex());
+        audit.record("custody.root_held", "mode", mode.id(), "how", how, "root_id", r.idHex());
     }
 
     private EvidenceMessage evidence(byte[] reportData) throws KeyBrokerException {
