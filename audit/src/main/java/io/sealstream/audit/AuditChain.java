@@ -40,9 +40,18 @@ public final class AuditChain {
         return new AuditChain(producer, 0, GENESIS);
     }
 
-    /** The chain whose last event is {@code last} (read back from the topic after a restart). */
-    public static AuditChain after(AuditEvent last) {
-        return new AuditChain(last.getProducer(), last.getSequence() + 1, hash(last));
+    /**
+     * {@code producer}'s chain after {@code last}, its last event read back from the topic after a
+     * restart.
+     *
+     * @throws IllegalStateException if {@code last} is another producer's event
+     */
+    public static AuditChain after(String producer, AuditEvent last) {
+        if (!producer.equals(last.getProducer())) {
+            throw new IllegalStateException("the audit topic's last record for " + producer + " is an event of "
+                    + last.getProducer() + "; the topic was tampered with: run 'sealstream audit verify'");
+        }
+        return new AuditChain(producer, last.getSequence() + 1, hash(last));
     }
 
     public String producer() {

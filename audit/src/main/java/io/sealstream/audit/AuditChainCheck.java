@@ -10,38 +10,46 @@ import java.util.Optional;
 /**
  * Checks the audit topic's chains, event by event in topic order: each producer's events must
  * start at sequence 0 with the genesis hash, follow each other without gaps, and each must carry
- * the hash of the one before. The first event that does not is the break: an event deleted
- * before it, altered, inserted or moved.
+ * the hash of the one before. An event that does not is a break: an event deleted before it,
+ * altered, inserted or moved. The check goes on from the breaking event (it becomes its chain's
+ * tip), so one break, a real loss say, does not hide later tampering: every break is reported.
  */
 public final class AuditChainCheck {
     /** Where a chain broke: the producer, the topic position and what is wrong there. */
     public record Break(String producer, long sequence, String position, String problem) {
     }
 
-    /** What was checked: events, each producer's last sequence, and the first break, if any. */
-    public record Result(long events, Map<String, Long> lastSequences, Optional<Break> firstBreak) {
+    /**
+     * What was checked: events, each producer's last sequence, and the breaks (the first
+     * {@link #KEPT_BREAKS} of {@code breakCount}).
+     */
+    public record Result(long events, Map<String, Long> lastSequences, java.util.List<Break> breaks, long breakCount) {
         public boolean intact() {
-            return firstBreak.isEmpty();
+            return breakCount == 0;
+        }
+
+        public Optional<Break> firstBreak() {
+            return breaks.stream().findFirst();
         }
     }
+
+    /** Breaks kept for the report; more are only counted. */
+    public static final int KEPT_BREAKS = 100;
 
     private record Tip(long sequence, byte[] hash) {
     }
 
     private final Map<String, Tip> tips = new LinkedHashMap<>();
     private long events;
-    private Break firstBreak;
+    private final java.util.List<Break> breaks = new java.util.ArrayList<>();
+    private long breakCount;
 
     /** Checks the next event of the topic, found at {@code position} (e.g. partition and offset). */
     public void accept(AuditEvent e, String position) {
         events++;
-        if (firstBreak != null) {
-            return;
-        }
         String problem = problem(e);
         if (problem != null) {
-            firstBreak = new Break(e.getProducer(), e.getSequence(), position, problem);
-            return;
+            broke(new Break(e.getProducer(), e.getSequence(), position, problem));
         }
         tips.put(e.getProducer(), new Tip(e.getSequence(), AuditChain.hash(e)));
     }
@@ -49,15 +57,20 @@ public final class AuditChainCheck {
     /** An event that is not an audit event at all (undecodable) is a break too. */
     public void acceptUnreadable(String position, String why) {
         events++;
-        if (firstBreak == null) {
-            firstBreak = new Break("(unknown)", -1, position, "the record is not an audit event (" + why + ")");
+        broke(new Break("(unknown)", -1, position, "the record is not an audit event (" + why + ")"));
+    }
+
+    private void broke(Break b) {
+        breakCount++;
+        if (breaks.size() < KEPT_BREAKS) {
+            breaks.add(b);
         }
     }
 
     public Result result() {
         Map<String, Long> last = new LinkedHashMap<>();
         tips.forEach((p, t) -> last.put(p, t.sequence()));
-        return new Result(events, Map.copyOf(last), Optional.ofNullable(firstBreak));
+        return new Result(events, Map.copyOf(last), java.util.List.copyOf(breaks), breakCount);
     }
 
     private String problem(AuditEvent e) {

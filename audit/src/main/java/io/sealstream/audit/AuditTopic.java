@@ -32,7 +32,8 @@ import org.apache.kafka.common.serialization.StringSerializer;
 public final class AuditTopic {
     /** How far back from a partition's end the first look for a producer's last event reads. */
     private static final int TAIL = 500;
-    private static final Duration READ_LIMIT = Duration.ofSeconds(120);
+    /** How long reading may go without a record before the topic is called unreadable. */
+    private static final Duration IDLE_LIMIT = Duration.ofSeconds(60);
 
     private final String topic;
     private final Map<String, Object> kafka;
@@ -70,7 +71,8 @@ public final class AuditTopic {
      * @throws IllegalStateException with what to do, when the topic is missing or Kafka refuses
      */
     public AuditEvent appendNow(String producerName, String type, Map<String, String> attributes) {
-        AuditChain chain = lastEventOf(producerName).map(AuditChain::after).orElseGet(() -> AuditChain.start(producerName));
+        AuditChain chain = lastEventOf(producerName).map(last -> AuditChain.after(producerName, last))
+                .orElseGet(() -> AuditChain.start(producerName));
         AuditEvent event = chain.next(Instant.now(), type, attributes);
         try (KafkaProducer<String, AuditEvent> producer = producer(producerName)) {
             producer.send(record(topic, event)).get(60, TimeUnit.SECONDS);
@@ -99,11 +101,9 @@ public final class AuditTopic {
                     AuditEvent[] found = new AuditEvent[1];
                     read(consumer, tp, from, end.get(tp), r -> {
                         if (producerName.equals(key(r))) {
-                            try {
-                                found[0] = reader.deserialize(topic, r.value());
-                            } catch (RuntimeException e) {
-                                // not an event of this producer's; the chain check names it
-                            }
+                            // a record of this producer that does not decode (the registry down?) must not be
+                            // skipped: continuing from an older event would fork the chain
+                            found[0] = reader.deserialize(topic, r.value());
                         }
                     });
                     if (found[0] != null || from == begin.get(tp)) {
@@ -180,12 +180,17 @@ public final class AuditTopic {
                              java.util.function.Consumer<ConsumerRecord<byte[], byte[]>> each) {
         consumer.assign(List.of(tp));
         consumer.seek(tp, from);
-        long deadline = System.nanoTime() + READ_LIMIT.toNanos();
+        long lastProgress = System.nanoTime();
         while (consumer.position(tp) < end) {
-            if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("reading " + tp + " to offset " + end + " took over " + READ_LIMIT.toSeconds() + " s");
+            if (System.nanoTime() - lastProgress > IDLE_LIMIT.toNanos()) {
+                throw new IllegalStateException("reading " + tp + " stopped at offset " + consumer.position(tp) + " of " + end
+                        + " for " + IDLE_LIMIT.toSeconds() + " s; check that Kafka is reachable and this principal may read it");
             }
-            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+            var records = consumer.poll(Duration.ofMillis(500));
+            if (!records.isEmpty()) {
+                lastProgress = System.nanoTime();
+            }
+            for (ConsumerRecord<byte[], byte[]> r : records) {
                 if (r.offset() < end) {
                     each.accept(r);
                 }

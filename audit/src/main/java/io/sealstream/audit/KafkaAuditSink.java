@@ -99,7 +99,32 @@ public final class KafkaAuditSink implements AuditSink {
         }
     }
 
-    private void send(KafkaProducer<String, AuditEvent> producer, AuditEvent event) {
+    /**
+     * Hands {@code event} to the producer, retrying while the producer refuses it at once (the
+     * registry unreachable for the serializer, say): a chained event is never skipped, or its
+     * sequence would show a gap that no loss caused.
+     */
+    private void send(KafkaProducer<String, AuditEvent> producer, AuditEvent event) throws InterruptedException {
+        long backoff = 200;
+        while (true) {
+            try {
+                sendOnce(producer, event);
+                return;
+            } catch (org.apache.kafka.common.errors.InterruptException e) {
+                throw new InterruptedException("interrupted while sending an audit event");
+            } catch (RuntimeException e) {
+                if (abandoned) {
+                    throw e;
+                }
+                LOG.warn("audit.send_refused producer={} sequence={} error={} retry_ms={}", producerName,
+                        event.getSequence(), e.getClass().getSimpleName(), backoff);
+                Thread.sleep(backoff);
+                backoff = Math.min(backoff * 2, 10_000);
+            }
+        }
+    }
+
+    private void sendOnce(KafkaProducer<String, AuditEvent> producer, AuditEvent event) {
         producer.send(AuditTopic.record(topic.name(), event), (meta, error) -> {
             if (error == null) {
                 written.incrementAndGet();
@@ -116,7 +141,8 @@ public final class KafkaAuditSink implements AuditSink {
         long backoff = 200;
         while (!abandoned) {
             try {
-                return topic.lastEventOf(producerName).map(AuditChain::after).orElseGet(() -> AuditChain.start(producerName));
+                return topic.lastEventOf(producerName).map(last -> AuditChain.after(producerName, last))
+                        .orElseGet(() -> AuditChain.start(producerName));
             } catch (RuntimeException e) {
                 LOG.warn("audit.resume_failed topic={} error={} retry_ms={}", topic.name(), e.getClass().getSimpleName(), backoff);
                 Thread.sleep(backoff);

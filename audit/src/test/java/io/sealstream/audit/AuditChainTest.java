@@ -79,6 +79,20 @@ class AuditChainTest {
     }
 
     @Test
+    void aBreakDoesNotHideLaterTamperingEveryBreakIsReported() {
+        List<AuditEvent> events = chain("key-broker/a", 6);
+        events.remove(1); // a loss early on
+        Map<String, String> forged = new LinkedHashMap<>(events.get(2).getAttributes());
+        forged.put("code", "none");
+        events.set(2, AuditEvent.newBuilder(events.get(2)).setAttributes(forged).build()); // sequence 3 altered later
+
+        AuditChainCheck.Result r = check(events);
+
+        assertThat(r.breakCount()).isEqualTo(2);
+        assertThat(r.breaks()).extracting(AuditChainCheck.Break::sequence).containsExactly(2L, 4L);
+    }
+
+    @Test
     void producersChainIndependentlyWhenInterleaved() {
         List<AuditEvent> a = chain("key-broker/a", 3);
         List<AuditEvent> p = chain("provisioning", 3);
@@ -93,7 +107,7 @@ class AuditChainTest {
     @Test
     void aChainContinuedFromItsLastEventStaysIntact() {
         List<AuditEvent> first = chain("key-broker/a", 3);
-        AuditChain resumed = AuditChain.after(first.get(2));
+        AuditChain resumed = AuditChain.after("key-broker/a", first.get(2));
         List<AuditEvent> all = new ArrayList<>(first);
         all.add(resumed.next(T0.plusSeconds(60), "release.granted", Map.of("topic", "t")));
 

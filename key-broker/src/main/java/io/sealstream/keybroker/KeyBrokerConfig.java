@@ -45,6 +45,8 @@ public final class KeyBrokerConfig {
 
     private final String bindAddress;
     private final int port;
+    private final String metricsAddress;
+    private final int metricsPort;
     private final Path dataDir;
     private final AttestationPolicy policy;
     private final Map<TeeType, EvidenceVerifier> verifiers;
@@ -65,6 +67,8 @@ public final class KeyBrokerConfig {
     private KeyBrokerConfig(Builder b) {
         this.bindAddress = b.bindAddress;
         this.port = b.port;
+        this.metricsAddress = b.metricsAddress;
+        this.metricsPort = b.metricsPort;
         this.dataDir = b.dataDir;
         this.policy = b.policy;
         this.verifiers = Map.copyOf(b.verifiers);
@@ -94,6 +98,19 @@ public final class KeyBrokerConfig {
     /** The port to listen on; 0 picks a free one. */
     public int port() {
         return port;
+    }
+
+    /**
+     * Where {@code /metrics} listens: a port of its own, apart from the API that clients reach,
+     * so a network policy can admit Prometheus to it alone. Default loopback.
+     */
+    public String metricsAddress() {
+        return metricsAddress;
+    }
+
+    /** The metrics port; 0 picks a free one. */
+    public int metricsPort() {
+        return metricsPort;
     }
 
     /** Where the custody record and the sealed keysets live (and, in dev custody only, the root). */
@@ -172,6 +189,8 @@ public final class KeyBrokerConfig {
     public static final class Builder {
         private String bindAddress = DEFAULT_BIND_ADDRESS;
         private int port;
+        private String metricsAddress = DEFAULT_BIND_ADDRESS;
+        private int metricsPort;
         private Path dataDir;
         private AttestationPolicy policy;
         private final Map<TeeType, EvidenceVerifier> verifiers = new EnumMap<>(TeeType.class);
@@ -205,6 +224,16 @@ public final class KeyBrokerConfig {
 
         public Builder port(int port) {
             this.port = port;
+            return this;
+        }
+
+        public Builder metricsAddress(String metricsAddress) {
+            this.metricsAddress = Objects.requireNonNull(metricsAddress, "metricsAddress");
+            return this;
+        }
+
+        public Builder metricsPort(int metricsPort) {
+            this.metricsPort = metricsPort;
             return this;
         }
 

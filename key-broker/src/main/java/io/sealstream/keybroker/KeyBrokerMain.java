@@ -122,6 +122,7 @@ public final class KeyBrokerMain {
                 () -> sim.orElseThrow().provider(measurement));
         KeyBrokerConfig.Builder b = KeyBrokerConfig.builder()
                 .bindAddress(s.string(BIND_ADDRESS)).port(s.integer(PORT, 0, 65_535))
+                .metricsAddress(s.string(METRICS_ADDRESS)).metricsPort(s.integer(METRICS_PORT, 0, 65_535))
                 .dataDir(Path.of(s.string(DATA_DIR))).policy(policy).ownEvidence(own).custody(custody)
                 .topics(s.list(TOPICS))
                 .rotationInterval(s.millis(ROTATION_INTERVAL, Duration.ofSeconds(1)))

@@ -17,6 +17,10 @@ public final class KeyBrokerSettings {
     public static final Setting BIND_ADDRESS = Setting.withDefault("http.address", KeyBrokerConfig.DEFAULT_BIND_ADDRESS,
             "Address the HTTP API listens on; a pod's address or 0.0.0.0 to serve workers and clients on other hosts.");
     public static final Setting PORT = Setting.withDefault("http.port", 8090, "Port of the HTTP API (0: a free one, printed at start).");
+    public static final Setting METRICS_ADDRESS = Setting.withDefault("metrics.address", KeyBrokerConfig.DEFAULT_BIND_ADDRESS,
+            "Address /metrics listens on, apart from the API; a pod's address or 0.0.0.0 for Prometheus.");
+    public static final Setting METRICS_PORT = Setting.withDefault("metrics.port", 8091,
+            "Port of /metrics (0: a free one); admit only Prometheus to it.");
     public static final Setting DATA_DIR = Setting.required("data.dir",
             "Where the custody record and the sealed keysets live (a persistent volume; ciphertext only outside dev custody).");
     public static final Setting POLICY_FILE = Setting.required("policy.file",
@@ -58,7 +62,7 @@ public final class KeyBrokerSettings {
             KeyBrokerConfig.DEFAULT_ATTESTATIONS_PER_SECOND, "Attestations and key releases a second per source address.");
 
     /** The key broker's settings, read from {@code key-broker.properties} and {@code SEALSTREAM_KEY_BROKER_*}. */
-    public static final SettingsSchema SCHEMA = SettingsSchema.of("key broker", "SEALSTREAM_KEY_BROKER_", BIND_ADDRESS, PORT,
+    public static final SettingsSchema SCHEMA = SettingsSchema.of("key broker", "SEALSTREAM_KEY_BROKER_", BIND_ADDRESS, PORT, METRICS_ADDRESS, METRICS_PORT,
             DATA_DIR, POLICY_FILE, CUSTODY, CUSTODY_PEER_URL, TEE, SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, TDX_COLLATERAL,
             TOPICS, ROTATION_INTERVAL, GRACE, PENDING_LEAD, ROTATION_CHECK, LEASE_TTL, NONCE_TTL, PUBLIC_RATE, ATTESTATION_RATE,
             ServiceLogging.FORMAT);

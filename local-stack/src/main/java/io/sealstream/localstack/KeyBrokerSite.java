@@ -12,17 +12,20 @@ import java.util.TreeMap;
  * a TEE.
  *
  * @param address the address it listens on (loopback, or every interface of a container)
- * @param port its port
+ * @param port its API's port
+ * @param metricsPort the port of its {@code /metrics}, on the same address
  * @param dataDir its data directory, as the key broker sees it
  * @param policyFile the policy, as the key broker sees it
  * @param simulatedTeeDir the simulated TEE, as the key broker sees it
  */
-public record KeyBrokerSite(String address, int port, Path dataDir, Path policyFile, Path simulatedTeeDir) {
+public record KeyBrokerSite(String address, int port, int metricsPort, Path dataDir, Path policyFile, Path simulatedTeeDir) {
 
     public Map<String, String> settings() {
         Map<String, String> s = new TreeMap<>();
         s.put(KeyBrokerSettings.BIND_ADDRESS.name(), address);
         s.put(KeyBrokerSettings.PORT.name(), Integer.toString(port));
+        s.put(KeyBrokerSettings.METRICS_ADDRESS.name(), address);
+        s.put(KeyBrokerSettings.METRICS_PORT.name(), Integer.toString(metricsPort));
         s.put(KeyBrokerSettings.DATA_DIR.name(), dataDir.toString());
         s.put(KeyBrokerSettings.POLICY_FILE.name(), policyFile.toString());
         s.put(KeyBrokerSettings.CUSTODY.name(), "dev");

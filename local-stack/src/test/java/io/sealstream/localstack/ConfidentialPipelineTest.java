@@ -150,7 +150,7 @@ class ConfidentialPipelineTest {
     @Order(5)
     void everyWorkerAndKeyBrokerMeterOfTheCatalogueIsInTheirScrapes() throws Exception {
         List<MetricsScrape> workers = workerScrapes();
-        MetricsScrape broker = MetricsScrape.of(stack.keyBroker().url());
+        MetricsScrape broker = MetricsScrape.of(stack.keyBroker().metricsUrl());
 
         for (SealstreamMeter meter : SealstreamMeter.values()) {
             if (meter.component() == SealstreamMeter.Component.WORKER) {
@@ -166,7 +166,7 @@ class ConfidentialPipelineTest {
     void theScrapesCountTheRunsAnswersDeadLettersAndAttestations() throws Exception {
         String requests = SealstreamMeter.WORKER_REQUESTS.prometheusName();
         List<MetricsScrape> workers = workerScrapes();
-        MetricsScrape broker = MetricsScrape.of(stack.keyBroker().url());
+        MetricsScrape broker = MetricsScrape.of(stack.keyBroker().metricsUrl());
 
         double answered = workers.stream().mapToDouble(w -> w.sum(requests, Map.of("outcome", "answered"))).sum();
         double tampered = workers.stream()
@@ -189,7 +189,7 @@ class ConfidentialPipelineTest {
         for (MetricsScrape w : workerScrapes()) {
             scan.text("a worker's scrape", w.text());
         }
-        scan.text("the key broker's scrape", MetricsScrape.of(stack.keyBroker().url()).text());
+        scan.text("the key broker's scrape", MetricsScrape.of(stack.keyBroker().metricsUrl()).text());
 
         assertThat(scan.findings()).isEmpty();
     }
@@ -221,6 +221,17 @@ class ConfidentialPipelineTest {
         assertThat(scrape.text()).doesNotContain(CANARY).doesNotContain("acme");
         assertThat(io.micrometer.core.instrument.Metrics.globalRegistry.getMeters())
                 .noneMatch(m -> m.getId().getName().startsWith("sealstream"));
+    }
+
+    @Test
+    @Order(9)
+    void theKeyBrokersApiPortWhichTenantsReachServesNoMetrics() throws Exception {
+        var response = java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(stack.keyBroker().url() + io.sealstream.service.ServiceMetrics.PATH)).GET().build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+
+        assertThat(response.statusCode()).isEqualTo(404);
+        assertThat(response.body()).doesNotContain("sealstream_");
     }
 
     /** Each worker's scrape, once its consumer-lag gauges exist (they are read every few seconds). */

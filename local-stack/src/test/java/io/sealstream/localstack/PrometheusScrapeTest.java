@@ -81,7 +81,7 @@ class PrometheusScrapeTest {
                     static_configs:
                       - targets: ["%s"]
                 """.formatted(stack.workers().stream().map(w -> "\"" + hostPort(w.healthUrl()) + "\"")
-                        .collect(Collectors.joining(", ")), hostPort(stack.keyBroker().url())));
+                        .collect(Collectors.joining(", ")), hostPort(stack.keyBroker().metricsUrl())));
         api = "http://127.0.0.1:" + port;
         prometheus = new ProcessBuilder(binary.toString(), "--config.file=" + dir.resolve("prometheus.yml"),
                 "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + port)

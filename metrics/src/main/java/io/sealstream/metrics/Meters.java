@@ -38,6 +38,18 @@ public final class Meters {
         return new Meters(new CompositeMeterRegistry());
     }
 
+    /**
+     * An operator-configured name (a model file's name, say) as a tag value: characters outside
+     * the tag alphabet become '_' and it is cut to 80. Never for request data, which is no tag.
+     */
+    public static String label(String configured) {
+        String safe = configured.replaceAll("[^A-Za-z0-9_.:+-]", "_");
+        if (safe.isEmpty() || !Character.isLetterOrDigit(safe.charAt(0))) {
+            safe = "x" + safe;
+        }
+        return safe.length() > 80 ? safe.substring(0, 80) : safe;
+    }
+
     public MeterRegistry registry() {
         return registry;
     }

@@ -289,7 +289,10 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         for (String key : retry) {
             byte[] bytes = buffer.get(key);
             if (bytes != null && !inFlight.containsKey(key)) {
-                admit(key, BufferedRecord.decode(bytes), at, arrivedLongAgo);
+                // the time it began to wait, where known, so its request time and queue wait include the wait
+                long since = Math.min(waitingSince.getOrDefault(key, arrivedLongAgo),
+                        keyWaitSince.getOrDefault(key, arrivedLongAgo));
+                admit(key, BufferedRecord.decode(bytes), at, Math.min(arrivedLongAgo, since));
             }
         }
         if (counts.waiting > 0 || counts.waitingForKeys > 0) {
@@ -450,7 +453,10 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
                 inFlightReplayKeys.remove(a.replayKey());
             }
             answer(a, d.result(), now);
-            StreamMeters.record(meters.request, TimeUnit.MILLISECONDS.toNanos(now.toEpochMilli() - a.arrivedAt()));
+            if (!waitingKeys.contains(a.bufferKey())) {
+                // it ended (a record left waiting for the registry or the cluster is timed when it does)
+                StreamMeters.record(meters.request, TimeUnit.MILLISECONDS.toNanos(now.toEpochMilli() - a.arrivedAt()));
+            }
         }
     }
 
@@ -522,7 +528,13 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             return;
         }
         send(a.bufferKey(), o.requestId(), responseTopic(o.clientId()), bytes, a.replayKey());
-        meters.answered();
+        if (result.response().getError() == null) {
+            meters.answered();
+        } else {
+            // the engine refused it (model not served, bad input): the client gets an error
+            meters.failed(StreamMeters.Outcome.ERROR,
+                    ErrorCode.of(result.response().getError().getCode()).orElse(ErrorCode.ENGINE_FAILURE));
+        }
     }
 
     /**

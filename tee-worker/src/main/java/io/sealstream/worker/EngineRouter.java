@@ -63,8 +63,11 @@ final class EngineRouter implements BatchHandler {
             }
             for (int j = 0; j < answers.size(); j++) {
                 out[part.getValue().get(j)] = answers.get(j);
-                count(requests.get(j).getModel(), answers.get(j));
             }
+        }
+        // counted once the whole batch answered: a batch that fails part-way is run again one by one
+        for (int i = 0; i < out.length; i++) {
+            count(batch.get(i).getModel(), out[i]);
         }
         return Arrays.asList(out);
     }
@@ -101,9 +104,10 @@ final class EngineRouter implements BatchHandler {
     /** Binds the engines' item and token counts, one series per served model. */
     void bindTo(Meters meters) {
         counts.forEach((model, c) -> {
-            meters.functionCounter(SealstreamMeter.ENGINE_ITEMS, c[0], LongAdder::doubleValue, model);
-            meters.functionCounter(SealstreamMeter.ENGINE_TOKENS, c[1], LongAdder::doubleValue, model, "prompt");
-            meters.functionCounter(SealstreamMeter.ENGINE_TOKENS, c[2], LongAdder::doubleValue, model, "completion");
+            String label = Meters.label(model);
+            meters.functionCounter(SealstreamMeter.ENGINE_ITEMS, c[0], LongAdder::doubleValue, label);
+            meters.functionCounter(SealstreamMeter.ENGINE_TOKENS, c[1], LongAdder::doubleValue, label, "prompt");
+            meters.functionCounter(SealstreamMeter.ENGINE_TOKENS, c[2], LongAdder::doubleValue, label, "completion");
         });
     }
 

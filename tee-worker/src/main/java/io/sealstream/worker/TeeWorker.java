@@ -93,7 +93,6 @@ public final class TeeWorker implements AutoCloseable {
         Deque<AutoCloseable> started = new ArrayDeque<>(); // undone in reverse if the start fails
         started.push(metrics);
         WorkerMeters workerMeters = new WorkerMeters(metrics.meters());
-        workerMeters.engines(engines);
         started.push(() -> {
             // the socket is registered with the server's selector, so only its dispatcher thread
             // can release it: a server that never started must start to stop
@@ -101,6 +100,7 @@ public final class TeeWorker implements AutoCloseable {
             health.stop(0);
         });
         try {
+            workerMeters.engines(engines);
             SessionKeyCache sessionKeys = new SessionKeyCache();
             workerMeters.sessionKeys(sessionKeys);
             RequestOpener opener = RequestOpener.builder().sessionKeyCache(sessionKeys).build();

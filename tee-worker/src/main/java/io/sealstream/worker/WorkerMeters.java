@@ -36,7 +36,7 @@ final class WorkerMeters {
         for (InferenceEngine engine : engines) {
             double seconds = engine.loadTime().toNanos() / 1e9;
             for (String model : engine.models()) {
-                meters.gauge(SealstreamMeter.ENGINE_MODEL_LOAD, engine, e -> seconds, model);
+                meters.gauge(SealstreamMeter.ENGINE_MODEL_LOAD, engine, e -> seconds, Meters.label(model));
             }
         }
     }

@@ -65,8 +65,9 @@ public final class AuditCommand implements Runnable {
                 json.put("events", r.events());
                 json.put("intact", r.intact());
                 json.put("last_sequences", r.lastSequences());
-                r.firstBreak().ifPresent(b -> json.put("first_break", Map.of("producer", b.producer(),
-                        "sequence", b.sequence(), "position", b.position(), "problem", b.problem())));
+                json.put("break_count", r.breakCount());
+                json.put("breaks", r.breaks().stream().map(b -> Map.of("producer", b.producer(),
+                        "sequence", b.sequence(), "position", b.position(), "problem", b.problem())).toList());
                 out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(json));
                 return;
             }
@@ -76,7 +77,9 @@ public final class AuditCommand implements Runnable {
                 AuditChainCheck.Break b = r.firstBreak().orElseThrow();
                 out.printf("%s: BROKEN at %s, producer %s, sequence %d: %s%n", topic, b.position(), b.producer(),
                         b.sequence(), b.problem());
-                out.printf("  %d events read; the chains up to the break:%n", r.events());
+                r.breaks().stream().skip(1).limit(19).forEach(x -> out.printf("  and at %s, producer %s, sequence %d: %s%n",
+                        x.position(), x.producer(), x.sequence(), x.problem()));
+                out.printf("  %d events read, %d breaks; each chain's last sequence:%n", r.events(), r.breakCount());
             }
             r.lastSequences().forEach((p, s) -> out.printf("  %-32s last sequence %d%n", p, s));
         }

@@ -44,6 +44,8 @@ public final class ComposeFiles {
     public static final String REGISTRY_URL = "http://registry:8080/apis/ccompat/v7";
     public static final String KEY_BROKER_URL = "http://key-broker:8090";
     public static final int KEY_BROKER_PORT = 8090;
+    /** The key broker's /metrics port (docker/prometheus/prometheus.yml scrapes it). */
+    public static final int KEY_BROKER_METRICS_PORT = 8091;
     /** The key broker's data directory in its container. */
     public static final String KEY_BROKER_DATA = "/var/lib/sealstream/key-broker";
     /** Each worker's state directory in its container. */
@@ -98,7 +100,7 @@ public final class ComposeFiles {
                     mount.resolve(SIMULATED_TEE), kafka.caCertificatePem())
                     .writeAdmin(out.resolve(ADMIN_CONNECTION), KafkaClusterFiles.ADMIN_USER, kafka.adminPassword());
 
-            new KeyBrokerSite("0.0.0.0", KEY_BROKER_PORT, Path.of(KEY_BROKER_DATA), mount.resolve(POLICY),
+            new KeyBrokerSite("0.0.0.0", KEY_BROKER_PORT, KEY_BROKER_METRICS_PORT, Path.of(KEY_BROKER_DATA), mount.resolve(POLICY),
                     mount.resolve(SIMULATED_TEE)).writeConfig(out.resolve(KEY_BROKER_CONFIG), "the key broker of docker/compose.yaml");
 
             Files.createDirectories(out.resolve(WORKER_DIR));

@@ -99,7 +99,8 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
             if (provisioned != 0) {
                 throw new IllegalStateException("sealstream workers provision failed with status " + provisioned);
             }
-            Path config = new KeyBrokerSite("127.0.0.1", keyBrokerPort, dir.resolve("key-broker"), dir.resolve("policy.yaml"),
+            Path config = new KeyBrokerSite("127.0.0.1", keyBrokerPort, LoopbackPorts.free(), dir.resolve("key-broker"),
+                    dir.resolve("policy.yaml"),
                     dir.resolve("simulated-tee")).writeConfig(dir.resolve("key-broker.properties"),
                     "written by the process deployment in " + dir);
             this.keyBroker = new ProcessBuilder(ServiceCommand.KEY_BROKER.command("256m", config)).redirectErrorStream(true)

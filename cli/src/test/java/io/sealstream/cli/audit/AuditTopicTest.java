@@ -142,7 +142,7 @@ class AuditTopicTest {
         AuditTopic topic = stack.auditTopic();
         AuditEvent last = topic.lastEventOf(ClientOnboarding.AUDIT_PRODUCER).orElseThrow();
         // what an operator with write access could append: the next sequence, but not the real hash
-        AuditEvent forged = AuditEvent.newBuilder(AuditChain.after(last).next(Instant.now(), "client.provisioned",
+        AuditEvent forged = AuditEvent.newBuilder(AuditChain.after(ClientOnboarding.AUDIT_PRODUCER, last).next(Instant.now(), "client.provisioned",
                 Map.of("client", "mallory"))).setPreviousHash(ByteBuffer.wrap(new byte[32])).build();
         long offset;
         try (KafkaProducer<String, AuditEvent> producer = new KafkaProducer<>(stack.kafka().adminClientConfig(),

@@ -229,7 +229,7 @@ class KubernetesManifestTest {
                 .containsEntry("prometheus.io/port", workerSettings().string(WorkerSettings.HEALTH_PORT))
                 .containsEntry("prometheus.io/path", io.sealstream.service.ServiceMetrics.PATH);
         assertThat(broker).containsEntry("prometheus.io/scrape", "true")
-                .containsEntry("prometheus.io/port", keyBrokerSettings().string(KeyBrokerSettings.PORT))
+                .containsEntry("prometheus.io/port", keyBrokerSettings().string(KeyBrokerSettings.METRICS_PORT))
                 .containsEntry("prometheus.io/path", io.sealstream.service.ServiceMetrics.PATH);
     }
 
@@ -407,7 +407,7 @@ class KubernetesManifestTest {
     }
 
     @Test
-    void theKeyBrokerTakesCallsFromWorkersItsPeerClientsAndPrometheusOnItsApiPortAndReachesOnlyDnsAndItsPeer() {
+    void theKeyBrokerTakesCallsFromWorkersItsPeerAndClientsOnItsApiPortAndPrometheusOnItsMetricsPortAndReachesOnlyDnsAndItsPeer() {
         NetworkPolicy p = one(NetworkPolicy.class, "sealstream-key-broker");
         String api = "TCP/" + keyBrokerSettings().string(KeyBrokerSettings.PORT);
 
@@ -416,7 +416,7 @@ class KubernetesManifestTest {
         assertThat(rules(p.getSpec().getIngress().stream().map(i -> new Rule(i.getFrom(), i.getPorts())).toList()))
                 .containsExactly("this namespace, app.kubernetes.io/name=sealstream-worker | this namespace, "
                         + "app.kubernetes.io/name=sealstream-key-broker | any namespace, sealstream.io/client=true: " + api,
-                        PROMETHEUS + ": " + api);
+                        PROMETHEUS + ": TCP/" + keyBrokerSettings().string(KeyBrokerSettings.METRICS_PORT));
         assertThat(rules(p.getSpec().getEgress().stream().map(e -> new Rule(e.getTo(), e.getPorts())).toList()))
                 .containsExactlyInAnyOrder("any namespace, k8s-app=kube-dns: UDP/53 TCP/53",
                         "this namespace, app.kubernetes.io/name=sealstream-key-broker: " + api);

@@ -180,7 +180,7 @@ public final class RootCustody implements AutoCloseable {
         try {
             r = takeFrom(peer);
         } catch (KeyBrokerException e) {
-            audit.record("custody.handover_failed", "peer", peerUrl, "code", e.code());
+            audit.record("custody.handover_failed", "peer", peerAddress(peerUrl), "code", e.code());
             throw new IllegalStateException("the replica at " + peerUrl + " did not hand over the root: "
                     + e.getMessage(), e);
         }
@@ -604,6 +604,16 @@ public final class RootCustody implements AutoCloseable {
                     .writeValueAsBytes(record));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot encode the custody record", e);
+        }
+    }
+
+    /** The peer's host and port only: a URL's user part never reaches the audit. */
+    private static String peerAddress(String url) {
+        try {
+            java.net.URI u = java.net.URI.create(url);
+            return u.getHost() + ":" + u.getPort();
+        } catch (IllegalArgumentException e) {
+            return "(not a URL)";
         }
     }
 

@@ -42,6 +42,8 @@ public final class KeyBrokerServer implements AutoCloseable {
     private final KeyBroker broker;
     /** The broker's registry, served at {@link ServiceMetrics#PATH}. */
     private final ServiceMetrics metrics;
+    /** /metrics on a port of its own: clients reach the API, only Prometheus should reach this. */
+    private final HttpServer metricsHttp;
     private final HttpServer http;
     private final SourceRateLimits publicLimits;
     private final SourceRateLimits attestLimits;
@@ -70,7 +72,16 @@ public final class KeyBrokerServer implements AutoCloseable {
                 });
             }
         });
-        metrics.serveOn(http);
+        try {
+            this.metricsHttp = HttpServer.create(new InetSocketAddress(config.metricsAddress(), config.metricsPort()), 4);
+        } catch (IOException e) {
+            // the API's socket is bound to the server's selector: only a started server releases it
+            http.start();
+            http.stop(0);
+            throw new IOException("the key broker's metrics cannot listen on " + config.metricsAddress() + ":"
+                    + config.metricsPort() + " (" + e.getMessage() + "); free the port or set metrics.port", e);
+        }
+        metrics.serveOn(metricsHttp);
         http.createContext(KeyBrokerPaths.HEALTH, ex -> handle(ex, "GET", null, () -> java.util.Map.of("status", "ok")));
         http.createContext(KeyBrokerPaths.READY, ex -> handle(ex, "GET", null, () -> {
             CustodyStatus custody = broker.custodyStatus();
@@ -90,13 +101,16 @@ public final class KeyBrokerServer implements AutoCloseable {
         try {
             KeyBrokerServer server = new KeyBrokerServer(new KeyBroker(config, metrics.meters()), metrics, config);
             server.http.start();
-            LOG.info("keybroker.listening url={}", server.url());
+            server.metricsHttp.start();
+            LOG.info("keybroker.listening url={} metrics={}", server.url(), server.metricsUrl() + ServiceMetrics.PATH);
             return server;
         } catch (IOException e) {
             metrics.close();
+            config.auditSink().close();
             throw new UncheckedIOException("the key broker cannot listen on " + config.bindAddress() + ":" + config.port(), e);
         } catch (RuntimeException e) {
             metrics.close();
+            config.auditSink().close(); // its sender would outlive a broker that never started
             throw e;
         }
     }
@@ -104,6 +118,12 @@ public final class KeyBrokerServer implements AutoCloseable {
     /** Base URL, e.g. {@code http://127.0.0.1:PORT}. */
     public String url() {
         InetSocketAddress a = http.getAddress();
+        return "http://" + a.getHostString() + ":" + a.getPort();
+    }
+
+    /** Base URL of the metrics endpoint's server, e.g. {@code http://127.0.0.1:PORT} ({@code /metrics} below it). */
+    public String metricsUrl() {
+        InetSocketAddress a = metricsHttp.getAddress();
         return "http://" + a.getHostString() + ":" + a.getPort();
     }
 
@@ -231,6 +251,7 @@ public final class KeyBrokerServer implements AutoCloseable {
     public void close() {
         rotation.shutdownNow();
         http.stop(0);
+        metricsHttp.stop(0);
         workers.shutdownNow();
         broker.close();
         metrics.close();
