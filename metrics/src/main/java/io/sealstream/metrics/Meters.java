@@ -71,8 +71,10 @@ public final class Meters {
 
     public DistributionSummary summary(SealstreamMeter meter, String... tagValues) {
         check(meter, SealstreamMeter.Kind.SUMMARY);
+        // a distribution, as Prometheus buckets from 1 to 4096 (batch sizes, counts of a few thousand at most)
         return DistributionSummary.builder(meter.meterName()).description(meter.description())
-                .baseUnit(meter.unit()).tags(tags(meter, tagValues)).register(registry);
+                .baseUnit(meter.unit()).tags(tags(meter, tagValues)).publishPercentileHistogram()
+                .minimumExpectedValue(1.0).maximumExpectedValue(4096.0).register(registry);
     }
 
     /** A gauge reading {@code value} of {@code state}, which the registry holds weakly: keep it referenced. */

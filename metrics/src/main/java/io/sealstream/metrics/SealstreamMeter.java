@@ -31,7 +31,7 @@ public enum SealstreamMeter {
     WORKER_INFERENCE(Component.WORKER, Kind.TIMER, "sealstream.worker.inference", "seconds",
             "Time the engine took per batch."),
     WORKER_BATCH_SIZE(Component.WORKER, Kind.SUMMARY, "sealstream.worker.batch.size", "requests",
-            "Requests per engine batch."),
+            "Requests per engine batch, as a distribution (buckets from 1 to 4096)."),
     WORKER_OPEN(Component.WORKER, Kind.TIMER, "sealstream.worker.open", "seconds",
             "Time to check and decrypt one request (envelope open, session key from the cache or unwrapped)."),
     WORKER_SEAL(Component.WORKER, Kind.TIMER, "sealstream.worker.seal", "seconds",
@@ -73,8 +73,8 @@ public enum SealstreamMeter {
     BROKER_ROTATION_PERIOD(Component.KEY_BROKER, Kind.GAUGE, "sealstream.keybroker.rotation.period", "seconds",
             "The configured topic key rotation period, so alert rules compare the key age with it."),
     BROKER_AUDIT_EVENTS(Component.KEY_BROKER, Kind.COUNTER, "sealstream.keybroker.audit.events", "",
-            "Audit events of the key broker's chain the audit topic acknowledged; 'sealstream audit verify' should "
-                    + "show as many (a tail removed from the topic shows as fewer)."),
+            "Audit events of the key broker's chain the audit topic acknowledged since the broker started; "
+                    + "'sealstream audit verify' shows at least as many after the start (fewer: a tail was removed)."),
     BROKER_AUDIT_DROPPED(Component.KEY_BROKER, Kind.COUNTER, "sealstream.keybroker.audit.dropped", "",
             "Audit events dropped because the queue to the audit topic was full (Kafka unreachable for long); the "
                     + "chain records the count as an audit.dropped event."),
@@ -155,7 +155,7 @@ public enum SealstreamMeter {
     /**
      * The metric's name in a Prometheus scrape: counters end in {@code _total}; timers in
      * {@code _seconds} (with {@code _count}, {@code _sum}, {@code _max} and, for a histogram,
-     * {@code _bucket} series); gauges and summaries in their unit.
+     * {@code _bucket} series); gauges and summaries in their unit (summaries have buckets too).
      */
     public String prometheusName() {
         String base = meterName.replace('.', '_');
@@ -168,10 +168,11 @@ public enum SealstreamMeter {
     /** The series a scrape of a process that recorded this meter holds. */
     public List<String> prometheusSeries() {
         String name = prometheusName();
-        if (kind.isTimer() || kind == Kind.SUMMARY) {
-            return kind == Kind.HISTOGRAM_TIMER
-                    ? List.of(name + "_count", name + "_sum", name + "_max", name + "_bucket")
-                    : List.of(name + "_count", name + "_sum", name + "_max");
+        if (kind == Kind.HISTOGRAM_TIMER || kind == Kind.SUMMARY) {
+            return List.of(name + "_count", name + "_sum", name + "_max", name + "_bucket");
+        }
+        if (kind == Kind.TIMER) {
+            return List.of(name + "_count", name + "_sum", name + "_max");
         }
         return List.of(name);
     }
