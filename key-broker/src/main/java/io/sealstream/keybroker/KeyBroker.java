@@ -72,6 +72,8 @@ public final class KeyBroker {
     private final BrokerMeters meters;
     /** Every decision: a log line and an event on the audit topic. */
     private final AuditTrail audit;
+    /** Key requests without a valid lease since the last summary event. */
+    private final java.util.concurrent.atomic.AtomicLong unattestedDenials = new java.util.concurrent.atomic.AtomicLong();
     private final Map<String, TopicKeyset> keysets = new ConcurrentHashMap<>();
     /** TEE reports made at once for public-key calls: a flood queues here instead of taking every thread. */
     private final java.util.concurrent.Semaphore evidenceSlots = new java.util.concurrent.Semaphore(2);
@@ -167,6 +169,7 @@ public final class KeyBroker {
      * only ever see the primary, so they move to a key every worker that refreshed in time holds.
      */
     public synchronized void rotateDue() {
+        auditUnattested();
         SealedKeysetStore current = this.store;
         if (current == null) {
             return;
@@ -446,7 +449,9 @@ public final class KeyBroker {
     public KeyRelease release(String token, String topic) throws KeyBrokerException {
         requireKeys();
         LeaseTokens.Lease lease = leases.verify(token, policy.id()).orElseThrow(() -> {
-            audit.record("release.denied", "topic", topic, "code", "not_attested");
+            // anyone can send a bad token: counted, and audited as one summary per rotation check
+            // (auditUnattested), so unauthenticated callers cannot flood the permanent audit topic
+            unattestedDenials.incrementAndGet();
             meters.releaseDenied("not_attested");
             return new KeyBrokerException(401, "not_attested",
                     "the lease token is missing, invalid, expired or from another policy; attest again");
@@ -590,6 +595,14 @@ public final class KeyBroker {
     /** The keyset of {@code topic} as the broker holds it; for tests of the rotation schedule. */
     TopicKeyset keyset(String topic) {
         return keysets.get(topic);
+    }
+
+    /** Audits the key requests refused for want of a lease since the last call, as one event. */
+    void auditUnattested() {
+        long n = unattestedDenials.getAndSet(0);
+        if (n > 0) {
+            audit.record("release.denied", "code", "not_attested", "requests", n);
+        }
     }
 
     /** Age of the oldest primary topic key in seconds (0 with no topic): the rotation-overdue gauge. */

@@ -196,6 +196,27 @@ class KeyBrokerTest {
     }
 
     @Test
+    void keyRequestsWithoutALeaseAreAuditedAsASummaryNotOneEventEach() {
+        List<java.util.Map<String, String>> denials = new java.util.concurrent.CopyOnWriteArrayList<>();
+        server = KeyBrokerServer.start(config(true).auditSink((time, type, attributes) -> {
+            if (type.equals("release.denied")) {
+                denials.add(attributes);
+            }
+        }).build());
+        client = new KeyBrokerClient(server.url(), Duration.ofSeconds(10));
+
+        for (String topic : List.of("topic-an-attacker-names-0", "topic-an-attacker-names-1", "topic-an-attacker-names-2")) {
+            assertRefused(() -> client.keys("not-a-token", topic), 401, "not_attested");
+        }
+        server.broker().auditUnattested();
+
+        // one summary (two, if the rotation check ran in between), never the names the caller sent
+        assertThat(denials).isNotEmpty().allSatisfy(d -> assertThat(d).containsOnlyKeys("code", "requests")
+                .containsEntry("code", "not_attested"));
+        assertThat(denials.stream().mapToLong(d -> Long.parseLong(d.get("requests"))).sum()).isEqualTo(3);
+    }
+
+    @Test
     void anUnknownTopicIsNotFound() throws Exception {
         start(true);
         LeaseGrant lease = attest(TeeKeyPair.generate(), WORKER, MODEL);
