@@ -54,10 +54,6 @@ public final class AuditChain {
         return new AuditChain(producer, last.getSequence() + 1, hash(last));
     }
 
-    public String producer() {
-        return producer;
-    }
-
     /** The sequence number the next event gets. */
     public synchronized long nextSequence() {
         return nextSequence;

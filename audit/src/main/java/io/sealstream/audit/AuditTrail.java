@@ -27,11 +27,6 @@ public final class AuditTrail implements AutoCloseable {
         this.sink = Objects.requireNonNull(sink, "sink");
     }
 
-    /** A trail that only logs. */
-    public static AuditTrail logOnly(Clock clock) {
-        return new AuditTrail(clock, AuditSink.NONE);
-    }
-
     /** Audits one event: {@code type} like {@code attest.accepted}, then names and values in turn. */
     public void record(String type, Object... namesAndValues) {
         if (namesAndValues.length % 2 != 0) {

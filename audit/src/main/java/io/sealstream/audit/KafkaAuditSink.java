@@ -105,46 +105,36 @@ public final class KafkaAuditSink implements AuditSink {
      * sequence would show a gap that no loss caused.
      */
     private void send(KafkaProducer<String, AuditEvent> producer, AuditEvent event) throws InterruptedException {
-        long backoff = 200;
-        while (true) {
-            try {
-                sendOnce(producer, event);
-                return;
-            } catch (org.apache.kafka.common.errors.InterruptException e) {
-                throw new InterruptedException("interrupted while sending an audit event");
-            } catch (RuntimeException e) {
-                if (abandoned) {
-                    throw e;
+        retrying("audit.send_refused sequence=" + event.getSequence(), () -> {
+            producer.send(AuditTopic.record(topic.name(), event), (meta, error) -> {
+                if (error == null) {
+                    written.incrementAndGet();
+                } else {
+                    // the sequence keeps its gap: the chain check reports the missing event
+                    LOG.error("audit.send_failed producer={} sequence={} type={} error={}", producerName,
+                            event.getSequence(), event.getType(), error.getClass().getSimpleName());
                 }
-                LOG.warn("audit.send_refused producer={} sequence={} error={} retry_ms={}", producerName,
-                        event.getSequence(), e.getClass().getSimpleName(), backoff);
-                Thread.sleep(backoff);
-                backoff = Math.min(backoff * 2, 10_000);
-            }
-        }
-    }
-
-    private void sendOnce(KafkaProducer<String, AuditEvent> producer, AuditEvent event) {
-        producer.send(AuditTopic.record(topic.name(), event), (meta, error) -> {
-            if (error == null) {
-                written.incrementAndGet();
-            } else {
-                // the sequence keeps its gap: the chain check reports the missing event
-                LOG.error("audit.send_failed producer={} sequence={} type={} error={}", producerName,
-                        event.getSequence(), event.getType(), error.getClass().getSimpleName());
-            }
+            });
+            return Boolean.TRUE;
         });
     }
 
     /** The chain after this producer's last event on the topic, retried until Kafka answers; null if abandoned first. */
     private AuditChain resume() throws InterruptedException {
+        return retrying("audit.resume_failed", () -> topic.lastEventOf(producerName)
+                .map(last -> AuditChain.after(producerName, last)).orElseGet(() -> AuditChain.start(producerName)));
+    }
+
+    /** {@code step}'s result, retried with a growing pause (0.2 to 10 s) while it fails; null once abandoned. */
+    private <T> T retrying(String event, java.util.function.Supplier<T> step) throws InterruptedException {
         long backoff = 200;
         while (!abandoned) {
             try {
-                return topic.lastEventOf(producerName).map(last -> AuditChain.after(producerName, last))
-                        .orElseGet(() -> AuditChain.start(producerName));
+                return step.get();
+            } catch (org.apache.kafka.common.errors.InterruptException e) {
+                throw new InterruptedException("interrupted: " + event);
             } catch (RuntimeException e) {
-                LOG.warn("audit.resume_failed topic={} error={} retry_ms={}", topic.name(), e.getClass().getSimpleName(), backoff);
+                LOG.warn("{} producer={} error={} retry_ms={}", event, producerName, e.getClass().getSimpleName(), backoff);
                 Thread.sleep(backoff);
                 backoff = Math.min(backoff * 2, 10_000);
             }

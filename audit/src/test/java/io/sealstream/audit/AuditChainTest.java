@@ -93,6 +93,24 @@ class AuditChainTest {
     }
 
     @Test
+    void aRecordThatIsNotAnEventIsABreakAndTheChainsAroundItAreStillChecked() {
+        List<AuditEvent> events = chain("key-broker/a", 3);
+        AuditChainCheck check = new AuditChainCheck();
+        check.accept(events.get(0), "#0");
+        check.acceptUnreadable("#1", "SerializationException");
+        check.accept(events.get(1), "#2");
+        check.accept(events.get(2), "#3");
+
+        AuditChainCheck.Result r = check.result();
+
+        assertThat(r.breakCount()).isEqualTo(1);
+        assertThat(r.firstBreak().orElseThrow()).isEqualTo(new AuditChainCheck.Break("(unknown)", -1, "#1",
+                "the record is not an audit event (SerializationException)"));
+        assertThat(r.events()).isEqualTo(4);
+        assertThat(r.lastSequences()).containsEntry("key-broker/a", 2L);
+    }
+
+    @Test
     void producersChainIndependentlyWhenInterleaved() {
         List<AuditEvent> a = chain("key-broker/a", 3);
         List<AuditEvent> p = chain("provisioning", 3);

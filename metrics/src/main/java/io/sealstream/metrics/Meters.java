@@ -50,10 +50,6 @@ public final class Meters {
         return safe.length() > 80 ? safe.substring(0, 80) : safe;
     }
 
-    public MeterRegistry registry() {
-        return registry;
-    }
-
     public Counter counter(SealstreamMeter meter, String... tagValues) {
         check(meter, SealstreamMeter.Kind.COUNTER);
         return Counter.builder(meter.meterName()).description(meter.description()).tags(tags(meter, tagValues))
@@ -91,11 +87,6 @@ public final class Meters {
         check(meter, SealstreamMeter.Kind.COUNTER);
         return FunctionCounter.builder(meter.meterName(), state, total).description(meter.description())
                 .tags(tags(meter, tagValues)).register(registry);
-    }
-
-    /** Removes a gauge (a partition no longer owned, a model unloaded). */
-    public void remove(io.micrometer.core.instrument.Meter meter) {
-        registry.remove(meter);
     }
 
     private static void check(SealstreamMeter meter, SealstreamMeter.Kind kind) {

@@ -9,6 +9,7 @@ import io.sealstream.audit.AuditTopic;
 import io.sealstream.audit.KafkaAuditSink;
 import io.sealstream.cli.SealstreamCommand;
 import io.sealstream.client.SealstreamClient;
+import io.sealstream.localstack.Eventually;
 import io.sealstream.localstack.LocalStack;
 import io.sealstream.localstack.StackOptions;
 import io.sealstream.localstack.WithLocalStack;
@@ -161,19 +162,17 @@ class AuditTopicTest {
     /** The producer's events once one matches {@code until} (the key broker writes asynchronously). */
     private static List<AuditEvent> awaitEvents(String producer, java.util.function.Predicate<AuditEvent> until)
             throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
-            List<AuditEvent> events = new ArrayList<>();
+        List<AuditEvent> events = new ArrayList<>();
+        Eventually.holds(Duration.ofSeconds(30), () -> {
+            events.clear();
             stack.auditTopic().forEach((e, position) -> {
                 if (e.getProducer().equals(producer)) {
                     events.add(e);
                 }
             }, (position, why) -> { });
-            if (events.stream().anyMatch(until) || System.nanoTime() > deadline) {
-                return events;
-            }
-            Thread.sleep(200);
-        }
+            return events.stream().anyMatch(until);
+        });
+        return events;
     }
 
     private record Out(int exit, String text) {
