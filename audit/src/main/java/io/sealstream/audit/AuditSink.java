@@ -16,6 +16,11 @@ public interface AuditSink extends AutoCloseable {
         return 0;
     }
 
+    /** Events waiting to be written: above zero for long, the topic is unwritable. */
+    default long queued() {
+        return 0;
+    }
+
     /** Events dropped so far because they could not be queued. */
     default long dropped() {
         return 0;

@@ -70,6 +70,11 @@ public final class KafkaAuditSink implements AuditSink {
     }
 
     @Override
+    public long queued() {
+        return queue.size();
+    }
+
+    @Override
     public long dropped() {
         return droppedTotal.get();
     }

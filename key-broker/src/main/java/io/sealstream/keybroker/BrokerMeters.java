@@ -61,6 +61,7 @@ final class BrokerMeters {
     /** The meters read from the broker's state: lease expiries, key age and rotation period, the audit topic's counts. */
     void bind(KeyBroker broker, LeaseTokens leases, java.time.Duration rotationPeriod, AuditSink audit) {
         meters.functionCounter(SealstreamMeter.BROKER_AUDIT_EVENTS, audit, AuditSink::written);
+        meters.gauge(SealstreamMeter.BROKER_AUDIT_QUEUED, audit, AuditSink::queued);
         meters.functionCounter(SealstreamMeter.BROKER_AUDIT_DROPPED, audit, AuditSink::dropped);
         meters.functionCounter(SealstreamMeter.BROKER_LEASE_EXPIRIES, leases, LeaseTokens::expiredPresented);
         meters.gauge(SealstreamMeter.BROKER_OLDEST_PRIMARY_KEY_AGE, broker, KeyBroker::oldestPrimaryKeySeconds);

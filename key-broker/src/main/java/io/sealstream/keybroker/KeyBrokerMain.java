@@ -13,13 +13,18 @@ import io.sealstream.attestation.tdx.TdxCollateral;
 import io.sealstream.attestation.tdx.TdxVerifier;
 import io.sealstream.attestation.tsm.ConfigfsTsmProvider;
 import io.sealstream.attestation.tsm.TeeSelection;
+import io.sealstream.audit.AuditTopic;
+import io.sealstream.audit.KafkaAuditSink;
 import io.sealstream.keybroker.custody.Custody;
 import io.sealstream.keybroker.http.KeyBrokerServer;
+import io.sealstream.schemas.registry.SchemaRegistryClient;
+import io.sealstream.service.KafkaConnectionSettings;
 import io.sealstream.service.ServiceLauncher;
 import io.sealstream.service.ServiceExit;
 import io.sealstream.service.ServiceProcess;
 import io.sealstream.service.ServiceSettings;
 import io.sealstream.service.SettingsException;
+import io.sealstream.tenancy.KafkaNames;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
@@ -85,6 +90,8 @@ public final class KeyBrokerMain {
     }
 
     private static ServiceExit refuse(PrintStream err, ServiceExit exit, String message) {
+        String service = SCHEMA.service() + ": ";
+        message = message.startsWith(service) ? message.substring(service.length()) : message; // named once
         err.println("sealstream key broker: " + message);
         LOG.error("keybroker.start.failed exit={} reason=\"{}\"", exit, message);
         return exit;
@@ -104,6 +111,8 @@ public final class KeyBrokerMain {
         }
         String tee = s.choice(TEE, "auto", "snp", "tdx", "simulated");
         Custody custody = custody(s, tee); // a configuration error is reported before the TEE is asked
+        Optional<AuditTopic> audit = auditTopic(s);
+        String auditProducer = auditProducer(s);
         Optional<SimulatedSnpTee> simulated = Optional.empty();
         if (tee.equals("simulated")) {
             Path dir = s.path(SIMULATED_TEE_DIR).orElseThrow(() -> new SettingsException("key broker: tee=simulated needs "
@@ -152,7 +161,65 @@ public final class KeyBrokerMain {
                     + policy.id() + "): clients would refuse this broker's own evidence; run it in a real TEE (tee=auto), "
                     + "or use a development policy with allow-simulated: true");
         }
-        return b.build();
+        // last: the sink starts its sender thread, which the server closes (or its failed start does)
+        Optional<KafkaAuditSink> sink = audit.map(topic -> new KafkaAuditSink(auditProducer, topic));
+        sink.ifPresent(b::auditSink);
+        try {
+            return b.build();
+        } catch (RuntimeException e) {
+            sink.ifPresent(KafkaAuditSink::close);
+            throw e;
+        }
+    }
+
+    /**
+     * The audit topic as the key broker's principal reaches it; empty with {@code audit.sink=log}.
+     * Reaching Kafka is the sink's own affair: a broker whose cluster is down still starts, and its
+     * events wait in the sink's queue (docs/observability.md, "Audit topic").
+     */
+    private static Optional<AuditTopic> auditTopic(ServiceSettings s) {
+        boolean toKafka = s.choice(AUDIT_SINK, "kafka", "log").equals("kafka");
+        if (!toKafka) {
+            if (s.optional(KAFKA.bootstrapServers()).isPresent()) {
+                throw new SettingsException("key broker: " + AUDIT_SINK.name() + "=log with "
+                        + KAFKA.bootstrapServers().name() + " set: the Kafka settings would go unused; set "
+                        + AUDIT_SINK.name() + "=kafka to write the audit topic, or remove the kafka.* settings");
+            }
+            LOG.warn("keybroker.audit.log_only remedy=\"set audit.sink=kafka with the kafka.* settings: only the audit "
+                    + "topic's hash chain shows a deleted or altered event\"");
+            return Optional.empty();
+        }
+        Optional<KafkaConnectionSettings.KafkaConnection> kafka = KAFKA.read(s);
+        if (kafka.isEmpty() || s.optional(REGISTRY_URL).isEmpty()) {
+            throw new SettingsException("key broker: " + AUDIT_SINK.name() + "=kafka (the default) needs "
+                    + KAFKA.bootstrapServers().name() + " and " + REGISTRY_URL.name() + " (with the key broker's Kafka "
+                    + "credentials, which 'sealstream workers provision' writes as key-broker.credentials); or set "
+                    + AUDIT_SINK.name() + "=log to keep audit events in the log only");
+        }
+        return Optional.of(new AuditTopic(KafkaNames.AUDIT_TOPIC, kafka.get().clientConfig(),
+                new SchemaRegistryClient(s.string(REGISTRY_URL), Duration.ofSeconds(10))));
+    }
+
+    /** This replica's name in the audit chain: stable across restarts, so its chain continues. */
+    private static String auditProducer(ServiceSettings s) {
+        String name = s.optional(AUDIT_PRODUCER).orElseGet(() -> "key-broker/" + hostName());
+        if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}")) {
+            throw s.invalid(AUDIT_PRODUCER, "1 to 100 letters, digits and '_.:/-'");
+        }
+        return name;
+    }
+
+    private static String hostName() {
+        String env = System.getenv("HOSTNAME");
+        if (env != null && !env.isBlank()) {
+            return env.strip();
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.net.UnknownHostException e) {
+            throw new SettingsException("key broker: this host has no name to call its audit chain by; set "
+                    + AUDIT_PRODUCER.name());
+        }
     }
 
     private static Custody custody(ServiceSettings s, String tee) {

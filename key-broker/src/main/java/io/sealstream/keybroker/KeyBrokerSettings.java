@@ -2,9 +2,11 @@ package io.sealstream.keybroker;
 
 import io.sealstream.envelope.EnvelopeDefaults;
 import io.sealstream.envelope.EnvelopeProtocol;
+import io.sealstream.service.KafkaConnectionSettings;
 import io.sealstream.service.ServiceLogging;
 import io.sealstream.service.Setting;
 import io.sealstream.service.SettingsSchema;
+import java.util.List;
 
 /**
  * Every setting of the key broker process ({@link KeyBrokerMain}, {@code sealstream key-broker}): the one place its config keys, environment variables and defaults are declared.
@@ -61,9 +63,24 @@ public final class KeyBrokerSettings {
     public static final Setting ATTESTATION_RATE = Setting.withDefault("rate.attestations.per.second",
             KeyBrokerConfig.DEFAULT_ATTESTATIONS_PER_SECOND, "Attestations and key releases a second per source address.");
 
+    /** How the key broker reaches the audit topic, as its own principal. */
+    public static final KafkaConnectionSettings KAFKA = KafkaConnectionSettings.optional("key broker", "the key broker's",
+            "'sealstream workers provision' writes key-broker.credentials",
+            "no audit topic, which only audit.sink=log admits");
+    public static final Setting REGISTRY_URL = Setting.optional("schema.registry.url",
+            "Confluent-compatible schema registry URL, where the audit events' schema is registered; needed with "
+                    + "audit.sink=kafka.");
+    public static final Setting AUDIT_SINK = Setting.withDefault("audit.sink", "kafka",
+            "Where audit events go besides the log: kafka (the hash-chained sealstream.audit topic, docs/observability.md) "
+                    + "or log (the log only: nothing shows a deleted event; for a broker without Kafka).");
+    public static final Setting AUDIT_PRODUCER = Setting.optional("audit.producer",
+            "This replica's name in the audit chain, stable across restarts so its chain continues; unset: "
+                    + "key-broker/HOSTNAME (a StatefulSet pod's name).");
+
     /** The key broker's settings, read from {@code key-broker.properties} and {@code SEALSTREAM_KEY_BROKER_*}. */
-    public static final SettingsSchema SCHEMA = SettingsSchema.of("key broker", "SEALSTREAM_KEY_BROKER_", BIND_ADDRESS, PORT, METRICS_ADDRESS, METRICS_PORT,
-            DATA_DIR, POLICY_FILE, CUSTODY, CUSTODY_PEER_URL, TEE, SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, TDX_COLLATERAL,
-            TOPICS, ROTATION_INTERVAL, GRACE, PENDING_LEAD, ROTATION_CHECK, LEASE_TTL, NONCE_TTL, PUBLIC_RATE, ATTESTATION_RATE,
-            ServiceLogging.FORMAT);
+    public static final SettingsSchema SCHEMA = SettingsSchema.of("key broker", "SEALSTREAM_KEY_BROKER_",
+            SettingsSchema.settings(List.of(BIND_ADDRESS, PORT, METRICS_ADDRESS, METRICS_PORT, DATA_DIR, POLICY_FILE, CUSTODY,
+                    CUSTODY_PEER_URL, TEE, SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, TDX_COLLATERAL, TOPICS,
+                    ROTATION_INTERVAL, GRACE, PENDING_LEAD, ROTATION_CHECK, LEASE_TTL, NONCE_TTL, PUBLIC_RATE,
+                    ATTESTATION_RATE, AUDIT_SINK, AUDIT_PRODUCER), KAFKA.all(), List.of(REGISTRY_URL, ServiceLogging.FORMAT)));
 }

@@ -61,6 +61,8 @@ class KeyBrokerMainTest {
         m.put("tee", "simulated");
         m.put("tee.simulated.dir", dir.resolve("tee").toString());
         m.put("http.port", Integer.toString(port));
+        m.put("metrics.port", "0");
+        m.put("audit.sink", "log"); // the audit topic's writer is DeploymentTest's, against a real cluster
         return m;
     }
 
@@ -121,6 +123,57 @@ class KeyBrokerMainTest {
 
         assertThat(run(devSettings(), ServiceProcess.withoutSignals())).isEqualTo(ServiceExit.CONFIG_INVALID);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("policy.file").contains("not a valid policy");
+    }
+
+    @Test
+    void auditToKafkaIsTheDefaultAndWithoutKafkaTheBrokerDoesNotStart() {
+        Map<String, String> m = devSettings();
+        m.remove("audit.sink");
+
+        assertThat(run(m, ServiceProcess.withoutSignals())).isEqualTo(ServiceExit.CONFIG_INVALID);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("kafka.bootstrap.servers").contains("schema.registry.url")
+                .contains("key-broker.credentials").contains("audit.sink=log");
+    }
+
+    @Test
+    void logOnlyAuditBesideKafkaSettingsIsRefusedRatherThanIgnored() {
+        Map<String, String> m = devSettings();
+        m.put("kafka.bootstrap.servers", "127.0.0.1:9092");
+
+        assertThat(run(m, ServiceProcess.withoutSignals())).isEqualTo(ServiceExit.CONFIG_INVALID);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("audit.sink=log").contains("would go unused");
+    }
+
+    @Test
+    void anAuditProducerNameOutsideItsAlphabetIsRefusedWithoutEchoingIt() {
+        Map<String, String> m = devSettings();
+        m.put("audit.producer", "key broker\nforged=1");
+
+        assertThat(run(m, ServiceProcess.withoutSignals())).isEqualTo(ServiceExit.CONFIG_INVALID);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("audit.producer").doesNotContain("forged");
+    }
+
+    @Test
+    void anUnreachableAuditClusterDoesNotKeepTheBrokerFromServing() throws Exception {
+        Map<String, String> m = devSettings();
+        m.put("audit.sink", "kafka");
+        m.put("kafka.bootstrap.servers", "127.0.0.1:" + closedPort());
+        m.put("kafka.security.protocol", "PLAINTEXT");
+        m.put("schema.registry.url", "http://127.0.0.1:" + closedPort());
+        ServiceProcess process = ServiceProcess.withoutSignals();
+        CompletableFuture<ServiceExit> exit = CompletableFuture.supplyAsync(() -> run(m, process));
+        HttpResponse<String> ready = awaitReady(exit);
+        process.requestStop("test");
+
+        assertThat(ready.statusCode()).as("its events wait in the sink's queue; the dropped-events alert watches it")
+                .isEqualTo(200);
+        assertThat(exit.get(60, TimeUnit.SECONDS)).isEqualTo(ServiceExit.STOPPED);
+    }
+
+    private static int closedPort() throws java.io.IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
     }
 
     @Test

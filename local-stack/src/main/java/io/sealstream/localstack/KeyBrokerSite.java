@@ -17,8 +17,19 @@ import java.util.TreeMap;
  * @param dataDir its data directory, as the key broker sees it
  * @param policyFile the policy, as the key broker sees it
  * @param simulatedTeeDir the simulated TEE, as the key broker sees it
+ * @param audit where its audit events go: the deployment's Kafka as the key broker's principal
  */
-public record KeyBrokerSite(String address, int port, int metricsPort, Path dataDir, Path policyFile, Path simulatedTeeDir) {
+public record KeyBrokerSite(String address, int port, int metricsPort, Path dataDir, Path policyFile, Path simulatedTeeDir,
+                            AuditSite audit) {
+
+    /**
+     * The audit topic's cluster as the key broker reaches it: {@code credentialsFile} is what
+     * {@code sealstream workers provision} wrote for it; all paths as the key broker sees them.
+     * {@code producer} names its chain, fixed so that a new container continues it.
+     */
+    public record AuditSite(String bootstrapServers, Path credentialsFile, Path caFile, String registryUrl,
+                            String producer) {
+    }
 
     public Map<String, String> settings() {
         Map<String, String> s = new TreeMap<>();
@@ -31,6 +42,12 @@ public record KeyBrokerSite(String address, int port, int metricsPort, Path data
         s.put(KeyBrokerSettings.CUSTODY.name(), "dev");
         s.put(KeyBrokerSettings.TEE.name(), "simulated");
         s.put(KeyBrokerSettings.SIMULATED_TEE_DIR.name(), simulatedTeeDir.toString());
+        s.put(KeyBrokerSettings.AUDIT_SINK.name(), "kafka");
+        s.put(KeyBrokerSettings.AUDIT_PRODUCER.name(), audit.producer());
+        s.put(KeyBrokerSettings.KAFKA.bootstrapServers().name(), audit.bootstrapServers());
+        s.put(KeyBrokerSettings.KAFKA.credentialsFile().name(), audit.credentialsFile().toString());
+        s.put(KeyBrokerSettings.KAFKA.caFile().name(), audit.caFile().toString());
+        s.put(KeyBrokerSettings.REGISTRY_URL.name(), audit.registryUrl());
         return s;
     }
 

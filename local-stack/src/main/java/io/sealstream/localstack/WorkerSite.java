@@ -23,12 +23,12 @@ public record WorkerSite(String bootstrapServers, Path credentialsFile, Path caF
      */
     public Map<String, String> sharedSettings() {
         Map<String, String> s = new TreeMap<>();
-        s.put(WorkerSettings.BOOTSTRAP_SERVERS.name(), bootstrapServers);
+        s.put(WorkerSettings.KAFKA.bootstrapServers().name(), bootstrapServers);
         if (credentialsFile != null) {
-            s.put(WorkerSettings.KAFKA_CREDENTIALS.name(), credentialsFile.toString());
-            s.put(WorkerSettings.KAFKA_CA.name(), caFile.toString());
+            s.put(WorkerSettings.KAFKA.credentialsFile().name(), credentialsFile.toString());
+            s.put(WorkerSettings.KAFKA.caFile().name(), caFile.toString());
         } else {
-            s.put(WorkerSettings.KAFKA_SECURITY.name(), "PLAINTEXT");
+            s.put(WorkerSettings.KAFKA.securityProtocol().name(), "PLAINTEXT");
         }
         s.put(WorkerSettings.REGISTRY_URL.name(), registryUrl);
         s.put(WorkerSettings.KEY_BROKER_URL.name(), keyBrokerUrl);

@@ -75,6 +75,9 @@ public enum SealstreamMeter {
     BROKER_AUDIT_EVENTS(Component.KEY_BROKER, Kind.COUNTER, "sealstream.keybroker.audit.events", "",
             "Audit events of the key broker's chain the audit topic acknowledged since the broker started; "
                     + "'sealstream audit verify' shows at least as many after the start (fewer: a tail was removed)."),
+    BROKER_AUDIT_QUEUED(Component.KEY_BROKER, Kind.GAUGE, "sealstream.keybroker.audit.queued", "",
+            "Audit events waiting for the audit topic; above zero for minutes, the topic is unwritable (Kafka, the "
+                    + "registry or the key broker's ACL) and events are dropped once 10,000 wait."),
     BROKER_AUDIT_DROPPED(Component.KEY_BROKER, Kind.COUNTER, "sealstream.keybroker.audit.dropped", "",
             "Audit events dropped because the queue to the audit topic was full (Kafka unreachable for long); the "
                     + "chain records the count as an audit.dropped event."),

@@ -61,6 +61,12 @@ public final class SettingsSchema {
         return schema;
     }
 
+    /** {@code groups} in order as one array, for {@link #of}: a service's own settings around shared groups. */
+    @SafeVarargs
+    public static Setting[] settings(List<Setting>... groups) {
+        return java.util.Arrays.stream(groups).flatMap(List::stream).toArray(Setting[]::new);
+    }
+
     /** Adds a pass-through group: keys {@code <prefix>.*} go to a library as they are (described once). */
     public SettingsSchema passThrough(String prefix, String description) {
         if (settings.keySet().stream().anyMatch(n -> n.startsWith(prefix + "."))) {

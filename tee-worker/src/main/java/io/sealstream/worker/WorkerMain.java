@@ -9,23 +9,20 @@ import io.sealstream.attestation.tsm.ConfigfsTsmProvider;
 import io.sealstream.attestation.tsm.TeeSelection;
 import io.sealstream.envelope.EnvelopeProtocol;
 import io.sealstream.keybroker.api.KeyBrokerException;
+import io.sealstream.service.KafkaConnectionSettings;
 import io.sealstream.service.ServiceExit;
 import io.sealstream.service.ServiceLauncher;
 import io.sealstream.service.ServiceProcess;
 import io.sealstream.service.ServiceSettings;
-import io.sealstream.service.Setting;
 import io.sealstream.service.SettingsException;
 import io.sealstream.streams.StreamProcessorConfig;
-import io.sealstream.tenancy.ClientCredentials;
 import io.sealstream.tenancy.KafkaNames;
-import io.sealstream.tenancy.KafkaSecurity;
 import io.sealstream.worker.engine.ChatEngine;
 import io.sealstream.worker.engine.ChatModel;
 import io.sealstream.worker.engine.EmbeddingEngine;
 import io.sealstream.worker.engine.EmbeddingModel;
 import io.sealstream.worker.engine.InferenceEngine;
 import io.sealstream.worker.engine.SyntheticEngine;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -143,9 +140,10 @@ public final class WorkerMain {
         if (!EnvelopeProtocol.isLegalPoolName(pool)) {
             throw s.invalid(POOL, "1 to 32 lower-case letters or digits, as in the policy's pools");
         }
+        KafkaConnectionSettings.KafkaConnection kafka = KAFKA.read(s).orElseThrow(); // required: the schema checked it
         KafkaNames names = KafkaNames.DEFAULTS.withRequestTopicFamily(s.string(REQUEST_TOPIC_FAMILY)).withPools(List.of(pool));
         StreamProcessorConfig.Builder streams = StreamProcessorConfig.builder()
-                .bootstrapServers(s.string(BOOTSTRAP_SERVERS)).kafkaSecurity(kafkaSecurity(s))
+                .bootstrapServers(kafka.bootstrapServers()).kafkaSecurity(kafka.security())
                 .requestTopicFamily(names.familyOf(pool)).applicationId(names.applicationIdOf(pool))
                 .stateDir(Path.of(s.string(STATE_DIR)))
                 .maxBatchSize(s.integer(MAX_BATCH_SIZE, 1, 100_000))
@@ -156,42 +154,6 @@ public final class WorkerMain {
         return WorkerConfig.builder().workerId(s.string(WORKER_ID)).keyBrokerUrl(s.string(KEY_BROKER_URL))
                 .schemaRegistryUrl(s.string(REGISTRY_URL)).streams(streams.build())
                 .healthAddress(s.string(HEALTH_ADDRESS)).healthPort(s.integer(HEALTH_PORT, 0, 65_535)).build();
-    }
-
-    private static KafkaSecurity kafkaSecurity(ServiceSettings s) {
-        if (s.choice(KAFKA_SECURITY, "SASL_SSL", "PLAINTEXT").equals("PLAINTEXT")) {
-            return KafkaSecurity.plaintext();
-        }
-        String ca = null;
-        if (s.path(KAFKA_CA).isPresent()) {
-            try {
-                ca = Files.readString(s.path(KAFKA_CA).get());
-            } catch (IOException e) {
-                throw new SettingsException("worker: cannot read " + KAFKA_CA.name() + " (from " + s.source(KAFKA_CA)
-                        + "): " + e.getMessage() + "; give the PEM file of the CA that signs the brokers' certificates");
-            }
-        }
-        return KafkaSecurity.scram(credentials(s), ca);
-    }
-
-    /** Either a credentials file or a user name with a password file (a mounted Strimzi Secret), never both. */
-    private static ClientCredentials credentials(ServiceSettings s) {
-        java.util.Optional<Path> file = s.path(KAFKA_CREDENTIALS);
-        java.util.Optional<String> user = s.optional(KAFKA_USERNAME);
-        java.util.Optional<Path> password = s.path(KAFKA_PASSWORD_FILE);
-        if (file.isPresent() == (user.isPresent() || password.isPresent()) || user.isPresent() != password.isPresent()) {
-            throw new SettingsException("worker: with " + KAFKA_SECURITY.name() + "=SASL_SSL give either "
-                    + KAFKA_CREDENTIALS.name() + " (the file 'sealstream up' writes as DATA_DIR/worker.credentials) or "
-                    + KAFKA_USERNAME.name() + " together with " + KAFKA_PASSWORD_FILE.name()
-                    + " (a Strimzi KafkaUser Secret's password), not both");
-        }
-        Setting from = file.isPresent() ? KAFKA_CREDENTIALS : KAFKA_PASSWORD_FILE;
-        try {
-            return file.isPresent() ? ClientCredentials.read(file.get())
-                    : ClientCredentials.withPasswordFile(user.get(), password.get());
-        } catch (UncheckedIOException | IllegalArgumentException e) {
-            throw new SettingsException("worker: " + e.getMessage() + " (" + from.name() + " from " + s.source(from) + ")");
-        }
     }
 
     private static EvidenceProvider tee(ServiceSettings s) throws Refusal {

@@ -1,10 +1,12 @@
 package io.sealstream.worker;
 
 import io.sealstream.envelope.EnvelopeProtocol;
+import io.sealstream.service.KafkaConnectionSettings;
 import io.sealstream.service.ServiceLogging;
 import io.sealstream.service.Setting;
 import io.sealstream.service.SettingsSchema;
 import io.sealstream.streams.StreamProcessorConfig;
+import java.util.List;
 
 /**
  * Every setting of the worker process ({@link WorkerMain}, {@code sealstream worker}): the one
@@ -17,20 +19,9 @@ public final class WorkerSettings {
 
     public static final Setting WORKER_ID = Setting.required("worker.id",
             "This worker's id, for logs and health output (a pod name).");
-    public static final Setting BOOTSTRAP_SERVERS = Setting.required("kafka.bootstrap.servers",
-            "Kafka bootstrap servers, host:port[,host:port...].");
-    public static final Setting KAFKA_SECURITY = Setting.withDefault("kafka.security.protocol", "SASL_SSL",
-            "SASL_SSL (SCRAM-SHA-512 over TLS) or PLAINTEXT (benchmark brokers only; logged as a warning).");
-    public static final Setting KAFKA_CREDENTIALS = Setting.optional("kafka.credentials.file",
-            "Owner-only file with the workers' Kafka principal and SCRAM password ('sealstream up' writes "
-                    + "DATA_DIR/worker.credentials); with SASL_SSL this, or kafka.username with kafka.password.file.");
-    public static final Setting KAFKA_USERNAME = Setting.optional("kafka.username",
-            "The workers' SCRAM user, given with kafka.password.file instead of kafka.credentials.file.");
-    public static final Setting KAFKA_PASSWORD_FILE = Setting.optional("kafka.password.file",
-            "File that holds only the SCRAM password of kafka.username, owner-only or on a read-only mount of the "
-                    + "process's group: a Strimzi KafkaUser Secret's 'password' key mounted as it is.");
-    public static final Setting KAFKA_CA = Setting.optional("kafka.ca.file",
-            "PEM file of the CA that signs the brokers' certificates; unset: the JVM's trust store.");
+    /** How the worker reaches Kafka, as the workers' principal. */
+    public static final KafkaConnectionSettings KAFKA = KafkaConnectionSettings.required("worker", "the workers'",
+            "'sealstream up' writes DATA_DIR/worker.credentials, 'sealstream workers provision' worker.credentials");
     public static final Setting REGISTRY_URL = Setting.required("schema.registry.url",
             "Confluent-compatible schema registry URL.");
     public static final Setting KEY_BROKER_URL = Setting.required("key.broker.url", "Key broker URL.");
@@ -68,10 +59,10 @@ public final class WorkerSettings {
             "Port of /healthz and /readyz (0: a free one, printed at start).");
 
     /** The worker's settings, read from {@code worker.properties} and {@code SEALSTREAM_WORKER_*}. */
-    public static final SettingsSchema SCHEMA = SettingsSchema.of("worker", "SEALSTREAM_WORKER_", WORKER_ID,
-            BOOTSTRAP_SERVERS, KAFKA_SECURITY, KAFKA_CREDENTIALS, KAFKA_USERNAME, KAFKA_PASSWORD_FILE, KAFKA_CA, REGISTRY_URL, KEY_BROKER_URL, STATE_DIR, TEE,
-            SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, POOL, REQUEST_TOPIC_FAMILY, ENGINE, CHAT_MODEL, MAX_BATCH_SIZE,
-            BATCH_LINGER, TRANSACTION_TIMEOUT, COMMIT_INTERVAL, HEALTH_ADDRESS, HEALTH_PORT, ServiceLogging.FORMAT)
+    public static final SettingsSchema SCHEMA = SettingsSchema.of("worker", "SEALSTREAM_WORKER_",
+            SettingsSchema.settings(List.of(WORKER_ID), KAFKA.all(), List.of(REGISTRY_URL, KEY_BROKER_URL, STATE_DIR, TEE,
+                    SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, POOL, REQUEST_TOPIC_FAMILY, ENGINE, CHAT_MODEL, MAX_BATCH_SIZE,
+                    BATCH_LINGER, TRANSACTION_TIMEOUT, COMMIT_INTERVAL, HEALTH_ADDRESS, HEALTH_PORT, ServiceLogging.FORMAT)))
             .passThrough("streams", "Kafka Streams and client settings, passed as they are (e.g. "
                     + "streams.session.timeout.ms); the exactly-once and security settings cannot be overridden.");
 }

@@ -43,11 +43,16 @@ public record StrimziResources(String cluster, KafkaNames names, int partitions,
         }
     }
 
-    /** The workers' KafkaUser, the autoscaler's, and the dead-letter topic: what {@code workers provision} does. */
+    /**
+     * The workers' KafkaUser, the autoscaler's, the dead-letter topic, the key broker's KafkaUser and
+     * the audit topic: what {@code workers provision} does.
+     */
     public List<Map<String, Object>> workers() {
         return List.of(user(names.workerUser(), AclTable.workerBindings(names), null),
                 user(names.autoscalerUser(), AclTable.autoscalerBindings(names), null),
-                topic(names.dlqTopic(), Map.of()));
+                topic(names.dlqTopic(), Map.of()),
+                user(KafkaNames.KEY_BROKER_USER, AclTable.keyBrokerBindings(names), null),
+                topic(KafkaNames.AUDIT_TOPIC, 1, new java.util.TreeMap<>(ClientProvisioner.AUDIT_TOPIC_CONFIG)));
     }
 
     /**
@@ -109,6 +114,10 @@ public record StrimziResources(String cluster, KafkaNames names, int partitions,
     }
 
     private Map<String, Object> topic(String topic, Map<String, String> config) {
+        return topic(topic, partitions, config);
+    }
+
+    private Map<String, Object> topic(String topic, int partitions, Map<String, String> config) {
         Map<String, Object> spec = new LinkedHashMap<>();
         spec.put("topicName", topic);
         spec.put("partitions", partitions);

@@ -1,5 +1,6 @@
 package io.sealstream.cli.bench;
 
+import io.sealstream.audit.AuditChainCheck;
 import io.sealstream.cli.stack.ProcessDeployment;
 import io.sealstream.client.RequestRejectedException;
 import io.sealstream.client.SealstreamClient;
@@ -104,7 +105,8 @@ public final class FaultScenarios {
     }
 
     /** R5's outcome: the fault report, and how many requests the worker added mid-run answered. */
-    public record DeploymentRun(FaultReport report, long addedWorkerRequests, int killedKafkaNode) {
+    public record DeploymentRun(FaultReport report, long addedWorkerRequests, int killedKafkaNode,
+                                AuditChainCheck.Result audit, Map<String, Long> keyBrokerAuditEvents) {
     }
 
     /**
@@ -163,7 +165,15 @@ public final class FaultScenarios {
             long addedServed = procs.engineRequests(added.join()); // awaitEvents threw if it never started
             FaultReport report = traffic.report(deployment, "R5 deployment", 0, procs.threadReplacements(), 0, 0, Map.of(),
                     t0, procs.exits());
-            return new DeploymentRun(report, addedServed, killed);
+            // the key broker process's audit trail, through the node's kill: its chain and what it recorded
+            AuditChainCheck.Result audit = deployment.auditTopic().check();
+            Map<String, Long> types = new java.util.TreeMap<>();
+            deployment.auditTopic().forEach((e, position) -> {
+                if (e.getProducer().equals(ProcessDeployment.KEY_BROKER_AUDIT_PRODUCER)) {
+                    types.merge(e.getType(), 1L, Long::sum);
+                }
+            }, (position, why) -> { });
+            return new DeploymentRun(report, addedServed, killed, audit, types);
         }
     }
 

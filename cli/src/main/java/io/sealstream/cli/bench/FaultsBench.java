@@ -43,7 +43,9 @@ public final class FaultsBench implements Callable<Integer> {
             java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("sealstream-deployment-");
             FaultScenarios.DeploymentRun run = FaultScenarios.deployment(requests, dir);
             System.out.println("R5: Kafka node " + run.killedKafkaNode() + " killed; the added worker answered "
-                    + run.addedWorkerRequests() + " requests; logs and configs in " + dir);
+                    + run.addedWorkerRequests() + " requests; audit chains " + (run.audit().intact() ? "intact"
+                    : "BROKEN at " + run.audit().firstBreak().orElseThrow()) + ", the key broker audited "
+                    + run.keyBrokerAuditEvents() + "; logs and configs in " + dir);
             reports.add(print(run.report()));
         }
         if (only.contains("r2")) {

@@ -33,7 +33,9 @@ final class StrimziOptions {
     /** The resources as one YAML stream, headed by the command line that renders it again. */
     static String yaml(String commandLine, List<Map<String, Object>> resources) {
         YAMLMapper yaml = YAMLMapper.builder().disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES).build();
+                .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+                // a topic setting is a string; unquoted, "-1" would read back as a number
+                .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS).build();
         List<String> documents = new ArrayList<>();
         for (Map<String, Object> r : resources) {
             try {

@@ -6,19 +6,22 @@ import io.sealstream.tenancy.ClientProvisioner;
 import io.sealstream.tenancy.KafkaNames;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * {@code sealstream workers provision}: what a cluster needs before the first worker starts, with
- * the admin principal's connection file: the workers' principal and its SCRAM credential, the
- * workers' rows of the ACL table, and the dead-letter topic. Writes the owner-only credentials file
- * the workers' {@code kafka.credentials.file} names. {@code sealstream workers manifest} prints the
- * same as Strimzi resources.
+ * {@code sealstream workers provision}: what a cluster needs before the key broker and the first
+ * worker start, with the admin principal's connection file: the workers' principal, its SCRAM
+ * credential, its rows of the ACL table and the dead-letter topic; the key broker's principal, its
+ * rows and the audit topic. Writes the owner-only credentials files the services'
+ * {@code kafka.credentials.file} names. {@code sealstream workers manifest} prints the same as
+ * Strimzi resources.
  */
-@Command(name = "workers", mixinStandardHelpOptions = true, description = "Prepare a Kafka cluster for workers.",
+@Command(name = "workers", mixinStandardHelpOptions = true, description = "Prepare a Kafka cluster for the workers "
+        + "and the key broker.",
         subcommands = {WorkersCommand.Provision.class, WorkersCommand.Manifest.class})
 public final class WorkersCommand implements Runnable {
     @picocli.CommandLine.Spec
@@ -30,21 +33,29 @@ public final class WorkersCommand implements Runnable {
     }
 
     @Command(name = "provision", mixinStandardHelpOptions = true,
-            description = "Create the workers' Kafka principal (a new password each time), their ACLs and the "
-                    + "dead-letter topic; write worker.credentials (owner-only) for the workers' kafka.credentials.file.")
+            description = "Create the services' Kafka principals (a new password each time): the workers' with their ACLs "
+                    + "and the dead-letter topic, the key broker's with its ACLs and the audit topic; write "
+                    + "worker.credentials and key-broker.credentials (owner-only) for their kafka.credentials.file.")
     static final class Provision implements Callable<Integer> {
+        private static final String WORKER_FILE = "worker.credentials";
+        private static final String KEY_BROKER_FILE = "key-broker.credentials";
+
         @Mixin
         ClientsCommand.AdminOptions options;
 
         @Mixin
         ClientsCommand.PartitionsOption topics;
 
-        @Option(names = "--out", defaultValue = ".", description = "Where to write worker.credentials (default: here).")
+        @Option(names = "--out", defaultValue = ".", description = "Where to write " + WORKER_FILE + " (default: here).")
         Path out;
 
-        @Option(names = "--reuse-credentials", description = "If worker.credentials exists, provision again with its "
-                + "password (ACLs and the dead-letter topic are set again; running workers keep working): a provisioning "
-                + "job that runs at every start.")
+        @Option(names = "--key-broker-out", description = "Where to write " + KEY_BROKER_FILE + " (default: --out); "
+                + "a directory apart keeps the workers from mounting the key broker's password.")
+        Path keyBrokerOut;
+
+        @Option(names = "--reuse-credentials", description = "If the credentials files exist, provision again with "
+                + "their passwords (ACLs and topics are set again; running services keep working): a provisioning job "
+                + "that runs at every start.")
         boolean reuseCredentials;
 
         @Option(names = "--wait-for-brokers", paramLabel = "SECONDS", defaultValue = "0", description = "Wait up to "
@@ -52,55 +63,85 @@ public final class WorkersCommand implements Runnable {
                 + "starting); default: do not wait.")
         long waitForBrokersSeconds;
 
+        /** One service's credentials file: read again, or made and written before its principal exists. */
+        private record Principal(Path file, boolean existed, ClientCredentials credentials) {
+        }
+
+        /** A refusal that names the file and what to do; the command exits 2. */
+        private static final class Refused extends Exception {
+            private static final long serialVersionUID = 1L;
+
+            Refused(String message) {
+                super(message);
+            }
+        }
+
+        private Principal principal(Path file, String user, String whose) throws Refused {
+            boolean exists = Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+            if (exists && !reuseCredentials) {
+                throw new Refused(file + " exists; move it away, choose another directory or pass --reuse-credentials "
+                        + "(running services keep working until the password changes)");
+            }
+            if (exists && !Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                throw new Refused(file + " is not a regular file (a link or a directory?); move it away");
+            }
+            ClientCredentials credentials;
+            try {
+                credentials = exists ? ClientCredentials.read(file) : ClientCredentials.generate(user);
+            } catch (RuntimeException e) {
+                throw new Refused("cannot reuse " + file + ": " + e.getMessage());
+            }
+            if (!credentials.username().equals(user)) {
+                throw new Refused(file + " is for '" + credentials.username() + "', not " + whose + " principal '" + user
+                        + "'; move it away");
+            }
+            return new Principal(file, exists, credentials);
+        }
+
         @Override
         public Integer call() throws Exception {
             ConnectionFile admin = options.connection();
             KafkaNames names = options.names(admin);
+            Path brokerDir = keyBrokerOut == null ? out : keyBrokerOut;
             Files.createDirectories(out);
-            Path file = out.resolve("worker.credentials");
-            boolean exists = Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS);
-            if (exists && !reuseCredentials) {
-                System.err.println("sealstream workers provision: " + file + " exists; move it away, choose another --out "
-                        + "or pass --reuse-credentials (running workers keep working until the password changes)");
-                return 2;
-            }
-            if (exists && !Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                System.err.println("sealstream workers provision: " + file + " is not a regular file (a link or a "
-                        + "directory?); move it away");
-                return 2;
-            }
-            ClientCredentials credentials;
+            Files.createDirectories(brokerDir);
+            List<Principal> written = new java.util.ArrayList<>();
+            Principal workers;
+            Principal keyBroker;
             try {
-                credentials = exists ? ClientCredentials.read(file) : ClientCredentials.generate(names.workerUser());
-            } catch (RuntimeException e) {
-                System.err.println("sealstream workers provision: cannot reuse " + file + ": " + e.getMessage());
+                workers = principal(out.resolve(WORKER_FILE), names.workerUser(), "the workers'");
+                keyBroker = principal(brokerDir.resolve(KEY_BROKER_FILE), KafkaNames.KEY_BROKER_USER, "the key broker's");
+                // each password is on disk before its principal has it: a failure never strands a service
+                for (Principal p : List.of(workers, keyBroker)) {
+                    if (!p.existed()) {
+                        p.credentials().write(p.file());
+                        written.add(p);
+                    }
+                }
+            } catch (Refused e) {
+                System.err.println("sealstream workers provision: " + e.getMessage());
                 return 2;
-            }
-            if (!credentials.username().equals(names.workerUser())) {
-                System.err.println("sealstream workers provision: " + file + " is for '" + credentials.username()
-                        + "', not the workers' principal '" + names.workerUser() + "'; move it away");
-                return 2;
-            }
-            if (!exists) {
-                // the password is on disk before the principal has it: a failure never strands the workers
-                credentials.write(file);
             }
             try (ClientProvisioner p = options.provisioner(admin, topics.partitions)) {
                 if (waitForBrokersSeconds > 0) {
                     p.awaitBrokers(java.time.Duration.ofSeconds(waitForBrokersSeconds));
                 }
-                p.provisionWorkers(credentials);
+                p.provisionWorkers(workers.credentials());
+                p.provisionKeyBroker(keyBroker.credentials());
             } catch (RuntimeException e) {
-                if (!exists) {
-                    Files.deleteIfExists(file);
+                for (Principal w : written) {
+                    Files.deleteIfExists(w.file());
                 }
                 System.err.println("sealstream workers provision: " + e.getMessage());
                 return 1;
             }
-            System.out.println("workers provisioned");
-            System.out.println("  principal     User:" + names.workerUser() + " (ACLs of docs/tenancy.md)");
+            System.out.println("services provisioned");
+            System.out.println("  workers       User:" + names.workerUser() + " (ACLs of docs/tenancy.md)");
             System.out.println("  dead letters  " + names.dlqTopic());
-            System.out.println("  credentials   " + file + " (owner-only; the workers' kafka.credentials.file)");
+            System.out.println("  credentials   " + workers.file() + " (owner-only; the workers' kafka.credentials.file)");
+            System.out.println("  key broker    User:" + KafkaNames.KEY_BROKER_USER + " (appends to the audit topic only)");
+            System.out.println("  audit topic   " + KafkaNames.AUDIT_TOPIC);
+            System.out.println("  credentials   " + keyBroker.file() + " (owner-only; the key broker's kafka.credentials.file)");
             return 0;
         }
     }

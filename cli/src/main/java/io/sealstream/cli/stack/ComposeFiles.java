@@ -25,10 +25,11 @@ import java.util.TreeMap;
  * The files docker/compose.yaml mounts under {@value #MOUNT}, one directory per audience so that
  * each service mounts only what it needs: {@value #KAFKA_DIR} (the nodes' settings and the CA;
  * their data directories are formatted here too, so no password travels on a command line),
- * {@value #KEY_BROKER_DIR} (its config and the policy), {@value #WORKER_DIR} (its config and the
- * Kafka CA), {@value #SIMULATED_TEE} (the development TEE, for the key broker and the workers
- * alone), {@value #ADMIN_DIR} (the admin connection, for the provisioning job alone) and
- * {@value #PROVISIONED} (what that job writes for the workers). They are written by the code that
+ * {@value #KEY_BROKER_DIR} (its config, the policy and the Kafka CA), {@value #WORKER_DIR} (its
+ * config and the Kafka CA), {@value #SIMULATED_TEE} (the development TEE, for the key broker and
+ * the workers alone), {@value #ADMIN_DIR} (the admin connection, for the provisioning job alone),
+ * {@value #PROVISIONED} (what that job writes for the workers) and {@value #KEY_BROKER_PROVISIONED}
+ * (what it writes for the key broker). They are written by the code that
  * configures the process deployment on loopback ({@link ProcessDeployment}, which
  * {@code DeploymentTest} runs), so the two differ in host names and paths only. The names below
  * are the ones compose.yaml uses; {@code ComposeFileTest} checks that they agree.
@@ -46,6 +47,8 @@ public final class ComposeFiles {
     public static final int KEY_BROKER_PORT = 8090;
     /** The key broker's /metrics port (docker/prometheus/prometheus.yml scrapes it). */
     public static final int KEY_BROKER_METRICS_PORT = 8091;
+    /** The key broker's name in the audit chain: a container's host name changes when it is created again. */
+    public static final String KEY_BROKER_AUDIT_PRODUCER = "key-broker/compose";
     /** The key broker's data directory in its container. */
     public static final String KEY_BROKER_DATA = "/var/lib/sealstream/key-broker";
     /** Each worker's state directory in its container. */
@@ -58,6 +61,8 @@ public final class ComposeFiles {
     public static final String SIMULATED_TEE = "simulated-tee";
     /** Where the provisioning job writes worker.credentials. */
     public static final String PROVISIONED = "provisioned";
+    /** Where it writes key-broker.credentials: apart, so the workers never mount the key broker's password. */
+    public static final String KEY_BROKER_PROVISIONED = "provisioned-key-broker";
     /** The Kafka nodes' and the key broker's data directories, one per service under it, never mounted whole. */
     public static final String DATA = "data";
     public static final String KEY_BROKER_CONFIG = KEY_BROKER_DIR + "/key-broker.properties";
@@ -100,8 +105,13 @@ public final class ComposeFiles {
                     mount.resolve(SIMULATED_TEE), kafka.caCertificatePem())
                     .writeAdmin(out.resolve(ADMIN_CONNECTION), KafkaClusterFiles.ADMIN_USER, kafka.adminPassword());
 
+            Files.writeString(out.resolve(KEY_BROKER_DIR).resolve(KafkaClusterFiles.CA_FILE), kafka.caCertificatePem());
             new KeyBrokerSite("0.0.0.0", KEY_BROKER_PORT, KEY_BROKER_METRICS_PORT, Path.of(KEY_BROKER_DATA), mount.resolve(POLICY),
-                    mount.resolve(SIMULATED_TEE)).writeConfig(out.resolve(KEY_BROKER_CONFIG), "the key broker of docker/compose.yaml");
+                    mount.resolve(SIMULATED_TEE), new KeyBrokerSite.AuditSite(kafka.bootstrapServers(),
+                            mount.resolve(KEY_BROKER_PROVISIONED).resolve("key-broker.credentials"),
+                            mount.resolve(KEY_BROKER_DIR).resolve(KafkaClusterFiles.CA_FILE), REGISTRY_URL,
+                            KEY_BROKER_AUDIT_PRODUCER))
+                    .writeConfig(out.resolve(KEY_BROKER_CONFIG), "the key broker of docker/compose.yaml");
 
             Files.createDirectories(out.resolve(WORKER_DIR));
             Files.writeString(out.resolve(WORKER_DIR).resolve(KafkaClusterFiles.CA_FILE), kafka.caCertificatePem());
@@ -118,6 +128,7 @@ public final class ComposeFiles {
             ConfigFiles.write(out.resolve(WORKER_CONFIG), "every worker of docker/compose.yaml; each sets its "
                     + WorkerSettings.SCHEMA.envName(WorkerSettings.WORKER_ID), worker);
             ownerOnlyDirectory(out.resolve(PROVISIONED));
+            ownerOnlyDirectory(out.resolve(KEY_BROKER_PROVISIONED));
             ownerOnlyDirectory(out.resolve(DATA).resolve("key-broker"));
             return new Written(out, policy.id());
         } catch (IOException e) {

@@ -1,5 +1,7 @@
 package io.sealstream.cli.stack;
 
+import io.sealstream.audit.AuditTopic;
+import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
@@ -50,6 +52,8 @@ import picocli.CommandLine;
 public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ProcessDeployment.class);
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(120);
+    /** The key broker process's name in the audit chain. */
+    public static final String KEY_BROKER_AUDIT_PRODUCER = "key-broker/process-deployment";
 
     private final Path dir;
     /** What the constructor started, closed in reverse if a later step fails. */
@@ -94,15 +98,19 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
             Files.writeString(dir.resolve("kafka-ca.pem"), kafka.caCertificatePem().orElseThrow());
             // as an operator prepares a cluster (docs/deployment.md): the workers' principal, ACLs and DLQ
             Path admin = writeAdminConnection();
+            // the key broker's credentials apart from the workers', as compose.yaml's provisioning job writes them
             int provisioned = new CommandLine(new SealstreamCommand()).execute("workers", "provision", "--admin", admin.toString(),
-                    "--out", dir.toString(), "--partitions", Integer.toString(partitions));
+                    "--out", dir.toString(), "--key-broker-out", dir.resolve("key-broker-provisioned").toString(),
+                    "--partitions", Integer.toString(partitions));
             if (provisioned != 0) {
                 throw new IllegalStateException("sealstream workers provision failed with status " + provisioned);
             }
             Path config = new KeyBrokerSite("127.0.0.1", keyBrokerPort, LoopbackPorts.free(), dir.resolve("key-broker"),
-                    dir.resolve("policy.yaml"),
-                    dir.resolve("simulated-tee")).writeConfig(dir.resolve("key-broker.properties"),
-                    "written by the process deployment in " + dir);
+                    dir.resolve("policy.yaml"), dir.resolve("simulated-tee"),
+                    new KeyBrokerSite.AuditSite(kafka.bootstrapServers(),
+                            dir.resolve("key-broker-provisioned").resolve("key-broker.credentials"),
+                            dir.resolve("kafka-ca.pem"), registry.url(), KEY_BROKER_AUDIT_PRODUCER))
+                    .writeConfig(dir.resolve("key-broker.properties"), "written by the process deployment in " + dir);
             this.keyBroker = new ProcessBuilder(ServiceCommand.KEY_BROKER.command("256m", config)).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("key-broker.log").toFile()).start();
             track(this::stopKeyBroker);
@@ -191,6 +199,12 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
 
     public String keyBrokerUrl() {
         return "http://127.0.0.1:" + keyBrokerPort;
+    }
+
+    /** The audit topic as the admin reads it: for checks of its chains. */
+    public AuditTopic auditTopic() {
+        return new AuditTopic(KafkaNames.AUDIT_TOPIC, kafka.adminClientConfig(),
+                new SchemaRegistryClient(registry.url(), Duration.ofSeconds(10)));
     }
 
     /** The Kafka cluster, to kill and restart nodes. */

@@ -108,6 +108,7 @@ class KubernetesManifestTest {
     void theBaseHoldsTheServicesTheirBudgetsPoliciesKafkaUsersAndAutoscaler() {
         assertThat(resources).extracting(d -> d.kind() + "/" + d.name()).containsExactlyInAnyOrder(
                 "KafkaUser/sealstream-worker", "KafkaUser/sealstream-autoscaler", "KafkaTopic/sealstream.dlq",
+                "KafkaUser/sealstream-key-broker", "KafkaTopic/sealstream.audit",
                 "StatefulSet/sealstream-key-broker", "Service/sealstream-key-broker", "Service/sealstream-key-broker-pods",
                 "PodDisruptionBudget/sealstream-key-broker", "Deployment/sealstream-worker",
                 "PodDisruptionBudget/sealstream-worker", "NetworkPolicy/sealstream-worker",
@@ -163,6 +164,8 @@ class KubernetesManifestTest {
                 AclTable.workerBindings(names));
         assertThat(bindingsOf(kafkaUser(names.autoscalerUser()))).containsExactlyInAnyOrderElementsOf(
                 AclTable.autoscalerBindings(names));
+        assertThat(bindingsOf(kafkaUser(KafkaNames.KEY_BROKER_USER))).containsExactlyInAnyOrderElementsOf(
+                AclTable.keyBrokerBindings(names));
         assertThat(kafkaUser(names.workerUser()).getSpec().getAuthentication().getType()).isEqualTo("scram-sha-512");
     }
 
@@ -190,8 +193,8 @@ class KubernetesManifestTest {
             assertThat(s.optional(required)).as(required.name()).isPresent();
         }
         assertThat(s.string(WorkerSettings.HEALTH_ADDRESS)).as("probes come from the node").isEqualTo("0.0.0.0");
-        assertThat(s.optional(WorkerSettings.KAFKA_CREDENTIALS)).as("the Strimzi Secret is mounted as it is").isEmpty();
-        assertThat(s.string(WorkerSettings.KAFKA_USERNAME)).isEqualTo(KafkaNames.DEFAULTS.workerUser());
+        assertThat(s.optional(WorkerSettings.KAFKA.credentialsFile())).as("the Strimzi Secret is mounted as it is").isEmpty();
+        assertThat(s.string(WorkerSettings.KAFKA.username())).isEqualTo(KafkaNames.DEFAULTS.workerUser());
         assertThat(s.millis(WorkerSettings.COMMIT_INTERVAL, java.time.Duration.ZERO)).as("a replicated cluster's")
                 .isEqualTo(io.sealstream.streams.StreamProcessorConfig.REPLICATED_COMMIT_INTERVAL);
     }
@@ -201,9 +204,9 @@ class KubernetesManifestTest {
         ServiceSettings s = workerSettings();
         PodSpec pod = worker().getSpec().getTemplate().getSpec();
 
-        assertThat(source(pod, s.string(WorkerSettings.KAFKA_PASSWORD_FILE)))
+        assertThat(source(pod, s.string(WorkerSettings.KAFKA.passwordFile())))
                 .isEqualTo("secret " + KafkaNames.DEFAULTS.workerUser() + " key password");
-        assertThat(source(pod, s.string(WorkerSettings.KAFKA_CA))).isEqualTo("secret " + caSecret() + " key ca.crt");
+        assertThat(source(pod, s.string(WorkerSettings.KAFKA.caFile()))).isEqualTo("secret " + caSecret() + " key ca.crt");
         assertThat(source(pod, s.string(WorkerSettings.STATE_DIR))).isEqualTo("emptyDir");
         assertThat(source(pod, configArgument(container(pod)))).isEqualTo("configMap sealstream-worker-config");
     }
@@ -248,7 +251,7 @@ class KubernetesManifestTest {
         assertThat(keyBroker.getHost()).isEqualTo(service.getMetadata().getName());
         assertThat(keyBroker.getPort()).isEqualTo(service.getSpec().getPorts().get(0).getPort());
         // the autoscaler runs in KEDA's namespace: a name that resolves from any namespace, the same cluster
-        assertThat(s.string(WorkerSettings.BOOTSTRAP_SERVERS)).startsWith(cluster() + "-kafka-bootstrap." + KAFKA_NAMESPACE
+        assertThat(s.string(WorkerSettings.KAFKA.bootstrapServers())).startsWith(cluster() + "-kafka-bootstrap." + KAFKA_NAMESPACE
                 + ".svc:").isEqualTo(scaledObject().spec().triggers().get(0).metadata().bootstrapServers());
     }
 
@@ -269,6 +272,21 @@ class KubernetesManifestTest {
         assertThat(source(pod, configArgument(container(pod)))).isEqualTo("configMap sealstream-key-broker-config");
         String dataMount = mountOf(container(pod), s.string(KeyBrokerSettings.DATA_DIR)).orElseThrow().getName();
         assertThat(broker.getSpec().getVolumeClaimTemplates()).extracting(c -> c.getMetadata().getName()).contains(dataMount);
+    }
+
+    @Test
+    void theKeyBrokerAuditsToTheWorkersClusterAsItsOwnKafkaUser() {
+        ServiceSettings s = keyBrokerSettings();
+        PodSpec pod = one(StatefulSet.class, "sealstream-key-broker").getSpec().getTemplate().getSpec();
+
+        assertThat(s.string(KeyBrokerSettings.AUDIT_SINK)).isEqualTo("kafka");
+        assertThat(s.string(KeyBrokerSettings.KAFKA.username())).isEqualTo(KafkaNames.KEY_BROKER_USER);
+        assertThat(source(pod, s.string(KeyBrokerSettings.KAFKA.passwordFile())))
+                .isEqualTo("secret " + KafkaNames.KEY_BROKER_USER + " key password");
+        assertThat(source(pod, s.string(KeyBrokerSettings.KAFKA.caFile()))).isEqualTo("secret " + caSecret() + " key ca.crt");
+        assertThat(s.string(KeyBrokerSettings.KAFKA.bootstrapServers()))
+                .isEqualTo(workerSettings().string(WorkerSettings.KAFKA.bootstrapServers()));
+        assertThat(s.string(KeyBrokerSettings.REGISTRY_URL)).isEqualTo(workerSettings().string(WorkerSettings.REGISTRY_URL));
     }
 
     @Test
@@ -407,7 +425,7 @@ class KubernetesManifestTest {
     }
 
     @Test
-    void theKeyBrokerTakesCallsFromWorkersItsPeerAndClientsOnItsApiPortAndPrometheusOnItsMetricsPortAndReachesOnlyDnsAndItsPeer() {
+    void theKeyBrokerTakesCallsFromWorkersItsPeerAndClientsOnItsApiPortAndPrometheusOnItsMetricsPortAndReachesOnlyDnsItsPeerKafkaAndTheRegistry() {
         NetworkPolicy p = one(NetworkPolicy.class, "sealstream-key-broker");
         String api = "TCP/" + keyBrokerSettings().string(KeyBrokerSettings.PORT);
 
@@ -419,7 +437,9 @@ class KubernetesManifestTest {
                         PROMETHEUS + ": TCP/" + keyBrokerSettings().string(KeyBrokerSettings.METRICS_PORT));
         assertThat(rules(p.getSpec().getEgress().stream().map(e -> new Rule(e.getTo(), e.getPorts())).toList()))
                 .containsExactlyInAnyOrder("any namespace, k8s-app=kube-dns: UDP/53 TCP/53",
-                        "this namespace, app.kubernetes.io/name=sealstream-key-broker: " + api);
+                        "this namespace, app.kubernetes.io/name=sealstream-key-broker: " + api,
+                        "namespace " + KAFKA_NAMESPACE + ", strimzi.io/cluster=" + cluster() + " strimzi.io/kind=Kafka: TCP/9093",
+                        "namespace " + KAFKA_NAMESPACE + ", app.kubernetes.io/name=schema-registry: TCP/" + REGISTRY_POD_PORT);
     }
 
     /** Prometheus as the network policies admit it. */

@@ -81,6 +81,24 @@ class ComposeFileTest {
     }
 
     @Test
+    @SuppressWarnings("unchecked")
+    void theKeyBrokerAuditsToTheClusterWithTheCredentialsTheProvisioningJobWritesForIt() {
+        var settings = KeyBrokerSettings.SCHEMA.load(written.resolve(ComposeFiles.KEY_BROKER_CONFIG),
+                environment("key-broker"), Map.of());
+        List<String> provision = (List<String>) services.get("provision").get("command");
+        String keyBrokerOut = provision.get(provision.indexOf("--key-broker-out") + 1);
+
+        assertThat(settings.string(KeyBrokerSettings.AUDIT_SINK)).isEqualTo("kafka");
+        assertThat(settings.string(KeyBrokerSettings.KAFKA.bootstrapServers())).as("the workers' cluster").isEqualTo(
+                WorkerSettings.SCHEMA.load(written.resolve(ComposeFiles.WORKER_CONFIG), environment("worker-1"), Map.of())
+                        .string(WorkerSettings.KAFKA.bootstrapServers()));
+        assertThat(settings.string(KeyBrokerSettings.KAFKA.credentialsFile())).isEqualTo(keyBrokerOut + "/key-broker.credentials");
+        assertThat(keyBrokerOut).isEqualTo(ComposeFiles.MOUNT + "/" + ComposeFiles.KEY_BROKER_PROVISIONED)
+                .as("never the workers' directory").isNotEqualTo(provision.get(provision.indexOf("--out") + 1));
+        assertThat(settings.string(KeyBrokerSettings.REGISTRY_URL)).isEqualTo(ComposeFiles.REGISTRY_URL);
+    }
+
+    @Test
     void eachKafkaNodeAdvertisesItsServiceNameAndKnowsEveryVoter() throws IOException {
         for (int id = 1; id <= ComposeFiles.KAFKA_HOSTS.size(); id++) {
             Properties p = new Properties();
@@ -106,8 +124,10 @@ class ComposeFileTest {
         Map<String, Set<String>> allowed = Map.of(
                 "kafka-1", Set.of("/deploy/kafka:ro", "/var/lib/kafka/data"),
                 "registry", Set.of(),
-                "provision", Set.of("/deploy/admin", "/deploy/provisioned", "/deploy/simulated-tee:ro"),
-                "key-broker", Set.of("/deploy/key-broker:ro", "/deploy/simulated-tee:ro", "/var/lib/sealstream/key-broker"),
+                "provision", Set.of("/deploy/admin", "/deploy/provisioned", "/deploy/provisioned-key-broker",
+                        "/deploy/simulated-tee:ro"),
+                "key-broker", Set.of("/deploy/key-broker:ro", "/deploy/provisioned-key-broker:ro", "/deploy/simulated-tee:ro",
+                        "/var/lib/sealstream/key-broker"),
                 "worker-1", Set.of("/deploy/worker:ro", "/deploy/provisioned:ro", "/deploy/simulated-tee:ro"));
         allowed.forEach((service, targets) -> assertThat(mounts(service).values()).as(service)
                 .containsExactlyInAnyOrderElementsOf(targets));
@@ -152,7 +172,9 @@ class ComposeFileTest {
         for (String config : List.of(ComposeFiles.WORKER_CONFIG, ComposeFiles.KEY_BROKER_CONFIG, ComposeFiles.ADMIN_CONNECTION)) {
             collectDeployPaths(Files.readString(written.resolve(config)).replace("\\:", ":"), named);
         }
-        named.remove(ComposeFiles.MOUNT + "/" + ComposeFiles.PROVISIONED + "/worker.credentials"); // the provisioning job's
+        // the provisioning job's
+        named.remove(ComposeFiles.MOUNT + "/" + ComposeFiles.PROVISIONED + "/worker.credentials");
+        named.remove(ComposeFiles.MOUNT + "/" + ComposeFiles.KEY_BROKER_PROVISIONED + "/key-broker.credentials");
         assertThat(named).isNotEmpty();
         for (String path : named) {
             Path local = written.resolve(path.substring(ComposeFiles.MOUNT.length()).replaceFirst("^/", ""));
