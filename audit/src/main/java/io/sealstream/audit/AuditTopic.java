@@ -55,8 +55,20 @@ public final class AuditTopic {
         Map<String, Object> config = new HashMap<>(kafka);
         config.put(ProducerConfig.ACKS_CONFIG, "all");
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
+        // an event waits for Kafka however long it is down, rather than expiring into a gap in the chain
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, Integer.MAX_VALUE);
         config.put(ProducerConfig.CLIENT_ID_CONFIG, "sealstream-audit-" + producerName.replace('/', '-'));
         return new KafkaProducer<>(config, new StringSerializer(), new ConfluentAvroSerializer<AuditEvent>(registry, true));
+    }
+
+    /**
+     * Builds and closes one producer: settings Kafka refuses (a host that does not resolve, a CA
+     * that is not PEM) fail here, at a service's start, rather than in its sender thread.
+     *
+     * @throws org.apache.kafka.common.KafkaException as Kafka's client refuses them
+     */
+    public void checkClientSettings() {
+        producer("settings-check").close(Duration.ZERO);
     }
 
     static ProducerRecord<String, AuditEvent> record(String topic, AuditEvent event) {

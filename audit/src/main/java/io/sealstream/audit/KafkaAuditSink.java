@@ -26,6 +26,8 @@ import org.slf4j.LoggerFactory;
 public final class KafkaAuditSink implements AuditSink {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaAuditSink.class);
     public static final int QUEUE_LIMIT = 10_000;
+    /** Events handed to the producer and not yet acknowledged, at most: beyond, the queue holds them. */
+    private static final int IN_FLIGHT_LIMIT = 1_000;
     private static final Duration CLOSE_WAIT = Duration.ofSeconds(10);
 
     private record Pending(Instant time, String type, Map<String, String> attributes) {
@@ -37,6 +39,7 @@ public final class KafkaAuditSink implements AuditSink {
     private final AtomicLong dropped = new AtomicLong();
     private final AtomicLong written = new AtomicLong();
     private final AtomicLong droppedTotal = new AtomicLong();
+    private final java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(IN_FLIGHT_LIMIT);
     private final Thread sender;
     /** No more events are taken; those queued are still written. */
     private volatile boolean closing;
@@ -69,9 +72,10 @@ public final class KafkaAuditSink implements AuditSink {
         return written.get();
     }
 
+    /** Events waiting: in the queue, or with the producer and not yet acknowledged. */
     @Override
     public long queued() {
-        return queue.size();
+        return queue.size() + (IN_FLIGHT_LIMIT - inFlight.availablePermits());
     }
 
     @Override
@@ -80,7 +84,17 @@ public final class KafkaAuditSink implements AuditSink {
     }
 
     private void run() {
-        try (KafkaProducer<String, AuditEvent> producer = topic.producer(producerName)) {
+        KafkaProducer<String, AuditEvent> producer;
+        try {
+            producer = retrying("audit.producer_failed", () -> topic.producer(producerName));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+        }
+        if (producer == null) {
+            return; // abandoned before a producer could be made: the queued events stay in the log only
+        }
+        try {
             AuditChain chain = resume();
             if (chain == null) {
                 return; // abandoned before Kafka answered: the queued events stay in the log only
@@ -96,11 +110,14 @@ public final class KafkaAuditSink implements AuditSink {
                     send(producer, chain.next(p.time(), p.type(), p.attributes()));
                 }
             }
-            producer.flush();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            producer.flush(); // waits for every acknowledgement; close() interrupts it after its wait
+        } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
+            Thread.currentThread().interrupt(); // abandoned by close(), which logs what was left
         } catch (RuntimeException e) {
             LOG.error("audit.sender.failed topic={} error={}", topic.name(), e.getClass().getSimpleName(), e);
+        } finally {
+            // nothing left to wait for after a flush; after an abandon, what Kafka has not taken is given up
+            producer.close(Duration.ZERO);
         }
     }
 
@@ -110,18 +127,31 @@ public final class KafkaAuditSink implements AuditSink {
      * sequence would show a gap that no loss caused.
      */
     private void send(KafkaProducer<String, AuditEvent> producer, AuditEvent event) throws InterruptedException {
-        retrying("audit.send_refused sequence=" + event.getSequence(), () -> {
-            producer.send(AuditTopic.record(topic.name(), event), (meta, error) -> {
-                if (error == null) {
-                    written.incrementAndGet();
-                } else {
-                    // the sequence keeps its gap: the chain check reports the missing event
-                    LOG.error("audit.send_failed producer={} sequence={} type={} error={}", producerName,
-                            event.getSequence(), event.getType(), error.getClass().getSimpleName());
-                }
+        inFlight.acquire(); // a cluster that does not acknowledge holds the rest in the queue, where queued() sees them
+        try {
+            Boolean handed = retrying("audit.send_refused sequence=" + event.getSequence(), () -> {
+                producer.send(AuditTopic.record(topic.name(), event), (meta, error) -> {
+                    inFlight.release();
+                    if (error == null) {
+                        written.incrementAndGet();
+                    } else {
+                        // a refusal Kafka does not retry (authorization, size): the sequence keeps its gap,
+                        // which the chain check reports, and the next event is audit.dropped with the count
+                        droppedTotal.incrementAndGet();
+                        dropped.incrementAndGet();
+                        LOG.error("audit.send_failed producer={} sequence={} type={} error={}", producerName,
+                                event.getSequence(), event.getType(), error.getClass().getSimpleName());
+                    }
+                });
+                return Boolean.TRUE;
             });
-            return Boolean.TRUE;
-        });
+            if (handed == null) {
+                inFlight.release(); // abandoned: never handed over
+            }
+        } catch (InterruptedException | RuntimeException e) {
+            inFlight.release();
+            throw e;
+        }
     }
 
     /** The chain after this producer's last event on the topic, retried until Kafka answers; null if abandoned first. */
@@ -139,7 +169,9 @@ public final class KafkaAuditSink implements AuditSink {
             } catch (org.apache.kafka.common.errors.InterruptException e) {
                 throw new InterruptedException("interrupted: " + event);
             } catch (RuntimeException e) {
-                LOG.warn("{} producer={} error={} retry_ms={}", event, producerName, e.getClass().getSimpleName(), backoff);
+                // this module's own refusals say what is wrong and what to do; a library's may carry values
+                LOG.warn("{} producer={} error={} retry_ms={}{}", event, producerName, e.getClass().getSimpleName(), backoff,
+                        e instanceof IllegalStateException ? " detail=\"" + e.getMessage() + "\"" : "");
                 Thread.sleep(backoff);
                 backoff = Math.min(backoff * 2, 10_000);
             }
@@ -159,7 +191,7 @@ public final class KafkaAuditSink implements AuditSink {
         if (sender.isAlive()) {
             abandoned = true;
             sender.interrupt();
-            LOG.warn("audit.close.unfinished producer={} queued={}", producerName, queue.size());
+            LOG.warn("audit.close.unfinished producer={} queued={}", producerName, queued());
         }
     }
 }

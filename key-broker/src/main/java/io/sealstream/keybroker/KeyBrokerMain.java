@@ -23,6 +23,7 @@ import io.sealstream.service.ServiceLauncher;
 import io.sealstream.service.ServiceExit;
 import io.sealstream.service.ServiceProcess;
 import io.sealstream.service.ServiceSettings;
+import io.sealstream.service.Setting;
 import io.sealstream.service.SettingsException;
 import io.sealstream.tenancy.KafkaNames;
 import java.io.PrintStream;
@@ -112,7 +113,7 @@ public final class KeyBrokerMain {
         String tee = s.choice(TEE, "auto", "snp", "tdx", "simulated");
         Custody custody = custody(s, tee); // a configuration error is reported before the TEE is asked
         Optional<AuditTopic> audit = auditTopic(s);
-        String auditProducer = auditProducer(s);
+        Optional<String> auditProducer = audit.map(t -> auditProducer(s));
         Optional<SimulatedSnpTee> simulated = Optional.empty();
         if (tee.equals("simulated")) {
             Path dir = s.path(SIMULATED_TEE_DIR).orElseThrow(() -> new SettingsException("key broker: tee=simulated needs "
@@ -162,7 +163,7 @@ public final class KeyBrokerMain {
                     + "or use a development policy with allow-simulated: true");
         }
         // last: the sink starts its sender thread, which the server closes (or its failed start does)
-        Optional<KafkaAuditSink> sink = audit.map(topic -> new KafkaAuditSink(auditProducer, topic));
+        Optional<KafkaAuditSink> sink = audit.map(topic -> new KafkaAuditSink(auditProducer.orElseThrow(), topic));
         sink.ifPresent(b::auditSink);
         try {
             return b.build();
@@ -174,16 +175,23 @@ public final class KeyBrokerMain {
 
     /**
      * The audit topic as the key broker's principal reaches it; empty with {@code audit.sink=log}.
-     * Reaching Kafka is the sink's own affair: a broker whose cluster is down still starts, and its
-     * events wait in the sink's queue (docs/observability.md, "Audit topic").
+     * Settings that cannot work are refused here (a producer is built once, so a CA that is not PEM
+     * or a bootstrap host that does not resolve stops the start); reaching Kafka is the sink's own
+     * affair: a broker whose cluster is down still starts, and its events wait in the sink's queue
+     * (docs/observability.md, "The audit topic").
      */
     private static Optional<AuditTopic> auditTopic(ServiceSettings s) {
         boolean toKafka = s.choice(AUDIT_SINK, "kafka", "log").equals("kafka");
         if (!toKafka) {
-            if (s.optional(KAFKA.bootstrapServers()).isPresent()) {
-                throw new SettingsException("key broker: " + AUDIT_SINK.name() + "=log with "
-                        + KAFKA.bootstrapServers().name() + " set: the Kafka settings would go unused; set "
-                        + AUDIT_SINK.name() + "=kafka to write the audit topic, or remove the kafka.* settings");
+            List<Setting> unused = new ArrayList<>(KAFKA.all());
+            unused.addAll(List.of(REGISTRY_URL, AUDIT_PRODUCER));
+            unused.remove(KAFKA.securityProtocol()); // it has a default
+            for (Setting u : unused) {
+                if (s.optional(u).isPresent()) {
+                    throw new SettingsException("key broker: " + AUDIT_SINK.name() + "=log with " + u.name()
+                            + " set: it would go unused; set " + AUDIT_SINK.name() + "=kafka to write the audit topic, "
+                            + "or remove the audit topic's settings");
+                }
             }
             LOG.warn("keybroker.audit.log_only remedy=\"set audit.sink=kafka with the kafka.* settings: only the audit "
                     + "topic's hash chain shows a deleted or altered event\"");
@@ -196,15 +204,32 @@ public final class KeyBrokerMain {
                     + "credentials, which 'sealstream workers provision' writes as key-broker.credentials); or set "
                     + AUDIT_SINK.name() + "=log to keep audit events in the log only");
         }
-        return Optional.of(new AuditTopic(KafkaNames.AUDIT_TOPIC, kafka.get().clientConfig(),
-                new SchemaRegistryClient(s.string(REGISTRY_URL), Duration.ofSeconds(10))));
+        SchemaRegistryClient registry;
+        try {
+            registry = new SchemaRegistryClient(s.string(REGISTRY_URL), Duration.ofSeconds(10));
+        } catch (IllegalArgumentException e) {
+            throw s.invalid(REGISTRY_URL, "an http or https URL"); // the value is not repeated: it may hold a token
+        }
+        AuditTopic topic = new AuditTopic(KafkaNames.AUDIT_TOPIC, kafka.get().clientConfig(), registry);
+        try {
+            topic.checkClientSettings();
+        } catch (org.apache.kafka.common.KafkaException e) {
+            throw new SettingsException("key broker: Kafka refused the audit topic's client settings ("
+                    + e.getClass().getSimpleName() + (e.getCause() == null ? "" : ", " + e.getCause().getClass().getSimpleName())
+                    + "); check " + KAFKA.bootstrapServers().name() + " (every host must resolve) and "
+                    + KAFKA.caFile().name() + " (a PEM file)");
+        }
+        return Optional.of(topic);
     }
 
     /** This replica's name in the audit chain: stable across restarts, so its chain continues. */
     private static String auditProducer(ServiceSettings s) {
-        String name = s.optional(AUDIT_PRODUCER).orElseGet(() -> "key-broker/" + hostName());
-        if (!name.matches("[A-Za-z0-9][A-Za-z0-9_.:/-]{0,99}")) {
-            throw s.invalid(AUDIT_PRODUCER, "1 to 100 letters, digits and '_.:/-'");
+        Optional<String> set = s.optional(AUDIT_PRODUCER);
+        String name = set.orElseGet(() -> "key-broker/" + hostName());
+        if (!name.matches("key-broker/[A-Za-z0-9][A-Za-z0-9_.:-]{0,88}")) {
+            throw set.isPresent() ? s.invalid(AUDIT_PRODUCER, "key-broker/ then 1 to 89 letters, digits and '_.:-'")
+                    : new SettingsException("key broker: this host's name (HOSTNAME) does not make a legal audit chain "
+                    + "name; set " + AUDIT_PRODUCER.name() + " to key-broker/ and a name of letters, digits and '_.:-'");
         }
         return name;
     }

@@ -19,6 +19,7 @@ import java.util.Optional;
  * alike; each service adds the group to its {@link SettingsSchema}.
  */
 public final class KafkaConnectionSettings {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(KafkaConnectionSettings.class);
     private final String service;
     private final Setting bootstrapServers;
     private final Setting securityProtocol;
@@ -121,6 +122,15 @@ public final class KafkaConnectionSettings {
 
     private KafkaSecurity security(ServiceSettings s) {
         if (s.choice(securityProtocol, "SASL_SSL", "PLAINTEXT").equals("PLAINTEXT")) {
+            for (Setting unused : List.of(credentialsFile, username, passwordFile, caFile)) {
+                if (s.optional(unused).isPresent()) {
+                    throw new SettingsException(service + ": " + securityProtocol.name() + "=PLAINTEXT with " + unused.name()
+                            + " set: a plaintext connection sends no credentials and trusts no CA; remove the "
+                            + "credentials, or use SASL_SSL");
+                }
+            }
+            LOG.warn("service.kafka.plaintext service=\"{}\" remedy=\"set kafka.security.protocol=SASL_SSL: PLAINTEXT "
+                    + "is for benchmark brokers only\"", service);
             return KafkaSecurity.plaintext();
         }
         String ca = null;
@@ -141,9 +151,11 @@ public final class KafkaConnectionSettings {
         Optional<String> user = s.optional(username);
         Optional<Path> password = s.path(passwordFile);
         if (file.isPresent() == (user.isPresent() || password.isPresent()) || user.isPresent() != password.isPresent()) {
+            String given = file.isPresent() ? "both were given" : user.isPresent() || password.isPresent()
+                    ? username.name() + " and " + passwordFile.name() + " go together" : "neither was given";
             throw new SettingsException(service + ": with " + securityProtocol.name() + "=SASL_SSL give either "
                     + credentialsFile.name() + " (" + credentialsWrittenBy + ") or " + username.name()
-                    + " together with " + passwordFile.name() + " (a Strimzi KafkaUser Secret's password), not both");
+                    + " together with " + passwordFile.name() + " (a Strimzi KafkaUser Secret's password); " + given);
         }
         Setting from = file.isPresent() ? credentialsFile : passwordFile;
         try {

@@ -119,11 +119,14 @@ public record ClientCredentials(String username, String password) {
             String pass = p.getProperty(PASSWORD, "");
             if (user.isBlank() || pass.isBlank()) {
                 throw new IllegalArgumentException("the credentials file " + file
-                        + " lacks a username or password; ask the operator for the file 'sealstream clients add' wrote");
+                        + " lacks a username or password; use the file the provisioning command wrote ('sealstream "
+                        + "clients add' for a client, 'sealstream workers provision' for the services)");
             }
             return new ClientCredentials(user, pass);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the credentials file " + file, e);
+            throw new UncheckedIOException("cannot read the credentials file " + file + " (" + e.getClass().getSimpleName()
+                    + (e.getMessage() == null || e.getMessage().equals(file.toString()) ? "" : ": " + e.getMessage())
+                    + "); check the path and that this process's user may read it", e);
         }
     }
 
@@ -146,7 +149,8 @@ public record ClientCredentials(String username, String password) {
             }
             return new ClientCredentials(username, password);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the password file " + passwordFile, e);
+            throw new UncheckedIOException("cannot read the password file " + passwordFile + " ("
+                    + e.getClass().getSimpleName() + "); check the path and the Secret's mount", e);
         }
     }
 

@@ -224,12 +224,16 @@ public final class ClientProvisioner implements AutoCloseable {
     }
 
     /**
-     * Grants the key broker's rows of {@link AclTable}, creates the audit topic and last sets the
-     * key broker's SCRAM credential, once every broker accepts it.
+     * Grants the key broker's rows of {@link AclTable}, creates the audit topic, sets its quota
+     * ({@link ClientQuota#KEY_BROKER}) and last the key broker's SCRAM credential, once every broker
+     * accepts it.
      */
     public void provisionKeyBroker(ClientCredentials credentials) {
         provisionService("the key broker's", KafkaNames.KEY_BROKER_USER, credentials, AclTable.keyBrokerBindings(names),
-                this::createAuditTopic);
+                () -> {
+                    createAuditTopic();
+                    setQuota(KafkaNames.KEY_BROKER_USER, ClientQuota.KEY_BROKER);
+                });
     }
 
     /**

@@ -20,6 +20,13 @@ public record ClientQuota(long produceBytesPerSecond, long fetchBytesPerSecond, 
      */
     public static final ClientQuota DEFAULT = new ClientQuota(4L << 20, 32L << 20, 50.0);
 
+    /**
+     * The key broker's principal: audit events are a few hundred bytes, a few a second, but the
+     * topic keeps everything, so whoever holds the credential (it lives outside the TEE) cannot
+     * fill the brokers' disks fast: 64 KiB/s in, 4 MiB/s out (reading its chain's tail back).
+     */
+    public static final ClientQuota KEY_BROKER = new ClientQuota(64L << 10, 4L << 20, 10.0);
+
     public ClientQuota {
         if (produceBytesPerSecond <= 0 || fetchBytesPerSecond <= 0 || requestPercentage <= 0) {
             throw new IllegalArgumentException("quotas must be positive: produce " + produceBytesPerSecond

@@ -51,7 +51,7 @@ public record StrimziResources(String cluster, KafkaNames names, int partitions,
         return List.of(user(names.workerUser(), AclTable.workerBindings(names), null),
                 user(names.autoscalerUser(), AclTable.autoscalerBindings(names), null),
                 topic(names.dlqTopic(), Map.of()),
-                user(KafkaNames.KEY_BROKER_USER, AclTable.keyBrokerBindings(names), null),
+                user(KafkaNames.KEY_BROKER_USER, AclTable.keyBrokerBindings(names), ClientQuota.KEY_BROKER),
                 topic(KafkaNames.AUDIT_TOPIC, 1, new java.util.TreeMap<>(ClientProvisioner.AUDIT_TOPIC_CONFIG)));
     }
 

@@ -21,11 +21,15 @@ class StrimziResourcesTest {
     }
 
     @Test
-    void theWorkersGetTheirUserTheAutoscalersAndTheDeadLetterTopic() {
+    void theServicesGetTheirUsersTheDeadLetterTopicAndTheAuditTopic() {
         List<Map<String, Object>> r = strimzi.workers();
 
         assertThat(r).extracting(m -> m.get("kind") + "/" + at(m, "metadata", "name"))
-                .containsExactly("KafkaUser/sealstream-worker", "KafkaUser/sealstream-autoscaler", "KafkaTopic/sealstream.dlq");
+                .containsExactly("KafkaUser/sealstream-worker", "KafkaUser/sealstream-autoscaler", "KafkaTopic/sealstream.dlq",
+                        "KafkaUser/sealstream-key-broker", "KafkaTopic/sealstream.audit");
+        assertThat((Object) at(r.get(4), "spec", "partitions")).as("one order for every chain").isEqualTo(1);
+        assertThat((Object) at(r.get(3), "spec", "quotas", "producerByteRate")).as("the key broker's credential lives "
+                + "outside the TEE: it cannot fill the brokers' disks fast").isEqualTo((int) ClientQuota.KEY_BROKER.produceBytesPerSecond());
         assertThat(r).allSatisfy(m -> assertThat(m.get("apiVersion")).isEqualTo("kafka.strimzi.io/v1"));
         assertThat(r).allSatisfy(m -> assertThat(at(m, "metadata", "labels").equals(Map.of("strimzi.io/cluster", "sealstream")))
                 .isTrue());

@@ -49,8 +49,8 @@ public final class WorkersCommand implements Runnable {
         @Option(names = "--out", defaultValue = ".", description = "Where to write " + WORKER_FILE + " (default: here).")
         Path out;
 
-        @Option(names = "--key-broker-out", description = "Where to write " + KEY_BROKER_FILE + " (default: --out); "
-                + "a directory apart keeps the workers from mounting the key broker's password.")
+        @Option(names = "--key-broker-out", required = true, description = "Where to write " + KEY_BROKER_FILE + ": a "
+                + "directory other than --out, so that the workers' machines never hold the key broker's password.")
         Path keyBrokerOut;
 
         @Option(names = "--reuse-credentials", description = "If the credentials files exist, provision again with "
@@ -73,6 +73,13 @@ public final class WorkersCommand implements Runnable {
 
             Refused(String message) {
                 super(message);
+            }
+        }
+
+        /** Removes the files of principals the cluster never got: a failed run leaves nothing behind. */
+        private static void deleteAll(List<Principal> written) throws java.io.IOException {
+            for (Principal w : written) {
+                Files.deleteIfExists(w.file());
             }
         }
 
@@ -102,15 +109,19 @@ public final class WorkersCommand implements Runnable {
         public Integer call() throws Exception {
             ConnectionFile admin = options.connection();
             KafkaNames names = options.names(admin);
-            Path brokerDir = keyBrokerOut == null ? out : keyBrokerOut;
+            if (out.toAbsolutePath().normalize().equals(keyBrokerOut.toAbsolutePath().normalize())) {
+                System.err.println("sealstream workers provision: --key-broker-out is --out; give the key broker's "
+                        + "credentials a directory of their own, so that the workers never mount its password");
+                return 2;
+            }
             Files.createDirectories(out);
-            Files.createDirectories(brokerDir);
+            Files.createDirectories(keyBrokerOut);
             List<Principal> written = new java.util.ArrayList<>();
             Principal workers;
             Principal keyBroker;
             try {
                 workers = principal(out.resolve(WORKER_FILE), names.workerUser(), "the workers'");
-                keyBroker = principal(brokerDir.resolve(KEY_BROKER_FILE), KafkaNames.KEY_BROKER_USER, "the key broker's");
+                keyBroker = principal(keyBrokerOut.resolve(KEY_BROKER_FILE), KafkaNames.KEY_BROKER_USER, "the key broker's");
                 // each password is on disk before its principal has it: a failure never strands a service
                 for (Principal p : List.of(workers, keyBroker)) {
                     if (!p.existed()) {
@@ -118,7 +129,8 @@ public final class WorkersCommand implements Runnable {
                         written.add(p);
                     }
                 }
-            } catch (Refused e) {
+            } catch (Refused | RuntimeException e) {
+                deleteAll(written);
                 System.err.println("sealstream workers provision: " + e.getMessage());
                 return 2;
             }
@@ -127,11 +139,11 @@ public final class WorkersCommand implements Runnable {
                     p.awaitBrokers(java.time.Duration.ofSeconds(waitForBrokersSeconds));
                 }
                 p.provisionWorkers(workers.credentials());
+                written.remove(workers); // the cluster has this password now: its file must stay
                 p.provisionKeyBroker(keyBroker.credentials());
+                written.remove(keyBroker);
             } catch (RuntimeException e) {
-                for (Principal w : written) {
-                    Files.deleteIfExists(w.file());
-                }
+                deleteAll(written);
                 System.err.println("sealstream workers provision: " + e.getMessage());
                 return 1;
             }
@@ -139,7 +151,8 @@ public final class WorkersCommand implements Runnable {
             System.out.println("  workers       User:" + names.workerUser() + " (ACLs of docs/tenancy.md)");
             System.out.println("  dead letters  " + names.dlqTopic());
             System.out.println("  credentials   " + workers.file() + " (owner-only; the workers' kafka.credentials.file)");
-            System.out.println("  key broker    User:" + KafkaNames.KEY_BROKER_USER + " (appends to the audit topic only)");
+            System.out.println("  key broker    User:" + KafkaNames.KEY_BROKER_USER + " (appends to and reads the audit "
+                    + "topic only)");
             System.out.println("  audit topic   " + KafkaNames.AUDIT_TOPIC);
             System.out.println("  credentials   " + keyBroker.file() + " (owner-only; the key broker's kafka.credentials.file)");
             return 0;

@@ -354,7 +354,7 @@ class TenantIsolationTest {
         tenant.write(dir.resolve("worker.credentials"));
 
         assertThat(cli("workers", "provision", "--admin", admin.toString(), "--out", dir.toString(),
-                "--reuse-credentials")).isEqualTo(2);
+                "--key-broker-out", dir.resolve("key-broker").toString(), "--reuse-credentials")).isEqualTo(2);
         assertThat(ClientCredentials.read(dir.resolve("worker.credentials"))).isEqualTo(tenant);
     }
 
@@ -367,7 +367,7 @@ class TenantIsolationTest {
         Files.createSymbolicLink(dir.resolve("worker.credentials"), planted);
 
         assertThat(cli("workers", "provision", "--admin", admin.toString(), "--out", dir.toString(),
-                "--reuse-credentials")).isEqualTo(2);
+                "--key-broker-out", dir.resolve("key-broker").toString(), "--reuse-credentials")).isEqualTo(2);
         assertThat(Files.isSymbolicLink(dir.resolve("worker.credentials"))).isTrue();
     }
 
