@@ -6,6 +6,7 @@ package io.sealstream.attestation;
  */
 public final class AttestationException extends Exception {
     private final AttestationFailure failure;
+    private final String detail;
 
     public AttestationException(AttestationFailure failure, String detail) {
         this(failure, detail, null);
@@ -14,6 +15,12 @@ public final class AttestationException extends Exception {
     public AttestationException(AttestationFailure failure, String detail, Throwable cause) {
         super(failure.code() + ": " + detail, cause);
         this.failure = failure;
+        this.detail = detail;
+    }
+
+    /** What failed and what to do, without the code: for a message that names the code once itself. */
+    public String detail() {
+        return detail;
     }
 
     public AttestationFailure failure() {

@@ -20,8 +20,10 @@ import org.slf4j.LoggerFactory;
  * Fetches a topic's public keys with a fresh nonce and accepts them only if, in this order: the
  * broker's evidence verifies; its report_data binds the nonce, the SHA-256 of the keyset served,
  * the policy id, the topic and the custody mode; the custody is sealed (or dev custody is allowed);
- * its measurement is pinned; the policy served hashes to its id and that id is
- * the pinned one. Fails closed with a message naming what did not match.
+ * its measurement is pinned; the policy served hashes to its id and that id is the pinned one; the
+ * broker's claims meet that policy's rules for the broker ({@link AttestationPolicy#checkKeyBroker}:
+ * simulated, debug, migration agent, TCB, its measurement, HOST_DATA or RTMRs). Fails closed with a
+ * message naming what did not match.
  */
 final class BrokerVerifier {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerVerifier.class);
@@ -99,6 +101,14 @@ final class BrokerVerifier {
         if (!policy.id().equals(trust.policyId())) {
             throw new PolicyMismatchException("the key broker enforces policy " + policy.id() + ", not the pinned "
                     + trust.policyId() + "; review the new policy and update the pin if you accept it");
+        }
+        try {
+            // the pinned policy's rules for the broker itself, the same engine that judges workers: a broker
+            // relaunched with debugging on, a migration agent, below the TCB minimum or as another workload is refused
+            policy.checkKeyBroker(claims, expected, java.util.Optional.of(clock.instant()));
+        } catch (AttestationException e) {
+            throw new AttestationFailedException(e.failure().code(), "the key broker's evidence does not meet the "
+                    + "pinned policy '" + policy.name() + "': " + e.detail() + "; do not send data to this key broker", e);
         }
         TopicPublicKeys keys;
         try {

@@ -4,10 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.sun.net.httpserver.HttpServer;
+import io.sealstream.attestation.EvidenceProvider;
 import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
+import io.sealstream.attestation.snp.SnpReport;
 import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.attestation.snp.TcbVersion;
 import io.sealstream.keybroker.KeyBrokerConfig;
 import io.sealstream.keybroker.api.KeyBrokerJson;
 import io.sealstream.keybroker.client.KeyBrokerClient;
@@ -22,6 +25,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,6 +36,8 @@ class BrokerVerifierTest {
     private static final String TOPIC = "sealstream.requests";
     private static final SimulatedSnpTee TEE = SimulatedSnpTee.shared();
     private static final byte[] BROKER = filled(48, 0xB7);
+    /** What the genuine broker's launch put in HOST_DATA (under Kata: its init-data's digest). */
+    private static final byte[] HOST_DATA = filled(32, 0x4D);
     /** The owner's recovery key: the broker under test holds its root in recovery custody, as in production. */
     private static final SealingKeyPair OWNER = SealingKeyPair.generate();
     private static final String POLICY = """
@@ -40,12 +46,15 @@ class BrokerVerifierTest {
             allow-simulated: true
             models: ['%s']
             key-broker:
+              measurements: ['%s']
+              host-data: ['%s']
               recovery-key: %s
             tee:
               snp:
                 measurements: ['%s']
-            """.formatted("ab".repeat(32), java.util.Base64.getEncoder().encodeToString(OWNER.publicKey()),
-            HexFormat.of().formatHex(BROKER));
+                min-tcb: {bootloader: 3, tee: 0, snp: 8, microcode: 115}
+            """.formatted("ab".repeat(32), HexFormat.of().formatHex(BROKER), HexFormat.of().formatHex(HOST_DATA),
+            java.util.Base64.getEncoder().encodeToString(OWNER.publicKey()), HexFormat.of().formatHex(BROKER));
 
     @TempDir
     Path dataDir;
@@ -59,9 +68,84 @@ class BrokerVerifierTest {
     }
 
     private KeyBrokerServer startBroker(Path dir, Custody custody) {
-        return KeyBrokerServer.start(KeyBrokerConfig.builder().dataDir(dir).policy(AttestationPolicy.parse(POLICY))
-                .verifier(TeeType.SNP, devVerifier).ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC))
+        return startBroker(dir, custody, POLICY, launched(TEE, UnaryOperator.identity()));
+    }
+
+    private KeyBrokerServer startBroker(Path dir, Custody custody, String policy, EvidenceProvider evidence) {
+        return KeyBrokerServer.start(KeyBrokerConfig.builder().dataDir(dir).policy(AttestationPolicy.parse(policy))
+                .verifier(TeeType.SNP, devVerifier).ownEvidence(evidence).topics(List.of(TOPIC))
                 .custody(custody).build());
+    }
+
+    /** The genuine broker's launch on {@code platform}, with {@code change} applied: one field differs at most. */
+    private static EvidenceProvider launched(SimulatedSnpTee platform, UnaryOperator<SnpReport.Writer> change) {
+        return new EvidenceProvider() {
+            @Override
+            public TeeType tee() {
+                return TeeType.SNP;
+            }
+
+            @Override
+            public io.sealstream.attestation.Evidence attest(byte[] reportData) {
+                return platform.attest(change.apply(SimulatedSnpTee.report().measurement(BROKER).hostData(HOST_DATA))
+                        .reportData(reportData));
+            }
+        };
+    }
+
+    /** Why a client pinned to {@code policy} refuses a broker that serves it with {@code evidence}. */
+    private AttestationFailedException refusal(Path dir, String policy, EvidenceProvider evidence) {
+        try (KeyBrokerServer broker = startBroker(dir, Custody.recovery(), policy, evidence)) {
+            return catchThrowableOfType(AttestationFailedException.class, () -> verifier(broker.url(),
+                    BrokerTrust.pinned(devVerifier, hex(BROKER), AttestationPolicy.parse(policy).id())).verify(TOPIC));
+        }
+    }
+
+    // the negative matrix: evidence that differs from the genuine broker's in one field, under the pinned policy
+
+    @Test
+    void aBrokerRelaunchedWithDebuggingOnIsRefused(@TempDir Path dir) {
+        AttestationFailedException e = refusal(dir, POLICY, launched(TEE, w -> w.debug(true)));
+
+        assertThat(e.code()).isEqualTo("debug_enabled");
+        assertThat(e).hasMessageContaining("client-test").hasMessageContaining("do not send data");
+        assertThat(e.getMessage()).as("the code once").doesNotContain("debug_enabled");
+    }
+
+    @Test
+    void aBrokerRelaunchedWithAMigrationAgentIsRefused(@TempDir Path dir) {
+        assertThat(refusal(dir, POLICY, launched(TEE, w -> w.migrationAgent(true))).code())
+                .isEqualTo("migration_agent_enabled");
+    }
+
+    @Test
+    void aBrokerOnFirmwareBelowThePolicysMinimumTcbIsRefused(@TempDir Path dir) {
+        SimulatedSnpTee older = TEE.atTcb(TcbVersion.milan(3, 0, 7, 115));
+
+        assertThat(refusal(dir, POLICY, launched(older, UnaryOperator.identity())).code()).isEqualTo("tcb_too_low");
+    }
+
+    @Test
+    void aBrokerLaunchedWithOtherHostDataIsAnotherWorkloadAndRefused(@TempDir Path dir) {
+        AttestationFailedException e = refusal(dir, POLICY, launched(TEE, w -> w.hostData(filled(32, 0x01))));
+
+        assertThat(e.code()).isEqualTo("unknown_measurement");
+        assertThat(e).hasMessageContaining("key-broker.host-data");
+    }
+
+    @Test
+    void simulatedEvidenceIsRefusedUnderAPolicyThatDoesNotAllowIt(@TempDir Path dir) {
+        String strict = POLICY.replace("allow-simulated: true", "allow-simulated: false");
+
+        assertThat(refusal(dir, strict, launched(TEE, UnaryOperator.identity())).code()).isEqualTo("simulated_not_allowed");
+    }
+
+    @Test
+    void aPolicyThatNamesNoBrokerMeasurementAdmitsNoBroker(@TempDir Path dir) {
+        String silent = POLICY.replaceFirst("  measurements: \\['[0-9a-f]+'\\]\n  host-data", "  host-data");
+
+        assertThat(silent).isNotEqualTo(POLICY);
+        assertThat(refusal(dir, silent, launched(TEE, UnaryOperator.identity())).code()).isEqualTo("unknown_measurement");
     }
 
     @Test

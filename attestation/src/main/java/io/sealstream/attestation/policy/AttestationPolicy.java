@@ -49,8 +49,10 @@ import java.util.stream.Collectors;
  * pools:                        # optional: which worker pool serves which model names
  *   default: [all-minilm-l6-v2-q]
  *   chat: [stories260K]
- * key-broker:                   # optional: what key-broker replicas must show each other and the owner
+ * key-broker:                   # what the key broker must show clients, its replicas and the owner
  *   measurements: [96 hex digits, ...]        # SNP MEASUREMENT or TDX MRTD of the key broker build
+ *   host-data: [64 hex digits, ...]           # optional: SNP HOST_DATA of the broker's launch
+ *   rtmr0: [...]                              # optional, likewise rtmr1..3: TDX RTMRs of the broker's launch
  *   recovery-key: base64 Tink HPKE public keyset  # the owner's; the root secret is escrowed to it
  * tee:
  *   snp:
@@ -69,11 +71,15 @@ import java.util.stream.Collectors;
 public final class AttestationPolicy {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
             .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
-            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES));
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES)
+            // hex of digits only ("2222...") would otherwise be written bare and read back as a number
+            .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS));
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> TOP = Set.of("version", "name", "allow-simulated", "max-evidence-age", "models", "pools",
             "key-broker", "tee");
-    private static final Set<String> KEY_BROKER_KEYS = Set.of("measurements", "recovery-key");
+    private static final Set<String> KEY_BROKER_KEYS = Set.of("measurements", "host-data", "rtmr0", "rtmr1", "rtmr2", "rtmr3",
+            "recovery-key");
+    private static final List<String> RTMRS = List.of("rtmr0", "rtmr1", "rtmr2", "rtmr3");
     private static final int MAX_RECOVERY_KEY = 4096;
     private static final java.util.regex.Pattern POOL_NAME = java.util.regex.Pattern.compile("[a-z0-9]{1,32}");
     // the same rule as EnvelopeProtocol.isLegalPoolName, which this module cannot see
@@ -103,12 +109,15 @@ public final class AttestationPolicy {
     }
 
     /**
-     * What key-broker replicas must show: their launch measurements (SNP MEASUREMENT or TDX MRTD;
-     * the platform rules of {@code tee:} apply as for workers) and the owner's recovery public key
-     * (a Tink HPKE public keyset, kept as bytes: this module does not parse Tink keys).
+     * What the key broker must show its clients, its replicas and the owner: its own workload
+     * identity (launch measurements, SNP MEASUREMENT or TDX MRTD; optionally the HOST_DATA or RTMRs
+     * of its launch, which differ from the workers'), while the platform rules of {@code tee:}
+     * (debug, migration agent, TCB) apply as for workers; and the owner's recovery public key (a
+     * Tink HPKE public keyset, kept as bytes: this module does not parse Tink keys).
      */
-    public record KeyBrokerRules(Set<String> measurements, Optional<byte[]> recoveryKey) {
-        static final KeyBrokerRules NONE = new KeyBrokerRules(Set.of(), Optional.empty());
+    public record KeyBrokerRules(Set<String> measurements, Set<String> hostData, Map<String, Set<String>> rtmrs,
+                                 Optional<byte[]> recoveryKey) {
+        static final KeyBrokerRules NONE = new KeyBrokerRules(Set.of(), Set.of(), Map.of(), Optional.empty());
 
         public KeyBrokerRules {
             recoveryKey = recoveryKey.map(byte[]::clone);
@@ -179,6 +188,8 @@ public final class AttestationPolicy {
         }
         onlyKeys(n, KEY_BROKER_KEYS, "key-broker.");
         Set<String> measurements = hexList(n.get("measurements"), "key-broker.measurements", 96, false);
+        Set<String> hostData = n.has("host-data") ? hexList(n.get("host-data"), "key-broker.host-data", 64, true) : Set.of();
+        Map<String, Set<String>> rtmrs = rtmrs(n, "key-broker.");
         Optional<byte[]> recoveryKey = Optional.empty();
         if (n.has("recovery-key")) {
             try {
@@ -192,7 +203,7 @@ public final class AttestationPolicy {
                         + "printed by 'sealstream key-broker recovery-key' (base64, at most " + MAX_RECOVERY_KEY + " bytes)");
             }
         }
-        return new KeyBrokerRules(measurements, recoveryKey);
+        return new KeyBrokerRules(measurements, hostData, rtmrs, recoveryKey);
     }
 
     /** {@code pools:} pool name to the model names it serves; a model in two pools is refused (routing must be one way). */
@@ -261,15 +272,21 @@ public final class AttestationPolicy {
                 bool(n, "allow-migration-agent", "tee.snp.allow-migration-agent"));
     }
 
+    /** The RTMRs a mapping pins ({@code rtmr0} to {@code rtmr3}, each optional). */
+    private static Map<String, Set<String>> rtmrs(JsonNode n, String prefix) {
+        Map<String, Set<String>> rtmrs = new TreeMap<>();
+        for (String r : RTMRS) {
+            if (n.has(r)) {
+                rtmrs.put(r, hexList(n.get(r), prefix + r, 96, true));
+            }
+        }
+        return Map.copyOf(rtmrs);
+    }
+
     private static TdxRules tdxRules(JsonNode n) {
         onlyKeys(n, TDX_KEYS, "tee.tdx.");
         Set<String> mrtd = hexList(n.get("mrtd"), "tee.tdx.mrtd", 96, true);
-        Map<String, Set<String>> rtmrs = new TreeMap<>();
-        for (String r : List.of("rtmr0", "rtmr1", "rtmr2", "rtmr3")) {
-            if (n.has(r)) {
-                rtmrs.put(r, hexList(n.get(r), "tee.tdx." + r, 96, true));
-            }
-        }
+        Map<String, Set<String>> rtmrs = rtmrs(n, "tee.tdx.");
         Set<String> statuses = new TreeSet<>(Set.of("UpToDate"));
         if (n.has("accepted-tcb-status")) {
             statuses.clear();
@@ -285,7 +302,7 @@ public final class AttestationPolicy {
                 statuses.add(s);
             }
         }
-        return new TdxRules(mrtd, Map.copyOf(rtmrs), Set.copyOf(statuses), bool(n, "allow-debug", "tee.tdx.allow-debug"));
+        return new TdxRules(mrtd, rtmrs, Set.copyOf(statuses), bool(n, "allow-debug", "tee.tdx.allow-debug"));
     }
 
     /**
@@ -301,8 +318,9 @@ public final class AttestationPolicy {
     /** As {@link #check(AttestedClaims, byte[], byte[], Instant)} for a worker serving several models: each must be allowed. */
     public void check(AttestedClaims claims, byte[] expectedReportData, List<byte[]> modelDigests, Instant now)
             throws AttestationException {
-        Set<String> workers = claims.tee() == TeeType.SNP ? snp.map(SnpRules::measurements).orElse(Set.of())
-                : tdx.map(TdxRules::mrtd).orElse(Set.of());
+        Workload workers = claims.tee() == TeeType.SNP
+                ? snp.map(r -> new Workload("", r.measurements(), r.hostData(), Map.of())).orElse(Workload.NONE)
+                : tdx.map(r -> new Workload("", r.mrtd(), Set.of(), r.rtmrs())).orElse(Workload.NONE);
         checkPlatform(claims, expectedReportData, workers, "SHA-512(nonce || tee_public_key || model_digest) for this "
                 + "nonce, key and model");
         for (byte[] modelDigest : modelDigests) {
@@ -316,10 +334,12 @@ public final class AttestationPolicy {
     }
 
     /**
-     * Decides on a key-broker replica's claims (peer handover, owner recovery): the platform rules
-     * of {@code tee:} as for a worker, a measurement among {@code key-broker.measurements}, and,
-     * when {@code now} is present, the evidence age. {@code now} is empty only for the custody
-     * record, which states what a genuine broker did when it escrowed the root, however long ago.
+     * Decides on the key broker's claims (a client's check of the broker, peer handover, owner
+     * recovery): the platform rules of {@code tee:} as for a worker (simulated, debug, migration
+     * agent, TCB), its workload identity from {@code key-broker:} (a measurement among its
+     * measurements, and its HOST_DATA or RTMRs where listed), and, when {@code now} is present, the
+     * evidence age. {@code now} is empty only for the custody record, which states what a genuine
+     * broker did when it escrowed the root, however long ago.
      */
     public void checkKeyBroker(AttestedClaims claims, byte[] expectedReportData, Optional<Instant> now)
             throws AttestationException {
@@ -327,7 +347,8 @@ public final class AttestationPolicy {
             throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "policy '" + name + "' lists no "
                     + "key-broker.measurements, so no key-broker replica can be trusted with custody");
         }
-        checkPlatform(claims, expectedReportData, keyBroker.measurements(), "the custody binding of this step");
+        checkPlatform(claims, expectedReportData, new Workload("key-broker.", keyBroker.measurements(), keyBroker.hostData(),
+                keyBroker.rtmrs()), "the binding of this step (nonce, keys, policy id)");
         if (now.isPresent()) {
             checkAge(claims, now.get());
         }
@@ -340,7 +361,16 @@ public final class AttestationPolicy {
         }
     }
 
-    private void checkPlatform(AttestedClaims claims, byte[] expectedReportData, Set<String> allowed, String binding)
+    /**
+     * Who a party is: launch measurements, and the HOST_DATA (SNP) or RTMRs (TDX) its launch must
+     * carry where listed; {@code field} prefixes the policy field in messages ("" for the workers'
+     * {@code tee:} rules, {@code key-broker.} for the broker's).
+     */
+    private record Workload(String field, Set<String> measurements, Set<String> hostData, Map<String, Set<String>> rtmrs) {
+        static final Workload NONE = new Workload("", Set.of(), Set.of(), Map.of());
+    }
+
+    private void checkPlatform(AttestedClaims claims, byte[] expectedReportData, Workload workload, String binding)
             throws AttestationException {
         boolean snpEvidence = claims.tee() == TeeType.SNP;
         if ((snpEvidence && snp.isEmpty()) || (!snpEvidence && tdx.isEmpty())) {
@@ -364,24 +394,26 @@ public final class AttestationPolicy {
                     "the guest policy allows a migration agent; launch it without MIGRATE_MA");
         }
         String measurement = claims.measurementHex();
-        if (!allowed.contains(measurement)) {
+        if (!workload.measurements().contains(measurement)) {
             throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "launch measurement "
-                    + measurement + " is not in policy '" + name + "'");
+                    + measurement + " is not in policy '" + name + "'" + (workload.field().isEmpty() ? ""
+                    : " (" + workload.field() + "measurements)"));
         }
         if (snpEvidence) {
-            checkSnpExtras(claims);
+            checkSnpExtras(claims, workload);
         } else {
-            checkTdxExtras(claims);
+            checkTdxExtras(claims, workload);
         }
     }
 
-    private void checkSnpExtras(AttestedClaims claims) throws AttestationException {
+    private void checkSnpExtras(AttestedClaims claims, Workload workload) throws AttestationException {
         SnpRules rules = snp.get();
-        if (!rules.hostData().isEmpty()) {
+        if (!workload.hostData().isEmpty()) {
             String hostData = HexFormat.of().formatHex(claims.extraMeasurements().getOrDefault("host_data", new byte[32]));
-            if (!rules.hostData().contains(hostData)) {
+            if (!workload.hostData().contains(hostData)) {
                 throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "host_data " + hostData
-                        + " is not in policy '" + name + "'");
+                        + " is not in policy '" + name + "' (" + (workload.field().isEmpty() ? "tee.snp." : workload.field())
+                        + "host-data)");
             }
         }
         for (Map.Entry<String, Integer> min : rules.minTcb().entrySet()) {
@@ -393,9 +425,9 @@ public final class AttestationPolicy {
         }
     }
 
-    private void checkTdxExtras(AttestedClaims claims) throws AttestationException {
+    private void checkTdxExtras(AttestedClaims claims, Workload workload) throws AttestationException {
         TdxRules rules = tdx.get();
-        for (Map.Entry<String, Set<String>> r : rules.rtmrs().entrySet()) {
+        for (Map.Entry<String, Set<String>> r : workload.rtmrs().entrySet()) {
             byte[] value = claims.extraMeasurements().get(r.getKey());
             String hex = value == null ? "(absent)" : HexFormat.of().formatHex(value);
             if (!r.getValue().contains(hex)) {
@@ -485,12 +517,17 @@ public final class AttestationPolicy {
             pools.forEach((pool, names) -> p.set(pool, sortedArray(names)));
             root.set("pools", p);
         }
-        if (!keyBroker.measurements().isEmpty() || keyBroker.recoveryKey().isPresent()) {
+        if (!keyBroker.measurements().isEmpty() || !keyBroker.hostData().isEmpty() || !keyBroker.rtmrs().isEmpty()
+                || keyBroker.recoveryKey().isPresent()) {
             ObjectNode kb = f.objectNode();
+            if (!keyBroker.hostData().isEmpty()) {
+                kb.set("host-data", sortedArray(keyBroker.hostData()));
+            }
             if (!keyBroker.measurements().isEmpty()) {
                 kb.set("measurements", sortedArray(keyBroker.measurements()));
             }
             keyBroker.recoveryKey().ifPresent(k -> kb.put("recovery-key", java.util.Base64.getEncoder().encodeToString(k)));
+            new TreeMap<>(keyBroker.rtmrs()).forEach((k, v) -> kb.set(k, sortedArray(v)));
             root.set("key-broker", kb);
         }
         ObjectNode tee = f.objectNode();

@@ -31,6 +31,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.List;
+import java.util.Map;
 import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1ObjectIdentifier;
@@ -68,14 +69,20 @@ public final class SimulatedSnpTee {
     private final X509Certificate vcek;
     private final PrivateKey vcekKey;
     private final byte[] chipId;
+    /** The ASK's key, to issue a VCEK for another TCB ({@link #atTcb}); null for a TEE loaded from disk. */
+    private final PrivateKey askKey;
+    /** The TCB this platform's VCEK is for, and its reports say. */
+    private final TcbVersion tcb;
 
     private SimulatedSnpTee(X509Certificate ark, X509Certificate ask, X509Certificate vcek, PrivateKey vcekKey,
-                            byte[] chipId) {
+                            byte[] chipId, PrivateKey askKey, TcbVersion tcb) {
         this.ark = ark;
         this.ask = ask;
         this.vcek = vcek;
         this.vcekKey = vcekKey;
         this.chipId = chipId;
+        this.askKey = askKey;
+        this.tcb = tcb;
     }
 
     /** The launch measurement a simulated worker reports unless told another: the dev policy's worker image. */
@@ -127,10 +134,11 @@ public final class SimulatedSnpTee {
             X500Name arkName = new X500Name("CN=SEALSTREAM-DEV-ARK - simulated - not AMD,O=Sealstream development");
             X500Name askName = new X500Name("CN=SEALSTREAM-DEV-ASK - simulated - not AMD,O=Sealstream development");
             X500Name vcekName = new X500Name("CN=SEALSTREAM-DEV-VCEK - simulated - not AMD,O=Sealstream development");
-            X509Certificate ark = certificate(arkName, arkName, arkKeys.getPublic(), arkKeys.getPrivate(), true, null);
-            X509Certificate ask = certificate(askName, arkName, askKeys.getPublic(), arkKeys.getPrivate(), true, null);
-            X509Certificate vcek = certificate(vcekName, askName, vcekKeys.getPublic(), askKeys.getPrivate(), false, chipId);
-            return new SimulatedSnpTee(ark, ask, vcek, vcekKeys.getPrivate(), chipId);
+            X509Certificate ark = certificate(arkName, arkName, arkKeys.getPublic(), arkKeys.getPrivate(), true, null, null);
+            X509Certificate ask = certificate(askName, arkName, askKeys.getPublic(), arkKeys.getPrivate(), true, null, null);
+            X509Certificate vcek = certificate(vcekName, askName, vcekKeys.getPublic(), askKeys.getPrivate(), false, chipId,
+                    TCB);
+            return new SimulatedSnpTee(ark, ask, vcek, vcekKeys.getPrivate(), chipId, askKeys.getPrivate(), TCB);
         } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
             throw new IllegalStateException("cannot generate the simulated TEE's development chain", e);
         }
@@ -144,14 +152,39 @@ public final class SimulatedSnpTee {
         return attest(report().measurement(measurement).reportData(reportData));
     }
 
-    /** A report of this platform (its TCB) for the caller to shape, then pass to {@link #attest(SnpReport.Writer)}. */
+    /** A report of the simulated platform's TCB for the caller to shape, then pass to {@link #attest(SnpReport.Writer)}. */
     public static SnpReport.Writer report() {
         return new SnpReport.Writer().tcb(TCB);
+    }
+
+    /**
+     * The same chip and development root at another firmware level: a VCEK for {@code tcb}, whose
+     * reports say {@code tcb}. For tests of TCB minimums with evidence that differs in that alone.
+     *
+     * @throws IllegalStateException for a TEE loaded from disk, which does not keep the ASK's key
+     */
+    public SimulatedSnpTee atTcb(TcbVersion tcb) {
+        if (askKey == null) {
+            throw new IllegalStateException("only a generated simulated TEE can issue a VCEK for another TCB");
+        }
+        try {
+            KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
+            ec.initialize(new ECGenParameterSpec("secp384r1"), RANDOM);
+            KeyPair vcekKeys = ec.generateKeyPair();
+            X509Certificate next = certificate(new X500Name(vcek.getSubjectX500Principal().getName()),
+                    new X500Name(ask.getSubjectX500Principal().getName()), vcekKeys.getPublic(), askKey, false, chipId, tcb);
+            return new SimulatedSnpTee(ark, ask, next, vcekKeys.getPrivate(), chipId, askKey, tcb);
+        } catch (GeneralSecurityException | OperatorCreationException | IOException e) {
+            throw new IllegalStateException("cannot issue a simulated VCEK for TCB " + tcb, e);
+        }
     }
 
     /** Evidence for a report the caller shaped (debug on, another TCB, ...); chip id and signature are added here. */
     public Evidence attest(SnpReport.Writer report) {
         report.chipId(chipId.clone());
+        if (!tcb.equals(TCB)) {
+            report.tcb(tcb); // a platform at another level reports its own
+        }
         byte[] signed = sign(report);
         return new Evidence(TeeType.SNP, signed, certificateChain());
     }
@@ -195,6 +228,10 @@ public final class SimulatedSnpTee {
      * same dev stack attests with the same development root.
      */
     public void save(Path dir) {
+        if (!tcb.equals(TCB)) {
+            throw new IllegalStateException("a simulated TEE at another TCB (atTcb) is for tests in one JVM; save the "
+                    + "generated one");
+        }
         try {
             Files.createDirectories(dir);
             Files.write(dir.resolve("ark.der"), ark.getEncoded());
@@ -224,7 +261,7 @@ public final class SimulatedSnpTee {
             X509Certificate vcek = read(cf, dir.resolve("vcek.der"));
             PrivateKey key = KeyFactory.getInstance("EC").generatePrivate(
                     new PKCS8EncodedKeySpec(Files.readAllBytes(dir.resolve("vcek.pk8"))));
-            return new SimulatedSnpTee(ark, ask, vcek, key, Files.readAllBytes(dir.resolve("chip-id.bin")));
+            return new SimulatedSnpTee(ark, ask, vcek, key, Files.readAllBytes(dir.resolve("chip-id.bin")), null, TCB);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot load the simulated TEE from " + dir
                     + "; start the dev stack first ('sealstream up' saves it there)", e);
@@ -252,7 +289,7 @@ public final class SimulatedSnpTee {
     }
 
     private static X509Certificate certificate(X500Name subject, X500Name issuer, java.security.PublicKey key,
-                                               PrivateKey signer, boolean ca, byte[] chipId)
+                                               PrivateKey signer, boolean ca, byte[] chipId, TcbVersion tcb)
             throws OperatorCreationException, IOException, GeneralSecurityException {
         Instant now = Instant.now();
         JcaX509v3CertificateBuilder b = new JcaX509v3CertificateBuilder(issuer, new BigInteger(64, RANDOM),
@@ -262,10 +299,11 @@ public final class SimulatedSnpTee {
             b.addExtension(Extension.keyUsage, true, new KeyUsage(KeyUsage.keyCertSign | KeyUsage.cRLSign));
         } else {
             add(b, VcekExtensions.OID_PRODUCT_NAME, new DERIA5String("Milan-B0"));
-            add(b, VcekExtensions.OID_BOOTLOADER, new ASN1Integer(3));
-            add(b, VcekExtensions.OID_TEE, new ASN1Integer(0));
-            add(b, VcekExtensions.OID_SNP, new ASN1Integer(8));
-            add(b, VcekExtensions.OID_MICROCODE, new ASN1Integer(115));
+            Map<String, Integer> svn = tcb.components(false);
+            add(b, VcekExtensions.OID_BOOTLOADER, new ASN1Integer(svn.get("bootloader")));
+            add(b, VcekExtensions.OID_TEE, new ASN1Integer(svn.get("tee")));
+            add(b, VcekExtensions.OID_SNP, new ASN1Integer(svn.get("snp")));
+            add(b, VcekExtensions.OID_MICROCODE, new ASN1Integer(svn.get("microcode")));
             add(b, VcekExtensions.OID_HWID, new DEROctetString(chipId));
         }
         return new JcaX509CertificateConverter().setProvider(BC).getCertificate(

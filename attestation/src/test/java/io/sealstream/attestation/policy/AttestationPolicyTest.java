@@ -131,6 +131,45 @@ class AttestationPolicyTest {
     }
 
     @Test
+    void theBrokersWorkloadIdentityIsItsOwnAndTheWorkersIsTheirs() throws Exception {
+        String broker = "b7".repeat(48);
+        AttestationPolicy p = AttestationPolicy.parse(STRICT.replace("    measurements: [" + M + "]\n",
+                "    measurements: [" + M + "]\n    host-data: ['" + "11".repeat(32) + "']\n")
+                + "key-broker:\n  measurements: ['" + broker + "']\n  host-data: ['" + "22".repeat(32) + "']\n");
+        AttestedClaims brokerClaims = withHostData(claims(false, false, false, broker, 8), "22".repeat(32));
+        AttestedClaims workerClaims = withHostData(claims(false, false, false, M, 8), "11".repeat(32));
+
+        p.checkKeyBroker(brokerClaims, RD, Optional.of(Instant.now()));
+        p.check(workerClaims, RD, model(), Instant.now());
+        AttestationException asBroker = catchThrowableOfType(AttestationException.class,
+                () -> p.checkKeyBroker(withHostData(claims(false, false, false, broker, 8), "11".repeat(32)), RD,
+                        Optional.of(Instant.now())));
+        assertThat(asBroker.failure()).isEqualTo(AttestationFailure.UNKNOWN_MEASUREMENT);
+        assertThat(asBroker.detail()).contains("key-broker.host-data");
+        assertThat(catchThrowableOfType(AttestationException.class, () -> p.checkKeyBroker(
+                withHostData(claims(false, false, false, broker, 7), "22".repeat(32)), RD, Optional.of(Instant.now())))
+                .failure()).as("the platform's rules bind the broker too").isEqualTo(AttestationFailure.TCB_TOO_LOW);
+    }
+
+    @Test
+    void theBrokersHostDataAndRtmrsArePartOfTheId() {
+        String base = STRICT + "key-broker:\n  measurements: ['" + "b7".repeat(48) + "']\n";
+        AttestationPolicy plain = AttestationPolicy.parse(base);
+        AttestationPolicy bound = AttestationPolicy.parse(base + "  host-data: ['" + "22".repeat(32) + "']\n");
+        AttestationPolicy tdx = AttestationPolicy.parse(base + "  rtmr2: ['" + "33".repeat(48) + "']\n");
+
+        assertThat(java.util.Set.of(plain.id(), bound.id(), tdx.id())).hasSize(3);
+        assertThat(AttestationPolicy.parse(bound.toYaml()).id()).isEqualTo(bound.id());
+        assertThat(AttestationPolicy.parse(tdx.toYaml()).keyBroker().rtmrs()).containsOnlyKeys("rtmr2");
+    }
+
+    private static AttestedClaims withHostData(AttestedClaims c, String hostData) {
+        return new AttestedClaims(c.tee(), c.simulated(), c.reportVersion(), c.measurement(),
+                Map.of("host_data", HexFormat.of().parseHex(hostData)), c.reportData(), c.debug(), c.migrationAgent(),
+                c.tcb(), c.tcbStatus(), c.signedAt());
+    }
+
+    @Test
     void aTdxQuoteIsRefusedByAPolicyWithoutTdxRules() {
         AttestedClaims tdx = new AttestedClaims(TeeType.TDX, false, 4, HexFormat.of().parseHex(M), Map.of(), RD, false,
                 false, Map.of(), Optional.empty(), Optional.empty());

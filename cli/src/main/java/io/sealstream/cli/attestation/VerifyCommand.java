@@ -69,28 +69,80 @@ public final class VerifyCommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "text", description = "text or json (default ${DEFAULT-VALUE}).")
     String format;
 
+    /** A step that could not run: its check, failed with a code, ends the verification. */
+    private static final class Stopped extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final transient Map<String, String> check;
+
+        Stopped(String name, String code, String detail) {
+            super(detail);
+            this.check = check(name, "fail", code, detail);
+        }
+    }
+
     @Override
     public Integer call() throws Exception {
+        if (!format.equals("text") && !format.equals("json")) {
+            System.err.println("sealstream attestation verify: --format is text or json, not '" + format + "'");
+            return 2;
+        }
         Instant when = at != null ? at : Instant.now();
-        byte[] bytes = Files.readAllBytes(evidence);
-        TeeType tee = detect(bytes);
         Map<String, Object> out = new LinkedHashMap<>();
         List<Map<String, String>> checks = new ArrayList<>();
         out.put("evidence", evidence.toString());
-        out.put("tee", tee.id());
         out.put("verified_at", when.toString());
+        out.put("checks", checks);
+        try {
+            boolean ok = verify(when, out, checks);
+            out.put("result", ok ? "pass" : "fail");
+            print(out);
+            return ok ? 0 : 1;
+        } catch (Stopped e) {
+            // evidence, certificates, CRLs or a policy that cannot be read: a failed check like any
+            // other, so --format json still prints JSON and no stack trace reaches the user
+            checks.add(e.check);
+            out.put("result", "fail");
+            print(out);
+            return 1;
+        }
+    }
+
+    private boolean verify(Instant when, Map<String, Object> out, List<Map<String, String>> checks) throws Exception {
+        AttestationPolicy p = null;
+        if (policy != null) {
+            try {
+                p = AttestationPolicy.fromFile(policy);
+            } catch (java.io.UncheckedIOException | IllegalArgumentException e) {
+                throw new Stopped("policy", "bad_policy", e.getMessage());
+            }
+        }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(evidence);
+        } catch (java.io.IOException e) {
+            throw new Stopped("read evidence", "unreadable", "cannot read " + evidence + " (" + e.getClass().getSimpleName()
+                    + "); give the path of a report or quote file");
+        }
+        TeeType tee = detect(bytes);
+        out.put("tee", tee.id());
         boolean ok = true;
         AttestedClaims claims = null;
         RevocationLists lists = revocationLists();
         EvidenceVerifier verifier = tee == TeeType.SNP ? SnpVerifier.withAmdRoots().withRevocationLists(lists)
                 : TdxVerifier.withIntelRoot().withRevocationLists(lists);
         String chainCheck = "signature, certificate chain and pinned vendor root" + (lists.isEmpty() ? "" : ", CRLs");
+        List<byte[]> chain = certificates();
         try {
-            claims = verifier.verify(new Evidence(tee, bytes, certificates()), when);
+            claims = verifier.verify(new Evidence(tee, bytes, chain), when);
             checks.add(check(chainCheck, "pass", ""));
         } catch (AttestationException e) {
             ok = false;
-            checks.add(check(chainCheck, "fail", e.failure().code() + ": " + e.getMessage()));
+            checks.add(check(chainCheck, "fail", e.failure().code(), e.detail()));
+        } catch (RuntimeException e) {
+            // a layout the parser did not expect is malformed evidence, whatever broke while reading it
+            ok = false;
+            checks.add(check(chainCheck, "fail", "malformed_evidence", "the " + tee.id() + " evidence (" + bytes.length
+                    + " bytes) does not parse (" + e.getClass().getSimpleName() + "); it is truncated or not a report"));
         }
         if (claims != null) {
             if (tee == TeeType.TDX) {
@@ -102,17 +154,22 @@ public final class VerifyCommand implements Callable<Integer> {
                 }
             }
             out.put("claims", claims(claims));
-            if (policy != null) {
-                AttestationPolicy p = AttestationPolicy.fromFile(policy);
+            if (p != null) {
                 out.put("policy_id", p.id());
-                byte[] model = modelDigest != null ? HexFormat.of().parseHex(modelDigest)
-                        : HexFormat.of().parseHex(p.allowedModelDigests().iterator().next());
+                byte[] model;
+                try {
+                    model = modelDigest != null ? HexFormat.of().parseHex(modelDigest)
+                            : HexFormat.of().parseHex(p.allowedModelDigests().iterator().next());
+                } catch (IllegalArgumentException e) {
+                    throw new Stopped("model digest", "bad_argument", "--model-digest is not hex; give the model file's "
+                            + "SHA-256 as 64 hex digits");
+                }
                 try {
                     p.check(claims, claims.reportData(), model, when);
                     checks.add(check("policy " + p.name(), "pass", ""));
                 } catch (AttestationException e) {
                     ok = false;
-                    checks.add(check("policy " + p.name(), "fail", e.getMessage()));
+                    checks.add(check("policy " + p.name(), "fail", e.failure().code(), e.detail()));
                 }
                 checks.add(check("report_data binding", "not checked", "needs the nonce and key of a live attestation"));
                 if (modelDigest == null) {
@@ -120,10 +177,7 @@ public final class VerifyCommand implements Callable<Integer> {
                 }
             }
         }
-        out.put("checks", checks);
-        out.put("result", ok ? "pass" : "fail");
-        print(out);
-        return ok ? 0 : 1;
+        return ok;
     }
 
     /** Evaluates the TCB status from --collateral; records the evaluation under "tcb" in {@code out}. */
@@ -137,7 +191,8 @@ public final class VerifyCommand implements Callable<Integer> {
                     .withCollateral(List.of(TdxCollateral.load(collateral)))
                     .verifyDetailed(new Evidence(TeeType.TDX, quote, List.of()), when);
             if (r.tcb().isEmpty()) {
-                return check(name, "fail", "the collateral is not for this platform's FMSPC " + r.fmspc());
+                return check(name, "fail", "tcb_mismatch", "the collateral is not for this platform's FMSPC " + r.fmspc()
+                        + "; fetch the TCB Info for that FMSPC");
             }
             TdxTcbEvaluation t = r.tcb().get();
             Map<String, Object> tcb = new LinkedHashMap<>();
@@ -153,7 +208,7 @@ public final class VerifyCommand implements Callable<Integer> {
             return check(name + " (FMSPC " + t.fmspc() + ")", "pass", t.status().id()
                     + (t.advisoryIds().isEmpty() ? "" : ", advisories " + t.advisoryIds()));
         } catch (AttestationException e) {
-            return check(name, "fail", e.failure().code() + ": " + e.getMessage());
+            return check(name, "fail", e.failure().code(), e.detail());
         }
     }
 
@@ -162,15 +217,20 @@ public final class VerifyCommand implements Callable<Integer> {
                 c.reportData(), c.debug(), c.migrationAgent(), c.tcb(), java.util.Optional.of(status), c.signedAt());
     }
 
-    private RevocationLists revocationLists() throws Exception {
+    private RevocationLists revocationLists() throws Stopped {
         List<X509CRL> out = new ArrayList<>();
         for (Path p : crls) {
-            out.add(RevocationLists.parse(Files.readAllBytes(p)));
+            try {
+                out.add(RevocationLists.parse(Files.readAllBytes(p)));
+            } catch (Exception e) {
+                throw new Stopped("read CRLs", "bad_collateral", "the CRL " + p + " cannot be used ("
+                        + e.getClass().getSimpleName() + "); give a DER or PEM CRL");
+            }
         }
         return RevocationLists.of(out);
     }
 
-    private static TeeType detect(byte[] b) {
+    private static TeeType detect(byte[] b) throws Stopped {
         if (b.length == SnpReport.LENGTH) {
             return TeeType.SNP;
         }
@@ -178,11 +238,20 @@ public final class VerifyCommand implements Callable<Integer> {
                 && (b[4] & 0xFF) == TdxQuote.TEE_TYPE_TDX) {
             return TeeType.TDX;
         }
-        throw new IllegalArgumentException("the evidence is neither a 1184-byte SEV-SNP report nor a TDX v4/v5 quote ("
-                + b.length + " bytes)");
+        throw new Stopped("read evidence", "malformed_evidence", "the evidence is neither a 1184-byte SEV-SNP report nor "
+                + "a TDX v4/v5 quote (" + b.length + " bytes)");
     }
 
-    private List<byte[]> certificates() throws Exception {
+    private List<byte[]> certificates() throws Stopped {
+        try {
+            return readCertificates();
+        } catch (Exception e) {
+            throw new Stopped("read certificates", "bad_certificate_chain", "the certificates in " + certs
+                    + " cannot be read (" + e.getClass().getSimpleName() + "); give a directory of DER or PEM files");
+        }
+    }
+
+    private List<byte[]> readCertificates() throws Exception {
         if (certs == null) {
             return List.of();
         }
@@ -220,9 +289,15 @@ public final class VerifyCommand implements Callable<Integer> {
     }
 
     private static Map<String, String> check(String name, String outcome, String detail) {
+        return check(name, outcome, "", detail);
+    }
+
+    /** A check's result; a failure carries its code once, apart from the detail. */
+    private static Map<String, String> check(String name, String outcome, String code, String detail) {
         Map<String, String> m = new LinkedHashMap<>();
         m.put("check", name);
         m.put("outcome", outcome);
+        m.put("code", code);
         m.put("detail", detail);
         return m;
     }
@@ -234,7 +309,8 @@ public final class VerifyCommand implements Callable<Integer> {
             p.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(out));
             return;
         }
-        p.println(out.get("tee") + " evidence " + out.get("evidence") + " as of " + out.get("verified_at"));
+        p.println(out.getOrDefault("tee", "unrecognised") + " evidence " + out.get("evidence") + " as of "
+                + out.get("verified_at"));
         Object claims = out.get("claims");
         if (claims instanceof Map<?, ?> m) {
             p.println("claims:");
@@ -247,7 +323,8 @@ public final class VerifyCommand implements Callable<Integer> {
         p.println("checks:");
         for (Map<String, String> c : (List<Map<String, String>>) out.get("checks")) {
             p.printf("  %-14s %s%s%n", c.get("outcome").toUpperCase(java.util.Locale.ROOT), c.get("check"),
-                    c.get("detail").isEmpty() ? "" : " — " + c.get("detail"));
+                    c.get("detail").isEmpty() ? "" : " — " + (c.get("code").isEmpty() ? "" : c.get("code") + ": ")
+                            + c.get("detail"));
         }
         p.println("result: " + out.get("result"));
     }

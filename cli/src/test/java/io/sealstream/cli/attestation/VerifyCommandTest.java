@@ -68,6 +68,51 @@ class VerifyCommandTest {
         assertThat(r.out).contains("collateral_expired").contains("\"result\" : \"fail\"");
     }
 
+    @Test
+    void evidenceOfAnUnexpectedLengthIsMalformedAndJsonStaysJson(@TempDir Path dir) throws Exception {
+        Path odd = dir.resolve("odd.bin");
+        Files.write(odd, new byte[1000]);
+
+        Result r = run("attestation", "verify", "--evidence", odd.toString(), "--format", "json");
+
+        assertThat(r.exit).isEqualTo(1);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out);
+        assertThat(json.path("result").asText()).isEqualTo("fail");
+        assertThat(json.path("checks").get(0).path("code").asText()).isEqualTo("malformed_evidence");
+        assertThat(json.path("checks").get(0).path("detail").asText()).contains("1000 bytes").doesNotContain("malformed_evidence");
+    }
+
+    @Test
+    void aTruncatedTdxQuoteIsMalformedWithoutAStackTrace(@TempDir Path dir) throws Exception {
+        byte[] header = new byte[700]; // a v4 TDX quote's header, then too little of its body
+        header[0] = 4;
+        header[4] = (byte) io.sealstream.attestation.tdx.TdxQuote.TEE_TYPE_TDX;
+        Path cut = dir.resolve("cut.dat");
+        Files.write(cut, header);
+
+        Result r = run("attestation", "verify", "--evidence", cut.toString());
+
+        assertThat(r.exit).isEqualTo(1);
+        assertThat(r.out).contains("malformed_evidence").contains("result: fail").doesNotContain("\tat io.sealstream");
+    }
+
+    @Test
+    void aPolicyThatIsNotAPolicyIsAFailedCheckNotACrash(@TempDir Path dir) throws Exception {
+        Path odd = dir.resolve("report.bin");
+        Files.write(odd, new byte[io.sealstream.attestation.snp.SnpReport.LENGTH]);
+        Path policy = dir.resolve("policy.yaml");
+        Files.writeString(policy, "version: 2\n");
+
+        Result r = run("attestation", "verify", "--evidence", odd.toString(), "--policy", policy.toString(),
+                "--format", "json");
+
+        assertThat(r.exit).isEqualTo(1);
+        var json = new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.out);
+        assertThat(json.path("result").asText()).isEqualTo("fail");
+        assertThat(json.path("checks").get(0).path("code").asText()).isEqualTo("bad_policy");
+        assertThat(json.path("checks").get(0).path("detail").asText()).contains("version");
+    }
+
     private static Result run(String... args) {
         PrintStream original = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
