@@ -191,7 +191,8 @@ public final class WorkerMain {
         }
         List<InferenceEngine> engines = new ArrayList<>();
         engines.add(engine.equals("synthetic") ? new SyntheticEngine() : EmbeddingEngine.load(EmbeddingModel.ALL_MINILM_L6_V2_Q));
-        chat.ifPresent(p -> engines.add(ChatEngine.load(ChatModel.of(p))));
+        // the GGUF file is copied, measured, into the state directory (in the TEE's memory) and loaded from there
+        chat.ifPresent(p -> engines.add(ChatEngine.load(ChatModel.of(p).withScratchDir(Path.of(s.string(STATE_DIR))))));
         return engines;
     }
 

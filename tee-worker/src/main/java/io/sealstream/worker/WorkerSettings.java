@@ -41,7 +41,8 @@ public final class WorkerSettings {
     public static final Setting ENGINE = Setting.withDefault("engine", "minilm",
             "minilm (int8 all-MiniLM-L6-v2 embeddings) or synthetic (the benchmark stand-in; no real policy lists its digest).");
     public static final Setting CHAT_MODEL = Setting.optional("chat.model",
-            "Also serve chat with this GGUF model (llama.cpp); its SHA-256 must be among the policy's models.");
+            "Also serve chat with this GGUF model (llama.cpp); its SHA-256 must be among the policy's models. It is "
+                    + "read once, into state.dir while hashed, and loaded from that copy: size state.dir for it.");
     public static final Setting MAX_BATCH_SIZE = Setting.withDefault("batch.max.size",
             StreamProcessorConfig.DEFAULT_MAX_BATCH_SIZE, "Requests in one engine batch at most.");
     public static final Setting BATCH_LINGER = Setting.withDefault("batch.linger.ms",

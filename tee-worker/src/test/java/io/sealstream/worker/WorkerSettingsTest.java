@@ -143,7 +143,7 @@ class WorkerSettingsTest {
         m.put("kafka.username", "sealstream-worker");
         m.put("kafka.password.file", dir.resolve("password").toString());
 
-        assertThatThrownBy(() -> config(m)).isInstanceOf(SettingsException.class).hasMessageContaining("not both");
+        assertThatThrownBy(() -> config(m)).isInstanceOf(SettingsException.class).hasMessageContaining("both were given");
     }
 
     @Test

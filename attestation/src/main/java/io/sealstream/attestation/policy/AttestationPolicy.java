@@ -37,8 +37,9 @@ import java.util.stream.Collectors;
 /**
  * The attestation policy (ARCHITECTURE.md §6, docs/attestation.md): which TEEs, launch
  * measurements, TCB levels and model digests may receive keys. Parsed from YAML and validated with
- * errors that name the field; its id is the SHA-256 of a canonical form, so two files that mean
- * the same policy have the same id, and clients pin that id.
+ * errors that name the field; its id is the SHA-256 of a canonical JSON form, specified byte for
+ * byte in docs/attestation.md ("Policy id", with a test vector), so two files that mean the same
+ * policy have the same id, clients pin that id, and any implementation can recompute it.
  *
  * <pre>
  * version: 1
@@ -81,6 +82,7 @@ public final class AttestationPolicy {
             "recovery-key");
     private static final List<String> RTMRS = List.of("rtmr0", "rtmr1", "rtmr2", "rtmr3");
     private static final int MAX_RECOVERY_KEY = 4096;
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9 ._:-]{1,128}");
     private static final java.util.regex.Pattern POOL_NAME = java.util.regex.Pattern.compile("[a-z0-9]{1,32}");
     // the same rule as EnvelopeProtocol.isLegalPoolName, which this module cannot see
     private static final java.util.regex.Pattern MODEL_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
@@ -166,6 +168,11 @@ public final class AttestationPolicy {
             throw new PolicyException("version", "expected 1");
         }
         String name = root.path("name").asText("");
+        if (root.has("name") && (!root.get("name").isTextual() || !NAME.matcher(name).matches())) {
+            // every string of the canonical form is from a small ASCII alphabet, so it needs no escaping
+            // and any implementation serialises it to the same bytes (docs/attestation.md, "Policy id")
+            throw new PolicyException("name", "1 to 128 letters, digits, spaces or '.', '_', ':', '-'");
+        }
         boolean allowSimulated = bool(root, "allow-simulated", "allow-simulated");
         Duration maxAge = root.has("max-evidence-age") ? duration(root.get("max-evidence-age"), "max-evidence-age")
                 : Duration.ofMinutes(5);
@@ -446,6 +453,14 @@ public final class AttestationPolicy {
             throw new AttestationException(AttestationFailure.TCB_STATUS_NOT_ACCEPTED, "TCB status " + status
                     + " is not among " + new TreeSet<>(rules.acceptedTcbStatus()));
         }
+    }
+
+    /**
+     * The canonical form whose SHA-256 is the id, as docs/attestation.md ("Policy id") specifies
+     * it: for auditors and other implementations to compare with their own.
+     */
+    public String canonicalJson() {
+        return canonicalJson;
     }
 
     /** Lower-case hex SHA-256 of the canonical form: what clients pin. */

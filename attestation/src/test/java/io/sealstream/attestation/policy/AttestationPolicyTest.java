@@ -11,6 +11,7 @@ import io.sealstream.attestation.TeeType;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -161,6 +162,39 @@ class AttestationPolicyTest {
         assertThat(java.util.Set.of(plain.id(), bound.id(), tdx.id())).hasSize(3);
         assertThat(AttestationPolicy.parse(bound.toYaml()).id()).isEqualTo(bound.id());
         assertThat(AttestationPolicy.parse(tdx.toYaml()).keyBroker().rtmrs()).containsOnlyKeys("rtmr2");
+    }
+
+    @Test
+    void theDocumentedTestVectorHasTheDocumentedCanonicalFormAndId() throws Exception {
+        String doc = java.nio.file.Files.readString(java.nio.file.Path.of("../docs/attestation.md"));
+        String canonical = block(doc, "policy-id-vector:canonical");
+        String id = block(doc, "policy-id-vector:id");
+
+        AttestationPolicy p = AttestationPolicy.parse(block(doc, "policy-id-vector:yaml"));
+
+        assertThat(p.canonicalJson()).isEqualTo(canonical);
+        assertThat(p.id()).isEqualTo(id);
+        assertThat(HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256")
+                .digest(canonical.getBytes(java.nio.charset.StandardCharsets.US_ASCII))))
+                .as("the id is the SHA-256 of those bytes, nothing else").isEqualTo(id);
+        assertThat(AttestationPolicy.parse(p.toYaml()).id()).as("the served form parses back to the id").isEqualTo(id);
+    }
+
+    @Test
+    void aNameThatWouldNeedEscapingInTheCanonicalFormIsRefused() {
+        for (String name : List.of("'say \"hi\"'", "'back\\slash'", "\"tab\\there\"", "''")) {
+            assertThat(catchThrowableOfType(PolicyException.class,
+                    () -> AttestationPolicy.parse(STRICT.replace("name: strict", "name: " + name))))
+                    .as(name).hasMessageContaining("name");
+        }
+    }
+
+    /** The fenced block after {@code <!-- marker -->} in a page. */
+    private static String block(String doc, String marker) {
+        int at = doc.indexOf("<!-- " + marker + " -->");
+        assertThat(at).as("docs/attestation.md has %s", marker).isNotNegative();
+        int start = doc.indexOf('\n', doc.indexOf("```", at)) + 1;
+        return doc.substring(start, doc.indexOf("```", start)).strip();
     }
 
     private static AttestedClaims withHostData(AttestedClaims c, String hostData) {

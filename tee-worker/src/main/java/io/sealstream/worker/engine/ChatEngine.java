@@ -51,9 +51,11 @@ import org.slf4j.LoggerFactory;
  * request whose prompt plus max_tokens exceeds that gets {@code invalid_request}.
  *
  * <p><b>Integrity.</b> The model digest is the SHA-256 of the GGUF file, as {@code sha256sum}
- * prints it. The file is read into memory (no mmap, so later changes to the file cannot reach
- * the loaded model) and hashed before and after loading; if the two differ the engine refuses to
- * start.
+ * prints it. The file is read once: copied into a private directory under
+ * {@link ChatModel#scratchDir()} while the bytes copied are hashed, so a host that serves one file
+ * to the hash and another to the loader cannot make the worker attest a model it does not run.
+ * The header and the model are read from that copy, into memory (no mmap), and the copy is hashed
+ * again after loading and deleted; if the two hashes differ the engine refuses to start.
  *
  * <p><b>Logging.</b> llama.cpp's logging is off and its log callback drops every message
  * ({@link LlamaRuntime}); this class logs counts and durations only, never prompt or output text.
@@ -81,51 +83,55 @@ public final class ChatEngine implements InferenceEngine {
 
     private ChatEngine(ChatModel config) {
         this.config = config;
-        Path file = config.file();
         long started = System.nanoTime();
-        // the header is read inside the hashed window: what decides the prompt format is what is measured
-        byte[] before = sha256(file);
-        GgufMetadata meta;
-        try {
-            meta = GgufMetadata.read(file);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("cannot load chat model " + file + ": " + e.getMessage(), e);
+        String architecture;
+        // read once: the bytes hashed are the bytes copied, and the header and the model come from the copy
+        try (MeasuredCopy copy = MeasuredCopy.of(config.file(), config.scratchDir())) {
+            Path file = copy.file();
+            GgufMetadata meta;
+            try {
+                meta = GgufMetadata.read(file);
+            } catch (IOException e) {
+                throw new IllegalArgumentException("cannot load chat model " + config.file() + ": " + e.getMessage(), e);
+            }
+            architecture = meta.architecture();
+            this.hasTemplate = meta.chatTemplate().isPresent();
+            this.addsBos = meta.addsBos();
+            int trained = meta.trainedContextLength().orElse(ChatModel.MAX_DEFAULT_CONTEXT);
+            this.contextSize = config.contextSize() > 0 ? config.contextSize()
+                    : Math.min(trained, ChatModel.MAX_DEFAULT_CONTEXT);
+            this.slotContext = contextSize / config.parallelSlots();
+            if (slotContext < 16) {
+                throw new IllegalArgumentException("chat model " + config.name() + ": a context of " + contextSize
+                        + " tokens over " + config.parallelSlots() + " slots leaves " + slotContext
+                        + " per sequence; raise the context or lower the slots");
+            }
+            // never below one sequence's context, or a request that fits its slot could wait forever
+            this.tokenBudget = Math.max(slotContext, config.tokenBudget() > 0 ? config.tokenBudget() : contextSize);
+            LlamaRuntime.start();
+            this.model = new LlamaModel(new ModelParameters()
+                    .setModel(file.toString())
+                    .setCtxSize(contextSize)
+                    .setParallel(config.parallelSlots())
+                    .setThreads(config.threads())
+                    .setThreadsBatch(config.threads())
+                    .disableMmap()
+                    .disableLog());
+            byte[] after;
+            try {
+                after = sha256(file);
+            } catch (RuntimeException e) {
+                model.close();
+                throw e;
+            }
+            if (!MessageDigest.isEqual(copy.digest(), after)) {
+                model.close();
+                throw new IllegalStateException("the copy of chat model " + config.file() + " in " + config.scratchDir()
+                        + " changed while it was loading; the worker cannot say which model it runs. Keep the scratch "
+                        + "directory private to the worker, in the TEE's memory, and start again");
+            }
+            this.digest = after;
         }
-        this.hasTemplate = meta.chatTemplate().isPresent();
-        this.addsBos = meta.addsBos();
-        int trained = meta.trainedContextLength().orElse(ChatModel.MAX_DEFAULT_CONTEXT);
-        this.contextSize = config.contextSize() > 0 ? config.contextSize()
-                : Math.min(trained, ChatModel.MAX_DEFAULT_CONTEXT);
-        this.slotContext = contextSize / config.parallelSlots();
-        if (slotContext < 16) {
-            throw new IllegalArgumentException("chat model " + config.name() + ": a context of " + contextSize
-                    + " tokens over " + config.parallelSlots() + " slots leaves " + slotContext
-                    + " per sequence; raise the context or lower the slots");
-        }
-        // never below one sequence's context, or a request that fits its slot could wait forever
-        this.tokenBudget = Math.max(slotContext, config.tokenBudget() > 0 ? config.tokenBudget() : contextSize);
-        LlamaRuntime.start();
-        this.model = new LlamaModel(new ModelParameters()
-                .setModel(file.toString())
-                .setCtxSize(contextSize)
-                .setParallel(config.parallelSlots())
-                .setThreads(config.threads())
-                .setThreadsBatch(config.threads())
-                .disableMmap()
-                .disableLog());
-        byte[] after;
-        try {
-            after = sha256(file);
-        } catch (RuntimeException e) {
-            model.close();
-            throw e;
-        }
-        if (!MessageDigest.isEqual(before, after)) {
-            model.close();
-            throw new IllegalStateException("chat model file " + file + " changed while it was loading; "
-                    + "the worker cannot say which model it runs. Make the file read-only and start again");
-        }
-        this.digest = after;
         this.budget = new Semaphore(tokenBudget, true);
         AtomicInteger n = new AtomicInteger();
         this.slots = Executors.newFixedThreadPool(config.parallelSlots(), r -> {
@@ -135,7 +141,7 @@ public final class ChatEngine implements InferenceEngine {
         });
         this.loadTime = java.time.Duration.ofNanos(System.nanoTime() - started);
         LOG.info("engine.loaded model={} arch={} ctx={} slots={} template={} ms={} digest={}", config.name(),
-                meta.architecture(), contextSize, config.parallelSlots(), hasTemplate,
+                architecture, contextSize, config.parallelSlots(), hasTemplate,
                 loadTime.toMillis(), HexFormat.of().formatHex(digest));
     }
 

@@ -118,6 +118,52 @@ class ChatEngineTest {
     }
 
     @Test
+    void aHostThatServesOneFileToTheHashAndAnotherToTheLoaderCannotSwapTheModel() throws Exception {
+        // a FIFO plays the host: model A on the first open, another model B on every later one
+        byte[] a = Files.readAllBytes(dir.resolve("tiny-random.gguf"));
+        byte[] b = Files.readAllBytes(TinyGguf.write(dir.resolve("other-weights.gguf"), 8));
+        Path served = dir.resolve("served.gguf");
+        assumeTrue(new ProcessBuilder("mkfifo", served.toString()).start().waitFor() == 0, "mkfifo is missing");
+        java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread host = new Thread(() -> {
+            while (!stop.get()) {
+                try (java.io.OutputStream out = Files.newOutputStream(served)) { // waits for a reader to open
+                    out.write(opens.getAndIncrement() == 0 ? a : b);
+                } catch (java.io.IOException e) {
+                    return; // no reader any more
+                }
+                try {
+                    Thread.sleep(300); // the reader that had the whole file closes before the next round opens
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "fifo-host");
+        host.setDaemon(true);
+        host.start();
+
+        try (ChatEngine loaded = ChatEngine.load(ChatModel.of(served).withParallelSlots(2).withScratchDir(dir.resolve("scratch")))) {
+            assertThat(opens.get()).as("the model file is read once").isEqualTo(1);
+            assertThat(loaded.modelDigest()).as("the digest is A's").isEqualTo(MessageDigest.getInstance("SHA-256").digest(a));
+            assertThat(loaded.complete(user("Once upon a time"), params(12, 0f, null)).getContent())
+                    .as("and A is what runs").isEqualTo(tiny.complete(user("Once upon a time"), params(12, 0f, null)).getContent());
+        } finally {
+            // a read-write open of a FIFO never blocks and releases a host waiting for a reader; closing it
+            // makes the host's write fail, so it stops
+            stop.set(true);
+            try (java.nio.channels.FileChannel release = java.nio.channels.FileChannel.open(served,
+                    java.nio.file.StandardOpenOption.READ, java.nio.file.StandardOpenOption.WRITE)) {
+                host.join(500);
+            }
+            host.join(5_000);
+        }
+        try (java.util.stream.Stream<Path> left = Files.list(dir.resolve("scratch"))) {
+            assertThat(left).as("the copy is deleted once loaded").isEmpty();
+        }
+    }
+
+    @Test
     void anEmbeddingsRequestGetsUnsupportedTask() {
         InferenceRequest r = new InferenceRequest("tiny-random", new EmbeddingsInput(List.of("a")));
 
