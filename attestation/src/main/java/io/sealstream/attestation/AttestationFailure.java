@@ -25,6 +25,8 @@ public enum AttestationFailure {
     SIMULATED_NOT_ALLOWED("simulated_not_allowed", "simulated evidence, and the policy does not say allow-simulated: true"),
     DEBUG_ENABLED("debug_enabled", "the guest policy or TD attributes allow debugging"),
     MIGRATION_AGENT_ENABLED("migration_agent_enabled", "the guest policy allows a migration agent"),
+    VMPL_NOT_ALLOWED("vmpl_not_allowed", "the report was asked for at a less privileged VMPL than the policy's maximum"),
+    SMT_NOT_ALLOWED("smt_not_allowed", "the guest policy allows SMT and the policy does not"),
     TCB_TOO_LOW("tcb_too_low", "a TCB component is below the policy's minimum"),
     TCB_STATUS_NOT_ACCEPTED("tcb_status_not_accepted", "the platform's TCB status is not among those the policy accepts"),
     UNKNOWN_MEASUREMENT("unknown_measurement", "the launch measurement is not in the policy's allow-list"),

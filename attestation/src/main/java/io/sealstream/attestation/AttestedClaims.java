@@ -22,6 +22,10 @@ import java.util.Optional;
  *     {@code microcode}, plus {@code fmc} on Turin; TDX: {@code tee_tcb_svn} bytes by index)
  * @param tcbStatus for TDX, the status from collateral when supplied (UpToDate, OutOfDate, ...)
  * @param signedAt when the evidence was produced if the format says so, else empty
+ * @param properties the launch's other properties by name: SNP {@code vmpl} (the privilege level
+ *     that asked for the report), {@code smt_allowed} (1 if the guest policy allows SMT),
+ *     {@code abi_major}, {@code abi_minor} (the firmware ABI the guest policy requires); TDX
+ *     {@code td_attributes}
  */
 public record AttestedClaims(
         TeeType tee,
@@ -34,7 +38,8 @@ public record AttestedClaims(
         boolean migrationAgent,
         Map<String, Integer> tcb,
         Optional<String> tcbStatus,
-        Optional<Instant> signedAt) {
+        Optional<Instant> signedAt,
+        Map<String, Long> properties) {
 
     /** The measurement in lower-case hex, as policies list it. */
     public String measurementHex() {
@@ -45,6 +50,6 @@ public record AttestedClaims(
     public String toString() {
         return "AttestedClaims[tee=" + tee.id() + ", simulated=" + simulated + ", version=" + reportVersion
                 + ", measurement=" + measurementHex() + ", debug=" + debug + ", migrationAgent=" + migrationAgent
-                + ", tcb=" + tcb + ", tcbStatus=" + tcbStatus.orElse("-") + "]";
+                + ", tcb=" + tcb + ", tcbStatus=" + tcbStatus.orElse("-") + ", properties=" + properties + "]";
     }
 }

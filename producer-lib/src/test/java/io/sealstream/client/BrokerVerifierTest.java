@@ -119,6 +119,12 @@ class BrokerVerifierTest {
     }
 
     @Test
+    void aBrokerWhoseReportComesFromALessPrivilegedVmplIsRefused(@TempDir Path dir) {
+        // a paravisor or SVSM below the guest could ask for a report on the guest's behalf
+        assertThat(refusal(dir, POLICY, launched(TEE, w -> w.vmpl(1))).code()).isEqualTo("vmpl_not_allowed");
+    }
+
+    @Test
     void aBrokerOnFirmwareBelowThePolicysMinimumTcbIsRefused(@TempDir Path dir) {
         SimulatedSnpTee older = TEE.atTcb(TcbVersion.milan(3, 0, 7, 115));
 

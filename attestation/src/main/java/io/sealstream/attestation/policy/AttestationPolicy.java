@@ -53,18 +53,21 @@ import java.util.stream.Collectors;
  * key-broker:                   # what the key broker must show clients, its replicas and the owner
  *   measurements: [96 hex digits, ...]        # SNP MEASUREMENT or TDX MRTD of the key broker build
  *   host-data: [64 hex digits, ...]           # optional: SNP HOST_DATA of the broker's launch
- *   rtmr0: [...]                              # optional, likewise rtmr1..3: TDX RTMRs of the broker's launch
+ *   rtmr0: [...]                              # optional, likewise rtmr1..3, mrconfigid, mrowner, mrownerconfig
  *   recovery-key: base64 Tink HPKE public keyset  # the owner's; the root secret is escrowed to it
  * tee:
  *   snp:
  *     measurements: [96 hex digits, ...]
  *     host-data: [64 hex digits, ...]          # optional
- *     min-tcb: {bootloader: 3, tee: 0, snp: 8, microcode: 115}
+ *     min-tcb: {bootloader: 3, tee: 0, snp: 8, microcode: 115}  # each listed component must be reported
  *     allow-debug: false
  *     allow-migration-agent: false
+ *     max-vmpl: 0                              # default 0: the report comes from the guest's most privileged level
+ *     allow-smt: true                          # default true; false refuses guests whose policy allows SMT
  *   tdx:
  *     mrtd: [96 hex digits, ...]
  *     rtmr0: [...]                             # optional, likewise rtmr1..3
+ *     mrconfigid: [...]                        # optional, likewise mrowner, mrownerconfig (96 hex digits)
  *     accepted-tcb-status: [UpToDate]
  *     allow-debug: false
  * </pre>
@@ -78,18 +81,19 @@ public final class AttestationPolicy {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<String> TOP = Set.of("version", "name", "allow-simulated", "max-evidence-age", "models", "pools",
             "key-broker", "tee");
-    private static final Set<String> KEY_BROKER_KEYS = Set.of("measurements", "host-data", "rtmr0", "rtmr1", "rtmr2", "rtmr3",
-            "recovery-key");
-    private static final List<String> RTMRS = List.of("rtmr0", "rtmr1", "rtmr2", "rtmr3");
+    /** The TDX registers a policy may pin besides MRTD: who the TD is and what it was configured with. */
+    private static final List<String> TDX_REGISTERS = List.of("rtmr0", "rtmr1", "rtmr2", "rtmr3", "mrconfigid", "mrowner",
+            "mrownerconfig");
+    private static final Set<String> KEY_BROKER_KEYS = union(Set.of("measurements", "host-data", "recovery-key"),
+            TDX_REGISTERS);
     private static final int MAX_RECOVERY_KEY = 4096;
-    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9 ._:-]{1,128}");
+    private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9 ._:-]{0,128}");
     private static final java.util.regex.Pattern POOL_NAME = java.util.regex.Pattern.compile("[a-z0-9]{1,32}");
     // the same rule as EnvelopeProtocol.isLegalPoolName, which this module cannot see
     private static final java.util.regex.Pattern MODEL_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final Set<String> SNP_KEYS = Set.of("measurements", "host-data", "min-tcb", "allow-debug",
-            "allow-migration-agent");
-    private static final Set<String> TDX_KEYS = Set.of("mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3",
-            "accepted-tcb-status", "allow-debug");
+            "allow-migration-agent", "max-vmpl", "allow-smt");
+    private static final Set<String> TDX_KEYS = union(Set.of("mrtd", "accepted-tcb-status", "allow-debug"), TDX_REGISTERS);
     private static final Set<String> TCB_COMPONENTS = Set.of("fmc", "bootloader", "tee", "snp", "microcode");
     private static final Set<String> TCB_STATUSES = Arrays.stream(TcbStatus.values()).map(TcbStatus::id)
             .collect(Collectors.toUnmodifiableSet());
@@ -107,7 +111,13 @@ public final class AttestationPolicy {
 
     /** What SNP evidence must show. */
     public record SnpRules(Set<String> measurements, Set<String> hostData, Map<String, Integer> minTcb,
-                           boolean allowDebug, boolean allowMigrationAgent) {
+                           boolean allowDebug, boolean allowMigrationAgent, int maxVmpl, boolean allowSmt) {
+    }
+
+    private static Set<String> union(Set<String> a, List<String> b) {
+        Set<String> out = new java.util.HashSet<>(a);
+        out.addAll(b);
+        return Set.copyOf(out);
     }
 
     /**
@@ -117,7 +127,7 @@ public final class AttestationPolicy {
      * (debug, migration agent, TCB) apply as for workers; and the owner's recovery public key (a
      * Tink HPKE public keyset, kept as bytes: this module does not parse Tink keys).
      */
-    public record KeyBrokerRules(Set<String> measurements, Set<String> hostData, Map<String, Set<String>> rtmrs,
+    public record KeyBrokerRules(Set<String> measurements, Set<String> hostData, Map<String, Set<String>> registers,
                                  Optional<byte[]> recoveryKey) {
         static final KeyBrokerRules NONE = new KeyBrokerRules(Set.of(), Set.of(), Map.of(), Optional.empty());
 
@@ -131,8 +141,11 @@ public final class AttestationPolicy {
         }
     }
 
-    /** What TDX evidence must show. */
-    public record TdxRules(Set<String> mrtd, Map<String, Set<String>> rtmrs, Set<String> acceptedTcbStatus,
+    /**
+     * What TDX evidence must show; {@code registers} pins RTMRs, MRCONFIGID, MROWNER and
+     * MROWNERCONFIG by name, each only where listed.
+     */
+    public record TdxRules(Set<String> mrtd, Map<String, Set<String>> registers, Set<String> acceptedTcbStatus,
                            boolean allowDebug) {
     }
 
@@ -171,7 +184,7 @@ public final class AttestationPolicy {
         if (root.has("name") && (!root.get("name").isTextual() || !NAME.matcher(name).matches())) {
             // every string of the canonical form is from a small ASCII alphabet, so it needs no escaping
             // and any implementation serialises it to the same bytes (docs/attestation.md, "Policy id")
-            throw new PolicyException("name", "1 to 128 letters, digits, spaces or '.', '_', ':', '-'");
+            throw new PolicyException("name", "at most 128 letters, digits, spaces or '.', '_', ':', '-'");
         }
         boolean allowSimulated = bool(root, "allow-simulated", "allow-simulated");
         Duration maxAge = root.has("max-evidence-age") ? duration(root.get("max-evidence-age"), "max-evidence-age")
@@ -196,7 +209,7 @@ public final class AttestationPolicy {
         onlyKeys(n, KEY_BROKER_KEYS, "key-broker.");
         Set<String> measurements = hexList(n.get("measurements"), "key-broker.measurements", 96, false);
         Set<String> hostData = n.has("host-data") ? hexList(n.get("host-data"), "key-broker.host-data", 64, true) : Set.of();
-        Map<String, Set<String>> rtmrs = rtmrs(n, "key-broker.");
+        Map<String, Set<String>> registers = tdxRegisters(n, "key-broker.");
         Optional<byte[]> recoveryKey = Optional.empty();
         if (n.has("recovery-key")) {
             try {
@@ -210,7 +223,7 @@ public final class AttestationPolicy {
                         + "printed by 'sealstream key-broker recovery-key' (base64, at most " + MAX_RECOVERY_KEY + " bytes)");
             }
         }
-        return new KeyBrokerRules(measurements, hostData, rtmrs, recoveryKey);
+        return new KeyBrokerRules(measurements, hostData, registers, recoveryKey);
     }
 
     /** {@code pools:} pool name to the model names it serves; a model in two pools is refused (routing must be one way). */
@@ -275,25 +288,34 @@ public final class AttestationPolicy {
                 minTcb.put(e.getKey(), e.getValue().asInt());
             });
         }
+        int maxVmpl = 0;
+        if (n.has("max-vmpl")) {
+            JsonNode v = n.get("max-vmpl");
+            if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < 0 || v.asInt() > 3) {
+                throw new PolicyException("tee.snp.max-vmpl", "expected a VMPL from 0 to 3");
+            }
+            maxVmpl = v.asInt();
+        }
+        boolean allowSmt = !n.has("allow-smt") || bool(n, "allow-smt", "tee.snp.allow-smt");
         return new SnpRules(measurements, hostData, Map.copyOf(minTcb), bool(n, "allow-debug", "tee.snp.allow-debug"),
-                bool(n, "allow-migration-agent", "tee.snp.allow-migration-agent"));
+                bool(n, "allow-migration-agent", "tee.snp.allow-migration-agent"), maxVmpl, allowSmt);
     }
 
-    /** The RTMRs a mapping pins ({@code rtmr0} to {@code rtmr3}, each optional). */
-    private static Map<String, Set<String>> rtmrs(JsonNode n, String prefix) {
-        Map<String, Set<String>> rtmrs = new TreeMap<>();
-        for (String r : RTMRS) {
+    /** The TDX registers a mapping pins (RTMRs, MRCONFIGID, MROWNER, MROWNERCONFIG; each optional). */
+    private static Map<String, Set<String>> tdxRegisters(JsonNode n, String prefix) {
+        Map<String, Set<String>> registers = new TreeMap<>();
+        for (String r : TDX_REGISTERS) {
             if (n.has(r)) {
-                rtmrs.put(r, hexList(n.get(r), prefix + r, 96, true));
+                registers.put(r, hexList(n.get(r), prefix + r, 96, true));
             }
         }
-        return Map.copyOf(rtmrs);
+        return Map.copyOf(registers);
     }
 
     private static TdxRules tdxRules(JsonNode n) {
         onlyKeys(n, TDX_KEYS, "tee.tdx.");
         Set<String> mrtd = hexList(n.get("mrtd"), "tee.tdx.mrtd", 96, true);
-        Map<String, Set<String>> rtmrs = rtmrs(n, "tee.tdx.");
+        Map<String, Set<String>> registers = tdxRegisters(n, "tee.tdx.");
         Set<String> statuses = new TreeSet<>(Set.of("UpToDate"));
         if (n.has("accepted-tcb-status")) {
             statuses.clear();
@@ -309,7 +331,7 @@ public final class AttestationPolicy {
                 statuses.add(s);
             }
         }
-        return new TdxRules(mrtd, rtmrs, Set.copyOf(statuses), bool(n, "allow-debug", "tee.tdx.allow-debug"));
+        return new TdxRules(mrtd, registers, Set.copyOf(statuses), bool(n, "allow-debug", "tee.tdx.allow-debug"));
     }
 
     /**
@@ -327,7 +349,7 @@ public final class AttestationPolicy {
             throws AttestationException {
         Workload workers = claims.tee() == TeeType.SNP
                 ? snp.map(r -> new Workload("", r.measurements(), r.hostData(), Map.of())).orElse(Workload.NONE)
-                : tdx.map(r -> new Workload("", r.mrtd(), Set.of(), r.rtmrs())).orElse(Workload.NONE);
+                : tdx.map(r -> new Workload("", r.mrtd(), Set.of(), r.registers())).orElse(Workload.NONE);
         checkPlatform(claims, expectedReportData, workers, "SHA-512(nonce || tee_public_key || model_digest) for this "
                 + "nonce, key and model");
         for (byte[] modelDigest : modelDigests) {
@@ -355,7 +377,7 @@ public final class AttestationPolicy {
                     + "key-broker.measurements, so no key-broker replica can be trusted with custody");
         }
         checkPlatform(claims, expectedReportData, new Workload("key-broker.", keyBroker.measurements(), keyBroker.hostData(),
-                keyBroker.rtmrs()), "the binding of this step (nonce, keys, policy id)");
+                keyBroker.registers()), "the binding of this step (nonce, keys, policy id)");
         if (now.isPresent()) {
             checkAge(claims, now.get());
         }
@@ -369,11 +391,12 @@ public final class AttestationPolicy {
     }
 
     /**
-     * Who a party is: launch measurements, and the HOST_DATA (SNP) or RTMRs (TDX) its launch must
-     * carry where listed; {@code field} prefixes the policy field in messages ("" for the workers'
-     * {@code tee:} rules, {@code key-broker.} for the broker's).
+     * Who a party is: launch measurements, and the HOST_DATA (SNP) or RTMRs, MRCONFIGID, MROWNER and
+     * MROWNERCONFIG (TDX) its launch must carry where listed; {@code field} prefixes the policy field
+     * in messages ("" for the workers' {@code tee:} rules, {@code key-broker.} for the broker's).
      */
-    private record Workload(String field, Set<String> measurements, Set<String> hostData, Map<String, Set<String>> rtmrs) {
+    private record Workload(String field, Set<String> measurements, Set<String> hostData,
+                            Map<String, Set<String>> registers) {
         static final Workload NONE = new Workload("", Set.of(), Set.of(), Map.of());
     }
 
@@ -423,9 +446,24 @@ public final class AttestationPolicy {
                         + "host-data)");
             }
         }
+        long vmpl = claims.properties().getOrDefault("vmpl", 0L);
+        if (vmpl > rules.maxVmpl()) {
+            throw new AttestationException(AttestationFailure.VMPL_NOT_ALLOWED, "the report was asked for at VMPL " + vmpl
+                    + ", above tee.snp.max-vmpl " + rules.maxVmpl() + ": software below the guest's most privileged "
+                    + "level (a paravisor, an SVSM) could have made it; ask for it at VMPL " + rules.maxVmpl());
+        }
+        if (!rules.allowSmt() && claims.properties().getOrDefault("smt_allowed", 0L) != 0) {
+            throw new AttestationException(AttestationFailure.SMT_NOT_ALLOWED, "the guest policy allows SMT and policy '"
+                    + name + "' says allow-smt: false; launch the guest with SMT off");
+        }
         for (Map.Entry<String, Integer> min : rules.minTcb().entrySet()) {
             Integer value = claims.tcb().get(min.getKey());
-            if (value != null && value < min.getValue()) {
+            if (value == null) {
+                // a minimum the evidence cannot show is not met: a Milan report has no fmc
+                throw new AttestationException(AttestationFailure.TCB_TOO_LOW, "the evidence reports no TCB component "
+                        + min.getKey() + ", for which policy '" + name + "' sets a minimum; remove it for this platform");
+            }
+            if (value < min.getValue()) {
                 throw new AttestationException(AttestationFailure.TCB_TOO_LOW, "TCB component " + min.getKey() + " is "
                         + value + ", below the minimum " + min.getValue() + "; update the platform firmware");
             }
@@ -434,12 +472,13 @@ public final class AttestationPolicy {
 
     private void checkTdxExtras(AttestedClaims claims, Workload workload) throws AttestationException {
         TdxRules rules = tdx.get();
-        for (Map.Entry<String, Set<String>> r : workload.rtmrs().entrySet()) {
+        for (Map.Entry<String, Set<String>> r : workload.registers().entrySet()) {
             byte[] value = claims.extraMeasurements().get(r.getKey());
             String hex = value == null ? "(absent)" : HexFormat.of().formatHex(value);
             if (!r.getValue().contains(hex)) {
                 throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, r.getKey() + " " + hex
-                        + " is not in policy '" + name + "'");
+                        + " is not in policy '" + name + "' (" + (workload.field().isEmpty() ? "tee.tdx." : workload.field())
+                        + r.getKey() + ")");
             }
         }
         String status = claims.tcbStatus().orElse(null);
@@ -532,7 +571,7 @@ public final class AttestationPolicy {
             pools.forEach((pool, names) -> p.set(pool, sortedArray(names)));
             root.set("pools", p);
         }
-        if (!keyBroker.measurements().isEmpty() || !keyBroker.hostData().isEmpty() || !keyBroker.rtmrs().isEmpty()
+        if (!keyBroker.measurements().isEmpty() || !keyBroker.hostData().isEmpty() || !keyBroker.registers().isEmpty()
                 || keyBroker.recoveryKey().isPresent()) {
             ObjectNode kb = f.objectNode();
             if (!keyBroker.hostData().isEmpty()) {
@@ -542,8 +581,8 @@ public final class AttestationPolicy {
                 kb.set("measurements", sortedArray(keyBroker.measurements()));
             }
             keyBroker.recoveryKey().ifPresent(k -> kb.put("recovery-key", java.util.Base64.getEncoder().encodeToString(k)));
-            new TreeMap<>(keyBroker.rtmrs()).forEach((k, v) -> kb.set(k, sortedArray(v)));
-            root.set("key-broker", kb);
+            keyBroker.registers().forEach((k, v) -> kb.set(k, sortedArray(v)));
+            root.set("key-broker", sortedMembers(kb));
         }
         ObjectNode tee = f.objectNode();
         snp.ifPresent(s -> {
@@ -559,19 +598,35 @@ public final class AttestationPolicy {
                 new TreeMap<>(s.minTcb()).forEach(tcb::put);
                 n.set("min-tcb", tcb);
             }
-            tee.set("snp", n);
+            // members added after the first ids were pinned appear only when not at their default, so
+            // a policy that does not use them keeps its id
+            if (s.maxVmpl() != 0) {
+                n.put("max-vmpl", s.maxVmpl());
+            }
+            if (!s.allowSmt()) {
+                n.put("allow-smt", false);
+            }
+            tee.set("snp", sortedMembers(n));
         });
         tdx.ifPresent(t -> {
             ObjectNode n = f.objectNode();
             n.set("accepted-tcb-status", sortedArray(t.acceptedTcbStatus()));
             n.put("allow-debug", t.allowDebug());
             n.set("mrtd", sortedArray(t.mrtd()));
-            new TreeMap<>(t.rtmrs()).forEach((k, v) -> n.set(k, sortedArray(v)));
-            tee.set("tdx", n);
+            t.registers().forEach((k, v) -> n.set(k, sortedArray(v)));
+            tee.set("tdx", sortedMembers(n));
         });
         root.set("tee", tee);
         root.put("version", 1);
         return root;
+    }
+
+    /** {@code n}'s members in ascending order of their names (ASCII names: byte order). */
+    private static ObjectNode sortedMembers(ObjectNode n) {
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        new TreeMap<String, JsonNode>(n.properties().stream().collect(Collectors.toMap(Map.Entry::getKey,
+                Map.Entry::getValue))).forEach(out::set);
+        return out;
     }
 
     private static ArrayNode sortedArray(Set<String> values) {

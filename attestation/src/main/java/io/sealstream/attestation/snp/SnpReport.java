@@ -245,6 +245,16 @@ public final class SnpReport {
             return policy(allowed ? buf.getLong(0x008) | POLICY_DEBUG : buf.getLong(0x008) & ~POLICY_DEBUG);
         }
 
+        /** The privilege level that asks for the report (0 is the guest's most privileged). */
+        public Writer vmpl(int vmpl) {
+            buf.putInt(0x030, vmpl);
+            return this;
+        }
+
+        public Writer smt(boolean allowed) {
+            return policy(allowed ? buf.getLong(0x008) | POLICY_SMT : buf.getLong(0x008) & ~POLICY_SMT);
+        }
+
         public Writer migrationAgent(boolean allowed) {
             return policy(allowed ? buf.getLong(0x008) | POLICY_MIGRATE_MA : buf.getLong(0x008) & ~POLICY_MIGRATE_MA);
         }

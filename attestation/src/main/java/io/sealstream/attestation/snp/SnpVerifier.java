@@ -139,7 +139,9 @@ public final class SnpVerifier implements EvidenceVerifier {
         verifyReportSignature(report, vcek);
         return new AttestedClaims(TeeType.SNP, simulated, report.version(), report.measurement(),
                 Map.of("host_data", report.hostData()), report.reportData(), report.debugAllowed(),
-                report.migrationAgentAllowed(), reported, Optional.empty(), Optional.empty());
+                report.migrationAgentAllowed(), reported, Optional.empty(), Optional.empty(),
+                Map.of("vmpl", (long) report.vmpl(), "smt_allowed", report.smtAllowed() ? 1L : 0L,
+                        "abi_major", (long) report.policyAbiMajor(), "abi_minor", (long) report.policyAbiMinor()));
     }
 
     /**

@@ -195,7 +195,9 @@ public final class TdxVerifier implements EvidenceVerifier {
             svns.put("tee_tcb_svn_" + i, svn[i] & 0xFF);
         }
         return new AttestedClaims(TeeType.TDX, false, quote.version(), quote.mrTd(), extra, quote.reportData(),
-                quote.debug(), false, svns, tcb.map(t -> t.status().id()), Optional.empty());
+                quote.debug(), false, svns, tcb.map(t -> t.status().id()), Optional.empty(),
+                Map.of("td_attributes", java.nio.ByteBuffer.wrap(quote.tdAttributes()).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+                        .getLong()));
     }
 
     private static byte[] sha256(byte[] a, byte[] b) {

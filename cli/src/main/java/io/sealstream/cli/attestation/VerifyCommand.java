@@ -214,7 +214,8 @@ public final class VerifyCommand implements Callable<Integer> {
 
     private static AttestedClaims withStatus(AttestedClaims c, String status) {
         return new AttestedClaims(c.tee(), c.simulated(), c.reportVersion(), c.measurement(), c.extraMeasurements(),
-                c.reportData(), c.debug(), c.migrationAgent(), c.tcb(), java.util.Optional.of(status), c.signedAt());
+                c.reportData(), c.debug(), c.migrationAgent(), c.tcb(), java.util.Optional.of(status), c.signedAt(),
+                c.properties());
     }
 
     private RevocationLists revocationLists() throws Stopped {
@@ -283,6 +284,7 @@ public final class VerifyCommand implements Callable<Integer> {
         m.put("debug", c.debug());
         m.put("migration_agent", c.migrationAgent());
         m.put("tcb", c.tcb());
+        m.putAll(new java.util.TreeMap<>(c.properties()));
         m.put("simulated", c.simulated());
         c.tcbStatus().ifPresent(s -> m.put("tcb_status", s));
         return m;
