@@ -114,7 +114,9 @@ public final class KafkaAuditSink implements AuditSink {
         } catch (InterruptedException | org.apache.kafka.common.errors.InterruptException e) {
             Thread.currentThread().interrupt(); // abandoned by close(), which logs what was left
         } catch (RuntimeException e) {
-            LOG.error("audit.sender.failed topic={} error={}", topic.name(), e.getClass().getSimpleName(), e);
+            // the class only: a library's message may carry a URL with credentials in it
+            LOG.error("audit.sender.failed topic={} error={} remedy=\"restart the key broker; its chain resumes from the "
+                    + "topic\"", topic.name(), e.getClass().getSimpleName());
         } finally {
             // nothing left to wait for after a flush; after an abandon, what Kafka has not taken is given up
             producer.close(Duration.ZERO);

@@ -91,9 +91,7 @@ public final class KeyBrokerMain {
     }
 
     private static ServiceExit refuse(PrintStream err, ServiceExit exit, String message) {
-        String service = SCHEMA.service() + ": ";
-        message = message.startsWith(service) ? message.substring(service.length()) : message; // named once
-        err.println("sealstream key broker: " + message);
+        err.println(SCHEMA.refusalLine(message));
         LOG.error("keybroker.start.failed exit={} reason=\"{}\"", exit, message);
         return exit;
     }

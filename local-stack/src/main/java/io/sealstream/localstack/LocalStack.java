@@ -8,6 +8,7 @@ import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
 import io.sealstream.audit.AuditTopic;
 import io.sealstream.audit.KafkaAuditSink;
+import io.sealstream.service.KafkaConnectionSettings;
 import io.sealstream.client.BrokerTrust;
 import io.sealstream.client.ConnectionFile;
 import io.sealstream.client.SealstreamClient;
@@ -167,15 +168,8 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
 
     /** The audit topic as {@code security}'s principal reaches it. */
     private AuditTopic auditTopic(KafkaSecurity security) {
-        Map<String, Object> config = new java.util.HashMap<>(security.clientConfig());
-        config.put("bootstrap.servers", kafka.bootstrapServers());
-        return new AuditTopic(KafkaNames.AUDIT_TOPIC, config,
-                new io.sealstream.schemas.registry.SchemaRegistryClient(registry.url(), Duration.ofSeconds(10)));
-    }
-
-    /** The audit topic as the admin reads it: for checks of its chains. */
-    public AuditTopic auditTopic() {
-        return new AuditTopic(KafkaNames.AUDIT_TOPIC, kafka.adminClientConfig(),
+        return new AuditTopic(KafkaNames.AUDIT_TOPIC,
+                new KafkaConnectionSettings.KafkaConnection(kafka.bootstrapServers(), security).clientConfig(),
                 new io.sealstream.schemas.registry.SchemaRegistryClient(registry.url(), Duration.ofSeconds(10)));
     }
 

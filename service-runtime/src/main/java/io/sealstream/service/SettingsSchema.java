@@ -84,6 +84,15 @@ public final class SettingsSchema {
         return List.copyOf(settings.values());
     }
 
+    /**
+     * The console line for a refusal: {@code sealstream <service>: <message>}, the service named
+     * once even where the message (a {@link SettingsException}'s) already starts with it.
+     */
+    public String refusalLine(String message) {
+        String own = service + ": ";
+        return "sealstream " + own + (message.startsWith(own) ? message.substring(own.length()) : message);
+    }
+
     /** The environment variable that sets {@code setting}. */
     public String envName(Setting setting) {
         return envPrefix + setting.name().toUpperCase(Locale.ROOT).replace('.', '_');

@@ -61,7 +61,7 @@ public final class WorkerMain {
         try {
             worker = start(settings);
         } catch (Refusal r) {
-            err.println("sealstream worker: " + r.getMessage());
+            err.println(SCHEMA.refusalLine(r.getMessage()));
             LOG.error("worker.start.failed exit={} reason=\"{}\"", r.exit, r.getMessage());
             return r.exit;
         }

@@ -251,10 +251,6 @@ public final class SnpReport {
             return this;
         }
 
-        public Writer smt(boolean allowed) {
-            return policy(allowed ? buf.getLong(0x008) | POLICY_SMT : buf.getLong(0x008) & ~POLICY_SMT);
-        }
-
         public Writer migrationAgent(boolean allowed) {
             return policy(allowed ? buf.getLong(0x008) | POLICY_MIGRATE_MA : buf.getLong(0x008) & ~POLICY_MIGRATE_MA);
         }

@@ -1,7 +1,5 @@
 package io.sealstream.cli.stack;
 
-import io.sealstream.audit.AuditTopic;
-import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
@@ -199,12 +197,6 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
 
     public String keyBrokerUrl() {
         return "http://127.0.0.1:" + keyBrokerPort;
-    }
-
-    /** The audit topic as the admin reads it: for checks of its chains. */
-    public AuditTopic auditTopic() {
-        return new AuditTopic(KafkaNames.AUDIT_TOPIC, kafka.adminClientConfig(),
-                new SchemaRegistryClient(registry.url(), Duration.ofSeconds(10)));
     }
 
     /** The Kafka cluster, to kill and restart nodes. */

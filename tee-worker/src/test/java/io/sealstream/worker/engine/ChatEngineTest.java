@@ -124,6 +124,7 @@ class ChatEngineTest {
         byte[] b = Files.readAllBytes(TinyGguf.write(dir.resolve("other-weights.gguf"), 8));
         Path served = dir.resolve("served.gguf");
         assumeTrue(new ProcessBuilder("mkfifo", served.toString()).start().waitFor() == 0, "mkfifo is missing");
+        assumeTrue(Files.isDirectory(Path.of("/proc/self/fd")), "no /proc/self/fd to see when the reader closed");
         java.util.concurrent.atomic.AtomicInteger opens = new java.util.concurrent.atomic.AtomicInteger();
         java.util.concurrent.atomic.AtomicBoolean stop = new java.util.concurrent.atomic.AtomicBoolean();
         Thread host = new Thread(() -> {
@@ -133,10 +134,11 @@ class ChatEngineTest {
                 } catch (java.io.IOException e) {
                     return; // no reader any more
                 }
-                try {
-                    Thread.sleep(300); // the reader that had the whole file closes before the next round opens
-                } catch (InterruptedException e) {
-                    return;
+                // the next round opens only once the reader that had this whole file closed it: a writer that
+                // opened while it still read would append to the same stream
+                long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+                while (openInThisProcess(served) && !stop.get() && System.nanoTime() < deadline) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
                 }
             }
         }, "fifo-host");
@@ -160,6 +162,22 @@ class ChatEngineTest {
         }
         try (java.util.stream.Stream<Path> left = Files.list(dir.resolve("scratch"))) {
             assertThat(left).as("the copy is deleted once loaded").isEmpty();
+        }
+    }
+
+    /** Whether a descriptor of this process has {@code fifo} open: the reader's, once the host closed its own. */
+    private static boolean openInThisProcess(Path fifo) {
+        try (java.util.stream.Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            Path target = fifo.toRealPath();
+            return fds.anyMatch(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).equals(target);
+                } catch (java.io.IOException e) {
+                    return false; // a descriptor closed while listed
+                }
+            });
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 
