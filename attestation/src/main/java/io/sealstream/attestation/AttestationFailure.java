@@ -20,6 +20,10 @@ public enum AttestationFailure {
             + "verification time"),
     TCB_LEVEL_UNSUPPORTED("tcb_level_unsupported", "the platform's TCB is older than every TCB level the collateral "
             + "lists"),
+    RUNTIME_CLAIMS_UNBOUND("runtime_claims_unbound", "Azure: the hardware report's report_data is not SHA-256 of the "
+            + "runtime claims, or the TD quote does not carry the HCL report's TDREPORT"),
+    VTPM_MISMATCH("vtpm_mismatch", "Azure: the vTPM quote is not signed by the attestation key the runtime claims name, "
+            + "does not carry user-data as its qualifying data, or its PCR values do not hash to its PCR digest"),
     // the policy
     TEE_NOT_ALLOWED("tee_not_allowed", "the policy does not accept this TEE type"),
     SIMULATED_NOT_ALLOWED("simulated_not_allowed", "simulated evidence, and the policy does not say allow-simulated: true"),

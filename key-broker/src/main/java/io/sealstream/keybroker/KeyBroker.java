@@ -57,7 +57,8 @@ public final class KeyBroker {
             AttestationFailure.CERTIFICATE_REVOKED, AttestationFailure.TCB_MISMATCH,
             AttestationFailure.REPORT_DATA_MISMATCH, AttestationFailure.STALE_NONCE,
             AttestationFailure.EVIDENCE_TOO_OLD, AttestationFailure.BAD_COLLATERAL,
-            AttestationFailure.COLLATERAL_EXPIRED);
+            AttestationFailure.COLLATERAL_EXPIRED, AttestationFailure.RUNTIME_CLAIMS_UNBOUND,
+            AttestationFailure.VTPM_MISMATCH);
 
     private final KeyBrokerConfig config;
     private volatile AttestationPolicy policy;
