@@ -376,6 +376,8 @@ public final class KeyBroker {
         Set<String> out = new TreeSet<>();
         p.snp().ifPresent(r -> out.addAll(r.measurements()));
         p.tdx().ifPresent(r -> out.addAll(r.mrtd()));
+        p.azureSnp().ifPresent(r -> out.addAll(r.measurements()));
+        p.azureTdx().ifPresent(r -> out.addAll(r.mrtd()));
         return out;
     }
 

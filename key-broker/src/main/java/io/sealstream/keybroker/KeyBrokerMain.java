@@ -4,7 +4,8 @@ import static io.sealstream.keybroker.KeyBrokerSettings.*;
 
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.EvidenceProvider;
-import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.TeeVerifiers;
+import io.sealstream.attestation.azure.AzureVerifier;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.AmdRoots;
@@ -29,6 +30,7 @@ import io.sealstream.tenancy.KafkaNames;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -142,9 +144,9 @@ public final class KeyBrokerMain {
                 .rateLimits(s.decimal(PUBLIC_RATE, 0.01), s.decimal(ATTESTATION_RATE, 0.01));
         // the development root is trusted only where the policy admits simulated evidence and a
         // simulated TEE was named: a production policy never sees it
-        b.verifier(TeeType.SNP, simulated.filter(t -> policy.allowsSimulated())
+        SnpVerifier snp = simulated.filter(t -> policy.allowsSimulated())
                 .map(t -> SnpVerifier.trustingDevelopmentRoot(AmdRoots.get().arks(), t.developmentRoot()))
-                .orElseGet(SnpVerifier::withAmdRoots));
+                .orElseGet(SnpVerifier::withAmdRoots);
         List<TdxCollateral> collateral = new ArrayList<>();
         for (String file : s.list(TDX_COLLATERAL)) {
             try {
@@ -154,7 +156,19 @@ public final class KeyBrokerMain {
                         + " from " + s.source(TDX_COLLATERAL) + ") cannot be used: " + e.getMessage());
             }
         }
-        b.verifier(TeeType.TDX, TdxVerifier.withIntelRoot().withCollateral(collateral));
+        TdxVerifier tdx = TdxVerifier.withIntelRoot().withCollateral(collateral);
+        AzureVerifier azure = AzureVerifier.of(SnpVerifier.withAmdRoots(), tdx); // never the development root
+        List<X509Certificate> vtpmCertificates = azureVtpmCertificates(s);
+        if (!vtpmCertificates.isEmpty()) {
+            List<X509Certificate> roots = vtpmCertificates.stream()
+                    .filter(c -> c.getSubjectX500Principal().equals(c.getIssuerX500Principal())).toList();
+            if (roots.isEmpty()) {
+                throw s.invalid(AZURE_VTPM_CERTIFICATES, "PEM files that hold at least one self-signed root "
+                        + "(Azure Virtual TPM Root Certificate Authority 2023)");
+            }
+            azure = azure.withAttestationKeyRoots(roots, vtpmCertificates.stream().filter(c -> !roots.contains(c)).toList());
+        }
+        TeeVerifiers.of(snp, tdx, azure).asMap().forEach(b::verifier);
         if (simulated.isPresent() && !policy.allowsSimulated()) {
             throw new SettingsException("key broker: tee=simulated with a policy that refuses simulated evidence (policy "
                     + policy.id() + "): clients would refuse this broker's own evidence; run it in a real TEE (tee=auto), "
@@ -169,6 +183,22 @@ public final class KeyBrokerMain {
             sink.ifPresent(KafkaAuditSink::close);
             throw e;
         }
+    }
+
+    /** The certificates {@code azure.vtpm.certificates} names, or none. */
+    private static List<X509Certificate> azureVtpmCertificates(ServiceSettings s) {
+        List<X509Certificate> out = new ArrayList<>();
+        for (String file : s.list(AZURE_VTPM_CERTIFICATES)) {
+            try (java.io.InputStream in = java.nio.file.Files.newInputStream(Path.of(file))) {
+                for (java.security.cert.Certificate c : java.security.cert.CertificateFactory.getInstance("X.509")
+                        .generateCertificates(in)) {
+                    out.add((X509Certificate) c);
+                }
+            } catch (java.io.IOException | java.security.cert.CertificateException e) {
+                throw s.invalid(AZURE_VTPM_CERTIFICATES, "readable PEM certificate files (" + file + " is not)");
+            }
+        }
+        return out;
     }
 
     /**

@@ -42,6 +42,10 @@ public final class KeyBrokerSettings {
     public static final Setting TDX_COLLATERAL = Setting.optional("tdx.collateral",
             "Comma-separated TDX collateral files (QuoteCollateralV3 JSON), one per platform FMSPC; without them no "
                     + "TDX evidence gets a TCB status, which policies with TDX rules require.");
+    public static final Setting AZURE_VTPM_CERTIFICATES = Setting.optional("azure.vtpm.certificates",
+            "Comma-separated PEM files of Azure's vTPM CA certificates: the roots (self-signed) and any intermediate the VMs "
+                    + "do not ship. Set: Azure evidence must carry its attestation key's certificate, chaining to one of "
+                    + "these roots. Unset: the key is trusted through the runtime claims the SNP report or TD quote binds.");
     public static final Setting TOPICS = Setting.withDefault("topics", EnvelopeProtocol.REQUEST_TOPIC_FAMILY,
             "Comma-separated request topic families to provision keys for at start (one per worker pool).");
     public static final Setting ROTATION_INTERVAL = Setting.withDefault("rotation.interval.ms",
@@ -80,7 +84,7 @@ public final class KeyBrokerSettings {
     /** The key broker's settings, read from {@code key-broker.properties} and {@code SEALSTREAM_KEY_BROKER_*}. */
     public static final SettingsSchema SCHEMA = SettingsSchema.of("key broker", "SEALSTREAM_KEY_BROKER_",
             SettingsSchema.settings(List.of(BIND_ADDRESS, PORT, METRICS_ADDRESS, METRICS_PORT, DATA_DIR, POLICY_FILE, CUSTODY,
-                    CUSTODY_PEER_URL, TEE, SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, TDX_COLLATERAL, TOPICS,
+                    CUSTODY_PEER_URL, TEE, SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, TDX_COLLATERAL, AZURE_VTPM_CERTIFICATES, TOPICS,
                     ROTATION_INTERVAL, GRACE, PENDING_LEAD, ROTATION_CHECK, LEASE_TTL, NONCE_TTL, PUBLIC_RATE,
                     ATTESTATION_RATE, AUDIT_SINK, AUDIT_PRODUCER), KAFKA.all(), List.of(REGISTRY_URL, ServiceLogging.FORMAT)));
 }

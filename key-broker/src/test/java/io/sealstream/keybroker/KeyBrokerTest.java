@@ -8,9 +8,14 @@ import io.sealstream.attestation.AttestedClaims;
 import io.sealstream.attestation.Evidence;
 import io.sealstream.attestation.ReportDataBinding;
 import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.TeeVerifiers;
+import io.sealstream.attestation.azure.AzureEvidence;
+import io.sealstream.attestation.azure.AzureVerifier;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.attestation.tdx.TdxCollateral;
+import io.sealstream.attestation.tdx.TdxVerifier;
 import io.sealstream.envelope.ClientSession;
 import io.sealstream.envelope.RequestOpener;
 import io.sealstream.envelope.TeeKeyPair;
@@ -185,6 +190,47 @@ class KeyBrokerTest {
 
         assertRefused(() -> client.attest(new AttestRequest(challenge.nonce(), EvidenceMessage.of(debug),
                 tee.publicKey(), List.of(MODEL))), 403, "debug_enabled");
+    }
+
+    @Test
+    void aGenuineAzureCaptureReplayedForAFreshNonceIsRefusedForItsBinding() throws Exception {
+        Path capture = Path.of(System.getProperty("sealstream.shared.dir", "../../shared"), "vectors", "azure", "tdx",
+                "flashbots-2026-06-08", "derived");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(capture),
+                "Azure TDX capture missing: " + capture + " (../shared/vectors is not beside the checkout)");
+        java.util.TreeMap<Integer, byte[]> pcrs = new java.util.TreeMap<>();
+        byte[] pcrBytes = java.nio.file.Files.readAllBytes(capture.resolve("tpm-pcrs-sha256.bin"));
+        for (int i = 0; i < 24; i++) {
+            pcrs.put(i, Arrays.copyOfRange(pcrBytes, 32 * i, 32 * i + 32));
+        }
+        Evidence replayed = new AzureEvidence(java.nio.file.Files.readAllBytes(capture.resolve("hcl-report.bin")),
+                java.util.Optional.of(java.nio.file.Files.readAllBytes(capture.resolve("td-quote.bin"))),
+                java.nio.file.Files.readAllBytes(capture.resolve("tpm-quote.msg")),
+                java.nio.file.Files.readAllBytes(capture.resolve("tpm-quote.sig")), pcrs, List.of()).toEvidence(List.of());
+        TdxVerifier tdx = TdxVerifier.withIntelRoot().withCollateral(List.of(TdxCollateral.load(capture.resolve("collateral.json"))));
+        String policy = """
+                version: 1
+                name: azure-replay
+                models: [%s]
+                tee:
+                  azure-tdx:
+                    mrtd: [ff450b138c5ee6734a43dc35afb437abfa24ef743bc9e9484ef4af365fcd89a6c50913248ed7fcb92a7d42b1ba7da984]
+                    pcrs: {4: [ce2d8e909d4c5cfac5daf50cd23dbfc7a07066acb54c983ff9037e36bf8cb051]}
+                  snp:
+                    measurements: [%s]
+                """.formatted(HexFormat.of().formatHex(MODEL), HexFormat.of().formatHex(BROKER));
+        KeyBrokerConfig.Builder b = KeyBrokerConfig.builder().dataDir(dataDir).policy(AttestationPolicy.parse(policy))
+                .clock(new MutableClock(Instant.parse("2026-06-08T12:42:41Z"))) // inside the capture's collateral window
+                .ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC)).custody(Custody.insecureDevFile());
+        TeeVerifiers.of(SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot()), tdx,
+                AzureVerifier.of(SnpVerifier.withAmdRoots(), tdx)).asMap().forEach(b::verifier);
+        server = KeyBrokerServer.start(b.build());
+        client = new KeyBrokerClient(server.url(), Duration.ofSeconds(10));
+        TeeKeyPair tee = TeeKeyPair.generate();
+
+        // genuine, quoted PCRs as pinned: only its user-data (all zeros) does not bind this nonce and key
+        assertRefused(() -> client.attest(new AttestRequest(client.challenge().nonce(), EvidenceMessage.of(replayed),
+                tee.publicKey(), List.of(MODEL))), 401, "report_data_mismatch");
     }
 
     @Test

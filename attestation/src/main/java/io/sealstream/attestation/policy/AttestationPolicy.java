@@ -70,7 +70,15 @@ import java.util.stream.Collectors;
  *     mrconfigid: [...]                        # optional, likewise mrowner, mrownerconfig (96 hex digits)
  *     accepted-tcb-status: [UpToDate]
  *     allow-debug: false
+ *   azure-snp:                                 # Azure confidential VMs: the snp rules, for the paravisor's report,
+ *     measurements: [...]                      # and the vTPM PCRs that identify the workload (required)
+ *     pcrs: {4: [64 hex digits, ...], 11: [...]}
+ *   azure-tdx:                                 # likewise with the tdx rules
+ *     mrtd: [...]
+ *     pcrs: {...}
  * </pre>
+ *
+ * <p>{@code key-broker:} takes {@code pcrs:} too, for a key broker on an Azure confidential VM.
  */
 public final class AttestationPolicy {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
@@ -84,7 +92,7 @@ public final class AttestationPolicy {
     /** The TDX registers a policy may pin besides MRTD: who the TD is and what it was configured with. */
     private static final List<String> TDX_REGISTERS = List.of("rtmr0", "rtmr1", "rtmr2", "rtmr3", "mrconfigid", "mrowner",
             "mrownerconfig");
-    private static final Set<String> KEY_BROKER_KEYS = union(Set.of("measurements", "host-data", "recovery-key"),
+    private static final Set<String> KEY_BROKER_KEYS = union(Set.of("measurements", "host-data", "recovery-key", "pcrs"),
             TDX_REGISTERS);
     private static final int MAX_RECOVERY_KEY = 4096;
     private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9 ._:-]{0,128}");
@@ -105,13 +113,19 @@ public final class AttestationPolicy {
     private final Map<String, Set<String>> pools;
     private final Optional<SnpRules> snp;
     private final Optional<TdxRules> tdx;
+    private final Optional<SnpRules> azureSnp;
+    private final Optional<TdxRules> azureTdx;
     private final KeyBrokerRules keyBroker;
     private final String canonicalJson;
     private final String id;
 
-    /** What SNP evidence must show. */
+    /**
+     * What SNP evidence must show; {@code pcrs} (vTPM PCR index to allowed SHA-256 values) only
+     * under {@code tee.azure-snp}, where it is required.
+     */
     public record SnpRules(Set<String> measurements, Set<String> hostData, Map<String, Integer> minTcb,
-                           boolean allowDebug, boolean allowMigrationAgent, int maxVmpl, boolean allowSmt) {
+                           boolean allowDebug, boolean allowMigrationAgent, int maxVmpl, boolean allowSmt,
+                           Map<Integer, Set<String>> pcrs) {
     }
 
     private static Set<String> union(Set<String> a, List<String> b) {
@@ -128,8 +142,8 @@ public final class AttestationPolicy {
      * Tink HPKE public keyset, kept as bytes: this module does not parse Tink keys).
      */
     public record KeyBrokerRules(Set<String> measurements, Set<String> hostData, Map<String, Set<String>> registers,
-                                 Optional<byte[]> recoveryKey) {
-        static final KeyBrokerRules NONE = new KeyBrokerRules(Set.of(), Set.of(), Map.of(), Optional.empty());
+                                 Map<Integer, Set<String>> pcrs, Optional<byte[]> recoveryKey) {
+        static final KeyBrokerRules NONE = new KeyBrokerRules(Set.of(), Set.of(), Map.of(), Map.of(), Optional.empty());
 
         public KeyBrokerRules {
             recoveryKey = recoveryKey.map(byte[]::clone);
@@ -143,15 +157,16 @@ public final class AttestationPolicy {
 
     /**
      * What TDX evidence must show; {@code registers} pins RTMRs, MRCONFIGID, MROWNER and
-     * MROWNERCONFIG by name, each only where listed.
+     * MROWNERCONFIG by name, each only where listed; {@code pcrs} as for {@link SnpRules}, under
+     * {@code tee.azure-tdx} only.
      */
     public record TdxRules(Set<String> mrtd, Map<String, Set<String>> registers, Set<String> acceptedTcbStatus,
-                           boolean allowDebug) {
+                           boolean allowDebug, Map<Integer, Set<String>> pcrs) {
     }
 
     private AttestationPolicy(String name, boolean allowSimulated, Duration maxEvidenceAge, Set<String> models,
                               Map<String, Set<String>> pools, KeyBrokerRules keyBroker, Optional<SnpRules> snp,
-                              Optional<TdxRules> tdx) {
+                              Optional<TdxRules> tdx, Optional<SnpRules> azureSnp, Optional<TdxRules> azureTdx) {
         this.name = name;
         this.allowSimulated = allowSimulated;
         this.maxEvidenceAge = maxEvidenceAge;
@@ -159,6 +174,8 @@ public final class AttestationPolicy {
         this.pools = pools;
         this.snp = snp;
         this.tdx = tdx;
+        this.azureSnp = azureSnp;
+        this.azureTdx = azureTdx;
         this.keyBroker = keyBroker;
         this.canonicalJson = canonical().toString();
         this.id = sha256Hex(canonicalJson);
@@ -194,12 +211,14 @@ public final class AttestationPolicy {
         KeyBrokerRules keyBroker = root.has("key-broker") ? keyBrokerRules(root.get("key-broker")) : KeyBrokerRules.NONE;
         JsonNode tee = root.get("tee");
         if (tee == null || !tee.isObject() || tee.isEmpty()) {
-            throw new PolicyException("tee", "expected at least one of snp, tdx");
+            throw new PolicyException("tee", "expected at least one of snp, tdx, azure-snp, azure-tdx");
         }
-        onlyKeys(tee, Set.of("snp", "tdx"), "tee.");
-        Optional<SnpRules> snp = Optional.ofNullable(tee.get("snp")).map(AttestationPolicy::snpRules);
-        Optional<TdxRules> tdx = Optional.ofNullable(tee.get("tdx")).map(AttestationPolicy::tdxRules);
-        return new AttestationPolicy(name, allowSimulated, maxAge, models, pools, keyBroker, snp, tdx);
+        onlyKeys(tee, Set.of("snp", "tdx", "azure-snp", "azure-tdx"), "tee.");
+        Optional<SnpRules> snp = Optional.ofNullable(tee.get("snp")).map(n -> snpRules(n, TeeType.SNP));
+        Optional<TdxRules> tdx = Optional.ofNullable(tee.get("tdx")).map(n -> tdxRules(n, TeeType.TDX));
+        Optional<SnpRules> azureSnp = Optional.ofNullable(tee.get("azure-snp")).map(n -> snpRules(n, TeeType.AZURE_SNP));
+        Optional<TdxRules> azureTdx = Optional.ofNullable(tee.get("azure-tdx")).map(n -> tdxRules(n, TeeType.AZURE_TDX));
+        return new AttestationPolicy(name, allowSimulated, maxAge, models, pools, keyBroker, snp, tdx, azureSnp, azureTdx);
     }
 
     private static KeyBrokerRules keyBrokerRules(JsonNode n) {
@@ -210,6 +229,7 @@ public final class AttestationPolicy {
         Set<String> measurements = hexList(n.get("measurements"), "key-broker.measurements", 96, false);
         Set<String> hostData = n.has("host-data") ? hexList(n.get("host-data"), "key-broker.host-data", 64, true) : Set.of();
         Map<String, Set<String>> registers = tdxRegisters(n, "key-broker.");
+        Map<Integer, Set<String>> pcrs = n.has("pcrs") ? pcrs(n.get("pcrs"), "key-broker.pcrs") : Map.of();
         Optional<byte[]> recoveryKey = Optional.empty();
         if (n.has("recovery-key")) {
             try {
@@ -223,7 +243,7 @@ public final class AttestationPolicy {
                         + "printed by 'sealstream key-broker recovery-key' (base64, at most " + MAX_RECOVERY_KEY + " bytes)");
             }
         }
-        return new KeyBrokerRules(measurements, hostData, registers, recoveryKey);
+        return new KeyBrokerRules(measurements, hostData, registers, pcrs, recoveryKey);
     }
 
     /** {@code pools:} pool name to the model names it serves; a model in two pools is refused (routing must be one way). */
@@ -270,20 +290,21 @@ public final class AttestationPolicy {
         }
     }
 
-    private static SnpRules snpRules(JsonNode n) {
-        onlyKeys(n, SNP_KEYS, "tee.snp.");
-        Set<String> measurements = hexList(n.get("measurements"), "tee.snp.measurements", 96, true);
-        Set<String> hostData = n.has("host-data") ? hexList(n.get("host-data"), "tee.snp.host-data", 64, true) : Set.of();
+    private static SnpRules snpRules(JsonNode n, TeeType tee) {
+        String prefix = "tee." + tee.id() + ".";
+        onlyKeys(n, tee.azure() ? union(SNP_KEYS, List.of("pcrs")) : SNP_KEYS, prefix);
+        Set<String> measurements = hexList(n.get("measurements"), prefix + "measurements", 96, true);
+        Set<String> hostData = n.has("host-data") ? hexList(n.get("host-data"), prefix + "host-data", 64, true) : Set.of();
         Map<String, Integer> minTcb = new TreeMap<>();
         JsonNode tcb = n.get("min-tcb");
         if (tcb != null) {
             if (!tcb.isObject()) {
-                throw new PolicyException("tee.snp.min-tcb", "expected a mapping of component to minimum SVN");
+                throw new PolicyException(prefix + "min-tcb", "expected a mapping of component to minimum SVN");
             }
-            onlyKeys(tcb, TCB_COMPONENTS, "tee.snp.min-tcb.");
+            onlyKeys(tcb, TCB_COMPONENTS, prefix + "min-tcb.");
             tcb.fields().forEachRemaining(e -> {
                 if (!e.getValue().canConvertToInt() || e.getValue().asInt() < 0 || e.getValue().asInt() > 255) {
-                    throw new PolicyException("tee.snp.min-tcb." + e.getKey(), "expected an SVN from 0 to 255");
+                    throw new PolicyException(prefix + "min-tcb." + e.getKey(), "expected an SVN from 0 to 255");
                 }
                 minTcb.put(e.getKey(), e.getValue().asInt());
             });
@@ -292,13 +313,14 @@ public final class AttestationPolicy {
         if (n.has("max-vmpl")) {
             JsonNode v = n.get("max-vmpl");
             if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() < 0 || v.asInt() > 3) {
-                throw new PolicyException("tee.snp.max-vmpl", "expected a VMPL from 0 to 3");
+                throw new PolicyException(prefix + "max-vmpl", "expected a VMPL from 0 to 3");
             }
             maxVmpl = v.asInt();
         }
-        boolean allowSmt = !n.has("allow-smt") || bool(n, "allow-smt", "tee.snp.allow-smt");
-        return new SnpRules(measurements, hostData, Map.copyOf(minTcb), bool(n, "allow-debug", "tee.snp.allow-debug"),
-                bool(n, "allow-migration-agent", "tee.snp.allow-migration-agent"), maxVmpl, allowSmt);
+        boolean allowSmt = !n.has("allow-smt") || bool(n, "allow-smt", prefix + "allow-smt");
+        return new SnpRules(measurements, hostData, Map.copyOf(minTcb), bool(n, "allow-debug", prefix + "allow-debug"),
+                bool(n, "allow-migration-agent", prefix + "allow-migration-agent"), maxVmpl, allowSmt,
+                azurePcrs(n, tee));
     }
 
     /** The TDX registers a mapping pins (RTMRs, MRCONFIGID, MROWNER, MROWNERCONFIG; each optional). */
@@ -312,26 +334,60 @@ public final class AttestationPolicy {
         return Map.copyOf(registers);
     }
 
-    private static TdxRules tdxRules(JsonNode n) {
-        onlyKeys(n, TDX_KEYS, "tee.tdx.");
-        Set<String> mrtd = hexList(n.get("mrtd"), "tee.tdx.mrtd", 96, true);
-        Map<String, Set<String>> registers = tdxRegisters(n, "tee.tdx.");
+    private static TdxRules tdxRules(JsonNode n, TeeType tee) {
+        String prefix = "tee." + tee.id() + ".";
+        onlyKeys(n, tee.azure() ? union(TDX_KEYS, List.of("pcrs")) : TDX_KEYS, prefix);
+        Set<String> mrtd = hexList(n.get("mrtd"), prefix + "mrtd", 96, true);
+        Map<String, Set<String>> registers = tdxRegisters(n, prefix);
         Set<String> statuses = new TreeSet<>(Set.of("UpToDate"));
         if (n.has("accepted-tcb-status")) {
             statuses.clear();
             JsonNode list = n.get("accepted-tcb-status");
             if (!list.isArray() || list.isEmpty()) {
-                throw new PolicyException("tee.tdx.accepted-tcb-status", "expected a non-empty list");
+                throw new PolicyException(prefix + "accepted-tcb-status", "expected a non-empty list");
             }
             for (int i = 0; i < list.size(); i++) {
                 String s = list.get(i).asText();
                 if (!TCB_STATUSES.contains(s)) {
-                    throw new PolicyException("tee.tdx.accepted-tcb-status[" + i + "]", "'" + s + "' is not one of " + new TreeSet<>(TCB_STATUSES));
+                    throw new PolicyException(prefix + "accepted-tcb-status[" + i + "]", "'" + s + "' is not one of " + new TreeSet<>(TCB_STATUSES));
                 }
                 statuses.add(s);
             }
         }
-        return new TdxRules(mrtd, registers, Set.copyOf(statuses), bool(n, "allow-debug", "tee.tdx.allow-debug"));
+        return new TdxRules(mrtd, registers, Set.copyOf(statuses), bool(n, "allow-debug", prefix + "allow-debug"),
+                azurePcrs(n, tee));
+    }
+
+    /**
+     * The PCRs an Azure section pins, required there: Azure's launch measurement is its paravisor's,
+     * the same for every VM of a generation, so the workload is identified by its vTPM PCRs alone.
+     */
+    private static Map<Integer, Set<String>> azurePcrs(JsonNode n, TeeType tee) {
+        if (!tee.azure()) {
+            return Map.of();
+        }
+        String field = "tee." + tee.id() + ".pcrs";
+        if (!n.has("pcrs")) {
+            throw new PolicyException(field, "required: on Azure the launch measurement is the paravisor's, the same "
+                    + "for every VM, so the workload is identified by its vTPM PCRs; pin at least one");
+        }
+        return pcrs(n.get("pcrs"), field);
+    }
+
+    /** {@code pcrs:} PCR index (0 to 23) to the SHA-256 values (64 hex digits) it may hold. */
+    private static Map<Integer, Set<String>> pcrs(JsonNode n, String field) {
+        if (!n.isObject() || n.isEmpty()) {
+            throw new PolicyException(field, "expected a mapping of PCR index (0 to 23) to a list of 64-hex-digit values");
+        }
+        Map<Integer, Set<String>> out = new TreeMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getKey().matches("[0-9]|1[0-9]|2[0-3]")) {
+                throw new PolicyException(field + "." + e.getKey(), "a PCR index is 0 to 23, written without leading zeros");
+            }
+            out.put(Integer.parseInt(e.getKey()), hexList(e.getValue(), field + "." + e.getKey(), 64, true));
+        }
+        return Map.copyOf(out);
     }
 
     /**
@@ -347,9 +403,11 @@ public final class AttestationPolicy {
     /** As {@link #check(AttestedClaims, byte[], byte[], Instant)} for a worker serving several models: each must be allowed. */
     public void check(AttestedClaims claims, byte[] expectedReportData, List<byte[]> modelDigests, Instant now)
             throws AttestationException {
-        Workload workers = claims.tee() == TeeType.SNP
-                ? snp.map(r -> new Workload("", r.measurements(), r.hostData(), Map.of())).orElse(Workload.NONE)
-                : tdx.map(r -> new Workload("", r.mrtd(), Set.of(), r.registers())).orElse(Workload.NONE);
+        Workload workers = claims.tee().hardware() == TeeType.SNP
+                ? snpRules(claims.tee()).map(r -> new Workload("", r.measurements(), r.hostData(), Map.of(), r.pcrs()))
+                        .orElse(Workload.NONE)
+                : tdxRules(claims.tee()).map(r -> new Workload("", r.mrtd(), Set.of(), r.registers(), r.pcrs()))
+                        .orElse(Workload.NONE);
         checkPlatform(claims, expectedReportData, workers, "SHA-512(nonce || tee_public_key || model_digest) for this "
                 + "nonce, key and model");
         for (byte[] modelDigest : modelDigests) {
@@ -377,7 +435,7 @@ public final class AttestationPolicy {
                     + "key-broker.measurements, so no key-broker replica can be trusted with custody");
         }
         checkPlatform(claims, expectedReportData, new Workload("key-broker.", keyBroker.measurements(), keyBroker.hostData(),
-                keyBroker.registers()), "the binding of this step (nonce, keys, policy id)");
+                keyBroker.registers(), keyBroker.pcrs()), "the binding of this step (nonce, keys, policy id)");
         if (now.isPresent()) {
             checkAge(claims, now.get());
         }
@@ -396,16 +454,28 @@ public final class AttestationPolicy {
      * in messages ("" for the workers' {@code tee:} rules, {@code key-broker.} for the broker's).
      */
     private record Workload(String field, Set<String> measurements, Set<String> hostData,
-                            Map<String, Set<String>> registers) {
-        static final Workload NONE = new Workload("", Set.of(), Set.of(), Map.of());
+                            Map<String, Set<String>> registers, Map<Integer, Set<String>> pcrs) {
+        static final Workload NONE = new Workload("", Set.of(), Set.of(), Map.of(), Map.of());
+    }
+
+    /** The rules for SNP-based evidence of this type: {@code tee.snp} or {@code tee.azure-snp}. */
+    private Optional<SnpRules> snpRules(TeeType tee) {
+        return tee == TeeType.SNP ? snp : tee == TeeType.AZURE_SNP ? azureSnp : Optional.empty();
+    }
+
+    /** The rules for TDX-based evidence of this type: {@code tee.tdx} or {@code tee.azure-tdx}. */
+    private Optional<TdxRules> tdxRules(TeeType tee) {
+        return tee == TeeType.TDX ? tdx : tee == TeeType.AZURE_TDX ? azureTdx : Optional.empty();
     }
 
     private void checkPlatform(AttestedClaims claims, byte[] expectedReportData, Workload workload, String binding)
             throws AttestationException {
-        boolean snpEvidence = claims.tee() == TeeType.SNP;
-        if ((snpEvidence && snp.isEmpty()) || (!snpEvidence && tdx.isEmpty())) {
+        boolean snpEvidence = claims.tee().hardware() == TeeType.SNP;
+        Optional<SnpRules> snpRules = snpRules(claims.tee());
+        Optional<TdxRules> tdxRules = tdxRules(claims.tee());
+        if ((snpEvidence && snpRules.isEmpty()) || (!snpEvidence && tdxRules.isEmpty())) {
             throw new AttestationException(AttestationFailure.TEE_NOT_ALLOWED, "policy '" + name + "' has no rules for "
-                    + claims.tee().id() + " evidence");
+                    + claims.tee().id() + " evidence (tee." + claims.tee().id() + ")");
         }
         if (claims.simulated() && !allowSimulated) {
             throw new AttestationException(AttestationFailure.SIMULATED_NOT_ALLOWED, "the evidence comes from the "
@@ -414,12 +484,12 @@ public final class AttestationPolicy {
         if (!MessageDigest.isEqual(expectedReportData, claims.reportData())) {
             throw new AttestationException(AttestationFailure.REPORT_DATA_MISMATCH, "report_data is not " + binding);
         }
-        boolean allowDebug = snpEvidence ? snp.get().allowDebug() : tdx.get().allowDebug();
+        boolean allowDebug = snpEvidence ? snpRules.get().allowDebug() : tdxRules.get().allowDebug();
         if (claims.debug() && !allowDebug) {
             throw new AttestationException(AttestationFailure.DEBUG_ENABLED, "the guest can be debugged, so its "
                     + "memory is readable by the host; launch it with debugging disabled");
         }
-        if (snpEvidence && claims.migrationAgent() && !snp.get().allowMigrationAgent()) {
+        if (snpEvidence && claims.migrationAgent() && !snpRules.get().allowMigrationAgent()) {
             throw new AttestationException(AttestationFailure.MIGRATION_AGENT_ENABLED,
                     "the guest policy allows a migration agent; launch it without MIGRATE_MA");
         }
@@ -429,21 +499,47 @@ public final class AttestationPolicy {
                     + measurement + " is not in policy '" + name + "'" + (workload.field().isEmpty() ? ""
                     : " (" + workload.field() + "measurements)"));
         }
+        if (claims.tee().azure()) {
+            checkPcrs(claims, workload);
+        }
         if (snpEvidence) {
-            checkSnpExtras(claims, workload);
+            checkSnpExtras(claims, workload, snpRules.get());
         } else {
-            checkTdxExtras(claims, workload);
+            checkTdxExtras(claims, workload, tdxRules.get());
         }
     }
 
-    private void checkSnpExtras(AttestedClaims claims, Workload workload) throws AttestationException {
-        SnpRules rules = snp.get();
+    /** The section a workload's identity is pinned in, for messages: {@code tee.snp.}, {@code key-broker.}, ... */
+    private static String section(AttestedClaims claims, Workload workload) {
+        return workload.field().isEmpty() ? "tee." + claims.tee().id() + "." : workload.field();
+    }
+
+    /**
+     * Azure evidence names its workload by vTPM PCRs only (its launch measurement is the
+     * paravisor's): each pinned PCR must hold an allowed value, and a party with none pinned is refused.
+     */
+    private void checkPcrs(AttestedClaims claims, Workload workload) throws AttestationException {
+        if (workload.pcrs().isEmpty()) {
+            throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "policy '" + name + "' pins no "
+                    + section(claims, workload) + "pcrs, so nothing identifies the workload in this Azure VM; pin the "
+                    + "PCRs its boot chain measures");
+        }
+        for (Map.Entry<Integer, Set<String>> pin : new TreeMap<>(workload.pcrs()).entrySet()) {
+            byte[] value = claims.extraMeasurements().get("pcr" + pin.getKey());
+            String hex = value == null ? "(not quoted)" : HexFormat.of().formatHex(value);
+            if (!pin.getValue().contains(hex)) {
+                throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "PCR " + pin.getKey() + " " + hex
+                        + " is not in policy '" + name + "' (" + section(claims, workload) + "pcrs." + pin.getKey() + ")");
+            }
+        }
+    }
+
+    private void checkSnpExtras(AttestedClaims claims, Workload workload, SnpRules rules) throws AttestationException {
         if (!workload.hostData().isEmpty()) {
             String hostData = HexFormat.of().formatHex(claims.extraMeasurements().getOrDefault("host_data", new byte[32]));
             if (!workload.hostData().contains(hostData)) {
                 throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "host_data " + hostData
-                        + " is not in policy '" + name + "' (" + (workload.field().isEmpty() ? "tee.snp." : workload.field())
-                        + "host-data)");
+                        + " is not in policy '" + name + "' (" + section(claims, workload) + "host-data)");
             }
         }
         long vmpl = claims.properties().getOrDefault("vmpl", 0L);
@@ -470,15 +566,13 @@ public final class AttestationPolicy {
         }
     }
 
-    private void checkTdxExtras(AttestedClaims claims, Workload workload) throws AttestationException {
-        TdxRules rules = tdx.get();
+    private void checkTdxExtras(AttestedClaims claims, Workload workload, TdxRules rules) throws AttestationException {
         for (Map.Entry<String, Set<String>> r : workload.registers().entrySet()) {
             byte[] value = claims.extraMeasurements().get(r.getKey());
             String hex = value == null ? "(absent)" : HexFormat.of().formatHex(value);
             if (!r.getValue().contains(hex)) {
                 throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, r.getKey() + " " + hex
-                        + " is not in policy '" + name + "' (" + (workload.field().isEmpty() ? "tee.tdx." : workload.field())
-                        + r.getKey() + ")");
+                        + " is not in policy '" + name + "' (" + section(claims, workload) + r.getKey() + ")");
             }
         }
         String status = claims.tcbStatus().orElse(null);
@@ -550,6 +644,16 @@ public final class AttestationPolicy {
         return tdx;
     }
 
+    /** The rules for Azure SEV-SNP confidential VMs ({@code tee.azure-snp}). */
+    public Optional<SnpRules> azureSnp() {
+        return azureSnp;
+    }
+
+    /** The rules for Azure TDX confidential VMs ({@code tee.azure-tdx}). */
+    public Optional<TdxRules> azureTdx() {
+        return azureTdx;
+    }
+
     /** The canonical form as YAML: sorted keys and lists, lower-case hex, durations in seconds. */
     public String toYaml() {
         try {
@@ -572,7 +676,7 @@ public final class AttestationPolicy {
             root.set("pools", p);
         }
         if (!keyBroker.measurements().isEmpty() || !keyBroker.hostData().isEmpty() || !keyBroker.registers().isEmpty()
-                || keyBroker.recoveryKey().isPresent()) {
+                || !keyBroker.pcrs().isEmpty() || keyBroker.recoveryKey().isPresent()) {
             ObjectNode kb = f.objectNode();
             if (!keyBroker.hostData().isEmpty()) {
                 kb.set("host-data", sortedArray(keyBroker.hostData()));
@@ -582,43 +686,65 @@ public final class AttestationPolicy {
             }
             keyBroker.recoveryKey().ifPresent(k -> kb.put("recovery-key", java.util.Base64.getEncoder().encodeToString(k)));
             keyBroker.registers().forEach((k, v) -> kb.set(k, sortedArray(v)));
+            if (!keyBroker.pcrs().isEmpty()) {
+                kb.set("pcrs", pcrsNode(keyBroker.pcrs()));
+            }
             root.set("key-broker", sortedMembers(kb));
         }
         ObjectNode tee = f.objectNode();
-        snp.ifPresent(s -> {
-            ObjectNode n = f.objectNode();
-            n.put("allow-debug", s.allowDebug());
-            n.put("allow-migration-agent", s.allowMigrationAgent());
-            if (!s.hostData().isEmpty()) {
-                n.set("host-data", sortedArray(s.hostData()));
-            }
-            n.set("measurements", sortedArray(s.measurements()));
-            if (!s.minTcb().isEmpty()) {
-                ObjectNode tcb = f.objectNode();
-                new TreeMap<>(s.minTcb()).forEach(tcb::put);
-                n.set("min-tcb", tcb);
-            }
-            // members added after the first ids were pinned appear only when not at their default, so
-            // a policy that does not use them keeps its id
-            if (s.maxVmpl() != 0) {
-                n.put("max-vmpl", s.maxVmpl());
-            }
-            if (!s.allowSmt()) {
-                n.put("allow-smt", false);
-            }
-            tee.set("snp", sortedMembers(n));
-        });
-        tdx.ifPresent(t -> {
-            ObjectNode n = f.objectNode();
-            n.set("accepted-tcb-status", sortedArray(t.acceptedTcbStatus()));
-            n.put("allow-debug", t.allowDebug());
-            n.set("mrtd", sortedArray(t.mrtd()));
-            t.registers().forEach((k, v) -> n.set(k, sortedArray(v)));
-            tee.set("tdx", sortedMembers(n));
-        });
-        root.set("tee", tee);
+        snp.ifPresent(s -> tee.set("snp", canonical(s)));
+        tdx.ifPresent(t -> tee.set("tdx", canonical(t)));
+        azureSnp.ifPresent(s -> tee.set("azure-snp", canonical(s)));
+        azureTdx.ifPresent(t -> tee.set("azure-tdx", canonical(t)));
+        root.set("tee", sortedMembers(tee));
         root.put("version", 1);
         return root;
+    }
+
+    private static ObjectNode canonical(SnpRules s) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        n.put("allow-debug", s.allowDebug());
+        n.put("allow-migration-agent", s.allowMigrationAgent());
+        if (!s.hostData().isEmpty()) {
+            n.set("host-data", sortedArray(s.hostData()));
+        }
+        n.set("measurements", sortedArray(s.measurements()));
+        if (!s.minTcb().isEmpty()) {
+            ObjectNode tcb = JsonNodeFactory.instance.objectNode();
+            new TreeMap<>(s.minTcb()).forEach(tcb::put);
+            n.set("min-tcb", tcb);
+        }
+        // members added after the first ids were pinned appear only when not at their default, so
+        // a policy that does not use them keeps its id
+        if (s.maxVmpl() != 0) {
+            n.put("max-vmpl", s.maxVmpl());
+        }
+        if (!s.allowSmt()) {
+            n.put("allow-smt", false);
+        }
+        if (!s.pcrs().isEmpty()) {
+            n.set("pcrs", pcrsNode(s.pcrs()));
+        }
+        return sortedMembers(n);
+    }
+
+    private static ObjectNode canonical(TdxRules t) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        n.set("accepted-tcb-status", sortedArray(t.acceptedTcbStatus()));
+        n.put("allow-debug", t.allowDebug());
+        n.set("mrtd", sortedArray(t.mrtd()));
+        t.registers().forEach((k, v) -> n.set(k, sortedArray(v)));
+        if (!t.pcrs().isEmpty()) {
+            n.set("pcrs", pcrsNode(t.pcrs()));
+        }
+        return sortedMembers(n);
+    }
+
+    /** PCR pins as an object whose member names are the decimal indices, sorted as all names are (byte order). */
+    private static ObjectNode pcrsNode(Map<Integer, Set<String>> pcrs) {
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        pcrs.forEach((i, v) -> n.set(Integer.toString(i), sortedArray(v)));
+        return sortedMembers(n);
     }
 
     /** {@code n}'s members in ascending order of their names (ASCII names: byte order). */
