@@ -198,15 +198,7 @@ class KeyBrokerTest {
                 "flashbots-2026-06-08", "derived");
         org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(capture),
                 "Azure TDX capture missing: " + capture + " (../shared/vectors is not beside the checkout)");
-        java.util.TreeMap<Integer, byte[]> pcrs = new java.util.TreeMap<>();
-        byte[] pcrBytes = java.nio.file.Files.readAllBytes(capture.resolve("tpm-pcrs-sha256.bin"));
-        for (int i = 0; i < 24; i++) {
-            pcrs.put(i, Arrays.copyOfRange(pcrBytes, 32 * i, 32 * i + 32));
-        }
-        Evidence replayed = new AzureEvidence(java.nio.file.Files.readAllBytes(capture.resolve("hcl-report.bin")),
-                java.util.Optional.of(java.nio.file.Files.readAllBytes(capture.resolve("td-quote.bin"))),
-                java.nio.file.Files.readAllBytes(capture.resolve("tpm-quote.msg")),
-                java.nio.file.Files.readAllBytes(capture.resolve("tpm-quote.sig")), pcrs, List.of()).toEvidence(List.of());
+        Evidence replayed = AzureEvidence.fromParts(capture).toEvidence(List.of());
         TdxVerifier tdx = TdxVerifier.withIntelRoot().withCollateral(List.of(TdxCollateral.load(capture.resolve("collateral.json"))));
         String policy = """
                 version: 1

@@ -72,6 +72,57 @@ public record AzureEvidence(byte[] hclReport, Optional<byte[]> tdQuote, byte[] t
     }
 
     /**
+     * Reads evidence from a directory of the parts as a guest or a capture tool saves them:
+     * {@code hcl-report.bin} (NV index 0x01400001), {@code td-quote.bin} (TDX only),
+     * {@code tpm-quote.msg} (TPMS_ATTEST), {@code tpm-quote.sig}, {@code tpm-pcrs-sha256.bin} (the
+     * SHA-256 bank, 32 bytes per PCR from PCR 0; only the quoted ones are kept), and optionally
+     * {@code ak-cert.der} (NV index 0x01C101D0, zero padding allowed) with {@code ak-intermediates.pem}.
+     *
+     * @throws AttestationException MALFORMED_EVIDENCE naming a missing or unreadable part
+     */
+    public static AzureEvidence fromParts(java.nio.file.Path dir) throws AttestationException {
+        byte[] quote = part(dir, "tpm-quote.msg");
+        byte[] pcrBank = part(dir, "tpm-pcrs-sha256.bin");
+        SortedMap<Integer, byte[]> pcrs = new TreeMap<>();
+        for (int i : TpmQuote.parse(quote).selectedPcrs()) {
+            if (pcrBank.length < 32 * (i + 1)) {
+                throw malformed("tpm-pcrs-sha256.bin holds " + pcrBank.length / 32 + " PCRs; the quote covers PCR " + i);
+            }
+            pcrs.put(i, java.util.Arrays.copyOfRange(pcrBank, 32 * i, 32 * i + 32));
+        }
+        List<byte[]> ak = new ArrayList<>();
+        if (java.nio.file.Files.exists(dir.resolve("ak-cert.der"))) {
+            ak.add(part(dir, "ak-cert.der"));
+            if (java.nio.file.Files.exists(dir.resolve("ak-intermediates.pem"))) {
+                try {
+                    for (java.security.cert.Certificate c : java.security.cert.CertificateFactory.getInstance("X.509")
+                            .generateCertificates(new java.io.ByteArrayInputStream(part(dir, "ak-intermediates.pem")))) {
+                        ak.add(c.getEncoded());
+                    }
+                } catch (java.security.GeneralSecurityException e) {
+                    throw malformed("ak-intermediates.pem is not a file of PEM certificates");
+                }
+            }
+        }
+        boolean tdx = java.nio.file.Files.exists(dir.resolve("td-quote.bin"));
+        return new AzureEvidence(part(dir, "hcl-report.bin"), tdx ? Optional.of(part(dir, "td-quote.bin")) : Optional.empty(),
+                quote, part(dir, "tpm-quote.sig"), pcrs, ak);
+    }
+
+    private static byte[] part(java.nio.file.Path dir, String name) throws AttestationException {
+        try {
+            byte[] b = java.nio.file.Files.readAllBytes(dir.resolve(name));
+            if (b.length > MAX_LENGTH) {
+                throw malformed(name + " has " + b.length + " bytes, more than any Azure evidence part");
+            }
+            return b;
+        } catch (IOException e) {
+            throw malformed("Azure evidence part " + name + " cannot be read from " + dir + " ("
+                    + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    /**
      * Reads the report of Azure evidence.
      *
      * @throws AttestationException MALFORMED_EVIDENCE naming the field that is missing or wrong

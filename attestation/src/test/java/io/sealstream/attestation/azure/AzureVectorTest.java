@@ -333,21 +333,11 @@ class AzureVectorTest {
         return AzureVerifier.of(SnpVerifier.withAmdRoots(), TdxVerifier.withIntelRoot().withCollateral(List.of(collateral)));
     }
 
-    /** A TDX capture as Sealstream evidence: HCL report, TD quote, vTPM quote and its 24 PCRs. */
+    /** A TDX capture as Sealstream evidence: HCL report, TD quote, vTPM quote and its 24 PCRs, with or without the AK chain. */
     static Evidence tdxEvidence(String capture, boolean withAkChain) throws Exception {
-        Path d = tdx(capture).resolve("derived");
-        List<byte[]> ak = new ArrayList<>();
-        if (withAkChain) {
-            ak.add(Files.readAllBytes(d.resolve("ak-cert.der")));
-            if (Files.exists(d.resolve("ak-intermediates.pem"))) { // the December 2025 capture did not keep them
-                for (X509Certificate c : pems(d.resolve("ak-intermediates.pem"))) {
-                    ak.add(c.getEncoded());
-                }
-            }
-        }
-        return new AzureEvidence(Files.readAllBytes(d.resolve("hcl-report.bin")), Optional.of(Files.readAllBytes(d.resolve("td-quote.bin"))),
-                Files.readAllBytes(d.resolve("tpm-quote.msg")), Files.readAllBytes(d.resolve("tpm-quote.sig")),
-                pcrs(d.resolve("tpm-pcrs-sha256.bin")), ak).toEvidence(List.of());
+        AzureEvidence parts = AzureEvidence.fromParts(tdx(capture).resolve("derived"));
+        return withAkChain ? parts.toEvidence(List.of()) : new AzureEvidence(parts.hclReport(), parts.tdQuote(),
+                parts.tpmQuote(), parts.tpmSignature(), parts.pcrs(), List.of()).toEvidence(List.of());
     }
 
     private static SortedMap<Integer, byte[]> pcrs(Path file) throws Exception {

@@ -8,6 +8,8 @@ import io.sealstream.attestation.Evidence;
 import io.sealstream.attestation.EvidenceVerifier;
 import io.sealstream.attestation.RevocationLists;
 import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.azure.AzureEvidence;
+import io.sealstream.attestation.azure.AzureVerifier;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.snp.SnpReport;
 import io.sealstream.attestation.snp.SnpVerifier;
@@ -40,9 +42,11 @@ import picocli.CommandLine.Option;
  * if every check passed.
  */
 @Command(name = "verify", mixinStandardHelpOptions = true,
-        description = "Verify SEV-SNP or TDX evidence; exit 0 only if every check passes.")
+        description = "Verify SEV-SNP, TDX or Azure confidential-VM evidence; exit 0 only if every check passes.")
 public final class VerifyCommand implements Callable<Integer> {
-    @Option(names = "--evidence", required = true, description = "SNP report (1184 bytes) or TDX quote (v4 or v5).")
+    @Option(names = "--evidence", required = true, description = "SNP report (1184 bytes), TDX quote (v4 or v5), or "
+            + "Azure confidential-VM evidence: its JSON, or a directory of its parts (hcl-report.bin, td-quote.bin for TDX, "
+            + "tpm-quote.msg, tpm-quote.sig, tpm-pcrs-sha256.bin, optionally ak-cert.der).")
     Path evidence;
 
     @Option(names = "--certs", description = "Directory of DER/PEM certificates for SNP (VCEK, optionally ASK and ARK).")
@@ -118,7 +122,7 @@ public final class VerifyCommand implements Callable<Integer> {
         }
         byte[] bytes;
         try {
-            bytes = Files.readAllBytes(evidence);
+            bytes = Files.isDirectory(evidence) ? azureParts() : Files.readAllBytes(evidence);
         } catch (java.io.IOException e) {
             throw new Stopped("read evidence", "unreadable", "cannot read " + evidence + " (" + e.getClass().getSimpleName()
                     + "); give the path of a report or quote file");
@@ -128,8 +132,14 @@ public final class VerifyCommand implements Callable<Integer> {
         boolean ok = true;
         AttestedClaims claims = null;
         RevocationLists lists = revocationLists();
-        EvidenceVerifier verifier = tee == TeeType.SNP ? SnpVerifier.withAmdRoots().withRevocationLists(lists)
-                : TdxVerifier.withIntelRoot().withRevocationLists(lists);
+        SnpVerifier snp = SnpVerifier.withAmdRoots().withRevocationLists(lists);
+        TdxVerifier tdx = TdxVerifier.withIntelRoot().withRevocationLists(lists);
+        EvidenceVerifier verifier = switch (tee) {
+            case SNP -> snp;
+            case TDX -> tdx;
+            // the TD quote is inside: its TCB status comes from the collateral the verifier holds
+            case AZURE_SNP, AZURE_TDX -> AzureVerifier.of(snp, collateral == null ? tdx : tdx.withCollateral(List.of(collateral())));
+        };
         String chainCheck = "signature, certificate chain and pinned vendor root" + (lists.isEmpty() ? "" : ", CRLs");
         List<byte[]> chain = certificates();
         try {
@@ -145,6 +155,14 @@ public final class VerifyCommand implements Callable<Integer> {
                     + " bytes) does not parse (" + e.getClass().getSimpleName() + "); it is truncated or not a report"));
         }
         if (claims != null) {
+            if (tee == TeeType.AZURE_TDX) {
+                checks.add(claims.tcbStatus().map(s -> check("TCB status from collateral", "pass", s))
+                        .orElseGet(() -> check("TCB status from collateral", collateral == null ? "not evaluated" : "fail",
+                                collateral == null ? "" : "tcb_mismatch", collateral == null
+                                        ? "no --collateral given; a policy with TDX rules needs a TCB status"
+                                        : "the collateral is not for this platform's FMSPC; fetch the TCB Info for it")));
+                ok &= claims.tcbStatus().isPresent() || collateral == null;
+            }
             if (tee == TeeType.TDX) {
                 Map<String, String> tcbCheck = tdxTcbStatus(bytes, lists, when, out);
                 ok &= !"fail".equals(tcbCheck.get("outcome"));
@@ -212,6 +230,23 @@ public final class VerifyCommand implements Callable<Integer> {
         }
     }
 
+    /** Azure evidence JSON from a directory of its parts ({@code AzureEvidence.fromParts}). */
+    private byte[] azureParts() throws Stopped {
+        try {
+            return AzureEvidence.fromParts(evidence).toEvidence(List.of()).report();
+        } catch (AttestationException e) {
+            throw new Stopped("read evidence", e.failure().code(), e.detail());
+        }
+    }
+
+    private TdxCollateral collateral() throws Stopped {
+        try {
+            return TdxCollateral.load(collateral);
+        } catch (AttestationException e) {
+            throw new Stopped("read collateral", e.failure().code(), e.detail());
+        }
+    }
+
     private static AttestedClaims withStatus(AttestedClaims c, String status) {
         return new AttestedClaims(c.tee(), c.simulated(), c.reportVersion(), c.measurement(), c.extraMeasurements(),
                 c.reportData(), c.debug(), c.migrationAgent(), c.tcb(), java.util.Optional.of(status), c.signedAt(),
@@ -232,6 +267,11 @@ public final class VerifyCommand implements Callable<Integer> {
     }
 
     private static TeeType detect(byte[] b) throws Stopped {
+        if (b.length > 0 && b[0] == '{') {
+            // Azure evidence (docs/attestation.md): a JSON object, with td_quote for TDX
+            return new String(b, java.nio.charset.StandardCharsets.UTF_8).contains("\"td_quote\"") ? TeeType.AZURE_TDX
+                    : TeeType.AZURE_SNP;
+        }
         if (b.length == SnpReport.LENGTH) {
             return TeeType.SNP;
         }
@@ -239,8 +279,8 @@ public final class VerifyCommand implements Callable<Integer> {
                 && (b[4] & 0xFF) == TdxQuote.TEE_TYPE_TDX) {
             return TeeType.TDX;
         }
-        throw new Stopped("read evidence", "malformed_evidence", "the evidence is neither a 1184-byte SEV-SNP report nor "
-                + "a TDX v4/v5 quote (" + b.length + " bytes)");
+        throw new Stopped("read evidence", "malformed_evidence", "the evidence is neither a 1184-byte SEV-SNP report, "
+                + "a TDX v4/v5 quote nor Azure evidence JSON (" + b.length + " bytes)");
     }
 
     private List<byte[]> certificates() throws Stopped {

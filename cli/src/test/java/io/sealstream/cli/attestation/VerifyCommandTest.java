@@ -113,6 +113,30 @@ class VerifyCommandTest {
         assertThat(json.path("checks").get(0).path("detail").asText()).contains("version");
     }
 
+    @Test
+    void anAzureTdxCaptureDirectoryVerifiesWithItsCollateralAndPassesAPolicyPinningItsPcrs(@TempDir Path dir) throws Exception {
+        Path d = vector("azure/tdx/flashbots-2026-06-08/derived/td-quote.bin").getParent();
+        Path policy = dir.resolve("policy.yaml");
+        Files.writeString(policy, """
+                version: 1
+                name: azure
+                models: ['%s']
+                tee:
+                  azure-tdx:
+                    mrtd: ['ff450b138c5ee6734a43dc35afb437abfa24ef743bc9e9484ef4af365fcd89a6c50913248ed7fcb92a7d42b1ba7da984']
+                    pcrs: {4: ['ce2d8e909d4c5cfac5daf50cd23dbfc7a07066acb54c983ff9037e36bf8cb051']}
+                """.formatted("ab".repeat(32)));
+
+        // a directory of the parts as a guest saves them is Azure evidence
+        Result r = run("attestation", "verify", "--evidence", d.toString(), "--collateral",
+                d.resolve("collateral.json").toString(), "--policy", policy.toString(), "--at", "2026-06-08T12:42:41Z");
+
+        assertThat(r.exit).as(r.out).isZero();
+        assertThat(r.out).startsWith("azure-tdx evidence").contains("pcr4             ce2d8e90")
+                .contains("PASS           TCB status from collateral").contains("PASS           policy azure")
+                .contains("result: pass");
+    }
+
     private static Result run(String... args) {
         PrintStream original = System.out;
         ByteArrayOutputStream captured = new ByteArrayOutputStream();
