@@ -33,7 +33,7 @@ public final class KeyBrokerSettings {
     public static final Setting CUSTODY_PEER_URL = Setting.optional("custody.peer.url",
             "With custody=peer: the URL of the running replica to take the root from.");
     public static final Setting TEE = Setting.withDefault("tee", "auto",
-            "The TEE the broker runs in, for the evidence it shows clients: auto (configfs-tsm), snp, tdx or simulated.");
+            "The TEE the broker runs in, for the evidence it shows clients: auto (configfs-tsm, else an Azure confidential VM's vTPM), snp, tdx, azure or simulated.");
     public static final Setting SIMULATED_TEE_DIR = Setting.optional("tee.simulated.dir",
             "With tee=simulated: where the dev stack saved its simulated TEE; its development root is then trusted "
                     + "for evidence only if the policy says allow-simulated.");

@@ -28,7 +28,7 @@ public final class WorkerSettings {
     public static final Setting STATE_DIR = Setting.required("state.dir",
             "Kafka Streams state directory; holds ciphertext only.");
     public static final Setting TEE = Setting.withDefault("tee", "auto",
-            "auto (configfs-tsm; never falls back to simulated), snp, tdx or simulated.");
+            "auto (configfs-tsm, else an Azure confidential VM's vTPM; never falls back to simulated), snp, tdx, azure or simulated.");
     public static final Setting SIMULATED_TEE_DIR = Setting.optional("tee.simulated.dir",
             "Where the dev stack saved its simulated TEE; required with tee=simulated.");
     public static final Setting SIMULATED_MEASUREMENT = Setting.optional("tee.simulated.measurement",

@@ -78,15 +78,7 @@ public final class TpmQuote {
             if (selectSize < 3 || selectSize > 4) {
                 throw malformed("the TPM quote's PCR select has " + selectSize + " bytes; expected 3");
             }
-            SortedSet<Integer> selected = new TreeSet<>();
-            for (int i = 0; i < selectSize; i++) {
-                int bits = b.get() & 0xFF;
-                for (int bit = 0; bit < 8; bit++) {
-                    if ((bits & (1 << bit)) != 0) {
-                        selected.add(i * 8 + bit);
-                    }
-                }
-            }
+            SortedSet<Integer> selected = Tpm2.bitmap(b, selectSize);
             if (selected.isEmpty() || selected.last() >= PCR_COUNT) {
                 throw malformed("the TPM quote selects no PCR, or one past PCR 23");
             }
