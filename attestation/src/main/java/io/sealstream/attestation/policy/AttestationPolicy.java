@@ -218,6 +218,11 @@ public final class AttestationPolicy {
         Optional<TdxRules> tdx = Optional.ofNullable(tee.get("tdx")).map(n -> tdxRules(n, TeeType.TDX));
         Optional<SnpRules> azureSnp = Optional.ofNullable(tee.get("azure-snp")).map(n -> snpRules(n, TeeType.AZURE_SNP));
         Optional<TdxRules> azureTdx = Optional.ofNullable(tee.get("azure-tdx")).map(n -> tdxRules(n, TeeType.AZURE_TDX));
+        if (!allowSimulated) {
+            snp.ifPresent(r -> requireStrict(r, TeeType.SNP));
+            azureSnp.ifPresent(r -> requireStrict(r, TeeType.AZURE_SNP));
+            tdx.ifPresent(AttestationPolicy::requireStrict);
+        }
         return new AttestationPolicy(name, allowSimulated, maxAge, models, pools, keyBroker, snp, tdx, azureSnp, azureTdx);
     }
 
@@ -321,6 +326,43 @@ public final class AttestationPolicy {
         return new SnpRules(measurements, hostData, Map.copyOf(minTcb), bool(n, "allow-debug", prefix + "allow-debug"),
                 bool(n, "allow-migration-agent", prefix + "allow-migration-agent"), maxVmpl, allowSmt,
                 azurePcrs(n, tee));
+    }
+
+    /** The SNP TCB components a strict policy sets a minimum for (Turin's fmc only where the platform has it). */
+    static final List<String> STRICT_MIN_TCB = List.of("bootloader", "tee", "snp", "microcode");
+    /** The RTMRs a strict policy pins for bare TDX: firmware configuration, kernel, command line and initrd. */
+    static final List<String> STRICT_RTMRS = List.of("rtmr0", "rtmr1", "rtmr2");
+
+    /**
+     * What a policy that refuses simulated evidence must say about SNP: who the workload is beyond
+     * the shared guest image (HOST_DATA, on bare SNP; Azure's PCRs are required anyway), and a
+     * minimum for every TCB component, so no firmware level is accepted by omission.
+     */
+    private static void requireStrict(SnpRules r, TeeType tee) {
+        String prefix = "tee." + tee.id() + ".";
+        if (tee == TeeType.SNP && r.hostData().isEmpty()) {
+            throw new PolicyException(prefix + "host-data", "required unless allow-simulated: true: the launch measurement "
+                    + "covers the shared guest image, not the container; pin the SHA-256 of the pod's init-data "
+                    + "(docs/deployment.md, section 3)");
+        }
+        for (String component : STRICT_MIN_TCB) {
+            if (!r.minTcb().containsKey(component)) {
+                throw new PolicyException(prefix + "min-tcb." + component, "required unless allow-simulated: true: set a "
+                        + "minimum for each of " + STRICT_MIN_TCB + " (AMD's security bulletins name the fixed levels)");
+            }
+        }
+    }
+
+    /** As for SNP: bare TDX names the workload by MRCONFIGID (the init-data's SHA-384) and the boot RTMRs. */
+    private static void requireStrict(TdxRules r) {
+        for (String register : java.util.stream.Stream.concat(java.util.stream.Stream.of("mrconfigid"),
+                STRICT_RTMRS.stream()).toList()) {
+            if (!r.registers().containsKey(register)) {
+                throw new PolicyException("tee.tdx." + register, "required unless allow-simulated: true: MRTD covers the "
+                        + "shared guest image only; pin mrconfigid (the SHA-384 of the pod's init-data) and "
+                        + STRICT_RTMRS + " (firmware configuration, kernel, command line and initrd)");
+            }
+        }
     }
 
     /** The TDX registers a mapping pins (RTMRs, MRCONFIGID, MROWNER, MROWNERCONFIG; each optional). */
@@ -433,6 +475,16 @@ public final class AttestationPolicy {
         if (keyBroker.measurements().isEmpty()) {
             throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "policy '" + name + "' lists no "
                     + "key-broker.measurements, so no key-broker replica can be trusted with custody");
+        }
+        if (!allowSimulated && claims.tee() == TeeType.SNP && keyBroker.hostData().isEmpty()) {
+            throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "policy '" + name + "' pins no "
+                    + "key-broker.host-data, so nothing identifies the key broker's workload within its guest image; "
+                    + "pin the SHA-256 of the broker pod's init-data");
+        }
+        if (!allowSimulated && claims.tee() == TeeType.TDX && !keyBroker.registers().containsKey("mrconfigid")) {
+            throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "policy '" + name + "' pins no "
+                    + "key-broker.mrconfigid, so nothing identifies the key broker's workload within its guest image; "
+                    + "pin the SHA-384 of the broker pod's init-data");
         }
         checkPlatform(claims, expectedReportData, new Workload("key-broker.", keyBroker.measurements(), keyBroker.hostData(),
                 keyBroker.registers(), keyBroker.pcrs()), "the binding of this step (nonce, keys, policy id)");

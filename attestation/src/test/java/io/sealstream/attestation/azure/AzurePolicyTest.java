@@ -25,6 +25,7 @@ class AzurePolicyTest {
             "ff450b138c5ee6734a43dc35afb437abfa24ef743bc9e9484ef4af365fcd89a6c50913248ed7fcb92a7d42b1ba7da984";
     private static final String PCR4 = "ce2d8e909d4c5cfac5daf50cd23dbfc7a07066acb54c983ff9037e36bf8cb051";
     private static final String MODEL = "ab".repeat(32);
+    private static final String ZERO48 = "00".repeat(48);
     private static final byte[] BINDING = new byte[64]; // the capture's user-data
     private static AttestedClaims claims;
 
@@ -43,7 +44,8 @@ class AzurePolicyTest {
     @Test
     void azureEvidenceIsRefusedByAPolicyWithOnlyBareTdxRules() {
         AttestationException e = catchThrowableOfType(AttestationException.class,
-                () -> policy("tdx", "{mrtd: ['" + MRTD + "']}", "").check(claims, BINDING, hex(MODEL), AT));
+                () -> policy("tdx", "{mrtd: ['" + MRTD + "'], mrconfigid: ['" + ZERO48 + "'], rtmr0: ['" + ZERO48
+                        + "'], rtmr1: ['" + ZERO48 + "'], rtmr2: ['" + ZERO48 + "']}", "").check(claims, BINDING, hex(MODEL), AT));
 
         assertThat(e.failure()).isEqualTo(AttestationFailure.TEE_NOT_ALLOWED);
         assertThat(e.getMessage()).contains("tee.azure-tdx");

@@ -28,8 +28,9 @@ class AttestationPolicyTest {
             tee:
               snp:
                 measurements: [%s]
-                min-tcb: {bootloader: 3, snp: 8}
-            """.formatted(MODEL, M);
+                host-data: ['%s']
+                min-tcb: {bootloader: 3, tee: 0, snp: 8, microcode: 115}
+            """.formatted(MODEL, M, "00".repeat(32));
 
     @Test
     void theSameMeaningGivesTheSameIdWhateverTheFormatting() {
@@ -37,8 +38,11 @@ class AttestationPolicyTest {
                 tee:
                   snp:
                     min-tcb:
+                      microcode: 115
                       snp: 8
+                      tee: 0
                       bootloader: 3
+                    host-data: ['%s']
                     measurements:
                       - %s
                     allow-debug: false
@@ -47,7 +51,7 @@ class AttestationPolicyTest {
                 version: 1
                 name: strict
                 max-evidence-age: 300s
-                """.formatted(M.toUpperCase(), MODEL);
+                """.formatted("00".repeat(32), M.toUpperCase(), MODEL);
 
         assertThat(AttestationPolicy.parse(reordered).id()).isEqualTo(AttestationPolicy.parse(STRICT).id()).hasSize(64);
         assertThat(AttestationPolicy.parse(STRICT.replace("strict", "other")).id())
@@ -134,8 +138,7 @@ class AttestationPolicyTest {
     @Test
     void theBrokersWorkloadIdentityIsItsOwnAndTheWorkersIsTheirs() throws Exception {
         String broker = "b7".repeat(48);
-        AttestationPolicy p = AttestationPolicy.parse(STRICT.replace("    measurements: [" + M + "]\n",
-                "    measurements: [" + M + "]\n    host-data: ['" + "11".repeat(32) + "']\n")
+        AttestationPolicy p = AttestationPolicy.parse(STRICT.replace("00".repeat(32), "11".repeat(32))
                 + "key-broker:\n  measurements: ['" + broker + "']\n  host-data: ['" + "22".repeat(32) + "']\n");
         AttestedClaims brokerClaims = withHostData(claims(false, false, false, broker, 8), "22".repeat(32));
         AttestedClaims workerClaims = withHostData(claims(false, false, false, M, 8), "11".repeat(32));
@@ -229,7 +232,7 @@ class AttestationPolicyTest {
 
     @Test
     void aTcbComponentThePolicyBoundsButTheEvidenceDoesNotReportIsNotMet() {
-        AttestationPolicy turin = AttestationPolicy.parse(STRICT.replace("{bootloader: 3, snp: 8}", "{fmc: 1, snp: 8}"));
+        AttestationPolicy turin = AttestationPolicy.parse(STRICT.replace("microcode: 115}", "microcode: 115, fmc: 1}"));
 
         AttestationException e = catchThrowableOfType(AttestationException.class,
                 () -> turin.check(claims(false, false, false, M, 8), RD, model(), Instant.now()));
@@ -247,8 +250,11 @@ class AttestationPolicyTest {
                   tdx:
                     mrtd: [%s]
                     mrconfigid: ['%s']
+                    rtmr0: ['%s']
+                    rtmr1: ['%s']
+                    rtmr2: ['%s']
                     accepted-tcb-status: [UpToDate]
-                """.formatted(MODEL, M, configId));
+                """.formatted(MODEL, M, configId, "00".repeat(48), "00".repeat(48), "00".repeat(48)));
         AttestedClaims genuine = tdxClaims(Map.of("mrconfigid", HexFormat.of().parseHex(configId)));
 
         p.check(genuine, RD, model(), Instant.now());
@@ -256,7 +262,7 @@ class AttestationPolicyTest {
                 () -> p.check(tdxClaims(Map.of("mrconfigid", new byte[48])), RD, model(), Instant.now()));
         assertThat(e.failure()).isEqualTo(AttestationFailure.UNKNOWN_MEASUREMENT);
         assertThat(e.detail()).contains("tee.tdx.mrconfigid");
-        assertThat(p.tdx().orElseThrow().registers()).containsOnlyKeys("mrconfigid");
+        assertThat(p.tdx().orElseThrow().registers()).containsOnlyKeys("mrconfigid", "rtmr0", "rtmr1", "rtmr2");
         assertThat(AttestationPolicy.parse(p.toYaml()).id()).isEqualTo(p.id());
     }
 
@@ -270,8 +276,53 @@ class AttestationPolicyTest {
                 .isNotEqualTo(before.id());
     }
 
+    /** TDX claims with zero RTMRs and {@code registers} besides. */
+    @Test
+    void aPolicyThatRefusesSimulatedEvidenceMustPinSnpHostData() {
+        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT.replace("    host-data: ['" + "00".repeat(32) + "']\n", "")))
+                .isInstanceOf(PolicyException.class).hasMessageContaining("tee.snp.host-data").hasMessageContaining("init-data");
+    }
+
+    @Test
+    void aPolicyThatRefusesSimulatedEvidenceMustSetAMinimumForEveryTcbComponent() {
+        assertThatThrownBy(() -> AttestationPolicy.parse(STRICT.replace(", microcode: 115}", "}")))
+                .isInstanceOf(PolicyException.class).hasMessageContaining("tee.snp.min-tcb.microcode");
+    }
+
+    @Test
+    void aPolicyThatRefusesSimulatedEvidenceMustPinTdxMrConfigIdAndTheBootRtmrs() {
+        String tdx = "version: 1\nmodels: [" + MODEL + "]\ntee:\n  tdx:\n    mrtd: [" + M + "]\n    mrconfigid: ['"
+                + "c1".repeat(48) + "']\n    rtmr0: ['" + "00".repeat(48) + "']\n";
+
+        assertThatThrownBy(() -> AttestationPolicy.parse(tdx)).isInstanceOf(PolicyException.class)
+                .hasMessageContaining("tee.tdx.rtmr1");
+    }
+
+    @Test
+    void aDevelopmentPolicyNeedsNoWorkloadIdentityOrTcbMinimum() {
+        AttestationPolicy dev = AttestationPolicy.parse("version: 1\nallow-simulated: true\nmodels: [" + MODEL
+                + "]\ntee:\n  snp:\n    measurements: [" + M + "]\n  tdx:\n    mrtd: [" + M + "]\n");
+
+        assertThat(dev.snp().orElseThrow().hostData()).isEmpty();
+    }
+
+    @Test
+    void underAStrictPolicyAKeyBrokerOnSnpWithoutPinnedHostDataIsRefused() {
+        AttestationPolicy p = AttestationPolicy.parse(STRICT + "key-broker:\n  measurements: ['" + "b7".repeat(48) + "']\n");
+
+        AttestationException e = catchThrowableOfType(AttestationException.class, () -> p.checkKeyBroker(
+                claims(false, false, false, "b7".repeat(48), 8), RD, Optional.of(Instant.now())));
+
+        assertThat(e.failure()).isEqualTo(AttestationFailure.UNKNOWN_MEASUREMENT);
+        assertThat(e.detail()).contains("key-broker.host-data");
+    }
+
+    /** TDX claims with zero RTMRs and {@code registers} besides. */
     private static AttestedClaims tdxClaims(Map<String, byte[]> registers) {
-        return new AttestedClaims(TeeType.TDX, false, 4, HexFormat.of().parseHex(M), registers, RD, false, false, Map.of(),
+        Map<String, byte[]> all = new java.util.HashMap<>(Map.of("rtmr0", new byte[48], "rtmr1", new byte[48], "rtmr2",
+                new byte[48], "rtmr3", new byte[48]));
+        all.putAll(registers);
+        return new AttestedClaims(TeeType.TDX, false, 4, HexFormat.of().parseHex(M), Map.copyOf(all), RD, false, false, Map.of(),
                 Optional.of("UpToDate"), Optional.empty(), Map.of("td_attributes", 0L));
     }
 

@@ -132,7 +132,8 @@ class TdxCollateralVectorTest {
         assertThat(e.getMessage()).contains("collateral");
     }
 
-    private static AttestationPolicy policy(String statuses) {
+    /** A strict policy for this quote: its MRTD, and its own MRCONFIGID and boot RTMRs as the workload's identity. */
+    private static AttestationPolicy policy(String statuses) throws Exception {
         return AttestationPolicy.parse("""
                 version: 1
                 models: ['%s']
@@ -140,7 +141,16 @@ class TdxCollateralVectorTest {
                   tdx:
                     mrtd: ['%s']
                     accepted-tcb-status: %s
-                """.formatted(HexFormat.of().formatHex(MODEL), MRTD, statuses));
+                """.formatted(HexFormat.of().formatHex(MODEL), MRTD, statuses) + workloadIdentity(TdxQuote.parse(quote().report())));
+    }
+
+    /** The lines that pin {@code quote}'s MRCONFIGID and RTMR0-2 under {@code tee.tdx}. */
+    static String workloadIdentity(TdxQuote quote) {
+        StringBuilder b = new StringBuilder("    mrconfigid: ['" + HexFormat.of().formatHex(quote.mrConfigId()) + "']\n");
+        for (int i = 0; i < 3; i++) {
+            b.append("    rtmr").append(i).append(": ['").append(HexFormat.of().formatHex(quote.rtmr(i))).append("']\n");
+        }
+        return b.toString();
     }
 
     private static TdxVerifier verifier(String collateralJson) throws AttestationException {

@@ -54,7 +54,7 @@ class TdxQuoteVectorTest {
                 tee:
                   tdx:
                     mrtd: ['%s']
-                """.formatted("ab".repeat(32), MRTD));
+                """.formatted("ab".repeat(32), MRTD) + TdxCollateralVectorTest.workloadIdentity(TdxQuote.parse(quote())));
 
         AttestationException e = catchThrowableOfType(AttestationException.class,
                 () -> strict.check(claims, claims.reportData(), java.util.HexFormat.of().parseHex("ab".repeat(32)),
