@@ -210,7 +210,9 @@ class KeyBrokerTest {
                     pcrs: {4: [ce2d8e909d4c5cfac5daf50cd23dbfc7a07066acb54c983ff9037e36bf8cb051]}
                   snp:
                     measurements: [%s]
-                """.formatted(HexFormat.of().formatHex(MODEL), HexFormat.of().formatHex(BROKER));
+                    host-data: ['%s']
+                    min-tcb: {bootloader: 0, tee: 0, snp: 0, microcode: 0}
+                """.formatted(HexFormat.of().formatHex(MODEL), HexFormat.of().formatHex(BROKER), "00".repeat(32));
         KeyBrokerConfig.Builder b = KeyBrokerConfig.builder().dataDir(dataDir).policy(AttestationPolicy.parse(policy))
                 .clock(new MutableClock(Instant.parse("2026-06-08T12:42:41Z"))) // inside the capture's collateral window
                 .ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC)).custody(Custody.insecureDevFile());
@@ -323,9 +325,11 @@ class KeyBrokerTest {
                 tee:
                   snp:
                     measurements: [%s, %s]
+                    host-data: ['%s']
+                    min-tcb: {bootloader: 0, tee: 0, snp: 0, microcode: 0}
                 """.formatted(allowSimulated, HexFormat.of().formatHex(MODEL), HexFormat.of().formatHex(CHAT_MODEL),
                 HexFormat.of().formatHex(WORKER),
-                HexFormat.of().formatHex(BROKER));
+                HexFormat.of().formatHex(BROKER), "00".repeat(32)); // the simulated launches carry zero host data
         return KeyBrokerConfig.builder().dataDir(dataDir).policy(AttestationPolicy.parse(policy))
                 .verifier(TeeType.SNP, SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot()))
                 .ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC)).custody(Custody.insecureDevFile());

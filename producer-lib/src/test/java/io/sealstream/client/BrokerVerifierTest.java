@@ -52,9 +52,11 @@ class BrokerVerifierTest {
             tee:
               snp:
                 measurements: ['%s']
+                host-data: ['%s']
                 min-tcb: {bootloader: 3, tee: 0, snp: 8, microcode: 115}
             """.formatted("ab".repeat(32), HexFormat.of().formatHex(BROKER), HexFormat.of().formatHex(HOST_DATA),
-            java.util.Base64.getEncoder().encodeToString(OWNER.publicKey()), HexFormat.of().formatHex(BROKER));
+            java.util.Base64.getEncoder().encodeToString(OWNER.publicKey()), HexFormat.of().formatHex(BROKER),
+            "77".repeat(32)); // the workers' init-data digest
 
     @TempDir
     Path dataDir;

@@ -38,7 +38,11 @@ class VerifyCommandTest {
                 tee:
                   tdx:
                     mrtd: ['705ee9381b8633a9fbe532b52345e8433343d2868959f57889d84ca377c395b689cac1599ccea1b7d420483a9ce5f031']
-                """.formatted("ab".repeat(32)));
+                    mrconfigid: ['%s']
+                    rtmr0: ['e940da7c2712d2790e2961e00484f4fa8e6f9eed71361655ae22699476b14f9e63867eb41edd4b480fef0c59f496b288']
+                    rtmr1: ['559cfcf42716ed6c40a48a73d5acb7da255435012f0a9f00fbe8c1c57612ede486a5684c4c9ff3ddf52315fcdca3a596']
+                    rtmr2: ['%s']
+                """.formatted("ab".repeat(32), "00".repeat(48), "00".repeat(48)));
 
         Result r = run("attestation", "verify", "--evidence", vector("tdx/quote-v4.dat").toString(),
                 "--policy", policy.toString(), "--at", "2025-06-01T00:00:00Z", "--format", "json");
