@@ -1,0 +1,205 @@
+package io.sealstream.attestation.nvidia;
+
+import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.AttestationFailure;
+import java.io.ByteArrayInputStream;
+import java.math.BigInteger;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.security.Signature;
+import java.security.cert.CertificateException;
+import java.security.cert.CertificateExpiredException;
+import java.security.cert.CertificateFactory;
+import java.security.cert.CertificateNotYetValidException;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import org.bouncycastle.asn1.ASN1Encodable;
+import org.bouncycastle.asn1.ASN1EncodableVector;
+import org.bouncycastle.asn1.ASN1Integer;
+import org.bouncycastle.asn1.ASN1OctetString;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.ASN1Sequence;
+import org.bouncycastle.asn1.ASN1TaggedObject;
+import org.bouncycastle.asn1.DERSequence;
+
+/**
+ * Verifies an NVIDIA confidential-computing GPU's attestation report as of a given instant: the
+ * certificate chain (GSP FMC leaf, GSP BROM, provisioner and identity CAs) to NVIDIA's Device
+ * Identity CA, pinned by fingerprint; the SPDM signature (ECDSA P-384 / SHA-384) with the leaf's
+ * key over request and response; the request nonce against the one expected; and, where the
+ * leaf's TCG DICE TcbInfo extension carries a firmware id, that it is the report's FWID. It does
+ * not ask NVIDIA's OCSP responder or RIM service (offline by design); a policy decides on versions.
+ */
+public final class GpuVerifier {
+    /** SHA-256 of the DER of "NVIDIA Device Identity CA", lower-case hex. */
+    public static final String NVIDIA_DEVICE_IDENTITY_CA_FINGERPRINT =
+            "102bf659d5419614c9d8e6aecebc80454eb26b1df6a769ac720b9a690b167b48";
+    /** TCG DICE TcbInfo. */
+    private static final String DICE_TCB_INFO = "2.23.133.5.4.1";
+    private static final int MAX_CHAIN = 6;
+
+    private final String trustedRoot;
+
+    private GpuVerifier(String trustedRoot) {
+        this.trustedRoot = trustedRoot;
+    }
+
+    /** Trusts NVIDIA's Device Identity CA, pinned by fingerprint. */
+    public static GpuVerifier withNvidiaRoot() {
+        return new GpuVerifier(NVIDIA_DEVICE_IDENTITY_CA_FINGERPRINT);
+    }
+
+    /**
+     * Verifies {@code evidence} and that its request carries {@code expectedNonce}.
+     *
+     * @throws AttestationException for exactly one reason: MALFORMED_EVIDENCE, BAD_CERTIFICATE_CHAIN,
+     *     UNKNOWN_ROOT, CERTIFICATE_EXPIRED, BAD_SIGNATURE, TCB_MISMATCH (FWID), STALE_NONCE
+     */
+    public GpuClaims verify(GpuEvidence evidence, byte[] expectedNonce, Instant at) throws AttestationException {
+        GpuReport report = GpuReport.parse(evidence.report());
+        List<X509Certificate> chain = certificates(evidence.certificates());
+        if (chain.size() < 2 || chain.size() > MAX_CHAIN) {
+            throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "a GPU chain has the leaf to NVIDIA's "
+                    + "Device Identity CA, 2 to " + MAX_CHAIN + " certificates; got " + chain.size());
+        }
+        X509Certificate root = chain.get(chain.size() - 1);
+        String rootPrint = fingerprint(root);
+        if (!rootPrint.equals(trustedRoot)) {
+            throw new AttestationException(AttestationFailure.UNKNOWN_ROOT, "the GPU chain ends in '"
+                    + root.getSubjectX500Principal().getName() + "' (SHA-256 " + rootPrint
+                    + "), not NVIDIA's Device Identity CA");
+        }
+        Date when = Date.from(at);
+        for (int i = 0; i < chain.size(); i++) {
+            X509Certificate c = chain.get(i);
+            X509Certificate issuer = chain.get(Math.min(i + 1, chain.size() - 1));
+            try {
+                c.checkValidity(when);
+            } catch (CertificateExpiredException | CertificateNotYetValidException e) {
+                throw new AttestationException(AttestationFailure.CERTIFICATE_EXPIRED, "certificate '"
+                        + c.getSubjectX500Principal().getName() + "' is not valid at " + at);
+            }
+            boolean[] usage = issuer.getKeyUsage();
+            if (issuer.getBasicConstraints() < 0 || (usage != null && (usage.length < 6 || !usage[5]))
+                    || !c.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
+                throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "certificate '"
+                        + c.getSubjectX500Principal().getName() + "' is not issued by the CA after it in the chain");
+            }
+            try {
+                c.verify(issuer.getPublicKey());
+            } catch (GeneralSecurityException e) {
+                throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "certificate '"
+                        + c.getSubjectX500Principal().getName() + "' is not signed by '"
+                        + issuer.getSubjectX500Principal().getName() + "'");
+            }
+        }
+        X509Certificate leaf = chain.get(0);
+        if (!signatureHolds(leaf, report)) {
+            throw new AttestationException(AttestationFailure.BAD_SIGNATURE, "the GPU report's signature does not verify "
+                    + "with its leaf certificate's key");
+        }
+        Optional<String> certifiedFwid = certifiedFwid(leaf);
+        if (certifiedFwid.isPresent() && report.fwid().isPresent() && !certifiedFwid.get().equals(report.fwid().get())) {
+            throw new AttestationException(AttestationFailure.TCB_MISMATCH, "the GPU report's FWID is not the firmware id "
+                    + "its leaf certificate was issued for");
+        }
+        if (!MessageDigest.isEqual(report.requestNonce(), expectedNonce)) {
+            throw new AttestationException(AttestationFailure.STALE_NONCE, "the GPU report answers another nonce: it was "
+                    + "made for another attestation; ask the GPU again with this one");
+        }
+        return new GpuClaims(hardwareModel(chain), architecture(chain), report.driverVersion(), report.vbiosVersion(),
+                report.measurements());
+    }
+
+    private static boolean signatureHolds(X509Certificate leaf, GpuReport report) {
+        byte[] raw = report.signature();
+        try {
+            ASN1EncodableVector rs = new ASN1EncodableVector();
+            rs.add(new ASN1Integer(new BigInteger(1, Arrays.copyOfRange(raw, 0, 48))));
+            rs.add(new ASN1Integer(new BigInteger(1, Arrays.copyOfRange(raw, 48, 96))));
+            byte[] der = new DERSequence(rs).getEncoded();
+            Signature s = Signature.getInstance("SHA384withECDSA");
+            s.initVerify(leaf.getPublicKey());
+            s.update(report.signedBytes());
+            return s.verify(der);
+        } catch (GeneralSecurityException | java.io.IOException e) {
+            return false;
+        }
+    }
+
+    /** The last 48 bytes of the leaf's DICE TcbInfo fwids, as NVIDIA issues it, when present. */
+    private static Optional<String> certifiedFwid(X509Certificate leaf) {
+        byte[] ext = leaf.getExtensionValue(DICE_TCB_INFO);
+        if (ext == null) {
+            return Optional.empty();
+        }
+        try {
+            ASN1Primitive tcbInfo = ASN1Primitive.fromByteArray(ASN1OctetString.getInstance(ext).getOctets());
+            for (ASN1Encodable field : ASN1Sequence.getInstance(tcbInfo)) {
+                if (field instanceof ASN1TaggedObject tagged && tagged.getTagNo() == 6) { // fwids
+                    ASN1Sequence fwids = ASN1Sequence.getInstance(tagged, false);
+                    ASN1Sequence first = ASN1Sequence.getInstance(fwids.getObjectAt(fwids.size() - 1));
+                    byte[] digest = ASN1OctetString.getInstance(first.getObjectAt(1)).getOctets();
+                    return Optional.of(HexFormat.of().formatHex(digest));
+                }
+            }
+        } catch (java.io.IOException | IllegalArgumentException | ClassCastException e) {
+            return Optional.empty(); // an extension this reader does not understand proves nothing either way
+        }
+        return Optional.empty();
+    }
+
+    /** The GPU's model as its BROM certificate names it, e.g. "GH100 A01 GSP BROM". */
+    private static String hardwareModel(List<X509Certificate> chain) {
+        return commonName(chain.get(Math.min(1, chain.size() - 1)));
+    }
+
+    /** HOPPER for GH100, BLACKWELL for GB100/GB200, else the chip name. */
+    private static String architecture(List<X509Certificate> chain) {
+        String model = commonName(chain.get(0)).toUpperCase(Locale.ROOT);
+        if (model.startsWith("GH1")) {
+            return "HOPPER";
+        }
+        if (model.startsWith("GB")) {
+            return "BLACKWELL";
+        }
+        return model.split(" ")[0];
+    }
+
+    private static String commonName(X509Certificate c) {
+        for (String part : c.getSubjectX500Principal().getName().split(",")) {
+            if (part.startsWith("CN=")) {
+                return part.substring(3);
+            }
+        }
+        return "";
+    }
+
+    private static List<X509Certificate> certificates(List<byte[]> der) throws AttestationException {
+        List<X509Certificate> out = new ArrayList<>();
+        try {
+            CertificateFactory cf = CertificateFactory.getInstance("X.509");
+            for (byte[] d : der) {
+                out.add((X509Certificate) cf.generateCertificate(new ByteArrayInputStream(d)));
+            }
+        } catch (CertificateException e) {
+            throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "a GPU certificate is not DER X.509");
+        }
+        return out;
+    }
+
+    private static String fingerprint(X509Certificate c) {
+        try {
+            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(c.getEncoded()));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
