@@ -20,13 +20,9 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import org.bouncycastle.asn1.ASN1Encodable;
 import org.bouncycastle.asn1.ASN1EncodableVector;
 import org.bouncycastle.asn1.ASN1Integer;
 import org.bouncycastle.asn1.ASN1OctetString;
-import org.bouncycastle.asn1.ASN1Primitive;
-import org.bouncycastle.asn1.ASN1Sequence;
-import org.bouncycastle.asn1.ASN1TaggedObject;
 import org.bouncycastle.asn1.DERSequence;
 
 /**
@@ -34,7 +30,7 @@ import org.bouncycastle.asn1.DERSequence;
  * certificate chain (GSP FMC leaf, GSP BROM, provisioner and identity CAs) to NVIDIA's Device
  * Identity CA, pinned by fingerprint; the SPDM signature (ECDSA P-384 / SHA-384) with the leaf's
  * key over request and response; the request nonce against the one expected; and, where the
- * leaf's TCG DICE TcbInfo extension carries a firmware id, that it is the report's FWID. It does
+ * leaf's extension 2.23.133.5.4.1 carries a firmware id, that it is the report's FWID. It does
  * not ask NVIDIA's OCSP responder or RIM service (offline by design); a policy decides on versions.
  */
 public final class GpuVerifier {
@@ -134,26 +130,22 @@ public final class GpuVerifier {
         }
     }
 
-    /** The last 48 bytes of the leaf's DICE TcbInfo fwids, as NVIDIA issues it, when present. */
-    private static Optional<String> certifiedFwid(X509Certificate leaf) {
+    /**
+     * The firmware id the leaf was issued for: NVIDIA's GSP FMC leaf carries it as the last 48 bytes
+     * (a SHA-384 digest, after its OID) of extension 2.23.133.5.4.1; empty when the leaf has none.
+     */
+    static Optional<String> certifiedFwid(X509Certificate leaf) {
         byte[] ext = leaf.getExtensionValue(DICE_TCB_INFO);
         if (ext == null) {
             return Optional.empty();
         }
         try {
-            ASN1Primitive tcbInfo = ASN1Primitive.fromByteArray(ASN1OctetString.getInstance(ext).getOctets());
-            for (ASN1Encodable field : ASN1Sequence.getInstance(tcbInfo)) {
-                if (field instanceof ASN1TaggedObject tagged && tagged.getTagNo() == 6) { // fwids
-                    ASN1Sequence fwids = ASN1Sequence.getInstance(tagged, false);
-                    ASN1Sequence first = ASN1Sequence.getInstance(fwids.getObjectAt(fwids.size() - 1));
-                    byte[] digest = ASN1OctetString.getInstance(first.getObjectAt(1)).getOctets();
-                    return Optional.of(HexFormat.of().formatHex(digest));
-                }
-            }
-        } catch (java.io.IOException | IllegalArgumentException | ClassCastException e) {
-            return Optional.empty(); // an extension this reader does not understand proves nothing either way
+            byte[] inner = ASN1OctetString.getInstance(ext).getOctets();
+            return inner.length < 48 ? Optional.empty()
+                    : Optional.of(HexFormat.of().formatHex(Arrays.copyOfRange(inner, inner.length - 48, inner.length)));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty(); // not an octet string: nothing certified to compare with
         }
-        return Optional.empty();
     }
 
     /** The GPU's model as its BROM certificate names it, e.g. "GH100 A01 GSP BROM". */

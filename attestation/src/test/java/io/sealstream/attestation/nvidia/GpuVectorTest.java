@@ -46,6 +46,16 @@ class GpuVectorTest {
     }
 
     @Test
+    void theLeafCertificateCertifiesTheFirmwareIdTheReportCarries() throws Exception {
+        Path d = nvidia().resolve("attestation-sdk/hopper-580.159.03");
+        GpuEvidence e = hexReport(d.resolve("hopperAttestationReport.txt"), d.resolve("hopperCertChain.txt"));
+        java.security.cert.X509Certificate leaf = (java.security.cert.X509Certificate) CertificateFactory.getInstance("X.509")
+                .generateCertificate(new ByteArrayInputStream(e.certificates().get(0)));
+
+        assertThat(GpuVerifier.certifiedFwid(leaf)).isPresent().isEqualTo(GpuReport.parse(e.report()).fwid());
+    }
+
+    @Test
     void aBlackwellReportVerifies() throws Exception {
         Path d = nvidia().resolve("attestation-sdk/blackwell-575.32");
 
