@@ -37,6 +37,8 @@ public enum AttestationFailure {
     MODEL_NOT_ALLOWED("model_not_allowed", "the model digest is not in the policy's allow-list"),
     REPORT_DATA_MISMATCH("report_data_mismatch", "report_data does not bind the nonce, public key and model digest"),
     STALE_NONCE("stale_nonce", "the nonce is unknown, expired or already used"),
+    GPU_NOT_ATTESTED("gpu_not_attested", "the policy requires attested GPUs and the worker sent no GPU evidence"),
+    GPU_NOT_ALLOWED("gpu_not_allowed", "a GPU's architecture, driver or VBIOS version is not what the policy allows"),
     EVIDENCE_TOO_OLD("evidence_too_old", "the evidence is older than the policy's maximum evidence age");
 
     private final String code;

@@ -82,6 +82,22 @@ public final class ReportDataBinding {
         return sha512(all);
     }
 
+    /**
+     * The nonce a worker puts into its GPUs' SPDM measurement requests: SHA-256 of a label and the
+     * worker's own 64-byte binding ({@link #forWorker}), so each GPU report is fresh for this
+     * attestation and names the same TEE key and models. (It cannot prove the GPU is attached to
+     * this TEE: a host with another confidential GPU elsewhere could relay the request.)
+     */
+    public static byte[] forGpu(byte[] workerBinding) {
+        if (workerBinding.length != LENGTH) {
+            throw new IllegalArgumentException("a worker binding is " + LENGTH + " bytes");
+        }
+        byte[] label = "sealstream/v1/gpu\0".getBytes(StandardCharsets.UTF_8);
+        byte[] all = Arrays.copyOf(label, label.length + LENGTH);
+        System.arraycopy(workerBinding, 0, all, label.length, LENGTH);
+        return sha256(all);
+    }
+
     /** SHA-256 of {@code bytes}. */
     public static byte[] sha256(byte[] bytes) {
         try {

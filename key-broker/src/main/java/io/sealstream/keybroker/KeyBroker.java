@@ -7,6 +7,9 @@ import io.sealstream.attestation.Evidence;
 import io.sealstream.attestation.EvidenceVerifier;
 import io.sealstream.attestation.ReportDataBinding;
 import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.nvidia.GpuClaims;
+import io.sealstream.attestation.nvidia.GpuEvidence;
+import io.sealstream.attestation.nvidia.GpuVerifier;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.envelope.TeeKeyPair;
 import io.sealstream.envelope.TopicKeyset;
@@ -23,6 +26,7 @@ import io.sealstream.keybroker.api.PolicyChallenge;
 import io.sealstream.keybroker.api.PolicyChange;
 import io.sealstream.keybroker.api.PolicyChanged;
 import io.sealstream.keybroker.custody.OwnerChallenges;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import io.sealstream.keybroker.custody.RootCustody;
@@ -71,6 +75,8 @@ public final class KeyBroker {
     private final NonceRegistry nonces;
     private final LeaseTokens leases;
     private final BrokerMeters meters;
+    /** GPUs are judged against NVIDIA's pinned root, whatever the policy. */
+    private final GpuVerifier gpuVerifier = GpuVerifier.withNvidiaRoot();
     /** Every decision: a log line and an event on the audit topic. */
     private final AuditTrail audit;
     /** Key requests without a valid lease since the last summary event. */
@@ -401,6 +407,11 @@ public final class KeyBroker {
             throw new KeyBrokerException(400, "bad_request",
                     "an attestation needs nonce, evidence, tee_public_key and model_digest");
         }
+        if (request.gpuEvidence().size() > AttestRequest.MAX_GPUS || request.gpuEvidence().stream().anyMatch(g -> g == null
+                || g.report() == null || g.certificates() == null)) {
+            throw new KeyBrokerException(400, "bad_request", "gpu_evidence holds at most " + AttestRequest.MAX_GPUS
+                    + " GPU reports, each with its certificate chain");
+        }
         if (request.modelDigests().isEmpty() || request.modelDigests().size() > AttestRequest.MAX_MODELS
                 || request.modelDigests().stream().anyMatch(d -> d == null || d.length != 32)) {
             throw new KeyBrokerException(400, "bad_request", "model_digests must hold 1 to " + AttestRequest.MAX_MODELS
@@ -429,6 +440,12 @@ public final class KeyBroker {
             byte[] expected = ReportDataBinding.forWorker(request.nonce(), request.teePublicKey(),
                     ReportDataBinding.modelSetDigest(request.modelDigests()));
             policy.check(claims, expected, request.modelDigests(), now);
+            List<GpuClaims> gpus = new ArrayList<>();
+            byte[] gpuNonce = ReportDataBinding.forGpu(expected);
+            for (GpuEvidence g : request.gpuEvidence()) {
+                gpus.add(gpuVerifier.verify(g, gpuNonce, now));
+            }
+            policy.checkGpus(gpus);
         } catch (AttestationException e) {
             throw deny(e.failure(), e.getMessage());
         }
@@ -443,7 +460,7 @@ public final class KeyBroker {
                 claims.measurementHex());
         meters.attestationAccepted();
         audit.record("attest.accepted", "tee", claims.tee().id(), "simulated", claims.simulated(),
-                "measurement", claims.measurementHex(), "lease", issued.lease().id(),
+                "measurement", claims.measurementHex(), "gpus", request.gpuEvidence().size(), "lease", issued.lease().id(),
                 "expires_at", issued.lease().expiresAt());
         return new LeaseGrant(issued.token(), issued.lease().expiresAt().toString(), policy.id());
     }

@@ -11,6 +11,7 @@ import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.TeeVerifiers;
 import io.sealstream.attestation.azure.AzureEvidence;
 import io.sealstream.attestation.azure.AzureVerifier;
+import io.sealstream.attestation.nvidia.GpuEvidence;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
@@ -228,6 +229,38 @@ class KeyBrokerTest {
     }
 
     @Test
+    void aWorkerWithoutGpuEvidenceIsForbiddenWhenThePolicyRequiresGpus() {
+        server = KeyBrokerServer.start(configWith("gpu: {architectures: [HOPPER]}\n").build());
+        client = new KeyBrokerClient(server.url(), Duration.ofSeconds(10));
+
+        assertRefused(() -> attest(TeeKeyPair.generate(), WORKER, MODEL), 403, "gpu_not_attested");
+    }
+
+    @Test
+    void aGenuineGpuReportMadeForAnotherAttestationIsRefusedAsStale() throws Exception {
+        Path gpu = Path.of(System.getProperty("sealstream.shared.dir", "../../shared"), "vectors", "nvidia", "attestation-sdk",
+                "hopper-580.159.03");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(gpu),
+                "NVIDIA capture missing: " + gpu + " (../shared/vectors is not beside the checkout)");
+        List<byte[]> chain = new java.util.ArrayList<>();
+        for (java.security.cert.Certificate c : java.security.cert.CertificateFactory.getInstance("X.509").generateCertificates(
+                java.nio.file.Files.newInputStream(gpu.resolve("hopperCertChain.txt")))) {
+            chain.add(c.getEncoded());
+        }
+        GpuEvidence captured = new GpuEvidence(HexFormat.of().parseHex(
+                java.nio.file.Files.readString(gpu.resolve("hopperAttestationReport.txt")).trim()), chain);
+        server = KeyBrokerServer.start(configWith("gpu: {architectures: [HOPPER]}\n").build());
+        client = new KeyBrokerClient(server.url(), Duration.ofSeconds(10));
+        TeeKeyPair tee = TeeKeyPair.generate();
+        byte[] nonce = client.challenge().nonce();
+        Evidence cpu = TEE.attest(WORKER, ReportDataBinding.forWorker(nonce, tee.publicKey(), MODEL));
+
+        // genuine GPU, genuine CPU: the GPU report answers the nonce of its capture, not this attestation's
+        assertRefused(() -> client.attest(new AttestRequest(nonce, EvidenceMessage.of(cpu), tee.publicKey(), List.of(MODEL),
+                List.of(captured))), 401, "stale_nonce");
+    }
+
+    @Test
     void keysNeedAValidLeaseToken() {
         start(true);
 
@@ -317,7 +350,16 @@ class KeyBrokerTest {
     }
 
     private KeyBrokerConfig.Builder config(boolean allowSimulated) {
-        String policy = """
+        return config(allowSimulated, "");
+    }
+
+    /** The development-policy broker with {@code extra} top-level policy lines. */
+    private KeyBrokerConfig.Builder configWith(String extra) {
+        return config(true, extra);
+    }
+
+    private KeyBrokerConfig.Builder config(boolean allowSimulated, String extra) {
+        String policy = extra + """
                 version: 1
                 name: key-broker-test
                 allow-simulated: %s

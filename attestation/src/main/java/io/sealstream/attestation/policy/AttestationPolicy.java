@@ -12,6 +12,7 @@ import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
 import io.sealstream.attestation.AttestedClaims;
 import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.nvidia.GpuClaims;
 import io.sealstream.attestation.tdx.TcbStatus;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -87,7 +88,7 @@ public final class AttestationPolicy {
             // hex of digits only ("2222...") would otherwise be written bare and read back as a number
             .enable(YAMLGenerator.Feature.ALWAYS_QUOTE_NUMBERS_AS_STRINGS));
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Set<String> TOP = Set.of("version", "name", "allow-simulated", "max-evidence-age", "models", "pools",
+    private static final Set<String> TOP = Set.of("version", "name", "allow-simulated", "gpu", "max-evidence-age", "models", "pools",
             "key-broker", "tee");
     /** The TDX registers a policy may pin besides MRTD: who the TD is and what it was configured with. */
     private static final List<String> TDX_REGISTERS = List.of("rtmr0", "rtmr1", "rtmr2", "rtmr3", "mrconfigid", "mrowner",
@@ -116,6 +117,7 @@ public final class AttestationPolicy {
     private final Optional<SnpRules> azureSnp;
     private final Optional<TdxRules> azureTdx;
     private final KeyBrokerRules keyBroker;
+    private final Optional<GpuRules> gpu;
     private final String canonicalJson;
     private final String id;
 
@@ -164,9 +166,20 @@ public final class AttestationPolicy {
                            boolean allowDebug, Map<Integer, Set<String>> pcrs) {
     }
 
+    /**
+     * What the GPUs beside a worker must show (NVIDIA confidential computing): whether a worker
+     * must present GPU evidence at all, which architectures, and the lowest driver and VBIOS
+     * versions. Versions compare component by component: the driver's as decimal numbers
+     * ({@code 550.54.14}), the VBIOS's as hexadecimal ({@code 96.00.5E.00.01}).
+     */
+    public record GpuRules(boolean required, Set<String> architectures, Optional<String> minDriver,
+                           Optional<String> minVbios) {
+    }
+
     private AttestationPolicy(String name, boolean allowSimulated, Duration maxEvidenceAge, Set<String> models,
                               Map<String, Set<String>> pools, KeyBrokerRules keyBroker, Optional<SnpRules> snp,
-                              Optional<TdxRules> tdx, Optional<SnpRules> azureSnp, Optional<TdxRules> azureTdx) {
+                              Optional<TdxRules> tdx, Optional<SnpRules> azureSnp, Optional<TdxRules> azureTdx,
+                              Optional<GpuRules> gpu) {
         this.name = name;
         this.allowSimulated = allowSimulated;
         this.maxEvidenceAge = maxEvidenceAge;
@@ -177,6 +190,7 @@ public final class AttestationPolicy {
         this.azureSnp = azureSnp;
         this.azureTdx = azureTdx;
         this.keyBroker = keyBroker;
+        this.gpu = gpu;
         this.canonicalJson = canonical().toString();
         this.id = sha256Hex(canonicalJson);
     }
@@ -223,7 +237,9 @@ public final class AttestationPolicy {
             azureSnp.ifPresent(r -> requireStrict(r, TeeType.AZURE_SNP));
             tdx.ifPresent(AttestationPolicy::requireStrict);
         }
-        return new AttestationPolicy(name, allowSimulated, maxAge, models, pools, keyBroker, snp, tdx, azureSnp, azureTdx);
+        Optional<GpuRules> gpu = root.has("gpu") ? Optional.of(gpuRules(root.get("gpu"))) : Optional.empty();
+        return new AttestationPolicy(name, allowSimulated, maxAge, models, pools, keyBroker, snp, tdx, azureSnp, azureTdx,
+                gpu);
     }
 
     private static KeyBrokerRules keyBrokerRules(JsonNode n) {
@@ -326,6 +342,41 @@ public final class AttestationPolicy {
         return new SnpRules(measurements, hostData, Map.copyOf(minTcb), bool(n, "allow-debug", prefix + "allow-debug"),
                 bool(n, "allow-migration-agent", prefix + "allow-migration-agent"), maxVmpl, allowSmt,
                 azurePcrs(n, tee));
+    }
+
+    private static final java.util.regex.Pattern DRIVER_VERSION = java.util.regex.Pattern.compile("[0-9]{1,5}(\\.[0-9]{1,5}){0,3}");
+    private static final java.util.regex.Pattern VBIOS_VERSION = java.util.regex.Pattern.compile("[0-9A-F]{2}(\\.[0-9A-F]{2}){4}");
+    private static final java.util.regex.Pattern ARCHITECTURE = java.util.regex.Pattern.compile("[A-Z0-9]{1,16}");
+
+    private static GpuRules gpuRules(JsonNode n) {
+        if (!n.isObject()) {
+            throw new PolicyException("gpu", "expected a mapping with required, architectures, min-driver, min-vbios");
+        }
+        onlyKeys(n, Set.of("required", "architectures", "min-driver", "min-vbios"), "gpu.");
+        boolean required = !n.has("required") || bool(n, "required", "gpu.required");
+        Set<String> architectures = new TreeSet<>();
+        if (n.has("architectures")) {
+            JsonNode list = n.get("architectures");
+            if (!list.isArray() || list.isEmpty()) {
+                throw new PolicyException("gpu.architectures", "expected a non-empty list such as [HOPPER, BLACKWELL]");
+            }
+            for (int i = 0; i < list.size(); i++) {
+                String a = list.get(i).asText("").toUpperCase(Locale.ROOT);
+                if (!ARCHITECTURE.matcher(a).matches()) {
+                    throw new PolicyException("gpu.architectures[" + i + "]", "an architecture name such as HOPPER");
+                }
+                architectures.add(a);
+            }
+        }
+        Optional<String> minDriver = Optional.ofNullable(n.get("min-driver")).map(v -> v.asText("").trim());
+        if (minDriver.isPresent() && !DRIVER_VERSION.matcher(minDriver.get()).matches()) {
+            throw new PolicyException("gpu.min-driver", "a driver version such as '550.54.14' (quote it)");
+        }
+        Optional<String> minVbios = Optional.ofNullable(n.get("min-vbios")).map(v -> v.asText("").trim().toUpperCase(Locale.ROOT));
+        if (minVbios.isPresent() && !VBIOS_VERSION.matcher(minVbios.get()).matches()) {
+            throw new PolicyException("gpu.min-vbios", "a VBIOS version such as '96.00.5E.00.01'");
+        }
+        return new GpuRules(required, Set.copyOf(architectures), minDriver, minVbios);
     }
 
     /** The SNP TCB components a strict policy sets a minimum for (Turin's fmc only where the platform has it). */
@@ -491,6 +542,67 @@ public final class AttestationPolicy {
         if (now.isPresent()) {
             checkAge(claims, now.get());
         }
+    }
+
+    /**
+     * Decides on the verified GPUs beside a worker ({@code gpu:}): present if required, of an
+     * allowed architecture, at or above the minimum driver and VBIOS versions. Without a {@code gpu:}
+     * section, GPU evidence is not needed and not judged.
+     *
+     * @param gpus what each GPU's verified evidence says
+     */
+    public void checkGpus(List<GpuClaims> gpus) throws AttestationException {
+        if (gpu.isEmpty()) {
+            return;
+        }
+        GpuRules rules = gpu.get();
+        if (rules.required() && gpus.isEmpty()) {
+            throw new AttestationException(AttestationFailure.GPU_NOT_ATTESTED, "policy '" + name + "' requires attested "
+                    + "GPUs (gpu.required) and the worker sent no GPU evidence; run it with its GPUs in confidential-computing mode");
+        }
+        for (GpuClaims g : gpus) {
+            if (!rules.architectures().isEmpty() && !rules.architectures().contains(g.architecture())) {
+                throw new AttestationException(AttestationFailure.GPU_NOT_ALLOWED, "a " + g.architecture() + " GPU is not "
+                        + "among gpu.architectures " + new TreeSet<>(rules.architectures()));
+            }
+            if (rules.minDriver().isPresent() && (g.driverVersion().isEmpty()
+                    || compareVersions(g.driverVersion().get(), rules.minDriver().get(), 10) < 0)) {
+                throw new AttestationException(AttestationFailure.GPU_NOT_ALLOWED, "GPU driver " + g.driverVersion()
+                        .orElse("(not reported)") + " is below gpu.min-driver " + rules.minDriver().get() + "; update the driver");
+            }
+            if (rules.minVbios().isPresent() && (g.vbiosVersion().isEmpty()
+                    || compareVersions(g.vbiosVersion().get(), rules.minVbios().get(), 16) < 0)) {
+                throw new AttestationException(AttestationFailure.GPU_NOT_ALLOWED, "GPU VBIOS " + g.vbiosVersion()
+                        .orElse("(not reported)") + " is below gpu.min-vbios " + rules.minVbios().get() + "; update the VBIOS");
+            }
+        }
+    }
+
+    /** Dotted versions compared component by component in {@code radix}; a missing component counts as 0. */
+    static int compareVersions(String a, String b, int radix) {
+        String[] x = a.split("\\.");
+        String[] y = b.split("\\.");
+        for (int i = 0; i < Math.max(x.length, y.length); i++) {
+            long xi = i < x.length ? parseComponent(x[i], radix) : 0;
+            long yi = i < y.length ? parseComponent(y[i], radix) : 0;
+            if (xi != yi) {
+                return Long.compare(xi, yi);
+            }
+        }
+        return 0;
+    }
+
+    private static long parseComponent(String s, int radix) {
+        try {
+            return Long.parseLong(s.trim(), radix);
+        } catch (NumberFormatException e) {
+            return -1; // an unreadable component is below every minimum
+        }
+    }
+
+    /** The GPU rules; empty when the policy has no {@code gpu:} section. */
+    public Optional<GpuRules> gpu() {
+        return gpu;
     }
 
     private void checkAge(AttestedClaims claims, Instant now) throws AttestationException {
@@ -719,6 +831,16 @@ public final class AttestationPolicy {
         JsonNodeFactory f = JsonNodeFactory.instance;
         ObjectNode root = f.objectNode();
         root.put("allow-simulated", allowSimulated);
+        gpu.ifPresent(g -> {
+            ObjectNode n = f.objectNode();
+            if (!g.architectures().isEmpty()) {
+                n.set("architectures", sortedArray(g.architectures()));
+            }
+            g.minDriver().ifPresent(v -> n.put("min-driver", v));
+            g.minVbios().ifPresent(v -> n.put("min-vbios", v));
+            n.put("required", g.required());
+            root.set("gpu", n);
+        });
         root.put("max-evidence-age", maxEvidenceAge.toSeconds() + "s");
         root.set("models", sortedArray(models));
         root.put("name", name);

@@ -1,5 +1,6 @@
 package io.sealstream.keybroker.api;
 
+import io.sealstream.attestation.nvidia.GpuEvidence;
 import java.util.List;
 
 /**
@@ -7,8 +8,23 @@ import java.util.List;
  * model_set_digest), the TEE's ephemeral HPKE public key (a Tink public keyset) and the SHA-256
  * digests of the models the worker loaded, one per engine; model_set_digest is
  * {@code ReportDataBinding.modelSetDigest} of them, and every one must be allowed by the policy.
+ * {@code gpuEvidence} holds the attestation report and certificate chain of each GPU the worker
+ * uses, asked for with {@code ReportDataBinding.forGpu} of that report_data as the SPDM nonce;
+ * empty (or absent) when it uses none.
  */
-public record AttestRequest(byte[] nonce, EvidenceMessage evidence, byte[] teePublicKey, List<byte[]> modelDigests) {
+public record AttestRequest(byte[] nonce, EvidenceMessage evidence, byte[] teePublicKey, List<byte[]> modelDigests,
+                            List<GpuEvidence> gpuEvidence) {
     /** Most models one worker may serve. */
     public static final int MAX_MODELS = 16;
+    /** Most GPUs one worker may present (an 8-GPU system). */
+    public static final int MAX_GPUS = 8;
+
+    /** A request from a worker without GPUs. */
+    public AttestRequest(byte[] nonce, EvidenceMessage evidence, byte[] teePublicKey, List<byte[]> modelDigests) {
+        this(nonce, evidence, teePublicKey, modelDigests, List.of());
+    }
+
+    public AttestRequest {
+        gpuEvidence = gpuEvidence == null ? List.of() : gpuEvidence;
+    }
 }
