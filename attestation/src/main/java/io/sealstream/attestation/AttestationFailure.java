@@ -31,6 +31,10 @@ public enum AttestationFailure {
     MIGRATION_AGENT_ENABLED("migration_agent_enabled", "the guest policy allows a migration agent"),
     VMPL_NOT_ALLOWED("vmpl_not_allowed", "the report was asked for at a less privileged VMPL than the policy's maximum"),
     SMT_NOT_ALLOWED("smt_not_allowed", "the guest policy allows SMT and the policy does not"),
+    TD_ATTRIBUTES_NOT_ALLOWED("td_attributes_not_allowed", "the TD's attributes leave it open to the host: "
+            + "SEPT_VE_DISABLE is not set and the policy does not say allow-sept-ve"),
+    VM_CONFIGURATION_NOT_ALLOWED("vm_configuration_not_allowed", "an Azure VM's configuration (secure boot, console, "
+            + "...) is not what the policy requires"),
     TCB_TOO_LOW("tcb_too_low", "a TCB component is below the policy's minimum"),
     TCB_STATUS_NOT_ACCEPTED("tcb_status_not_accepted", "the platform's TCB status is not among those the policy accepts"),
     UNKNOWN_MEASUREMENT("unknown_measurement", "the launch measurement is not in the policy's allow-list"),

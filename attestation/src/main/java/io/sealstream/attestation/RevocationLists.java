@@ -83,8 +83,8 @@ public final class RevocationLists {
      */
     public void require(X509Certificate cert, X509Certificate issuer, Instant at) throws AttestationException {
         X509CRL crl = newestFrom(issuer).orElseThrow(() -> new AttestationException(AttestationFailure.BAD_COLLATERAL,
-                "no CRL from '" + issuer.getSubjectX500Principal().getName() + "' was supplied, so certificate '"
-                        + cert.getSubjectX500Principal().getName() + "' cannot be checked for revocation; supply "
+                "no CRL from '" + EvidenceText.printable(issuer.getSubjectX500Principal().getName()) + "' was supplied, so certificate '"
+                        + EvidenceText.printable(cert.getSubjectX500Principal().getName()) + "' cannot be checked for revocation; supply "
                         + "that issuer's CRL (e.g. the PCK CRL of the right CA)"));
         checkAgainst(crl, cert, issuer, at);
     }
@@ -96,7 +96,7 @@ public final class RevocationLists {
 
     private static void checkAgainst(X509CRL crl, X509Certificate cert, X509Certificate issuer, Instant at)
             throws AttestationException {
-        String from = "the CRL of '" + issuer.getSubjectX500Principal().getName() + "'";
+        String from = "the CRL of '" + EvidenceText.printable(issuer.getSubjectX500Principal().getName()) + "'";
         try {
             crl.verify(issuer.getPublicKey());
         } catch (GeneralSecurityException e) {
@@ -111,7 +111,7 @@ public final class RevocationLists {
         }
         if (crl.isRevoked(cert)) {
             throw new AttestationException(AttestationFailure.CERTIFICATE_REVOKED, "certificate '"
-                    + cert.getSubjectX500Principal().getName() + "' (serial 0x" + cert.getSerialNumber().toString(16)
+                    + EvidenceText.printable(cert.getSubjectX500Principal().getName()) + "' (serial 0x" + cert.getSerialNumber().toString(16)
                     + ") is revoked by " + from);
         }
     }

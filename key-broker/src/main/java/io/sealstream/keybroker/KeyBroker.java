@@ -382,8 +382,15 @@ public final class KeyBroker {
         Set<String> out = new TreeSet<>();
         p.snp().ifPresent(r -> out.addAll(r.measurements()));
         p.tdx().ifPresent(r -> out.addAll(r.mrtd()));
-        p.azureSnp().ifPresent(r -> out.addAll(r.measurements()));
-        p.azureTdx().ifPresent(r -> out.addAll(r.mrtd()));
+        // on Azure the measurement is the paravisor's: the pinned PCR values are the workload's identity
+        p.azureSnp().ifPresent(r -> {
+            out.addAll(r.measurements());
+            r.pcrs().forEach((i, values) -> values.forEach(v -> out.add("pcr" + i + ":" + v)));
+        });
+        p.azureTdx().ifPresent(r -> {
+            out.addAll(r.mrtd());
+            r.pcrs().forEach((i, values) -> values.forEach(v -> out.add("pcr" + i + ":" + v)));
+        });
         return out;
     }
 
@@ -442,8 +449,13 @@ public final class KeyBroker {
             policy.check(claims, expected, request.modelDigests(), now);
             List<GpuClaims> gpus = new ArrayList<>();
             byte[] gpuNonce = ReportDataBinding.forGpu(expected);
+            Set<String> leaves = new java.util.HashSet<>();
             for (GpuEvidence g : request.gpuEvidence()) {
                 gpus.add(gpuVerifier.verify(g, gpuNonce, now));
+                if (!leaves.add(java.util.HexFormat.of().formatHex(ReportDataBinding.sha256(g.certificates().get(0))))) {
+                    throw new AttestationException(AttestationFailure.GPU_NOT_ALLOWED, "the same GPU's evidence is sent "
+                            + "twice; send each GPU once");
+                }
             }
             policy.checkGpus(gpus);
         } catch (AttestationException e) {

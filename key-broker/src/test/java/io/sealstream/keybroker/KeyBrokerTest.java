@@ -208,7 +208,10 @@ class KeyBrokerTest {
                 tee:
                   azure-tdx:
                     mrtd: [ff450b138c5ee6734a43dc35afb437abfa24ef743bc9e9484ef4af365fcd89a6c50913248ed7fcb92a7d42b1ba7da984]
-                    pcrs: {4: [ce2d8e909d4c5cfac5daf50cd23dbfc7a07066acb54c983ff9037e36bf8cb051]}
+                    pcrs:
+                      4: [ce2d8e909d4c5cfac5daf50cd23dbfc7a07066acb54c983ff9037e36bf8cb051]
+                      7: [0d2b7f74a6e7911095cc135e72a45c5a97d7e17be11c218763f0e896ba4f9f1f]
+                      9: [0626d8d430d70bc5eb4361424d87e73956cbaf07a6c0bd6f6cba1aa24f706311]
                   snp:
                     measurements: [%s]
                     host-data: ['%s']

@@ -148,7 +148,7 @@ public record AzureEvidence(byte[] hclReport, Optional<byte[]> tdQuote, byte[] t
         for (var it = n.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (!FIELDS.contains(f)) {
-                throw malformed("Azure evidence has an unknown field '" + f + "'");
+                throw malformed("Azure evidence has an unknown field '" + io.sealstream.attestation.EvidenceText.printable(f) + "'");
             }
         }
         boolean tdx = evidence.tee() == TeeType.AZURE_TDX;

@@ -73,18 +73,22 @@ public final class AzureImds implements AzureVtpmProvider.Host {
     }
 
     private JsonNode send(HttpRequest request, String what) throws IOException {
-        HttpResponse<byte[]> response;
+        HttpResponse<java.io.InputStream> response;
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while asking IMDS for " + what);
         }
-        if (response.statusCode() != 200 || response.body().length > MAX_RESPONSE) {
-            throw new IOException("IMDS answered " + response.statusCode() + " (" + response.body().length + " bytes) for "
-                    + what + "; is this an Azure confidential VM?");
+        byte[] body;
+        try (java.io.InputStream in = response.body()) {
+            body = in.readNBytes(MAX_RESPONSE + 1); // the host answers: never read more than an answer can be
         }
-        JsonNode n = JSON.readTree(new String(response.body(), StandardCharsets.UTF_8));
+        if (response.statusCode() != 200 || body.length > MAX_RESPONSE) {
+            throw new IOException("IMDS answered " + response.statusCode() + " (" + (body.length > MAX_RESPONSE
+                    ? "more than " + MAX_RESPONSE : body.length) + " bytes) for " + what + "; is this an Azure confidential VM?");
+        }
+        JsonNode n = JSON.readTree(new String(body, StandardCharsets.UTF_8));
         if (n == null || !n.isObject()) {
             throw new IOException("IMDS answered " + what + " with something other than a JSON object");
         }

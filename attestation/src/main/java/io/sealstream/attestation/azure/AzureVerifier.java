@@ -1,5 +1,6 @@
 package io.sealstream.attestation.azure;
 
+import io.sealstream.attestation.EvidenceText;
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
 import io.sealstream.attestation.AttestedClaims;
@@ -215,15 +216,15 @@ public final class AzureVerifier implements EvidenceVerifier {
             }
             X509Certificate issuer = null;
             for (X509Certificate c : pool) {
-                if (c.getBasicConstraints() >= 0 && signedBy(current, c)) {
+                if (signedBy(current, c)) {
                     issuer = c;
                     break;
                 }
             }
             if (issuer == null) {
                 throw new AttestationException(AttestationFailure.UNKNOWN_ROOT, "certificate '"
-                        + current.getSubjectX500Principal().getName() + "' is issued by '"
-                        + current.getIssuerX500Principal().getName() + "', which neither the evidence nor the configured "
+                        + EvidenceText.printable(current.getSubjectX500Principal().getName()) + "' is issued by '"
+                        + EvidenceText.printable(current.getIssuerX500Principal().getName()) + "', which neither the evidence nor the configured "
                         + "Azure vTPM roots and intermediates hold");
             }
             current = issuer;
@@ -232,8 +233,11 @@ public final class AzureVerifier implements EvidenceVerifier {
                 + "than " + MAX_CHAIN + " certificates");
     }
 
+    /** {@code issuer} is a CA allowed to sign certificates, named as {@code cert}'s issuer, and its signature holds. */
     private static boolean signedBy(X509Certificate cert, X509Certificate issuer) {
-        if (!cert.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
+        boolean[] usage = issuer.getKeyUsage();
+        if (!cert.getIssuerX500Principal().equals(issuer.getSubjectX500Principal()) || issuer.getBasicConstraints() < 0
+                || (usage != null && (usage.length < 6 || !usage[5]))) {
             return false;
         }
         try {
@@ -249,7 +253,7 @@ public final class AzureVerifier implements EvidenceVerifier {
             c.checkValidity(when);
         } catch (CertificateExpiredException | CertificateNotYetValidException e) {
             throw new AttestationException(AttestationFailure.CERTIFICATE_EXPIRED, "certificate '"
-                    + c.getSubjectX500Principal().getName() + "' is not valid at " + at);
+                    + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not valid at " + at);
         }
     }
 

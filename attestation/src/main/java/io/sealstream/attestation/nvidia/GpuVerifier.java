@@ -1,5 +1,6 @@
 package io.sealstream.attestation.nvidia;
 
+import io.sealstream.attestation.EvidenceText;
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
 import java.io.ByteArrayInputStream;
@@ -59,17 +60,17 @@ public final class GpuVerifier {
      *     UNKNOWN_ROOT, CERTIFICATE_EXPIRED, BAD_SIGNATURE, TCB_MISMATCH (FWID), STALE_NONCE
      */
     public GpuClaims verify(GpuEvidence evidence, byte[] expectedNonce, Instant at) throws AttestationException {
+        if (evidence.certificates().size() < 2 || evidence.certificates().size() > MAX_CHAIN) {
+            throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "a GPU chain has the leaf to NVIDIA's "
+                    + "Device Identity CA, 2 to " + MAX_CHAIN + " certificates; got " + evidence.certificates().size());
+        }
         GpuReport report = GpuReport.parse(evidence.report());
         List<X509Certificate> chain = certificates(evidence.certificates());
-        if (chain.size() < 2 || chain.size() > MAX_CHAIN) {
-            throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "a GPU chain has the leaf to NVIDIA's "
-                    + "Device Identity CA, 2 to " + MAX_CHAIN + " certificates; got " + chain.size());
-        }
         X509Certificate root = chain.get(chain.size() - 1);
         String rootPrint = fingerprint(root);
         if (!rootPrint.equals(trustedRoot)) {
             throw new AttestationException(AttestationFailure.UNKNOWN_ROOT, "the GPU chain ends in '"
-                    + root.getSubjectX500Principal().getName() + "' (SHA-256 " + rootPrint
+                    + EvidenceText.printable(root.getSubjectX500Principal().getName()) + "' (SHA-256 " + rootPrint
                     + "), not NVIDIA's Device Identity CA");
         }
         Date when = Date.from(at);
@@ -80,20 +81,20 @@ public final class GpuVerifier {
                 c.checkValidity(when);
             } catch (CertificateExpiredException | CertificateNotYetValidException e) {
                 throw new AttestationException(AttestationFailure.CERTIFICATE_EXPIRED, "certificate '"
-                        + c.getSubjectX500Principal().getName() + "' is not valid at " + at);
+                        + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not valid at " + at);
             }
             boolean[] usage = issuer.getKeyUsage();
             if (issuer.getBasicConstraints() < 0 || (usage != null && (usage.length < 6 || !usage[5]))
                     || !c.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
                 throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "certificate '"
-                        + c.getSubjectX500Principal().getName() + "' is not issued by the CA after it in the chain");
+                        + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not issued by the CA after it in the chain");
             }
             try {
                 c.verify(issuer.getPublicKey());
             } catch (GeneralSecurityException e) {
                 throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "certificate '"
-                        + c.getSubjectX500Principal().getName() + "' is not signed by '"
-                        + issuer.getSubjectX500Principal().getName() + "'");
+                        + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not signed by '"
+                        + EvidenceText.printable(issuer.getSubjectX500Principal().getName()) + "'");
             }
         }
         X509Certificate leaf = chain.get(0);

@@ -71,6 +71,8 @@ import java.util.stream.Collectors;
  *     mrconfigid: [...]                        # optional, likewise mrowner, mrownerconfig (96 hex digits)
  *     accepted-tcb-status: [UpToDate]
  *     allow-debug: false
+ *     allow-sept-ve: false                     # default false: the TD must set SEPT_VE_DISABLE
+ *     min-tcb: {tdx-module-major: 1, tdx-module-minor: 5, seam-last-patch: 0}  # optional floors
  *   azure-snp:                                 # Azure confidential VMs: the snp rules, for the paravisor's report,
  *     measurements: [...]                      # and the vTPM PCRs that identify the workload (required)
  *     pcrs: {4: [64 hex digits, ...], 11: [...]}
@@ -102,7 +104,25 @@ public final class AttestationPolicy {
     private static final java.util.regex.Pattern MODEL_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
     private static final Set<String> SNP_KEYS = Set.of("measurements", "host-data", "min-tcb", "allow-debug",
             "allow-migration-agent", "max-vmpl", "allow-smt");
-    private static final Set<String> TDX_KEYS = union(Set.of("mrtd", "accepted-tcb-status", "allow-debug"), TDX_REGISTERS);
+    private static final Set<String> TDX_KEYS = union(Set.of("mrtd", "accepted-tcb-status", "allow-debug", "allow-sept-ve",
+            "min-tcb"), TDX_REGISTERS);
+    /**
+     * TDX module components a {@code tee.tdx.min-tcb} may bound, and the TEE_TCB_SVN byte each is:
+     * the module's minor and major SVN and the SEAM loader's last patch SVN.
+     */
+    private static final Map<String, Integer> TDX_TCB_COMPONENTS = Map.of("tdx-module-minor", 0, "tdx-module-major", 1,
+            "seam-last-patch", 2);
+    /** What an Azure section holds besides the bare rules. */
+    private static final List<String> AZURE_KEYS = List.of("pcrs", "vm-configuration");
+    /**
+     * The PCRs a strict policy pins on Azure: the boot loader and kernel image (4), the Secure Boot
+     * state and keys (7), and at least one of those that cover the kernel command line, initrd or
+     * unified kernel image (8, 9, 11).
+     */
+    static final List<Integer> STRICT_PCRS = List.of(4, 7);
+    static final List<Integer> STRICT_PCRS_ONE_OF = List.of(8, 9, 11);
+    /** TD attribute SEPT_VE_DISABLE: EPT violations are not turned into #VE for the guest to handle. */
+    static final long SEPT_VE_DISABLE = 1L << 28;
     private static final Set<String> TCB_COMPONENTS = Set.of("fmc", "bootloader", "tee", "snp", "microcode");
     private static final Set<String> TCB_STATUSES = Arrays.stream(TcbStatus.values()).map(TcbStatus::id)
             .collect(Collectors.toUnmodifiableSet());
@@ -127,7 +147,7 @@ public final class AttestationPolicy {
      */
     public record SnpRules(Set<String> measurements, Set<String> hostData, Map<String, Integer> minTcb,
                            boolean allowDebug, boolean allowMigrationAgent, int maxVmpl, boolean allowSmt,
-                           Map<Integer, Set<String>> pcrs) {
+                           Map<Integer, Set<String>> pcrs, Map<String, Boolean> vmConfiguration) {
     }
 
     private static Set<String> union(Set<String> a, List<String> b) {
@@ -160,10 +180,12 @@ public final class AttestationPolicy {
     /**
      * What TDX evidence must show; {@code registers} pins RTMRs, MRCONFIGID, MROWNER and
      * MROWNERCONFIG by name, each only where listed; {@code pcrs} as for {@link SnpRules}, under
-     * {@code tee.azure-tdx} only.
+     * {@code tee.azure-tdx} only; {@code minTcb} bounds the TDX module's SVNs by component name;
+     * {@code allowSeptVe} admits TDs that do not set SEPT_VE_DISABLE.
      */
     public record TdxRules(Set<String> mrtd, Map<String, Set<String>> registers, Set<String> acceptedTcbStatus,
-                           boolean allowDebug, Map<Integer, Set<String>> pcrs) {
+                           boolean allowDebug, Map<Integer, Set<String>> pcrs, Map<String, Integer> minTcb,
+                           boolean allowSeptVe, Map<String, Boolean> vmConfiguration) {
     }
 
     /**
@@ -236,6 +258,11 @@ public final class AttestationPolicy {
             snp.ifPresent(r -> requireStrict(r, TeeType.SNP));
             azureSnp.ifPresent(r -> requireStrict(r, TeeType.AZURE_SNP));
             tdx.ifPresent(AttestationPolicy::requireStrict);
+            azureSnp.ifPresent(r -> requireStrictPcrs(r.pcrs(), "tee.azure-snp.pcrs"));
+            azureTdx.ifPresent(r -> requireStrictPcrs(r.pcrs(), "tee.azure-tdx.pcrs"));
+            if (!keyBroker.pcrs().isEmpty()) {
+                requireStrictPcrs(keyBroker.pcrs(), "key-broker.pcrs");
+            }
         }
         Optional<GpuRules> gpu = root.has("gpu") ? Optional.of(gpuRules(root.get("gpu"))) : Optional.empty();
         return new AttestationPolicy(name, allowSimulated, maxAge, models, pools, keyBroker, snp, tdx, azureSnp, azureTdx,
@@ -313,7 +340,7 @@ public final class AttestationPolicy {
 
     private static SnpRules snpRules(JsonNode n, TeeType tee) {
         String prefix = "tee." + tee.id() + ".";
-        onlyKeys(n, tee.azure() ? union(SNP_KEYS, List.of("pcrs")) : SNP_KEYS, prefix);
+        onlyKeys(n, tee.azure() ? union(SNP_KEYS, AZURE_KEYS) : SNP_KEYS, prefix);
         Set<String> measurements = hexList(n.get("measurements"), prefix + "measurements", 96, true);
         Set<String> hostData = n.has("host-data") ? hexList(n.get("host-data"), prefix + "host-data", 64, true) : Set.of();
         Map<String, Integer> minTcb = new TreeMap<>();
@@ -341,7 +368,7 @@ public final class AttestationPolicy {
         boolean allowSmt = !n.has("allow-smt") || bool(n, "allow-smt", prefix + "allow-smt");
         return new SnpRules(measurements, hostData, Map.copyOf(minTcb), bool(n, "allow-debug", prefix + "allow-debug"),
                 bool(n, "allow-migration-agent", prefix + "allow-migration-agent"), maxVmpl, allowSmt,
-                azurePcrs(n, tee));
+                azurePcrs(n, tee), vmConfiguration(n, tee));
     }
 
     private static final java.util.regex.Pattern DRIVER_VERSION = java.util.regex.Pattern.compile("[0-9]{1,5}(\\.[0-9]{1,5}){0,3}");
@@ -368,11 +395,13 @@ public final class AttestationPolicy {
                 architectures.add(a);
             }
         }
-        Optional<String> minDriver = Optional.ofNullable(n.get("min-driver")).map(v -> v.asText("").trim());
+        Optional<String> minDriver = Optional.ofNullable(n.get("min-driver")).map(v -> v.isTextual() ? v.asText().trim() : "");
+        // unquoted, YAML would read 550.100 as the number 550.1: only text is taken
         if (minDriver.isPresent() && !DRIVER_VERSION.matcher(minDriver.get()).matches()) {
             throw new PolicyException("gpu.min-driver", "a driver version such as '550.54.14' (quote it)");
         }
-        Optional<String> minVbios = Optional.ofNullable(n.get("min-vbios")).map(v -> v.asText("").trim().toUpperCase(Locale.ROOT));
+        Optional<String> minVbios = Optional.ofNullable(n.get("min-vbios"))
+                .map(v -> v.isTextual() ? v.asText().trim().toUpperCase(Locale.ROOT) : "");
         if (minVbios.isPresent() && !VBIOS_VERSION.matcher(minVbios.get()).matches()) {
             throw new PolicyException("gpu.min-vbios", "a VBIOS version such as '96.00.5E.00.01'");
         }
@@ -429,7 +458,7 @@ public final class AttestationPolicy {
 
     private static TdxRules tdxRules(JsonNode n, TeeType tee) {
         String prefix = "tee." + tee.id() + ".";
-        onlyKeys(n, tee.azure() ? union(TDX_KEYS, List.of("pcrs")) : TDX_KEYS, prefix);
+        onlyKeys(n, tee.azure() ? union(TDX_KEYS, AZURE_KEYS) : TDX_KEYS, prefix);
         Set<String> mrtd = hexList(n.get("mrtd"), prefix + "mrtd", 96, true);
         Map<String, Set<String>> registers = tdxRegisters(n, prefix);
         Set<String> statuses = new TreeSet<>(Set.of("UpToDate"));
@@ -447,8 +476,24 @@ public final class AttestationPolicy {
                 statuses.add(s);
             }
         }
+        Map<String, Integer> minTcb = new TreeMap<>();
+        JsonNode tcb = n.get("min-tcb");
+        if (tcb != null) {
+            if (!tcb.isObject()) {
+                throw new PolicyException(prefix + "min-tcb", "expected a mapping of " + new TreeSet<>(TDX_TCB_COMPONENTS.keySet())
+                        + " to minimum SVNs");
+            }
+            onlyKeys(tcb, TDX_TCB_COMPONENTS.keySet(), prefix + "min-tcb.");
+            tcb.fields().forEachRemaining(e -> {
+                if (!e.getValue().isIntegralNumber() || e.getValue().asInt() < 0 || e.getValue().asInt() > 255) {
+                    throw new PolicyException(prefix + "min-tcb." + e.getKey(), "expected an SVN from 0 to 255");
+                }
+                minTcb.put(e.getKey(), e.getValue().asInt());
+            });
+        }
         return new TdxRules(mrtd, registers, Set.copyOf(statuses), bool(n, "allow-debug", prefix + "allow-debug"),
-                azurePcrs(n, tee));
+                azurePcrs(n, tee), Map.copyOf(minTcb), bool(n, "allow-sept-ve", prefix + "allow-sept-ve"),
+                vmConfiguration(n, tee));
     }
 
     /**
@@ -467,16 +512,61 @@ public final class AttestationPolicy {
         return pcrs(n.get("pcrs"), field);
     }
 
-    /** {@code pcrs:} PCR index (0 to 23) to the SHA-256 values (64 hex digits) it may hold. */
+    /**
+     * A strict policy's PCR pins must cover the boot chain ({@link #STRICT_PCRS} and one of
+     * {@link #STRICT_PCRS_ONE_OF}): one pinned PCR of a stock image identifies every VM booted from it.
+     */
+    private static void requireStrictPcrs(Map<Integer, Set<String>> pcrs, String field) {
+        for (int i : STRICT_PCRS) {
+            if (!pcrs.containsKey(i)) {
+                throw new PolicyException(field + "." + i, "required unless allow-simulated: true: pin PCRs " + STRICT_PCRS
+                        + " and one of " + STRICT_PCRS_ONE_OF + ", so the boot loader, Secure Boot state and kernel are the "
+                        + "workload's, not any VM's");
+            }
+        }
+        if (STRICT_PCRS_ONE_OF.stream().noneMatch(pcrs::containsKey)) {
+            throw new PolicyException(field, "required unless allow-simulated: true: pin one of " + STRICT_PCRS_ONE_OF
+                    + " (kernel command line, initrd or unified kernel image) besides " + STRICT_PCRS);
+        }
+    }
+
+    /**
+     * {@code vm-configuration:} in an Azure section: settings of the runtime claims' vm-configuration
+     * (secure-boot, console-enabled, tpm-enabled, ...) and the value each must have.
+     */
+    private static Map<String, Boolean> vmConfiguration(JsonNode n, TeeType tee) {
+        if (!tee.azure() || !n.has("vm-configuration")) {
+            return Map.of();
+        }
+        String field = "tee." + tee.id() + ".vm-configuration";
+        JsonNode m = n.get("vm-configuration");
+        if (!m.isObject() || m.isEmpty()) {
+            throw new PolicyException(field, "expected a mapping such as {secure-boot: true, console-enabled: false}");
+        }
+        Map<String, Boolean> out = new TreeMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getKey().matches("[a-z][a-z-]{0,39}") || !e.getValue().isBoolean()) {
+                throw new PolicyException(field + "." + e.getKey(), "a setting name of lower-case letters and '-' with true "
+                        + "or false");
+            }
+            out.put(e.getKey(), e.getValue().asBoolean());
+        }
+        return Map.copyOf(out);
+    }
+
+    /** {@code pcrs:} PCR index (0 to 15) to the SHA-256 values (64 hex digits) it may hold. */
     private static Map<Integer, Set<String>> pcrs(JsonNode n, String field) {
         if (!n.isObject() || n.isEmpty()) {
-            throw new PolicyException(field, "expected a mapping of PCR index (0 to 23) to a list of 64-hex-digit values");
+            throw new PolicyException(field, "expected a mapping of PCR index (0 to 15) to a list of 64-hex-digit values");
         }
         Map<Integer, Set<String>> out = new TreeMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = n.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getKey().matches("[0-9]|1[0-9]|2[0-3]")) {
-                throw new PolicyException(field + "." + e.getKey(), "a PCR index is 0 to 23, written without leading zeros");
+            if (!e.getKey().matches("[0-9]|1[0-5]")) {
+                throw new PolicyException(field + "." + e.getKey(), "a PCR index is 0 to 15, written without leading zeros: "
+                        + "PCRs 16 to 23 can be reset or extended by software in the guest (debug, DRTM, application), so "
+                        + "they identify nothing");
             }
             out.put(Integer.parseInt(e.getKey()), hexList(e.getValue(), field + "." + e.getKey(), 64, true));
         }
@@ -665,6 +755,7 @@ public final class AttestationPolicy {
         }
         if (claims.tee().azure()) {
             checkPcrs(claims, workload);
+            checkVmConfiguration(claims, snpEvidence ? snpRules.get().vmConfiguration() : tdxRules.get().vmConfiguration());
         }
         if (snpEvidence) {
             checkSnpExtras(claims, workload, snpRules.get());
@@ -694,6 +785,18 @@ public final class AttestationPolicy {
             if (!pin.getValue().contains(hex)) {
                 throw new AttestationException(AttestationFailure.UNKNOWN_MEASUREMENT, "PCR " + pin.getKey() + " " + hex
                         + " is not in policy '" + name + "' (" + section(claims, workload) + "pcrs." + pin.getKey() + ")");
+            }
+        }
+    }
+
+    /** Each setting the Azure section names must have its value in the runtime claims' vm-configuration. */
+    private void checkVmConfiguration(AttestedClaims claims, Map<String, Boolean> required) throws AttestationException {
+        for (Map.Entry<String, Boolean> r : new TreeMap<>(required).entrySet()) {
+            Long value = claims.properties().get("vm_" + r.getKey().replace('-', '_'));
+            if (value == null || (value != 0) != r.getValue()) {
+                throw new AttestationException(AttestationFailure.VM_CONFIGURATION_NOT_ALLOWED, "the VM's " + r.getKey() + " is "
+                        + (value == null ? "not reported" : value != 0) + ", and policy '" + name + "' requires "
+                        + r.getValue() + " (tee." + claims.tee().id() + ".vm-configuration)");
             }
         }
     }
@@ -731,6 +834,21 @@ public final class AttestationPolicy {
     }
 
     private void checkTdxExtras(AttestedClaims claims, Workload workload, TdxRules rules) throws AttestationException {
+        long attributes = claims.properties().getOrDefault("td_attributes", 0L);
+        if (!rules.allowSeptVe() && (attributes & SEPT_VE_DISABLE) == 0) {
+            throw new AttestationException(AttestationFailure.TD_ATTRIBUTES_NOT_ALLOWED, "the TD does not set "
+                    + "SEPT_VE_DISABLE (attributes 0x" + Long.toHexString(attributes) + "), so the host can inject #VE "
+                    + "exceptions through EPT violations; launch it with SEPT_VE_DISABLE, or set tee." + claims.tee().id()
+                    + ".allow-sept-ve: true");
+        }
+        for (Map.Entry<String, Integer> min : new TreeMap<>(rules.minTcb()).entrySet()) {
+            Integer value = claims.tcb().get("tee_tcb_svn_" + TDX_TCB_COMPONENTS.get(min.getKey()));
+            if (value == null || value < min.getValue()) {
+                throw new AttestationException(AttestationFailure.TCB_TOO_LOW, "TDX " + min.getKey() + " SVN is "
+                        + (value == null ? "not reported" : value) + ", below the minimum " + min.getValue()
+                        + "; update the TDX module");
+            }
+        }
         for (Map.Entry<String, Set<String>> r : workload.registers().entrySet()) {
             byte[] value = claims.extraMeasurements().get(r.getKey());
             String hex = value == null ? "(absent)" : HexFormat.of().formatHex(value);
@@ -899,6 +1017,7 @@ public final class AttestationPolicy {
         if (!s.pcrs().isEmpty()) {
             n.set("pcrs", pcrsNode(s.pcrs()));
         }
+        vmConfigurationNode(s.vmConfiguration()).ifPresent(v -> n.set("vm-configuration", v));
         return sortedMembers(n);
     }
 
@@ -911,7 +1030,25 @@ public final class AttestationPolicy {
         if (!t.pcrs().isEmpty()) {
             n.set("pcrs", pcrsNode(t.pcrs()));
         }
+        if (!t.minTcb().isEmpty()) {
+            ObjectNode tcb = JsonNodeFactory.instance.objectNode();
+            new TreeMap<>(t.minTcb()).forEach(tcb::put);
+            n.set("min-tcb", tcb);
+        }
+        if (t.allowSeptVe()) {
+            n.put("allow-sept-ve", true);
+        }
+        vmConfigurationNode(t.vmConfiguration()).ifPresent(v -> n.set("vm-configuration", v));
         return sortedMembers(n);
+    }
+
+    private static Optional<ObjectNode> vmConfigurationNode(Map<String, Boolean> settings) {
+        if (settings.isEmpty()) {
+            return Optional.empty();
+        }
+        ObjectNode n = JsonNodeFactory.instance.objectNode();
+        new TreeMap<>(settings).forEach(n::put);
+        return Optional.of(n);
     }
 
     /** PCR pins as an object whose member names are the decimal indices, sorted as all names are (byte order). */

@@ -1,5 +1,6 @@
 package io.sealstream.attestation.snp;
 
+import io.sealstream.attestation.EvidenceText;
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
 import io.sealstream.attestation.AttestedClaims;
@@ -102,7 +103,7 @@ public final class SnpVerifier implements EvidenceVerifier {
         boolean simulated = developmentRoot.filter(arkPrint::equals).isPresent();
         if (!simulated && !vendorRoots.contains(arkPrint)) {
             throw new AttestationException(AttestationFailure.UNKNOWN_ROOT, "the chain ends in '"
-                    + ark.getSubjectX500Principal().getName() + "' (SHA-256 " + arkPrint
+                    + EvidenceText.printable(ark.getSubjectX500Principal().getName()) + "' (SHA-256 " + arkPrint
                     + "), which is not a pinned AMD root");
         }
         Date when = Date.from(at);
@@ -111,7 +112,7 @@ public final class SnpVerifier implements EvidenceVerifier {
                 c.checkValidity(when);
             } catch (CertificateExpiredException | CertificateNotYetValidException e) {
                 throw new AttestationException(AttestationFailure.CERTIFICATE_EXPIRED, "certificate '"
-                        + c.getSubjectX500Principal().getName() + "' is not valid at " + at);
+                        + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not valid at " + at);
             }
         }
         verifySignedBy(ark, ark, "the ARK is not self-signed");
@@ -184,7 +185,7 @@ public final class SnpVerifier implements EvidenceVerifier {
             cert.verify(issuer.getPublicKey());
         } catch (GeneralSecurityException e) {
             throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, problem + " ('"
-                    + cert.getSubjectX500Principal().getName() + "')");
+                    + EvidenceText.printable(cert.getSubjectX500Principal().getName()) + "')");
         }
     }
 

@@ -1,5 +1,6 @@
 package io.sealstream.attestation.tdx;
 
+import io.sealstream.attestation.EvidenceText;
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
 import io.sealstream.attestation.RevocationLists;
@@ -108,19 +109,19 @@ final class TcbEvaluator {
         X509Certificate chainRoot = chain.get(chain.size() - 1);
         if (chain.size() > 1 && !Arrays.equals(encoded(chainRoot), encoded(root))) {
             throw new AttestationException(AttestationFailure.UNKNOWN_ROOT, "the " + what + " issuer chain ends in '"
-                    + chainRoot.getSubjectX500Principal().getName() + "', not the pinned Intel SGX Root CA");
+                    + EvidenceText.printable(chainRoot.getSubjectX500Principal().getName()) + "', not the pinned Intel SGX Root CA");
         }
         try {
             signer.verify(root.getPublicKey());
         } catch (GeneralSecurityException e) {
             throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "the " + what + " signer '"
-                    + signer.getSubjectX500Principal().getName() + "' is not signed by Intel's SGX Root CA");
+                    + EvidenceText.printable(signer.getSubjectX500Principal().getName()) + "' is not signed by Intel's SGX Root CA");
         }
         try {
             signer.checkValidity(Date.from(at));
         } catch (CertificateExpiredException | CertificateNotYetValidException e) {
             throw new AttestationException(AttestationFailure.CERTIFICATE_EXPIRED, "the " + what + " signer '"
-                    + signer.getSubjectX500Principal().getName() + "' is not valid at " + at
+                    + EvidenceText.printable(signer.getSubjectX500Principal().getName()) + "' is not valid at " + at
                     + "; use its re-issued certificate (same key) from current collateral");
         }
         if (crls.isEmpty()) {
@@ -130,7 +131,7 @@ final class TcbEvaluator {
         }
         if (!P256.verify(signer.getPublicKey(), json.getBytes(StandardCharsets.UTF_8), signature)) {
             throw new AttestationException(AttestationFailure.BAD_COLLATERAL, "the " + what + " signature does not "
-                    + "verify with '" + signer.getSubjectX500Principal().getName() + "': the document was changed "
+                    + "verify with '" + EvidenceText.printable(signer.getSubjectX500Principal().getName()) + "': the document was changed "
                     + "or is not byte for byte as Intel served it");
         }
     }

@@ -1,5 +1,6 @@
 package io.sealstream.attestation.tdx;
 
+import io.sealstream.attestation.EvidenceText;
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
 import io.sealstream.attestation.AttestedClaims;
@@ -98,7 +99,7 @@ public final class TdxVerifier implements EvidenceVerifier {
         String rootPrint = fingerprint(root);
         if (!rootPrint.equals(trustedRoot)) {
             throw new AttestationException(AttestationFailure.UNKNOWN_ROOT, "the PCK chain ends in '"
-                    + root.getSubjectX500Principal().getName() + "' (SHA-256 " + rootPrint
+                    + EvidenceText.printable(root.getSubjectX500Principal().getName()) + "' (SHA-256 " + rootPrint
                     + "), not Intel's SGX Root CA");
         }
         PckExtensions pckTcb = PckExtensions.of(pck);
@@ -111,15 +112,15 @@ public final class TdxVerifier implements EvidenceVerifier {
                 c.checkValidity(when);
             } catch (CertificateExpiredException | CertificateNotYetValidException e) {
                 throw new AttestationException(AttestationFailure.CERTIFICATE_EXPIRED, "certificate '"
-                        + c.getSubjectX500Principal().getName() + "' is not valid at " + at);
+                        + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not valid at " + at);
             }
             X509Certificate issuer = chain.get(Math.min(i + 1, chain.size() - 1));
             try {
                 c.verify(issuer.getPublicKey());
             } catch (GeneralSecurityException e) {
                 throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "certificate '"
-                        + c.getSubjectX500Principal().getName() + "' is not signed by '"
-                        + issuer.getSubjectX500Principal().getName() + "'");
+                        + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not signed by '"
+                        + EvidenceText.printable(issuer.getSubjectX500Principal().getName()) + "'");
             }
             if (c != root) {
                 if (platformCollateral.isPresent() && !platformCollateral.get().revocationLists().isEmpty()) {

@@ -24,6 +24,9 @@ class AzurePolicyTest {
     private static final String MRTD =
             "ff450b138c5ee6734a43dc35afb437abfa24ef743bc9e9484ef4af365fcd89a6c50913248ed7fcb92a7d42b1ba7da984";
     private static final String PCR4 = "ce2d8e909d4c5cfac5daf50cd23dbfc7a07066acb54c983ff9037e36bf8cb051";
+    /** The boot chain's PCRs of the capture besides PCR 4: 7 (Secure Boot) and 9 (kernel and initrd). */
+    private static final String BOOT = "7: ['0d2b7f74a6e7911095cc135e72a45c5a97d7e17be11c218763f0e896ba4f9f1f'], "
+            + "9: ['0626d8d430d70bc5eb4361424d87e73956cbaf07a6c0bd6f6cba1aa24f706311']";
     private static final String MODEL = "ab".repeat(32);
     private static final String ZERO48 = "00".repeat(48);
     private static final byte[] BINDING = new byte[64]; // the capture's user-data
@@ -37,7 +40,7 @@ class AzurePolicyTest {
 
     @Test
     void azureTdxEvidenceWhosePinnedPcrsMatchIsAccepted() throws Exception {
-        policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + PCR4 + "']}}", "")
+        policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + PCR4 + "'], " + BOOT + "}}", "")
                 .check(claims, BINDING, hex(MODEL), AT);
     }
 
@@ -54,7 +57,7 @@ class AzurePolicyTest {
     @Test
     void aPinnedPcrWithAnotherValueIsAnUnknownMeasurement() {
         AttestationException e = catchThrowableOfType(AttestationException.class,
-                () -> policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + "00".repeat(32) + "']}}", "")
+                () -> policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + "00".repeat(32) + "'], " + BOOT + "}}", "")
                         .check(claims, BINDING, hex(MODEL), AT));
 
         assertThat(e.failure()).isEqualTo(AttestationFailure.UNKNOWN_MEASUREMENT);
@@ -63,7 +66,7 @@ class AzurePolicyTest {
 
     @Test
     void aKeyBrokerOnAzureWithNoPinnedPcrsIsRefused() {
-        AttestationPolicy p = policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + PCR4 + "']}}",
+        AttestationPolicy p = policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + PCR4 + "'], " + BOOT + "}}",
                 "key-broker: {measurements: ['" + MRTD + "']}\n");
 
         AttestationException e = catchThrowableOfType(AttestationException.class,
@@ -75,8 +78,8 @@ class AzurePolicyTest {
 
     @Test
     void aKeyBrokerOnAzureIsIdentifiedByItsOwnPcrs() throws Exception {
-        policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + "11".repeat(32) + "']}}",
-                "key-broker: {measurements: ['" + MRTD + "'], pcrs: {4: ['" + PCR4 + "']}}\n")
+        policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + "11".repeat(32) + "'], " + BOOT + "}}",
+                "key-broker: {measurements: ['" + MRTD + "'], pcrs: {4: ['" + PCR4 + "'], " + BOOT + "}}\n")
                 .checkKeyBroker(claims, BINDING, Optional.of(AT));
     }
 
@@ -87,24 +90,46 @@ class AzurePolicyTest {
     }
 
     @Test
-    void aPcrIndexPastTwentyThreeIsRefusedAtParse() {
-        assertThatThrownBy(() -> policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {24: ['" + PCR4 + "']}}", ""))
-                .isInstanceOf(PolicyException.class).hasMessageContaining("tee.azure-tdx.pcrs.24");
+    void aPcrThatSoftwareInTheGuestCanResetIsRefusedAtParse() {
+        assertThatThrownBy(() -> policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {16: ['" + PCR4 + "']}}", ""))
+                .isInstanceOf(PolicyException.class).hasMessageContaining("tee.azure-tdx.pcrs.16").hasMessageContaining("reset");
+    }
+
+    @Test
+    void aStrictAzurePolicyMustPinTheBootChainNotOnePcr() {
+        assertThatThrownBy(() -> policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + PCR4 + "']}}", ""))
+                .isInstanceOf(PolicyException.class).hasMessageContaining("tee.azure-tdx.pcrs.7");
+    }
+
+    @Test
+    void aVmWhoseConfigurationDiffersFromThePolicysIsRefused() {
+        AttestationException e = catchThrowableOfType(AttestationException.class, () -> policy("azure-tdx", "{mrtd: ['"
+                + MRTD + "'], pcrs: {4: ['" + PCR4 + "'], " + BOOT + "}, vm-configuration: {console-enabled: false}}", "")
+                .check(claims, BINDING, hex(MODEL), AT));
+
+        assertThat(e.failure()).isEqualTo(AttestationFailure.VM_CONFIGURATION_NOT_ALLOWED);
+        assertThat(e.getMessage()).contains("console-enabled");
+    }
+
+    @Test
+    void aVmWhoseConfigurationMatchesIsAccepted() throws Exception {
+        policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + PCR4 + "'], " + BOOT
+                + "}, vm-configuration: {secure-boot: true}}", "").check(claims, BINDING, hex(MODEL), AT);
     }
 
     @Test
     void pcrsAreNotAcceptedInBareSections() {
-        assertThatThrownBy(() -> policy("tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + PCR4 + "']}}", ""))
+        assertThatThrownBy(() -> policy("tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + PCR4 + "'], " + BOOT + "}}", ""))
                 .isInstanceOf(PolicyException.class).hasMessageContaining("tee.tdx.pcrs");
     }
 
     @Test
     void theCanonicalFormListsPcrsByIndexInByteOrder() {
-        AttestationPolicy p = policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + PCR4 + "'], 11: ['"
+        AttestationPolicy p = policy("azure-tdx", "{mrtd: ['" + MRTD + "'], pcrs: {4: ['" + PCR4 + "'], " + BOOT + ", 11: ['"
                 + "00".repeat(32) + "']}}", "");
 
         assertThat(p.canonicalJson()).contains("\"azure-tdx\":{").contains("\"pcrs\":{\"11\":[\"" + "00".repeat(32)
-                + "\"],\"4\":[\"" + PCR4 + "\"]}");
+                + "\"],\"4\":[\"" + PCR4 + "\"],\"7\":[");
         assertThat(AttestationPolicy.parse(p.toYaml()).id()).isEqualTo(p.id());
     }
 

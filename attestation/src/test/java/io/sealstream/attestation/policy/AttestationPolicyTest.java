@@ -278,6 +278,43 @@ class AttestationPolicyTest {
 
     /** TDX claims with zero RTMRs and {@code registers} besides. */
     @Test
+    void aTdThatDoesNotDisableSeptVeIsRefusedUnlessThePolicyAllowsIt() throws Exception {
+        AttestedClaims open = withProperty(tdxClaims(Map.of("mrconfigid", new byte[48])), "td_attributes", 0L);
+
+        assertDenied(AttestationPolicy.parse(tdxPolicy("")), open, RD, model(), AttestationFailure.TD_ATTRIBUTES_NOT_ALLOWED);
+        AttestationPolicy.parse(tdxPolicy("    allow-sept-ve: true\n")).check(open, RD, model(), Instant.now());
+    }
+
+    @Test
+    void aTdxModuleBelowThePolicysMinimumIsRefused() {
+        AttestedClaims module15 = withTcb(tdxClaims(Map.of("mrconfigid", new byte[48])), Map.of("tee_tcb_svn_0", 5,
+                "tee_tcb_svn_1", 1, "tee_tcb_svn_2", 0));
+
+        assertDenied(AttestationPolicy.parse(tdxPolicy("    min-tcb: {tdx-module-major: 1, tdx-module-minor: 6}\n")), module15,
+                RD, model(), AttestationFailure.TCB_TOO_LOW);
+    }
+
+    @Test
+    void tdxRulesAtTheirDefaultsLeaveAPolicysIdAsItWas() {
+        assertThat(AttestationPolicy.parse(tdxPolicy("    allow-sept-ve: false\n")).id())
+                .isEqualTo(AttestationPolicy.parse(tdxPolicy("")).id());
+        assertThat(AttestationPolicy.parse(tdxPolicy("    min-tcb: {seam-last-patch: 1}\n")).id())
+                .isNotEqualTo(AttestationPolicy.parse(tdxPolicy("")).id());
+    }
+
+    /** A strict TDX policy for {@link #tdxClaims} (zero MRCONFIGID and RTMRs) with {@code extra} lines under tee.tdx. */
+    private static String tdxPolicy(String extra) {
+        return "version: 1\nmodels: [" + MODEL + "]\ntee:\n  tdx:\n    mrtd: [" + M + "]\n    mrconfigid: ['" + "00".repeat(48)
+                + "']\n    rtmr0: ['" + "00".repeat(48) + "']\n    rtmr1: ['" + "00".repeat(48) + "']\n    rtmr2: ['"
+                + "00".repeat(48) + "']\n" + extra;
+    }
+
+    private static AttestedClaims withTcb(AttestedClaims c, Map<String, Integer> tcb) {
+        return new AttestedClaims(c.tee(), c.simulated(), c.reportVersion(), c.measurement(), c.extraMeasurements(),
+                c.reportData(), c.debug(), c.migrationAgent(), tcb, c.tcbStatus(), c.signedAt(), c.properties());
+    }
+
+    @Test
     void aPolicyThatRefusesSimulatedEvidenceMustPinSnpHostData() {
         assertThatThrownBy(() -> AttestationPolicy.parse(STRICT.replace("    host-data: ['" + "00".repeat(32) + "']\n", "")))
                 .isInstanceOf(PolicyException.class).hasMessageContaining("tee.snp.host-data").hasMessageContaining("init-data");
@@ -323,7 +360,7 @@ class AttestationPolicyTest {
                 new byte[48], "rtmr3", new byte[48]));
         all.putAll(registers);
         return new AttestedClaims(TeeType.TDX, false, 4, HexFormat.of().parseHex(M), Map.copyOf(all), RD, false, false, Map.of(),
-                Optional.of("UpToDate"), Optional.empty(), Map.of("td_attributes", 0L));
+                Optional.of("UpToDate"), Optional.empty(), Map.of("td_attributes", 1L << 28)); // SEPT_VE_DISABLE
     }
 
     @Test
