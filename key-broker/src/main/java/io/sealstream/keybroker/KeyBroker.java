@@ -451,11 +451,15 @@ public final class KeyBroker {
             byte[] gpuNonce = ReportDataBinding.forGpu(expected);
             Set<String> leaves = new java.util.HashSet<>();
             for (GpuEvidence g : request.gpuEvidence()) {
-                gpus.add(gpuVerifier.verify(g, gpuNonce, now));
-                if (!leaves.add(java.util.HexFormat.of().formatHex(ReportDataBinding.sha256(g.certificates().get(0))))) {
+                // before any signature is checked: one GPU sent eight times is one GPU, and costs nothing to refuse
+                if (g.certificates().isEmpty()
+                        || !leaves.add(java.util.HexFormat.of().formatHex(ReportDataBinding.sha256(g.certificates().get(0))))) {
                     throw new AttestationException(AttestationFailure.GPU_NOT_ALLOWED, "the same GPU's evidence is sent "
-                            + "twice; send each GPU once");
+                            + "twice, or a GPU's evidence has no certificate; send each GPU once with its chain");
                 }
+            }
+            for (GpuEvidence g : request.gpuEvidence()) {
+                gpus.add(gpuVerifier.verify(g, gpuNonce, now));
             }
             policy.checkGpus(gpus);
         } catch (AttestationException e) {

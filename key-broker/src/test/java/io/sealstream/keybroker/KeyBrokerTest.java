@@ -261,6 +261,11 @@ class KeyBrokerTest {
         // genuine GPU, genuine CPU: the GPU report answers the nonce of its capture, not this attestation's
         assertRefused(() -> client.attest(new AttestRequest(nonce, EvidenceMessage.of(cpu), tee.publicKey(), List.of(MODEL),
                 List.of(captured))), 401, "stale_nonce");
+        byte[] again = client.challenge().nonce();
+        Evidence cpuAgain = TEE.attest(WORKER, ReportDataBinding.forWorker(again, tee.publicKey(), MODEL));
+        // one GPU sent twice counts as one GPU: refused before any signature is checked
+        assertRefused(() -> client.attest(new AttestRequest(again, EvidenceMessage.of(cpuAgain), tee.publicKey(),
+                List.of(MODEL), List.of(captured, captured))), 403, "gpu_not_allowed");
     }
 
     @Test

@@ -86,6 +86,13 @@ class GpuPolicyTest {
                 .hasMessageContaining("gpu.min-driver");
     }
 
+    @Test
+    void anUnquotedDriverVersionIsRefusedRatherThanReadAsANumber() {
+        // YAML reads 550.100 as the number 550.1, a lower minimum than the operator wrote
+        assertThatThrownBy(() -> policy("{min-driver: 550.100}")).isInstanceOf(PolicyException.class)
+                .hasMessageContaining("gpu.min-driver").hasMessageContaining("quote");
+    }
+
     private static AttestationPolicy policy(String gpu) {
         return AttestationPolicy.parse(base("gpu: " + gpu + "\n"));
     }
