@@ -65,6 +65,7 @@ import java.util.stream.Collectors;
  *     allow-migration-agent: false
  *     max-vmpl: 0                              # default 0: the report comes from the guest's most privileged level
  *     allow-smt: true                          # default true; false refuses guests whose policy allows SMT
+ *     min-abi: '1.55'                          # optional: the guest policy must demand at least this firmware ABI
  *   tdx:
  *     mrtd: [96 hex digits, ...]
  *     rtmr0: [...]                             # optional, likewise rtmr1..3
@@ -102,7 +103,7 @@ public final class AttestationPolicy {
     private static final java.util.regex.Pattern POOL_NAME = java.util.regex.Pattern.compile("[a-z0-9]{1,32}");
     // the same rule as EnvelopeProtocol.isLegalPoolName, which this module cannot see
     private static final java.util.regex.Pattern MODEL_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
-    private static final Set<String> SNP_KEYS = Set.of("measurements", "host-data", "min-tcb", "allow-debug",
+    private static final Set<String> SNP_KEYS = Set.of("measurements", "host-data", "min-tcb", "min-abi", "allow-debug",
             "allow-migration-agent", "max-vmpl", "allow-smt");
     private static final Set<String> TDX_KEYS = union(Set.of("mrtd", "accepted-tcb-status", "allow-debug", "allow-sept-ve",
             "min-tcb"), TDX_REGISTERS);
@@ -147,7 +148,16 @@ public final class AttestationPolicy {
      */
     public record SnpRules(Set<String> measurements, Set<String> hostData, Map<String, Integer> minTcb,
                            boolean allowDebug, boolean allowMigrationAgent, int maxVmpl, boolean allowSmt,
-                           Map<Integer, Set<String>> pcrs, Map<String, Boolean> vmConfiguration) {
+                           Map<Integer, Set<String>> pcrs, Map<String, Boolean> vmConfiguration,
+                           Optional<int[]> minAbi) {
+        public SnpRules {
+            minAbi = minAbi.map(int[]::clone);
+        }
+
+        @Override
+        public Optional<int[]> minAbi() {
+            return minAbi.map(int[]::clone);
+        }
     }
 
     private static Set<String> union(Set<String> a, List<String> b) {
@@ -368,7 +378,7 @@ public final class AttestationPolicy {
         boolean allowSmt = !n.has("allow-smt") || bool(n, "allow-smt", prefix + "allow-smt");
         return new SnpRules(measurements, hostData, Map.copyOf(minTcb), bool(n, "allow-debug", prefix + "allow-debug"),
                 bool(n, "allow-migration-agent", prefix + "allow-migration-agent"), maxVmpl, allowSmt,
-                azurePcrs(n, tee), vmConfiguration(n, tee));
+                azurePcrs(n, tee), vmConfiguration(n, tee), minAbi(n, prefix));
     }
 
     private static final java.util.regex.Pattern DRIVER_VERSION = java.util.regex.Pattern.compile("[0-9]{1,5}(\\.[0-9]{1,5}){0,3}");
@@ -528,6 +538,24 @@ public final class AttestationPolicy {
             throw new PolicyException(field, "required unless allow-simulated: true: pin one of " + STRICT_PCRS_ONE_OF
                     + " (kernel command line, initrd or unified kernel image) besides " + STRICT_PCRS);
         }
+    }
+
+    /**
+     * {@code min-abi: "1.55"}: the lowest firmware ABI (major.minor) the guest policy may demand.
+     * The firmware refuses to launch a guest whose policy demands more than it implements, so a
+     * guest policy at or above the minimum means firmware at or above it.
+     */
+    private static Optional<int[]> minAbi(JsonNode n, String prefix) {
+        if (!n.has("min-abi")) {
+            return Optional.empty();
+        }
+        JsonNode v = n.get("min-abi");
+        String text = v.isTextual() ? v.asText().trim() : "";
+        if (!text.matches("(25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})\\.(25[0-5]|2[0-4][0-9]|1?[0-9]{1,2})")) {
+            throw new PolicyException(prefix + "min-abi", "a firmware ABI 'major.minor' such as '1.55', quoted");
+        }
+        String[] parts = text.split("\\.");
+        return Optional.of(new int[] {Integer.parseInt(parts[0]), Integer.parseInt(parts[1])});
     }
 
     /**
@@ -819,6 +847,17 @@ public final class AttestationPolicy {
             throw new AttestationException(AttestationFailure.SMT_NOT_ALLOWED, "the guest policy allows SMT and policy '"
                     + name + "' says allow-smt: false; launch the guest with SMT off");
         }
+        if (rules.minAbi().isPresent()) {
+            int[] min = rules.minAbi().get();
+            long major = claims.properties().getOrDefault("abi_major", 0L);
+            long minor = claims.properties().getOrDefault("abi_minor", 0L);
+            if (major < min[0] || (major == min[0] && minor < min[1])) {
+                throw new AttestationException(AttestationFailure.TCB_TOO_LOW, "the guest policy demands firmware ABI "
+                        + major + "." + minor + ", below tee." + claims.tee().id() + ".min-abi " + min[0] + "." + min[1]
+                        + "; launch the guest with a policy "
+                        + "that requires at least that firmware");
+            }
+        }
         for (Map.Entry<String, Integer> min : rules.minTcb().entrySet()) {
             Integer value = claims.tcb().get(min.getKey());
             if (value == null) {
@@ -1018,6 +1057,7 @@ public final class AttestationPolicy {
             n.set("pcrs", pcrsNode(s.pcrs()));
         }
         vmConfigurationNode(s.vmConfiguration()).ifPresent(v -> n.set("vm-configuration", v));
+        s.minAbi().ifPresent(v -> n.put("min-abi", v[0] + "." + v[1]));
         return sortedMembers(n);
     }
 

@@ -278,6 +278,18 @@ class AttestationPolicyTest {
 
     /** TDX claims with zero RTMRs and {@code registers} besides. */
     @Test
+    void aGuestPolicyDemandingLessThanTheMinimumFirmwareAbiIsRefused() throws Exception {
+        AttestationPolicy p = AttestationPolicy.parse(STRICT.replace("    min-tcb:", "    min-abi: '1.55'\n    min-tcb:"));
+        AttestedClaims abi151 = withProperty(withProperty(claims(false, false, false, M, 8), "abi_major", 1), "abi_minor", 51);
+        AttestedClaims abi155 = withProperty(withProperty(claims(false, false, false, M, 8), "abi_major", 1), "abi_minor", 55);
+
+        assertDenied(p, abi151, RD, model(), AttestationFailure.TCB_TOO_LOW);
+        p.check(abi155, RD, model(), Instant.now());
+        assertThat(p.canonicalJson()).contains("\"min-abi\":\"1.55\"");
+        assertThat(AttestationPolicy.parse(p.toYaml()).id()).isEqualTo(p.id());
+    }
+
+    @Test
     void aTdThatDoesNotDisableSeptVeIsRefusedUnlessThePolicyAllowsIt() throws Exception {
         AttestedClaims open = withProperty(tdxClaims(Map.of("mrconfigid", new byte[48])), "td_attributes", 0L);
 
