@@ -546,7 +546,8 @@ public final class KeyBroker {
             return new PublicTopicKeys(topic, pub.toBytes(), pub.primaryKeyId(), pub.fingerprint(), policy.toYaml(),
                     policy.id(), custody.mode().id(), EvidenceMessage.of(own),
                     // when the next primary is surely promoted: due, plus at most one rotation check
-                    keyset.primaryCreatedAt().plus(config.rotationInterval()).plus(config.rotationCheck()).toString());
+                    keyset.primaryCreatedAt().plus(config.rotationInterval()).plus(config.rotationCheck()).toString(),
+                    config.ownTdxCollateral().orElse(null));
         } catch (AttestationException e) {
             LOG.error("keybroker.own_evidence.failed code={}", e.failure().code());
             throw new KeyBrokerException(503, "evidence_unavailable",

@@ -15,6 +15,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -51,6 +52,7 @@ public final class KeyBrokerConfig {
     private final AttestationPolicy policy;
     private final Map<TeeType, EvidenceVerifier> verifiers;
     private final EvidenceProvider ownEvidence;
+    private final Optional<String> ownTdxCollateral;
     private final Set<String> topics;
     private final Duration rotationInterval;
     private final Duration grace;
@@ -73,6 +75,7 @@ public final class KeyBrokerConfig {
         this.policy = b.policy;
         this.verifiers = Map.copyOf(b.verifiers);
         this.ownEvidence = b.ownEvidence;
+        this.ownTdxCollateral = Optional.ofNullable(b.ownTdxCollateral);
         this.topics = Set.copyOf(b.topics);
         this.rotationInterval = b.rotationInterval;
         this.grace = b.grace;
@@ -129,6 +132,11 @@ public final class KeyBrokerConfig {
     /** The TEE the broker itself runs in, for the evidence it shows clients. */
     public EvidenceProvider ownEvidence() {
         return ownEvidence;
+    }
+
+    /** Intel's collateral for the broker's own TDX platform, served beside its evidence; empty off TDX. */
+    public Optional<String> ownTdxCollateral() {
+        return ownTdxCollateral;
     }
 
     /** Request topics provisioned at start-up. */
@@ -195,6 +203,7 @@ public final class KeyBrokerConfig {
         private AttestationPolicy policy;
         private final Map<TeeType, EvidenceVerifier> verifiers = new EnumMap<>(TeeType.class);
         private EvidenceProvider ownEvidence;
+        private String ownTdxCollateral;
         private final Set<String> topics = new LinkedHashSet<>();
         private Duration rotationInterval = EnvelopeDefaults.ROTATION_INTERVAL;
         private Duration grace = EnvelopeDefaults.GRACE;
@@ -255,6 +264,12 @@ public final class KeyBrokerConfig {
 
         public Builder ownEvidence(EvidenceProvider ownEvidence) {
             this.ownEvidence = ownEvidence;
+            return this;
+        }
+
+        /** Intel's collateral (QuoteCollateralV3 JSON) for the broker's own TDX platform, served to clients. */
+        public Builder ownTdxCollateral(String json) {
+            this.ownTdxCollateral = json;
             return this;
         }
 

@@ -157,6 +157,17 @@ public final class KeyBrokerMain {
             }
         }
         TdxVerifier tdx = TdxVerifier.withIntelRoot().withCollateral(collateral);
+        if (s.optional(OWN_COLLATERAL).isPresent()) {
+            String file = s.string(OWN_COLLATERAL);
+            try {
+                String json = java.nio.file.Files.readString(Path.of(file));
+                TdxCollateral.fromQuoteCollateralJson(json); // refused now rather than by every client
+                b.ownTdxCollateral(json);
+            } catch (java.io.IOException | AttestationException e) {
+                throw new SettingsException("key broker: the broker's own TDX collateral " + file + " ("
+                        + OWN_COLLATERAL.name() + " from " + s.source(OWN_COLLATERAL) + ") cannot be used: " + e.getMessage());
+            }
+        }
         AzureVerifier azure = AzureVerifier.of(SnpVerifier.withAmdRoots(), tdx); // never the development root
         List<X509Certificate> vtpmCertificates = azureVtpmCertificates(s);
         if (!vtpmCertificates.isEmpty()) {

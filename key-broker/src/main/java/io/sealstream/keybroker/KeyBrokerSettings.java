@@ -39,6 +39,9 @@ public final class KeyBrokerSettings {
                     + "for evidence only if the policy says allow-simulated.");
     public static final Setting SIMULATED_MEASUREMENT = Setting.optional("tee.simulated.measurement",
             "Launch measurement the simulated TEE reports, hex; unset: the dev key broker image's.");
+    public static final Setting OWN_COLLATERAL = Setting.optional("tee.collateral",
+            "For a broker on TDX: Intel's collateral for its own platform (QuoteCollateralV3 JSON), served beside its "
+                    + "evidence so that clients can judge its TCB status; without it clients refuse a TDX broker.");
     public static final Setting TDX_COLLATERAL = Setting.optional("tdx.collateral",
             "Comma-separated TDX collateral files (QuoteCollateralV3 JSON), one per platform FMSPC; without them no "
                     + "TDX evidence gets a TCB status, which policies with TDX rules require.");
@@ -84,7 +87,8 @@ public final class KeyBrokerSettings {
     /** The key broker's settings, read from {@code key-broker.properties} and {@code SEALSTREAM_KEY_BROKER_*}. */
     public static final SettingsSchema SCHEMA = SettingsSchema.of("key broker", "SEALSTREAM_KEY_BROKER_",
             SettingsSchema.settings(List.of(BIND_ADDRESS, PORT, METRICS_ADDRESS, METRICS_PORT, DATA_DIR, POLICY_FILE, CUSTODY,
-                    CUSTODY_PEER_URL, TEE, SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, TDX_COLLATERAL, AZURE_VTPM_CERTIFICATES, TOPICS,
+                    CUSTODY_PEER_URL, TEE, SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, OWN_COLLATERAL, TDX_COLLATERAL, AZURE_VTPM_CERTIFICATES,
+                    TOPICS,
                     ROTATION_INTERVAL, GRACE, PENDING_LEAD, ROTATION_CHECK, LEASE_TTL, NONCE_TTL, PUBLIC_RATE,
                     ATTESTATION_RATE, AUDIT_SINK, AUDIT_PRODUCER), KAFKA.all(), List.of(REGISTRY_URL, ServiceLogging.FORMAT)));
 }

@@ -1,9 +1,17 @@
 package io.sealstream.client;
 
 import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.AttestationFailure;
 import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.Evidence;
+import io.sealstream.attestation.EvidenceVerifier;
 import io.sealstream.attestation.ReportDataBinding;
+import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.azure.AzureVerifier;
 import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.attestation.tdx.TdxCollateral;
+import io.sealstream.attestation.tdx.TdxVerifier;
 import io.sealstream.envelope.TopicPublicKeys;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.api.PublicTopicKeys;
@@ -13,6 +21,8 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,7 +66,8 @@ final class BrokerVerifier {
         }
         AttestedClaims claims;
         try {
-            claims = trust.verifier().verify(served.evidence().toEvidence(), clock.instant());
+            Evidence evidence = served.evidence().toEvidence();
+            claims = verifierFor(evidence.tee(), served.tdxCollateral()).orElse(trust.verifier()).verify(evidence, clock.instant());
         } catch (AttestationException e) {
             throw new AttestationFailedException(e.failure().code(), "the key broker's evidence does not verify: "
                     + e.getMessage() + "; do not send data to this key broker", e);
@@ -122,6 +133,30 @@ final class BrokerVerifier {
         return new VerifiedTopic(keys, policy, claims, clock.instant(), rotatesAt(served.primaryRotatesAt()));
     }
 
+    /**
+     * For a broker on TDX that serves Intel's collateral for its platform: a verifier that judges its
+     * quote's TCB status with it (the collateral is signed by Intel, so where it comes from does not
+     * matter; its validity window is checked). Empty otherwise: the pinned verifier decides, and TDX
+     * evidence without collateral has no TCB status, which no policy accepts.
+     *
+     * @throws AttestationException BAD_COLLATERAL or MALFORMED_EVIDENCE for collateral that cannot be used
+     */
+    static Optional<EvidenceVerifier> verifierFor(TeeType tee,
+            String tdxCollateral) throws AttestationException {
+        if (tee.hardware() != TeeType.TDX || tdxCollateral == null) {
+            return Optional.empty();
+        }
+        if (tdxCollateral.length() > PublicTopicKeys.MAX_COLLATERAL) {
+            throw new AttestationException(AttestationFailure.MALFORMED_EVIDENCE, "the key broker "
+                    + "serves " + tdxCollateral.length() + " characters of collateral, more than any platform's");
+        }
+        TdxVerifier tdx = TdxVerifier.withIntelRoot()
+                .withCollateral(List.of(TdxCollateral.fromQuoteCollateralJson(tdxCollateral)));
+        return Optional.of(tee.azure()
+                ? AzureVerifier.of(SnpVerifier.withAmdRoots(), tdx)
+                : tdx);
+    }
+
     private static String requireHexId(String id) {
         if (id == null || !id.matches("[0-9a-f]{64}")) {
             throw new PolicyMismatchException("the key broker sent policy id '" + id + "', not a SHA-256 in hex");
@@ -141,9 +176,9 @@ final class BrokerVerifier {
     /** The served rotation hint, if it is a valid instant. */
     private static java.util.Optional<java.time.Instant> rotatesAt(String iso) {
         try {
-            return iso == null ? java.util.Optional.empty() : java.util.Optional.of(java.time.Instant.parse(iso));
+            return iso == null ? Optional.empty() : java.util.Optional.of(java.time.Instant.parse(iso));
         } catch (java.time.format.DateTimeParseException e) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.sun.net.httpserver.HttpServer;
 import io.sealstream.attestation.EvidenceProvider;
+import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
@@ -191,7 +192,8 @@ class BrokerVerifierTest {
                     var genuine = real.publicKeys(TOPIC, nonce);
                     body = KeyBrokerJson.mapper().writeValueAsBytes(new io.sealstream.keybroker.api.PublicTopicKeys(
                             genuine.topic(), genuine.keyset(), genuine.primaryKeyId(), genuine.keysetFingerprint(),
-                            genuine.policy(), genuine.policyId(), "recovery", genuine.evidence(), genuine.primaryRotatesAt()));
+                            genuine.policy(), genuine.policyId(), "recovery", genuine.evidence(), genuine.primaryRotatesAt(),
+                            genuine.tdxCollateral()));
                 } catch (io.sealstream.keybroker.api.KeyBrokerException e) {
                     throw new java.io.IOException(e);
                 }
@@ -311,5 +313,31 @@ class BrokerVerifierTest {
         byte[] b = new byte[n];
         Arrays.fill(b, (byte) v);
         return b;
+    }
+
+    @Test
+    void aTdxBrokersServedCollateralGivesItsQuoteATcbStatus() throws Exception {
+        java.nio.file.Path d = java.nio.file.Path.of(System.getProperty("sealstream.shared.dir", "../../shared"), "vectors",
+                "azure", "tdx", "flashbots-2026-06-08", "derived");
+        org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(d),
+                "Azure TDX capture missing: " + d + " (../shared/vectors is not beside the checkout)");
+        io.sealstream.attestation.Evidence evidence = io.sealstream.attestation.azure.AzureEvidence.fromParts(d)
+                .toEvidence(List.of());
+        java.time.Instant inWindow = java.time.Instant.parse("2026-06-08T12:42:41Z");
+
+        var withCollateral = BrokerVerifier.verifierFor(evidence.tee(), java.nio.file.Files.readString(d.resolve("collateral.json")))
+                .orElseThrow().verify(evidence, inWindow);
+
+        assertThat(withCollateral.tcbStatus()).contains("UpToDate");
+        assertThat(BrokerVerifier.verifierFor(evidence.tee(), null)).as("no collateral: the pinned verifier decides").isEmpty();
+        assertThat(BrokerVerifier.verifierFor(TeeType.SNP, "{}")).as("collateral means nothing to SNP").isEmpty();
+    }
+
+    @Test
+    void collateralThatDoesNotParseIsRefused() {
+        AttestationException e = catchThrowableOfType(AttestationException.class,
+                () -> BrokerVerifier.verifierFor(TeeType.TDX, "{\"tcb_info\": 1}"));
+
+        assertThat(e.failure()).isEqualTo(io.sealstream.attestation.AttestationFailure.BAD_COLLATERAL);
     }
 }

@@ -8,8 +8,13 @@ package io.sealstream.keybroker.api;
  * strict clients). {@code primaryRotatesAt} (ISO-8601)
  * says when the primary key is due to rotate, so clients renew their sessions then; it is a
  * scheduling hint outside the evidence binding (a wrong value only changes how often a client
- * renews; the keys themselves are bound).
+ * renews; the keys themselves are bound). {@code tdxCollateral}, for a broker on TDX, is Intel's
+ * collateral for its platform (QuoteCollateralV3 JSON): signed by Intel, so it needs no trust in the
+ * broker, and with it a client can judge the broker's TCB status; null elsewhere.
  */
 public record PublicTopicKeys(String topic, byte[] keyset, long primaryKeyId, String keysetFingerprint,
-                              String policy, String policyId, String custody, EvidenceMessage evidence, String primaryRotatesAt) {
+                              String policy, String policyId, String custody, EvidenceMessage evidence, String primaryRotatesAt,
+                              String tdxCollateral) {
+    /** Larger than any real collateral (about 20 KiB); a client refuses more. */
+    public static final int MAX_COLLATERAL = 128 * 1024;
 }
