@@ -23,6 +23,12 @@ public final class MerkleTree {
         return leafHashes.size() - 1L;
     }
 
+    /** Makes this tree {@code other}'s leaves (a log dropping entries it never acknowledged). */
+    void replaceWith(MerkleTree other) {
+        leafHashes.clear();
+        leafHashes.addAll(other.leafHashes);
+    }
+
     /** How many leaves the tree holds. */
     public long size() {
         return leafHashes.size();

@@ -1,0 +1,130 @@
+package io.sealstream.transparency;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The log on a disk the host controls: it survives restarts, and refuses to serve what the host changed. */
+class TransparencyLogTest {
+    private static final Clock CLOCK = Clock.fixed(Instant.parse("2026-12-02T04:00:00Z"), ZoneOffset.UTC);
+    @TempDir
+    Path dir;
+    private KeyPair key;
+
+    @BeforeEach
+    void key() throws Exception {
+        KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
+        ec.initialize(new ECGenParameterSpec("secp256r1"));
+        key = ec.generateKeyPair();
+    }
+
+    @Test
+    void entriesAndHeadSurviveARestartAndProofsVerifyAgainstTheSignedHead() throws Exception {
+        SignedTreeHead before;
+        try (TransparencyLog log = open()) {
+            for (int i = 0; i < 5; i++) {
+                log.append(policy(i));
+            }
+            before = log.head();
+        }
+
+        try (TransparencyLog log = open()) {
+            SignedTreeHead after = log.head();
+            assertThat(after.size()).isEqualTo(5);
+            assertThat(after.rootHash()).isEqualTo(before.rootHash());
+            assertThat(after.verify(key.getPublic())).isTrue();
+            assertThat(log.entry(3)).isEqualTo(policy(3));
+            assertThat(MerkleProofs.inclusion(MerkleTree.leafHash(policy(3).bytes()), 3, 5, log.inclusionProof(3, 5),
+                    after.rootHash())).isTrue();
+            log.append(policy(5));
+            assertThat(MerkleProofs.consistency(5, after.rootHash(), 6, log.head().rootHash(), log.consistencyProof(5, 6)))
+                    .isTrue();
+        }
+    }
+
+    @Test
+    void anEntryChangedOnDiskStopsTheLogFromOpening() throws Exception {
+        try (TransparencyLog log = open()) {
+            log.append(policy(0));
+            log.append(policy(1));
+        }
+        byte[] file = Files.readAllBytes(dir.resolve(TransparencyLog.ENTRIES));
+        String s = new String(file, java.nio.charset.StandardCharsets.ISO_8859_1).replace("policy-0", "policy-9");
+        Files.write(dir.resolve(TransparencyLog.ENTRIES), s.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+
+        assertThatThrownBy(this::open).isInstanceOf(TransparencyLog.LogIntegrityException.class)
+                .hasMessageContaining("changed, removed or reordered");
+    }
+
+    @Test
+    void aHeadSignedByAnotherKeyStopsTheLogFromOpening() throws Exception {
+        try (TransparencyLog log = open()) {
+            log.append(policy(0));
+        }
+        KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
+        ec.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair other = ec.generateKeyPair();
+
+        assertThatThrownBy(() -> TransparencyLog.open(dir, key.getPrivate(), other.getPublic(), CLOCK))
+                .isInstanceOf(TransparencyLog.LogIntegrityException.class).hasMessageContaining("not signed by the log key");
+    }
+
+    @Test
+    void entriesWrittenPastTheSignedHeadAreDroppedNotSigned() throws Exception {
+        try (TransparencyLog log = open()) {
+            log.append(policy(0));
+        }
+        byte[] forged = policy(666).bytes(); // a canonical entry the log never acknowledged
+        Files.write(dir.resolve(TransparencyLog.ENTRIES), ByteBuffer.allocate(4 + forged.length).putInt(forged.length)
+                .put(forged).array(), StandardOpenOption.APPEND);
+
+        try (TransparencyLog log = open()) {
+            assertThat(log.head().size()).isEqualTo(1);
+            log.append(policy(1));
+            assertThat(log.entry(1)).isEqualTo(policy(1));
+        }
+    }
+
+    @Test
+    void aRecordCutOffByACrashIsDropped() throws Exception {
+        try (TransparencyLog log = open()) {
+            log.append(policy(0));
+        }
+        Files.write(dir.resolve(TransparencyLog.ENTRIES), new byte[] {0, 0, 1, 0, '{', '"'}, StandardOpenOption.APPEND);
+
+        try (TransparencyLog log = open()) {
+            assertThat(log.head().size()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void anEntryOutsideTheCanonicalFormIsRefused() {
+        assertThatThrownBy(() -> LogEntry.parse("{\"type\":\"policy\", \"at\":\"2026-12-02T04:00:00Z\"}".getBytes()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new LogEntry(LogEntry.Type.POLICY, Instant.now(), Map.of("policy", "{\"a\":1}")))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("base64");
+    }
+
+    private TransparencyLog open() throws Exception {
+        return TransparencyLog.open(dir, key.getPrivate(), key.getPublic(), CLOCK);
+    }
+
+    private static LogEntry policy(int i) {
+        return new LogEntry(LogEntry.Type.POLICY, Instant.parse("2026-12-02T03:00:00Z").plusSeconds(i),
+                Map.of("policy_id", "policy-" + i, "policy", "eyJ2ZXJzaW9uIjoxfQ=="));
+    }
+}
