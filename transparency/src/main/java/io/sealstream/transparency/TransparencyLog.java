@@ -26,7 +26,7 @@ import java.util.List;
  *
  * <p>Appends and reads are serialised.
  */
-public final class TransparencyLog implements Closeable {
+public final class TransparencyLog implements Closeable, LogMonitor.LogSource {
     static final String ENTRIES = "log.entries";
     static final String HEAD = "log.head";
 
@@ -179,6 +179,7 @@ public final class TransparencyLog implements Closeable {
     }
 
     /** The latest signed tree head. */
+    @Override
     public synchronized SignedTreeHead head() {
         return head;
     }
@@ -189,11 +190,13 @@ public final class TransparencyLog implements Closeable {
     }
 
     /** The inclusion proof of entry {@code index} in the tree of {@code size}. */
+    @Override
     public synchronized List<byte[]> inclusionProof(long index, long size) {
         return tree.inclusionProof(index, size);
     }
 
     /** The consistency proof from the tree of {@code first} entries to that of {@code second}. */
+    @Override
     public synchronized List<byte[]> consistencyProof(long first, long second) {
         return tree.consistencyProof(first, second);
     }

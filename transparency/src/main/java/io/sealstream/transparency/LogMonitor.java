@@ -1,0 +1,147 @@
+package io.sealstream.transparency;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.PublicKey;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What a client checks of the transparency log before it trusts anything the log holds: every head
+ * it is shown verifies with the pinned log key and is consistent with the last head it saw (kept
+ * on disk, so across restarts), so a log that forked or shrank is refused; an entry it relies on
+ * is proven included in that head; and a policy entry is at least a minimum age, so a policy
+ * change is visible in the log before any client acts on it.
+ */
+public final class LogMonitor {
+    /** What the log answers (the key broker over HTTP; a log in a test). */
+    public interface LogSource {
+        SignedTreeHead head();
+
+        List<byte[]> consistencyProof(long first, long second);
+
+        List<byte[]> inclusionProof(long index, long size);
+    }
+
+    /** Why the log was not trusted; {@link #code()} names it for messages and metrics. */
+    public static final class LogVerificationException extends Exception {
+        private static final long serialVersionUID = 1L;
+        private final String code;
+
+        LogVerificationException(String code, String message) {
+            super(code + ": " + message);
+            this.code = code;
+        }
+
+        public String code() {
+            return code;
+        }
+    }
+
+    private final PublicKey logKey;
+    private final Path headFile;
+    private final Duration minimumPolicyAge;
+    private final Clock clock;
+
+    /**
+     * @param logKey the log's public key, pinned like the broker's measurement
+     * @param headFile where the last head seen is kept (in the client's connection directory)
+     * @param minimumPolicyAge how long a policy must have been in the log before it is accepted
+     */
+    public LogMonitor(PublicKey logKey, Path headFile, Duration minimumPolicyAge, Clock clock) {
+        this.logKey = logKey;
+        this.headFile = headFile;
+        this.minimumPolicyAge = minimumPolicyAge;
+        this.clock = clock;
+    }
+
+    /** The last head this client accepted, if any. */
+    public Optional<SignedTreeHead> lastHead() {
+        if (!Files.exists(headFile)) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(TreeHeadCodec.read(Files.readAllBytes(headFile)));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the last tree head from " + headFile, e);
+        }
+    }
+
+    /**
+     * Takes the log's current head: verifies its signature and its consistency with the last head
+     * seen, then keeps it as the last head.
+     *
+     * @throws LogVerificationException {@code log_signature}, {@code log_truncated} (smaller than a
+     *     head already seen) or {@code log_forked} (not an extension of it)
+     */
+    public SignedTreeHead update(LogSource source) throws LogVerificationException {
+        SignedTreeHead head = source.head();
+        if (!head.verify(logKey)) {
+            throw new LogVerificationException("log_signature", "the log's tree head is not signed by the pinned log key; "
+                    + "do not trust this key broker");
+        }
+        Optional<SignedTreeHead> last = lastHead();
+        if (last.isPresent()) {
+            SignedTreeHead seen = last.get();
+            if (head.size() < seen.size()) {
+                throw new LogVerificationException("log_truncated", "the log now holds " + head.size() + " entries, fewer "
+                        + "than the " + seen.size() + " this client saw: entries were removed; do not trust this key broker");
+            }
+            if (!MerkleProofs.consistency(seen.size(), seen.rootHash(), head.size(), head.rootHash(),
+                    source.consistencyProof(seen.size(), head.size()))) {
+                throw new LogVerificationException("log_forked", "the log of " + head.size() + " entries is not an extension "
+                        + "of the one of " + seen.size() + " this client saw: its history was rewritten or others are shown "
+                        + "another log; do not trust this key broker");
+            }
+        }
+        save(head);
+        return head;
+    }
+
+    /**
+     * Requires {@code entry} to be the log's entry {@code index} in {@code head}.
+     *
+     * @throws LogVerificationException {@code not_in_log}
+     */
+    public void requireIncluded(LogEntry entry, long index, SignedTreeHead head, LogSource source)
+            throws LogVerificationException {
+        if (index < 0 || index >= head.size() || !MerkleProofs.inclusion(MerkleTree.leafHash(entry.bytes()), index,
+                head.size(), source.inclusionProof(index, head.size()), head.rootHash())) {
+            throw new LogVerificationException("not_in_log", "the " + entry.type().id() + " entry is not entry " + index
+                    + " of the log of " + head.size() + "; do not trust what it says");
+        }
+    }
+
+    /**
+     * Requires a policy entry to have been in the log for at least the minimum age.
+     *
+     * @throws LogVerificationException {@code policy_too_new}
+     */
+    public void requirePolicyAged(LogEntry policy) throws LogVerificationException {
+        if (policy.type() != LogEntry.Type.POLICY) {
+            throw new IllegalArgumentException("not a policy entry: " + policy.type().id());
+        }
+        Duration age = Duration.between(policy.at(), clock.instant());
+        if (age.compareTo(minimumPolicyAge) < 0) {
+            throw new LogVerificationException("policy_too_new", "policy " + policy.fields().get("policy_id") + " entered the "
+                    + "log " + Math.max(0, age.toSeconds()) + " s ago; this client accepts policies after "
+                    + minimumPolicyAge.toSeconds() + " s in the log. Inspect it meanwhile");
+        }
+    }
+
+    private void save(SignedTreeHead head) {
+        try {
+            Files.createDirectories(headFile.toAbsolutePath().getParent());
+            Path tmp = headFile.resolveSibling(headFile.getFileName() + ".tmp");
+            Files.write(tmp, TreeHeadCodec.write(head));
+            Files.move(tmp, headFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep the log's tree head in " + headFile, e);
+        }
+    }
+}

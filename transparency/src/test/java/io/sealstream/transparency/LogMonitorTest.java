@@ -1,0 +1,144 @@
+package io.sealstream.transparency;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A client's checks of the log: the attacks of issue 17 (a forked log, a truncated log, a policy too new, a swapped entry). */
+class LogMonitorTest {
+    private static final Instant NOW = Instant.parse("2026-12-02T12:00:00Z");
+    private static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
+    @TempDir
+    Path dir;
+    private KeyPair key;
+
+    @BeforeEach
+    void key() throws Exception {
+        KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
+        ec.initialize(new ECGenParameterSpec("secp256r1"));
+        key = ec.generateKeyPair();
+    }
+
+    @Test
+    void aLogThatOnlyGrewIsAcceptedAndItsHeadKeptAcrossRestarts() throws Exception {
+        try (TransparencyLog log = log("log")) {
+            append(log, 0, 3);
+            monitor().update(source(log));
+            append(log, 3, 7);
+
+            SignedTreeHead head = monitor().update(source(log)); // a new monitor: the last head came from disk
+
+            assertThat(head.size()).isEqualTo(7);
+            assertThat(monitor().lastHead().orElseThrow().size()).isEqualTo(7);
+        }
+    }
+
+    @Test
+    void aForkedLogIsRefused() throws Exception {
+        try (TransparencyLog honest = log("honest"); TransparencyLog forked = log("forked")) {
+            append(honest, 0, 5);
+            monitor().update(source(honest));
+            append(forked, 0, 3);
+            forked.append(entry(100)); // the same start, then another history, signed by the same key
+            append(forked, 4, 8);
+
+            LogMonitor.LogVerificationException e = catchThrowableOfType(LogMonitor.LogVerificationException.class,
+                    () -> monitor().update(source(forked)));
+
+            assertThat(e.code()).isEqualTo("log_forked");
+        }
+    }
+
+    @Test
+    void aTruncatedLogIsRefused() throws Exception {
+        try (TransparencyLog longer = log("longer"); TransparencyLog shorter = log("shorter")) {
+            append(longer, 0, 6);
+            append(shorter, 0, 4);
+            monitor().update(source(longer));
+
+            LogMonitor.LogVerificationException e = catchThrowableOfType(LogMonitor.LogVerificationException.class,
+                    () -> monitor().update(source(shorter)));
+
+            assertThat(e.code()).isEqualTo("log_truncated");
+        }
+    }
+
+    @Test
+    void aHeadSignedByAnotherKeyIsRefused() throws Exception {
+        KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
+        ec.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair other = ec.generateKeyPair();
+        try (TransparencyLog log = TransparencyLog.open(dir.resolve("other"), other.getPrivate(), other.getPublic(), CLOCK)) {
+            append(log, 0, 2);
+
+            LogMonitor.LogVerificationException e = catchThrowableOfType(LogMonitor.LogVerificationException.class,
+                    () -> monitor().update(source(log)));
+
+            assertThat(e.code()).isEqualTo("log_signature");
+        }
+    }
+
+    @Test
+    void anEntryIsAcceptedOnlyWithItsInclusionProof() throws Exception {
+        try (TransparencyLog log = log("log")) {
+            append(log, 0, 6);
+            SignedTreeHead head = monitor().update(source(log));
+
+            monitor().requireIncluded(entry(4), 4, head, source(log));
+            LogMonitor.LogVerificationException e = catchThrowableOfType(LogMonitor.LogVerificationException.class,
+                    () -> monitor().requireIncluded(entry(99), 4, head, source(log)));
+
+            assertThat(e.code()).isEqualTo("not_in_log");
+        }
+    }
+
+    @Test
+    void aPolicyYoungerThanTheMinimumAgeIsRefused() throws Exception {
+        LogEntry fresh = new LogEntry(LogEntry.Type.POLICY, NOW.minusSeconds(600), Map.of("policy_id", "abc", "policy", "e30="));
+        LogEntry aged = new LogEntry(LogEntry.Type.POLICY, NOW.minus(Duration.ofDays(2)), Map.of("policy_id", "abc",
+                "policy", "e30="));
+
+        LogMonitor.LogVerificationException e = catchThrowableOfType(LogMonitor.LogVerificationException.class,
+                () -> monitor().requirePolicyAged(fresh));
+        monitor().requirePolicyAged(aged);
+
+        assertThat(e.code()).isEqualTo("policy_too_new");
+        assertThat(e.getMessage()).contains("600 s ago").contains("86400 s");
+    }
+
+    private LogMonitor monitor() {
+        return new LogMonitor(key.getPublic(), dir.resolve("client").resolve("log-head"), Duration.ofDays(1), CLOCK);
+    }
+
+    private TransparencyLog log(String name) throws Exception {
+        return TransparencyLog.open(dir.resolve(name), key.getPrivate(), key.getPublic(), CLOCK);
+    }
+
+    private static void append(TransparencyLog log, int from, int to) {
+        for (int i = from; i < to; i++) {
+            log.append(entry(i));
+        }
+    }
+
+    private static LogEntry entry(int i) {
+        return new LogEntry(LogEntry.Type.BROKER_MEASUREMENT, Instant.parse("2026-11-01T00:00:00Z").plusSeconds(i),
+                Map.of("tee", "snp", "measurement", "m" + i));
+    }
+
+    /** The log as a client reaches it (here directly; over HTTP from the key broker). */
+    private static LogMonitor.LogSource source(TransparencyLog log) {
+        return log;
+    }
+}
