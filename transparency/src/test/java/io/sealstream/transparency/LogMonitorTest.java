@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.nio.file.Path;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -26,9 +24,7 @@ class LogMonitorTest {
 
     @BeforeEach
     void key() throws Exception {
-        KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
-        ec.initialize(new ECGenParameterSpec("secp256r1"));
-        key = ec.generateKeyPair();
+        key = LogKeys.generate();
     }
 
     @Test
@@ -77,9 +73,7 @@ class LogMonitorTest {
 
     @Test
     void aHeadSignedByAnotherKeyIsRefused() throws Exception {
-        KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
-        ec.initialize(new ECGenParameterSpec("secp256r1"));
-        KeyPair other = ec.generateKeyPair();
+        KeyPair other = LogKeys.generate();
         try (TransparencyLog log = TransparencyLog.open(dir.resolve("other"), other.getPrivate(), other.getPublic(), CLOCK)) {
             append(log, 0, 2);
 

@@ -8,8 +8,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -27,9 +25,7 @@ class TransparencyLogTest {
 
     @BeforeEach
     void key() throws Exception {
-        KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
-        ec.initialize(new ECGenParameterSpec("secp256r1"));
-        key = ec.generateKeyPair();
+        key = LogKeys.generate();
     }
 
     @Test
@@ -75,9 +71,7 @@ class TransparencyLogTest {
         try (TransparencyLog log = open()) {
             log.append(policy(0));
         }
-        KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
-        ec.initialize(new ECGenParameterSpec("secp256r1"));
-        KeyPair other = ec.generateKeyPair();
+        KeyPair other = LogKeys.generate();
 
         assertThatThrownBy(() -> TransparencyLog.open(dir, key.getPrivate(), other.getPublic(), CLOCK))
                 .isInstanceOf(TransparencyLog.LogIntegrityException.class).hasMessageContaining("not signed by the log key");
