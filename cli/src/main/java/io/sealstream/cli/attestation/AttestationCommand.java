@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code sealstream attestation}: tools for evidence. */
-@Command(name = "attestation", description = "Work with TEE evidence.", subcommands = {VerifyCommand.class, InitDataCommand.class})
+@Command(name = "attestation", description = "Work with TEE evidence.", subcommands = {VerifyCommand.class, InitDataCommand.class, PolicyDiffCommand.class})
 public final class AttestationCommand implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
