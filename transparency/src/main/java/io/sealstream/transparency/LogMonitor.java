@@ -2,9 +2,13 @@ package io.sealstream.transparency;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Duration;
@@ -60,71 +64,110 @@ public final class LogMonitor {
         this.clock = clock;
     }
 
-    /** The last head this client accepted, if any. */
-    public Optional<SignedTreeHead> lastHead() {
+    /**
+     * The last head this client accepted, if any, verified again with the pinned key: the file is
+     * the client's, but a head that does not verify is never relied on.
+     *
+     * @throws LogVerificationException {@code log_head_unreadable} for a damaged or unsigned file
+     */
+    public Optional<SignedTreeHead> lastHead() throws LogVerificationException {
         if (!Files.exists(headFile)) {
             return Optional.empty();
         }
+        SignedTreeHead saved;
         try {
-            return Optional.of(TreeHeadCodec.read(Files.readAllBytes(headFile)));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot read the last tree head from " + headFile, e);
+            saved = TreeHeadCodec.read(Files.readAllBytes(headFile));
+        } catch (IOException | RuntimeException e) {
+            throw new LogVerificationException("log_head_unreadable", "the last tree head this client kept (" + headFile
+                    + ") cannot be read; with it gone this client cannot tell a forked log from an honest one, so check "
+                    + "the log's head with another client before removing the file");
         }
+        if (!saved.verify(logKey)) {
+            throw new LogVerificationException("log_head_unreadable", "the last tree head this client kept (" + headFile
+                    + ") is not signed by the pinned log key: it was replaced");
+        }
+        return Optional.of(saved);
     }
 
     /**
      * Takes the log's current head: verifies its signature and its consistency with the last head
-     * seen, then keeps it as the last head.
+     * seen, then keeps it as the last head. Calls are serialised in this process and, through a
+     * lock file, across processes sharing the connection directory, so the kept head only grows.
      *
      * @throws LogVerificationException {@code log_signature}, {@code log_truncated} (smaller than a
-     *     head already seen) or {@code log_forked} (not an extension of it)
+     *     head already seen), {@code log_forked} (not an extension of it), {@code log_stale} (signed
+     *     before it)
      */
-    public SignedTreeHead update(LogSource source) throws LogVerificationException {
+    public synchronized SignedTreeHead update(LogSource source) throws LogVerificationException {
         SignedTreeHead head = source.head();
-        if (!head.verify(logKey)) {
+        if (head == null || !head.verify(logKey)) {
             throw new LogVerificationException("log_signature", "the log's tree head is not signed by the pinned log key; "
                     + "do not trust this key broker");
         }
-        Optional<SignedTreeHead> last = lastHead();
-        if (last.isPresent()) {
-            SignedTreeHead seen = last.get();
-            if (head.size() < seen.size()) {
-                throw new LogVerificationException("log_truncated", "the log now holds " + head.size() + " entries, fewer "
-                        + "than the " + seen.size() + " this client saw: entries were removed; do not trust this key broker");
+        try {
+            Files.createDirectories(headFile.toAbsolutePath().getParent());
+            try (FileChannel lockFile = FileChannel.open(headFile.resolveSibling(headFile.getFileName() + ".lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
+                Optional<SignedTreeHead> last = lastHead();
+                if (last.isPresent()) {
+                    checkExtends(last.get(), head, source);
+                }
+                save(head);
             }
-            if (!MerkleProofs.consistency(seen.size(), seen.rootHash(), head.size(), head.rootHash(),
-                    source.consistencyProof(seen.size(), head.size()))) {
-                throw new LogVerificationException("log_forked", "the log of " + head.size() + " entries is not an extension "
-                        + "of the one of " + seen.size() + " this client saw: its history was rewritten or others are shown "
-                        + "another log; do not trust this key broker");
-            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot keep the log's tree head in " + headFile, e);
         }
-        save(head);
         return head;
     }
 
-    /**
-     * Requires {@code entry} to be the log's entry {@code index} in {@code head}.
-     *
-     * @throws LogVerificationException {@code not_in_log}
-     */
-    public void requireIncluded(LogEntry entry, long index, SignedTreeHead head, LogSource source)
+    private static void checkExtends(SignedTreeHead seen, SignedTreeHead head, LogSource source)
             throws LogVerificationException {
-        if (index < 0 || index >= head.size() || !MerkleProofs.inclusion(MerkleTree.leafHash(entry.bytes()), index,
-                head.size(), source.inclusionProof(index, head.size()), head.rootHash())) {
-            throw new LogVerificationException("not_in_log", "the " + entry.type().id() + " entry is not entry " + index
-                    + " of the log of " + head.size() + "; do not trust what it says");
+        if (head.size() < seen.size()) {
+            throw new LogVerificationException("log_truncated", "the log now holds " + head.size() + " entries, fewer "
+                    + "than the " + seen.size() + " this client saw: entries were removed; do not trust this key broker");
+        }
+        if (!MerkleProofs.consistency(seen.size(), seen.rootHash(), head.size(), head.rootHash(),
+                source.consistencyProof(seen.size(), head.size()))) {
+            throw new LogVerificationException("log_forked", "the log of " + head.size() + " entries is not an extension "
+                    + "of the one of " + seen.size() + " this client saw: its history was rewritten or others are shown "
+                    + "another log; do not trust this key broker");
+        }
+        if (head.timestamp().isBefore(seen.timestamp())) {
+            throw new LogVerificationException("log_stale", "the log's head was signed at " + head.timestamp()
+                    + ", before the head this client saw (" + seen.timestamp() + "): an old head is being replayed");
         }
     }
 
     /**
-     * Requires a policy entry to have been in the log for at least the minimum age.
+     * Requires {@code entry} to be entry {@code index} of the head this client last accepted (take
+     * the log's head with {@link #update} first).
+     *
+     * @throws LogVerificationException {@code not_in_log}
+     */
+    public void requireIncluded(LogEntry entry, long index, LogSource source) throws LogVerificationException {
+        SignedTreeHead head = lastHead().orElseThrow(() -> new LogVerificationException("not_in_log", "this client "
+                + "has accepted no head of the log yet; take one first"));
+        if (index < 0 || index >= head.size() || !MerkleProofs.inclusion(MerkleTree.leafHash(entry.bytes()), index,
+                head.size(), source.inclusionProof(index, head.size()), head.rootHash())) {
+            throw new LogVerificationException("not_in_log", "the " + entry.type().id() + " entry is not entry " + index
+                    + " of the log of " + head.size() + " this client accepted; do not trust what it says");
+        }
+    }
+
+    /**
+     * Requires a policy entry to have been in the log for at least the minimum age, judged by its
+     * time, which may not be later than the head this client accepted.
      *
      * @throws LogVerificationException {@code policy_too_new}
      */
     public void requirePolicyAged(LogEntry policy) throws LogVerificationException {
         if (policy.type() != LogEntry.Type.POLICY) {
             throw new IllegalArgumentException("not a policy entry: " + policy.type().id());
+        }
+        Optional<SignedTreeHead> head = lastHead();
+        if (head.isPresent() && policy.at().isAfter(head.get().timestamp())) {
+            throw new LogVerificationException("policy_too_new", "policy " + policy.fields().get("policy_id") + " claims a "
+                    + "time after the log's head; it is not in the log yet");
         }
         Duration age = Duration.between(policy.at(), clock.instant());
         if (age.compareTo(minimumPolicyAge) < 0) {
@@ -134,14 +177,17 @@ public final class LogMonitor {
         }
     }
 
-    private void save(SignedTreeHead head) {
-        try {
-            Files.createDirectories(headFile.toAbsolutePath().getParent());
-            Path tmp = headFile.resolveSibling(headFile.getFileName() + ".tmp");
-            Files.write(tmp, TreeHeadCodec.write(head));
-            Files.move(tmp, headFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot keep the log's tree head in " + headFile, e);
+    private void save(SignedTreeHead head) throws IOException {
+        Path tmp = headFile.resolveSibling(headFile.getFileName() + ".tmp");
+        try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer b = ByteBuffer.wrap(TreeHeadCodec.write(head));
+            while (b.hasRemaining()) {
+                c.write(b);
+            }
+            c.force(true);
         }
+        Files.move(tmp, headFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        TransparencyLog.forceDirectory(headFile.toAbsolutePath().getParent());
     }
 }

@@ -55,7 +55,8 @@ public final class MerkleProofs {
             return proof.isEmpty() && MessageDigest.isEqual(firstRoot, secondRoot);
         }
         if (firstSize == 0) {
-            return proof.isEmpty(); // every tree extends the empty one
+            // every tree extends the empty one, whose root is SHA-256 of nothing
+            return proof.isEmpty() && MessageDigest.isEqual(firstRoot, MerkleTree.sha256(new byte[0]));
         }
         if (proof.isEmpty() || proof.stream().anyMatch(p -> p == null || p.length != 32)) {
             return false;

@@ -42,6 +42,17 @@ public record SignedTreeHead(long size, Instant timestamp, byte[] rootHash, byte
         return signature.clone();
     }
 
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof SignedTreeHead h && h.size == size && h.timestamp.equals(timestamp)
+                && java.util.Arrays.equals(h.rootHash, rootHash) && java.util.Arrays.equals(h.signature, signature);
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(size, timestamp, java.util.Arrays.hashCode(rootHash), java.util.Arrays.hashCode(signature));
+    }
+
     /** The bytes the signature covers. */
     public byte[] signedBytes() {
         return signedBytes(size, timestamp, rootHash);

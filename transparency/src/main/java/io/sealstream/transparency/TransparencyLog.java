@@ -5,26 +5,36 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The transparency log on disk: entries appended to {@code log.entries} (each a 4-byte big-endian
- * length and the entry's canonical bytes, forced to disk before the append returns), the Merkle
- * tree over them, and the last signed tree head in {@code log.head}. The disk is the host's, so on
- * open the log recomputes the tree and requires it to match the head it signed last: entries
- * changed, removed or reordered on disk stop it with {@link LogIntegrityException} instead of being
- * served. Entries past the signed head are dropped: an append returns only after its head is saved,
- * so they were never acknowledged (a crash between the two), or someone else wrote them.
+ * length and the entry's canonical bytes), the Merkle tree over them, and the last signed tree head
+ * in {@code log.head}. An append forces its record to disk, then writes, forces and renames the new
+ * head into place, and only then serves it; one that fails is undone, so no head is ever shown that
+ * the disk does not hold.
  *
- * <p>Appends and reads are serialised.
+ * <p>The disk is the host's. On open the log reads the head first, requires it to verify with the
+ * log key, and requires the entries it covers to hash to its root: entries changed, removed or
+ * reordered stop the log ({@link LogIntegrityException}) instead of being served. After the head
+ * there may be the remains of at most one append that crashed before its head was saved (a record,
+ * part of one, or zeros): they were never acknowledged and are dropped. More than that, entries
+ * without any head, or a head that does not verify, stop the log: they are not a crash but an
+ * edit. (A host that restores both files to an older, consistent state cannot be told from a log
+ * that never grew without storage the host cannot roll back; clients holding a later head detect it.)
+ *
+ * <p>Appends and reads are serialised; a second process on the same directory is refused.
  */
 public final class TransparencyLog implements Closeable, LogMonitor.LogSource {
     static final String ENTRIES = "log.entries";
@@ -35,16 +45,17 @@ public final class TransparencyLog implements Closeable, LogMonitor.LogSource {
     private final Clock clock;
     private final MerkleTree tree = new MerkleTree();
     private final List<byte[]> entries = new ArrayList<>();
-    /** Where each entry's record starts in the file. */
-    private final List<Long> offsets = new ArrayList<>();
     private final FileChannel out;
+    private final FileLock lock;
     private SignedTreeHead head;
+    private Instant lastEntryAt = Instant.EPOCH;
 
-    private TransparencyLog(Path dir, PrivateKey signingKey, Clock clock, FileChannel out) {
+    private TransparencyLog(Path dir, PrivateKey signingKey, Clock clock, FileChannel out, FileLock lock) {
         this.dir = dir;
         this.signingKey = signingKey;
         this.clock = clock;
         this.out = out;
+        this.lock = lock;
     }
 
     /** A log that holds entries and signs heads whose tree does not match its entries. */
@@ -60,121 +71,195 @@ public final class TransparencyLog implements Closeable, LogMonitor.LogSource {
      * Opens (or creates) the log in {@code dir}, signing heads with {@code signingKey}; the head on
      * disk must verify with {@code logKey} and match the entries.
      *
-     * @throws LogIntegrityException when the entries on disk are not those the last head signed
+     * @throws LogIntegrityException when the files on disk are not what the log wrote
      */
     public static TransparencyLog open(Path dir, PrivateKey signingKey, PublicKey logKey, Clock clock) throws IOException {
         Files.createDirectories(dir);
-        Path file = dir.resolve(ENTRIES);
-        FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+        FileChannel channel = FileChannel.open(dir.resolve(ENTRIES), StandardOpenOption.CREATE, StandardOpenOption.READ,
                 StandardOpenOption.WRITE);
-        TransparencyLog log = new TransparencyLog(dir, signingKey, clock, channel);
+        FileLock lock;
         try {
-            long valid = log.load(channel);
+            lock = channel.tryLock();
+        } catch (IOException | RuntimeException e) {
+            channel.close();
+            throw e;
+        }
+        if (lock == null) {
+            channel.close();
+            throw new IllegalStateException("another process holds the transparency log in " + dir);
+        }
+        TransparencyLog log = new TransparencyLog(dir, signingKey, clock, channel, lock);
+        try {
             Path headFile = dir.resolve(HEAD);
+            long covered = 0;
             if (Files.exists(headFile)) {
                 SignedTreeHead saved = TreeHeadCodec.read(Files.readAllBytes(headFile));
                 if (!saved.verify(logKey)) {
                     throw new LogIntegrityException("the log's saved tree head is not signed by the log key: it was "
                             + "replaced on disk; restore the log directory from a copy whose head verifies");
                 }
-                if (saved.size() > log.tree.size() || !java.security.MessageDigest.isEqual(
-                        log.tree.rootHash(saved.size()), saved.rootHash())) {
-                    throw new LogIntegrityException("the log's entries on disk (" + log.tree.size() + ") are not those its "
-                            + "signed head of size " + saved.size() + " commits to: entries were changed, removed or "
-                            + "reordered; restore the log directory from a copy that matches its head");
+                covered = log.load(channel, saved.size());
+                if (!MessageDigest.isEqual(log.tree.rootHash(saved.size()), saved.rootHash())) {
+                    throw new LogIntegrityException("the log's entries on disk are not those its signed head of size "
+                            + saved.size() + " commits to: entries were changed, removed or reordered; restore the log "
+                            + "directory from a copy that matches its head");
                 }
-                valid = log.keep(saved.size(), valid);
-            } else {
-                valid = log.keep(0, valid); // no head was ever saved: no entry was ever acknowledged
+                log.head = saved;
             }
-            channel.truncate(valid);
-            channel.position(valid);
-            log.signHead();
+            int complete = completeRecordsAfter(channel, covered);
+            if (complete < 0 || complete > (log.head == null ? 0 : 1)) {
+                throw new LogIntegrityException("the log's entries file holds " + (complete < 0 ? "more" : complete)
+                        + " records after the entries its " + (log.head == null ? "(missing) head" : "head")
+                        + " covers, more than one interrupted append leaves: it was written by someone else; restore the "
+                        + "log directory");
+            }
+            channel.truncate(covered); // the remains of an append that never returned
+            channel.position(covered);
+            if (log.head == null) {
+                log.signHead();
+            }
             return log;
         } catch (IOException | RuntimeException e) {
-            channel.close();
+            log.close();
             throw e;
         }
     }
 
-    /** Reads the entries file; returns the length of its complete records. */
-    private long load(FileChannel channel) throws IOException {
+    /**
+     * How many complete records follow {@code from}: 0 or 1 is what a crashed append leaves (with
+     * perhaps part of a record or zeros after it); -1 when a complete record is followed by more bytes.
+     */
+    private static int completeRecordsAfter(FileChannel channel, long from) throws IOException {
+        long position = from;
+        int complete = 0;
+        while (position + 4 <= channel.size()) {
+            int n = readFully(channel, 4, position).getInt();
+            if (n <= 0 || n > LogEntry.MAX_BYTES || position + 4 + n > channel.size()) {
+                break;
+            }
+            complete++;
+            position += 4 + n;
+        }
+        return complete == 1 && position < channel.size() ? -1 : complete;
+    }
+
+    /** Reads exactly {@code count} records from the start; returns where they end. */
+    private long load(FileChannel channel, long count) throws IOException {
         long position = 0;
-        long size = channel.size();
-        ByteBuffer length = ByteBuffer.allocate(4);
-        while (position + 4 <= size) {
-            length.clear();
-            channel.read(length, position);
-            int n = length.flip().getInt();
-            if (n <= 0 || n > LogEntry.MAX_BYTES) {
-                throw new LogIntegrityException("the log's entries file has a record of " + n + " bytes at offset " + position
-                        + ": it is not a log written by this version; restore the log directory");
+        for (long i = 0; i < count; i++) {
+            if (position + 4 > channel.size()) {
+                throw new LogIntegrityException("the log's entries file ends after " + i + " entries; its head covers "
+                        + count + ": entries were removed; restore the log directory");
             }
-            if (position + 4 + n > size) {
-                break; // the tail of an append that never returned
+            int n = readFully(channel, 4, position).getInt();
+            if (n <= 0 || n > LogEntry.MAX_BYTES || position + 4 + n > channel.size()) {
+                throw new LogIntegrityException("the log's entry " + i + " at offset " + position + " says " + n
+                        + " bytes, which the file does not hold; restore the log directory");
             }
-            ByteBuffer entry = ByteBuffer.allocate(n);
-            channel.read(entry, position + 4);
-            byte[] bytes = entry.array();
+            byte[] bytes = readFully(channel, n, position + 4).array();
+            LogEntry entry;
             try {
-                LogEntry.parse(bytes);
+                entry = LogEntry.parse(bytes);
             } catch (RuntimeException e) {
-                throw new LogIntegrityException("the log entry at offset " + position + " is not a canonical entry ("
-                        + e.getMessage() + "); restore the log directory");
+                throw new LogIntegrityException("the log's entry " + i + " at offset " + position + " is not a canonical "
+                        + "entry; restore the log directory");
             }
             entries.add(bytes);
-            offsets.add(position);
             tree.append(bytes);
+            lastEntryAt = entry.at();
             position += 4 + n;
         }
         return position;
     }
 
-    /** Keeps the first {@code count} entries; returns where the file then ends. */
-    private long keep(long count, long end) {
-        if (count == entries.size()) {
-            return end;
+    private static ByteBuffer readFully(FileChannel channel, int n, long at) throws IOException {
+        ByteBuffer b = ByteBuffer.allocate(n);
+        while (b.hasRemaining()) {
+            if (channel.read(b, at + b.position()) < 0) {
+                throw new LogIntegrityException("the log's entries file ended inside a record; restore the log directory");
+            }
         }
-        long cut = offsets.get(Math.toIntExact(count));
-        entries.subList(Math.toIntExact(count), entries.size()).clear();
-        offsets.subList(Math.toIntExact(count), offsets.size()).clear();
-        MerkleTree kept = new MerkleTree();
-        entries.forEach(kept::append);
-        tree.replaceWith(kept);
-        return cut;
+        return b.flip();
     }
 
-    /** Appends {@code entry}, forces it to disk and signs the new head; returns the entry's index. */
+    /**
+     * Appends {@code entry}, forces it and its new head to disk, and only then serves the head;
+     * returns the entry's index. An entry's time may not be earlier than the previous entry's nor
+     * later than now, so times in the log only move forward.
+     *
+     * @throws UncheckedIOException when the disk refuses; the log is then as it was before
+     */
     public synchronized long append(LogEntry entry) {
+        Instant now = clock.instant();
+        if (entry.at().isBefore(lastEntryAt) || entry.at().isAfter(now)) {
+            throw new IllegalArgumentException("a log entry's time is between the previous entry's (" + lastEntryAt
+                    + ") and now (" + now + "), not " + entry.at());
+        }
         byte[] bytes = entry.bytes();
+        long offset;
+        try {
+            offset = out.position();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot append to the transparency log in " + dir, e);
+        }
         try {
             ByteBuffer record = ByteBuffer.allocate(4 + bytes.length).putInt(bytes.length).put(bytes).flip();
             while (record.hasRemaining()) {
                 out.write(record);
             }
             out.force(false);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot append to the transparency log in " + dir, e);
+            tree.append(bytes);
+            entries.add(bytes);
+            try {
+                signHead();
+            } catch (UncheckedIOException e) {
+                entries.remove(entries.size() - 1);
+                MerkleTree kept = new MerkleTree();
+                entries.forEach(kept::append);
+                tree.replaceWith(kept);
+                throw e;
+            }
+        } catch (IOException | UncheckedIOException e) {
+            try {
+                out.truncate(offset); // the record is not acknowledged: leave no trace of it
+                out.position(offset);
+            } catch (IOException again) {
+                e.addSuppressed(again);
+            }
+            throw e instanceof UncheckedIOException u ? u
+                    : new UncheckedIOException("cannot append to the transparency log in " + dir, (IOException) e);
         }
-        try {
-            offsets.add(out.position() - 4 - bytes.length);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        entries.add(bytes);
-        long index = tree.append(bytes);
-        signHead();
-        return index;
+        lastEntryAt = entry.at();
+        return entries.size() - 1L;
     }
 
+    /** Signs the head of the tree as it is, saves it durably, then serves it. */
     private void signHead() {
-        head = SignedTreeHead.sign(tree.size(), clock.instant(), tree.rootHash(tree.size()), signingKey);
+        SignedTreeHead next = SignedTreeHead.sign(tree.size(), clock.instant(), tree.rootHash(tree.size()), signingKey);
         try {
             Path tmp = dir.resolve(HEAD + ".tmp");
-            Files.write(tmp, TreeHeadCodec.write(head));
+            try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                    StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer b = ByteBuffer.wrap(TreeHeadCodec.write(next));
+                while (b.hasRemaining()) {
+                    c.write(b);
+                }
+                c.force(true);
+            }
             Files.move(tmp, dir.resolve(HEAD), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            forceDirectory(dir);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the transparency log's head in " + dir, e);
+        }
+        head = next;
+    }
+
+    /** Makes a rename in {@code dir} durable; a file system that cannot sync directories is left as it is. */
+    static void forceDirectory(Path dir) {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        } catch (IOException e) {
+            // some file systems do not open directories; the rename is then as durable as they make it
         }
     }
 
@@ -203,6 +288,10 @@ public final class TransparencyLog implements Closeable, LogMonitor.LogSource {
 
     @Override
     public synchronized void close() throws IOException {
-        out.close();
+        try {
+            lock.release();
+        } finally {
+            out.close();
+        }
     }
 }

@@ -47,7 +47,7 @@ class LogMonitorTest {
             append(honest, 0, 5);
             monitor().update(source(honest));
             append(forked, 0, 3);
-            forked.append(entry(100)); // the same start, then another history, signed by the same key
+            forked.append(entry(3, "forged")); // the same start, then another history, signed by the same key
             append(forked, 4, 8);
 
             LogMonitor.LogVerificationException e = catchThrowableOfType(LogMonitor.LogVerificationException.class,
@@ -88,11 +88,11 @@ class LogMonitorTest {
     void anEntryIsAcceptedOnlyWithItsInclusionProof() throws Exception {
         try (TransparencyLog log = log("log")) {
             append(log, 0, 6);
-            SignedTreeHead head = monitor().update(source(log));
+            monitor().update(source(log));
 
-            monitor().requireIncluded(entry(4), 4, head, source(log));
+            monitor().requireIncluded(entry(4), 4, source(log));
             LogMonitor.LogVerificationException e = catchThrowableOfType(LogMonitor.LogVerificationException.class,
-                    () -> monitor().requireIncluded(entry(99), 4, head, source(log)));
+                    () -> monitor().requireIncluded(entry(4, "other"), 4, source(log)));
 
             assertThat(e.code()).isEqualTo("not_in_log");
         }
@@ -112,6 +112,35 @@ class LogMonitorTest {
         assertThat(e.getMessage()).contains("600 s ago").contains("86400 s");
     }
 
+    @Test
+    void anIncludedEntryNeedsAHeadTheClientAccepted() throws Exception {
+        try (TransparencyLog log = log("log")) {
+            append(log, 0, 3);
+
+            LogMonitor.LogVerificationException e = catchThrowableOfType(LogMonitor.LogVerificationException.class,
+                    () -> monitor().requireIncluded(entry(1), 1, source(log)));
+
+            assertThat(e.code()).isEqualTo("not_in_log");
+        }
+    }
+
+    @Test
+    void aKeptHeadReplacedOnTheClientsDiskIsNotReliedOn() throws Exception {
+        try (TransparencyLog log = log("log")) {
+            append(log, 0, 3);
+            monitor().update(source(log));
+        }
+        Path kept = dir.resolve("client").resolve("log-head");
+        byte[] bytes = java.nio.file.Files.readAllBytes(kept);
+        bytes[20] ^= 1; // inside the root
+        java.nio.file.Files.write(kept, bytes);
+
+        LogMonitor.LogVerificationException e = catchThrowableOfType(LogMonitor.LogVerificationException.class,
+                () -> monitor().lastHead());
+
+        assertThat(e.code()).isEqualTo("log_head_unreadable");
+    }
+
     private LogMonitor monitor() {
         return new LogMonitor(key.getPublic(), dir.resolve("client").resolve("log-head"), Duration.ofDays(1), CLOCK);
     }
@@ -127,8 +156,12 @@ class LogMonitorTest {
     }
 
     private static LogEntry entry(int i) {
+        return entry(i, "m" + i);
+    }
+
+    private static LogEntry entry(int i, String measurement) {
         return new LogEntry(LogEntry.Type.BROKER_MEASUREMENT, Instant.parse("2026-11-01T00:00:00Z").plusSeconds(i),
-                Map.of("tee", "snp", "measurement", "m" + i));
+                Map.of("tee", "snp", "measurement", measurement));
     }
 
     /** The log as a client reaches it (here directly; over HTTP from the key broker). */

@@ -106,6 +106,44 @@ class TransparencyLogTest {
     }
 
     @Test
+    void entriesWithTheirHeadDeletedAreNotWipedButRefused() throws Exception {
+        try (TransparencyLog log = open()) {
+            log.append(policy(0));
+            log.append(policy(1));
+        }
+        Files.delete(dir.resolve(TransparencyLog.HEAD));
+
+        assertThatThrownBy(this::open).isInstanceOf(TransparencyLog.LogIntegrityException.class)
+                .hasMessageContaining("missing");
+        assertThat(Files.size(dir.resolve(TransparencyLog.ENTRIES))).as("nothing was truncated").isGreaterThan(0);
+    }
+
+    @Test
+    void anOlderHeadPutBackOnDiskDoesNotTruncateTheLog() throws Exception {
+        byte[] older;
+        try (TransparencyLog log = open()) {
+            log.append(policy(0));
+            older = Files.readAllBytes(dir.resolve(TransparencyLog.HEAD));
+            log.append(policy(1));
+            log.append(policy(2));
+        }
+        Files.write(dir.resolve(TransparencyLog.HEAD), older);
+
+        assertThatThrownBy(this::open).isInstanceOf(TransparencyLog.LogIntegrityException.class)
+                .hasMessageContaining("more than one interrupted append");
+    }
+
+    @Test
+    void entryTimesOnlyMoveForward() throws Exception {
+        try (TransparencyLog log = open()) {
+            log.append(policy(5));
+
+            assertThatThrownBy(() -> log.append(policy(1))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("previous entry");
+        }
+    }
+
+    @Test
     void anEntryOutsideTheCanonicalFormIsRefused() {
         assertThatThrownBy(() -> LogEntry.parse("{\"type\":\"policy\", \"at\":\"2026-12-02T04:00:00Z\"}".getBytes()))
                 .isInstanceOf(IllegalArgumentException.class);
