@@ -2,12 +2,10 @@ package io.sealstream.transparency;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.PublicKey;
 import java.time.Clock;
@@ -178,16 +176,6 @@ public final class LogMonitor {
     }
 
     private void save(SignedTreeHead head) throws IOException {
-        Path tmp = headFile.resolveSibling(headFile.getFileName() + ".tmp");
-        try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer b = ByteBuffer.wrap(TreeHeadCodec.write(head));
-            while (b.hasRemaining()) {
-                c.write(b);
-            }
-            c.force(true);
-        }
-        Files.move(tmp, headFile, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        TransparencyLog.forceDirectory(headFile.toAbsolutePath().getParent());
+        DurableFile.replace(headFile, TreeHeadCodec.write(head));
     }
 }

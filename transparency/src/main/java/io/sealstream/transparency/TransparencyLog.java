@@ -8,7 +8,6 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
@@ -237,30 +236,11 @@ public final class TransparencyLog implements Closeable, LogMonitor.LogSource {
     private void signHead() {
         SignedTreeHead next = SignedTreeHead.sign(tree.size(), clock.instant(), tree.rootHash(tree.size()), signingKey);
         try {
-            Path tmp = dir.resolve(HEAD + ".tmp");
-            try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer b = ByteBuffer.wrap(TreeHeadCodec.write(next));
-                while (b.hasRemaining()) {
-                    c.write(b);
-                }
-                c.force(true);
-            }
-            Files.move(tmp, dir.resolve(HEAD), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            forceDirectory(dir);
+            DurableFile.replace(dir.resolve(HEAD), TreeHeadCodec.write(next));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot save the transparency log's head in " + dir, e);
         }
         head = next;
-    }
-
-    /** Makes a rename in {@code dir} durable; a file system that cannot sync directories is left as it is. */
-    static void forceDirectory(Path dir) {
-        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
-            d.force(true);
-        } catch (IOException e) {
-            // some file systems do not open directories; the rename is then as durable as they make it
-        }
     }
 
     /** The latest signed tree head. */
