@@ -36,6 +36,16 @@ public final class TeeVerifiers implements EvidenceVerifier {
         return new TeeVerifiers(m);
     }
 
+    /**
+     * Every TEE type against the vendors' pinned roots only (AMD, Intel; Azure's hardware reports
+     * the same way), without collateral: what a client checking a key broker starts from.
+     */
+    public static TeeVerifiers withVendorRoots() {
+        SnpVerifier snp = SnpVerifier.withAmdRoots();
+        TdxVerifier tdx = TdxVerifier.withIntelRoot();
+        return of(snp, tdx, AzureVerifier.of(snp, tdx));
+    }
+
     /** The verifiers by TEE type. */
     public Map<TeeType, EvidenceVerifier> asMap() {
         return byTee;

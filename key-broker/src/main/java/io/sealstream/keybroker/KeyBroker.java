@@ -383,14 +383,15 @@ public final class KeyBroker {
         p.snp().ifPresent(r -> out.addAll(r.measurements()));
         p.tdx().ifPresent(r -> out.addAll(r.mrtd()));
         // on Azure the measurement is the paravisor's: the pinned PCR values are the workload's identity
-        p.azureSnp().ifPresent(r -> {
-            out.addAll(r.measurements());
-            r.pcrs().forEach((i, values) -> values.forEach(v -> out.add("pcr" + i + ":" + v)));
-        });
-        p.azureTdx().ifPresent(r -> {
-            out.addAll(r.mrtd());
-            r.pcrs().forEach((i, values) -> values.forEach(v -> out.add("pcr" + i + ":" + v)));
-        });
+        p.azureSnp().ifPresent(r -> out.addAll(withPcrs(r.measurements(), r.pcrs())));
+        p.azureTdx().ifPresent(r -> out.addAll(withPcrs(r.mrtd(), r.pcrs())));
+        return out;
+    }
+
+    /** Measurements and PCR pins as one set, the pins as {@code pcrN:value}. */
+    private static Set<String> withPcrs(Set<String> measurements, java.util.Map<Integer, Set<String>> pcrs) {
+        Set<String> out = new TreeSet<>(measurements);
+        pcrs.forEach((i, values) -> values.forEach(v -> out.add("pcr" + i + ":" + v)));
         return out;
     }
 

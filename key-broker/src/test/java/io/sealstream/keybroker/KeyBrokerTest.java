@@ -266,6 +266,9 @@ class KeyBrokerTest {
         // one GPU sent twice counts as one GPU: refused before any signature is checked
         assertRefused(() -> client.attest(new AttestRequest(again, EvidenceMessage.of(cpuAgain), tee.publicKey(),
                 List.of(MODEL), List.of(captured, captured))), 403, "gpu_not_allowed");
+        // more GPUs than a system has: refused as a bad request, before the nonce is spent
+        assertRefused(() -> client.attest(new AttestRequest(again, EvidenceMessage.of(cpuAgain), tee.publicKey(),
+                List.of(MODEL), java.util.Collections.nCopies(AttestRequest.MAX_GPUS + 1, captured))), 400, "bad_request");
     }
 
     @Test

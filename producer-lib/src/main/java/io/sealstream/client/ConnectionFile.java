@@ -3,9 +3,7 @@ package io.sealstream.client;
 import io.sealstream.attestation.EvidenceVerifier;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.TeeVerifiers;
-import io.sealstream.attestation.azure.AzureVerifier;
 import io.sealstream.attestation.snp.SnpVerifier;
-import io.sealstream.attestation.tdx.TdxVerifier;
 import io.sealstream.envelope.EnvelopeProtocol;
 import io.sealstream.tenancy.ClientCredentials;
 import io.sealstream.tenancy.KafkaSecurity;
@@ -166,9 +164,7 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
                     + "connection file 'sealstream clients add' wrote");
         }
         // a production broker may run on bare SNP or TDX or in an Azure confidential VM of either
-        EvidenceVerifier verifier = simulatedTeeDir == null
-                ? TeeVerifiers.of(SnpVerifier.withAmdRoots(), TdxVerifier.withIntelRoot(),
-                        AzureVerifier.of(SnpVerifier.withAmdRoots(), TdxVerifier.withIntelRoot()))
+        EvidenceVerifier verifier = simulatedTeeDir == null ? TeeVerifiers.withVendorRoots()
                 : SnpVerifier.trustingDevelopmentRoot(List.of(), SimulatedSnpTee.load(simulatedTeeDir).developmentRoot());
         BrokerTrust trust = BrokerTrust.pinned(verifier, brokerMeasurement, policyId);
         // a file that trusts the simulated TEE is a dev stack's, whose broker holds its root in dev custody;

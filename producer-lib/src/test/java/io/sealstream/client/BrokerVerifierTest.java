@@ -334,6 +334,14 @@ class BrokerVerifierTest {
     }
 
     @Test
+    void oversizedCollateralIsRefusedBeforeItIsParsed() {
+        AttestationException e = catchThrowableOfType(AttestationException.class, () -> BrokerVerifier.verifierFor(
+                TeeType.AZURE_TDX, "x".repeat(io.sealstream.keybroker.api.PublicTopicKeys.MAX_COLLATERAL + 1)));
+
+        assertThat(e.failure()).isEqualTo(io.sealstream.attestation.AttestationFailure.MALFORMED_EVIDENCE);
+    }
+
+    @Test
     void collateralThatDoesNotParseIsRefused() {
         AttestationException e = catchThrowableOfType(AttestationException.class,
                 () -> BrokerVerifier.verifierFor(TeeType.TDX, "{\"tcb_info\": 1}"));

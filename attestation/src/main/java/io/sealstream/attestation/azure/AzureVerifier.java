@@ -1,29 +1,24 @@
 package io.sealstream.attestation.azure;
 
-import io.sealstream.attestation.EvidenceText;
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
 import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.Certificates;
 import io.sealstream.attestation.Evidence;
+import io.sealstream.attestation.EvidenceText;
 import io.sealstream.attestation.EvidenceVerifier;
 import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.snp.SnpVerifier;
 import io.sealstream.attestation.tdx.TdxQuote;
 import io.sealstream.attestation.tdx.TdxVerifier;
-import java.io.ByteArrayInputStream;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateFactory;
-import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAPublicKey;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Date;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -192,10 +187,8 @@ public final class AzureVerifier implements EvidenceVerifier {
             throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "the evidence carries no certificate "
                     + "for the vTPM attestation key and this verifier requires one; read NV index 0x01C101D0");
         }
-        List<X509Certificate> given = new ArrayList<>();
-        for (byte[] d : der) {
-            given.add(certificate(d));
-        }
+        // the NV index pads the certificate with zeros, which reading DER ignores
+        List<X509Certificate> given = Certificates.parse(der, "the attestation key's chain");
         X509Certificate leaf = given.get(0);
         if (!(leaf.getPublicKey() instanceof RSAPublicKey key) || !key.getModulus().equals(attestationKey.getModulus())
                 || !key.getPublicExponent().equals(attestationKey.getPublicExponent())) {
@@ -204,13 +197,12 @@ public final class AzureVerifier implements EvidenceVerifier {
         }
         List<X509Certificate> pool = new ArrayList<>(given.subList(1, given.size()));
         pool.addAll(akIntermediates);
-        Date when = Date.from(at);
         X509Certificate current = leaf;
         for (int depth = 0; depth < MAX_CHAIN; depth++) {
-            valid(current, when, at);
+            Certificates.requireValid(current, at);
             for (X509Certificate root : akRoots) {
                 if (signedBy(current, root)) {
-                    valid(root, when, at);
+                    Certificates.requireValid(root, at);
                     return;
                 }
             }
@@ -223,7 +215,7 @@ public final class AzureVerifier implements EvidenceVerifier {
             }
             if (issuer == null) {
                 throw new AttestationException(AttestationFailure.UNKNOWN_ROOT, "certificate '"
-                        + EvidenceText.printable(current.getSubjectX500Principal().getName()) + "' is issued by '"
+                        + Certificates.name(current) + "' is issued by '"
                         + EvidenceText.printable(current.getIssuerX500Principal().getName()) + "', which neither the evidence nor the configured "
                         + "Azure vTPM roots and intermediates hold");
             }
@@ -235,9 +227,7 @@ public final class AzureVerifier implements EvidenceVerifier {
 
     /** {@code issuer} is a CA allowed to sign certificates, named as {@code cert}'s issuer, and its signature holds. */
     private static boolean signedBy(X509Certificate cert, X509Certificate issuer) {
-        boolean[] usage = issuer.getKeyUsage();
-        if (!cert.getIssuerX500Principal().equals(issuer.getSubjectX500Principal()) || issuer.getBasicConstraints() < 0
-                || (usage != null && (usage.length < 6 || !usage[5]))) {
+        if (!Certificates.mayIssue(issuer, cert)) {
             return false;
         }
         try {
@@ -245,25 +235,6 @@ public final class AzureVerifier implements EvidenceVerifier {
             return true;
         } catch (GeneralSecurityException e) {
             return false;
-        }
-    }
-
-    private static void valid(X509Certificate c, Date when, Instant at) throws AttestationException {
-        try {
-            c.checkValidity(when);
-        } catch (CertificateExpiredException | CertificateNotYetValidException e) {
-            throw new AttestationException(AttestationFailure.CERTIFICATE_EXPIRED, "certificate '"
-                    + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not valid at " + at);
-        }
-    }
-
-    /** One DER certificate; the NV index pads it with zeros, which are ignored. */
-    private static X509Certificate certificate(byte[] der) throws AttestationException {
-        try {
-            return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
-        } catch (CertificateException e) {
-            throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "an attestation key certificate is "
-                    + "not DER X.509");
         }
     }
 }

@@ -127,27 +127,6 @@ public final class HclReport {
         }
     }
 
-    /**
-     * Builds the bytes of an HCL report around its parts, for evidence whose capture kept only the
-     * hardware report and the runtime claims (the header and IGVM block are unsigned framing).
-     */
-    public static byte[] assemble(boolean snp, byte[] hardwareReport, byte[] runtimeClaims) {
-        int hwLength = snp ? HARDWARE_REPORT_LENGTH : TDREPORT_LENGTH;
-        if (hardwareReport.length != hwLength) {
-            throw new IllegalArgumentException("a " + (snp ? "SNP report" : "TDREPORT") + " has " + hwLength + " bytes, got "
-                    + hardwareReport.length);
-        }
-        ByteBuffer b = ByteBuffer.allocate(CLAIMS_OFFSET + runtimeClaims.length).order(ByteOrder.LITTLE_ENDIAN);
-        b.putInt(0, 0x414C4348).putInt(0x04, snp ? 1 : 2).putInt(0x08, CLAIMS_OFFSET + runtimeClaims.length)
-                .putInt(0x0C, 2);
-        b.put(HARDWARE_REPORT_OFFSET, hardwareReport);
-        b.putInt(IGVM_OFFSET, 20 + runtimeClaims.length).putInt(IGVM_OFFSET + 4, 1)
-                .putInt(IGVM_OFFSET + 8, snp ? TYPE_SNP : TYPE_TDX).putInt(IGVM_OFFSET + 12, 1)
-                .putInt(IGVM_OFFSET + 16, runtimeClaims.length);
-        b.put(CLAIMS_OFFSET, runtimeClaims);
-        return b.array();
-    }
-
     private static AttestationException malformed(String what) {
         return new AttestationException(AttestationFailure.MALFORMED_EVIDENCE, what);
     }

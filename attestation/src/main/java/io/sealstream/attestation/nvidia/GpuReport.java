@@ -30,7 +30,6 @@ public final class GpuReport {
     static final int OPAQUE_DRIVER_VERSION = 3;
     static final int OPAQUE_VBIOS_VERSION = 6;
     static final int OPAQUE_FWID = 20;
-    static final int OPAQUE_FEATURE_FLAG = 36;
 
     private final byte[] raw;
     private final byte[] requestNonce;

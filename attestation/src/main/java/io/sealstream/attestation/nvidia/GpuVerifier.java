@@ -1,22 +1,15 @@
 package io.sealstream.attestation.nvidia;
 
-import io.sealstream.attestation.EvidenceText;
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
-import java.io.ByteArrayInputStream;
+import io.sealstream.attestation.Certificates;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.Signature;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateFactory;
-import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Date;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -65,36 +58,27 @@ public final class GpuVerifier {
                     + "Device Identity CA, 2 to " + MAX_CHAIN + " certificates; got " + evidence.certificates().size());
         }
         GpuReport report = GpuReport.parse(evidence.report());
-        List<X509Certificate> chain = certificates(evidence.certificates());
+        List<X509Certificate> chain = Certificates.parse(evidence.certificates(), "the GPU chain");
         X509Certificate root = chain.get(chain.size() - 1);
-        String rootPrint = fingerprint(root);
+        String rootPrint = Certificates.fingerprint(root);
         if (!rootPrint.equals(trustedRoot)) {
             throw new AttestationException(AttestationFailure.UNKNOWN_ROOT, "the GPU chain ends in '"
-                    + EvidenceText.printable(root.getSubjectX500Principal().getName()) + "' (SHA-256 " + rootPrint
+                    + Certificates.name(root) + "' (SHA-256 " + rootPrint
                     + "), not NVIDIA's Device Identity CA");
         }
-        Date when = Date.from(at);
         for (int i = 0; i < chain.size(); i++) {
             X509Certificate c = chain.get(i);
             X509Certificate issuer = chain.get(Math.min(i + 1, chain.size() - 1));
-            try {
-                c.checkValidity(when);
-            } catch (CertificateExpiredException | CertificateNotYetValidException e) {
-                throw new AttestationException(AttestationFailure.CERTIFICATE_EXPIRED, "certificate '"
-                        + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not valid at " + at);
-            }
-            boolean[] usage = issuer.getKeyUsage();
-            if (issuer.getBasicConstraints() < 0 || (usage != null && (usage.length < 6 || !usage[5]))
-                    || !c.getIssuerX500Principal().equals(issuer.getSubjectX500Principal())) {
+            Certificates.requireValid(c, at);
+            if (!Certificates.mayIssue(issuer, c)) {
                 throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "certificate '"
-                        + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not issued by the CA after it in the chain");
+                        + Certificates.name(c) + "' is not issued by the CA after it in the chain");
             }
             try {
                 c.verify(issuer.getPublicKey());
             } catch (GeneralSecurityException e) {
                 throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "certificate '"
-                        + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not signed by '"
-                        + EvidenceText.printable(issuer.getSubjectX500Principal().getName()) + "'");
+                        + Certificates.name(c) + "' is not signed by '" + Certificates.name(issuer) + "'");
             }
         }
         X509Certificate leaf = chain.get(0);
@@ -151,12 +135,12 @@ public final class GpuVerifier {
 
     /** The GPU's model as its BROM certificate names it, e.g. "GH100 A01 GSP BROM". */
     private static String hardwareModel(List<X509Certificate> chain) {
-        return commonName(chain.get(Math.min(1, chain.size() - 1)));
+        return Certificates.commonName(chain.get(Math.min(1, chain.size() - 1)));
     }
 
     /** HOPPER for GH100, BLACKWELL for GB100/GB200, else the chip name. */
     private static String architecture(List<X509Certificate> chain) {
-        String model = commonName(chain.get(0)).toUpperCase(Locale.ROOT);
+        String model = Certificates.commonName(chain.get(0)).toUpperCase(Locale.ROOT);
         if (model.startsWith("GH1")) {
             return "HOPPER";
         }
@@ -164,35 +148,5 @@ public final class GpuVerifier {
             return "BLACKWELL";
         }
         return model.split(" ")[0];
-    }
-
-    private static String commonName(X509Certificate c) {
-        for (String part : c.getSubjectX500Principal().getName().split(",")) {
-            if (part.startsWith("CN=")) {
-                return part.substring(3);
-            }
-        }
-        return "";
-    }
-
-    private static List<X509Certificate> certificates(List<byte[]> der) throws AttestationException {
-        List<X509Certificate> out = new ArrayList<>();
-        try {
-            CertificateFactory cf = CertificateFactory.getInstance("X.509");
-            for (byte[] d : der) {
-                out.add((X509Certificate) cf.generateCertificate(new ByteArrayInputStream(d)));
-            }
-        } catch (CertificateException e) {
-            throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "a GPU certificate is not DER X.509");
-        }
-        return out;
-    }
-
-    private static String fingerprint(X509Certificate c) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(c.getEncoded()));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }

@@ -1,5 +1,6 @@
 package io.sealstream.attestation.snp;
 
+import io.sealstream.attestation.Certificates;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -77,9 +78,9 @@ public final class AmdRoots {
                 X509Certificate ark = byCommonName(certs, "ARK-" + product);
                 X509Certificate ask = byCommonName(certs, "SEV-" + product);
                 X509Certificate asvk = byCommonName(certs, "SEV-VLEK-" + product);
-                if (!SnpVerifier.fingerprint(ark).equals(ARK_FINGERPRINTS.get(product))) {
+                if (!Certificates.fingerprint(ark).equals(ARK_FINGERPRINTS.get(product))) {
                     throw new IllegalStateException("the shipped ARK-" + product + " is not AMD's: fingerprint "
-                            + SnpVerifier.fingerprint(ark));
+                            + Certificates.fingerprint(ark));
                 }
                 chains.put(product, new Chain(product, ask, ark, asvk));
             } catch (IOException e) {

@@ -1,27 +1,20 @@
 package io.sealstream.attestation.snp;
 
-import io.sealstream.attestation.EvidenceText;
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
 import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.Certificates;
 import io.sealstream.attestation.Evidence;
 import io.sealstream.attestation.EvidenceVerifier;
 import io.sealstream.attestation.RevocationLists;
 import io.sealstream.attestation.TeeType;
-import java.io.ByteArrayInputStream;
 import java.math.BigInteger;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.Signature;
-import java.security.cert.CertificateException;
-import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateFactory;
-import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Date;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -66,7 +59,8 @@ public final class SnpVerifier implements EvidenceVerifier {
      * and tests. Its evidence is marked simulated.
      */
     public static SnpVerifier trustingDevelopmentRoot(List<X509Certificate> vendorArks, X509Certificate devRoot) {
-        return new SnpVerifier(fingerprints(vendorArks), Optional.of(fingerprint(devRoot)), RevocationLists.none());
+        return new SnpVerifier(fingerprints(vendorArks), Optional.of(Certificates.fingerprint(devRoot)),
+                RevocationLists.none());
     }
 
     /**
@@ -84,7 +78,7 @@ public final class SnpVerifier implements EvidenceVerifier {
                     + evidence.tee().id() + " evidence");
         }
         SnpReport report = SnpReport.parse(evidence.report());
-        List<X509Certificate> chain = new ArrayList<>(certificates(evidence.certificates()));
+        List<X509Certificate> chain = new ArrayList<>(Certificates.parse(evidence.certificates(), "the evidence"));
         if (chain.size() == 1) {
             // evidence often carries only the VCEK/VLEK: complete it with AMD's published chain
             AmdRoots.get().issuerOf(chain.get(0)).ifPresent(c -> {
@@ -99,21 +93,15 @@ public final class SnpVerifier implements EvidenceVerifier {
         X509Certificate vcek = chain.get(0);
         X509Certificate ask = chain.get(1);
         X509Certificate ark = chain.get(chain.size() - 1);
-        String arkPrint = fingerprint(ark);
+        String arkPrint = Certificates.fingerprint(ark);
         boolean simulated = developmentRoot.filter(arkPrint::equals).isPresent();
         if (!simulated && !vendorRoots.contains(arkPrint)) {
             throw new AttestationException(AttestationFailure.UNKNOWN_ROOT, "the chain ends in '"
-                    + EvidenceText.printable(ark.getSubjectX500Principal().getName()) + "' (SHA-256 " + arkPrint
+                    + Certificates.name(ark) + "' (SHA-256 " + arkPrint
                     + "), which is not a pinned AMD root");
         }
-        Date when = Date.from(at);
         for (X509Certificate c : List.of(vcek, ask, ark)) {
-            try {
-                c.checkValidity(when);
-            } catch (CertificateExpiredException | CertificateNotYetValidException e) {
-                throw new AttestationException(AttestationFailure.CERTIFICATE_EXPIRED, "certificate '"
-                        + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not valid at " + at);
-            }
+            Certificates.requireValid(c, at);
         }
         verifySignedBy(ark, ark, "the ARK is not self-signed");
         verifySignedBy(ask, ark, "the ASK is not signed by the ARK");
@@ -185,7 +173,7 @@ public final class SnpVerifier implements EvidenceVerifier {
             cert.verify(issuer.getPublicKey());
         } catch (GeneralSecurityException e) {
             throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, problem + " ('"
-                    + EvidenceText.printable(cert.getSubjectX500Principal().getName()) + "')");
+                    + Certificates.name(cert) + "')");
         }
     }
 
@@ -197,29 +185,7 @@ public final class SnpVerifier implements EvidenceVerifier {
         return new BigInteger(1, be);
     }
 
-    private static List<X509Certificate> certificates(List<byte[]> der) throws AttestationException {
-        List<X509Certificate> out = new ArrayList<>();
-        try {
-            CertificateFactory cf = CertificateFactory.getInstance("X.509");
-            for (byte[] d : der) {
-                out.add((X509Certificate) cf.generateCertificate(new ByteArrayInputStream(d)));
-            }
-        } catch (CertificateException e) {
-            throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN,
-                    "certificate " + (out.size() + 1) + " of the evidence is not a DER X.509 certificate");
-        }
-        return out;
-    }
-
-    static String fingerprint(X509Certificate cert) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(cert.getEncoded()));
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     private static Set<String> fingerprints(List<X509Certificate> certs) {
-        return Set.copyOf(certs.stream().map(SnpVerifier::fingerprint).toList());
+        return Set.copyOf(certs.stream().map(Certificates::fingerprint).toList());
     }
 }

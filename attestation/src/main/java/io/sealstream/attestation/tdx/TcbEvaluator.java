@@ -1,8 +1,8 @@
 package io.sealstream.attestation.tdx;
 
-import io.sealstream.attestation.EvidenceText;
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
+import io.sealstream.attestation.EvidenceText;
 import io.sealstream.attestation.RevocationLists;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;

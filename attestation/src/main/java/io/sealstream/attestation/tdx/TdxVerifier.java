@@ -1,22 +1,19 @@
 package io.sealstream.attestation.tdx;
 
-import io.sealstream.attestation.EvidenceText;
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
 import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.Certificates;
+import io.sealstream.attestation.EvidenceText;
 import io.sealstream.attestation.Evidence;
 import io.sealstream.attestation.EvidenceVerifier;
 import io.sealstream.attestation.RevocationLists;
 import io.sealstream.attestation.TeeType;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
-import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.Collection;
-import java.util.Date;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -96,31 +93,25 @@ public final class TdxVerifier implements EvidenceVerifier {
         checkRoles(chain);
         X509Certificate pck = chain.get(0);
         X509Certificate root = chain.get(chain.size() - 1);
-        String rootPrint = fingerprint(root);
+        String rootPrint = Certificates.fingerprint(root);
         if (!rootPrint.equals(trustedRoot)) {
             throw new AttestationException(AttestationFailure.UNKNOWN_ROOT, "the PCK chain ends in '"
-                    + EvidenceText.printable(root.getSubjectX500Principal().getName()) + "' (SHA-256 " + rootPrint
+                    + Certificates.name(root) + "' (SHA-256 " + rootPrint
                     + "), not Intel's SGX Root CA");
         }
         PckExtensions pckTcb = PckExtensions.of(pck);
         Optional<TdxCollateral> platformCollateral = Optional.ofNullable(collateral.get(pckTcb.fmspc()));
         RevocationLists lists = platformCollateral.map(c -> crls.and(c.revocationLists().lists())).orElse(crls);
-        Date when = Date.from(at);
         for (int i = 0; i < chain.size(); i++) {
             X509Certificate c = chain.get(i);
-            try {
-                c.checkValidity(when);
-            } catch (CertificateExpiredException | CertificateNotYetValidException e) {
-                throw new AttestationException(AttestationFailure.CERTIFICATE_EXPIRED, "certificate '"
-                        + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not valid at " + at);
-            }
+            Certificates.requireValid(c, at);
             X509Certificate issuer = chain.get(Math.min(i + 1, chain.size() - 1));
             try {
                 c.verify(issuer.getPublicKey());
             } catch (GeneralSecurityException e) {
                 throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "certificate '"
-                        + EvidenceText.printable(c.getSubjectX500Principal().getName()) + "' is not signed by '"
-                        + EvidenceText.printable(issuer.getSubjectX500Principal().getName()) + "'");
+                        + Certificates.name(c) + "' is not signed by '"
+                        + Certificates.name(issuer) + "'");
             }
             if (c != root) {
                 if (platformCollateral.isPresent() && !platformCollateral.get().revocationLists().isEmpty()) {
@@ -159,26 +150,17 @@ public final class TdxVerifier implements EvidenceVerifier {
     private static void checkRoles(List<X509Certificate> chain) throws AttestationException {
         X509Certificate leaf = chain.get(0);
         X509Certificate ca = chain.get(1);
-        String caName = commonName(ca);
+        String caName = Certificates.commonName(ca);
         boolean[] caUsage = ca.getKeyUsage();
         if (ca.getBasicConstraints() < 0 || caUsage == null || caUsage.length < 6 || !caUsage[5]
                 || !(caName.equals("Intel SGX PCK Platform CA") || caName.equals("Intel SGX PCK Processor CA"))) {
             throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "the PCK chain's intermediate '"
-                    + caName + "' is not Intel's PCK Platform or Processor CA with certificate signing rights");
+                    + EvidenceText.printable(caName) + "' is not Intel's PCK Platform or Processor CA with certificate signing rights");
         }
-        if (leaf.getBasicConstraints() >= 0 || !commonName(leaf).equals("Intel SGX PCK Certificate")) {
+        if (leaf.getBasicConstraints() >= 0 || !Certificates.commonName(leaf).equals("Intel SGX PCK Certificate")) {
             throw new AttestationException(AttestationFailure.BAD_CERTIFICATE_CHAIN, "the PCK chain's leaf '"
-                    + commonName(leaf) + "' is not an Intel SGX PCK Certificate (or is a CA)");
+                    + EvidenceText.printable(Certificates.commonName(leaf)) + "' is not an Intel SGX PCK Certificate (or is a CA)");
         }
-    }
-
-    private static String commonName(X509Certificate c) {
-        for (String part : c.getSubjectX500Principal().getName().split(",")) {
-            if (part.startsWith("CN=")) {
-                return part.substring(3);
-            }
-        }
-        return "";
     }
 
     private static AttestedClaims claims(TdxQuote quote, Optional<TdxTcbEvaluation> tcb) {
@@ -207,14 +189,6 @@ public final class TdxVerifier implements EvidenceVerifier {
             md.update(a);
             md.update(b);
             return md.digest();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static String fingerprint(X509Certificate c) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(c.getEncoded()));
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }

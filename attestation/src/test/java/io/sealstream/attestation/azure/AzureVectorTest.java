@@ -181,7 +181,7 @@ class AzureVectorTest {
         byte[] claims = Files.readAllBytes(dir.resolve("derived/runtime-claims.json"));
         AttestedClaims hw = SnpVerifier.withAmdRoots().verify(new Evidence(TeeType.SNP, report,
                 List.of(pem(dir.resolve("derived/vcek.pem")).getEncoded())), SNP_AT);
-        HclReport hcl = HclReport.parse(HclReport.assemble(true, report, claims));
+        HclReport hcl = HclReport.parse(HclReports.assemble(true, report, claims));
         hcl.checkClaimsBound();
         RuntimeClaims runtime = RuntimeClaims.parse(hcl.runtimeClaims());
         TpmQuote quote = TpmQuote.parse(Files.readAllBytes(dir.resolve("derived/tpm-quote.msg")));
@@ -199,7 +199,7 @@ class AzureVectorTest {
         Path dir = snp("cmcp-dcasv5-milan");
         byte[] report = Files.readAllBytes(dir.resolve("derived/snp-report.bin"));
         byte[] claims = Files.readAllBytes(dir.resolve("derived/runtime-claims.json"));
-        Evidence e = new AzureEvidence(HclReport.assemble(true, report, claims), Optional.empty(),
+        Evidence e = new AzureEvidence(HclReports.assemble(true, report, claims), Optional.empty(),
                 Files.readAllBytes(dir.resolve("derived/tpm-quote.msg")),
                 Files.readAllBytes(dir.resolve("derived/tpm-quote.tpmt-signature.bin")), new TreeMap<>(Map.of(16, new byte[32])),
                 List.of()).toEvidence(List.of(pem(dir.resolve("derived/vcek.pem")).getEncoded()));
@@ -219,9 +219,9 @@ class AzureVectorTest {
         byte[] claims = Files.readAllBytes(dir.resolve("runtimedata.bin"));
         AttestedClaims hw = SnpVerifier.withAmdRoots().verify(new Evidence(TeeType.SNP, report,
                 List.of(pem(dir.resolve("vcek.pem")).getEncoded())), Instant.parse("2026-12-02T00:00:00Z"));
-        HclReport.parse(HclReport.assemble(true, report, claims)).checkClaimsBound();
+        HclReport.parse(HclReports.assemble(true, report, claims)).checkClaimsBound();
 
-        HclReport truncated = HclReport.parse(HclReport.assemble(true, report, Arrays.copyOf(claims, claims.length - 5)));
+        HclReport truncated = HclReport.parse(HclReports.assemble(true, report, Arrays.copyOf(claims, claims.length - 5)));
         AttestationException ex = catchThrowableOfType(AttestationException.class, truncated::checkClaimsBound);
 
         assertThat(hw.properties()).containsEntry("vmpl", 0L);
@@ -310,6 +310,29 @@ class AzureVectorTest {
                 () -> TpmQuote.parse(Arrays.copyOf(msg, msg.length - 3)));
 
         assertThat(ex.failure()).isEqualTo(AttestationFailure.MALFORMED_EVIDENCE);
+    }
+
+    @Test
+    void azureEvidenceThatIsNotTheDocumentedJsonIsMalformed() {
+        for (String json : List.of("not json", "{\"version\":2}", "{\"version\":1,\"hcl_report\":\"AA==\",\"extra\":1}",
+                "{\"version\":1,\"hcl_report\":\"%%%\",\"tpm_quote\":\"\",\"tpm_signature\":\"\",\"pcrs\":{}}")) {
+            Evidence e = new Evidence(TeeType.AZURE_SNP, json.getBytes(), List.of());
+
+            AttestationException ex = catchThrowableOfType(AttestationException.class, () -> AzureEvidence.parse(e));
+
+            assertThat(ex).as(json).isNotNull();
+            assertThat(ex.failure()).isEqualTo(AttestationFailure.MALFORMED_EVIDENCE);
+        }
+    }
+
+    @Test
+    void oversizedAzureEvidenceIsRefusedBeforeItIsRead() {
+        Evidence e = new Evidence(TeeType.AZURE_TDX, new byte[AzureEvidence.MAX_LENGTH + 1], List.of());
+
+        AttestationException ex = catchThrowableOfType(AttestationException.class, () -> AzureEvidence.parse(e));
+
+        assertThat(ex.failure()).isEqualTo(AttestationFailure.MALFORMED_EVIDENCE);
+        assertThat(ex.getMessage()).contains("larger than");
     }
 
     // --- helpers ---

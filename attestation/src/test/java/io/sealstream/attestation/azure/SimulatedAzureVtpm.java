@@ -258,7 +258,7 @@ final class SimulatedAzureVtpm implements TpmDevice, AzureVtpmProvider.Host {
         byte[] claimBytes = claims.getBytes(StandardCharsets.UTF_8);
         byte[] binding = Arrays.copyOf(ReportDataBinding.sha256(claimBytes), 64);
         byte[] snpReport = tee.attest(measurement, binding).report();
-        return Arrays.copyOf(HclReport.assemble(true, snpReport, claimBytes), 2600);
+        return Arrays.copyOf(HclReports.assemble(true, snpReport, claimBytes), 2600);
     }
 
     private static byte[] unsigned(java.math.BigInteger v) {

@@ -151,6 +151,21 @@ class GpuVectorTest {
     }
 
     @Test
+    void aChainLongerThanAnyGpusIsRefusedBeforeItIsParsed() throws Exception {
+        Path d = nvidia().resolve("attestation-sdk/hopper-580.159.03");
+        GpuEvidence genuine = hexReport(d.resolve("hopperAttestationReport.txt"), d.resolve("hopperCertChain.txt"));
+        List<byte[]> padded = new ArrayList<>(genuine.certificates());
+        padded.add(new byte[] {1, 2, 3});
+        padded.add(new byte[] {4, 5, 6});
+
+        AttestationException ex = catchThrowableOfType(AttestationException.class, () -> verifier.verify(
+                new GpuEvidence(genuine.report(), padded), new byte[32], NOW));
+
+        assertThat(ex.failure()).isEqualTo(AttestationFailure.BAD_CERTIFICATE_CHAIN);
+        assertThat(ex.getMessage()).contains("got 7");
+    }
+
+    @Test
     void aTruncatedReportIsMalformed() throws Exception {
         Path d = nvidia().resolve("attestation-sdk/hopper-580.159.03");
         GpuEvidence genuine = hexReport(d.resolve("hopperAttestationReport.txt"), d.resolve("hopperCertChain.txt"));
