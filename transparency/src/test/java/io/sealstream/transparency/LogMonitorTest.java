@@ -47,7 +47,7 @@ class LogMonitorTest {
             append(honest, 0, 5);
             monitor().update(source(honest));
             append(forked, 0, 3);
-            forked.append(entry(3, "forged")); // the same start, then another history, signed by the same key
+            append(forked, 3, "forged"); // the same start, then another history, signed by the same key
             append(forked, 4, 8);
 
             LogMonitor.LogVerificationException e = catchThrowableOfType(LogMonitor.LogVerificationException.class,
@@ -151,17 +151,21 @@ class LogMonitorTest {
 
     private static void append(TransparencyLog log, int from, int to) {
         for (int i = from; i < to; i++) {
-            log.append(entry(i));
+            append(log, i, "m" + i);
         }
+    }
+
+    private static void append(TransparencyLog log, int i, String measurement) {
+        log.append(LogEntry.Type.BROKER_MEASUREMENT, entry(i, measurement).fields());
     }
 
     private static LogEntry entry(int i) {
         return entry(i, "m" + i);
     }
 
+    /** Entry {@code i} as the log (whose clock is fixed at {@link #NOW}) stamps it. */
     private static LogEntry entry(int i, String measurement) {
-        return new LogEntry(LogEntry.Type.BROKER_MEASUREMENT, Instant.parse("2026-11-01T00:00:00Z").plusSeconds(i),
-                Map.of("tee", "snp", "measurement", measurement));
+        return new LogEntry(LogEntry.Type.BROKER_MEASUREMENT, NOW, Map.of("tee", "snp", "measurement", measurement));
     }
 
     /** The log as a client reaches it (here directly; over HTTP from the key broker). */

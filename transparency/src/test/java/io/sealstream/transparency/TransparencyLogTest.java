@@ -33,7 +33,7 @@ class TransparencyLogTest {
         SignedTreeHead before;
         try (TransparencyLog log = open()) {
             for (int i = 0; i < 5; i++) {
-                log.append(policy(i));
+                appendPolicy(log, i);
             }
             before = log.head();
         }
@@ -43,10 +43,10 @@ class TransparencyLogTest {
             assertThat(after.size()).isEqualTo(5);
             assertThat(after.rootHash()).isEqualTo(before.rootHash());
             assertThat(after.verify(key.getPublic())).isTrue();
-            assertThat(log.entry(3)).isEqualTo(policy(3));
-            assertThat(MerkleProofs.inclusion(MerkleTree.leafHash(policy(3).bytes()), 3, 5, log.inclusionProof(3, 5),
+            assertThat(log.entry(3).fields()).containsEntry("policy_id", "policy-3");
+            assertThat(MerkleProofs.inclusion(MerkleTree.leafHash(log.entry(3).bytes()), 3, 5, log.inclusionProof(3, 5),
                     after.rootHash())).isTrue();
-            log.append(policy(5));
+            appendPolicy(log, 5);
             assertThat(MerkleProofs.consistency(5, after.rootHash(), 6, log.head().rootHash(), log.consistencyProof(5, 6)))
                     .isTrue();
         }
@@ -55,8 +55,8 @@ class TransparencyLogTest {
     @Test
     void anEntryChangedOnDiskStopsTheLogFromOpening() throws Exception {
         try (TransparencyLog log = open()) {
-            log.append(policy(0));
-            log.append(policy(1));
+            appendPolicy(log, 0);
+            appendPolicy(log, 1);
         }
         byte[] file = Files.readAllBytes(dir.resolve(TransparencyLog.ENTRIES));
         String s = new String(file, java.nio.charset.StandardCharsets.ISO_8859_1).replace("policy-0", "policy-9");
@@ -69,7 +69,7 @@ class TransparencyLogTest {
     @Test
     void aHeadSignedByAnotherKeyStopsTheLogFromOpening() throws Exception {
         try (TransparencyLog log = open()) {
-            log.append(policy(0));
+            appendPolicy(log, 0);
         }
         KeyPair other = LogKeys.generate();
 
@@ -80,23 +80,24 @@ class TransparencyLogTest {
     @Test
     void entriesWrittenPastTheSignedHeadAreDroppedNotSigned() throws Exception {
         try (TransparencyLog log = open()) {
-            log.append(policy(0));
+            appendPolicy(log, 0);
         }
-        byte[] forged = policy(666).bytes(); // a canonical entry the log never acknowledged
+        byte[] forged = new LogEntry(LogEntry.Type.POLICY, CLOCK.instant(), Map.of("policy_id", "policy-666", "policy",
+                "e30=")).bytes(); // a canonical entry the log never acknowledged
         Files.write(dir.resolve(TransparencyLog.ENTRIES), ByteBuffer.allocate(4 + forged.length).putInt(forged.length)
                 .put(forged).array(), StandardOpenOption.APPEND);
 
         try (TransparencyLog log = open()) {
             assertThat(log.head().size()).isEqualTo(1);
-            log.append(policy(1));
-            assertThat(log.entry(1)).isEqualTo(policy(1));
+            appendPolicy(log, 1);
+            assertThat(log.entry(1).fields()).containsEntry("policy_id", "policy-1");
         }
     }
 
     @Test
     void aRecordCutOffByACrashIsDropped() throws Exception {
         try (TransparencyLog log = open()) {
-            log.append(policy(0));
+            appendPolicy(log, 0);
         }
         Files.write(dir.resolve(TransparencyLog.ENTRIES), new byte[] {0, 0, 1, 0, '{', '"'}, StandardOpenOption.APPEND);
 
@@ -108,8 +109,8 @@ class TransparencyLogTest {
     @Test
     void entriesWithTheirHeadDeletedAreNotWipedButRefused() throws Exception {
         try (TransparencyLog log = open()) {
-            log.append(policy(0));
-            log.append(policy(1));
+            appendPolicy(log, 0);
+            appendPolicy(log, 1);
         }
         Files.delete(dir.resolve(TransparencyLog.HEAD));
 
@@ -122,10 +123,10 @@ class TransparencyLogTest {
     void anOlderHeadPutBackOnDiskDoesNotTruncateTheLog() throws Exception {
         byte[] older;
         try (TransparencyLog log = open()) {
-            log.append(policy(0));
+            appendPolicy(log, 0);
             older = Files.readAllBytes(dir.resolve(TransparencyLog.HEAD));
-            log.append(policy(1));
-            log.append(policy(2));
+            appendPolicy(log, 1);
+            appendPolicy(log, 2);
         }
         Files.write(dir.resolve(TransparencyLog.HEAD), older);
 
@@ -134,12 +135,67 @@ class TransparencyLogTest {
     }
 
     @Test
-    void entryTimesOnlyMoveForward() throws Exception {
-        try (TransparencyLog log = open()) {
-            log.append(policy(5));
+    void entryAndHeadTimesNeverMoveBackEvenWhenTheClockDoes() throws Exception {
+        Instant[] now = {Instant.parse("2026-12-02T05:00:00Z")};
+        Clock stepping = new Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return ZoneOffset.UTC;
+            }
 
-            assertThatThrownBy(() -> log.append(policy(1))).isInstanceOf(IllegalArgumentException.class)
-                    .hasMessageContaining("previous entry");
+            @Override
+            public Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public Instant instant() {
+                return now[0];
+            }
+        };
+        try (TransparencyLog log = TransparencyLog.open(dir, key.getPrivate(), key.getPublic(), stepping)) {
+            LogEntry first = log.append(LogEntry.Type.POLICY, Map.of("policy_id", "a", "policy", "e30=")).entry();
+            SignedTreeHead firstHead = log.head();
+            now[0] = now[0].minusSeconds(3600); // the host set the clock back
+
+            LogEntry second = log.append(LogEntry.Type.POLICY, Map.of("policy_id", "b", "policy", "e30=")).entry();
+
+            assertThat(second.at()).isEqualTo(first.at());
+            assertThat(log.head().timestamp()).isAfterOrEqualTo(firstHead.timestamp());
+        }
+    }
+
+    @Test
+    void replicasSharingTheDirectoryServeOneLogAndNeverAnOlderHead() throws Exception {
+        try (TransparencyLog a = open(); TransparencyLog b = open()) {
+            appendPolicy(a, 0);
+            appendPolicy(a, 1);
+
+            SignedTreeHead two = b.head();
+            assertThat(two).as("b takes in what a appended").isEqualTo(a.head());
+            TransparencyLog.Appended third = appendPolicy(b, 2);
+            assertThat(third.index()).isEqualTo(2);
+            assertThat(a.head().size()).isEqualTo(3);
+            assertThat(MerkleProofs.consistency(2, two.rootHash(), 3, a.head().rootHash(), a.consistencyProof(2, 3)))
+                    .isTrue();
+            assertThat(a.entry(2).fields()).containsEntry("policy_id", "policy-2");
+            assertThat(MerkleProofs.inclusion(MerkleTree.leafHash(b.entry(2).bytes()), 2, 3, a.inclusionProof(2, 3),
+                    b.head().rootHash())).isTrue();
+        }
+    }
+
+    @Test
+    void anOlderHeadPutBackWhileTheLogRunsIsRefusedNotServed() throws Exception {
+        try (TransparencyLog log = open(); TransparencyLog replica = open()) {
+            appendPolicy(log, 0);
+            byte[] older = Files.readAllBytes(dir.resolve(TransparencyLog.HEAD));
+            appendPolicy(log, 1);
+            SignedTreeHead served = replica.head();
+            Files.write(dir.resolve(TransparencyLog.HEAD), older);
+
+            assertThatThrownBy(replica::head).isInstanceOf(TransparencyLog.LogIntegrityException.class)
+                    .hasMessageContaining("older head was put back");
+            assertThat(served.size()).isEqualTo(2);
         }
     }
 
@@ -155,8 +211,7 @@ class TransparencyLogTest {
         return TransparencyLog.open(dir, key.getPrivate(), key.getPublic(), CLOCK);
     }
 
-    private static LogEntry policy(int i) {
-        return new LogEntry(LogEntry.Type.POLICY, Instant.parse("2026-12-02T03:00:00Z").plusSeconds(i),
-                Map.of("policy_id", "policy-" + i, "policy", "eyJ2ZXJzaW9uIjoxfQ=="));
+    private static TransparencyLog.Appended appendPolicy(TransparencyLog log, int i) {
+        return log.append(LogEntry.Type.POLICY, Map.of("policy_id", "policy-" + i, "policy", "eyJ2ZXJzaW9uIjoxfQ=="));
     }
 }
