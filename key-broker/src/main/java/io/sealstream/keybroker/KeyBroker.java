@@ -37,6 +37,10 @@ import io.sealstream.keybroker.api.EvidenceMessage;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.api.KeyRelease;
 import io.sealstream.keybroker.api.LeaseGrant;
+import io.sealstream.keybroker.api.LogEntries;
+import io.sealstream.keybroker.api.LogHead;
+import io.sealstream.keybroker.api.LogKey;
+import io.sealstream.keybroker.api.LogProof;
 import io.sealstream.keybroker.api.PublicTopicKeys;
 import java.security.GeneralSecurityException;
 import java.time.Instant;
@@ -69,6 +73,11 @@ public final class KeyBroker {
     private final OwnerChallenges ownerChallenges;
     private final RootCustody custody;
     private volatile SealedKeysetStore store;
+    /** The transparency log, open once the root is held. */
+    private volatile BrokerLog log;
+    /** Where the log holds the policy in force and this broker's measurement (null: not logged). */
+    private volatile Long policyLogIndex;
+    private volatile Long measurementLogIndex;
     private volatile boolean policyConflict;
     /** A key retired and the root has not ratcheted past it yet. */
     private boolean ratchetPending;
@@ -132,8 +141,15 @@ public final class KeyBroker {
             ahead.ifPresent(custody::adopt);
             opened.removeOtherEpochs(); // earlier epochs (and a ratchet interrupted before its record) are gone
             this.store = opened;
+            java.security.KeyPair logKey = opened.logKey().orElseGet(opened::createLogKey);
+            if (log == null) {
+                log = BrokerLog.open(config.dataDir(), logKey, config.clock());
+            }
+            log.recordPrimaries(keysets.values());
             return null;
         });
+        policyLogIndex = log.recordPolicy(policy);
+        measurementLogIndex = recordOwnMeasurement();
         String writtenUnder = store.policyIdOnDisk();
         if (writtenUnder != null && !writtenUnder.equals(policy.id()) && !keysets.isEmpty()) {
             // started under another policy than the state was written under: a change by restart,
@@ -146,6 +162,27 @@ public final class KeyBroker {
         config.topics().forEach(this::provision);
         LOG.info("keybroker.ready custody={} topics={} policy_id={}", custody.mode().id(), new TreeSet<>(keysets.keySet()),
                 policy.id());
+    }
+
+    /**
+     * Logs this broker's own measurement, read from evidence it makes for itself and checked by
+     * the verifier it judges workers with; null (and an error line) when its own evidence does not
+     * verify here, in which case clients that require the log refuse it until that is fixed.
+     */
+    private Long recordOwnMeasurement() {
+        try {
+            Evidence own = config.ownEvidence().attest(new byte[64]);
+            EvidenceVerifier verifier = config.verifiers().get(own.tee());
+            if (verifier == null) {
+                LOG.error("keybroker.log.measurement_unlogged code=tee_not_allowed tee={}", own.tee().id());
+                return null;
+            }
+            AttestedClaims self = verifier.verify(own, config.clock().instant());
+            return log.recordMeasurement(self.tee().id(), self.measurementHex());
+        } catch (AttestationException e) {
+            LOG.error("keybroker.log.measurement_unlogged code={}", e.failure().code());
+            return null;
+        }
     }
 
     /** Creates the topic's keyset unless it exists. */
@@ -162,6 +199,7 @@ public final class KeyBroker {
             }
             if (!keysets.containsKey(topic)) {
                 TopicKeyset k = TopicKeyset.generate(topic, config.clock().instant());
+                log.recordPrimary(null, k, k.primaryCreatedAt());
                 current.save(k, policy.id());
                 keysets.put(topic, k);
                 audit.record("topic.provisioned", "topic", topic, "key_id", k.primaryKeyId());
@@ -285,6 +323,7 @@ public final class KeyBroker {
                 retiredAny = true;
             }
             if (next != k) {
+                log.recordPrimary(k, next, now);
                 store.save(next, policy.id());
                 keysets.put(next.topic(), next);
             }
@@ -337,10 +376,13 @@ public final class KeyBroker {
         if (next.id().equals(previous.id())) {
             return new PolicyChanged(next.id(), previous.id(), List.of(), now.toString());
         }
-        // the keys first, under the new policy id: if this fails, the old policy stays in force and
-        // the owner's retry does the whole change again
+        // the log first, so no client is shown a policy the log lacks; then the keys, under the new
+        // policy id: if either fails, the old policy stays in force and the owner's retry does the
+        // whole change again (the log may then hold the new policy once more, later)
+        long logged = log.recordPolicy(next);
         List<String> rotated = rotateEveryTopic(now, "policy_change", next.id());
         policy = next;
+        policyLogIndex = logged;
         custody.usePolicy(next);
         policyConflict = false;
         meters.policyChanged();
@@ -365,6 +407,7 @@ public final class KeyBroker {
             for (TopicKeyset k : keysets.values()) {
                 TopicKeyset demoted = k.pendingKeyId().isPresent() ? k.promotePending(now) : k;
                 TopicKeyset fresh = demoted.rotate(now);
+                log.recordPrimary(k, fresh, now);
                 store.save(fresh, policyId);
                 keysets.put(fresh.topic(), fresh);
                 rotated.add(fresh.topic());
@@ -548,12 +591,62 @@ public final class KeyBroker {
                     policy.id(), custody.mode().id(), EvidenceMessage.of(own),
                     // when the next primary is surely promoted: due, plus at most one rotation check
                     keyset.primaryCreatedAt().plus(config.rotationInterval()).plus(config.rotationCheck()).toString(),
-                    config.ownTdxCollateral().orElse(null));
+                    config.ownTdxCollateral().orElse(null), policyLogIndex, measurementLogIndex);
         } catch (AttestationException e) {
             LOG.error("keybroker.own_evidence.failed code={}", e.failure().code());
             throw new KeyBrokerException(503, "evidence_unavailable",
                     "the key broker could not produce its own evidence; retry, and alert the operator if it persists");
         }
+    }
+
+    /** {@code GET /v1/log/head}. */
+    public LogHead logHead() throws KeyBrokerException {
+        return LogHead.of(openLog().log().head());
+    }
+
+    /** {@code GET /v1/log/entries?start=&end=}. */
+    public LogEntries logEntries(long start, long end) throws KeyBrokerException {
+        try {
+            return new LogEntries(start, openLog().log().entries(start, end));
+        } catch (IllegalArgumentException e) {
+            throw new KeyBrokerException(400, "bad_request", e.getMessage());
+        }
+    }
+
+    /** {@code GET /v1/log/proof/inclusion?index=&size=}. */
+    public LogProof inclusionProof(long index, long size) throws KeyBrokerException {
+        try {
+            return new LogProof(openLog().log().inclusionProof(index, size));
+        } catch (IllegalArgumentException e) {
+            throw new KeyBrokerException(400, "bad_request", e.getMessage());
+        }
+    }
+
+    /** {@code GET /v1/log/proof/consistency?first=&second=}. */
+    public LogProof consistencyProof(long first, long second) throws KeyBrokerException {
+        try {
+            if (first < 0 || first > second) {
+                throw new IllegalArgumentException("a consistency proof runs from a smaller size to a larger one, not "
+                        + first + " to " + second);
+            }
+            return new LogProof(openLog().log().consistencyProof(first, second));
+        } catch (IllegalArgumentException e) {
+            throw new KeyBrokerException(400, "bad_request", e.getMessage());
+        }
+    }
+
+    /** {@code GET /v1/log/key}. */
+    public LogKey logKey() throws KeyBrokerException {
+        return new LogKey(openLog().publicKey().getEncoded());
+    }
+
+    private BrokerLog openLog() throws KeyBrokerException {
+        BrokerLog l = log;
+        if (l == null) {
+            throw new KeyBrokerException(503, "awaiting_recovery", "the key broker holds no root yet, so its "
+                    + "transparency log is closed until the owner runs 'sealstream key-broker recover'");
+        }
+        return l;
     }
 
     /** {@code GET /v1/custody}. */
@@ -610,6 +703,14 @@ public final class KeyBroker {
 
     /** Zeroes the root; the server calls it when it stops. */
     public void close() {
+        BrokerLog l = log;
+        if (l != null) {
+            try {
+                l.close();
+            } catch (java.io.IOException e) {
+                LOG.warn("keybroker.log.close_failed error={}", e.getClass().getSimpleName());
+            }
+        }
         custody.close();
         audit.close();
     }

@@ -30,7 +30,12 @@ class KeyBrokerApiDocsTest {
             "'`GET /readyz`', CustodyStatus",
             "'`POST /v1/custody/handover`', HandoverGrant",
             "'`GET /v1/custody/recovery?nonce=B64URL`', RecoveryOffer",
-            "'`POST /v1/custody/recovery`', CustodyStatus"})
+            "'`POST /v1/custody/recovery`', CustodyStatus",
+            "'`GET /v1/log/head`', LogHead",
+            "'`GET /v1/log/entries?start=&end=`', LogEntries",
+            "'`GET /v1/log/proof/inclusion?index=&size=`', LogProof",
+            "'`GET /v1/log/proof/consistency?first=&second=`', LogProof",
+            "'`GET /v1/log/key`', LogKey"})
     void theDocumentedAnswerListsEveryFieldTheBrokerSends(String endpoint, String record) throws Exception {
         Class<?> type = switch (record) {
             case "AuthChallenge" -> AuthChallenge.class;
@@ -40,6 +45,10 @@ class KeyBrokerApiDocsTest {
             case "CustodyStatus" -> io.sealstream.keybroker.api.CustodyStatus.class;
             case "HandoverGrant" -> io.sealstream.keybroker.api.HandoverGrant.class;
             case "RecoveryOffer" -> io.sealstream.keybroker.api.RecoveryOffer.class;
+            case "LogHead" -> io.sealstream.keybroker.api.LogHead.class;
+            case "LogEntries" -> io.sealstream.keybroker.api.LogEntries.class;
+            case "LogProof" -> io.sealstream.keybroker.api.LogProof.class;
+            case "LogKey" -> io.sealstream.keybroker.api.LogKey.class;
             default -> PublicTopicKeys.class;
         };
         PropertyNamingStrategies.SnakeCaseStrategy snake = new PropertyNamingStrategies.SnakeCaseStrategy();

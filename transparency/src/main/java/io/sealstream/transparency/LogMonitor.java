@@ -1,7 +1,6 @@
 package io.sealstream.transparency;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -23,11 +22,11 @@ import java.util.Optional;
 public final class LogMonitor {
     /** What the log answers (the key broker over HTTP; a log in a test). */
     public interface LogSource {
-        SignedTreeHead head();
+        SignedTreeHead head() throws IOException;
 
-        List<byte[]> consistencyProof(long first, long second);
+        List<byte[]> consistencyProof(long first, long second) throws IOException;
 
-        List<byte[]> inclusionProof(long index, long size);
+        List<byte[]> inclusionProof(long index, long size) throws IOException;
     }
 
     /** Why the log was not trusted; {@link #code()} names it for messages and metrics. */
@@ -95,31 +94,28 @@ public final class LogMonitor {
      * @throws LogVerificationException {@code log_signature}, {@code log_truncated} (smaller than a
      *     head already seen), {@code log_forked} (not an extension of it), {@code log_stale} (signed
      *     before it)
+     * @throws IOException when the log cannot be read
      */
-    public synchronized SignedTreeHead update(LogSource source) throws LogVerificationException {
+    public synchronized SignedTreeHead update(LogSource source) throws LogVerificationException, IOException {
         SignedTreeHead head = source.head();
         if (head == null || !head.verify(logKey)) {
             throw new LogVerificationException("log_signature", "the log's tree head is not signed by the pinned log key; "
                     + "do not trust this key broker");
         }
-        try {
-            Files.createDirectories(headFile.toAbsolutePath().getParent());
-            try (FileChannel lockFile = FileChannel.open(headFile.resolveSibling(headFile.getFileName() + ".lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
-                Optional<SignedTreeHead> last = lastHead();
-                if (last.isPresent()) {
-                    checkExtends(last.get(), head, source);
-                }
-                save(head);
+        Files.createDirectories(headFile.toAbsolutePath().getParent());
+        try (FileChannel lockFile = FileChannel.open(headFile.resolveSibling(headFile.getFileName() + ".lock"),
+                StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
+            Optional<SignedTreeHead> last = lastHead();
+            if (last.isPresent()) {
+                checkExtends(last.get(), head, source);
             }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot keep the log's tree head in " + headFile, e);
+            save(head);
         }
         return head;
     }
 
     private static void checkExtends(SignedTreeHead seen, SignedTreeHead head, LogSource source)
-            throws LogVerificationException {
+            throws LogVerificationException, IOException {
         if (head.size() < seen.size()) {
             throw new LogVerificationException("log_truncated", "the log now holds " + head.size() + " entries, fewer "
                     + "than the " + seen.size() + " this client saw: entries were removed; do not trust this key broker");
@@ -142,7 +138,7 @@ public final class LogMonitor {
      *
      * @throws LogVerificationException {@code not_in_log}
      */
-    public void requireIncluded(LogEntry entry, long index, LogSource source) throws LogVerificationException {
+    public void requireIncluded(LogEntry entry, long index, LogSource source) throws LogVerificationException, IOException {
         SignedTreeHead head = lastHead().orElseThrow(() -> new LogVerificationException("not_in_log", "this client "
                 + "has accepted no head of the log yet; take one first"));
         if (index < 0 || index >= head.size() || !MerkleProofs.inclusion(MerkleTree.leafHash(entry.bytes()), index,

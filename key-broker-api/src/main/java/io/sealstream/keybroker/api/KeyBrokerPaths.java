@@ -23,6 +23,17 @@ public final class KeyBrokerPaths {
     /** The owner returns the root after a full outage: GET the offer, POST the sealed root. */
     public static final String CUSTODY_RECOVERY = "/v1/custody/recovery";
 
+    /** The transparency log (docs/transparency.md): everything below it is read-only and public. */
+    public static final String LOG = "/v1/log/";
+    public static final String LOG_HEAD = "/v1/log/head";
+    /** {@code ?start=&end=}. */
+    public static final String LOG_ENTRIES = "/v1/log/entries";
+    /** {@code ?index=&size=}. */
+    public static final String LOG_INCLUSION = "/v1/log/proof/inclusion";
+    /** {@code ?first=&second=}. */
+    public static final String LOG_CONSISTENCY = "/v1/log/proof/consistency";
+    public static final String LOG_KEY = "/v1/log/key";
+
     private KeyBrokerPaths() {
     }
 }

@@ -11,10 +11,13 @@ package io.sealstream.keybroker.api;
  * renews; the keys themselves are bound). {@code tdxCollateral}, for a broker on TDX, is Intel's
  * collateral for its platform (QuoteCollateralV3 JSON): signed by Intel, so it needs no trust in the
  * broker, and with it a client can judge the broker's TCB status; null elsewhere.
+ * {@code policyLogIndex} and {@code measurementLogIndex} say where the transparency log holds the
+ * policy and this broker's measurement: pointers only, since the client proves each entry's
+ * inclusion in a head it verified (null while the broker has not logged them).
  */
 public record PublicTopicKeys(String topic, byte[] keyset, long primaryKeyId, String keysetFingerprint,
                               String policy, String policyId, String custody, EvidenceMessage evidence, String primaryRotatesAt,
-                              String tdxCollateral) {
+                              String tdxCollateral, Long policyLogIndex, Long measurementLogIndex) {
     /** Larger than any real collateral (about 20 KiB); a client refuses more. */
     public static final int MAX_COLLATERAL = 128 * 1024;
 }

@@ -17,6 +17,10 @@ import io.sealstream.keybroker.api.KeyBrokerJson;
 import io.sealstream.keybroker.api.KeyBrokerPaths;
 import io.sealstream.keybroker.api.KeyRelease;
 import io.sealstream.keybroker.api.LeaseGrant;
+import io.sealstream.keybroker.api.LogEntries;
+import io.sealstream.keybroker.api.LogHead;
+import io.sealstream.keybroker.api.LogKey;
+import io.sealstream.keybroker.api.LogProof;
 import io.sealstream.keybroker.api.PublicTopicKeys;
 import io.sealstream.keybroker.api.TopicList;
 import java.io.IOException;
@@ -28,6 +32,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
+import java.util.List;
 
 /**
  * An HTTP client of the key broker, for workers (attest, fetch keys) and the client SDK (public
@@ -104,6 +109,74 @@ public final class KeyBrokerClient {
     /** The owner's second step: the new policy MAC'd under the challenge. */
     public PolicyChanged changePolicy(PolicyChange change) throws KeyBrokerException {
         return send(post(KeyBrokerPaths.POLICY, encodeJson(change)), PolicyChanged.class);
+    }
+
+    /** The transparency log's latest signed tree head, unverified: check it with {@link io.sealstream.transparency.LogMonitor}. */
+    public LogHead logHead() throws KeyBrokerException {
+        return get(KeyBrokerPaths.LOG_HEAD, LogHead.class);
+    }
+
+    /** Log entries {@code start} to {@code end - 1} (at most 256). */
+    public LogEntries logEntries(long start, long end) throws KeyBrokerException {
+        return get(KeyBrokerPaths.LOG_ENTRIES + "?start=" + start + "&end=" + end, LogEntries.class);
+    }
+
+    /** The audit path of entry {@code index} in the tree of {@code size}. */
+    public LogProof inclusionProof(long index, long size) throws KeyBrokerException {
+        return get(KeyBrokerPaths.LOG_INCLUSION + "?index=" + index + "&size=" + size, LogProof.class);
+    }
+
+    /** The consistency proof between the trees of {@code first} and {@code second} entries. */
+    public LogProof consistencyProof(long first, long second) throws KeyBrokerException {
+        return get(KeyBrokerPaths.LOG_CONSISTENCY + "?first=" + first + "&second=" + second, LogProof.class);
+    }
+
+    /** The key the log signs heads with, for writing into connection files; clients pin theirs. */
+    public LogKey logKey() throws KeyBrokerException {
+        return get(KeyBrokerPaths.LOG_KEY, LogKey.class);
+    }
+
+    /**
+     * This broker's log as {@link io.sealstream.transparency.LogMonitor} reads it; a broker that
+     * cannot be reached or answers something else is an {@link IOException} naming why.
+     */
+    public io.sealstream.transparency.LogMonitor.LogSource logSource() {
+        return new io.sealstream.transparency.LogMonitor.LogSource() {
+            @Override
+            public io.sealstream.transparency.SignedTreeHead head() throws IOException {
+                try {
+                    return logHead().toTreeHead();
+                } catch (KeyBrokerException | IllegalArgumentException | java.time.DateTimeException e) {
+                    throw new IOException("cannot read the transparency log's head from " + baseUrl + ": " + e.getMessage(), e);
+                }
+            }
+
+            @Override
+            public List<byte[]> consistencyProof(long first, long second) throws IOException {
+                try {
+                    return hashes(KeyBrokerClient.this.consistencyProof(first, second));
+                } catch (KeyBrokerException e) {
+                    throw new IOException("cannot read a consistency proof from " + baseUrl + ": " + e.getMessage(), e);
+                }
+            }
+
+            @Override
+            public List<byte[]> inclusionProof(long index, long size) throws IOException {
+                try {
+                    return hashes(KeyBrokerClient.this.inclusionProof(index, size));
+                } catch (KeyBrokerException e) {
+                    throw new IOException("cannot read an inclusion proof from " + baseUrl + ": " + e.getMessage(), e);
+                }
+            }
+        };
+    }
+
+    private static List<byte[]> hashes(LogProof proof) {
+        return proof == null || proof.hashes() == null ? List.of() : proof.hashes();
+    }
+
+    private <T> T get(String pathAndQuery, Class<T> type) throws KeyBrokerException {
+        return send(HttpRequest.newBuilder(uri(pathAndQuery)).timeout(timeout).GET().build(), type);
     }
 
     private String encodeJson(Object body) {

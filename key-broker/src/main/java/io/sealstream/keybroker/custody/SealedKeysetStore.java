@@ -15,7 +15,14 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
 import java.security.MessageDigest;
+import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
+import java.security.spec.X509EncodedKeySpec;
+import java.util.Optional;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashMap;
@@ -41,6 +48,9 @@ public final class SealedKeysetStore {
     private static final String SUFFIX = ".sealed";
     private static final String MANIFEST = "manifest.sealed";
     private static final String LEGACY_KEK = "kek.json";
+    /** Not a keyset file: '.' is outside the base64url alphabet of keyset file names. */
+    private static final String LOG_KEY = "transparency-log.key";
+    private static final byte[] LOG_KEY_AAD = "sealstream/v1/log-key".getBytes(StandardCharsets.UTF_8);
     private static final byte[] KEYSET_AAD = "sealstream/v1/keyset-file".getBytes(StandardCharsets.UTF_8);
     private static final byte[] MANIFEST_AAD = "sealstream/v1/keyset-manifest".getBytes(StandardCharsets.UTF_8);
     private static final ObjectMapper JSON = KeyBrokerJson.mapper();
@@ -54,10 +64,20 @@ public final class SealedKeysetStore {
     private final byte[] rootId;
     private final Aead keysetKey;
     private final Aead manifestKey;
+    private final Aead logKeyKey;
     private volatile Manifest manifest;
 
-    /** What the manifest holds: a counter that every write raises, and each topic's keyset version. */
-    record Manifest(long stateVersion, Map<String, Long> versions, String policyId) {
+    /**
+     * What the manifest holds: a counter that every write raises, each topic's keyset version, the
+     * policy id the state was written under, and the SHA-256 (hex) of the transparency log's public
+     * key once one exists (so a removed or swapped log key is refused, never silently replaced).
+     */
+    record Manifest(long stateVersion, Map<String, Long> versions, String policyId, String logKey) {
+        static final Manifest EMPTY = new Manifest(0, Map.of(), null, null);
+
+        Manifest next(Map<String, Long> nextVersions, String nextPolicyId) {
+            return new Manifest(stateVersion + 1, nextVersions, nextPolicyId, logKey);
+        }
     }
 
     /** Thrown when the sealed state on disk is not what this root left there. */
@@ -76,7 +96,7 @@ public final class SealedKeysetStore {
     }
 
     public SealedKeysetStore(Path dataDir, RootSecret root, long epoch) {
-        this(dataDir, root, epoch, new Manifest(0, Map.of(), null));
+        this(dataDir, root, epoch, Manifest.EMPTY);
     }
 
     private SealedKeysetStore(Path dataDir, RootSecret root, long epoch, Manifest held) {
@@ -87,6 +107,7 @@ public final class SealedKeysetStore {
         this.rootId = root.id();
         this.keysetKey = root.aead("keysets");
         this.manifestKey = root.aead("keyset-manifest");
+        this.logKeyKey = root.aead("transparency-log-key");
         if (Files.exists(dataDir.resolve(LEGACY_KEK))) {
             throw new RefusedStateException("legacy_kek", dataDir.resolve(LEGACY_KEK) + " exists, but this key broker "
                     + "never reads a key-encryption key from disk: it was planted by the host or left by a version "
@@ -192,7 +213,7 @@ public final class SealedKeysetStore {
             writeAtomically(target, frame(keyset.toSealed(keysetKey)));
             Map<String, Long> versions = new TreeMap<>(manifest.versions());
             versions.put(keyset.topic(), keyset.version());
-            writeManifest(new Manifest(manifest.stateVersion() + 1, versions, policyId));
+            writeManifest(manifest.next(versions, policyId));
             return null;
         });
     }
@@ -212,9 +233,105 @@ public final class SealedKeysetStore {
                 writeAtomically(resealed.dir.resolve(fileName(k.topic())), resealed.frame(k.toSealed(resealed.keysetKey)));
                 versions.put(k.topic(), k.version());
             }
-            resealed.writeManifest(new Manifest(manifest.stateVersion() + 1, versions, policyId));
+            if (manifest.logKey() != null) {
+                resealed.writeLogKey(logKey().orElseThrow());
+            }
+            resealed.writeManifest(manifest.next(versions, policyId));
             return resealed;
         });
+    }
+
+    /**
+     * The transparency log's signing key, sealed beside the keysets and resealed with them at every
+     * ratchet, so it stays the same key (clients pin it) while the roots that sealed earlier copies
+     * are destroyed. Empty before {@link #createLogKey()}.
+     *
+     * @throws RefusedStateException if the manifest names a log key and its file is gone, altered,
+     *     or holds another key
+     */
+    public Optional<KeyPair> logKey() {
+        Manifest m = manifest.logKey() != null ? manifest : readManifest();
+        if (m.logKey() == null) {
+            return Optional.empty();
+        }
+        Path f = dir.resolve(LOG_KEY);
+        if (!Files.exists(f)) {
+            throw new RefusedStateException("missing", "the manifest records a transparency log key but " + f
+                    + " is gone; restore it from a replica's volume (a new key would orphan every client's pin)");
+        }
+        KeyPair pair;
+        try {
+            LogKeyFile file = JSON.readValue(logKeyKey.decrypt(unframe(f), LOG_KEY_AAD), LogKeyFile.class);
+            KeyFactory ec = KeyFactory.getInstance("EC");
+            pair = new KeyPair(ec.generatePublic(new X509EncodedKeySpec(file.publicKey())),
+                    ec.generatePrivate(new PKCS8EncodedKeySpec(file.privateKey())));
+        } catch (GeneralSecurityException | IOException e) {
+            throw new RefusedStateException("altered", f + " does not open under this broker's root although it names "
+                    + "it: the file was altered. Restore it from a replica's volume");
+        }
+        if (!HexFormat.of().formatHex(sha256(pair.getPublic().getEncoded())).equals(m.logKey())) {
+            throw new RefusedStateException("altered", f + " holds another transparency log key than the manifest "
+                    + "records; restore the file from a replica's volume");
+        }
+        return Optional.of(pair);
+    }
+
+    /**
+     * Generates the transparency log's signing key (ECDSA P-256), seals it and records it in the
+     * manifest; once only per deployment.
+     *
+     * @throws RefusedStateException if a log key exists or another replica wrote since this one loaded
+     */
+    public KeyPair createLogKey() {
+        return locked(() -> {
+            Manifest onDisk = readManifest();
+            if (onDisk.stateVersion() != manifest.stateVersion()) {
+                throw new RefusedStateException("stale", "another replica changed the state (state "
+                        + onDisk.stateVersion() + ", this one holds " + manifest.stateVersion() + "); reload first");
+            }
+            if (onDisk.logKey() != null) {
+                throw new RefusedStateException("stale", "a transparency log key exists already; load it");
+            }
+            KeyPair pair;
+            try {
+                KeyPairGenerator ec = KeyPairGenerator.getInstance("EC");
+                ec.initialize(new ECGenParameterSpec("secp256r1"));
+                pair = ec.generateKeyPair();
+            } catch (GeneralSecurityException e) {
+                throw new IllegalStateException("this JVM cannot generate P-256 keys", e);
+            }
+            createDirectory(dir);
+            writeLogKey(pair);
+            Manifest m = manifest;
+            writeManifest(new Manifest(m.stateVersion() + 1, m.versions(), m.policyId(),
+                    HexFormat.of().formatHex(sha256(pair.getPublic().getEncoded()))));
+            return pair;
+        });
+    }
+
+    /** The sealed form of the log key: both halves, so nothing has to be derived from the private key. */
+    record LogKeyFile(byte[] privateKey, byte[] publicKey) {
+    }
+
+    private void writeLogKey(KeyPair pair) {
+        try {
+            byte[] plain = JSON.writeValueAsBytes(new LogKeyFile(pair.getPrivate().getEncoded(), pair.getPublic().getEncoded()));
+            try {
+                writeAtomically(dir.resolve(LOG_KEY), frame(logKeyKey.encrypt(plain, LOG_KEY_AAD)));
+            } finally {
+                Arrays.fill(plain, (byte) 0);
+            }
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("sealing the transparency log key failed", e);
+        }
+    }
+
+    private static byte[] sha256(byte[] b) {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(b);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The store of a later epoch another replica moved to, keeping what this one served for the rollback checks. */
@@ -308,7 +425,7 @@ public final class SealedKeysetStore {
     private Manifest readManifest() {
         Path f = dir.resolve(MANIFEST);
         if (!Files.isDirectory(dir)) {
-            return new Manifest(0, Map.of(), null);
+            return Manifest.EMPTY;
         }
         if (!Files.exists(f)) {
             try (var files = Files.list(dir)) {
@@ -319,7 +436,7 @@ public final class SealedKeysetStore {
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + dir, e);
             }
-            return new Manifest(0, Map.of(), null);
+            return Manifest.EMPTY;
         }
         byte[] body = unframe(f);
         try {

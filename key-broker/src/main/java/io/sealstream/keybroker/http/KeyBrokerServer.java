@@ -62,6 +62,7 @@ public final class KeyBrokerServer implements AutoCloseable {
                 () -> broker.attest(read(ex, AttestRequest.class))));
         http.createContext(KeyBrokerPaths.KEYS, this::keys);
         http.createContext(KeyBrokerPaths.CUSTODY, this::custody);
+        http.createContext(KeyBrokerPaths.LOG, this::log);
         http.createContext(KeyBrokerPaths.POLICY_CHALLENGE, ex -> handle(ex, "POST", attestLimits, broker::policyChallenge));
         http.createContext(KeyBrokerPaths.POLICY, ex -> {
             if (ex.getRequestURI().getRawPath().equals(KeyBrokerPaths.POLICY)) {
@@ -162,6 +163,42 @@ public final class KeyBrokerServer implements AutoCloseable {
                 throw new KeyBrokerException(404, "not_found", "no such custody endpoint; see docs/key-broker.md");
             });
         }
+    }
+
+    /** The transparency log: public and read-only, rate-limited like the public keys. */
+    private void log(HttpExchange ex) throws IOException {
+        String path = ex.getRequestURI().getRawPath();
+        switch (path) {
+            case KeyBrokerPaths.LOG_HEAD -> handle(ex, "GET", publicLimits, broker::logHead);
+            case KeyBrokerPaths.LOG_KEY -> handle(ex, "GET", publicLimits, broker::logKey);
+            case KeyBrokerPaths.LOG_ENTRIES -> handle(ex, "GET", publicLimits,
+                    () -> broker.logEntries(longParameter(ex, "start"), longParameter(ex, "end")));
+            case KeyBrokerPaths.LOG_INCLUSION -> handle(ex, "GET", publicLimits,
+                    () -> broker.inclusionProof(longParameter(ex, "index"), longParameter(ex, "size")));
+            case KeyBrokerPaths.LOG_CONSISTENCY -> handle(ex, "GET", publicLimits,
+                    () -> broker.consistencyProof(longParameter(ex, "first"), longParameter(ex, "second")));
+            default -> handle(ex, "GET", publicLimits, () -> {
+                throw new KeyBrokerException(404, "not_found", "no such log endpoint; see docs/transparency.md");
+            });
+        }
+    }
+
+    private static long longParameter(HttpExchange ex, String name) throws KeyBrokerException {
+        String query = ex.getRequestURI().getRawQuery();
+        if (query != null) {
+            for (String pair : query.split("&")) {
+                if (pair.startsWith(name + "=")) {
+                    String value = pair.substring(name.length() + 1);
+                    if (value.matches("[0-9]{1,15}")) {
+                        return Long.parseLong(value);
+                    }
+                    throw new KeyBrokerException(400, "bad_request", name + " is a whole number from 0, not '"
+                            + (value.length() > 20 ? value.substring(0, 20) + "…" : value).replaceAll("[^0-9A-Za-z._-]", "?")
+                            + "'");
+                }
+            }
+        }
+        throw new KeyBrokerException(400, "bad_request", "add ?" + name + "=<whole number>");
     }
 
     private static byte[] nonceParameter(HttpExchange ex) throws KeyBrokerException {

@@ -120,6 +120,18 @@ class PolicyChangeTest {
     }
 
     @Test
+    void theNewPolicyIsALogEntryWhenClientsAreFirstServedIt() throws Exception {
+        PolicyChanged changed = OwnerPolicyChange.apply(client, OWNER, CURRENT, policyWith(KEPT));
+
+        io.sealstream.keybroker.api.PublicTopicKeys served = client.publicKeys(TOPIC, filled(32, 4));
+        io.sealstream.transparency.LogEntry logged = io.sealstream.transparency.LogEntry.parse(
+                client.logEntries(served.policyLogIndex(), served.policyLogIndex() + 1).entries().get(0));
+
+        assertThat(served.policyLogIndex()).isPositive();
+        assertThat(logged.fields()).containsEntry("policy_id", changed.policyId());
+    }
+
+    @Test
     void aChangeNotMacdByTheOwnersKeyIsRefused() throws Exception {
         SealingKeyPair stranger = SealingKeyPair.generate();
         PolicyChallenge challenge = client.policyChallenge();

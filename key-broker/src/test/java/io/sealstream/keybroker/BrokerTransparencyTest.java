@@ -1,0 +1,227 @@
+package io.sealstream.keybroker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.attestation.simulated.SimulatedSnpTee;
+import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.keybroker.api.KeyBrokerException;
+import io.sealstream.keybroker.api.PublicTopicKeys;
+import io.sealstream.keybroker.client.KeyBrokerClient;
+import io.sealstream.keybroker.custody.Custody;
+import io.sealstream.keybroker.custody.SealedKeysetStore;
+import io.sealstream.keybroker.http.KeyBrokerServer;
+import io.sealstream.transparency.LogEntry;
+import io.sealstream.transparency.LogMonitor;
+import io.sealstream.transparency.TransparencyLog;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyFactory;
+import java.security.MessageDigest;
+import java.security.PublicKey;
+import java.security.spec.X509EncodedKeySpec;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The key broker's transparency log (docs/transparency.md) as a client reaches it over HTTP: what
+ * it holds, that it only grows across rotations, restarts and ratchets under one pinned key, and
+ * that a host who edits it or removes its key stops the broker instead of getting a fresh log.
+ */
+class BrokerTransparencyTest {
+    private static final String TOPIC = "sealstream.requests";
+    private static final SimulatedSnpTee TEE = SimulatedSnpTee.shared();
+    private static final byte[] BROKER = filled(48, 0xD2);
+    private static final byte[] WORKER = filled(48, 0xC1);
+    private static final byte[] MODEL = filled(32, 0xA7);
+    private static final AttestationPolicy POLICY = AttestationPolicy.parse("""
+            version: 1
+            name: transparency-test
+            allow-simulated: true
+            models: ['%s']
+            key-broker:
+              measurements: ['%s']
+            tee:
+              snp:
+                measurements: ['%s']
+            """.formatted(hex(MODEL), hex(BROKER), hex(WORKER)));
+
+    @TempDir
+    Path dataDir;
+    @TempDir
+    Path clientDir;
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-12-02T06:00:00Z"));
+    private final List<KeyBrokerServer> started = new ArrayList<>();
+
+    @AfterEach
+    void stop() {
+        started.forEach(KeyBrokerServer::close);
+    }
+
+    @Test
+    void thePolicyAndMeasurementTheBrokerServesAreEntriesProvenInTheHeadTheClientAccepted() throws Exception {
+        KeyBrokerClient client = client(start());
+        PublicTopicKeys served = client.publicKeys(TOPIC, filled(32, 1));
+        LogMonitor monitor = monitor(client);
+        monitor.update(client.logSource());
+
+        LogEntry policy = entry(client, served.policyLogIndex());
+        LogEntry measurement = entry(client, served.measurementLogIndex());
+        monitor.requireIncluded(policy, served.policyLogIndex(), client.logSource());
+        monitor.requireIncluded(measurement, served.measurementLogIndex(), client.logSource());
+
+        assertThat(policy.type()).isEqualTo(LogEntry.Type.POLICY);
+        assertThat(policy.fields()).containsEntry("policy_id", served.policyId());
+        byte[] document = Base64.getDecoder().decode(policy.fields().get("policy"));
+        assertThat(HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(document)))
+                .as("the logged document hashes to the policy id").isEqualTo(served.policyId());
+        assertThat(measurement.fields()).containsEntry("tee", "snp").containsEntry("measurement", hex(BROKER));
+    }
+
+    @Test
+    void eachTopicsPrimaryPublicKeysetIsLoggedAndNoPrivateKeyIs() throws Exception {
+        KeyBrokerClient client = client(start());
+        PublicTopicKeys served = client.publicKeys(TOPIC, filled(32, 2));
+
+        List<LogEntry> all = entries(client);
+
+        LogEntry key = all.stream().filter(e -> e.type() == LogEntry.Type.TOPIC_KEY).findFirst().orElseThrow();
+        assertThat(key.fields()).containsEntry("topic", TOPIC)
+                .containsEntry("key_id", Long.toString(served.primaryKeyId()))
+                .containsEntry("keyset", Base64.getEncoder().encodeToString(served.keyset()));
+        assertThat(all).allSatisfy(e -> assertThat(e.fields().keySet()).noneMatch(n -> n.contains("private")));
+    }
+
+    @Test
+    void aRotationLogsTheNewPrimaryAndTheDemotionAndTheLogOnlyGrows() throws Exception {
+        KeyBrokerServer server = start();
+        KeyBrokerClient client = client(server);
+        long first = client.publicKeys(TOPIC, filled(32, 3)).primaryKeyId();
+        LogMonitor monitor = monitor(client);
+        monitor.update(client.logSource());
+
+        clock.advance(Duration.ofMinutes(1));
+        server.broker().rotateDue();
+
+        long second = client.publicKeys(TOPIC, filled(32, 4)).primaryKeyId();
+        assertThat(monitor.update(client.logSource()).size()).as("consistent with the head seen before").isGreaterThan(3);
+        List<LogEntry> all = entries(client);
+        assertThat(all).anySatisfy(e -> assertThat(e.type() == LogEntry.Type.TOPIC_KEY
+                && e.fields().get("key_id").equals(Long.toString(second))).isTrue());
+        assertThat(all).anySatisfy(e -> assertThat(e.type() == LogEntry.Type.TOPIC_KEY_DEMOTED
+                && e.fields().get("key_id").equals(Long.toString(first))).isTrue());
+    }
+
+    @Test
+    void theLogKeyAndItsHistorySurviveARatchetAndARestart() throws Exception {
+        KeyBrokerServer server = start();
+        KeyBrokerClient client = client(server);
+        PublicKey pinned = logKey(client);
+        long policyEntry = client.publicKeys(TOPIC, filled(32, 6)).policyLogIndex();
+        LogMonitor monitor = monitor(client);
+        monitor.update(client.logSource());
+        clock.advance(Duration.ofMinutes(1));
+        server.broker().rotateDue();
+        clock.advance(Duration.ofMinutes(1));
+        server.broker().rotateDue(); // the first key retires: the root ratchets and everything is resealed
+        stop(server);
+
+        KeyBrokerClient restarted = client(start());
+
+        assertThat(logKey(restarted)).isEqualTo(pinned);
+        assertThat(monitor.update(restarted.logSource()).verify(pinned)).isTrue();
+        assertThat(restarted.publicKeys(TOPIC, filled(32, 5)).policyLogIndex())
+                .as("the same policy is not logged again").isEqualTo(policyEntry);
+    }
+
+    @Test
+    void aLogKeyRemovedFromTheDataDirectoryStopsTheBrokerInsteadOfStartingAFreshLog() throws Exception {
+        stop(start());
+        try (var files = Files.walk(dataDir.resolve("keysets"))) {
+            Files.delete(files.filter(p -> p.getFileName().toString().equals("transparency-log.key")).findFirst()
+                    .orElseThrow());
+        }
+
+        assertThatThrownBy(this::start).isInstanceOf(SealedKeysetStore.RefusedStateException.class)
+                .hasMessageContaining("missing").hasMessageContaining("transparency log key");
+    }
+
+    @Test
+    void aLogEditedOnTheHostStopsTheBroker() throws Exception {
+        stop(start());
+        Path entries = dataDir.resolve("transparency").resolve("log.entries");
+        byte[] bytes = Files.readAllBytes(entries);
+        bytes[bytes.length - 3] ^= 1; // inside the last entry, which the signed head covers
+        Files.write(entries, bytes);
+
+        assertThatThrownBy(this::start).isInstanceOf(TransparencyLog.LogIntegrityException.class);
+    }
+
+    @Test
+    void readsBeyondTheLogOrWithMalformedNumbersAreRefusedWithWhatToSend() throws Exception {
+        KeyBrokerClient client = client(start());
+        long size = client.logHead().size();
+
+        KeyBrokerException beyond = catchThrowableOfType(KeyBrokerException.class, () -> client.logEntries(0, size + 1));
+        KeyBrokerException backwards = catchThrowableOfType(KeyBrokerException.class, () -> client.consistencyProof(2, 1));
+
+        assertThat(beyond.status()).isEqualTo(400);
+        assertThat(beyond.getMessage()).contains("holds " + size);
+        assertThat(backwards.status()).isEqualTo(400);
+    }
+
+    private KeyBrokerServer start() {
+        KeyBrokerServer s = KeyBrokerServer.start(KeyBrokerConfig.builder().dataDir(dataDir).policy(POLICY)
+                .verifier(TeeType.SNP, SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot()))
+                .ownEvidence(TEE.provider(BROKER)).topics(List.of(TOPIC)).custody(Custody.insecureDevFile()).clock(clock)
+                .rotationInterval(Duration.ofMinutes(1)).grace(Duration.ofMinutes(1)).build());
+        started.add(s);
+        return s;
+    }
+
+    private void stop(KeyBrokerServer s) {
+        s.close();
+        started.remove(s);
+    }
+
+    private LogMonitor monitor(KeyBrokerClient client) throws Exception {
+        return new LogMonitor(logKey(client), clientDir.resolve("log-head"), Duration.ZERO, clock);
+    }
+
+    private static PublicKey logKey(KeyBrokerClient client) throws Exception {
+        return KeyFactory.getInstance("EC").generatePublic(new X509EncodedKeySpec(client.logKey().publicKey()));
+    }
+
+    private static LogEntry entry(KeyBrokerClient client, long index) throws KeyBrokerException {
+        return LogEntry.parse(client.logEntries(index, index + 1).entries().get(0));
+    }
+
+    private static List<LogEntry> entries(KeyBrokerClient client) throws KeyBrokerException {
+        return client.logEntries(0, client.logHead().size()).entries().stream().map(LogEntry::parse).toList();
+    }
+
+    private static KeyBrokerClient client(KeyBrokerServer s) {
+        return new KeyBrokerClient(s.url(), Duration.ofSeconds(10));
+    }
+
+    private static String hex(byte[] b) {
+        return HexFormat.of().formatHex(b);
+    }
+
+    private static byte[] filled(int n, int v) {
+        byte[] b = new byte[n];
+        Arrays.fill(b, (byte) v);
+        return b;
+    }
+}
