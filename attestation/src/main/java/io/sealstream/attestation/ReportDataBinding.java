@@ -51,16 +51,17 @@ public final class ReportDataBinding {
 
     /**
      * The key broker's binding for a client: SHA-512(nonce || keyset_fingerprint || policy_id ||
-     * SHA-256(topic)), every digest as its raw 32 bytes. The topic (family) is bound because one
+     * SHA-256(topic) || SHA-256(custody) || SHA-256(log key)), every digest as its raw 32 bytes. The topic (family) is bound because one
      * broker serves several families (one per worker pool): without it, one family's genuine answer
      * could be passed off as another's. The custody mode ({@code dev}, {@code peer},
      * {@code recovery}) is bound as SHA-256 of its name, so a broker holding its root secret in a
-     * host-readable file cannot claim otherwise.
+     * host-readable file cannot claim otherwise. The transparency log's public key is bound as
+     * SHA-256 of its encoding, so the key a client pins is one an attested broker holds.
      */
     public static byte[] forKeyBroker(byte[] nonce, byte[] keysetFingerprint, byte[] policyId, String topic,
-                                      String custodyMode) {
+                                      String custodyMode, byte[] logKeySha256) {
         return sha512(nonce, keysetFingerprint, policyId, sha256(topic.getBytes(StandardCharsets.UTF_8)),
-                sha256(custodyMode.getBytes(StandardCharsets.UTF_8)));
+                sha256(custodyMode.getBytes(StandardCharsets.UTF_8)), logKeySha256);
     }
 
     /**

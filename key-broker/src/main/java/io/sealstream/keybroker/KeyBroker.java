@@ -583,15 +583,16 @@ public final class KeyBroker {
     private PublicTopicKeys publicKeysWithEvidence(String topic, byte[] nonce, TopicKeyset keyset, TopicPublicKeys pub)
             throws KeyBrokerException {
         AttestationPolicy policy = this.policy;
+        byte[] logKey = openLog().publicKey().getEncoded();
         byte[] reportData = ReportDataBinding.forKeyBroker(nonce, ReportDataBinding.sha256Hex(pub.fingerprint()),
-                ReportDataBinding.sha256Hex(policy.id()), topic, custody.mode().id());
+                ReportDataBinding.sha256Hex(policy.id()), topic, custody.mode().id(), ReportDataBinding.sha256(logKey));
         try {
             Evidence own = config.ownEvidence().attest(reportData);
             return new PublicTopicKeys(topic, pub.toBytes(), pub.primaryKeyId(), pub.fingerprint(), policy.toYaml(),
                     policy.id(), custody.mode().id(), EvidenceMessage.of(own),
                     // when the next primary is surely promoted: due, plus at most one rotation check
                     keyset.primaryCreatedAt().plus(config.rotationInterval()).plus(config.rotationCheck()).toString(),
-                    config.ownTdxCollateral().orElse(null), policyLogIndex, measurementLogIndex);
+                    config.ownTdxCollateral().orElse(null), logKey, policyLogIndex, measurementLogIndex);
         } catch (AttestationException e) {
             LOG.error("keybroker.own_evidence.failed code={}", e.failure().code());
             throw new KeyBrokerException(503, "evidence_unavailable",

@@ -310,7 +310,7 @@ class KeyBrokerTest {
     }
 
     @Test
-    void theBrokersOwnEvidenceBindsTheClientNonceTheKeysetAndThePolicy() throws Exception {
+    void theBrokersOwnEvidenceBindsTheClientNonceTheKeysetThePolicyAndTheLogKey() throws Exception {
         start(true);
         byte[] nonce = filled(32, 0x5C);
 
@@ -320,7 +320,7 @@ class KeyBrokerTest {
 
         byte[] keysetSha = MessageDigest.getInstance("SHA-256").digest(pub.keyset());
         assertThat(claims.reportData()).isEqualTo(ReportDataBinding.forKeyBroker(nonce, keysetSha,
-                HexFormat.of().parseHex(pub.policyId()), TOPIC, "dev"));
+                HexFormat.of().parseHex(pub.policyId()), TOPIC, "dev", MessageDigest.getInstance("SHA-256").digest(pub.logKey())));
         assertThat(pub.custody()).isEqualTo("dev");
         assertThat(claims.measurement()).isEqualTo(BROKER);
         assertThat(AttestationPolicy.parse(pub.policy()).id()).isEqualTo(pub.policyId());

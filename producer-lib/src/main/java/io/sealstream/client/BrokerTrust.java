@@ -10,14 +10,22 @@ import java.util.Set;
  * {@code verifier} (AMD/Intel roots; a development root only if the verifier was explicitly built
  * to trust one), a launch measurement among {@code measurements}, and exactly the policy
  * {@code policyId}, and a root secret in sealed custody ({@code peer} or {@code recovery}) unless
- * {@code allowDevCustody} says otherwise. The Privatemode idea: the client, not the operator,
- * decides whom to trust.
+ * {@code allowDevCustody} says otherwise; with a {@code log}, the policy and the broker's
+ * measurement proven in its transparency log ({@link LogTrust}). Connection files always pin a log;
+ * a trust built without one ({@link #pinned}) accepts the pinned policy without its history, and
+ * suits only tests and tools that check the log themselves. The Privatemode idea: the client, not
+ * the operator, decides whom to trust.
  */
-public record BrokerTrust(EvidenceVerifier verifier, Set<String> measurements, String policyId, boolean allowDevCustody) {
+public record BrokerTrust(EvidenceVerifier verifier, Set<String> measurements, String policyId, boolean allowDevCustody,
+                          LogTrust log) {
 
     /** A strict trust: a broker in dev custody (root secret in a host-readable file) is refused. */
     public BrokerTrust(EvidenceVerifier verifier, Set<String> measurements, String policyId) {
-        this(verifier, measurements, policyId, false);
+        this(verifier, measurements, policyId, false, null);
+    }
+
+    public BrokerTrust(EvidenceVerifier verifier, Set<String> measurements, String policyId, boolean allowDevCustody) {
+        this(verifier, measurements, policyId, allowDevCustody, null);
     }
 
     public BrokerTrust {
@@ -37,7 +45,12 @@ public record BrokerTrust(EvidenceVerifier verifier, Set<String> measurements, S
      * for the simulated dev stack only, where the host is the developer.
      */
     public BrokerTrust allowingDevCustody() {
-        return new BrokerTrust(verifier, measurements, policyId, true);
+        return new BrokerTrust(verifier, measurements, policyId, true, log);
+    }
+
+    /** The same pins, and the policy and measurement proven in the transparency log {@code log} trusts. */
+    public BrokerTrust withLog(LogTrust log) {
+        return new BrokerTrust(verifier, measurements, policyId, allowDevCustody, Objects.requireNonNull(log, "log"));
     }
 
     /** Trust one measurement and one policy, strictly. */

@@ -21,6 +21,9 @@ import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Clock;
+import io.sealstream.transparency.LogEntry;
+import io.sealstream.transparency.LogMonitor;
+import io.sealstream.transparency.SignedTreeHead;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -32,8 +35,10 @@ import org.slf4j.LoggerFactory;
  * the policy id, the topic and the custody mode; the custody is sealed (or dev custody is allowed);
  * its measurement is pinned; the policy served hashes to its id and that id is the pinned one; the
  * broker's claims meet that policy's rules for the broker ({@link AttestationPolicy#checkKeyBroker}:
- * simulated, debug, migration agent, TCB, its measurement, HOST_DATA or RTMRs). Fails closed with a
- * message naming what did not match.
+ * simulated, debug, migration agent, TCB, its measurement, HOST_DATA or RTMRs); and, with a
+ * {@link LogTrust}, that the log key it binds is the pinned one, that the log's head is consistent
+ * with the last one this client kept, that the policy and the measurement are entries proven in it,
+ * and that the policy is old enough. Fails closed with a message naming what did not match.
  */
 final class BrokerVerifier {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerVerifier.class);
@@ -42,11 +47,13 @@ final class BrokerVerifier {
     private final KeyBrokerClient broker;
     private final BrokerTrust trust;
     private final Clock clock;
+    private final LogMonitor logMonitor;
 
     BrokerVerifier(KeyBrokerClient broker, BrokerTrust trust, Clock clock) {
         this.broker = broker;
         this.trust = trust;
         this.clock = clock;
+        this.logMonitor = trust.log() == null ? null : trust.log().monitor(clock);
     }
 
     /** The families the broker lists; a hint, trusted for nothing but where to look. */
@@ -83,12 +90,16 @@ final class BrokerVerifier {
             throw new AttestationFailedException("malformed_evidence", "the key broker does not say how it holds its "
                     + "root secret; do not send data to this key broker", null);
         }
+        if (served.logKey() == null) {
+            throw new AttestationFailedException("malformed_evidence", "the key broker serves no transparency log key; "
+                    + "it is older than this client: upgrade the key broker", null);
+        }
         byte[] expected = ReportDataBinding.forKeyBroker(nonce, keysetSha, ReportDataBinding.sha256Hex(
-                requireHexId(served.policyId())), topic, custody.id());
+                requireHexId(served.policyId())), topic, custody.id(), sha256(served.logKey()));
         if (!MessageDigest.isEqual(expected, claims.reportData())) {
             throw new AttestationFailedException("report_data_mismatch", "the key broker's evidence does not bind this "
-                    + "client's nonce, the keyset it served, its policy id, the topic asked for and its custody mode; the "
-                    + "answer may be replayed or the keys swapped: do not send data", null);
+                    + "client's nonce, the keyset it served, its policy id, the topic asked for, its custody mode and its "
+                    + "log key; the answer may be replayed or the keys swapped: do not send data", null);
         }
         if (!custody.isSealed() && !trust.allowDevCustody()) {
             throw new AttestationFailedException("dev_custody", "the key broker keeps its root secret in a file its host "
@@ -128,9 +139,87 @@ final class BrokerVerifier {
             throw new AttestationFailedException("bad_keyset", "the key broker served a keyset that is not of the v1 "
                     + "HPKE suite: " + e.getMessage(), e);
         }
-        LOG.info("client.broker.verified topic={} measurement={} simulated={} policy_id={} primary_key_id={}",
-                topic, claims.measurementHex(), claims.simulated(), policy.id(), keys.primaryKeyId());
-        return new VerifiedTopic(keys, policy, claims, clock.instant(), rotatesAt(served.primaryRotatesAt()));
+        Optional<VerifiedTopic.LogCheck> logged = logMonitor == null ? Optional.empty()
+                : Optional.of(checkLog(served, policy, claims));
+        LOG.info("client.broker.verified topic={} measurement={} simulated={} policy_id={} primary_key_id={} log_size={}",
+                topic, claims.measurementHex(), claims.simulated(), policy.id(), keys.primaryKeyId(),
+                logged.map(l -> l.head().size()).orElse(-1L));
+        return new VerifiedTopic(keys, policy, claims, clock.instant(), rotatesAt(served.primaryRotatesAt()), logged);
+    }
+
+    /**
+     * The log's side: the key the broker's evidence binds is the pinned one; the head is consistent
+     * with the last one kept; the policy (this exact document) and the measurement just verified are
+     * entries proven included in it; the policy is old enough.
+     */
+    private VerifiedTopic.LogCheck checkLog(PublicTopicKeys served, AttestationPolicy policy, AttestedClaims claims) {
+        if (!MessageDigest.isEqual(served.logKey(), trust.log().logKey().getEncoded())) {
+            throw new AttestationFailedException("log_key_mismatch", "the key broker's transparency log signs with "
+                    + "another key than the pinned one: it is another deployment, or its log was started afresh; do not "
+                    + "send data, and ask the operator why", null);
+        }
+        if (served.policyLogIndex() == null || served.measurementLogIndex() == null) {
+            throw new AttestationFailedException("not_in_log", "the key broker does not say where its log holds the "
+                    + "policy and its measurement; it could not log its own measurement (see its log) or is older than "
+                    + "this client: do not send data", null);
+        }
+        LogMonitor.LogSource source = broker.logSource();
+        try {
+            SignedTreeHead head = logMonitor.update(source);
+            long policyIndex = served.policyLogIndex();
+            LogEntry policyEntry = entry(policyIndex, head);
+            String document = policyEntry.fields().get("policy");
+            if (policyEntry.type() != LogEntry.Type.POLICY || !policy.id().equals(policyEntry.fields().get("policy_id"))
+                    || document == null || !java.util.Arrays.equals(decode(document),
+                            policy.canonicalJson().getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+                throw new AttestationFailedException("not_in_log", "log entry " + policyIndex + " is not the policy "
+                        + policy.id() + " the key broker serves; do not send data", null);
+            }
+            logMonitor.requireIncluded(policyEntry, policyIndex, source);
+            logMonitor.requirePolicyAged(policyEntry);
+            long measurementIndex = served.measurementLogIndex();
+            LogEntry measurementEntry = entry(measurementIndex, head);
+            if (measurementEntry.type() != LogEntry.Type.BROKER_MEASUREMENT
+                    || !claims.tee().id().equals(measurementEntry.fields().get("tee"))
+                    || !claims.measurementHex().equals(measurementEntry.fields().get("measurement"))) {
+                throw new AttestationFailedException("not_in_log", "log entry " + measurementIndex + " is not the "
+                        + claims.tee().id() + " measurement " + claims.measurementHex() + " the key broker runs; do not "
+                        + "send data", null);
+            }
+            logMonitor.requireIncluded(measurementEntry, measurementIndex, source);
+            return new VerifiedTopic.LogCheck(head, policyIndex, policyEntry.at(), measurementIndex);
+        } catch (LogMonitor.LogVerificationException e) {
+            throw new AttestationFailedException(e.code(), "the key broker's transparency log: " + e.getMessage(), e);
+        } catch (java.io.IOException | KeyBrokerException e) {
+            throw new KeyUnavailableException("cannot check the key broker's transparency log at " + broker.baseUrl()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Entry {@code index} as the broker serves it; proven by the caller, parsed here. */
+    private LogEntry entry(long index, SignedTreeHead head) throws KeyBrokerException {
+        if (index < 0 || index >= head.size()) {
+            throw new AttestationFailedException("not_in_log", "the key broker points at log entry " + index
+                    + ", outside the log of " + head.size() + " it signed; do not send data", null);
+        }
+        List<byte[]> one = broker.logEntries(index, index + 1).entries();
+        try {
+            if (one == null || one.size() != 1) {
+                throw new IllegalArgumentException("not one entry");
+            }
+            return LogEntry.parse(one.get(0));
+        } catch (IllegalArgumentException e) {
+            throw new AttestationFailedException("not_in_log", "the key broker served log entry " + index
+                    + " in no canonical form; do not send data", e);
+        }
+    }
+
+    private static byte[] decode(String base64) {
+        try {
+            return java.util.Base64.getDecoder().decode(base64);
+        } catch (IllegalArgumentException e) {
+            return new byte[0];
+        }
     }
 
     /**

@@ -193,7 +193,8 @@ class BrokerVerifierTest {
                     body = KeyBrokerJson.mapper().writeValueAsBytes(new io.sealstream.keybroker.api.PublicTopicKeys(
                             genuine.topic(), genuine.keyset(), genuine.primaryKeyId(), genuine.keysetFingerprint(),
                             genuine.policy(), genuine.policyId(), "recovery", genuine.evidence(), genuine.primaryRotatesAt(),
-                            genuine.tdxCollateral()));
+                            genuine.tdxCollateral(), genuine.logKey(), genuine.policyLogIndex(),
+                            genuine.measurementLogIndex()));
                 } catch (io.sealstream.keybroker.api.KeyBrokerException e) {
                     throw new java.io.IOException(e);
                 }
