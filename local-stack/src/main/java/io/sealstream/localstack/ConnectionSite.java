@@ -15,15 +15,18 @@ import java.util.HexFormat;
  * files are assembled.
  *
  * @param kafkaCaPem the CA of the brokers' certificates; null for a PLAINTEXT benchmark broker
+ * @param logKey the key broker's transparency log key (X.509); null where the files are written
+ *     before the key broker first runs (compose's), and {@code clients add} asks it then
  */
 public record ConnectionSite(String bootstrapServers, String registryUrl, String keyBrokerUrl, KafkaNames names,
-                      String policyId, Path simulatedTeeDir, String kafkaCaPem) {
+                      String policyId, Path simulatedTeeDir, String kafkaCaPem, byte[] logKey) {
 
     /** The connection without a principal: a client's or the admin's gets its credentials added. */
     public ConnectionFile base() {
-        return new ConnectionFile(bootstrapServers, registryUrl, keyBrokerUrl, names.requestTopicFamily(),
+        ConnectionFile c = new ConnectionFile(bootstrapServers, registryUrl, keyBrokerUrl, names.requestTopicFamily(),
                 HexFormat.of().formatHex(SimulatedSnpTee.devBrokerMeasurement()), policyId, simulatedTeeDir,
-                KafkaSecurity.Protocol.PLAINTEXT, kafkaCaPem, null, names.pools());
+                KafkaSecurity.Protocol.PLAINTEXT, kafkaCaPem, null, names.pools(), null, null, null);
+        return logKey == null ? c : c.withLogKey(logKey);
     }
 
     /**

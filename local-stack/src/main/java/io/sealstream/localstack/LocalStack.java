@@ -10,6 +10,7 @@ import io.sealstream.audit.AuditTopic;
 import io.sealstream.audit.KafkaAuditSink;
 import io.sealstream.service.KafkaConnectionSettings;
 import io.sealstream.client.BrokerTrust;
+import io.sealstream.client.LogTrust;
 import io.sealstream.client.ConnectionFile;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.devstack.kafka.EmbeddedKafka;
@@ -340,13 +341,14 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
 
     private ConnectionSite connectionSite() {
         return new ConnectionSite(kafka.bootstrapServers(), registry.url(), keyBroker.url(), names, policy.id(),
-                simulatedTeeDir(), kafka.caCertificatePem().orElse(null));
+                simulatedTeeDir(), kafka.caCertificatePem().orElse(null), logKey());
     }
 
     /** What a client of this stack pins: the dev verifier, the broker's measurement, the policy id. */
     public BrokerTrust trust() {
         return BrokerTrust.pinned(devVerifier, HexFormat.of().formatHex(BROKER_MEASUREMENT), policy.id())
-                .allowingDevCustody();
+                .allowingDevCustody()
+                .withLog(LogTrust.pinned(logKey(), dataDir.resolve("clients.log-head"), Duration.ZERO));
     }
 
     /** The Kafka names of this stack, as access control speaks of them. */
@@ -370,6 +372,15 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
 
     public SchemaRegistryServer registry() {
         return registry;
+    }
+
+    /** The key broker's transparency log key (X.509), as connection files pin it. */
+    public byte[] logKey() {
+        try {
+            return keyBroker.broker().logKey().publicKey();
+        } catch (io.sealstream.keybroker.api.KeyBrokerException e) {
+            throw new IllegalStateException("the stack's key broker has no log key: " + e.getMessage(), e);
+        }
     }
 
     public KeyBrokerServer keyBroker() {

@@ -14,6 +14,7 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 
@@ -37,11 +38,17 @@ import java.util.Properties;
  * @param credentialsFile the principal's owner-only credentials; null for PLAINTEXT
  * @param workerPools the deployment's worker pools, each with its own request topic per client:
  *     what {@code sealstream clients} provisions for (clients route by the verified policy instead)
+ * @param logKey the key broker's transparency log key (X.509, base64) the client pins; a client
+ *     connection needs one, an admin connection may lack it ({@code clients add} then asks the key
+ *     broker, and the client checks it against the broker's evidence)
+ * @param minimumPolicyAge how long a policy must have been in the log before this client uses it
+ * @param logHeadFile where the client keeps the last log head it accepted: beside the file it was
+ *     read from ({@code <file>.log-head}); null for a connection not read from a file
  */
 public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, String keyBrokerUrl, String requestTopicFamily,
                              String brokerMeasurement, String policyId, Path simulatedTeeDir,
                              KafkaSecurity.Protocol kafkaProtocol, String kafkaCaPem, Path credentialsFile,
-                             List<String> workerPools) {
+                             List<String> workerPools, String logKey, Duration minimumPolicyAge, Path logHeadFile) {
     public static final String BOOTSTRAP = "bootstrap.servers";
     public static final String REGISTRY = "schema.registry.url";
     public static final String KEY_BROKER = "key.broker.url";
@@ -55,6 +62,10 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
     public static final String KAFKA_CA = "kafka.ssl.ca.pem";
     public static final String CREDENTIALS = "kafka.credentials.file";
     public static final String POOLS = "worker.pools";
+    public static final String LOG_KEY = "pin.log.key";
+    public static final String MIN_POLICY_AGE = "log.min.policy.age.seconds";
+    /** Appended to the connection file's name: where the client keeps the log's last head. */
+    public static final String LOG_HEAD_SUFFIX = ".log-head";
 
     public ConnectionFile {
         if (kafkaProtocol == KafkaSecurity.Protocol.SASL_SSL && credentialsFile == null) {
@@ -62,6 +73,10 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
         }
         workerPools = workerPools == null || workerPools.isEmpty() ? List.of(EnvelopeProtocol.DEFAULT_POOL)
                 : List.copyOf(workerPools);
+        minimumPolicyAge = minimumPolicyAge == null ? Duration.ZERO : minimumPolicyAge;
+        if (minimumPolicyAge.isNegative()) {
+            throw new IllegalArgumentException(MIN_POLICY_AGE + " is zero or more seconds");
+        }
     }
 
     public static ConnectionFile read(Path file) {
@@ -98,18 +113,36 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
         }
         String ca = p.getProperty(KAFKA_CA, "");
         String sim = p.getProperty(SIMULATED_TEE, "");
+        String logKey = p.getProperty(LOG_KEY, "").strip();
+        String age = p.getProperty(MIN_POLICY_AGE, "0").strip();
+        if (!age.matches("[0-9]{1,9}")) {
+            throw new IllegalArgumentException("connection file " + file + " has " + MIN_POLICY_AGE + "='" + age
+                    + "'; it is a whole number of seconds");
+        }
         return new ConnectionFile(p.getProperty(BOOTSTRAP), p.getProperty(REGISTRY), p.getProperty(KEY_BROKER),
                 p.getProperty(REQUEST_TOPIC_FAMILY, p.getProperty(OLD_REQUEST_TOPIC, EnvelopeProtocol.REQUEST_TOPIC_FAMILY)),
                 p.getProperty(MEASUREMENT), p.getProperty(POLICY), sim.isBlank() ? null : Path.of(sim),
                 kafkaProtocol, ca.isBlank() ? null : ca, credentials,
                 java.util.Arrays.stream(p.getProperty(POOLS, "").split(",")).map(String::strip).filter(x -> !x.isEmpty())
-                        .toList());
+                        .toList(), logKey.isEmpty() ? null : logKey, Duration.ofSeconds(Long.parseLong(age)),
+                file.toAbsolutePath().resolveSibling(file.getFileName() + LOG_HEAD_SUFFIX));
     }
 
-    /** This file for another principal: same addresses, pins and CA, that principal's credentials file. */
+    /**
+     * This file for another principal: same addresses, pins and CA, that principal's credentials
+     * file; it keeps its log head wherever it is written.
+     */
     public ConnectionFile withCredentials(Path credentialsFile) {
         return new ConnectionFile(bootstrapServers, schemaRegistryUrl, keyBrokerUrl, requestTopicFamily, brokerMeasurement,
-                policyId, simulatedTeeDir, KafkaSecurity.Protocol.SASL_SSL, kafkaCaPem, credentialsFile, workerPools);
+                policyId, simulatedTeeDir, KafkaSecurity.Protocol.SASL_SSL, kafkaCaPem, credentialsFile, workerPools,
+                logKey, minimumPolicyAge, null);
+    }
+
+    /** This file pinning the transparency log key {@code x509} (as the key broker serves it). */
+    public ConnectionFile withLogKey(byte[] x509) {
+        return new ConnectionFile(bootstrapServers, schemaRegistryUrl, keyBrokerUrl, requestTopicFamily, brokerMeasurement,
+                policyId, simulatedTeeDir, kafkaProtocol, kafkaCaPem, credentialsFile, workerPools,
+                java.util.Base64.getEncoder().encodeToString(x509), minimumPolicyAge, logHeadFile);
     }
 
     /**
@@ -137,6 +170,12 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
         if (simulatedTeeDir != null) {
             p.setProperty(SIMULATED_TEE, simulatedTeeDir.toString());
         }
+        if (logKey != null) {
+            p.setProperty(LOG_KEY, logKey);
+        }
+        if (!minimumPolicyAge.isZero()) {
+            p.setProperty(MIN_POLICY_AGE, Long.toString(minimumPolicyAge.toSeconds()));
+        }
         try (Writer w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             p.store(w, "Sealstream client connection: addresses, pins and the Kafka CA; the password is in "
                     + CREDENTIALS);
@@ -155,7 +194,8 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
      * A client builder with these addresses, pins and credentials; the client id is the
      * credentials' user name (a client sends and reads only as itself).
      *
-     * @throws IllegalArgumentException for a PLAINTEXT file, which names no client
+     * @throws IllegalArgumentException for a PLAINTEXT file, which names no client, or one that
+     *     pins no transparency log key
      */
     public SealstreamClient.Builder clientBuilder() {
         KafkaSecurity security = kafkaSecurity();
@@ -163,15 +203,30 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
             throw new IllegalArgumentException("a PLAINTEXT connection file names no client; ask the operator for the "
                     + "connection file 'sealstream clients add' wrote");
         }
+        if (logKey == null || logHeadFile == null) {
+            throw new IllegalArgumentException("the connection file pins no transparency log key (" + LOG_KEY + "), so "
+                    + "this client could not tell a policy everyone sees from one shown only to it; ask the operator for "
+                    + "a new connection file from 'sealstream clients add'");
+        }
+        LogTrust log = LogTrust.pinned(decodeLogKey(), logHeadFile, minimumPolicyAge);
         // a production broker may run on bare SNP or TDX or in an Azure confidential VM of either
         EvidenceVerifier verifier = simulatedTeeDir == null ? TeeVerifiers.withVendorRoots()
                 : SnpVerifier.trustingDevelopmentRoot(List.of(), SimulatedSnpTee.load(simulatedTeeDir).developmentRoot());
-        BrokerTrust trust = BrokerTrust.pinned(verifier, brokerMeasurement, policyId);
+        BrokerTrust trust = BrokerTrust.pinned(verifier, brokerMeasurement, policyId).withLog(log);
         // a file that trusts the simulated TEE is a dev stack's, whose broker holds its root in dev custody;
         // any other connection file is strict
         return SealstreamClient.builder().bootstrapServers(bootstrapServers).schemaRegistryUrl(schemaRegistryUrl)
                 .keyBrokerUrl(keyBrokerUrl).clientId(security.username()).requestTopicFamily(requestTopicFamily)
                 .kafkaSecurity(security)
                 .trust(simulatedTeeDir == null ? trust : trust.allowingDevCustody());
+    }
+
+    private byte[] decodeLogKey() {
+        try {
+            return java.util.Base64.getDecoder().decode(logKey);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("the connection file's " + LOG_KEY + " is not base64; ask the operator for "
+                    + "a new connection file from 'sealstream clients add'");
+        }
     }
 }

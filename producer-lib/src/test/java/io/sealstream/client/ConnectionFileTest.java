@@ -30,6 +30,51 @@ class ConnectionFileTest {
     }
 
     @Test
+    void theLogKeyAndMinimumPolicyAgeReadBackAndTheHeadIsKeptBesideTheFile(@TempDir Path dir) throws Exception {
+        Path creds = dir.resolve("acme.credentials");
+        ClientCredentials.generate("acme").write(creds);
+        byte[] key = logKey();
+        ConnectionFile written = new ConnectionFile("127.0.0.1:9092", "http://r", "http://k", "sealstream.requests", PIN,
+                PIN, null, KafkaSecurity.Protocol.SASL_SSL, null, creds, List.of(), null, java.time.Duration.ofHours(24), null)
+                .withLogKey(key);
+
+        written.write(dir.resolve("acme.connection"));
+        ConnectionFile read = ConnectionFile.read(dir.resolve("acme.connection"));
+
+        assertThat(java.util.Base64.getDecoder().decode(read.logKey())).isEqualTo(key);
+        assertThat(read.minimumPolicyAge()).isEqualTo(java.time.Duration.ofHours(24));
+        assertThat(read.logHeadFile()).isEqualTo(dir.resolve("acme.connection.log-head").toAbsolutePath());
+    }
+
+    @Test
+    void aClientFileWithoutALogKeyBuildsNoClientAndSaysWhatToDo(@TempDir Path dir) {
+        Path creds = dir.resolve("acme.credentials");
+        ClientCredentials.generate("acme").write(creds);
+        secured(creds).write(dir.resolve("acme.connection"));
+
+        assertThatThrownBy(() -> ConnectionFile.read(dir.resolve("acme.connection")).clientBuilder())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("pin.log.key")
+                .hasMessageContaining("sealstream clients add");
+    }
+
+    @Test
+    void aMinimumPolicyAgeThatIsNotSecondsIsRefused(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("age.connection");
+        Files.writeString(file, String.join("\n", "bootstrap.servers=127.0.0.1:9092", "schema.registry.url=http://r",
+                "key.broker.url=http://k", "pin.broker.measurement=" + PIN, "pin.policy.id=" + PIN,
+                "kafka.security.protocol=PLAINTEXT", "log.min.policy.age.seconds=1d", ""));
+
+        assertThatThrownBy(() -> ConnectionFile.read(file)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("whole number of seconds");
+    }
+
+    private static byte[] logKey() throws Exception {
+        java.security.KeyPairGenerator ec = java.security.KeyPairGenerator.getInstance("EC");
+        ec.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        return ec.generateKeyPair().getPublic().getEncoded();
+    }
+
+    @Test
     void aFileFromBeforeKafkaAuthenticationIsRefusedWithWhatToDo(@TempDir Path dir) throws Exception {
         Path old = dir.resolve("old.properties");
         Files.writeString(old, String.join("\n", "bootstrap.servers=127.0.0.1:9092", "schema.registry.url=http://r",
@@ -53,7 +98,7 @@ class ConnectionFileTest {
     @Test
     void aPlaintextFileNamesNoClientAndBuildsNone(@TempDir Path dir) {
         ConnectionFile plain = new ConnectionFile("127.0.0.1:9092", "http://r", "http://k", "sealstream.requests", PIN,
-                PIN, null, KafkaSecurity.Protocol.PLAINTEXT, null, null, List.of());
+                PIN, null, KafkaSecurity.Protocol.PLAINTEXT, null, null, List.of(), null, null, null);
 
         assertThatThrownBy(plain::clientBuilder).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("PLAINTEXT");
@@ -62,6 +107,6 @@ class ConnectionFileTest {
     private static ConnectionFile secured(Path creds) {
         return new ConnectionFile("127.0.0.1:9092", "http://r", "http://k", "sealstream.requests", PIN, PIN, null,
                 KafkaSecurity.Protocol.SASL_SSL, "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n", creds,
-                List.of("default", "gpu"));
+                List.of("default", "gpu"), null, null, null);
     }
 }

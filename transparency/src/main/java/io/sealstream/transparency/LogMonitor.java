@@ -44,6 +44,10 @@ public final class LogMonitor {
         }
     }
 
+    /** One lock per kept head inside this JVM: {@link FileLock} only excludes other processes. */
+    private static final java.util.Map<Path, java.util.concurrent.locks.ReentrantLock> LOCAL_LOCKS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
     private final PublicKey logKey;
     private final Path headFile;
     private final Duration minimumPolicyAge;
@@ -103,6 +107,9 @@ public final class LogMonitor {
                     + "do not trust this key broker");
         }
         Files.createDirectories(headFile.toAbsolutePath().getParent());
+        java.util.concurrent.locks.ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(headFile.toAbsolutePath().normalize(),
+                f -> new java.util.concurrent.locks.ReentrantLock());
+        local.lock();
         try (FileChannel lockFile = FileChannel.open(headFile.resolveSibling(headFile.getFileName() + ".lock"),
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
             Optional<SignedTreeHead> last = lastHead();
@@ -110,6 +117,8 @@ public final class LogMonitor {
                 checkExtends(last.get(), head, source);
             }
             save(head);
+        } finally {
+            local.unlock();
         }
         return head;
     }

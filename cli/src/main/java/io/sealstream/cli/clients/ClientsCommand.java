@@ -47,6 +47,28 @@ public final class ClientsCommand implements Runnable {
             return ConnectionFile.read(admin);
         }
 
+        /**
+         * What a client's connection file starts from: the admin's, pinning the key broker's
+         * transparency log key. An admin file written before the key broker first ran (compose's)
+         * lacks it, so it is asked of the key broker; the client checks it against the broker's
+         * evidence before it trusts anything, so a wrong answer here makes a client refuse, not trust.
+         *
+         * @throws IllegalStateException if the key broker cannot be asked
+         */
+        ConnectionFile clientTemplate(ConnectionFile admin) {
+            if (admin.logKey() != null) {
+                return admin;
+            }
+            try {
+                return admin.withLogKey(new io.sealstream.keybroker.client.KeyBrokerClient(admin.keyBrokerUrl(),
+                        java.time.Duration.ofSeconds(10)).logKey().publicKey());
+            } catch (io.sealstream.keybroker.api.KeyBrokerException e) {
+                throw new IllegalStateException("the admin connection pins no transparency log key and the key broker "
+                        + "at " + admin.keyBrokerUrl() + " could not be asked for it (" + e.getMessage() + "); start the key "
+                        + "broker first, or add " + ConnectionFile.LOG_KEY + " to " + admin, e);
+            }
+        }
+
         /** A provisioner that creates new topics with {@code partitions} (the others never create one). */
         ClientProvisioner provisioner(ConnectionFile c, int partitions) {
             Map<String, Object> config = new HashMap<>(c.kafkaSecurity().clientConfig());
@@ -140,7 +162,13 @@ public final class ClientsCommand implements Runnable {
                 return 2;
             }
             ClientQuota quota = quotaOptions.quota();
-            ConnectionFile admin = options.connection();
+            ConnectionFile admin;
+            try {
+                admin = options.clientTemplate(options.connection());
+            } catch (IllegalStateException e) {
+                System.err.println("sealstream clients add: " + e.getMessage());
+                return 1;
+            }
             Files.createDirectories(out);
             ClientFiles files = ClientFiles.in(out, name);
             Path connection = files.connection();
@@ -286,7 +314,13 @@ public final class ClientsCommand implements Runnable {
                 System.err.println("sealstream clients adopt: " + idRefusal(name).get());
                 return 2;
             }
-            ConnectionFile admin = options.connection();
+            ConnectionFile admin;
+            try {
+                admin = options.clientTemplate(options.connection());
+            } catch (IllegalStateException e) {
+                System.err.println("sealstream clients adopt: " + e.getMessage());
+                return 1;
+            }
             ClientFiles files = ClientFiles.in(out, name);
             Path connection = files.connection();
             Path credentialsFile = files.credentials();

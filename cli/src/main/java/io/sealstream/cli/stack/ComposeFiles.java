@@ -102,7 +102,7 @@ public final class ComposeFiles {
 
             ownerOnlyDirectory(out.resolve(ADMIN_DIR));
             new ConnectionSite(kafka.bootstrapServers(), REGISTRY_URL, KEY_BROKER_URL, names, policy.id(),
-                    mount.resolve(SIMULATED_TEE), kafka.caCertificatePem())
+                    mount.resolve(SIMULATED_TEE), kafka.caCertificatePem(), null) // the key broker has not run yet
                     .writeAdmin(out.resolve(ADMIN_CONNECTION), KafkaClusterFiles.ADMIN_USER, kafka.adminPassword());
 
             Files.writeString(out.resolve(KEY_BROKER_DIR).resolve(KafkaClusterFiles.CA_FILE), kafka.caCertificatePem());

@@ -5,6 +5,7 @@ import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
 import io.sealstream.cli.SealstreamCommand;
 import io.sealstream.client.BrokerTrust;
+import io.sealstream.client.LogTrust;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.devstack.LoopbackPorts;
 import io.sealstream.devstack.kafka.EmbeddedKafka;
@@ -146,7 +147,7 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
     private Path writeAdminConnection() {
         Path file = dir.resolve("admin.connection");
         new ConnectionSite(kafka.bootstrapServers(), registry.url(), keyBrokerUrl(), names, policy.id(),
-                dir.resolve("simulated-tee"), kafka.caCertificatePem().orElseThrow())
+                dir.resolve("simulated-tee"), kafka.caCertificatePem().orElseThrow(), logKey())
                 .writeAdmin(file, EmbeddedKafka.ADMIN_USER, kafka.adminPassword());
         return file;
     }
@@ -182,7 +183,18 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
         return SealstreamClient.builder().bootstrapServers(kafka.bootstrapServers()).schemaRegistryUrl(registry.url())
                 .keyBrokerUrl(keyBrokerUrl()).clientId(clientId).kafkaSecurity(security)
                 .trust(BrokerTrust.pinned(SnpVerifier.trustingDevelopmentRoot(List.of(), tee.developmentRoot()),
-                        HexFormat.of().formatHex(SimulatedSnpTee.devBrokerMeasurement()), policy.id()).allowingDevCustody());
+                        HexFormat.of().formatHex(SimulatedSnpTee.devBrokerMeasurement()), policy.id()).allowingDevCustody()
+                        .withLog(LogTrust.pinned(logKey(), dir.resolve("clients.log-head"), java.time.Duration.ZERO)));
+    }
+
+    /** The key broker's transparency log key, asked of the running key broker (its process made it). */
+    private byte[] logKey() {
+        try {
+            return new io.sealstream.keybroker.client.KeyBrokerClient(keyBrokerUrl(), java.time.Duration.ofSeconds(10))
+                    .logKey().publicKey();
+        } catch (io.sealstream.keybroker.api.KeyBrokerException e) {
+            throw new IllegalStateException("the deployment's key broker does not serve its log key: " + e.getMessage(), e);
+        }
     }
 
     @Override

@@ -243,6 +243,20 @@ class TenantIsolationTest {
     }
 
     @Test
+    void clientsAddPinsTheKeyBrokersLogKeyWhenTheAdminFileWasWrittenBeforeTheKeyBrokerRan(@TempDir Path dir)
+            throws Exception {
+        Path admin = dir.resolve("admin.connection");
+        stack.writeAdminConnection(admin);
+        // as compose writes it: the key broker had not made its log key yet
+        Files.write(admin, Files.readAllLines(admin).stream().filter(l -> !l.startsWith(ConnectionFile.LOG_KEY)).toList());
+
+        assertThat(cli("clients", "add", "cyberdyne", "--admin", admin.toString(), "--out", dir.toString())).isZero();
+
+        assertThat(ConnectionFile.read(dir.resolve("cyberdyne.connection")).logKey())
+                .isEqualTo(java.util.Base64.getEncoder().encodeToString(stack.logKey()));
+    }
+
+    @Test
     void clientsAdoptFinishesAClientWhoseKafkaSideAnOperatorMadeAndItsConnectionServes(@TempDir Path dir) throws Exception {
         Path admin = dir.resolve("admin.connection");
         stack.writeAdminConnection(admin);
