@@ -118,11 +118,11 @@ public final class ClientSession implements AutoCloseable {
         Bytes.requireEnvelopeShape(response.getRequestId(), nonce, ciphertext);
         String status = response.getStatus().name();
         byte[] aad = EnvelopeProtocol.responseAad(responseTopic, response.getRequestId(), clientId, sessionId,
-                status, response.getCreatedAt().toEpochMilli());
+                status, response.getCreatedAt().toEpochMilli(), response.getProvenance());
         byte[] plaintext = EnvelopeProtocol.open(EnvelopeProtocol.responseKey(dek, response.getRequestId()),
                 nonce, ciphertext, aad, "response to " + response.getRequestId());
         InferenceResponse body = PayloadCodec.decodeResponse(plaintext, response.getRequestId());
-        return new OpenedResponse(response.getRequestId(), response.getStatus(), body);
+        return new OpenedResponse(response.getRequestId(), response.getStatus(), body, response.getProvenance());
     }
 
     /** True when the session is past its lifetime or record budget, or closed. */

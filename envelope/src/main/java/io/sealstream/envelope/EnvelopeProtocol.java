@@ -135,17 +135,29 @@ public final class EnvelopeProtocol {
                 .toBytes();
     }
 
+    /**
+     * The response AAD: the ids, status and time, then the provenance's fields when the response
+     * carries one, so provenance cannot be added, removed, changed or moved to another response.
+     */
     static byte[] responseAad(String responseTopic, String requestId, String clientId, String sessionId,
-                              String status, long createdAtMillis) {
-        return CanonicalAad.labelled(RESPONSE_AAD_LABEL)
+                              String status, long createdAtMillis, io.sealstream.schemas.v1.Provenance provenance) {
+        CanonicalAad aad = CanonicalAad.labelled(RESPONSE_AAD_LABEL)
                 .number(VERSION)
                 .string(responseTopic)
                 .string(requestId)
                 .string(clientId)
                 .string(sessionId)
                 .string(status)
-                .number(createdAtMillis)
-                .toBytes();
+                .number(createdAtMillis);
+        if (provenance != null) {
+            aad.string("provenance")
+                    .string(provenance.getLeaseId())
+                    .number(provenance.getLeaseLogIndex())
+                    .string(provenance.getTee())
+                    .string(provenance.getMeasurement())
+                    .string(provenance.getModelDigest());
+        }
+        return aad.toBytes();
     }
 
     /** k_req = HKDF-SHA256(DEK, salt = request_id, info = "sealstream/v1/request"). */

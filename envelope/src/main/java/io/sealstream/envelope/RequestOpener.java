@@ -28,11 +28,34 @@ public final class RequestOpener {
     private final SessionKeyCache cache;
     private final Duration maxRequestAge;
     private final Clock clock;
+    private final Map<String, String> modelDigests;
+    /** The lease responses are sealed under; null until the worker installs one. */
+    private volatile WorkerLease lease;
 
     private RequestOpener(Builder b) {
         this.cache = b.cache;
         this.maxRequestAge = b.maxRequestAge;
         this.clock = b.clock;
+        this.modelDigests = Map.copyOf(b.modelDigests);
+    }
+
+    /**
+     * The lease the worker answers under from now on: every response sealed afterwards (by sealers
+     * of requests opened earlier too) carries it as its provenance.
+     */
+    public void installLease(WorkerLease lease) {
+        this.lease = Objects.requireNonNull(lease, "lease");
+    }
+
+    /** The provenance of an answer served by {@code model}: the installed lease and the model's digest; null before any lease. */
+    io.sealstream.schemas.v1.Provenance provenance(String model) {
+        WorkerLease l = lease;
+        if (l == null) {
+            return null;
+        }
+        return io.sealstream.schemas.v1.Provenance.newBuilder().setLeaseId(l.leaseId()).setLeaseLogIndex(l.logIndex())
+                .setTee(l.tee()).setMeasurement(l.measurement())
+                .setModelDigest(model == null ? "" : modelDigests.getOrDefault(model, "")).build();
     }
 
     public static Builder builder() {
@@ -124,7 +147,7 @@ public final class RequestOpener {
         } finally {
             dek.destroy();
         }
-        ResponseSealer sealer = new ResponseSealer(header, responseKey);
+        ResponseSealer sealer = new ResponseSealer(header, responseKey, this::provenance);
         Instant now = clock.instant();
         Duration age = Duration.between(Instant.ofEpochMilli(header.createdAtMillis()), now);
         if (age.compareTo(maxRequestAge) > 0) {
@@ -198,8 +221,15 @@ public final class RequestOpener {
         private SessionKeyCache cache = new SessionKeyCache();
         private Duration maxRequestAge = EnvelopeDefaults.MAX_REQUEST_AGE;
         private Clock clock = Clock.systemUTC();
+        private Map<String, String> modelDigests = Map.of();
 
         private Builder() {
+        }
+
+        /** The SHA-256 (hex) of each model this worker serves, by name: what each response's provenance names. */
+        public Builder modelDigests(Map<String, String> byModelName) {
+            this.modelDigests = Map.copyOf(byModelName);
+            return this;
         }
 
         /** The DEK cache; default a {@link SessionKeyCache} with its default bounds. */

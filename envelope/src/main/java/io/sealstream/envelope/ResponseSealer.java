@@ -3,6 +3,7 @@ package io.sealstream.envelope;
 import io.sealstream.schemas.v1.EncryptedResponse;
 import io.sealstream.schemas.v1.InferenceError;
 import io.sealstream.schemas.v1.InferenceResponse;
+import io.sealstream.schemas.v1.Provenance;
 import io.sealstream.schemas.v1.ResponseStatus;
 import java.nio.ByteBuffer;
 import java.time.Instant;
@@ -19,14 +20,17 @@ public final class ResponseSealer {
     private final String responseTopic;
     private final String sessionId;
     private final byte[] responseKey;
+    private final java.util.function.Function<String, Provenance> provenance;
     private boolean used;
 
-    ResponseSealer(RequestHeader header, byte[] responseKey) {
+    /** @param provenance the provenance of an answer by a model (null: none), taken when the answer is sealed */
+    ResponseSealer(RequestHeader header, byte[] responseKey, java.util.function.Function<String, Provenance> provenance) {
         this.requestId = header.requestId();
         this.clientId = header.clientId();
         this.responseTopic = header.responseTopic();
         this.sessionId = header.sessionId();
         this.responseKey = responseKey;
+        this.provenance = provenance;
     }
 
     /**
@@ -43,8 +47,9 @@ public final class ResponseSealer {
         }
         ResponseStatus status = response.getError() != null ? ResponseStatus.ERROR : ResponseStatus.OK;
         long createdAtMillis = now.toEpochMilli();
+        Provenance answeredBy = provenance.apply(response.getModel());
         byte[] aad = EnvelopeProtocol.responseAad(responseTopic, requestId, clientId, sessionId,
-                status.name(), createdAtMillis);
+                status.name(), createdAtMillis, answeredBy);
         if (used) {
             throw new IllegalStateException("the answer to " + requestId + " was already sealed; a request gets one answer");
         }
@@ -60,6 +65,7 @@ public final class ResponseSealer {
                 .setCreatedAt(Instant.ofEpochMilli(createdAtMillis))
                 .setNonce(ByteBuffer.wrap(s.nonce()))
                 .setCiphertext(ByteBuffer.wrap(s.ciphertext()))
+                .setProvenance(answeredBy)
                 .build();
     }
 

@@ -21,6 +21,7 @@ final class Fixtures {
     static final String TOPIC = "sealstream.requests";
     static final String CLIENT = "acme";
     static final String CANARY = "CANARY-7f3e-patient-record";
+    static final String MODEL = "all-minilm-l6-v2";
 
     private Fixtures() {
     }

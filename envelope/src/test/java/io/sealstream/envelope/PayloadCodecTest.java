@@ -20,7 +20,7 @@ class PayloadCodecTest {
     private final ResponseSealer sealer = new ResponseSealer(RequestHeader.of(EncryptedRequest.newBuilder()
             .setVersion(1).setRequestId("r").setClientId("c").setResponseTopic("t").setSessionId("s").setKeyId(1)
             .setCreatedAt(Instant.now()).setWrappedDek(ByteBuffer.allocate(1)).setNonce(ByteBuffer.allocate(12))
-            .setCiphertext(ByteBuffer.allocate(16)).build()), new byte[32]);
+            .setCiphertext(ByteBuffer.allocate(16)).build()), new byte[32], model -> null);
 
     @Test
     void aModelNameClaimingTwoGibibytesIsUndecodableWithoutAllocatingThem() {

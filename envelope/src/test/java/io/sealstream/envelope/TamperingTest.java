@@ -163,6 +163,36 @@ class TamperingTest {
     }
 
     @Test
+    void aResponseOpensWithTheProvenanceOfTheLeaseItWasSealedUnder() throws Exception {
+        RequestOpener attested = RequestOpener.builder().modelDigests(java.util.Map.of(Fixtures.MODEL, "ab".repeat(32)))
+                .build(keyset);
+        attested.installLease(new WorkerLease("lease-1", 7, "snp", "cd".repeat(48)));
+
+        OpenedResponse opened = session.open(attested.open(TOPIC, original)
+                .sealResponse(Fixtures.embeddingResult(1f), Instant.now()));
+
+        assertThat(opened.provenance().getLeaseId()).isEqualTo("lease-1");
+        assertThat(opened.provenance().getLeaseLogIndex()).isEqualTo(7);
+        assertThat(opened.provenance().getMeasurement()).isEqualTo("cd".repeat(48));
+        assertThat(opened.provenance().getModelDigest()).isEqualTo("ab".repeat(32));
+    }
+
+    @Test
+    void aResponseWithSwappedProvenanceFailsToOpen() throws Exception {
+        RequestOpener attested = RequestOpener.builder().build(keyset);
+        attested.installLease(new WorkerLease("lease-1", 7, "snp", "cd".repeat(48)));
+        EncryptedResponse sealed = attested.open(TOPIC, original).sealResponse(Fixtures.embeddingResult(1f), Instant.now());
+        io.sealstream.schemas.v1.Provenance other = io.sealstream.schemas.v1.Provenance.newBuilder(sealed.getProvenance())
+                .setLeaseId("lease-2").setMeasurement("ee".repeat(48)).build(); // another worker's lease
+
+        EncryptedResponse swapped = EncryptedResponse.newBuilder(sealed).setProvenance(other).build();
+        EncryptedResponse stripped = EncryptedResponse.newBuilder(sealed).setProvenance(null).build();
+
+        assertThatThrownBy(() -> session.open(swapped)).isInstanceOf(TamperedEnvelopeException.class);
+        assertThatThrownBy(() -> session.open(stripped)).isInstanceOf(TamperedEnvelopeException.class);
+    }
+
+    @Test
     void errorMessagesNameTheFailureAndTheRemedyButNoPlaintext() {
         EncryptedRequest moved = copy().setClientId("mallory").build();
 
