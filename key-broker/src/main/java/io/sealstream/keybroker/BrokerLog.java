@@ -90,6 +90,17 @@ final class BrokerLog implements Closeable {
         }
     }
 
+    /**
+     * Logs a worker's admission: the lease, the TEE type and measurement verified, the policy it was
+     * judged under, the models it loaded and when the lease ends. Returns its index.
+     */
+    long recordLease(String leaseId, String tee, String measurementHex, String policyId, java.util.List<byte[]> models,
+                     java.time.Instant expiresAt) {
+        String digests = String.join(".", models.stream().map(java.util.HexFormat.of()::formatHex).sorted().toList());
+        return log.append(LogEntry.Type.LEASE, Map.of("lease_id", leaseId, "tee", tee, "measurement", measurementHex,
+                "policy_id", policyId, "models", digests, "expires_at", expiresAt.toString())).index();
+    }
+
     /** Logs the primary key of every keyset the log lacks (state written before this broker kept a log). */
     void recordPrimaries(Collection<TopicKeyset> keysets) {
         Set<String> logged = new HashSet<>();

@@ -518,11 +518,23 @@ public final class KeyBroker {
         }
         LeaseTokens.Issued issued = leases.issue(request.teePublicKey(), policy.id(), claims.tee().id(),
                 claims.measurementHex());
+        long logIndex;
+        try {
+            // in the log before the worker can use it: every answer names a lease the log holds
+            logIndex = openLog().recordLease(issued.lease().id(), claims.tee().id(), claims.measurementHex(), policy.id(),
+                    request.modelDigests(), issued.lease().expiresAt());
+        } catch (java.io.UncheckedIOException e) {
+            leases.revoke(issued.lease().id());
+            LOG.error("keybroker.log.append_failed what=lease error={}", e.getClass().getSimpleName());
+            throw new KeyBrokerException(503, "log_unavailable", "the key broker cannot append the lease to its "
+                    + "transparency log (its disk refused); retry, and alert the operator if it persists");
+        }
         meters.attestationAccepted();
         audit.record("attest.accepted", "tee", claims.tee().id(), "simulated", claims.simulated(),
                 "measurement", claims.measurementHex(), "gpus", request.gpuEvidence().size(), "lease", issued.lease().id(),
                 "expires_at", issued.lease().expiresAt());
-        return new LeaseGrant(issued.token(), issued.lease().expiresAt().toString(), policy.id());
+        return new LeaseGrant(issued.token(), issued.lease().expiresAt().toString(), policy.id(), claims.tee().id(),
+                claims.measurementHex(), logIndex);
     }
 
     /** {@code GET /v1/keys/{topic}} with a lease token: the keyset encrypted to the attested TEE key. */

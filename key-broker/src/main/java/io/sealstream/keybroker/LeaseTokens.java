@@ -87,6 +87,11 @@ final class LeaseTokens {
         }
     }
 
+    /** Ends a lease at once (one issued for an attestation that then failed); its token verifies no more. */
+    void revoke(String id) {
+        leases.remove(id);
+    }
+
     /** How many authentic tokens were presented after their lease expired. */
     long expiredPresented() {
         return expiredPresented.get();

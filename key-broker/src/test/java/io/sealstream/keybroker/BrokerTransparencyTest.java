@@ -146,6 +146,26 @@ class BrokerTransparencyTest {
     }
 
     @Test
+    void anAdmittedWorkersLeaseIsInTheLogWithWhatTheBrokerVerifiedBeforeTheWorkerHearsOfIt() throws Exception {
+        KeyBrokerClient client = client(start());
+        io.sealstream.envelope.TeeKeyPair tee = io.sealstream.envelope.TeeKeyPair.generate();
+        byte[] nonce = client.challenge().nonce();
+        io.sealstream.attestation.Evidence evidence = TEE.attest(WORKER,
+                io.sealstream.attestation.ReportDataBinding.forWorker(nonce, tee.publicKey(), MODEL));
+
+        io.sealstream.keybroker.api.LeaseGrant grant = client.attest(new io.sealstream.keybroker.api.AttestRequest(nonce,
+                io.sealstream.keybroker.api.EvidenceMessage.of(evidence), tee.publicKey(), List.of(MODEL)));
+
+        LogEntry lease = entry(client, grant.logIndex());
+        assertThat(lease.type()).isEqualTo(LogEntry.Type.LEASE);
+        assertThat(lease.fields()).containsEntry("lease_id", io.sealstream.keybroker.api.LeaseGrant.idInToken(grant.token()))
+                .containsEntry("tee", "snp").containsEntry("measurement", hex(WORKER))
+                .containsEntry("models", hex(MODEL)).containsEntry("policy_id", POLICY.id());
+        assertThat(grant.measurement()).isEqualTo(hex(WORKER));
+        assertThat(grant.tee()).isEqualTo("snp");
+    }
+
+    @Test
     void aLogKeyRemovedFromTheDataDirectoryStopsTheBrokerInsteadOfStartingAFreshLog() throws Exception {
         stop(start());
         try (var files = Files.walk(dataDir.resolve("keysets"))) {

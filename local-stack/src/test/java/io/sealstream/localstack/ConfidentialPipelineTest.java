@@ -108,6 +108,22 @@ class ConfidentialPipelineTest {
 
     @Test
     @Order(2)
+    void anAnswerNamesTheAttestedWorkerAndModelThatProducedItAndTheLogProvesTheLease() throws Exception {
+        String model = stack.engine().models().iterator().next();
+        try (SealstreamClient globex = stack.client("globex")) {
+            EmbeddingResult result = globex.embeddings().createBlocking(model, List.of("where did this come from"));
+
+            io.sealstream.client.AnswerProvenance p = result.provenance().orElseThrow();
+            assertThat(p.inLog()).isTrue();
+            assertThat(p.tee()).isEqualTo("snp");
+            assertThat(p.measurement()).isEqualTo(java.util.HexFormat.of().formatHex(LocalStack.WORKER_MEASUREMENT));
+            assertThat(p.modelDigest()).isEqualTo(java.util.HexFormat.of().formatHex(stack.engine().modelDigest()));
+            assertThat(globex.stats().unprovenAnswers()).isZero();
+        }
+    }
+
+    @Test
+    @Order(2)
     void aTamperedRequestGetsNoAnswerAndTheWorkersKeepServing() throws Exception {
         String model = stack.engine().models().iterator().next();
         try (SealstreamClient acme = stack.client("acme")) {

@@ -196,6 +196,85 @@ final class BrokerVerifier {
         }
     }
 
+    /** Lease entries proven in the log, by lease id; a lease not proven is asked again after {@link #UNPROVEN_RETRY}. */
+    private final java.util.Map<String, LeaseVerdict> leases = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final int MAX_LEASES = 4096;
+    static final java.time.Duration UNPROVEN_RETRY = java.time.Duration.ofSeconds(30);
+
+    /** The lease's log entry as proven, or null when it could not be proven at {@code at}. */
+    private record LeaseVerdict(LogEntry entry, java.time.Instant at) {
+    }
+
+    /**
+     * The verdict on {@code bound} from what this client already proved of its lease, if any: a
+     * lookup that never calls the key broker, for the thread that reads responses.
+     */
+    Optional<Boolean> knownLease(io.sealstream.schemas.v1.Provenance bound) {
+        if (logMonitor == null) {
+            return Optional.of(false);
+        }
+        LeaseVerdict v = leases.get(bound.getLeaseId());
+        if (v == null || v.entry() == null && v.at().plus(UNPROVEN_RETRY).isBefore(clock.instant())) {
+            return Optional.empty();
+        }
+        return Optional.of(v.entry() != null && states(v.entry(), bound));
+    }
+
+    /**
+     * Whether the log proves {@code bound}'s lease: entry {@code lease_log_index} is that lease,
+     * included in a head consistent with every head this client kept, with the same TEE type and
+     * measurement and the serving model among its models. Never throws: an unreachable or
+     * misbehaving log is a lease not proven.
+     */
+    boolean leaseInLog(io.sealstream.schemas.v1.Provenance bound) {
+        if (logMonitor == null) {
+            return false;
+        }
+        LogEntry proven;
+        try {
+            proven = proveLease(bound);
+        } catch (LogMonitor.LogVerificationException | java.io.IOException | KeyBrokerException | RuntimeException e) {
+            LOG.warn("client.provenance.unproven lease_id={} error={}",
+                    io.sealstream.attestation.EvidenceText.printable(bound.getLeaseId()),
+                    e instanceof LogMonitor.LogVerificationException v ? v.code() : e.getClass().getSimpleName());
+            proven = null;
+        }
+        if (leases.size() >= MAX_LEASES) {
+            leases.clear(); // leases turn over; bounded memory matters more than proving a few again
+        }
+        leases.put(bound.getLeaseId(), new LeaseVerdict(proven, clock.instant()));
+        return proven != null && states(proven, bound);
+    }
+
+    /** Whether the lease entry says what {@code bound} claims: TEE type, measurement, and the model among its models. */
+    private static boolean states(LogEntry lease, io.sealstream.schemas.v1.Provenance bound) {
+        java.util.Map<String, String> f = lease.fields();
+        return bound.getTee().equals(f.get("tee")) && bound.getMeasurement().equals(f.get("measurement"))
+                && (bound.getModelDigest().isEmpty()
+                        || java.util.Arrays.asList(f.getOrDefault("models", "").split("\\.")).contains(bound.getModelDigest()));
+    }
+
+    /** The log entry of {@code bound}'s lease, proven included; null if the index names no such lease. */
+    private LogEntry proveLease(io.sealstream.schemas.v1.Provenance bound)
+            throws LogMonitor.LogVerificationException, java.io.IOException, KeyBrokerException {
+        long index = bound.getLeaseLogIndex();
+        if (index < 0) {
+            return null;
+        }
+        LogMonitor.LogSource source = broker.logSource();
+        Optional<SignedTreeHead> kept = logMonitor.lastHead();
+        SignedTreeHead head = kept.isPresent() && index < kept.get().size() ? kept.get() : logMonitor.update(source);
+        if (index >= head.size()) {
+            return null;
+        }
+        LogEntry lease = entry(index, head);
+        if (lease.type() != LogEntry.Type.LEASE || !bound.getLeaseId().equals(lease.fields().get("lease_id"))) {
+            return null;
+        }
+        logMonitor.requireIncluded(lease, index, source);
+        return lease;
+    }
+
     /** Entry {@code index} as the broker serves it; proven by the caller, parsed here. */
     private LogEntry entry(long index, SignedTreeHead head) throws KeyBrokerException {
         if (index < 0 || index >= head.size()) {

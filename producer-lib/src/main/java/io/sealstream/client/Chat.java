@@ -1,6 +1,5 @@
 package io.sealstream.client;
 
-import io.sealstream.envelope.OpenedResponse;
 import io.sealstream.schemas.v1.ChatResult;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -50,14 +49,14 @@ public final class Chat {
             return Blocking.await(create(request), "chat completion");
         }
 
-        private static ChatCompletion toCompletion(OpenedResponse r) {
+        private static ChatCompletion toCompletion(Answer r) {
             if (!(r.body().getOutput() instanceof ChatResult result)) {
                 throw new CompletionException(new RequestRejectedException(r.requestId(), "unexpected_output",
                         "the worker answered a chat request with another kind of output"));
             }
             return new ChatCompletion(r.requestId(), r.body().getModel(), result.getContent(),
                     result.getFinishReason().name(), result.getUsage().getPromptTokens(),
-                    result.getUsage().getCompletionTokens());
+                    result.getUsage().getCompletionTokens(), r.provenance());
         }
     }
 }

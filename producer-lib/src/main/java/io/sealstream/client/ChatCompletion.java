@@ -10,9 +10,10 @@ package io.sealstream.client;
  * @param finishReason {@code stop} (end of sequence or a stop sequence) or {@code length} (max tokens)
  * @param promptTokens tokens of the rendered prompt
  * @param completionTokens tokens generated
+ * @param provenance which attested worker answered (empty from a worker older than provenance)
  */
 public record ChatCompletion(String requestId, String model, String content, String finishReason, int promptTokens,
-                             int completionTokens) {
+                             int completionTokens, java.util.Optional<AnswerProvenance> provenance) {
     @Override
     public String toString() {
         return "ChatCompletion[requestId=" + requestId + ", model=" + model + ", chars=" + content.length()

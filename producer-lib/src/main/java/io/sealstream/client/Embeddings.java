@@ -1,6 +1,5 @@
 package io.sealstream.client;
 
-import io.sealstream.envelope.OpenedResponse;
 import io.sealstream.schemas.RequestLimits;
 import io.sealstream.schemas.v1.EmbeddingsInput;
 import io.sealstream.schemas.v1.EmbeddingsResult;
@@ -57,7 +56,7 @@ public final class Embeddings {
         return Blocking.await(create(model, input), "embeddings");
     }
 
-    private static EmbeddingResult toResult(OpenedResponse r) {
+    private static EmbeddingResult toResult(Answer r) {
         if (!(r.body().getOutput() instanceof EmbeddingsResult result)) {
             throw new CompletionException(new RequestRejectedException(r.requestId(), "unexpected_output",
                     "the worker answered an embeddings request with another kind of output"));
@@ -71,6 +70,6 @@ public final class Embeddings {
             vectors.add(v);
         }
         return new EmbeddingResult(r.requestId(), r.body().getModel(), List.copyOf(vectors),
-                result.getUsage().getPromptTokens());
+                result.getUsage().getPromptTokens(), r.provenance());
     }
 }

@@ -25,6 +25,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -89,6 +90,14 @@ public final class SealstreamClient implements AutoCloseable {
     private final AtomicLong timedOut = new AtomicLong();
     private final AtomicLong duplicates = new AtomicLong();
     private final AtomicLong forgeries = new AtomicLong();
+    /** Answers whose lease the transparency log did not prove (flagged in their provenance). */
+    private final AtomicLong unprovenAnswers = new AtomicLong();
+    /** Proves leases of new answers in the log, so the response listener never waits on the key broker. */
+    private final java.util.concurrent.ExecutorService provenanceChecks = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sealstream-client-provenance");
+        t.setDaemon(true);
+        return t;
+    });
     private final AtomicLong sessionsOpened = new AtomicLong();
     private final ClientMeters meters;
     /** What the client verified first: where it learnt the policy and its pools. */
@@ -170,16 +179,24 @@ public final class SealstreamClient implements AutoCloseable {
      * Sending the same id again while it is pending is a safe retry: one answer completes it.
      */
     public CompletableFuture<InferenceResponse> send(String requestId, InferenceRequest request, Duration timeout) {
-        return submit(requestId, request, timeout).thenApply(OpenedResponse::body);
+        return submit(requestId, request, timeout).thenApply(Answer::body);
+    }
+
+    /**
+     * As {@link #send}, completing with the answer and its provenance: which attested worker
+     * answered, and whether the key broker's transparency log proves its lease.
+     */
+    public CompletableFuture<Answer> answer(String requestId, InferenceRequest request, Duration timeout) {
+        return submit(requestId, request, timeout);
     }
 
     /** Seals and sends {@code request}; the future completes with the opened answer or a {@link SealstreamException}. */
-    CompletableFuture<OpenedResponse> submit(String requestId, InferenceRequest request) {
+    CompletableFuture<Answer> submit(String requestId, InferenceRequest request) {
         return submit(requestId, request, requestTimeout);
     }
 
     /** As {@link #submit(String, InferenceRequest)} with this request's own timeout. */
-    CompletableFuture<OpenedResponse> submit(String requestId, InferenceRequest request, Duration timeout) {
+    CompletableFuture<Answer> submit(String requestId, InferenceRequest request, Duration timeout) {
         Objects.requireNonNull(requestId, "requestId");
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("a request timeout must be positive, got " + timeout);
@@ -190,7 +207,7 @@ public final class SealstreamClient implements AutoCloseable {
         }
         Route route = route(familyFor(request.getModel()));
         ClientSession session = route.session();
-        CompletableFuture<OpenedResponse> future = new CompletableFuture<>();
+        CompletableFuture<Answer> future = new CompletableFuture<>();
         Pending p = new Pending(session, future, clock.instant().plus(timeout), timeout, System.nanoTime());
         Pending earlier = pending.putIfAbsent(requestId, p);
         if (earlier != null) {
@@ -198,7 +215,7 @@ public final class SealstreamClient implements AutoCloseable {
             pending.put(requestId, new Pending(session, earlier.future(), p.deadline(), timeout, earlier.sentNanos()));
             future = earlier.future();
         }
-        CompletableFuture<OpenedResponse> result = future;
+        CompletableFuture<Answer> result = future;
         RuntimeException stoppedSince = listener.failure();
         if (stoppedSince != null) {
             // the listener died between the first check and the registration: fail now, not at the timeout
@@ -302,6 +319,15 @@ public final class SealstreamClient implements AutoCloseable {
         return r;
     }
 
+    private Answer answerWith(OpenedResponse opened, io.sealstream.schemas.v1.Provenance bound, boolean inLog) {
+        if (!inLog) {
+            unprovenAnswers.incrementAndGet();
+            LOG.warn("client.response.provenance_unproven request_id={} lease_log_index={}", opened.requestId(),
+                    bound.getLeaseLogIndex());
+        }
+        return new Answer(opened.requestId(), opened.body(), Optional.of(AnswerProvenance.of(bound, inLog)));
+    }
+
     private void onResponse(EncryptedResponse response) {
         String id = response.getRequestId();
         // looked up, not removed: a forged answer must not take the entry away from the genuine one
@@ -346,7 +372,19 @@ public final class SealstreamClient implements AutoCloseable {
         } else {
             answered.incrementAndGet();
             meters.ended(ClientMeters.Outcome.ANSWERED, p.sentNanos());
-            p.future().complete(opened);
+            io.sealstream.schemas.v1.Provenance bound = opened.provenance();
+            if (bound == null) {
+                p.future().complete(new Answer(id, opened.body(), Optional.empty()));
+                return;
+            }
+            Optional<Boolean> known = brokerVerifier.knownLease(bound);
+            if (known.isPresent()) {
+                p.future().complete(answerWith(opened, bound, known.get()));
+            } else {
+                // the first answer under a lease asks the log, off the thread that reads every response
+                provenanceChecks.execute(() -> p.future().complete(answerWith(opened, bound,
+                        brokerVerifier.leaseInLog(bound))));
+            }
         }
     }
 
@@ -385,7 +423,7 @@ public final class SealstreamClient implements AutoCloseable {
     /** Counters since the client was built. */
     public ClientStats stats() {
         return new ClientStats(sent.get(), answered.get(), rejected.get(), timedOut.get(), duplicates.get(),
-                forgeries.get(), sessionsOpened.get());
+                forgeries.get(), sessionsOpened.get(), unprovenAnswers.get());
     }
 
     /** Stops listening and fails every pending request; zeroes every session key. */
@@ -393,6 +431,8 @@ public final class SealstreamClient implements AutoCloseable {
     public void close() {
         timer.shutdownNow();
         listener.close();
+        provenanceChecks.shutdown(); // checks under way complete their answers
+
         producer.close(Duration.ofSeconds(10));
         pending.forEach((id, p) -> p.future().completeExceptionally(
                 new RequestTimeoutException(id, Duration.ZERO)));
@@ -406,7 +446,7 @@ public final class SealstreamClient implements AutoCloseable {
     }
 
     /** A request awaiting its answer; {@code sentNanos} ({@link System#nanoTime}) starts its end-to-end time. */
-    private record Pending(ClientSession session, CompletableFuture<OpenedResponse> future, Instant deadline,
+    private record Pending(ClientSession session, CompletableFuture<Answer> future, Instant deadline,
                            Duration timeout, long sentNanos) {
     }
 

@@ -43,6 +43,8 @@ class TransparencyCheckTest {
     private static final String TOPIC = "sealstream.requests";
     private static final SimulatedSnpTee TEE = SimulatedSnpTee.shared();
     private static final byte[] BROKER = new byte[48];
+    private static final String WORKER_HEX = "cd".repeat(48);
+    private static final String MODEL_HEX = "ab".repeat(32);
     private static final String POLICY = """
             version: 1
             name: log-test
@@ -155,6 +157,43 @@ class TransparencyCheckTest {
                 () -> verifier(middle, trust(broker, Duration.ZERO), Clock.systemUTC()).verify(TOPIC));
 
         assertThat(e.code()).isEqualTo("not_in_log");
+    }
+
+    @Test
+    void anAnswersLeaseIsProvenOnlyAsTheLogHoldsIt() throws Exception {
+        KeyBrokerServer broker = broker("a");
+        BrokerVerifier verifier = verifier(broker.url(), trust(broker, Duration.ZERO), Clock.systemUTC());
+        verifier.verify(TOPIC);
+        io.sealstream.keybroker.api.LeaseGrant grant = attestWorker(broker);
+        io.sealstream.schemas.v1.Provenance honest = io.sealstream.schemas.v1.Provenance.newBuilder()
+                .setLeaseId(io.sealstream.keybroker.api.LeaseGrant.idInToken(grant.token()))
+                .setLeaseLogIndex(grant.logIndex()).setTee("snp").setMeasurement(WORKER_HEX).setModelDigest(MODEL_HEX)
+                .build();
+
+        boolean proven = verifier.leaseInLog(honest);
+        io.sealstream.schemas.v1.Provenance otherMeasurement = io.sealstream.schemas.v1.Provenance.newBuilder(honest)
+                .setMeasurement("ee".repeat(48)).build();
+        io.sealstream.schemas.v1.Provenance otherModel = io.sealstream.schemas.v1.Provenance.newBuilder(honest)
+                .setModelDigest("00".repeat(32)).build();
+        io.sealstream.schemas.v1.Provenance otherLease = io.sealstream.schemas.v1.Provenance.newBuilder(honest)
+                .setLeaseId("a-lease-the-log-does-not-hold-there").build();
+
+        assertThat(proven).isTrue();
+        assertThat(verifier.knownLease(honest)).contains(true);
+        assertThat(verifier.knownLease(otherMeasurement)).as("the lease under another measurement").contains(false);
+        assertThat(verifier.knownLease(otherModel)).as("a model the lease never loaded").contains(false);
+        assertThat(verifier.leaseInLog(otherLease)).as("an index pointing at another lease").isFalse();
+    }
+
+    private static io.sealstream.keybroker.api.LeaseGrant attestWorker(KeyBrokerServer broker) throws Exception {
+        KeyBrokerClient client = new KeyBrokerClient(broker.url(), Duration.ofSeconds(5));
+        io.sealstream.envelope.TeeKeyPair tee = io.sealstream.envelope.TeeKeyPair.generate();
+        byte[] nonce = client.challenge().nonce();
+        byte[] model = HexFormat.of().parseHex(MODEL_HEX);
+        io.sealstream.attestation.Evidence evidence = TEE.attest(HexFormat.of().parseHex(WORKER_HEX),
+                io.sealstream.attestation.ReportDataBinding.forWorker(nonce, tee.publicKey(), model));
+        return client.attest(new io.sealstream.keybroker.api.AttestRequest(nonce,
+                io.sealstream.keybroker.api.EvidenceMessage.of(evidence), tee.publicKey(), List.of(model)));
     }
 
     private KeyBrokerServer broker(String name) {

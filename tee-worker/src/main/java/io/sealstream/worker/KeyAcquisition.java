@@ -13,6 +13,7 @@ import io.sealstream.keybroker.api.EvidenceMessage;
 import io.sealstream.keybroker.api.KeyBrokerException;
 import io.sealstream.keybroker.api.KeyRelease;
 import io.sealstream.keybroker.api.LeaseGrant;
+import io.sealstream.envelope.WorkerLease;
 import io.sealstream.keybroker.client.KeyBrokerClient;
 import java.security.GeneralSecurityException;
 import java.time.Duration;
@@ -98,6 +99,19 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
         LeaseGrant lease = broker.attest(new AttestRequest(challenge.nonce(), EvidenceMessage.of(evidence),
                 keyPair.publicKey(), modelDigests));
         fetchRelease(lease.token());
+        // the id from the token a release just opened under; the rest as the broker said, which a
+        // client checks against the broker's log entry for the lease
+        try {
+            opener.installLease(new WorkerLease(LeaseGrant.idInToken(lease.token()),
+                    lease.logIndex() == null ? -1 : lease.logIndex(), nonNull(lease.tee()), nonNull(lease.measurement())));
+        } catch (IllegalArgumentException e) {
+            throw new KeyBrokerException(502, "bad_grant", "the lease grant's TEE or measurement is not what a key "
+                    + "broker sends: " + e.getMessage());
+        }
+    }
+
+    private static String nonNull(String s) {
+        return s == null ? "" : s;
     }
 
     /**

@@ -103,7 +103,11 @@ public final class TeeWorker implements AutoCloseable {
             workerMeters.engines(engines);
             SessionKeyCache sessionKeys = new SessionKeyCache();
             workerMeters.sessionKeys(sessionKeys);
-            RequestOpener opener = RequestOpener.builder().sessionKeyCache(sessionKeys).build();
+            java.util.Map<String, String> digestsByModel = new java.util.HashMap<>();
+            for (InferenceEngine e : engines) {
+                e.models().forEach(m -> digestsByModel.put(m, java.util.HexFormat.of().formatHex(e.modelDigest())));
+            }
+            RequestOpener opener = RequestOpener.builder().sessionKeyCache(sessionKeys).modelDigests(digestsByModel).build();
             // the family's keyset opens every client's request topic (sealstream.requests.<client>)
             String topic = config.streams().requestTopicFamily();
             this.keys = new KeyAcquisition(new KeyBrokerClient(config.keyBrokerUrl(), config.brokerTimeout()), tee,

@@ -34,7 +34,14 @@ public record LogEntry(Type type, Instant at, Map<String, String> fields) {
         /** A topic's public keyset: {@code topic}, {@code key_id}, {@code keyset} (base64), {@code created_at}. */
         TOPIC_KEY("topic_key"),
         /** A topic key no longer primary: {@code topic}, {@code key_id}, {@code demoted_at}. */
-        TOPIC_KEY_DEMOTED("topic_key_demoted");
+        TOPIC_KEY_DEMOTED("topic_key_demoted"),
+        /**
+         * A worker admitted to keys: {@code lease_id}, {@code tee}, {@code measurement},
+         * {@code policy_id}, {@code models} (the SHA-256 of each model it loaded, hex, joined by
+         * {@code .}), {@code expires_at}. Responses name their lease, so a client can tell which
+         * attested build answered.
+         */
+        LEASE("lease");
 
         private final String id;
 

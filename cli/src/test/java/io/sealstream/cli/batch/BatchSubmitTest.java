@@ -99,6 +99,23 @@ class BatchSubmitTest {
     }
 
     @Test
+    void eachAnsweredLineSaysWhichAttestedWorkerAndModelAnsweredBesideTheOpenAiFields() throws Exception {
+        Path input = write("provenance.jsonl", mixed(4));
+        Path output = dir.resolve("provenance-out.jsonl");
+
+        job(input, output).build().run((p, last) -> { });
+
+        for (JsonNode line : byCustomId(output).values()) {
+            JsonNode provenance = line.path("sealstream_provenance");
+            assertThat(provenance.path("in_log").asBoolean()).as("the log proves the lease").isTrue();
+            assertThat(provenance.path("measurement").asText()).isEqualTo(
+                    java.util.HexFormat.of().formatHex(io.sealstream.localstack.LocalStack.WORKER_MEASUREMENT));
+            assertThat(provenance.path("model_digest").asText()).matches("[0-9a-f]{64}");
+            assertThat(provenance.path("lease_id").asText()).isNotEmpty();
+        }
+    }
+
+    @Test
     void invalidLinesAreReportedWithTheirNumbersAndNothingIsSent() throws Exception {
         List<String> lines = new ArrayList<>(mixed(6));
         lines.set(1, lines.get(1).replace("/v1/chat/completions", "/v1/completions"));

@@ -268,7 +268,7 @@ public final class BatchJob {
             String requestId = requestId(jobId, line.customId());
             sent.incrementAndGet();
             try {
-                client.send(requestId, line.request(), requestTimeout).whenComplete((answer, error) -> {
+                client.answer(requestId, line.request(), requestTimeout).whenComplete((answer, error) -> {
                     try {
                         if (error == null) {
                             write(out, OpenAiLines.answered(line.customId(), requestId, answer), true);

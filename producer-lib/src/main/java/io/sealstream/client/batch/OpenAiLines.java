@@ -22,7 +22,22 @@ final class OpenAiLines {
     private OpenAiLines() {
     }
 
+    /** The extra field beside OpenAI's in each answered line: which attested worker answered. */
+    static final String PROVENANCE = "sealstream_provenance";
+
+    static String answered(String customId, String requestId, io.sealstream.client.Answer answer) {
+        ObjectNode n = answeredLine(customId, requestId, answer.body());
+        answer.provenance().ifPresent(p -> n.putObject(PROVENANCE).put("lease_id", p.leaseId())
+                .put("lease_log_index", p.leaseLogIndex()).put("tee", p.tee()).put("measurement", p.measurement())
+                .put("model_digest", p.modelDigest()).put("in_log", p.inLog()));
+        return n.toString();
+    }
+
     static String answered(String customId, String requestId, InferenceResponse r) {
+        return answeredLine(customId, requestId, r).toString();
+    }
+
+    private static ObjectNode answeredLine(String customId, String requestId, InferenceResponse r) {
         ObjectNode body = JSON.createObjectNode();
         if (r.getOutput() instanceof EmbeddingsResult e) {
             body.put("object", "list");
@@ -48,10 +63,14 @@ final class OpenAiLines {
         return line(customId, requestId, 200, body);
     }
 
+    private static String lineText(String customId, String requestId, int status, ObjectNode body) {
+        return line(customId, requestId, status, body).toString();
+    }
+
     static String rejected(String customId, RequestRejectedException e) {
         ObjectNode body = JSON.createObjectNode();
         body.putObject("error").put("message", e.detail()).put("type", "invalid_request_error").put("code", e.code());
-        return line(customId, e.requestId(), statusOf(e.code()), body);
+        return lineText(customId, e.requestId(), statusOf(e.code()), body);
     }
 
     static String failed(String customId, String requestId, String code, String message) {
@@ -74,13 +93,13 @@ final class OpenAiLines {
         return n.toString();
     }
 
-    private static String line(String customId, String requestId, int status, ObjectNode body) {
+    private static ObjectNode line(String customId, String requestId, int status, ObjectNode body) {
         ObjectNode n = JSON.createObjectNode();
         n.put("id", "batch_req_" + requestId);
         n.put("custom_id", customId);
         n.putObject("response").put("status_code", status).put("request_id", requestId).set("body", body);
         n.putNull("error");
-        return n.toString();
+        return n;
     }
 
     /** HTTP-style status for a worker's error code. */
