@@ -203,22 +203,52 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
             throw new IllegalArgumentException("a PLAINTEXT connection file names no client; ask the operator for the "
                     + "connection file 'sealstream clients add' wrote");
         }
+        return SealstreamClient.builder().bootstrapServers(bootstrapServers).schemaRegistryUrl(schemaRegistryUrl)
+                .keyBrokerUrl(keyBrokerUrl).clientId(security.username()).requestTopicFamily(requestTopicFamily)
+                .kafkaSecurity(security)
+                .trust(brokerTrust());
+    }
+
+    /**
+     * What this file pins of the key broker: vendor roots (or, for a dev stack's file, its
+     * simulated TEE's root and dev custody), the measurement, the policy id, and the transparency
+     * log key with the head kept beside the file.
+     *
+     * @throws IllegalArgumentException if the file pins no log key
+     */
+    public BrokerTrust brokerTrust() {
+        // a production broker may run on bare SNP or TDX or in an Azure confidential VM of either
+        EvidenceVerifier verifier = simulatedTeeDir == null ? TeeVerifiers.withVendorRoots()
+                : SnpVerifier.trustingDevelopmentRoot(List.of(), SimulatedSnpTee.load(simulatedTeeDir).developmentRoot());
+        BrokerTrust trust = BrokerTrust.pinned(verifier, brokerMeasurement, policyId).withLog(logTrust());
+        // a file that trusts the simulated TEE is a dev stack's, whose broker holds its root in dev custody;
+        // any other connection file is strict
+        return simulatedTeeDir == null ? trust : trust.allowingDevCustody();
+    }
+
+    /**
+     * The transparency log this file pins.
+     *
+     * @throws IllegalArgumentException if it pins none, or was not read from a file
+     */
+    public LogTrust logTrust() {
         if (logKey == null || logHeadFile == null) {
             throw new IllegalArgumentException("the connection file pins no transparency log key (" + LOG_KEY + "), so "
                     + "this client could not tell a policy everyone sees from one shown only to it; ask the operator for "
                     + "a new connection file from 'sealstream clients add'");
         }
-        LogTrust log = LogTrust.pinned(decodeLogKey(), logHeadFile, minimumPolicyAge);
-        // a production broker may run on bare SNP or TDX or in an Azure confidential VM of either
-        EvidenceVerifier verifier = simulatedTeeDir == null ? TeeVerifiers.withVendorRoots()
-                : SnpVerifier.trustingDevelopmentRoot(List.of(), SimulatedSnpTee.load(simulatedTeeDir).developmentRoot());
-        BrokerTrust trust = BrokerTrust.pinned(verifier, brokerMeasurement, policyId).withLog(log);
-        // a file that trusts the simulated TEE is a dev stack's, whose broker holds its root in dev custody;
-        // any other connection file is strict
-        return SealstreamClient.builder().bootstrapServers(bootstrapServers).schemaRegistryUrl(schemaRegistryUrl)
-                .keyBrokerUrl(keyBrokerUrl).clientId(security.username()).requestTopicFamily(requestTopicFamily)
-                .kafkaSecurity(security)
-                .trust(simulatedTeeDir == null ? trust : trust.allowingDevCustody());
+        return LogTrust.pinned(decodeLogKey(), logHeadFile, minimumPolicyAge);
+    }
+
+    /**
+     * Checks the key broker as a client of this file does before it sends anything (evidence,
+     * pins, custody, policy, transparency log) and says what it proved.
+     *
+     * @throws SealstreamException naming what did not hold
+     */
+    public VerifiedTopic verifyKeyBroker() {
+        return new BrokerVerifier(new io.sealstream.keybroker.client.KeyBrokerClient(keyBrokerUrl,
+                java.time.Duration.ofSeconds(10)), brokerTrust(), java.time.Clock.systemUTC()).verify(requestTopicFamily);
     }
 
     private byte[] decodeLogKey() {

@@ -51,7 +51,8 @@ public record LogTrust(PublicKey logKey, Path headFile, Duration minimumPolicyAg
         return new LogTrust(key, headFile, minimumPolicyAge);
     }
 
-    LogMonitor monitor(Clock clock) {
+    /** A monitor of the log under this trust: the pinned key, the kept head, the minimum policy age. */
+    public LogMonitor monitor(Clock clock) {
         return new LogMonitor(logKey, headFile, minimumPolicyAge, clock);
     }
 }

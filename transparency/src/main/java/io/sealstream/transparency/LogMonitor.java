@@ -27,6 +27,9 @@ public final class LogMonitor {
         List<byte[]> consistencyProof(long first, long second) throws IOException;
 
         List<byte[]> inclusionProof(long index, long size) throws IOException;
+
+        /** Entries {@code start} to {@code end - 1}, each the canonical bytes its leaf hashes; at most 256 at once. */
+        List<byte[]> entries(long start, long end) throws IOException;
     }
 
     /** Why the log was not trusted; {@link #code()} names it for messages and metrics. */
@@ -178,6 +181,44 @@ public final class LogMonitor {
                     + "log " + Math.max(0, age.toSeconds()) + " s ago; this client accepts policies after "
                     + minimumPolicyAge.toSeconds() + " s in the log. Inspect it meanwhile");
         }
+    }
+
+    /**
+     * What an auditor does: takes the log's head as {@link #update} does, then reads every entry
+     * and requires them, rebuilt into a tree, to hash to that head's root. Returns the entries.
+     *
+     * @throws LogVerificationException as {@link #update}, or {@code log_root_mismatch} when the
+     *     entries served are not those the head commits to
+     * @throws IOException when the log cannot be read
+     */
+    public List<LogEntry> audit(LogSource source) throws LogVerificationException, IOException {
+        SignedTreeHead head = update(source);
+        MerkleTree tree = new MerkleTree();
+        List<LogEntry> out = new java.util.ArrayList<>();
+        int page = TransparencyLog.MAX_ENTRIES_PER_READ;
+        for (long start = 0; start < head.size(); start += page) {
+            long end = Math.min(head.size(), start + page);
+            List<byte[]> served = source.entries(start, end);
+            if (served.size() != end - start) {
+                throw new LogVerificationException("log_root_mismatch", "the log served " + served.size()
+                        + " entries from " + start + ", not " + (end - start) + "; do not trust this key broker");
+            }
+            for (byte[] bytes : served) {
+                try {
+                    out.add(LogEntry.parse(bytes));
+                } catch (IllegalArgumentException e) {
+                    throw new LogVerificationException("log_root_mismatch", "log entry " + out.size()
+                            + " is not in canonical form; do not trust this key broker");
+                }
+                tree.append(bytes);
+            }
+        }
+        if (!java.security.MessageDigest.isEqual(tree.rootHash(head.size()), head.rootHash())) {
+            throw new LogVerificationException("log_root_mismatch", "the " + head.size() + " entries the log served do "
+                    + "not hash to the root of its signed head: it shows its entries differently than it signs them; do "
+                    + "not trust this key broker");
+        }
+        return out;
     }
 
     private void save(SignedTreeHead head) throws IOException {

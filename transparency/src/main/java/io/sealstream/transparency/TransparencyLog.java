@@ -347,6 +347,7 @@ public final class TransparencyLog implements Closeable, LogMonitor.LogSource {
      * The entries from {@code start} (inclusive) to {@code end} (exclusive), at most
      * {@link #MAX_ENTRIES_PER_READ}, as the canonical bytes the tree hashes.
      */
+    @Override
     public synchronized List<byte[]> entries(long start, long end) {
         requireHeld(end);
         if (start < 0 || start > end || end - start > MAX_ENTRIES_PER_READ) {

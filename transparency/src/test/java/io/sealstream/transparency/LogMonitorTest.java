@@ -141,6 +141,46 @@ class LogMonitorTest {
         assertThat(e.code()).isEqualTo("log_head_unreadable");
     }
 
+    @Test
+    void anAuditReadsEveryEntryAndRefusesEntriesOtherThanTheHeadCommitsTo() throws Exception {
+        try (TransparencyLog log = log("log")) {
+            append(log, 0, 300); // more than one page
+            LogMonitor.LogSource lying = new LogMonitor.LogSource() {
+                @Override
+                public SignedTreeHead head() {
+                    return log.head();
+                }
+
+                @Override
+                public java.util.List<byte[]> consistencyProof(long first, long second) {
+                    return log.consistencyProof(first, second);
+                }
+
+                @Override
+                public java.util.List<byte[]> inclusionProof(long index, long size) {
+                    return log.inclusionProof(index, size);
+                }
+
+                @Override
+                public java.util.List<byte[]> entries(long start, long end) {
+                    java.util.List<byte[]> shown = new java.util.ArrayList<>(log.entries(start, end));
+                    if (start == 0) {
+                        shown.set(5, entry(5, "shown-to-the-auditor").bytes()); // another entry 5 than the tree holds
+                    }
+                    return shown;
+                }
+            };
+
+            java.util.List<LogEntry> all = monitor().audit(source(log));
+            LogMonitor.LogVerificationException e = catchThrowableOfType(LogMonitor.LogVerificationException.class,
+                    () -> monitor().audit(lying));
+
+            assertThat(all).hasSize(300);
+            assertThat(all.get(299).fields()).containsEntry("measurement", "m299");
+            assertThat(e.code()).isEqualTo("log_root_mismatch");
+        }
+    }
+
     private LogMonitor monitor() {
         return new LogMonitor(key.getPublic(), dir.resolve("client").resolve("log-head"), Duration.ofDays(1), CLOCK);
     }

@@ -99,6 +99,33 @@ class BatchSubmitTest {
     }
 
     @Test
+    void verifyChecksTheBrokerAuditsTheLogAndCountsWhoAnsweredAnOutputFile() throws Exception {
+        Path input = write("verify.jsonl", mixed(6));
+        Path output = dir.resolve("verify-out.jsonl");
+        job(input, output).build().run((p, last) -> { });
+        Path connection = dir.resolve("batch.connection");
+        stack.writeConnection("batch", connection);
+        java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream original = System.out;
+        int exit;
+        try {
+            System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+            exit = new picocli.CommandLine(new io.sealstream.cli.SealstreamCommand()).execute("verify", "--connection",
+                    connection.toString(), "--output", output.toString());
+        } finally {
+            System.setOut(original);
+        }
+        String report = printed.toString(java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(exit).as(report).isZero();
+        assertThat(report).contains("measurement " + java.util.HexFormat.of().formatHex(
+                io.sealstream.localstack.LocalStack.BROKER_MEASUREMENT));
+        assertThat(report).contains("in the log  policy: entry").contains("audited").contains("<- pinned");
+        assertThat(report).contains("6 lines answered").contains("lease not proven in the log 0")
+                .contains("without provenance 0");
+    }
+
+    @Test
     void eachAnsweredLineSaysWhichAttestedWorkerAndModelAnsweredBesideTheOpenAiFields() throws Exception {
         Path input = write("provenance.jsonl", mixed(4));
         Path output = dir.resolve("provenance-out.jsonl");

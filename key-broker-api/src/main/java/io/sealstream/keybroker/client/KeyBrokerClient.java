@@ -168,6 +168,17 @@ public final class KeyBrokerClient {
                     throw new IOException("cannot read an inclusion proof from " + baseUrl + ": " + e.getMessage(), e);
                 }
             }
+
+            @Override
+            public List<byte[]> entries(long start, long end) throws IOException {
+                try {
+                    LogEntries served = logEntries(start, end);
+                    return served == null || served.entries() == null || served.start() != start ? List.of()
+                            : served.entries();
+                } catch (KeyBrokerException e) {
+                    throw new IOException("cannot read log entries from " + baseUrl + ": " + e.getMessage(), e);
+                }
+            }
         };
     }
 
