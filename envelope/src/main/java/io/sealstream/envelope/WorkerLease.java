@@ -9,14 +9,20 @@ import java.util.Objects;
  * carries it, with the serving model's digest, as its provenance.
  */
 public record WorkerLease(String leaseId, long logIndex, String tee, String measurement) {
-    private static final int MAX_FIELD = 128;
 
+    /**
+     * @throws IllegalArgumentException unless the lease id is 1 to 64 letters, digits and '-', the
+     *     TEE type at most 16 lower-case letters, digits and '-', and the measurement at most 128
+     *     lower-case hex digits: what a key broker sends, and nothing a terminal would act on
+     */
     public WorkerLease {
         Objects.requireNonNull(leaseId, "leaseId");
         Objects.requireNonNull(tee, "tee");
         Objects.requireNonNull(measurement, "measurement");
-        if (leaseId.length() > MAX_FIELD || tee.length() > MAX_FIELD || measurement.length() > MAX_FIELD) {
-            throw new IllegalArgumentException("lease fields are at most " + MAX_FIELD + " characters");
+        if (!leaseId.matches("[A-Za-z0-9-]{1,64}") || !tee.matches("[a-z0-9-]{0,16}")
+                || !measurement.matches("[0-9a-f]{0,128}")) {
+            throw new IllegalArgumentException("a lease is named by 1 to 64 letters, digits and '-', with a TEE type of "
+                    + "at most 16 lower-case letters, digits and '-' and a measurement of at most 128 hex digits");
         }
     }
 }

@@ -48,6 +48,11 @@ final class BrokerLog implements Closeable {
         }
     }
 
+    /** Whether {@code dataDir} holds a log (its signed head). */
+    static boolean existsIn(Path dataDir) {
+        return TransparencyLog.exists(dataDir.resolve(DIRECTORY));
+    }
+
     TransparencyLog log() {
         return log;
     }

@@ -76,7 +76,11 @@ public final class KeyBroker {
     /** The transparency log, open once the root is held. */
     private volatile BrokerLog log;
     /** Where the log holds the policy in force and this broker's measurement (null: not logged). */
-    private volatile Long policyLogIndex;
+    private volatile PolicyEntry policyLogIndex;
+
+    /** Where the log holds a policy: one reference, so the id and the index are read together. */
+    private record PolicyEntry(String policyId, long index) {
+    }
     private volatile Long measurementLogIndex;
     private volatile boolean policyConflict;
     /** A key retired and the root has not ratcheted past it yet. */
@@ -141,14 +145,30 @@ public final class KeyBroker {
             ahead.ifPresent(custody::adopt);
             opened.removeOtherEpochs(); // earlier epochs (and a ratchet interrupted before its record) are gone
             this.store = opened;
-            java.security.KeyPair logKey = opened.logKey().orElseGet(opened::createLogKey);
+            Optional<java.security.KeyPair> existing = opened.logKey();
+            if (existing.isPresent() && !BrokerLog.existsIn(config.dataDir())) {
+                audit.record("custody.refused", "code", "missing", "what", "transparency_log");
+                throw new SealedKeysetStore.RefusedStateException("missing", "the sealed state names a transparency log "
+                        + "key but " + config.dataDir().resolve(BrokerLog.DIRECTORY) + " holds no log: it was removed, "
+                        + "and a fresh one would rewrite history under the same key. Restore it from a replica's volume");
+            }
+            java.security.KeyPair logKey = existing.orElseGet(opened::createLogKey);
             if (log == null) {
                 log = BrokerLog.open(config.dataDir(), logKey, config.clock());
             }
+            long recorded = opened.logSizeOnDisk();
+            if (log.log().size() < recorded) {
+                audit.record("custody.refused", "code", "rolled_back", "what", "transparency_log");
+                throw new SealedKeysetStore.RefusedStateException("rolled_back", "the transparency log holds "
+                        + log.log().size() + " entries, but the sealed state recorded " + recorded + ": the log was "
+                        + "rolled back. Restore the current log from a replica's volume; never serve an older one");
+            }
+            BrokerLog openedLog = log;
+            opened.recordLogSizeFrom(() -> openedLog.log().size());
             log.recordPrimaries(keysets.values());
             return null;
         });
-        policyLogIndex = log.recordPolicy(policy);
+        policyLogIndex = new PolicyEntry(policy.id(), log.recordPolicy(policy));
         measurementLogIndex = recordOwnMeasurement();
         String writtenUnder = store.policyIdOnDisk();
         if (writtenUnder != null && !writtenUnder.equals(policy.id()) && !keysets.isEmpty()) {
@@ -382,7 +402,7 @@ public final class KeyBroker {
         long logged = log.recordPolicy(next);
         List<String> rotated = rotateEveryTopic(now, "policy_change", next.id());
         policy = next;
-        policyLogIndex = logged;
+        policyLogIndex = new PolicyEntry(next.id(), logged);
         custody.usePolicy(next);
         policyConflict = false;
         meters.policyChanged();
@@ -523,8 +543,8 @@ public final class KeyBroker {
             // in the log before the worker can use it: every answer names a lease the log holds
             logIndex = openLog().recordLease(issued.lease().id(), claims.tee().id(), claims.measurementHex(), policy.id(),
                     request.modelDigests(), issued.lease().expiresAt());
-        } catch (java.io.UncheckedIOException e) {
-            leases.revoke(issued.lease().id());
+        } catch (RuntimeException e) {
+            leases.revoke(issued.lease().id()); // a lease the log lacks is never used
             LOG.error("keybroker.log.append_failed what=lease error={}", e.getClass().getSimpleName());
             throw new KeyBrokerException(503, "log_unavailable", "the key broker cannot append the lease to its "
                     + "transparency log (its disk refused); retry, and alert the operator if it persists");
@@ -604,12 +624,18 @@ public final class KeyBroker {
                     policy.id(), custody.mode().id(), EvidenceMessage.of(own),
                     // when the next primary is surely promoted: due, plus at most one rotation check
                     keyset.primaryCreatedAt().plus(config.rotationInterval()).plus(config.rotationCheck()).toString(),
-                    config.ownTdxCollateral().orElse(null), logKey, policyLogIndex, measurementLogIndex);
+                    config.ownTdxCollateral().orElse(null), logKey, logIndexOf(policy), measurementLogIndex);
         } catch (AttestationException e) {
             LOG.error("keybroker.own_evidence.failed code={}", e.failure().code());
             throw new KeyBrokerException(503, "evidence_unavailable",
                     "the key broker could not produce its own evidence; retry, and alert the operator if it persists");
         }
+    }
+
+    /** Where the log holds {@code p}; null while a change to it is between its log entry and its use. */
+    private Long logIndexOf(AttestationPolicy p) {
+        PolicyEntry e = policyLogIndex;
+        return e != null && e.policyId().equals(p.id()) ? e.index() : null;
     }
 
     /** {@code GET /v1/log/head}. */

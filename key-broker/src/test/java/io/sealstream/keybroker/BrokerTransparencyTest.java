@@ -178,6 +178,39 @@ class BrokerTransparencyTest {
     }
 
     @Test
+    void aLogRemovedWhileItsKeyRemainsStopsTheBrokerInsteadOfStartingAFreshHistory() throws Exception {
+        stop(start());
+        try (var files = Files.walk(dataDir.resolve("transparency"))) {
+            for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(p);
+            }
+        }
+
+        assertThatThrownBy(this::start).isInstanceOf(SealedKeysetStore.RefusedStateException.class)
+                .hasMessageContaining("missing").hasMessageContaining("holds no log");
+    }
+
+    @Test
+    void aLogRolledBackBehindTheSealedStateStopsTheBroker() throws Exception {
+        KeyBrokerServer server = start();
+        Path log = dataDir.resolve("transparency");
+        Path older = dataDir.resolveSibling(dataDir.getFileName() + "-older-log");
+        Files.createDirectories(older);
+        for (String f : List.of("log.entries", "log.head")) {
+            Files.copy(log.resolve(f), older.resolve(f));
+        }
+        clock.advance(Duration.ofMinutes(1));
+        server.broker().rotateDue(); // a new primary: logged, then the sealed state records the log's size
+        stop(server);
+        for (String f : List.of("log.entries", "log.head")) {
+            Files.copy(older.resolve(f), log.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+
+        assertThatThrownBy(this::start).isInstanceOf(SealedKeysetStore.RefusedStateException.class)
+                .hasMessageContaining("rolled back");
+    }
+
+    @Test
     void aLogEditedOnTheHostStopsTheBroker() throws Exception {
         stop(start());
         Path entries = dataDir.resolve("transparency").resolve("log.entries");

@@ -18,6 +18,19 @@ package io.sealstream.client;
 public record AnswerProvenance(String leaseId, long leaseLogIndex, String tee, String measurement, String modelDigest,
                                boolean inLog) {
 
+    /**
+     * Whether {@code lease}, a log entry, proves this provenance: it is the {@code lease} entry of
+     * this lease id, with this TEE type and measurement, and the serving model among its models.
+     * (It says nothing of the entry's inclusion: that is the log's proof.)
+     */
+    public boolean isStatedBy(io.sealstream.transparency.LogEntry lease) {
+        java.util.Map<String, String> f = lease.fields();
+        return lease.type() == io.sealstream.transparency.LogEntry.Type.LEASE && leaseId.equals(f.get("lease_id"))
+                && tee.equals(f.get("tee")) && measurement.equals(f.get("measurement"))
+                && (modelDigest.isEmpty()
+                        || java.util.Arrays.asList(f.getOrDefault("models", "").split("\\.")).contains(modelDigest));
+    }
+
     static AnswerProvenance of(io.sealstream.schemas.v1.Provenance bound, boolean inLog) {
         return new AnswerProvenance(bound.getLeaseId(), bound.getLeaseLogIndex(), bound.getTee(), bound.getMeasurement(),
                 bound.getModelDigest(), inLog);

@@ -205,54 +205,75 @@ final class BrokerVerifier {
     private record LeaseVerdict(LogEntry entry, java.time.Instant at) {
     }
 
-    /**
-     * The verdict on {@code bound} from what this client already proved of its lease, if any: a
-     * lookup that never calls the key broker, for the thread that reads responses.
-     */
-    Optional<Boolean> knownLease(io.sealstream.schemas.v1.Provenance bound) {
-        if (logMonitor == null) {
-            return Optional.of(false);
-        }
-        LeaseVerdict v = leases.get(bound.getLeaseId());
-        if (v == null || v.entry() == null && v.at().plus(UNPROVEN_RETRY).isBefore(clock.instant())) {
-            return Optional.empty();
-        }
-        return Optional.of(v.entry() != null && states(v.entry(), bound));
-    }
+    /** Proofs under way, by lease id: the answers that arrive meanwhile wait for the same one. */
+    private final java.util.Map<String, java.util.concurrent.CompletableFuture<LeaseVerdict>> proving =
+            new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * Whether the log proves {@code bound}'s lease: entry {@code lease_log_index} is that lease,
      * included in a head consistent with every head this client kept, with the same TEE type and
-     * measurement and the serving model among its models. Never throws: an unreachable or
-     * misbehaving log is a lease not proven.
+     * measurement and the serving model among its models. Answered at once from what this client
+     * already proved of the lease; otherwise one proof per lease runs on {@code executor} and every
+     * answer under that lease waits for it. Never fails: an unreachable or misbehaving log is a
+     * lease not proven (asked again after {@link #UNPROVEN_RETRY}).
      */
-    boolean leaseInLog(io.sealstream.schemas.v1.Provenance bound) {
+    java.util.concurrent.CompletableFuture<Boolean> leaseInLog(io.sealstream.schemas.v1.Provenance bound,
+                                                                java.util.concurrent.Executor executor) {
         if (logMonitor == null) {
-            return false;
+            return java.util.concurrent.CompletableFuture.completedFuture(false);
         }
+        LeaseVerdict known = leases.get(bound.getLeaseId());
+        if (known != null && (known.entry() != null || !known.at().plus(UNPROVEN_RETRY).isBefore(clock.instant()))) {
+            return java.util.concurrent.CompletableFuture.completedFuture(known.entry() != null && states(known.entry(), bound));
+        }
+        java.util.concurrent.CompletableFuture<LeaseVerdict> proof = proving.compute(bound.getLeaseId(),
+                (id, underWay) -> underWay != null && !underWay.isDone() ? underWay
+                        : java.util.concurrent.CompletableFuture.supplyAsync(() -> prove(bound), executor));
+        proof.whenComplete((v, e) -> proving.remove(bound.getLeaseId(), proof));
+        return proof.thenApply(v -> v.entry() != null && states(v.entry(), bound));
+    }
+
+    /** Proves {@code bound}'s lease and records the verdict. */
+    private LeaseVerdict prove(io.sealstream.schemas.v1.Provenance bound) {
         LogEntry proven;
         try {
             proven = proveLease(bound);
-        } catch (LogMonitor.LogVerificationException | java.io.IOException | KeyBrokerException | RuntimeException e) {
+        } catch (LogMonitor.LogVerificationException e) {
+            LOG.error("client.provenance.log_refused lease_id={} code={}",
+                    io.sealstream.attestation.EvidenceText.printable(bound.getLeaseId()), e.code());
+            if (!"not_in_log".equals(e.code())) {
+                // not an unknown lease but a log that lies: nothing it vouches for can be relied on
+                logFailure = new AttestationFailedException(e.code(), "the key broker's transparency log: "
+                        + e.getMessage(), e);
+            }
+            proven = null;
+        } catch (java.io.IOException | KeyBrokerException | RuntimeException e) {
             LOG.warn("client.provenance.unproven lease_id={} error={}",
-                    io.sealstream.attestation.EvidenceText.printable(bound.getLeaseId()),
-                    e instanceof LogMonitor.LogVerificationException v ? v.code() : e.getClass().getSimpleName());
+                    io.sealstream.attestation.EvidenceText.printable(bound.getLeaseId()), e.getClass().getSimpleName());
             proven = null;
         }
+        LeaseVerdict verdict = new LeaseVerdict(proven, clock.instant());
         if (leases.size() >= MAX_LEASES) {
             leases.clear(); // leases turn over; bounded memory matters more than proving a few again
         }
-        leases.put(bound.getLeaseId(), new LeaseVerdict(proven, clock.instant()));
-        return proven != null && states(proven, bound);
+        leases.put(bound.getLeaseId(), verdict);
+        return verdict;
     }
 
-    /** Whether the lease entry says what {@code bound} claims: TEE type, measurement, and the model among its models. */
+    /** Whether the lease entry says what {@code bound} claims. */
     private static boolean states(LogEntry lease, io.sealstream.schemas.v1.Provenance bound) {
-        java.util.Map<String, String> f = lease.fields();
-        return bound.getTee().equals(f.get("tee")) && bound.getMeasurement().equals(f.get("measurement"))
-                && (bound.getModelDigest().isEmpty()
-                        || java.util.Arrays.asList(f.getOrDefault("models", "").split("\\.")).contains(bound.getModelDigest()));
+        return AnswerProvenance.of(bound, false).isStatedBy(lease);
     }
+
+    /**
+     * Why the log can no longer be trusted, once a lease proof met a forked, shrunk, rewritten or
+     * foreign log; null while it can. The client then sends nothing more.
+     */
+    AttestationFailedException logFailure() {
+        return logFailure;
+    }
+
+    private volatile AttestationFailedException logFailure;
 
     /** The log entry of {@code bound}'s lease, proven included; null if the index names no such lease. */
     private LogEntry proveLease(io.sealstream.schemas.v1.Provenance bound)

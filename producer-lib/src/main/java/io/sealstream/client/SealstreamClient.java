@@ -90,6 +90,8 @@ public final class SealstreamClient implements AutoCloseable {
     private final AtomicLong timedOut = new AtomicLong();
     private final AtomicLong duplicates = new AtomicLong();
     private final AtomicLong forgeries = new AtomicLong();
+    /** The longest an answer waits for the log's verdict on its lease. */
+    private static final Duration PROVENANCE_WAIT = Duration.ofSeconds(10);
     /** Answers whose lease the transparency log did not prove (flagged in their provenance). */
     private final AtomicLong unprovenAnswers = new AtomicLong();
     /** Proves leases of new answers in the log, so the response listener never waits on the key broker. */
@@ -204,6 +206,10 @@ public final class SealstreamClient implements AutoCloseable {
         RuntimeException stopped = listener.failure();
         if (stopped != null) {
             throw stopped;
+        }
+        AttestationFailedException logRefused = brokerVerifier.logFailure();
+        if (logRefused != null) {
+            throw logRefused; // the key broker's log lied once: send nothing more through it
         }
         Route route = route(familyFor(request.getModel()));
         ClientSession session = route.session();
@@ -377,14 +383,17 @@ public final class SealstreamClient implements AutoCloseable {
                 p.future().complete(new Answer(id, opened.body(), Optional.empty()));
                 return;
             }
-            Optional<Boolean> known = brokerVerifier.knownLease(bound);
-            if (known.isPresent()) {
-                p.future().complete(answerWith(opened, bound, known.get()));
-            } else {
-                // the first answer under a lease asks the log, off the thread that reads every response
-                provenanceChecks.execute(() -> p.future().complete(answerWith(opened, bound,
-                        brokerVerifier.leaseInLog(bound))));
+            // a lease proven before answers at once; the first answers under a new one wait for one proof,
+            // run off the thread that reads every response
+            CompletableFuture<Boolean> inLog;
+            try {
+                // bounded: an answer never waits longer than one key-broker call for its verdict
+                inLog = brokerVerifier.leaseInLog(bound, provenanceChecks).completeOnTimeout(false,
+                        PROVENANCE_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                inLog = CompletableFuture.completedFuture(false);
             }
+            inLog.thenAccept(proven -> p.future().complete(answerWith(opened, bound, proven)));
         }
     }
 

@@ -170,7 +170,7 @@ class TransparencyCheckTest {
                 .setLeaseLogIndex(grant.logIndex()).setTee("snp").setMeasurement(WORKER_HEX).setModelDigest(MODEL_HEX)
                 .build();
 
-        boolean proven = verifier.leaseInLog(honest);
+        boolean proven = verifier.leaseInLog(honest, Runnable::run).join();
         io.sealstream.schemas.v1.Provenance otherMeasurement = io.sealstream.schemas.v1.Provenance.newBuilder(honest)
                 .setMeasurement("ee".repeat(48)).build();
         io.sealstream.schemas.v1.Provenance otherModel = io.sealstream.schemas.v1.Provenance.newBuilder(honest)
@@ -179,10 +179,10 @@ class TransparencyCheckTest {
                 .setLeaseId("a-lease-the-log-does-not-hold-there").build();
 
         assertThat(proven).isTrue();
-        assertThat(verifier.knownLease(honest)).contains(true);
-        assertThat(verifier.knownLease(otherMeasurement)).as("the lease under another measurement").contains(false);
-        assertThat(verifier.knownLease(otherModel)).as("a model the lease never loaded").contains(false);
-        assertThat(verifier.leaseInLog(otherLease)).as("an index pointing at another lease").isFalse();
+        assertThat(verifier.leaseInLog(otherMeasurement, Runnable::run).join()).as("the lease under another measurement")
+                .isFalse();
+        assertThat(verifier.leaseInLog(otherModel, Runnable::run).join()).as("a model the lease never loaded").isFalse();
+        assertThat(verifier.leaseInLog(otherLease, Runnable::run).join()).as("an index pointing at another lease").isFalse();
     }
 
     private static io.sealstream.keybroker.api.LeaseGrant attestWorker(KeyBrokerServer broker) throws Exception {

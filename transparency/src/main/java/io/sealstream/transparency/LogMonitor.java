@@ -98,9 +98,10 @@ public final class LogMonitor {
      * seen, then keeps it as the last head. Calls are serialised in this process and, through a
      * lock file, across processes sharing the connection directory, so the kept head only grows.
      *
-     * @throws LogVerificationException {@code log_signature}, {@code log_truncated} (smaller than a
-     *     head already seen), {@code log_forked} (not an extension of it), {@code log_stale} (signed
-     *     before it)
+     * @throws LogVerificationException {@code log_signature}, {@code log_future} (dated after this
+     *     client's clock), {@code log_truncated} (smaller than a head already seen, which the log
+     *     cannot prove it still extends), {@code log_forked} (not an extension of it),
+     *     {@code log_stale} (signed before it)
      * @throws IOException when the log cannot be read
      */
     public synchronized SignedTreeHead update(LogSource source) throws LogVerificationException, IOException {
@@ -109,13 +110,23 @@ public final class LogMonitor {
             throw new LogVerificationException("log_signature", "the log's tree head is not signed by the pinned log key; "
                     + "do not trust this key broker");
         }
-        Files.createDirectories(headFile.toAbsolutePath().getParent());
-        java.util.concurrent.locks.ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(headFile.toAbsolutePath().normalize(),
-                f -> new java.util.concurrent.locks.ReentrantLock());
+        if (head.timestamp().isAfter(clock.instant().plus(MAX_CLOCK_SKEW))) {
+            // kept, a head from the future would date every later policy as too new, for good
+            throw new LogVerificationException("log_future", "the log's head is dated " + head.timestamp() + ", after "
+                    + "this client's clock (" + clock.instant() + ") by more than " + MAX_CLOCK_SKEW.toMinutes()
+                    + " min: the key broker's clock is wrong; ask the operator to fix it");
+        }
+        Path dir = headFile.toAbsolutePath().getParent();
+        Files.createDirectories(dir);
+        java.util.concurrent.locks.ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(
+                dir.toRealPath().resolve(headFile.getFileName()), f -> new java.util.concurrent.locks.ReentrantLock());
         local.lock();
         try (FileChannel lockFile = FileChannel.open(headFile.resolveSibling(headFile.getFileName() + ".lock"),
                 StandardOpenOption.CREATE, StandardOpenOption.WRITE); FileLock ignored = lockFile.lock()) {
             Optional<SignedTreeHead> last = lastHead();
+            if (last.isPresent() && head.size() < last.get().size() && olderHeadOf(last.get(), head, source)) {
+                return last.get(); // fetched before another process kept a later one: not a shrunk log
+            }
             if (last.isPresent()) {
                 checkExtends(last.get(), head, source);
             }
@@ -124,6 +135,19 @@ public final class LogMonitor {
             local.unlock();
         }
         return head;
+    }
+
+    /** How far a head's time may run ahead of this client's clock. */
+    static final Duration MAX_CLOCK_SKEW = Duration.ofMinutes(5);
+
+    /** Whether {@code older} is an earlier head of the log that signed {@code kept}, as the log proves now. */
+    private static boolean olderHeadOf(SignedTreeHead kept, SignedTreeHead older, LogSource source) {
+        try {
+            return MerkleProofs.consistency(older.size(), older.rootHash(), kept.size(), kept.rootHash(),
+                    source.consistencyProof(older.size(), kept.size()));
+        } catch (IOException | RuntimeException e) {
+            return false; // a log that cannot prove the later head it signed has shrunk
+        }
     }
 
     private static void checkExtends(SignedTreeHead seen, SignedTreeHead head, LogSource source)

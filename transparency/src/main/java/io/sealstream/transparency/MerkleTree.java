@@ -12,21 +12,41 @@ import java.util.List;
  * hash is SHA-256 of nothing. It answers the tree head of any earlier size and the inclusion and
  * consistency proofs between sizes, so a log can prove it only ever appended.
  *
+ * <p>The hash of every complete, aligned subtree (2^j leaves from a multiple of 2^j) is kept as
+ * leaves arrive; every subtree the RFC's recursion meets is either one of those or the last,
+ * partial one, so a root or a proof costs O(log² n) hashes, not O(n): a reader asking for proofs
+ * of a large log cannot make the log that serves it hash the whole tree per request.
+ *
  * <p>Not thread-safe; the log that owns it serialises appends and reads.
  */
 public final class MerkleTree {
     private final List<byte[]> leafHashes = new ArrayList<>();
+    /** {@code complete.get(j - 1).get(i)}: the hash of leaves [i·2^j, (i+1)·2^j), for j ≥ 1. */
+    private final List<List<byte[]>> complete = new ArrayList<>();
 
     /** Appends an entry; returns its index. */
     public long append(byte[] entry) {
         leafHashes.add(leafHash(entry));
-        return leafHashes.size() - 1L;
+        int count = leafHashes.size();
+        List<byte[]> below = leafHashes;
+        for (int j = 1; count % (1 << j) == 0; j++) {
+            if (complete.size() < j) {
+                complete.add(new ArrayList<>());
+            }
+            List<byte[]> level = complete.get(j - 1);
+            int i = below.size() - 2;
+            level.add(nodeHash(below.get(i), below.get(i + 1)));
+            below = level;
+        }
+        return count - 1L;
     }
 
     /** Makes this tree {@code other}'s leaves (a log dropping entries it never acknowledged). */
     void replaceWith(MerkleTree other) {
         leafHashes.clear();
         leafHashes.addAll(other.leafHashes);
+        complete.clear();
+        other.complete.forEach(level -> complete.add(new ArrayList<>(level)));
     }
 
     /** How many leaves the tree holds. */
@@ -93,6 +113,9 @@ public final class MerkleTree {
         int n = to - from;
         if (n == 1) {
             return leafHashes.get(from);
+        }
+        if (Integer.bitCount(n) == 1 && from % n == 0) {
+            return complete.get(Integer.numberOfTrailingZeros(n) - 1).get(from / n); // kept as the leaves arrived
         }
         int k = split(n);
         return nodeHash(hash(from, from + k), hash(from + k, to));

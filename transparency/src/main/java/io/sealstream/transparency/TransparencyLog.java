@@ -107,13 +107,18 @@ public final class TransparencyLog implements Closeable, LogMonitor.LogSource {
         }
     }
 
+    /** Whether {@code dir} holds a log: a signed head (a log is never without one once opened). */
+    public static boolean exists(Path dir) {
+        return Files.exists(dir.resolve(HEAD));
+    }
+
     private interface LockedWork<T> {
         T run() throws IOException;
     }
 
     /** Runs {@code work} as the only writer of this directory, in this JVM and across processes. */
     private <T> T exclusive(LockedWork<T> work) throws IOException {
-        ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(dir.toAbsolutePath().normalize(), d -> new ReentrantLock());
+        ReentrantLock local = LOCAL_LOCKS.computeIfAbsent(dir.toRealPath(), d -> new ReentrantLock());
         local.lock();
         try (FileChannel lockFile = FileChannel.open(dir.resolve(LOCK), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
                 FileLock ignored = lockFile.lock()) {

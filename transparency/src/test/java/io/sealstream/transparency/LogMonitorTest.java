@@ -72,6 +72,69 @@ class LogMonitorTest {
     }
 
     @Test
+    void anOlderHeadReadBeforeAnotherProcessKeptALaterOneIsNotATruncation() throws Exception {
+        try (TransparencyLog log = log("log")) {
+            append(log, 0, 3);
+            SignedTreeHead fetchedEarlier = log.head();
+            append(log, 3, 6);
+            monitor().update(source(log)); // another process sharing the connection keeps the later head
+            LogMonitor.LogSource slow = new DelegatingSource(log) {
+                @Override
+                public SignedTreeHead head() {
+                    return fetchedEarlier;
+                }
+            };
+
+            SignedTreeHead kept = monitor().update(slow);
+
+            assertThat(kept.size()).isEqualTo(6);
+        }
+    }
+
+    @Test
+    void aHeadDatedAfterTheClientsClockIsRefusedAndNotKept() throws Exception {
+        Clock ahead = Clock.fixed(NOW.plus(Duration.ofDays(365)), ZoneOffset.UTC);
+        try (TransparencyLog log = TransparencyLog.open(dir.resolve("ahead"), key.getPrivate(), key.getPublic(), ahead)) {
+            append(log, 0, 2);
+
+            LogMonitor.LogVerificationException e = catchThrowableOfType(LogMonitor.LogVerificationException.class,
+                    () -> monitor().update(source(log)));
+
+            assertThat(e.code()).isEqualTo("log_future");
+            assertThat(monitor().lastHead()).isEmpty();
+        }
+    }
+
+    /** A log source that answers as {@code log} does unless a test overrides a method. */
+    private static class DelegatingSource implements LogMonitor.LogSource {
+        private final TransparencyLog log;
+
+        DelegatingSource(TransparencyLog log) {
+            this.log = log;
+        }
+
+        @Override
+        public SignedTreeHead head() {
+            return log.head();
+        }
+
+        @Override
+        public java.util.List<byte[]> consistencyProof(long first, long second) {
+            return log.consistencyProof(first, second);
+        }
+
+        @Override
+        public java.util.List<byte[]> inclusionProof(long index, long size) {
+            return log.inclusionProof(index, size);
+        }
+
+        @Override
+        public java.util.List<byte[]> entries(long start, long end) {
+            return log.entries(start, end);
+        }
+    }
+
+    @Test
     void aHeadSignedByAnotherKeyIsRefused() throws Exception {
         KeyPair other = LogKeys.generate();
         try (TransparencyLog log = TransparencyLog.open(dir.resolve("other"), other.getPrivate(), other.getPublic(), CLOCK)) {
@@ -145,22 +208,7 @@ class LogMonitorTest {
     void anAuditReadsEveryEntryAndRefusesEntriesOtherThanTheHeadCommitsTo() throws Exception {
         try (TransparencyLog log = log("log")) {
             append(log, 0, 300); // more than one page
-            LogMonitor.LogSource lying = new LogMonitor.LogSource() {
-                @Override
-                public SignedTreeHead head() {
-                    return log.head();
-                }
-
-                @Override
-                public java.util.List<byte[]> consistencyProof(long first, long second) {
-                    return log.consistencyProof(first, second);
-                }
-
-                @Override
-                public java.util.List<byte[]> inclusionProof(long index, long size) {
-                    return log.inclusionProof(index, size);
-                }
-
+            LogMonitor.LogSource lying = new DelegatingSource(log) {
                 @Override
                 public java.util.List<byte[]> entries(long start, long end) {
                     java.util.List<byte[]> shown = new java.util.ArrayList<>(log.entries(start, end));

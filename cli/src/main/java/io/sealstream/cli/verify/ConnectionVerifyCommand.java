@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sealstream.attestation.AttestedClaims;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.policy.PolicyDiff;
+import io.sealstream.client.AnswerProvenance;
 import io.sealstream.client.ConnectionFile;
 import io.sealstream.client.SealstreamException;
 import io.sealstream.client.VerifiedTopic;
@@ -74,8 +75,10 @@ public final class ConnectionVerifyCommand implements Callable<Integer> {
             status = 1;
         }
         KeyBrokerClient broker = new KeyBrokerClient(conn.keyBrokerUrl(), Duration.ofSeconds(10));
+        List<LogEntry> audited = null;
         try {
             List<LogEntry> entries = monitor.audit(broker.logSource());
+            audited = entries;
             SignedTreeHead head = monitor.lastHead().orElseThrow();
             printLog(out, conn, head, entries);
         } catch (LogMonitor.LogVerificationException e) {
@@ -87,7 +90,9 @@ public final class ConnectionVerifyCommand implements Callable<Integer> {
         }
         if (output != null) {
             try {
-                printOutput(out, output);
+                if (printOutput(out, output, audited) > 0) {
+                    status = 1;
+                }
             } catch (IOException | RuntimeException e) {
                 System.err.println("sealstream verify: cannot read " + output + ": " + e.getMessage());
                 return 2;
@@ -152,8 +157,12 @@ public final class ConnectionVerifyCommand implements Callable<Integer> {
                 StandardCharsets.US_ASCII));
     }
 
-    /** Counts the answered lines of a batch output by the attested build and model that answered them. */
-    private static void printOutput(PrintStream out, Path file) throws IOException {
+    /**
+     * Counts the answered lines of a batch output by the attested build and model that answered
+     * them, each proven against the audited log (the {@code in_log} the file says is not taken on
+     * trust); returns how many lines the log does not prove.
+     */
+    private static int printOutput(PrintStream out, Path file, List<LogEntry> audited) throws IOException {
         Map<String, Integer> byWorker = new TreeMap<>();
         int answered = 0;
         int without = 0;
@@ -173,16 +182,24 @@ public final class ConnectionVerifyCommand implements Callable<Integer> {
                     without++;
                     continue;
                 }
-                if (!p.path("in_log").asBoolean(false)) {
+                AnswerProvenance claimed = new AnswerProvenance(p.path("lease_id").asText(), p.path("lease_log_index")
+                        .asLong(-1), p.path("tee").asText(), p.path("measurement").asText(), p.path("model_digest")
+                        .asText(), false);
+                long i = claimed.leaseLogIndex();
+                boolean proven = audited != null && i >= 0 && i < audited.size() && claimed.isStatedBy(audited.get((int) i));
+                if (!proven) {
                     unproven++;
+                    continue;
                 }
-                byWorker.merge(p.path("tee").asText() + " measurement " + p.path("measurement").asText() + " model "
-                        + p.path("model_digest").asText(), 1, Integer::sum);
+                byWorker.merge(claimed.tee() + " measurement " + claimed.measurement() + " model " + claimed.modelDigest(),
+                        1, Integer::sum);
             }
         }
         out.println("batch output  " + file + ": " + answered + " lines answered");
         byWorker.forEach((who, n) -> out.println("  " + n + " by " + who));
-        out.println("  without provenance " + without + ", lease not proven in the log " + unproven);
+        out.println("  without provenance " + without + ", lease not proven in the audited log " + unproven
+                + (audited == null ? " (the log could not be audited)" : ""));
+        return unproven;
     }
 
     private static String human(Duration d) {

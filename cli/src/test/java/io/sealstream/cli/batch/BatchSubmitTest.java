@@ -121,7 +121,7 @@ class BatchSubmitTest {
         assertThat(report).contains("measurement " + java.util.HexFormat.of().formatHex(
                 io.sealstream.localstack.LocalStack.BROKER_MEASUREMENT));
         assertThat(report).contains("in the log  policy: entry").contains("audited").contains("<- pinned");
-        assertThat(report).contains("6 lines answered").contains("lease not proven in the log 0")
+        assertThat(report).contains("6 lines answered").contains("lease not proven in the audited log 0")
                 .contains("without provenance 0");
     }
 

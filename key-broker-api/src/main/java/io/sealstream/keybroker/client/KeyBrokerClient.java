@@ -223,11 +223,27 @@ public final class KeyBrokerClient {
                 return json.readValue(response.body(), type);
             }
             ErrorBody error = json.readValue(response.body(), ErrorBody.class);
-            throw new KeyBrokerException(response.statusCode(), error.error(), error.message());
+            // the answer may come from whoever sits between: printable and short before it reaches a message
+            throw new KeyBrokerException(response.statusCode(), shortPrintable(error.error(), 64),
+                    shortPrintable(error.message(), 1000));
         } catch (IOException e) {
             throw new KeyBrokerException(502, "bad_answer", "the key broker at " + baseUrl + " answered HTTP "
                     + response.statusCode() + " with a body that is not its API; check the key broker URL");
         }
+    }
+
+    /** {@code s} without control or formatting characters (terminal escapes, bidi overrides), at most {@code max} long. */
+    private static String shortPrintable(String s, int max) {
+        if (s == null) {
+            return "";
+        }
+        StringBuilder b = new StringBuilder(Math.min(s.length(), max + 1));
+        for (int i = 0; i < s.length() && b.length() < max; i++) {
+            char c = s.charAt(i);
+            b.append(Character.isISOControl(c) || Character.getType(c) == Character.FORMAT
+                    || Character.isSurrogate(c) ? '?' : c);
+        }
+        return s.length() > max ? b + "…" : b.toString();
     }
 
     private URI uri(String path) {

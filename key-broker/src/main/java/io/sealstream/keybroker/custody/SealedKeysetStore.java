@@ -69,15 +69,30 @@ public final class SealedKeysetStore {
 
     /**
      * What the manifest holds: a counter that every write raises, each topic's keyset version, the
-     * policy id the state was written under, and the SHA-256 (hex) of the transparency log's public
-     * key once one exists (so a removed or swapped log key is refused, never silently replaced).
+     * policy id the state was written under, the SHA-256 (hex) of the transparency log's public
+     * key once one exists (so a removed or swapped log key is refused, never silently replaced),
+     * and how many entries the log held at the last write (so the log alone cannot be rolled back
+     * behind the state: only with it).
      */
-    record Manifest(long stateVersion, Map<String, Long> versions, String policyId, String logKey) {
-        static final Manifest EMPTY = new Manifest(0, Map.of(), null, null);
+    record Manifest(long stateVersion, Map<String, Long> versions, String policyId, String logKey, long logSize) {
+        static final Manifest EMPTY = new Manifest(0, Map.of(), null, null, 0);
 
-        Manifest next(Map<String, Long> nextVersions, String nextPolicyId) {
-            return new Manifest(stateVersion + 1, nextVersions, nextPolicyId, logKey);
+        Manifest next(Map<String, Long> nextVersions, String nextPolicyId, long nextLogSize) {
+            return new Manifest(stateVersion + 1, nextVersions, nextPolicyId, logKey, Math.max(logSize, nextLogSize));
         }
+    }
+
+    /** The transparency log's size now, recorded at every manifest write (0 until the log opens). */
+    private volatile java.util.function.LongSupplier logSize = () -> 0;
+
+    /** Where the manifest takes the transparency log's size from at each write. */
+    public void recordLogSizeFrom(java.util.function.LongSupplier size) {
+        this.logSize = size;
+    }
+
+    /** How many entries the transparency log held at the last write of the state on disk. */
+    public long logSizeOnDisk() {
+        return readManifest().logSize();
     }
 
     /** Thrown when the sealed state on disk is not what this root left there. */
@@ -213,7 +228,7 @@ public final class SealedKeysetStore {
             writeAtomically(target, frame(keyset.toSealed(keysetKey)));
             Map<String, Long> versions = new TreeMap<>(manifest.versions());
             versions.put(keyset.topic(), keyset.version());
-            writeManifest(manifest.next(versions, policyId));
+            writeManifest(manifest.next(versions, policyId, logSize.getAsLong()));
             return null;
         });
     }
@@ -236,7 +251,8 @@ public final class SealedKeysetStore {
             if (manifest.logKey() != null) {
                 resealed.writeLogKey(logKey().orElseThrow());
             }
-            resealed.writeManifest(manifest.next(versions, policyId));
+            resealed.logSize = logSize;
+            resealed.writeManifest(manifest.next(versions, policyId, logSize.getAsLong()));
             return resealed;
         });
     }
@@ -304,7 +320,7 @@ public final class SealedKeysetStore {
             writeLogKey(pair);
             Manifest m = manifest;
             writeManifest(new Manifest(m.stateVersion() + 1, m.versions(), m.policyId(),
-                    HexFormat.of().formatHex(sha256(pair.getPublic().getEncoded()))));
+                    HexFormat.of().formatHex(sha256(pair.getPublic().getEncoded())), m.logSize()));
             return pair;
         });
     }
@@ -336,7 +352,9 @@ public final class SealedKeysetStore {
 
     /** The store of a later epoch another replica moved to, keeping what this one served for the rollback checks. */
     public SealedKeysetStore followedTo(RootSecret root, long laterEpoch) {
-        return new SealedKeysetStore(keysetsRoot.getParent(), root, laterEpoch, manifest);
+        SealedKeysetStore followed = new SealedKeysetStore(keysetsRoot.getParent(), root, laterEpoch, manifest);
+        followed.logSize = logSize;
+        return followed;
     }
 
     /**
