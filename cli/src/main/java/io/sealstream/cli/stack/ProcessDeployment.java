@@ -147,7 +147,7 @@ public final class ProcessDeployment implements StackEndpoints, AutoCloseable {
     private Path writeAdminConnection() {
         Path file = dir.resolve("admin.connection");
         new ConnectionSite(kafka.bootstrapServers(), registry.url(), keyBrokerUrl(), names, policy.id(),
-                dir.resolve("simulated-tee"), kafka.caCertificatePem().orElseThrow(), logKey())
+                dir.resolve("simulated-tee"), kafka.caCertificatePem().orElseThrow(), null) // before the key broker runs
                 .writeAdmin(file, EmbeddedKafka.ADMIN_USER, kafka.adminPassword());
         return file;
     }
