@@ -218,19 +218,39 @@ final class BrokerVerifier {
      * lease not proven (asked again after {@link #UNPROVEN_RETRY}).
      */
     java.util.concurrent.CompletableFuture<Boolean> leaseInLog(io.sealstream.schemas.v1.Provenance bound,
+                                                                java.time.Instant sealedAt,
                                                                 java.util.concurrent.Executor executor) {
         if (logMonitor == null) {
             return java.util.concurrent.CompletableFuture.completedFuture(false);
         }
         LeaseVerdict known = leases.get(bound.getLeaseId());
         if (known != null && (known.entry() != null || !known.at().plus(UNPROVEN_RETRY).isBefore(clock.instant()))) {
-            return java.util.concurrent.CompletableFuture.completedFuture(known.entry() != null && states(known.entry(), bound));
+            return java.util.concurrent.CompletableFuture.completedFuture(proves(known.entry(), bound, sealedAt));
         }
         java.util.concurrent.CompletableFuture<LeaseVerdict> proof = proving.compute(bound.getLeaseId(),
                 (id, underWay) -> underWay != null && !underWay.isDone() ? underWay
                         : java.util.concurrent.CompletableFuture.supplyAsync(() -> prove(bound), executor));
         proof.whenComplete((v, e) -> proving.remove(bound.getLeaseId(), proof));
-        return proof.thenApply(v -> v.entry() != null && states(v.entry(), bound));
+        return proof.thenApply(v -> proves(v.entry(), bound, sealedAt));
+    }
+
+    /** How long after its lease's end an answer may still be sealed: requests opened just before it ended. */
+    static final java.time.Duration LEASE_END_GRACE = java.time.Duration.ofMinutes(1);
+
+    /**
+     * Whether the proven lease entry {@code lease} (null: not proven) covers an answer: it states
+     * the answer's TEE, measurement and model, was granted under the policy this client pins, and
+     * had not ended when the answer was sealed.
+     */
+    private boolean proves(LogEntry lease, io.sealstream.schemas.v1.Provenance bound, java.time.Instant sealedAt) {
+        if (lease == null || !states(lease, bound) || !trust.policyId().equals(lease.fields().get("policy_id"))) {
+            return false;
+        }
+        try {
+            return !sealedAt.isAfter(java.time.Instant.parse(lease.fields().get("expires_at")).plus(LEASE_END_GRACE));
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** Proves {@code bound}'s lease and records the verdict. */

@@ -64,8 +64,10 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
     public static final String POOLS = "worker.pools";
     public static final String LOG_KEY = "pin.log.key";
     public static final String MIN_POLICY_AGE = "log.min.policy.age.seconds";
-    /** Appended to the connection file's name: where the client keeps the log's last head. */
+    /** Appended to the connection file's name: where the client keeps the log's last head by default. */
     public static final String LOG_HEAD_SUFFIX = ".log-head";
+    /** Where to keep the log's last head instead (relative to the file's directory), e.g. off a read-only mount. */
+    public static final String LOG_HEAD = "log.head.file";
 
     public ConnectionFile {
         if (kafkaProtocol == KafkaSecurity.Protocol.SASL_SSL && credentialsFile == null) {
@@ -125,7 +127,7 @@ public record ConnectionFile(String bootstrapServers, String schemaRegistryUrl, 
                 kafkaProtocol, ca.isBlank() ? null : ca, credentials,
                 java.util.Arrays.stream(p.getProperty(POOLS, "").split(",")).map(String::strip).filter(x -> !x.isEmpty())
                         .toList(), logKey.isEmpty() ? null : logKey, Duration.ofSeconds(Long.parseLong(age)),
-                file.toAbsolutePath().resolveSibling(file.getFileName() + LOG_HEAD_SUFFIX));
+                file.toAbsolutePath().getParent().resolve(p.getProperty(LOG_HEAD, file.getFileName() + LOG_HEAD_SUFFIX)));
     }
 
     /**

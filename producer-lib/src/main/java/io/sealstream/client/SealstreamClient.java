@@ -388,7 +388,7 @@ public final class SealstreamClient implements AutoCloseable {
             CompletableFuture<Boolean> inLog;
             try {
                 // bounded: an answer never waits longer than one key-broker call for its verdict
-                inLog = brokerVerifier.leaseInLog(bound, provenanceChecks).completeOnTimeout(false,
+                inLog = brokerVerifier.leaseInLog(bound, response.getCreatedAt(), provenanceChecks).completeOnTimeout(false,
                         PROVENANCE_WAIT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
             } catch (java.util.concurrent.RejectedExecutionException closing) {
                 inLog = CompletableFuture.completedFuture(false);

@@ -47,6 +47,16 @@ class ConnectionFileTest {
     }
 
     @Test
+    void theKeptHeadCanLiveOffAReadOnlyMount(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("mounted.connection");
+        Files.writeString(file, String.join("\n", "bootstrap.servers=127.0.0.1:9092", "schema.registry.url=http://r",
+                "key.broker.url=http://k", "pin.broker.measurement=" + PIN, "pin.policy.id=" + PIN,
+                "kafka.security.protocol=PLAINTEXT", "log.head.file=/var/lib/acme/log-head", ""));
+
+        assertThat(ConnectionFile.read(file).logHeadFile()).isEqualTo(Path.of("/var/lib/acme/log-head"));
+    }
+
+    @Test
     void aClientFileWithoutALogKeyBuildsNoClientAndSaysWhatToDo(@TempDir Path dir) {
         Path creds = dir.resolve("acme.credentials");
         ClientCredentials.generate("acme").write(creds);

@@ -170,7 +170,7 @@ class TransparencyCheckTest {
                 .setLeaseLogIndex(grant.logIndex()).setTee("snp").setMeasurement(WORKER_HEX).setModelDigest(MODEL_HEX)
                 .build();
 
-        boolean proven = verifier.leaseInLog(honest, Runnable::run).join();
+        boolean proven = proven(verifier, honest, java.time.Instant.now());
         io.sealstream.schemas.v1.Provenance otherMeasurement = io.sealstream.schemas.v1.Provenance.newBuilder(honest)
                 .setMeasurement("ee".repeat(48)).build();
         io.sealstream.schemas.v1.Provenance otherModel = io.sealstream.schemas.v1.Provenance.newBuilder(honest)
@@ -179,10 +179,16 @@ class TransparencyCheckTest {
                 .setLeaseId("a-lease-the-log-does-not-hold-there").build();
 
         assertThat(proven).isTrue();
-        assertThat(verifier.leaseInLog(otherMeasurement, Runnable::run).join()).as("the lease under another measurement")
+        java.time.Instant now = java.time.Instant.now();
+        assertThat(proven(verifier, otherMeasurement, now)).as("the lease under another measurement").isFalse();
+        assertThat(proven(verifier, otherModel, now)).as("a model the lease never loaded").isFalse();
+        assertThat(proven(verifier, otherLease, now)).as("an index pointing at another lease").isFalse();
+        assertThat(proven(verifier, honest, now.plus(Duration.ofDays(1)))).as("an answer sealed after its lease ended")
                 .isFalse();
-        assertThat(verifier.leaseInLog(otherModel, Runnable::run).join()).as("a model the lease never loaded").isFalse();
-        assertThat(verifier.leaseInLog(otherLease, Runnable::run).join()).as("an index pointing at another lease").isFalse();
+    }
+
+    private static boolean proven(BrokerVerifier verifier, io.sealstream.schemas.v1.Provenance p, java.time.Instant sealedAt) {
+        return verifier.leaseInLog(p, sealedAt, Runnable::run).join();
     }
 
     private static io.sealstream.keybroker.api.LeaseGrant attestWorker(KeyBrokerServer broker) throws Exception {
