@@ -48,10 +48,8 @@ class ConnectionFileTest {
 
     @Test
     void theKeptHeadCanLiveOffAReadOnlyMount(@TempDir Path dir) throws Exception {
-        Path file = dir.resolve("mounted.connection");
-        Files.writeString(file, String.join("\n", "bootstrap.servers=127.0.0.1:9092", "schema.registry.url=http://r",
-                "key.broker.url=http://k", "pin.broker.measurement=" + PIN, "pin.policy.id=" + PIN,
-                "kafka.security.protocol=PLAINTEXT", "log.head.file=/var/lib/acme/log-head", ""));
+        Path file = handWritten(dir.resolve("mounted.connection"), "kafka.security.protocol=PLAINTEXT",
+                "log.head.file=/var/lib/acme/log-head");
 
         assertThat(ConnectionFile.read(file).logHeadFile()).isEqualTo(Path.of("/var/lib/acme/log-head"));
     }
@@ -69,13 +67,21 @@ class ConnectionFileTest {
 
     @Test
     void aMinimumPolicyAgeThatIsNotSecondsIsRefused(@TempDir Path dir) throws Exception {
-        Path file = dir.resolve("age.connection");
-        Files.writeString(file, String.join("\n", "bootstrap.servers=127.0.0.1:9092", "schema.registry.url=http://r",
-                "key.broker.url=http://k", "pin.broker.measurement=" + PIN, "pin.policy.id=" + PIN,
-                "kafka.security.protocol=PLAINTEXT", "log.min.policy.age.seconds=1d", ""));
+        Path file = handWritten(dir.resolve("age.connection"), "kafka.security.protocol=PLAINTEXT",
+                "log.min.policy.age.seconds=1d");
 
         assertThatThrownBy(() -> ConnectionFile.read(file)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("whole number of seconds");
+    }
+
+    /** A connection file as someone writes it by hand: the addresses and pins, then {@code more} lines. */
+    private static Path handWritten(Path file, String... more) throws Exception {
+        List<String> lines = new java.util.ArrayList<>(List.of("bootstrap.servers=127.0.0.1:9092",
+                "schema.registry.url=http://r", "key.broker.url=http://k", "pin.broker.measurement=" + PIN,
+                "pin.policy.id=" + PIN));
+        lines.addAll(List.of(more));
+        Files.write(file, lines);
+        return file;
     }
 
     private static byte[] logKey() throws Exception {
@@ -86,9 +92,7 @@ class ConnectionFileTest {
 
     @Test
     void aFileFromBeforeKafkaAuthenticationIsRefusedWithWhatToDo(@TempDir Path dir) throws Exception {
-        Path old = dir.resolve("old.properties");
-        Files.writeString(old, String.join("\n", "bootstrap.servers=127.0.0.1:9092", "schema.registry.url=http://r",
-                "key.broker.url=http://k", "pin.broker.measurement=" + PIN, "pin.policy.id=" + PIN, ""));
+        Path old = handWritten(dir.resolve("old.properties"));
 
         assertThatThrownBy(() -> ConnectionFile.read(old)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("kafka.security.protocol").hasMessageContaining("sealstream clients add");
@@ -96,10 +100,7 @@ class ConnectionFileTest {
 
     @Test
     void aSaslFileWithoutCredentialsIsRefused(@TempDir Path dir) throws Exception {
-        Path file = dir.resolve("nocreds.connection");
-        Files.writeString(file, String.join("\n", "bootstrap.servers=127.0.0.1:9092", "schema.registry.url=http://r",
-                "key.broker.url=http://k", "pin.broker.measurement=" + PIN, "pin.policy.id=" + PIN,
-                "kafka.security.protocol=SASL_SSL", ""));
+        Path file = handWritten(dir.resolve("nocreds.connection"), "kafka.security.protocol=SASL_SSL");
 
         assertThatThrownBy(() -> ConnectionFile.read(file)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("kafka.credentials.file");
