@@ -21,7 +21,8 @@ import picocli.CommandLine.Command;
         description = "Confidential batch inference on Apache Kafka.",
         subcommands = {UpCommand.class, DemoCommand.class, WorkerCommand.class, SubmitCommand.class, BatchesCommand.class, ClientsCommand.class, WorkersCommand.class, ComposeCommand.class,
                 AttestationCommand.class, KeyBrokerCommand.class, io.sealstream.cli.audit.AuditCommand.class,
-                io.sealstream.cli.verify.ConnectionVerifyCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                io.sealstream.cli.verify.ConnectionVerifyCommand.class, io.sealstream.cli.verify.PolicyCommand.class,
+                BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SealstreamCommand implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;

@@ -3,8 +3,6 @@ package io.sealstream.cli.verify;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sealstream.attestation.AttestedClaims;
-import io.sealstream.attestation.policy.AttestationPolicy;
-import io.sealstream.attestation.policy.PolicyDiff;
 import io.sealstream.client.AnswerProvenance;
 import io.sealstream.client.ConnectionFile;
 import io.sealstream.client.SealstreamException;
@@ -128,33 +126,20 @@ public final class ConnectionVerifyCommand implements Callable<Integer> {
         Map<String, Integer> byType = new TreeMap<>();
         entries.forEach(e -> byType.merge(e.type().id(), 1, Integer::sum));
         out.println("  entries     " + byType);
-        List<LogEntry> policies = entries.stream().filter(e -> e.type() == LogEntry.Type.POLICY).toList();
-        for (LogEntry p : policies) {
-            String id = p.fields().get("policy_id");
-            out.println("  policy      " + id + " since " + p.at() + (id.equals(conn.policyId()) ? "  <- pinned" : ""));
+        LoggedPolicies policies = LoggedPolicies.of(entries);
+        for (LoggedPolicies.Logged p : policies.all()) {
+            out.println("  policy      " + p.id() + " since " + p.entry().at() + (p.id().equals(conn.policyId())
+                    ? "  <- pinned" : ""));
         }
-        if (!policies.isEmpty()) {
-            LogEntry latest = policies.get(policies.size() - 1);
-            if (!latest.fields().get("policy_id").equals(conn.policyId())) {
-                printChange(out, conn, policies, latest);
+        policies.changeFrom(conn.policyId()).ifPresent(c -> {
+            out.println("  NEWER       the log's newest policy is " + c.newest().id() + ", not the pinned "
+                    + conn.policyId() + "; review it ('sealstream policy diff'), then pin it if you accept it");
+            if (c.changes() == null) {
+                out.println("    the pinned policy is not in the log: nothing to compare it with");
+            } else {
+                c.changes().forEach(change -> out.println("    " + change));
             }
-        }
-    }
-
-    /** What the newest policy in the log changes against the pinned one, if the log holds that too. */
-    private static void printChange(PrintStream out, ConnectionFile conn, List<LogEntry> policies, LogEntry latest) {
-        out.println("  NEWER       the log's newest policy is " + latest.fields().get("policy_id") + ", not the pinned "
-                + conn.policyId() + "; review it, then pin it in the connection file if you accept it");
-        policies.stream().filter(p -> p.fields().get("policy_id").equals(conn.policyId())).reduce((a, b) -> b)
-                .ifPresentOrElse(pinned -> {
-                    List<PolicyDiff.Change> changes = PolicyDiff.between(policy(pinned), policy(latest));
-                    changes.forEach(c -> out.println("    " + c));
-                }, () -> out.println("    the pinned policy is not in the log: nothing to compare it with"));
-    }
-
-    private static AttestationPolicy policy(LogEntry e) {
-        return AttestationPolicy.parse(new String(Base64.getDecoder().decode(e.fields().get("policy")),
-                StandardCharsets.US_ASCII));
+        });
     }
 
     /**

@@ -71,6 +71,36 @@ class KeyBrokerCommandsTest {
     }
 
     @Test
+    void policyDiffShowsAClientWhatTheNewestLoggedPolicyChangesAgainstItsPin() throws Exception {
+        String recoveryKeyLine = ownerKey();
+        Path policy = write("policy.yaml", policyYaml(recoveryKeyLine, WORKER, REVOKED));
+        Path revoked = write("revoked.yaml", policyYaml(recoveryKeyLine, WORKER));
+        KeyBrokerConfig config = escrowedBroker(policy);
+
+        try (KeyBrokerServer restarted = KeyBrokerServer.start(config)) {
+            run("key-broker", "recover", "--url", restarted.url(), "--owner-key", dir.resolve("owner.key").toString(),
+                    "--policy", policy.toString(), "--simulated-tee", dir.resolve("simulated-tee").toString());
+            Path connection = dir.resolve("acme.connection");
+            new io.sealstream.client.ConnectionFile("127.0.0.1:9092", "http://registry", restarted.url(),
+                    "sealstream.requests", java.util.HexFormat.of().formatHex(BROKER), AttestationPolicy.fromFile(policy).id(),
+                    null, io.sealstream.tenancy.KafkaSecurity.Protocol.PLAINTEXT, null, null, java.util.List.of(), null, null,
+                    null).withLogKey(new KeyBrokerClient(restarted.url(), Duration.ofSeconds(5)).logKey().publicKey())
+                    .write(connection);
+            Run unchanged = run("policy", "diff", "--connection", connection.toString());
+            run("key-broker", "policy", "--url", restarted.url(), "--owner-key", dir.resolve("owner.key").toString(),
+                    "--from", policy.toString(), "--to", revoked.toString());
+
+            Run changed = run("policy", "diff", "--connection", connection.toString());
+
+            assertThat(unchanged.exit()).as(unchanged.err()).isZero();
+            assertThat(unchanged.out()).contains("is the newest in the log");
+            assertThat(changed.exit()).as(changed.err()).isEqualTo(1);
+            assertThat(changed.out()).contains("newest  " + AttestationPolicy.fromFile(revoked).id())
+                    .contains("- ").contains(java.util.HexFormat.of().formatHex(REVOKED));
+        }
+    }
+
+    @Test
     void theRecoverToolSendsNothingWhenThePolicyIsNotTheOneTheBrokerEnforces() throws Exception {
         String recoveryKeyLine = ownerKey();
         Path policy = write("policy.yaml", policyYaml(recoveryKeyLine, WORKER, REVOKED));
