@@ -178,6 +178,16 @@ class TamperingTest {
     }
 
     @Test
+    void aLeaseGrantWithFieldsNoKeyBrokerSendsIsRefusedBeforeAnyResponseCarriesIt() {
+        assertThatThrownBy(() -> new WorkerLease("lease-1\u001b[2J", 7, "snp", "cd".repeat(48)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new WorkerLease("lease-1", 7, "snp", "x".repeat(10_000)))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new WorkerLease("lease-1", 7, "SNP\n", "cd".repeat(48)))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void aResponseWithSwappedProvenanceFailsToOpen() throws Exception {
         RequestOpener attested = RequestOpener.builder().build(keyset);
         attested.installLease(new WorkerLease("lease-1", 7, "snp", "cd".repeat(48)));

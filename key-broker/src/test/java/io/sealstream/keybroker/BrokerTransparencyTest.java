@@ -232,6 +232,14 @@ class BrokerTransparencyTest {
         assertThat(beyond.status()).isEqualTo(400);
         assertThat(beyond.getMessage()).contains("holds " + size);
         assertThat(backwards.status()).isEqualTo(400);
+        for (String query : List.of("entries?start=0&end=abc", "entries?start=-1&end=1",
+                "proof/inclusion?index=0&size=99999999999999999999", "proof/consistency?first=1", "entries")) {
+            java.net.http.HttpResponse<String> raw = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(client.baseUrl() + "/v1/log/" + query)).GET()
+                            .build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(raw.statusCode()).as(query).isEqualTo(400);
+            assertThat(raw.body()).as(query).contains("bad_request");
+        }
     }
 
     private KeyBrokerServer start() {

@@ -3,6 +3,7 @@ package io.sealstream.cli.verify;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.ReportDataBinding;
 import io.sealstream.client.AnswerProvenance;
 import io.sealstream.client.ConnectionFile;
 import io.sealstream.client.SealstreamException;
@@ -17,7 +18,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -121,7 +121,7 @@ public final class ConnectionVerifyCommand implements Callable<Integer> {
                 + HexFormat.of().formatHex(head.rootHash()).substring(0, 16) + "…");
         out.println("  audited     every entry read and rebuilt into the tree the head signs; consistent with the head "
                 + "kept in " + conn.logHeadFile());
-        out.println("  log key     sha256 " + HexFormat.of().formatHex(sha256(Base64.getDecoder().decode(conn.logKey())))
+        out.println("  log key     sha256 " + HexFormat.of().formatHex(ReportDataBinding.sha256(Base64.getDecoder().decode(conn.logKey())))
                 .substring(0, 16) + "… (pinned)");
         Map<String, Integer> byType = new TreeMap<>();
         entries.forEach(e -> byType.merge(e.type().id(), 1, Integer::sum));
@@ -193,11 +193,4 @@ public final class ConnectionVerifyCommand implements Callable<Integer> {
                 : s >= 3600 ? s / 3600 + " h " + s % 3600 / 60 + " min" : s / 60 + " min " + s % 60 + " s";
     }
 
-    private static byte[] sha256(byte[] b) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(b);
-        } catch (java.security.NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 }

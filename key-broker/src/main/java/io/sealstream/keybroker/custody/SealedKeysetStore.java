@@ -2,6 +2,7 @@ package io.sealstream.keybroker.custody;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.google.crypto.tink.Aead;
+import io.sealstream.attestation.ReportDataBinding;
 import io.sealstream.envelope.TopicKeyset;
 import io.sealstream.keybroker.api.KeyBrokerJson;
 import java.io.IOException;
@@ -285,7 +286,7 @@ public final class SealedKeysetStore {
             throw new RefusedStateException("altered", f + " does not open under this broker's root although it names "
                     + "it: the file was altered. Restore it from a replica's volume");
         }
-        if (!HexFormat.of().formatHex(sha256(pair.getPublic().getEncoded())).equals(m.logKey())) {
+        if (!HexFormat.of().formatHex(ReportDataBinding.sha256(pair.getPublic().getEncoded())).equals(m.logKey())) {
             throw new RefusedStateException("altered", f + " holds another transparency log key than the manifest "
                     + "records; restore the file from a replica's volume");
         }
@@ -320,7 +321,7 @@ public final class SealedKeysetStore {
             writeLogKey(pair);
             Manifest m = manifest;
             writeManifest(new Manifest(m.stateVersion() + 1, m.versions(), m.policyId(),
-                    HexFormat.of().formatHex(sha256(pair.getPublic().getEncoded())), m.logSize()));
+                    HexFormat.of().formatHex(ReportDataBinding.sha256(pair.getPublic().getEncoded())), m.logSize()));
             return pair;
         });
     }
@@ -339,14 +340,6 @@ public final class SealedKeysetStore {
             }
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("sealing the transparency log key failed", e);
-        }
-    }
-
-    private static byte[] sha256(byte[] b) {
-        try {
-            return MessageDigest.getInstance("SHA-256").digest(b);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
         }
     }
 
