@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
         subcommands = {UpCommand.class, DemoCommand.class, WorkerCommand.class, SubmitCommand.class, BatchesCommand.class, ClientsCommand.class, WorkersCommand.class, ComposeCommand.class,
                 AttestationCommand.class, KeyBrokerCommand.class, io.sealstream.cli.audit.AuditCommand.class,
                 io.sealstream.cli.verify.ConnectionVerifyCommand.class, io.sealstream.cli.verify.PolicyCommand.class,
+                io.sealstream.cli.proxy.ProxyCommand.class,
                 BenchCommand.class, CommandLine.HelpCommand.class})
 public final class SealstreamCommand implements Runnable {
     @CommandLine.Spec

@@ -255,7 +255,7 @@ public final class SealstreamClient implements AutoCloseable {
      * The family whose workers serve {@code model}: the base family when the pinned policy names no
      * pools, else its pool's family.
      *
-     * @throws IllegalArgumentException if the policy names pools and none serves {@code model}:
+     * @throws ModelNotServedException if the policy names pools and none serves {@code model}:
      *     refused before anything is sealed or sent
      */
     private String familyFor(String model) {
@@ -263,7 +263,7 @@ public final class SealstreamClient implements AutoCloseable {
         if (policy.pools().isEmpty()) {
             return requestTopicFamily;
         }
-        String pool = policy.poolServing(model).orElseThrow(() -> new IllegalArgumentException("no worker pool serves model '"
+        String pool = policy.poolServing(model).orElseThrow(() -> new ModelNotServedException("no worker pool serves model '"
                 + (model == null ? "" : model.length() > 64 ? model.substring(0, 64) + "..." : model)
                 + "'; the pinned policy's pools serve " + policy.pools() + ": use one of those models"));
         return EnvelopeProtocol.poolFamily(requestTopicFamily, pool);
@@ -450,7 +450,7 @@ public final class SealstreamClient implements AutoCloseable {
     }
 
     /** Generates a request id the way the client does when none is given. */
-    static String newRequestId() {
+    public static String newRequestId() {
         return UUID.randomUUID().toString();
     }
 

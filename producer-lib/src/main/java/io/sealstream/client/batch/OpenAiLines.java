@@ -1,15 +1,10 @@
 package io.sealstream.client.batch;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sealstream.client.RequestRejectedException;
-import io.sealstream.schemas.ErrorCode;
-import io.sealstream.schemas.v1.ChatResult;
-import io.sealstream.schemas.v1.Embedding;
-import io.sealstream.schemas.v1.EmbeddingsResult;
+import io.sealstream.client.openai.OpenAiBodies;
 import io.sealstream.schemas.v1.InferenceResponse;
-import java.time.Instant;
 
 /**
  * Output and error lines in OpenAI's Batch output format:
@@ -22,55 +17,16 @@ final class OpenAiLines {
     private OpenAiLines() {
     }
 
-    /** The extra field beside OpenAI's in each answered line: which attested worker answered. */
-    static final String PROVENANCE = "sealstream_provenance";
-
     static String answered(String customId, String requestId, io.sealstream.client.Answer answer) {
-        ObjectNode n = answeredLine(customId, requestId, answer.body());
-        answer.provenance().ifPresent(p -> n.putObject(PROVENANCE).put("lease_id", p.leaseId())
-                .put("lease_log_index", p.leaseLogIndex()).put("tee", p.tee()).put("measurement", p.measurement())
-                .put("model_digest", p.modelDigest()).put("in_log", p.inLog()));
-        return n.toString();
+        return line(customId, requestId, 200, OpenAiBodies.answer(requestId, answer.body(), answer.provenance())).toString();
     }
 
     static String answered(String customId, String requestId, InferenceResponse r) {
-        return answeredLine(customId, requestId, r).toString();
-    }
-
-    private static ObjectNode answeredLine(String customId, String requestId, InferenceResponse r) {
-        ObjectNode body = JSON.createObjectNode();
-        if (r.getOutput() instanceof EmbeddingsResult e) {
-            body.put("object", "list");
-            ArrayNode data = body.putArray("data");
-            for (Embedding x : e.getData()) {
-                ObjectNode item = data.addObject().put("object", "embedding").put("index", x.getIndex());
-                ArrayNode v = item.putArray("embedding");
-                x.getVector().forEach(v::add);
-            }
-            body.put("model", r.getModel());
-            body.putObject("usage").put("prompt_tokens", e.getUsage().getPromptTokens())
-                    .put("total_tokens", e.getUsage().getTotalTokens());
-        } else if (r.getOutput() instanceof ChatResult c) {
-            body.put("id", "chatcmpl-" + requestId).put("object", "chat.completion")
-                    .put("created", Instant.now().getEpochSecond()).put("model", r.getModel());
-            ObjectNode choice = body.putArray("choices").addObject().put("index", 0);
-            choice.putObject("message").put("role", "assistant").put("content", c.getContent());
-            choice.put("finish_reason", c.getFinishReason().name());
-            body.putObject("usage").put("prompt_tokens", c.getUsage().getPromptTokens())
-                    .put("completion_tokens", c.getUsage().getCompletionTokens())
-                    .put("total_tokens", c.getUsage().getTotalTokens());
-        }
-        return line(customId, requestId, 200, body);
-    }
-
-    private static String lineText(String customId, String requestId, int status, ObjectNode body) {
-        return line(customId, requestId, status, body).toString();
+        return line(customId, requestId, 200, OpenAiBodies.answer(requestId, r)).toString();
     }
 
     static String rejected(String customId, RequestRejectedException e) {
-        ObjectNode body = JSON.createObjectNode();
-        body.putObject("error").put("message", e.detail()).put("type", "invalid_request_error").put("code", e.code());
-        return lineText(customId, e.requestId(), statusOf(e.code()), body);
+        return line(customId, e.requestId(), OpenAiBodies.statusOf(e.code()), OpenAiBodies.rejected(e)).toString();
     }
 
     static String failed(String customId, String requestId, String code, String message) {
@@ -100,14 +56,5 @@ final class OpenAiLines {
         n.putObject("response").put("status_code", status).put("request_id", requestId).set("body", body);
         n.putNull("error");
         return n;
-    }
-
-    /** HTTP-style status for a worker's error code. */
-    static int statusOf(String code) {
-        return ErrorCode.of(code).map(ErrorCode::httpStatus).orElseGet(() -> switch (code) {
-            // the client's own codes, for answers it could not use
-            case "undecodable_response", "unexpected_output" -> 400;
-            default -> 500;
-        });
     }
 }

@@ -1,0 +1,352 @@
+package io.sealstream.localstack;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.within;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.sealstream.client.BrokerTrust;
+import io.sealstream.client.ChatCompletion;
+import io.sealstream.client.ChatCompletionRequest;
+import io.sealstream.client.EmbeddingResult;
+import io.sealstream.client.PolicyMismatchException;
+import io.sealstream.client.SealstreamClient;
+import io.sealstream.proxy.OpenAiProxy;
+import io.sealstream.worker.engine.ChatEngine;
+import io.sealstream.worker.engine.TinyGguf;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The OpenAI-compatible proxy against a real stack: what an application sees through its base URL
+ * is what the SDK gets, every failure comes in OpenAI's error shape with a code, and the proxy
+ * stays local: no web page, rebound host name or caller without the token gets through.
+ */
+@WithLocalStack
+class OpenAiProxyTest {
+    private static final String CANARY = "CANARY-proxy-7c1e02-private-words";
+    private static final String TOKEN = "proxy-test-token-0123456789";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    @TempDir
+    static Path dir;
+    private static LogCapture logs;
+    private static LocalStack stack;
+    private static String chatModel;
+    private static String embeddingModel;
+    private static SealstreamClient client;
+    private static OpenAiProxy proxy;
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+    @StackOptions
+    static LocalStack.Options stackOptions() throws Exception {
+        Path gguf = TinyGguf.storiesOrWritten(dir, 11);
+        logs = new LogCapture();
+        return new LocalStack.Options().workers(1).partitions(2).clients(List.of("acme"))
+                .maxBatchSize(8).batchLinger(Duration.ofMillis(20)).engine(Engines::defaultEmbeddings).chatModel(gguf);
+    }
+
+    @BeforeAll
+    static void startProxy(LocalStack started) throws Exception {
+        stack = started;
+        embeddingModel = stack.engines().get(0).models().iterator().next();
+        chatModel = ((ChatEngine) stack.engines().get(1)).models().iterator().next();
+        client = stack.client("acme");
+        proxy = OpenAiProxy.builder(client).port(0).bearerToken(TOKEN).build();
+        proxy.start();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (proxy != null) {
+            proxy.close();
+        }
+        if (client != null) {
+            client.close();
+        }
+        if (logs != null) {
+            logs.close();
+        }
+    }
+
+    @Test
+    void embeddingsThroughTheProxyAreTheSdksVectorsInOpenAisShape() throws Exception {
+        HttpResponse<String> r = post("/embeddings", "{\"model\":\"" + embeddingModel
+                + "\",\"input\":[\"the quiet harbour\"]}");
+        EmbeddingResult direct = client.embeddings().createBlocking(embeddingModel, List.of("the quiet harbour"));
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode body = JSON.readTree(r.body());
+        assertThat(body.path("object").asText()).isEqualTo("list");
+        JsonNode vector = body.path("data").get(0).path("embedding");
+        assertThat(vector.size()).isEqualTo(direct.embeddings().get(0).length);
+        for (int i = 0; i < vector.size(); i++) {
+            assertThat(vector.get(i).floatValue()).isCloseTo(direct.embeddings().get(0)[i], within(1e-4f));
+        }
+        assertThat(body.path("usage").path("prompt_tokens").asInt()).isEqualTo(direct.promptTokens());
+        assertThat(body.path("sealstream_provenance").path("in_log").asBoolean()).isTrue();
+        assertThat(r.headers().firstValue("x-request-id")).isPresent();
+    }
+
+    @Test
+    void base64EmbeddingsAreTheLittleEndianFloatsOfTheSameVector() throws Exception {
+        String body = "{\"model\":\"" + embeddingModel + "\",\"input\":\"the quiet harbour\"";
+        JsonNode floats = JSON.readTree(post("/embeddings", body + "}").body()).path("data").get(0).path("embedding");
+        JsonNode encoded = JSON.readTree(post("/embeddings", body + ",\"encoding_format\":\"base64\"}").body())
+                .path("data").get(0).path("embedding");
+
+        java.nio.ByteBuffer le = java.nio.ByteBuffer.wrap(java.util.Base64.getDecoder().decode(encoded.asText()))
+                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        assertThat(le.remaining()).isEqualTo(4 * floats.size());
+        for (int i = 0; i < floats.size(); i++) {
+            assertThat(le.getFloat()).isCloseTo(floats.get(i).floatValue(), within(1e-4f));
+        }
+    }
+
+    @Test
+    void aChatCompletionThroughTheProxyIsTheSdksCompletion() throws Exception {
+        HttpResponse<String> r = post("/chat/completions", chatBody("Once upon a time", false));
+        ChatCompletion direct = client.chat().completions().createBlocking(ChatCompletionRequest.builder(chatModel)
+                .user("Once upon a time").maxTokens(16).temperature(0).build());
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode body = JSON.readTree(r.body());
+        assertThat(body.path("object").asText()).isEqualTo("chat.completion");
+        JsonNode choice = body.path("choices").get(0);
+        assertThat(choice.path("message").path("content").asText()).isEqualTo(direct.content()).isNotEmpty();
+        assertThat(choice.path("finish_reason").asText()).isEqualTo(direct.finishReason());
+        assertThat(body.path("usage").path("completion_tokens").asInt()).isEqualTo(direct.completionTokens());
+    }
+
+    @Test
+    void aStreamedCompletionArrivesAsOpenAiChunksEndingInDone() throws Exception {
+        HttpResponse<String> r = post("/chat/completions", chatBody("Once upon a time", true)
+                .replace("\"stream\":true", "\"stream\":true,\"stream_options\":{\"include_usage\":true}"));
+        HttpResponse<String> whole = post("/chat/completions", chatBody("Once upon a time", false));
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("content-type").orElse("")).startsWith("text/event-stream");
+        List<JsonNode> chunks = new ArrayList<>();
+        String[] events = r.body().split("\n\n");
+        assertThat(events[events.length - 1]).isEqualTo("data: [DONE]");
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; i < events.length - 1; i++) {
+            assertThat(events[i]).startsWith("data: ");
+            JsonNode chunk = JSON.readTree(events[i].substring(6));
+            assertThat(chunk.path("object").asText()).isEqualTo("chat.completion.chunk");
+            chunks.add(chunk);
+            if (chunk.path("choices").size() > 0) {
+                text.append(chunk.path("choices").get(0).path("delta").path("content").asText(""));
+            }
+        }
+        assertThat(chunks.get(0).path("choices").get(0).path("delta").path("role").asText()).isEqualTo("assistant");
+        assertThat(text.toString()).isEqualTo(JSON.readTree(whole.body()).path("choices").get(0).path("message")
+                .path("content").asText());
+        assertThat(chunks.get(chunks.size() - 2).path("choices").get(0).path("finish_reason").asText())
+                .isIn("stop", "length");
+        assertThat(chunks.get(chunks.size() - 1).path("usage").path("total_tokens").asInt()).isPositive();
+    }
+
+    @Test
+    void aModelNoWorkerServesIsANotFoundWithCodeModelNotFound() throws Exception {
+        HttpResponse<String> r = post("/embeddings", "{\"model\":\"gpt-9\",\"input\":\"hello\"}");
+
+        assertThat(r.statusCode()).isEqualTo(404);
+        JsonNode error = JSON.readTree(r.body()).path("error");
+        assertThat(error.path("code").asText()).isEqualTo("model_not_found");
+        assertThat(error.path("type").asText()).isEqualTo("invalid_request_error");
+        assertThat(error.path("message").asText()).isNotBlank();
+    }
+
+    @Test
+    void anInvalidFieldIsRefusedBeforeSendingAndNamedInParam() throws Exception {
+        HttpResponse<String> r = post("/chat/completions", "{\"model\":\"" + chatModel
+                + "\",\"messages\":[{\"role\":\"wizard\",\"content\":\"" + CANARY + "\"}]}");
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        JsonNode error = JSON.readTree(r.body()).path("error");
+        assertThat(error.path("param").asText()).isEqualTo("messages[0].role");
+        assertThat(error.path("code").asText()).isEqualTo("invalid_request");
+        assertThat(r.body()).doesNotContain(CANARY);
+    }
+
+    @Test
+    void aBodyThatIsNotJsonIsABadRequest() throws Exception {
+        HttpResponse<String> r = post("/embeddings", "{\"model\": \"" + CANARY);
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(r.body()).path("error").path("code").asText()).isEqualTo("invalid_json");
+        assertThat(r.body()).doesNotContain(CANARY);
+    }
+
+    @Test
+    void aBodyOverTheLimitIsRefusedWith413() throws Exception {
+        String big = "{\"model\":\"" + embeddingModel + "\",\"input\":\"" + "x".repeat(9 << 20) + "\"}";
+
+        HttpResponse<String> r = post("/embeddings", big);
+
+        assertThat(r.statusCode()).isEqualTo(413);
+        assertThat(JSON.readTree(r.body()).path("error").path("code").asText()).isEqualTo("request_too_large");
+    }
+
+    @Test
+    void aRequestWithoutTheTokenIsUnauthorized() throws Exception {
+        HttpResponse<String> none = HTTP.send(HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/models")).GET()
+                .build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> wrong = HTTP.send(HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/models"))
+                .header("Authorization", "Bearer not-the-token-at-all").GET().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(none.statusCode()).isEqualTo(401);
+        assertThat(wrong.statusCode()).isEqualTo(401);
+        assertThat(JSON.readTree(wrong.body()).path("error").path("code").asText()).isEqualTo("invalid_api_key");
+    }
+
+    @Test
+    void aRequestFromAWebPageIsRefused() throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(proxy.baseUrl() + "/models"))
+                .header("Authorization", "Bearer " + TOKEN).header("Origin", "https://pages.example").GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(r.statusCode()).isEqualTo(403);
+        assertThat(JSON.readTree(r.body()).path("error").path("code").asText()).isEqualTo("foreign_origin");
+    }
+
+    @Test
+    void aRequestForAReboundHostNameIsRefused() throws Exception {
+        String raw = "GET /v1/models HTTP/1.1\r\nHost: rebound.example:" + proxy.address().getPort()
+                + "\r\nAuthorization: Bearer " + TOKEN + "\r\nConnection: close\r\n\r\n";
+        String answer;
+        try (Socket s = new Socket(proxy.address().getAddress(), proxy.address().getPort())) {
+            OutputStream out = s.getOutputStream();
+            out.write(raw.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+
+        assertThat(answer).startsWith("HTTP/1.1 403").contains("foreign_origin");
+    }
+
+    @Test
+    void unknownPathsAndWrongMethodsGetOpenAiShapedErrors() throws Exception {
+        HttpResponse<String> path = HTTP.send(authorized("/engines").GET().build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> method = HTTP.send(authorized("/embeddings").GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(path.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(path.body()).path("error").path("code").asText()).isEqualTo("unknown_url");
+        assertThat(method.statusCode()).isEqualTo(405);
+    }
+
+    @Test
+    void aRequestThatGetsNoAnswerInTimeIsAGatewayTimeout() throws Exception {
+        try (OpenAiProxy impatient = OpenAiProxy.builder(client).port(0).requestTimeout(Duration.ofMillis(1)).build()) {
+            impatient.start();
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(impatient.baseUrl() + "/embeddings"))
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"model\":\"" + embeddingModel + "\",\"input\":\"late\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+
+            assertThat(r.statusCode()).isEqualTo(504);
+            assertThat(JSON.readTree(r.body()).path("error").path("code").asText()).isEqualTo("timeout");
+        }
+    }
+
+    @Test
+    void theModelsListNamesWhatAttestedWorkersAnsweredWith() throws Exception {
+        post("/embeddings", "{\"model\":\"" + embeddingModel + "\",\"input\":\"hello\"}");
+
+        HttpResponse<String> r = HTTP.send(authorized("/models").GET().build(), HttpResponse.BodyHandlers.ofString());
+
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode body = JSON.readTree(r.body());
+        assertThat(body.path("object").asText()).isEqualTo("list");
+        List<String> ids = new ArrayList<>();
+        body.path("data").forEach(m -> ids.add(m.path("id").asText()));
+        assertThat(ids).contains(embeddingModel);
+    }
+
+    @Test
+    void aProxyWhoseKeyBrokerDoesNotVerifyRefusesToStartAndBindsNothing() throws Exception {
+        BrokerTrust pinned = stack.trust();
+        BrokerTrust wrong = new BrokerTrust(pinned.verifier(), java.util.Set.of(HexFormat.of().formatHex(new byte[48])),
+                pinned.policyId(), true, pinned.log());
+        try (SealstreamClient misled = stack.clientBuilder("acme").trust(wrong).build();
+             OpenAiProxy refused = OpenAiProxy.builder(misled).port(0).build()) {
+
+            Throwable t = catchThrowable(refused::start);
+
+            assertThat(t).isInstanceOf(PolicyMismatchException.class);
+            assertThat(refused.isServing()).isFalse();
+            assertThat(catchThrowable(refused::address)).isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    @Test
+    void neitherPromptsNorAnswersReachTheAccessLogTopicsOrDisks() throws Exception {
+        HttpResponse<String> r = post("/chat/completions", chatBody("Once upon a time " + CANARY, false));
+        assertThat(r.statusCode()).isEqualTo(200);
+
+        CanaryScan scan = new CanaryScan(CANARY).topics(stack.kafka()).files(stack.dataDir())
+                .text("captured log output", logs.text());
+
+        assertThat(scan.findings()).isEmpty();
+        assertThat(logs.text()).contains("proxy.request method=POST route=/v1/chat/completions status=200");
+    }
+
+    @Test
+    void theOfficialOpenAiNodeLibraryGetsTheSdksAnswersThroughTheProxy() throws Exception {
+        OpenAiNodeClient.install();
+        String text = "a lighthouse keeper's ledger";
+        EmbeddingResult direct = client.embeddings().createBlocking(embeddingModel, List.of(text));
+        ChatCompletion chat = client.chat().completions().createBlocking(ChatCompletionRequest.builder(chatModel)
+                .user("Once upon a time").maxTokens(16).temperature(0).build());
+
+        JsonNode got = JSON.readTree(OpenAiNodeClient.runScript("openai-through-proxy.mjs", java.util.Map.of(
+                "PROXY_BASE_URL", proxy.baseUrl(), "PROXY_TOKEN", TOKEN, "EMBEDDING_MODEL", embeddingModel,
+                "CHAT_MODEL", chatModel, "EMBEDDING_TEXT", text, "CHAT_PROMPT", "Once upon a time")));
+
+        assertThat(got.path("models").toString()).contains(embeddingModel);
+        JsonNode vector = got.path("embedding");
+        assertThat(vector.size()).isEqualTo(direct.embeddings().get(0).length);
+        for (int i = 0; i < vector.size(); i++) {
+            assertThat(vector.get(i).floatValue()).isCloseTo(direct.embeddings().get(0)[i], within(1e-4f));
+        }
+        assertThat(got.path("chat").asText()).isEqualTo(chat.content());
+        assertThat(got.path("streamed").asText()).isEqualTo(chat.content());
+        assertThat(got.path("streamChunks").asInt()).isGreaterThanOrEqualTo(2);
+        assertThat(got.path("unknownModel").path("status").asInt()).isEqualTo(404);
+        assertThat(got.path("unknownModel").path("code").asText()).isEqualTo("model_not_found");
+        assertThat(got.path("unknownModel").path("isNotFound").asBoolean()).isTrue();
+        assertThat(got.path("wrongKey").path("isAuthentication").asBoolean()).isTrue();
+    }
+
+    private static String chatBody(String prompt, boolean stream) throws Exception {
+        return "{\"model\":\"" + chatModel + "\",\"messages\":[{\"role\":\"user\",\"content\":"
+                + JSON.writeValueAsString(prompt) + "}],\"max_tokens\":16,\"temperature\":0,\"stream\":" + stream + "}";
+    }
+
+    private static HttpRequest.Builder authorized(String path) {
+        return HttpRequest.newBuilder(URI.create(proxy.baseUrl() + path)).header("Authorization", "Bearer " + TOKEN);
+    }
+
+    private static HttpResponse<String> post(String path, String body) throws Exception {
+        return HTTP.send(authorized(path).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
