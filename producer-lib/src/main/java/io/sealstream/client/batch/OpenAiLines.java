@@ -17,8 +17,11 @@ final class OpenAiLines {
     private OpenAiLines() {
     }
 
+    /** An answered line; which attested worker answered goes beside OpenAI's fields of the line. */
     static String answered(String customId, String requestId, io.sealstream.client.Answer answer) {
-        return line(customId, requestId, 200, OpenAiBodies.answer(requestId, answer.body(), answer.provenance())).toString();
+        ObjectNode n = line(customId, requestId, 200, OpenAiBodies.answer(requestId, answer.body()));
+        answer.provenance().ifPresent(p -> OpenAiBodies.provenance(n, p));
+        return n.toString();
     }
 
     static String answered(String customId, String requestId, InferenceResponse r) {
