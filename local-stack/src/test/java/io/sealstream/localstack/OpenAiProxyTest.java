@@ -336,6 +336,33 @@ class OpenAiProxyTest {
         assertThat(got.path("wrongKey").path("isAuthentication").asBoolean()).isTrue();
     }
 
+    @Test
+    void theCurlExamplesInTheDocsRunVerbatimAgainstTheProxy() throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(new ProcessBuilder("curl", "--version").start().waitFor() == 0,
+                "curl is not installed: install it (Debian: apt-get install curl) to run docs/proxy.md's examples");
+        String doc = java.nio.file.Files.readString(Path.of("..", "docs", "proxy.md"));
+        String section = doc.substring(doc.indexOf("## From curl"), doc.indexOf("## From an OpenAI library"));
+        java.util.regex.Matcher blocks = java.util.regex.Pattern.compile("```bash\\n(.*?)```", java.util.regex.Pattern.DOTALL)
+                .matcher(section);
+        List<String> outputs = new ArrayList<>();
+        while (blocks.find()) {
+            ProcessBuilder pb = new ProcessBuilder("bash", "-c", blocks.group(1)).redirectErrorStream(true);
+            pb.environment().putAll(java.util.Map.of("PROXY", proxy.baseUrl(), "SEALSTREAM_PROXY_TOKEN", TOKEN,
+                    "EMBEDDING_MODEL", embeddingModel, "CHAT_MODEL", chatModel));
+            Process p = pb.start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor()).as(blocks.group(1) + "\n" + out).isZero();
+            outputs.add(out);
+        }
+
+        assertThat(outputs).hasSize(4);
+        assertThat(JSON.readTree(outputs.get(0)).path("object").asText()).isEqualTo("list");
+        assertThat(JSON.readTree(outputs.get(1)).path("data").get(0).path("embedding").size()).isPositive();
+        assertThat(JSON.readTree(outputs.get(2)).path("choices").get(0).path("message").path("content").asText())
+                .isNotEmpty();
+        assertThat(outputs.get(3)).contains("chat.completion.chunk").endsWith("data: [DONE]\n\n");
+    }
+
     private static String chatBody(String prompt, boolean stream) throws Exception {
         return "{\"model\":\"" + chatModel + "\",\"messages\":[{\"role\":\"user\",\"content\":"
                 + JSON.writeValueAsString(prompt) + "}],\"max_tokens\":16,\"temperature\":0,\"stream\":" + stream + "}";

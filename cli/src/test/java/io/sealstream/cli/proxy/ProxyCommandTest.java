@@ -1,0 +1,76 @@
+package io.sealstream.cli.proxy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sealstream.cli.SealstreamCommand;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** What {@code sealstream proxy} refuses before it reads the connection or touches the network. */
+class ProxyCommandTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void anAddressOtherMachinesReachNeedsAToken() throws Exception {
+        Run r = run("proxy", "--connection", dir.resolve("absent.connection").toString(), "--listen", "0.0.0.0:0");
+
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("reachable from other machines").contains("--token-file");
+    }
+
+    @Test
+    void aShortTokenIsRefused() throws Exception {
+        Path token = Files.writeString(dir.resolve("token"), "short\n");
+
+        Run r = run("proxy", "--connection", dir.resolve("absent.connection").toString(), "--token-file",
+                token.toString());
+
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("fewer than 16 characters");
+    }
+
+    @Test
+    void aHostNameIsRefusedAsAListenAddress() throws Exception {
+        Run r = run("proxy", "--connection", dir.resolve("absent.connection").toString(), "--listen",
+                "proxy.example:8080");
+
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("literal address");
+    }
+
+    @Test
+    void listenTakesHostAndPortABracketedV6AddressOrAPortAlone() throws Exception {
+        assertThat(ProxyCommand.parseListen("127.0.0.1:9000")).isEqualTo(new InetSocketAddress("127.0.0.1", 9000));
+        assertThat(ProxyCommand.parseListen("[::1]:9000").getAddress().isLoopbackAddress()).isTrue();
+        assertThat(ProxyCommand.parseListen("9000")).isEqualTo(new InetSocketAddress("127.0.0.1", 9000));
+        assertThatThrownBy(() -> ProxyCommand.parseListen("127.0.0.1:99999")).hasMessageContaining("0 to 65535");
+    }
+
+    private record Run(int exit, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        PrintStream out = System.out;
+        PrintStream err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream();
+        ByteArrayOutputStream e = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
+            int exit = new CommandLine(new SealstreamCommand()).execute(args);
+            return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+    }
+}
