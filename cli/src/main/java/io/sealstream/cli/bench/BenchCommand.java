@@ -7,7 +7,7 @@ import picocli.CommandLine;
 @Command(name = "bench",
         description = "Run a benchmark and print its figures.",
         subcommands = {EnvelopeBench.class, AttestationBench.class, ChatBench.class, BatchBench.class, FaultsBench.class, TenancyBench.class,
-                PipelineBench.class, ReplicatedBench.class})
+                PipelineBench.class, ReplicatedBench.class, ProxyBench.class})
 public final class BenchCommand implements Runnable {
     @CommandLine.Spec
     private CommandLine.Model.CommandSpec spec;
