@@ -1,7 +1,7 @@
 // Runs the official OpenAI client library against `sealstream proxy` and prints what it got as one
 // JSON object, for OpenAiClientLibraryTest to compare with the Java SDK's answers. Inputs come from
 // the environment; nothing here knows it is not talking to OpenAI but the base URL.
-import OpenAI from 'openai';
+import OpenAI, { toFile } from 'openai';
 
 const env = (name) => {
   const v = process.env[name];
@@ -57,6 +57,28 @@ try {
   out.wrongKey = { status: 200 };
 } catch (e) {
   out.wrongKey = { status: e.status, code: e.code, isAuthentication: e instanceof OpenAI.AuthenticationError };
+}
+
+// the Batch API: upload a file, create a batch, wait for it, read its output
+const lines = ['a', 'b'].map((id) => JSON.stringify({
+  custom_id: id, method: 'POST', url: '/v1/embeddings', body: { model: embeddingModel, input: [text] },
+})).join('\n') + '\n';
+const uploaded = await client.files.create({ file: await toFile(Buffer.from(lines), 'in.jsonl'), purpose: 'batch' });
+let batch = await client.batches.create({
+  input_file_id: uploaded.id, endpoint: '/v1/embeddings', completion_window: '24h',
+});
+const deadline = Date.now() + 90_000;
+while (!['completed', 'failed', 'cancelled', 'expired'].includes(batch.status) && Date.now() < deadline) {
+  await new Promise((r) => setTimeout(r, 200));
+  batch = await client.batches.retrieve(batch.id);
+}
+out.batchStatus = batch.status;
+out.batchCounts = batch.request_counts;
+if (batch.output_file_id) {
+  const content = await (await client.files.content(batch.output_file_id)).text();
+  out.batchOutput = content.trim().split('\n').map((l) => JSON.parse(l)).map((l) => ({
+    custom_id: l.custom_id, status: l.response.status_code, embedding: l.response.body.data[0].embedding,
+  }));
 }
 
 process.stdout.write(JSON.stringify(out) + '\n');

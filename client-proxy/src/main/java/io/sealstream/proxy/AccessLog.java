@@ -13,11 +13,12 @@ final class AccessLog {
 
     void record(String method, String route, int status, String code, String requestId, String model, long millis) {
         LOG.info("proxy.request method={} route={} status={} code={} request_id={} model={} ms={}",
-                method.matches("[A-Z]{1,10}") ? method : "(other)", route, status, code == null ? "-" : code,
+                method.matches("[A-Z]{1,10}") ? method : "(other)", route, status, code == null ? "-" : safe(code),
                 requestId == null ? "-" : requestId, model == null ? "-" : safe(model), millis);
     }
 
-    private static String safe(String model) {
-        return model.matches("[A-Za-z0-9._:-]{1,128}") ? model : "(not a model name)";
+    /** A model name or code as it is when it has the shape of one (a worker could send anything), else a placeholder. */
+    private static String safe(String value) {
+        return value.matches("[A-Za-z0-9._:-]{1,128}") ? value : "(unprintable)";
     }
 }

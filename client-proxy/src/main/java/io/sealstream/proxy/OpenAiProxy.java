@@ -17,9 +17,22 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import io.sealstream.schemas.v1.EmbeddingsResult;
+import io.sealstream.schemas.v1.InferenceRequest;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
 import org.eclipse.jetty.server.Handler;
@@ -51,7 +64,12 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * }</pre>
  */
 public final class OpenAiProxy implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(OpenAiProxy.class);
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Request bodies read at once; more get 429, so slow uploads cannot hold memory or every slot. */
+    static final int MAX_CONCURRENT_READS = 32;
+    /** An idle connection (no request, or a stalled upload) is closed after this. */
+    private static final Duration IDLE = Duration.ofSeconds(30);
 
     private final SealstreamClient client;
     private final InetSocketAddress listen;
@@ -59,10 +77,15 @@ public final class OpenAiProxy implements AutoCloseable {
     private final Duration requestTimeout;
     private final int maxBodyBytes;
     private final int maxInFlight;
-    private final AccessLog accessLog;
+    private final AccessLog accessLog = new AccessLog();
     private final AtomicInteger inFlight = new AtomicInteger();
+    private final Semaphore reads = new Semaphore(MAX_CONCURRENT_READS);
+    private final Set<Exchange> awaiting = ConcurrentHashMap.newKeySet();
     private final Server server;
     private final ServedModels models;
+    private final BatchApi batches;
+    /** Seals and sends: the SDK may block (a session renewal calls the key broker; Kafka may be slow), never on Jetty's threads. */
+    private final ThreadPoolExecutor sender;
     private volatile boolean closing;
 
     private OpenAiProxy(Builder b) {
@@ -72,12 +95,18 @@ public final class OpenAiProxy implements AutoCloseable {
         this.requestTimeout = b.requestTimeout;
         this.maxBodyBytes = b.maxBodyBytes;
         this.maxInFlight = b.maxInFlight;
-        this.accessLog = new AccessLog();
-        this.models = new ServedModels(client);
+        this.models = new ServedModels();
+        this.sender = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(b.maxInFlight), r -> {
+            Thread t = new Thread(r, "sealstream-proxy-send");
+            t.setDaemon(true);
+            return t;
+        });
         QueuedThreadPool threads = new QueuedThreadPool(b.threads, 2, 60_000);
         threads.setName("sealstream-proxy");
         threads.setDaemon(true);
         this.server = new Server(threads);
+        this.batches = b.stateDirectory == null ? null : new BatchApi(client, b.stateDirectory, requestTimeout,
+                server.getByteBufferPool());
         HttpConfiguration http = new HttpConfiguration();
         http.setSendServerVersion(false);
         http.setSendDateHeader(true);
@@ -85,9 +114,12 @@ public final class OpenAiProxy implements AutoCloseable {
         ServerConnector connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(http));
         connector.setHost(listen.getHostString());
         connector.setPort(listen.getPort());
-        // an idle keep-alive connection ends; one waiting for its answer is not idle past the request timeout
-        connector.setIdleTimeout(requestTimeout.plusSeconds(30).toMillis());
+        connector.setIdleTimeout(IDLE.toMillis());
+        // stop() itself waits for the requests in flight; what is still open then is idle
+        connector.setShutdownIdleTimeout(1_000);
         server.addConnector(connector);
+        // open connections at most: every request awaiting an answer, and some to be refused on
+        server.addBean(new NetworkConnectionLimit(b.maxInFlight + 64, connector));
         server.setHandler(new Routes());
         server.setStopTimeout(5_000);
     }
@@ -102,7 +134,11 @@ public final class OpenAiProxy implements AutoCloseable {
      */
     public VerifiedTopic start() throws Exception {
         VerifiedTopic verified = client.verifyKeyBroker();
+        models.policy(verified.policy());
         server.start();
+        if (batches != null) {
+            batches.resume();
+        }
         return verified;
     }
 
@@ -133,45 +169,93 @@ public final class OpenAiProxy implements AutoCloseable {
         return inFlight.get();
     }
 
-    /** Stops accepting, lets requests in flight finish (5 s at most), then stops. The client stays open. */
+    /**
+     * Stops: refuses new requests (503 {@code proxy_closing}), waits up to the request timeout for
+     * those in flight to be answered, answers what is left with 503, stops running batches (they
+     * resume at the next start), then closes. The client stays open.
+     *
+     * @return requests that were answered with 503 instead of their answer
+     */
+    public int stop() throws Exception {
+        closing = true;
+        long deadline = System.nanoTime() + requestTimeout.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        int dropped = 0;
+        for (Exchange ex : awaiting) {
+            if (!ex.isAnswered()) {
+                ex.fail(ProxyError.closing());
+                dropped++;
+            }
+        }
+        if (batches != null) {
+            batches.close();
+        }
+        try {
+            server.stop();
+        } catch (java.util.concurrent.TimeoutException idleConnectionsLeft) {
+            // every exchange is answered; connections still open are closed by the stop regardless
+        }
+        sender.shutdownNow();
+        return dropped;
+    }
+
     @Override
     public void close() throws Exception {
-        closing = true;
-        server.stop();
+        if (server.isStarted() || server.isStarting()) {
+            stop();
+        } else {
+            sender.shutdownNow();
+            server.stop();
+        }
     }
 
     /** Routes by path; every answer, refusal or failure ends in exactly one response and one access-log line. */
     private final class Routes extends Handler.Abstract {
         @Override
         public boolean handle(Request request, Response response, Callback callback) {
-            Exchange ex = new Exchange(request, response, callback);
             String path = Request.getPathInContext(request);
             String route = switch (path) {
                 case "/v1/embeddings", "/v1/chat/completions", "/v1/models" -> path;
-                default -> "(other)";
+                default -> BatchApi.route(path);
             };
-            ex.route = route;
-            ProxyError refused = admit(request);
-            if (refused != null) {
-                ex.fail(refused);
-                return true;
-            }
-            switch (route) {
-                case "/v1/models" -> {
-                    if (!"GET".equals(request.getMethod())) {
-                        ex.fail(ProxyError.methodNotAllowed("GET"));
-                    } else {
-                        ex.json(200, models.list());
+            Exchange ex = new Exchange(request, response, callback, accessLog, route);
+            try {
+                ProxyError refused = admit(request);
+                if (refused != null) {
+                    ex.fail(refused);
+                    return true;
+                }
+                switch (route) {
+                    case "/v1/models" -> {
+                        if (!"GET".equals(request.getMethod())) {
+                            ex.fail(ProxyError.methodNotAllowed("GET"));
+                        } else {
+                            ex.json(200, models.list());
+                        }
+                    }
+                    case "/v1/embeddings", "/v1/chat/completions" -> {
+                        if (!"POST".equals(request.getMethod())) {
+                            ex.fail(ProxyError.methodNotAllowed("POST"));
+                        } else {
+                            post(ex);
+                        }
+                    }
+                    case "(other)" -> ex.fail(ProxyError.notFound("this path"));
+                    default -> {
+                        if (batches == null) {
+                            ex.fail(ProxyError.notFound("the Batch API (the proxy was started without a state "
+                                    + "directory)"));
+                        } else if (closing) {
+                            ex.fail(ProxyError.closing());
+                        } else {
+                            batches.handle(ex, path);
+                        }
                     }
                 }
-                case "/v1/embeddings", "/v1/chat/completions" -> {
-                    if (!"POST".equals(request.getMethod())) {
-                        ex.fail(ProxyError.methodNotAllowed("POST"));
-                    } else {
-                        post(ex);
-                    }
-                }
-                default -> ex.fail(ProxyError.notFound("this path"));
+            } catch (Throwable t) {
+                failed(ex, t);
             }
             return true;
         }
@@ -183,7 +267,7 @@ public final class OpenAiProxy implements AutoCloseable {
             }
             if (bearerToken != null) {
                 String auth = request.getHeaders().get(HttpHeader.AUTHORIZATION);
-                byte[] given = auth != null && auth.startsWith("Bearer ")
+                byte[] given = auth != null && auth.regionMatches(true, 0, "Bearer ", 0, 7)
                         ? auth.substring(7).trim().getBytes(StandardCharsets.UTF_8) : new byte[0];
                 if (!MessageDigest.isEqual(given, bearerToken)) {
                     return ProxyError.unauthorized();
@@ -193,8 +277,7 @@ public final class OpenAiProxy implements AutoCloseable {
         }
 
         private void post(Exchange ex) {
-            long declared = ex.request.getLength();
-            if (declared > maxBodyBytes) {
+            if (ex.request.getLength() > maxBodyBytes) {
                 ex.fail(ProxyError.tooLarge(maxBodyBytes));
                 return;
             }
@@ -202,27 +285,30 @@ public final class OpenAiProxy implements AutoCloseable {
                 ex.fail(ProxyError.closing());
                 return;
             }
-            if (inFlight.incrementAndGet() > maxInFlight) {
-                inFlight.decrementAndGet();
-                ex.fail(ProxyError.busy(maxInFlight));
+            if (!reads.tryAcquire()) {
+                ex.fail(ProxyError.busyUploading(MAX_CONCURRENT_READS));
                 return;
             }
-            ex.counted = true;
             Content.Source.asByteArrayAsync(ex.request, maxBodyBytes).whenComplete((bytes, readFailure) -> {
-                if (readFailure != null) {
-                    ex.fail(ex.request.getLength() < 0 && !(readFailure instanceof IOException)
-                            ? ProxyError.tooLarge(maxBodyBytes) : ProxyError.notJson());
-                    return;
-                }
+                reads.release();
                 try {
-                    sendParsed(ex, bytes);
-                } catch (RuntimeException e) {
-                    ex.fail(ProxyError.of(e));
+                    if (readFailure != null) {
+                        Throwable why = readFailure instanceof CompletionException c && c.getCause() != null
+                                ? c.getCause() : readFailure;
+                        boolean overLimit = why instanceof IllegalStateException || why instanceof IllegalArgumentException
+                                || why instanceof java.nio.BufferOverflowException;
+                        ex.fail(overLimit ? ProxyError.tooLarge(maxBodyBytes) : ProxyError.unreadable());
+                        return;
+                    }
+                    admitParsed(ex, bytes);
+                } catch (Throwable t) {
+                    failed(ex, t);
                 }
             });
         }
 
-        private void sendParsed(Exchange ex, byte[] bytes) {
+        /** Counts the request in flight once its body is read, parses it, and hands it to the sender. */
+        private void admitParsed(Exchange ex, byte[] bytes) {
             JsonNode body;
             try {
                 body = JSON.readTree(bytes);
@@ -230,42 +316,89 @@ public final class OpenAiProxy implements AutoCloseable {
                 ex.fail(ProxyError.notJson());
                 return;
             }
+            if (inFlight.incrementAndGet() > maxInFlight) {
+                inFlight.decrementAndGet();
+                ex.fail(ProxyError.busy(maxInFlight));
+                return;
+            }
+            ex.onAnswered(inFlight::decrementAndGet);
+            awaiting.add(ex);
+            ex.onAnswered(() -> awaiting.remove(ex));
+            // the answer may take minutes: the connection is not idle while the request waits for it
+            ex.request.addIdleTimeoutListener(timeout -> false);
             String requestId = SealstreamClient.newRequestId();
             ex.requestId = requestId;
-            if (ex.route.equals("/v1/embeddings")) {
+            boolean embeddings = ex.route.equals("/v1/embeddings");
+            InferenceRequest request;
+            boolean base64 = false;
+            boolean stream = false;
+            boolean usage = false;
+            if (embeddings) {
                 OpenAiRequests.Embeddings e = OpenAiRequests.embeddings(body, "", true);
-                ex.model = e.request().getModel();
-                client.answer(requestId, e.request(), requestTimeout).whenCompleteAsync((answer, failure) -> {
-                    if (failure != null) {
-                        ex.fail(ProxyError.of(failure));
-                    } else {
-                        ex.json(200, answered(requestId, answer, e.base64()));
-                    }
-                }, executor());
+                request = e.request();
+                base64 = e.base64();
             } else {
                 OpenAiRequests.Chat chat = OpenAiRequests.chat(body, "", true);
-                ex.model = chat.request().getModel();
-                client.answer(requestId, chat.request(), requestTimeout).whenCompleteAsync((answer, failure) -> {
-                    if (failure != null) {
-                        ex.fail(ProxyError.of(failure));
-                    } else if (chat.stream()) {
-                        ex.events(streamed(requestId, answer, chat.includeUsage()));
-                    } else {
-                        ex.json(200, answered(requestId, answer, false));
+                request = chat.request();
+                stream = chat.stream();
+                usage = chat.includeUsage();
+            }
+            ex.model = request.getModel();
+            boolean asBase64 = base64;
+            boolean asStream = stream;
+            boolean withUsage = usage;
+            try {
+                sender.execute(() -> {
+                    try {
+                        client.answer(requestId, request, requestTimeout).whenCompleteAsync((answer, failure) -> {
+                            try {
+                                if (failure != null) {
+                                    ex.fail(ProxyError.of(failure));
+                                } else if (!(answer.body().getOutput() instanceof ChatResult) && !embeddings
+                                        || !(answer.body().getOutput() instanceof EmbeddingsResult) && embeddings) {
+                                    ex.fail(ProxyError.unexpectedOutput(ex.route));
+                                } else if (asStream) {
+                                    ex.events(streamed(requestId, answer, withUsage));
+                                } else {
+                                    models.saw(answer);
+                                    ex.json(200, OpenAiBodies.answer(requestId, answer.body(), answer.provenance(),
+                                            asBase64));
+                                }
+                            } catch (Throwable t) {
+                                failed(ex, t);
+                            }
+                        }, answerExecutor());
+                    } catch (Throwable t) {
+                        failed(ex, t);
                     }
-                }, executor());
+                });
+            } catch (RejectedExecutionException full) {
+                ex.fail(closing ? ProxyError.closing() : ProxyError.busy(maxInFlight));
             }
         }
     }
 
-    private Executor executor() {
-        // rendering a large answer runs on the proxy's threads, not on the SDK's response listener
-        return server.getThreadPool();
+    /** Answers a failure the routes did not foresee: its class and the request id go to the log, never its message. */
+    private static void failed(Exchange ex, Throwable t) {
+        if (!(t instanceof io.sealstream.client.SealstreamException) && !(t instanceof IllegalArgumentException)) {
+            LOG.warn("proxy.request.failed route={} request_id={} error={}", ex.route,
+                    ex.requestId == null ? "-" : ex.requestId, t.getClass().getName());
+        }
+        ex.fail(ProxyError.of(t));
     }
 
-    private ObjectNode answered(String requestId, Answer answer, boolean base64) {
-        models.saw(answer);
-        return OpenAiBodies.answer(requestId, answer.body(), answer.provenance(), base64);
+    /**
+     * Renders answers on the proxy's threads, not on the SDK's response listener; when those are
+     * stopped or full, on the thread that completes the answer, so no answer is left unwritten.
+     */
+    private Executor answerExecutor() {
+        return r -> {
+            try {
+                server.getThreadPool().execute(r);
+            } catch (RejectedExecutionException e) {
+                r.run();
+            }
+        };
     }
 
     /**
@@ -309,56 +442,6 @@ public final class OpenAiProxy implements AutoCloseable {
                 || h.contains(":") && h.matches("[0-9a-fA-F:.]+");
     }
 
-    /** One HTTP exchange: answered once, logged once. */
-    private final class Exchange {
-        final Request request;
-        final Response response;
-        final Callback callback;
-        final long startNanos = System.nanoTime();
-        String route;
-        String requestId;
-        String model;
-        boolean counted;
-        private boolean done;
-
-        Exchange(Request request, Response response, Callback callback) {
-            this.request = request;
-            this.response = response;
-            this.callback = callback;
-        }
-
-        void fail(ProxyError e) {
-            write(e.status(), "application/json", e.body().toString(), e.code());
-        }
-
-        void json(int status, ObjectNode body) {
-            write(status, "application/json", body.toString(), null);
-        }
-
-        void events(String sse) {
-            response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-            write(200, "text/event-stream; charset=utf-8", sse, null);
-        }
-
-        private synchronized void write(int status, String contentType, String text, String code) {
-            if (done) {
-                return;
-            }
-            done = true;
-            if (counted) {
-                inFlight.decrementAndGet();
-            }
-            response.setStatus(status);
-            response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
-            if (requestId != null) {
-                response.getHeaders().put("x-request-id", requestId);
-            }
-            accessLog.record(request.getMethod(), route, status, code, requestId, model,
-                    (System.nanoTime() - startNanos) / 1_000_000);
-            Content.Sink.write(response, true, text, callback);
-        }
-    }
-
     /** Settings of a proxy; defaults suit one application on the same machine. */
     public static final class Builder {
         private final SealstreamClient client;
@@ -368,6 +451,7 @@ public final class OpenAiProxy implements AutoCloseable {
         private int maxBodyBytes = 8 << 20;
         private int maxInFlight = 1024;
         private int threads = 16;
+        private Path stateDirectory;
 
         private Builder(SealstreamClient client) {
             this.client = Objects.requireNonNull(client, "client");
@@ -420,7 +504,20 @@ public final class OpenAiProxy implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Where the Batch API keeps uploaded files, batch outputs and job journals (plaintext:
+         * the directory is made owner-only). Without one, {@code /v1/files} and {@code /v1/batches}
+         * answer 404.
+         */
+        public Builder stateDirectory(Path dir) {
+            this.stateDirectory = dir;
+            return this;
+        }
+
         public OpenAiProxy build() {
+            if (bearerToken == null && !listen.getAddress().isLoopbackAddress()) {
+                throw new IllegalStateException(listen + " is reachable from other machines: set a bearer token");
+            }
             return new OpenAiProxy(this);
         }
     }

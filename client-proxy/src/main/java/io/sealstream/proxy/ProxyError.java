@@ -30,6 +30,15 @@ import org.apache.kafka.common.errors.RecordTooLargeException;
  */
 public record ProxyError(int status, String type, String code, String message, String param) {
 
+    /**
+     * Whether a retry of the same request cannot help (the key broker failed verification) or
+     * would only send it again for a second answer (a timeout): the OpenAI libraries retry 5xx
+     * unless the answer says {@code x-should-retry: false}.
+     */
+    public boolean retryPointless() {
+        return type.equals("attestation_error") || type.equals("timeout_error");
+    }
+
     /** The body, {@code {"error": {...}}}. */
     public ObjectNode body() {
         return OpenAiBodies.error(message, type, param, code);
@@ -42,6 +51,11 @@ public record ProxyError(int status, String type, String code, String message, S
     static ProxyError notJson() {
         return new ProxyError(400, "invalid_request_error", "invalid_json",
                 "the body is not JSON; send a JSON object with Content-Type: application/json", null);
+    }
+
+    static ProxyError unreadable() {
+        return new ProxyError(400, "invalid_request_error", "unreadable_body", "the body could not be read to its "
+                + "end (the connection stalled or broke); send it again", null);
     }
 
     static ProxyError tooLarge(long limit) {
@@ -73,6 +87,16 @@ public record ProxyError(int status, String type, String code, String message, S
         return new ProxyError(429, "rate_limit_error", "too_many_requests", "the proxy already holds " + limit
                 + " requests awaiting answers; retry after some complete, or start it with a higher --max-in-flight",
                 null);
+    }
+
+    static ProxyError busyUploading(int limit) {
+        return new ProxyError(429, "rate_limit_error", "too_many_requests", limit + " request bodies are being read "
+                + "already; retry in a moment", null);
+    }
+
+    static ProxyError unexpectedOutput(String route) {
+        return new ProxyError(502, "server_error", "unexpected_output", "the worker answered a request to " + route
+                + " with another kind of output; report it to the operator", null);
     }
 
     static ProxyError closing() {
@@ -117,6 +141,11 @@ public record ProxyError(int status, String type, String code, String message, S
         if (t instanceof DeliveryFailedException || t instanceof KeyUnavailableException
                 || t instanceof ResponsesUnavailableException) {
             return new ProxyError(503, "server_error", "pipeline_unavailable", t.getMessage(), null);
+        }
+        if (t instanceof IllegalStateException) {
+            // a session that ended while it was renewed, or a client closing: another try opens a new one
+            return new ProxyError(503, "server_error", "session_unavailable", "the client's session with the workers "
+                    + "could not seal this request (" + t.getClass().getSimpleName() + "); retry", null);
         }
         if (t instanceof IllegalArgumentException) {
             // the SDK's own checks of a request it was handed (they name the field, never its value)

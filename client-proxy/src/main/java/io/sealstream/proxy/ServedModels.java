@@ -3,8 +3,8 @@ package io.sealstream.proxy;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.client.Answer;
-import io.sealstream.client.SealstreamClient;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -16,22 +16,24 @@ import java.util.concurrent.ConcurrentHashMap;
  * every model an attested worker has answered this proxy with, with the digests of the models
  * that served it (from the answers' sealed provenance). Names come from verified sources only:
  * the policy the key broker's evidence binds, and answers that opened under this client's session
- * keys, which only attested workers hold.
+ * keys, which only attested workers hold. Where the policy names pools, a learnt name it no longer
+ * routes is not listed. Listing never calls the key broker.
  */
 final class ServedModels {
     private static final ObjectMapper JSON = new ObjectMapper();
     /** Most names learnt from answers; a worker cannot grow the list without bound. */
     static final int MAX_LEARNT = 256;
 
-    private final SealstreamClient client;
     private final Map<String, Set<String>> answered = new ConcurrentHashMap<>();
+    private volatile AttestationPolicy policy;
 
-    ServedModels(SealstreamClient client) {
-        this.client = client;
+    /** The policy the key broker's evidence showed when the proxy started. */
+    void policy(AttestationPolicy verified) {
+        this.policy = verified;
     }
 
     /** Takes note of the model that answered. */
-    void saw(Answer answer) {
+    synchronized void saw(Answer answer) {
         String model = answer.body().getModel();
         if (model == null || model.isEmpty() || answered.size() >= MAX_LEARNT && !answered.containsKey(model)) {
             return;
@@ -46,10 +48,16 @@ final class ServedModels {
 
     /** OpenAI's model list. */
     ObjectNode list() {
+        AttestationPolicy p = policy;
         Map<String, Set<String>> all = new TreeMap<>();
-        client.verifyKeyBroker().policy().pools().values().forEach(names -> names.forEach(n ->
-                all.computeIfAbsent(n, k -> new TreeSet<>())));
-        answered.forEach((name, digests) -> all.computeIfAbsent(name, k -> new TreeSet<>()).addAll(digests));
+        if (p != null) {
+            p.pools().values().forEach(names -> names.forEach(n -> all.computeIfAbsent(n, k -> new TreeSet<>())));
+        }
+        answered.forEach((name, digests) -> {
+            if (p == null || p.pools().isEmpty() || p.poolServing(name).isPresent()) {
+                all.computeIfAbsent(name, k -> new TreeSet<>()).addAll(digests);
+            }
+        });
         ObjectNode body = JSON.createObjectNode().put("object", "list");
         ArrayNode data = body.putArray("data");
         all.forEach((name, digests) -> {

@@ -67,7 +67,7 @@ class OpenAiProxyTest {
         embeddingModel = stack.engines().get(0).models().iterator().next();
         chatModel = ((ChatEngine) stack.engines().get(1)).models().iterator().next();
         client = stack.client("acme");
-        proxy = OpenAiProxy.builder(client).port(0).bearerToken(TOKEN).build();
+        proxy = OpenAiProxy.builder(client).port(0).bearerToken(TOKEN).stateDirectory(dir.resolve("proxy-state")).build();
         proxy.start();
     }
 
@@ -195,13 +195,13 @@ class OpenAiProxyTest {
     }
 
     @Test
-    void aBodyOverTheLimitIsRefusedWith413() throws Exception {
-        String big = "{\"model\":\"" + embeddingModel + "\",\"input\":\"" + "x".repeat(9 << 20) + "\"}";
+    void aBodyOverTheLimitIsRefusedWith413BeforeItIsRead() throws Exception {
+        String head = "POST /v1/embeddings HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + TOKEN
+                + "\r\nContent-Type: application/json\r\nContent-Length: " + (9 << 20) + "\r\n\r\n";
 
-        HttpResponse<String> r = post("/embeddings", big);
+        String answer = raw(head);
 
-        assertThat(r.statusCode()).isEqualTo(413);
-        assertThat(JSON.readTree(r.body()).path("error").path("code").asText()).isEqualTo("request_too_large");
+        assertThat(answer).startsWith("HTTP/1.1 413").contains("request_too_large");
     }
 
     @Test
@@ -228,18 +228,34 @@ class OpenAiProxyTest {
 
     @Test
     void aRequestForAReboundHostNameIsRefused() throws Exception {
-        String raw = "GET /v1/models HTTP/1.1\r\nHost: rebound.example:" + proxy.address().getPort()
-                + "\r\nAuthorization: Bearer " + TOKEN + "\r\nConnection: close\r\n\r\n";
-        String answer;
-        try (Socket s = new Socket(proxy.address().getAddress(), proxy.address().getPort())) {
-            OutputStream out = s.getOutputStream();
-            out.write(raw.getBytes(StandardCharsets.US_ASCII));
-            out.flush();
-            InputStream in = s.getInputStream();
-            answer = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
+        String answer = raw("GET /v1/models HTTP/1.1\r\nHost: rebound.example:" + proxy.address().getPort()
+                + "\r\nAuthorization: Bearer " + TOKEN + "\r\nConnection: close\r\n\r\n");
 
         assertThat(answer).startsWith("HTTP/1.1 403").contains("foreign_origin");
+    }
+
+    /** Sends {@code head} as it is and reads the answer until the proxy closes or 5 s pass. */
+    private static String raw(String head) throws Exception {
+        try (Socket s = new Socket(proxy.address().getAddress(), proxy.address().getPort())) {
+            s.setSoTimeout(5_000);
+            OutputStream out = s.getOutputStream();
+            out.write(head.getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = s.getInputStream();
+            java.io.ByteArrayOutputStream got = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[8192];
+            try {
+                for (int n; (n = in.read(buf)) > 0; ) {
+                    got.write(buf, 0, n);
+                    if (got.toString(StandardCharsets.UTF_8).contains("}}")) {
+                        break; // the whole error body arrived
+                    }
+                }
+            } catch (java.net.SocketTimeoutException e) {
+                // what arrived is the answer
+            }
+            return got.toString(StandardCharsets.UTF_8);
+        }
     }
 
     @Test
@@ -257,13 +273,16 @@ class OpenAiProxyTest {
     void aRequestThatGetsNoAnswerInTimeIsAGatewayTimeout() throws Exception {
         try (OpenAiProxy impatient = OpenAiProxy.builder(client).port(0).requestTimeout(Duration.ofMillis(1)).build()) {
             impatient.start();
+            // 512 texts: inference takes longer than the SDK's 100 ms timeout tick, so the answer is late
+            String texts = JSON.writeValueAsString(java.util.Collections.nCopies(512, "a late sentence"));
             HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(impatient.baseUrl() + "/embeddings"))
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(
-                            "{\"model\":\"" + embeddingModel + "\",\"input\":\"late\"}")).build(),
+                            "{\"model\":\"" + embeddingModel + "\",\"input\":" + texts + "}")).build(),
                     HttpResponse.BodyHandlers.ofString());
 
             assertThat(r.statusCode()).isEqualTo(504);
             assertThat(JSON.readTree(r.body()).path("error").path("code").asText()).isEqualTo("timeout");
+            assertThat(r.headers().firstValue("x-should-retry")).hasValue("false");
         }
     }
 
@@ -334,6 +353,15 @@ class OpenAiProxyTest {
         assertThat(got.path("unknownModel").path("code").asText()).isEqualTo("model_not_found");
         assertThat(got.path("unknownModel").path("isNotFound").asBoolean()).isTrue();
         assertThat(got.path("wrongKey").path("isAuthentication").asBoolean()).isTrue();
+        assertThat(got.path("batchStatus").asText()).isEqualTo("completed");
+        assertThat(got.path("batchOutput")).hasSize(2);
+        for (JsonNode line : got.path("batchOutput")) {
+            assertThat(line.path("status").asInt()).isEqualTo(200);
+            JsonNode v = line.path("embedding");
+            for (int i = 0; i < v.size(); i++) {
+                assertThat(v.get(i).floatValue()).isCloseTo(direct.embeddings().get(0)[i], within(1e-3f));
+            }
+        }
     }
 
     @Test
@@ -361,6 +389,116 @@ class OpenAiProxyTest {
         assertThat(JSON.readTree(outputs.get(2)).path("choices").get(0).path("message").path("content").asText())
                 .isNotEmpty();
         assertThat(outputs.get(3)).contains("chat.completion.chunk").endsWith("data: [DONE]\n\n");
+    }
+
+    @Test
+    void aBatchOfAnUploadedFileCompletesAndItsOutputHoldsEveryLineInOpenAisFormat() throws Exception {
+        String input = batchLine("a", "first harbour") + "\n" + batchLine("b", "second harbour") + "\n"
+                + batchLine("c", "third harbour") + "\n";
+        String fileId = JSON.readTree(upload(input, "batch").body()).path("id").asText();
+
+        HttpResponse<String> created = post("/batches", "{\"input_file_id\":\"" + fileId
+                + "\",\"endpoint\":\"/v1/embeddings\",\"completion_window\":\"24h\",\"metadata\":{\"run\":\"t1\"}}");
+        String batchId = JSON.readTree(created.body()).path("id").asText();
+        JsonNode done = awaitBatch(batchId);
+
+        assertThat(created.statusCode()).isEqualTo(200);
+        assertThat(done.path("status").asText()).isEqualTo("completed");
+        assertThat(done.path("request_counts").path("completed").asInt()).isEqualTo(3);
+        assertThat(done.path("metadata").path("run").asText()).isEqualTo("t1");
+        String output = get("/files/" + done.path("output_file_id").asText() + "/content").body();
+        List<String> ids = new ArrayList<>();
+        for (String line : output.split("\n")) {
+            JsonNode n = JSON.readTree(line);
+            ids.add(n.path("custom_id").asText());
+            assertThat(n.path("response").path("status_code").asInt()).isEqualTo(200);
+            assertThat(n.path("response").path("body").path("data").get(0).path("embedding").size()).isPositive();
+        }
+        assertThat(ids).containsExactlyInAnyOrder("a", "b", "c");
+    }
+
+    @Test
+    void aBatchWithAnInvalidLineFailsNamingTheLineAndSendsNothing() throws Exception {
+        String input = batchLine("a", "fine") + "\n{\"custom_id\":\"b\",\"method\":\"POST\",\"url\":\"/v1/embeddings\","
+                + "\"body\":{\"model\":\"" + embeddingModel + "\",\"input\":[],\"x\":1}}\n";
+        String fileId = JSON.readTree(upload(input, "batch").body()).path("id").asText();
+
+        String batchId = JSON.readTree(post("/batches", "{\"input_file_id\":\"" + fileId
+                + "\",\"endpoint\":\"/v1/embeddings\",\"completion_window\":\"24h\"}").body()).path("id").asText();
+        JsonNode done = awaitBatch(batchId);
+
+        assertThat(done.path("status").asText()).isEqualTo("failed");
+        JsonNode error = done.path("errors").path("data").get(0);
+        assertThat(error.path("code").asText()).isEqualTo("invalid_line");
+        assertThat(error.path("line").asInt()).isEqualTo(2);
+        assertThat(done.path("request_counts").path("completed").asInt()).isZero();
+    }
+
+    @Test
+    void anUploadForAnotherPurposeIsRefusedAndNamesTheField() throws Exception {
+        HttpResponse<String> r = upload(batchLine("a", "x") + "\n", "fine-tune");
+
+        assertThat(r.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(r.body()).path("error").path("param").asText()).isEqualTo("purpose");
+    }
+
+    @Test
+    void uploadedFilesAreOwnerOnlyAndADeletedFileIsGone() throws Exception {
+        String fileId = JSON.readTree(upload(batchLine("a", CANARY) + "\n", "batch").body()).path("id").asText();
+        Path stored = dir.resolve("proxy-state").resolve("files").resolve(fileId);
+        assertThat(java.nio.file.Files.getPosixFilePermissions(stored))
+                .containsExactlyInAnyOrder(java.nio.file.attribute.PosixFilePermission.OWNER_READ,
+                        java.nio.file.attribute.PosixFilePermission.OWNER_WRITE);
+
+        HttpResponse<String> deleted = HTTP.send(authorized("/files/" + fileId).DELETE().build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(JSON.readTree(deleted.body()).path("deleted").asBoolean()).isTrue();
+        assertThat(java.nio.file.Files.exists(stored)).isFalse();
+        assertThat(get("/files/" + fileId + "/content").statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void aFileIdThatIsNotOneNeverBecomesAPath() throws Exception {
+        HttpResponse<String> encoded = get("/files/..%2F..%2Fbatches/content");
+        HttpResponse<String> named = get("/files/proxy.token/content");
+        HttpResponse<String> unknown = get("/files/file-000000000000000000000000/content");
+
+        assertThat(encoded.statusCode()).isEqualTo(400); // Jetty refuses an encoded separator before any route sees it
+        assertThat(named.statusCode()).isEqualTo(404);
+        assertThat(JSON.readTree(named.body()).path("error").path("code").asText()).isEqualTo("unknown_url");
+        assertThat(JSON.readTree(unknown.body()).path("error").path("code").asText()).isEqualTo("file_not_found");
+    }
+
+    private static String batchLine(String customId, String text) throws Exception {
+        return "{\"custom_id\":\"" + customId + "\",\"method\":\"POST\",\"url\":\"/v1/embeddings\",\"body\":{\"model\":\""
+                + embeddingModel + "\",\"input\":" + JSON.writeValueAsString(text) + "}}";
+    }
+
+    private static HttpResponse<String> upload(String content, String purpose) throws Exception {
+        String boundary = "sealstream-test-boundary-7f3a";
+        String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose + "\r\n"
+                + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n"
+                + "Content-Type: application/jsonl\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
+        return HTTP.send(authorized("/files").header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static JsonNode awaitBatch(String id) throws Exception {
+        JsonNode[] last = new JsonNode[1];
+        Eventually.holds(Duration.ofSeconds(90), () -> {
+            try {
+                last[0] = JSON.readTree(get("/batches/" + id).body());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+            return List.of("completed", "failed", "cancelled").contains(last[0].path("status").asText());
+        });
+        return last[0];
+    }
+
+    private static HttpResponse<String> get(String path) throws Exception {
+        return HTTP.send(authorized(path).GET().build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static String chatBody(String prompt, boolean stream) throws Exception {

@@ -42,8 +42,15 @@ public final class ProxyCommand implements Callable<Integer> {
     String listen;
 
     @Option(names = "--token-file", description = "File holding the bearer token every request must carry "
-            + "(or set " + TOKEN_ENV + "); required off loopback.")
+            + "(or set " + TOKEN_ENV + "); default: ~/.sealstream/proxy.token, made on first start, owner-only.")
     Path tokenFile;
+
+    @Option(names = "--no-token", description = "Serve every program of every user on this machine without a token "
+            + "(loopback only).")
+    boolean noToken;
+
+    @Option(names = "--state-dir", description = "Batch API files, batches and journals (default ~/.sealstream/proxy).")
+    Path stateDir;
 
     @Option(names = "--request-timeout-s", defaultValue = "60", description = "Per-request timeout; then 504 (default ${DEFAULT-VALUE}).")
     long requestTimeoutSeconds;
@@ -66,16 +73,21 @@ public final class ProxyCommand implements Callable<Integer> {
         PrintStream err = System.err;
         InetSocketAddress address;
         String token;
+        Path home = Path.of(System.getProperty("user.home"), ".sealstream");
         try {
             address = parseListen(listen);
-            token = token();
+            if (requestTimeoutSeconds < 1 || requestTimeoutSeconds > 3600 || maxInFlight < 1 || maxInFlight > 100_000
+                    || maxBodyMib < 1 || maxBodyMib > 1024) {
+                throw new IllegalArgumentException("--request-timeout-s takes 1 to 3600, --max-in-flight 1 to 100000, "
+                        + "--max-body-mib 1 to 1024");
+            }
+            if (noToken && !address.getAddress().isLoopbackAddress()) {
+                throw new IllegalArgumentException(listen + " is reachable from other machines; --no-token is for "
+                        + "loopback only");
+            }
+            token = noToken ? null : token(home.resolve("proxy.token"));
         } catch (IllegalArgumentException | IOException e) {
             err.println("sealstream proxy: " + e.getMessage());
-            return 2;
-        }
-        if (!address.getAddress().isLoopbackAddress() && token == null) {
-            err.println("sealstream proxy: " + listen + " is reachable from other machines; give a bearer token "
-                    + "(--token-file or " + TOKEN_ENV + ") or listen on 127.0.0.1");
             return 2;
         }
         if (logConsole) {
@@ -89,7 +101,8 @@ public final class ProxyCommand implements Callable<Integer> {
         Duration timeout = Duration.ofSeconds(requestTimeoutSeconds);
         try (SealstreamClient client = conn.clientBuilder().requestTimeout(timeout).build();
              OpenAiProxy proxy = OpenAiProxy.builder(client).listen(address).bearerToken(token).requestTimeout(timeout)
-                     .maxInFlight(maxInFlight).maxBodyBytes(maxBodyMib << 20).build()) {
+                     .maxInFlight(maxInFlight).maxBodyBytes(maxBodyMib << 20)
+                     .stateDirectory(stateDir != null ? stateDir : home.resolve("proxy")).build()) {
             VerifiedTopic verified;
             try {
                 verified = proxy.start();
@@ -109,8 +122,8 @@ public final class ProxyCommand implements Callable<Integer> {
                     verified.brokerClaims().tee().name().toLowerCase(java.util.Locale.ROOT),
                     verified.brokerClaims().simulated() ? " (simulated, development root)" : "",
                     verified.brokerClaims().measurementHex(), verified.policy().id(), verified.policy().name());
-            out.printf("serving the OpenAI API at %s%s; Ctrl-C stops it%n", proxy.baseUrl(),
-                    token == null ? "" : " (bearer token required)");
+            out.printf("serving the OpenAI API at %s%s; Ctrl-C stops it%n", proxy.baseUrl(), token == null
+                    ? " to every local program (no token)" : " (bearer token: " + tokenSource + ")");
             out.flush();
             CountDownLatch stopped = new CountDownLatch(1);
             CountDownLatch released = new CountDownLatch(1);
@@ -124,8 +137,9 @@ public final class ProxyCommand implements Callable<Integer> {
             }, "sealstream-proxy-stop"));
             try {
                 stopped.await();
-                proxy.close();
-                out.println("stopped; requests in flight were answered");
+                int dropped = proxy.stop();
+                out.println(dropped == 0 ? "stopped; every request in flight was answered"
+                        : "stopped; " + dropped + " requests in flight got 503 proxy_closing instead of their answer");
             } finally {
                 released.countDown();
             }
@@ -133,18 +147,52 @@ public final class ProxyCommand implements Callable<Integer> {
         }
     }
 
-    private String token() throws IOException {
-        String t = null;
+    /** Where the token came from, for the console. */
+    private String tokenSource;
+
+    /**
+     * The token: from --token-file, else the environment, else the default file, made with a random
+     * token on first start. A file others may read is refused: it is the key to this user's client.
+     */
+    private String token(Path defaultFile) throws IOException {
+        String t;
         if (tokenFile != null) {
-            t = Files.readString(tokenFile, StandardCharsets.UTF_8).strip();
+            t = readOwnerOnly(tokenFile);
+            tokenSource = tokenFile.toString();
         } else if (System.getenv(TOKEN_ENV) != null) {
             t = System.getenv(TOKEN_ENV).strip();
+            tokenSource = "$" + TOKEN_ENV;
+        } else {
+            if (!Files.exists(defaultFile)) {
+                Files.createDirectories(defaultFile.toAbsolutePath().getParent());
+                byte[] random = new byte[32];
+                new java.security.SecureRandom().nextBytes(random);
+                Path tmp = Files.createTempFile(defaultFile.toAbsolutePath().getParent(), "proxy", ".token",
+                        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+                Files.writeString(tmp, java.util.HexFormat.of().formatHex(random) + "\n");
+                Files.move(tmp, defaultFile, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            }
+            t = readOwnerOnly(defaultFile);
+            tokenSource = defaultFile.toString();
         }
-        if (t != null && t.length() < 16) {
+        if (t.length() < 16) {
             throw new IllegalArgumentException("the bearer token has fewer than 16 characters; use a long random one "
                     + "(e.g. openssl rand -hex 32)");
         }
         return t;
+    }
+
+    private static String readOwnerOnly(Path file) throws IOException {
+        try {
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> p = Files.getPosixFilePermissions(file);
+            if (p.stream().anyMatch(x -> x.name().startsWith("GROUP") || x.name().startsWith("OTHERS"))) {
+                throw new IllegalArgumentException(file + " can be read by other users; chmod 600 it first");
+            }
+        } catch (UnsupportedOperationException e) {
+            // not a POSIX file system
+        }
+        return Files.readString(file, StandardCharsets.UTF_8).strip();
     }
 
     /** {@code HOST:PORT}, {@code [V6]:PORT} or {@code PORT}; the host must be a literal address. */

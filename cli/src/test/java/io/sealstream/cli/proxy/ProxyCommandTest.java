@@ -20,16 +20,30 @@ class ProxyCommandTest {
     Path dir;
 
     @Test
-    void anAddressOtherMachinesReachNeedsAToken() throws Exception {
-        Run r = run("proxy", "--connection", dir.resolve("absent.connection").toString(), "--listen", "0.0.0.0:0");
+    void anAddressOtherMachinesReachCannotGoWithoutAToken() throws Exception {
+        Run r = run("proxy", "--connection", dir.resolve("absent.connection").toString(), "--listen", "0.0.0.0:0",
+                "--no-token");
 
         assertThat(r.exit()).isEqualTo(2);
-        assertThat(r.err()).contains("reachable from other machines").contains("--token-file");
+        assertThat(r.err()).contains("reachable from other machines").contains("loopback only");
+    }
+
+    @Test
+    void aTokenFileOtherUsersCanReadIsRefused() throws Exception {
+        Path token = Files.writeString(dir.resolve("token"), "a-long-enough-token-0123456789\n");
+        Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+
+        Run r = run("proxy", "--connection", dir.resolve("absent.connection").toString(), "--token-file",
+                token.toString());
+
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("can be read by other users");
     }
 
     @Test
     void aShortTokenIsRefused() throws Exception {
         Path token = Files.writeString(dir.resolve("token"), "short\n");
+        Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
 
         Run r = run("proxy", "--connection", dir.resolve("absent.connection").toString(), "--token-file",
                 token.toString());

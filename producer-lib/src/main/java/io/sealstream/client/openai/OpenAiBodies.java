@@ -150,7 +150,8 @@ public final class OpenAiBodies {
     /** The HTTP status for a worker's error code, or for the SDK's own codes of answers it could not use. */
     public static int statusOf(String code) {
         return ErrorCode.of(code).map(ErrorCode::httpStatus).orElseGet(() -> switch (code) {
-            case "undecodable_response", "unexpected_output" -> 400;
+            // the client's request was fine; what came back could not be used
+            case "undecodable_response", "unexpected_output" -> 502;
             default -> 500;
         });
     }
