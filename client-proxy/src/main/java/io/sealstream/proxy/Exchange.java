@@ -63,9 +63,28 @@ final class Exchange {
         write(status, "application/json", body.toString(), null);
     }
 
-    void events(String sse) {
+    /**
+     * Starts a stream of server-sent events: the status (200) and headers go out with the first
+     * event. The exchange counts as answered from now on; {@code onAnswered} runs when the stream
+     * ends. Null if the exchange was already answered.
+     */
+    EventStream events() {
+        Runnable then = claim();
+        if (then == null) {
+            return null;
+        }
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
-        write(200, "text/event-stream; charset=utf-8", sse, null);
+        head(200, "text/event-stream; charset=utf-8", null);
+        return new EventStream(response, callback, once(then));
+    }
+
+    private static Runnable once(Runnable r) {
+        java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (ran.compareAndSet(false, true)) {
+                r.run();
+            }
+        };
     }
 
     /** Sends a file's bytes as they are. */
@@ -83,17 +102,28 @@ final class Exchange {
     }
 
     private boolean begin(int status, String contentType, String code) {
-        Runnable then;
+        Runnable then = claim();
+        if (then == null) {
+            return false;
+        }
+        then.run();
+        head(status, contentType, code);
+        return true;
+    }
+
+    /** Marks the exchange answered; what runs once it is (never null), or null if it already was. */
+    private Runnable claim() {
         synchronized (this) {
             if (answered) {
-                return false;
+                return null;
             }
             answered = true;
-            then = onAnswered;
+            return onAnswered == null ? () -> { } : onAnswered;
         }
-        if (then != null) {
-            then.run();
-        }
+    }
+
+    /** The status line and headers, and the access-log line. */
+    private void head(int status, String contentType, String code) {
         response.setStatus(status);
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, contentType);
         if (requestId != null) {
@@ -101,7 +131,6 @@ final class Exchange {
         }
         log.record(request.getMethod(), route, status, code, requestId, model,
                 (System.nanoTime() - startNanos) / 1_000_000);
-        return true;
     }
 
     private static Runnable chain(Runnable a, Runnable b) {

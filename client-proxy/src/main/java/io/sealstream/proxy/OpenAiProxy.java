@@ -350,6 +350,26 @@ public final class OpenAiProxy implements AutoCloseable {
             try {
                 sender.execute(() -> {
                     try {
+                        if (asStream) {
+                            StreamedCompletion streamed = new StreamedCompletion(ex, requestId, request.getModel(),
+                                    withUsage);
+                            client.answerStreaming(requestId, request, requestTimeout, streamed::text)
+                                    .whenCompleteAsync((answer, failure) -> {
+                                        try {
+                                            if (failure != null) {
+                                                streamed.failed(ProxyError.of(failure));
+                                            } else if (!(answer.body().getOutput() instanceof ChatResult)) {
+                                                streamed.failed(ProxyError.unexpectedOutput(ex.route));
+                                            } else {
+                                                models.saw(answer);
+                                                streamed.answered(answer);
+                                            }
+                                        } catch (Throwable t) {
+                                            failed(ex, t);
+                                        }
+                                    }, answerExecutor());
+                            return;
+                        }
                         client.answer(requestId, request, requestTimeout).whenCompleteAsync((answer, failure) -> {
                             try {
                                 if (failure != null) {
@@ -357,8 +377,6 @@ public final class OpenAiProxy implements AutoCloseable {
                                 } else if (!(answer.body().getOutput() instanceof ChatResult) && !embeddings
                                         || !(answer.body().getOutput() instanceof EmbeddingsResult) && embeddings) {
                                     ex.fail(ProxyError.unexpectedOutput(ex.route));
-                                } else if (asStream) {
-                                    ex.events(streamed(requestId, answer, withUsage));
                                 } else {
                                     models.saw(answer);
                                     ex.json(200, OpenAiBodies.answer(requestId, answer.body(), answer.provenance(),
@@ -399,34 +417,6 @@ public final class OpenAiProxy implements AutoCloseable {
                 r.run();
             }
         };
-    }
-
-    /**
-     * A completed answer as server-sent events in OpenAI's chunk format: the role, the content, the
-     * finish reason, the usage when asked for, then {@code [DONE]}. The answer reaches the client
-     * at the worker's commit, whole, so every chunk follows at once.
-     */
-    private String streamed(String requestId, Answer answer, boolean includeUsage) {
-        models.saw(answer);
-        ChatResult c = (ChatResult) answer.body().getOutput();
-        String model = answer.body().getModel();
-        long created = Instant.now().getEpochSecond();
-        StringBuilder sse = new StringBuilder();
-        ObjectNode first = OpenAiBodies.chunk(requestId, model, created, "assistant", "", null);
-        answer.provenance().ifPresent(p -> OpenAiBodies.provenance(first, p));
-        event(sse, first);
-        if (!c.getContent().isEmpty()) {
-            event(sse, OpenAiBodies.chunk(requestId, model, created, null, c.getContent(), null));
-        }
-        event(sse, OpenAiBodies.chunk(requestId, model, created, null, null, c.getFinishReason().name()));
-        if (includeUsage) {
-            event(sse, OpenAiBodies.usageChunk(requestId, model, created, c));
-        }
-        return sse.append("data: [DONE]\n\n").toString();
-    }
-
-    private static void event(StringBuilder sse, ObjectNode data) {
-        sse.append("data: ").append(data.toString()).append("\n\n");
     }
 
     /**

@@ -123,6 +123,9 @@ public record ProxyError(int status, String type, String code, String message, S
         if (t instanceof ModelNotServedException m) {
             return new ProxyError(404, "invalid_request_error", "model_not_found", m.getMessage(), "model");
         }
+        if (t instanceof io.sealstream.client.StreamDivergedException) {
+            return new ProxyError(502, "server_error", "stream_diverged", t.getMessage(), null);
+        }
         if (t instanceof RequestTimeoutException) {
             return new ProxyError(504, "timeout_error", "timeout", t.getMessage(), null);
         }

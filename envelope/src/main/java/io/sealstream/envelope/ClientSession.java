@@ -125,6 +125,41 @@ public final class ClientSession implements AutoCloseable {
         return new OpenedResponse(response.getRequestId(), response.getStatus(), body, response.getProvenance());
     }
 
+    /**
+     * Opens a chunk of a streamed answer to a request of this session (docs/streaming.md).
+     *
+     * @throws TamperedEnvelopeException if it is not for this session or fails authentication
+     *     (moved, reordered, renumbered or made final on the way)
+     * @throws MalformedEnvelopeException if it has the wrong shape or version
+     */
+    public OpenedChunk openChunk(io.sealstream.schemas.v1.EncryptedChunk chunk) throws EnvelopeException {
+        Objects.requireNonNull(chunk, "chunk");
+        if (chunk.getVersion() != EnvelopeProtocol.VERSION) {
+            throw new MalformedEnvelopeException(ErrorCode.UNSUPPORTED_VERSION,
+                    "chunk of " + chunk.getRequestId() + " has envelope version " + chunk.getVersion());
+        }
+        if (!clientId.equals(chunk.getClientId()) || !sessionId.equals(chunk.getSessionId())) {
+            throw new TamperedEnvelopeException("chunk of " + chunk.getRequestId() + " names client/session "
+                    + chunk.getClientId() + "/" + chunk.getSessionId() + ", not this session");
+        }
+        byte[] nonce = Bytes.of(chunk.getNonce());
+        byte[] ciphertext = Bytes.of(chunk.getCiphertext());
+        Bytes.requireEnvelopeShape(chunk.getRequestId(), nonce, ciphertext);
+        byte[] aad = EnvelopeProtocol.chunkAad(EnvelopeProtocol.streamTopicFor(clientId), chunk.getRequestId(), clientId,
+                sessionId, chunk.getAttempt(), chunk.getSeq(), chunk.getFinal$(), chunk.getCreatedAt().toEpochMilli());
+        byte[] plaintext = EnvelopeProtocol.open(EnvelopeProtocol.streamKey(dek, chunk.getRequestId()), nonce,
+                ciphertext, aad, "chunk of " + chunk.getRequestId());
+        java.nio.charset.CharsetDecoder utf8 = java.nio.charset.StandardCharsets.UTF_8.newDecoder();
+        String text;
+        try {
+            text = utf8.decode(java.nio.ByteBuffer.wrap(plaintext)).toString();
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new MalformedEnvelopeException(ErrorCode.UNDECODABLE, "the authenticated chunk of "
+                    + chunk.getRequestId() + " is not UTF-8 text");
+        }
+        return new OpenedChunk(chunk.getRequestId(), chunk.getAttempt(), chunk.getSeq(), chunk.getFinal$(), text);
+    }
+
     /** True when the session is past its lifetime or record budget, or closed. */
     public boolean needsRenewal() {
         return dek.isDestroyed() || !clock.instant().isBefore(expiresAt) || sealed.get() >= maxRecords;

@@ -17,6 +17,8 @@ public final class EnvelopeProtocol {
     public static final String REQUEST_TOPIC_FAMILY = "sealstream.requests";
     /** Prefix of every client's response topic; the client id follows. */
     public static final String RESPONSE_TOPIC_PREFIX = "sealstream.responses.";
+    /** Prefix of every client's stream topic (chunks of streamed answers, docs/streaming.md); the client id follows. */
+    public static final String STREAM_TOPIC_PREFIX = "sealstream.streams.";
 
     /** Longest request id accepted, in characters; the id is the HKDF salt and the record key. */
     public static final int MAX_REQUEST_ID_LENGTH = 128;
@@ -37,6 +39,8 @@ public final class EnvelopeProtocol {
     private static final byte[] RESPONSE_INFO = "sealstream/v1/response".getBytes(StandardCharsets.UTF_8);
     private static final String REQUEST_AAD_LABEL = "sealstream/v1/request-aad";
     private static final String RESPONSE_AAD_LABEL = "sealstream/v1/response-aad";
+    private static final byte[] STREAM_INFO = "sealstream/v1/stream".getBytes(StandardCharsets.UTF_8);
+    private static final String CHUNK_AAD_LABEL = "sealstream/v1/chunk-aad";
 
     private EnvelopeProtocol() {
     }
@@ -158,6 +162,38 @@ public final class EnvelopeProtocol {
                     .string(provenance.getModelDigest());
         }
         return aad.toBytes();
+    }
+
+    /**
+     * The chunk AAD: the stream topic, the ids, the attempt, the position, whether it is the last
+     * chunk, and the time, so a chunk cannot be moved, reordered, renumbered or made final.
+     */
+    static byte[] chunkAad(String streamTopic, String requestId, String clientId, String sessionId, String attempt,
+                           int seq, boolean last, long createdAtMillis) {
+        return CanonicalAad.labelled(CHUNK_AAD_LABEL)
+                .number(VERSION)
+                .string(streamTopic)
+                .string(requestId)
+                .string(clientId)
+                .string(sessionId)
+                .string(attempt)
+                .number(seq)
+                .number(last ? 1 : 0)
+                .number(createdAtMillis)
+                .toBytes();
+    }
+
+    /** The stream topic of a client: {@code sealstream.streams.<client_id>}. */
+    public static String streamTopicFor(String clientId) {
+        return STREAM_TOPIC_PREFIX + clientId;
+    }
+
+    /**
+     * k_stream = HKDF-SHA256(DEK, salt = request_id, info = "sealstream/v1/stream"): the chunks of a
+     * streamed answer, apart from k_resp, which seals the answer itself and nothing else.
+     */
+    static byte[] streamKey(DataKey dek, String requestId) {
+        return derive(dek, requestId, STREAM_INFO);
     }
 
     /** k_req = HKDF-SHA256(DEK, salt = request_id, info = "sealstream/v1/request"). */

@@ -18,8 +18,10 @@ public final class OpenedRequest {
     private final Instant createdAt;
     private final InferenceRequest request;
     private final ResponseSealer sealer;
+    private final ChunkSealer chunks;
 
-    OpenedRequest(String topic, RequestHeader header, InferenceRequest request, ResponseSealer sealer) {
+    OpenedRequest(String topic, RequestHeader header, InferenceRequest request, ResponseSealer sealer,
+                  ChunkSealer chunks) {
         this.topic = topic;
         this.requestId = header.requestId();
         this.clientId = header.clientId();
@@ -28,6 +30,15 @@ public final class OpenedRequest {
         this.createdAt = Instant.ofEpochMilli(header.createdAtMillis());
         this.request = request;
         this.sealer = sealer;
+        this.chunks = chunks;
+    }
+
+    /**
+     * What seals the chunks of this request's answer as it is generated: present when the request
+     * is a chat completion that asks to stream (docs/streaming.md).
+     */
+    public java.util.Optional<ChunkSealer> chunkSealer() {
+        return java.util.Optional.ofNullable(chunks);
     }
 
     /** The decrypted request: plaintext, to be handled inside the TEE only. */

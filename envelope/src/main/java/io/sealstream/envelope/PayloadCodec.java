@@ -17,7 +17,10 @@ import org.apache.avro.SchemaNormalization;
  */
 final class PayloadCodec {
     private static final int SINGLE_OBJECT_HEADER = 10;
-    private static final long REQUEST_FINGERPRINT = SchemaNormalization.parsingFingerprint64(InferenceRequest.getClassSchema());
+    /** Every InferenceRequest schema this reader resolves, by fingerprint: its own and the earlier ones. */
+    private static final java.util.Map<Long, Schema> REQUEST_SCHEMAS = requestSchemas();
+    /** Decodes requests of any schema in {@link #REQUEST_SCHEMAS} into this reader's. */
+    private static final org.apache.avro.message.BinaryMessageDecoder<InferenceRequest> REQUEST_DECODER = requestDecoder();
     private static final long RESPONSE_FINGERPRINT = SchemaNormalization.parsingFingerprint64(InferenceResponse.getClassSchema());
 
     static {
@@ -45,8 +48,8 @@ final class PayloadCodec {
 
     static InferenceRequest decodeRequest(byte[] plaintext, ResponseSealer sealer) throws MalformedEnvelopeException {
         try {
-            checkLengthClaims(InferenceRequest.getClassSchema(), REQUEST_FINGERPRINT, plaintext);
-            return InferenceRequest.getDecoder().decode(plaintext);
+            checkRequestLengthClaims(plaintext);
+            return REQUEST_DECODER.decode(plaintext);
         } catch (IOException | RuntimeException e) {
             // The decoder's message could quote decoded bytes; keep only the exception type.
             throw new MalformedEnvelopeException(ErrorCode.UNDECODABLE, "the authenticated payload of request "
@@ -71,8 +74,33 @@ final class PayloadCodec {
      * Single-object encoding is 0xC3 0x01, the writer schema's 8-byte CRC-64-AVRO fingerprint
      * (little-endian), then the body. A body written with this reader's own schema has its length
      * claims checked before Avro allocates anything; any other fingerprint fails in the decoder,
-     * which has no other schema to resolve, before it reads the body.
+     * which has no other schema to resolve, before it reads the body. (Requests: every schema of
+     * {@link io.sealstream.schemas.SchemaHistory} too.)
      */
+    private static void checkRequestLengthClaims(byte[] payload) throws IOException {
+        if (payload.length >= SINGLE_OBJECT_HEADER) {
+            Schema writer = REQUEST_SCHEMAS.get(ByteBuffer.wrap(payload, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong());
+            if (writer != null) {
+                AvroLengthClaims.check(writer, payload, SINGLE_OBJECT_HEADER, payload.length - SINGLE_OBJECT_HEADER);
+            }
+        }
+    }
+
+    private static java.util.Map<Long, Schema> requestSchemas() {
+        java.util.Map<Long, Schema> all = new java.util.HashMap<>();
+        all.put(SchemaNormalization.parsingFingerprint64(InferenceRequest.getClassSchema()), InferenceRequest.getClassSchema());
+        for (Schema earlier : io.sealstream.schemas.SchemaHistory.inferenceRequest()) {
+            all.put(SchemaNormalization.parsingFingerprint64(earlier), earlier);
+        }
+        return java.util.Map.copyOf(all);
+    }
+
+    private static org.apache.avro.message.BinaryMessageDecoder<InferenceRequest> requestDecoder() {
+        org.apache.avro.message.BinaryMessageDecoder<InferenceRequest> d = InferenceRequest.createDecoder(null);
+        io.sealstream.schemas.SchemaHistory.inferenceRequest().forEach(d::addSchema);
+        return d;
+    }
+
     private static void checkLengthClaims(Schema schema, long fingerprint, byte[] payload) throws IOException {
         if (payload.length >= SINGLE_OBJECT_HEADER
                 && ByteBuffer.wrap(payload, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong() == fingerprint) {

@@ -2,6 +2,7 @@ package io.sealstream.envelope;
 
 import io.sealstream.schemas.ErrorCode;
 import io.sealstream.schemas.v1.EncryptedRequest;
+import io.sealstream.schemas.v1.InferenceRequest;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -140,10 +141,13 @@ public final class RequestOpener {
         DataKey dek = sessionKey(topic, keyset, header, wrapped);
         byte[] plaintext;
         byte[] responseKey;
+        byte[] streamKey;
         try {
             plaintext = EnvelopeProtocol.open(EnvelopeProtocol.requestKey(dek, header.requestId()), nonce,
                     ciphertext, EnvelopeProtocol.requestAad(topic, header), "request " + header.requestId());
             responseKey = EnvelopeProtocol.responseKey(dek, header.requestId());
+            // derived now, while the DEK is at hand; kept only if the request asks to stream
+            streamKey = EnvelopeProtocol.streamKey(dek, header.requestId());
         } finally {
             dek.destroy();
         }
@@ -158,7 +162,20 @@ public final class RequestOpener {
                     + " says it was made " + age.negated().toSeconds() + " s in the future; check the client's clock",
                     sealer);
         }
-        return new OpenedRequest(topic, header, PayloadCodec.decodeRequest(plaintext, sealer), sealer);
+        InferenceRequest request;
+        try {
+            request = PayloadCodec.decodeRequest(plaintext, sealer);
+        } catch (MalformedEnvelopeException e) {
+            java.util.Arrays.fill(streamKey, (byte) 0);
+            throw e;
+        }
+        ChunkSealer chunks = null;
+        if (request.getTask() instanceof io.sealstream.schemas.v1.ChatInput chat && chat.getParameters().getStream()) {
+            chunks = new ChunkSealer(header, streamKey);
+        } else {
+            java.util.Arrays.fill(streamKey, (byte) 0);
+        }
+        return new OpenedRequest(topic, header, request, sealer, chunks);
     }
 
     /** The keyset of {@code topic}: its own, or its family's ({@code <family>.<client_id>}). */

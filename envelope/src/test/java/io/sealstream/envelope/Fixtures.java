@@ -44,6 +44,14 @@ final class Fixtures {
                 .build();
     }
 
+    /** A chat request that asks for its answer to be streamed in chunks. */
+    static InferenceRequest streamedChat(String prompt) {
+        InferenceRequest r = chat(prompt);
+        ChatInput chat = (ChatInput) r.getTask();
+        return InferenceRequest.newBuilder(r).setTask(ChatInput.newBuilder(chat).setParameters(
+                ChatParameters.newBuilder(chat.getParameters()).setStream(true).build()).build()).build();
+    }
+
     static InferenceResponse embeddingResult(float... vector) {
         List<Float> v = new java.util.ArrayList<>();
         for (float f : vector) {

@@ -51,6 +51,36 @@ class PayloadCodecTest {
         assertThat(PayloadCodec.decodeRequest(encoded, sealer).getModel()).isEqualTo(Fixtures.embeddings("x").getModel());
     }
 
+    @Test
+    void aChatRequestFromAClientBeforeStreamingDecodesAsNotStreamed() throws Exception {
+        org.apache.avro.Schema v1 = io.sealstream.schemas.SchemaHistory.inferenceRequest().get(0);
+        org.apache.avro.Schema chatInput = v1.getField("task").schema().getTypes().get(1);
+        org.apache.avro.Schema message = chatInput.getField("messages").schema().getElementType();
+        org.apache.avro.Schema parameters = chatInput.getField("parameters").schema();
+        org.apache.avro.generic.GenericRecord old = new org.apache.avro.generic.GenericRecordBuilder(v1)
+                .set("model", "stories260k")
+                .set("task", new org.apache.avro.generic.GenericRecordBuilder(chatInput)
+                        .set("messages", java.util.List.of(new org.apache.avro.generic.GenericRecordBuilder(message)
+                                .set("role", new org.apache.avro.generic.GenericData.EnumSymbol(
+                                        message.getField("role").schema(), "user"))
+                                .set("content", "Once upon a time").build()))
+                        .set("parameters", new org.apache.avro.generic.GenericRecordBuilder(parameters)
+                                .set("max_tokens", 8).build())
+                        .build())
+                .build();
+        ByteBuffer encoded = new org.apache.avro.message.BinaryMessageEncoder<org.apache.avro.generic.GenericRecord>(
+                org.apache.avro.generic.GenericData.get(), v1).encode(old);
+        byte[] bytes = new byte[encoded.remaining()];
+        encoded.get(bytes);
+
+        io.sealstream.schemas.v1.InferenceRequest decoded = PayloadCodec.decodeRequest(bytes, sealer);
+
+        io.sealstream.schemas.v1.ChatInput chat = (io.sealstream.schemas.v1.ChatInput) decoded.getTask();
+        assertThat(chat.getMessages().get(0).getContent()).isEqualTo("Once upon a time");
+        assertThat(chat.getParameters().getMaxTokens()).isEqualTo(8);
+        assertThat(chat.getParameters().getStream()).isFalse();
+    }
+
     private static byte[] singleObject(byte[] body) {
         long fingerprint = SchemaNormalization.parsingFingerprint64(
                 io.sealstream.schemas.v1.InferenceRequest.getClassSchema());

@@ -30,6 +30,11 @@ final class SharedEngine implements InferenceEngine {
     }
 
     @Override
+    public List<InferenceResponse> infer(List<InferenceRequest> batch, List<io.sealstream.streams.TokenSink> sinks) {
+        return engine.infer(batch, sinks);
+    }
+
+    @Override
     public java.time.Duration loadTime() {
         return engine.loadTime();
     }

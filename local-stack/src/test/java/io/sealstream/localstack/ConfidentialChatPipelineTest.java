@@ -71,7 +71,7 @@ class ConfidentialChatPipelineTest {
                 ChatCompletionRequest.builder(model).user("Once upon a time").maxTokens(32).temperature(0).build());
 
         String direct = engine.complete(List.of(new ChatMessage(ChatRole.user, "Once upon a time")),
-                new ChatParameters(32, 0f, null, List.of(), null)).getContent();
+                new ChatParameters(32, 0f, null, List.of(), null, false)).getContent();
         assertThat(piped.content()).isEqualTo(direct).isNotEmpty();
         assertThat(piped.model()).isEqualTo(model);
     }
@@ -144,9 +144,46 @@ class ConfidentialChatPipelineTest {
     }
 
     @Test
+    void aStreamedCompletionSendsItsTextAsChunksThroughKafkaThatTogetherAreTheAnswer() throws Exception {
+        List<String> pieces = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        ChatCompletion c = client.chat().completions().stream(ChatCompletionRequest.builder(model)
+                .user("Once upon a time").maxTokens(48).temperature(0).build(), pieces::add)
+                .get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+        assertThat(String.join("", pieces)).isEqualTo(c.content()).isNotEmpty();
+        long chunks = CommittedRecords.readAll(stack, "sealstream.streams.acme").stream()
+                .filter(r -> c.requestId().equals(r.key())).count();
+        assertThat(chunks).as("sealed chunks of this answer on the client's stream topic").isPositive();
+        assertThat(c.provenance()).isPresent();
+    }
+
+    @Test
+    void aClientWithoutAStreamTopicGetsItsStreamedCompletionWhole() throws Exception {
+        try (org.apache.kafka.clients.admin.Admin admin = org.apache.kafka.clients.admin.Admin.create(
+                stack.adminClientConfig())) {
+            stack.client("oldtimer").close();
+            admin.deleteTopics(List.of("sealstream.streams.oldtimer")).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        try (SealstreamClient old = stack.client("oldtimer")) {
+            List<String> pieces = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+            ChatCompletion c = old.chat().completions().stream(ChatCompletionRequest.builder(model)
+                    .user("The little dog").maxTokens(12).temperature(0).build(), pieces::add)
+                    .get(60, java.util.concurrent.TimeUnit.SECONDS);
+
+            assertThat(pieces).containsExactly(c.content());
+        }
+    }
+
+    @Test
     void thePromptCanaryReachesNoTopicDiskOrLog() throws Exception {
         client.chat().completions().createBlocking(ChatCompletionRequest.builder(model)
                 .user("Once upon a time " + CANARY).maxTokens(8).temperature(0).build());
+
+        client.chat().completions().stream(ChatCompletionRequest.builder(model)
+                .user("Once upon a time " + CANARY).maxTokens(8).temperature(0).build(), text -> { })
+                .get(60, java.util.concurrent.TimeUnit.SECONDS);
 
         CanaryScan scan = new CanaryScan(CANARY).topics(stack.kafka()).files(stack.dataDir())
                 .text("captured log output", logs.text());

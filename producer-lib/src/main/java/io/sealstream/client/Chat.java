@@ -44,6 +44,26 @@ public final class Chat {
             return client.submit(requestId, request.toInferenceRequest(), timeout).thenApply(Completions::toCompletion);
         }
 
+        /**
+         * Sends {@code request} and hands its answer's text to {@code onText} as the worker
+         * generates it (docs/streaming.md): in order, each piece once; the pieces together are the
+         * completion's content when the future completes. If a worker dies mid-generation and the
+         * answer that counts begins otherwise than what was handed on, the future fails with
+         * {@link StreamDivergedException}, which holds that answer.
+         */
+        public CompletableFuture<ChatCompletion> stream(ChatCompletionRequest request,
+                                                        java.util.function.Consumer<String> onText) {
+            return stream(SealstreamClient.newRequestId(), request, client.requestTimeout(), onText);
+        }
+
+        /** As {@link #stream(ChatCompletionRequest, java.util.function.Consumer)} under {@code requestId} and {@code timeout}. */
+        public CompletableFuture<ChatCompletion> stream(String requestId, ChatCompletionRequest request,
+                                                        java.time.Duration timeout,
+                                                        java.util.function.Consumer<String> onText) {
+            return client.answerStreaming(requestId, request.toInferenceRequest(), timeout, onText)
+                    .thenApply(Completions::toCompletion);
+        }
+
         /** {@link #create(ChatCompletionRequest)} and wait; failures are thrown as {@link SealstreamException}s. */
         public ChatCompletion createBlocking(ChatCompletionRequest request) {
             return Blocking.await(create(request), "chat completion");

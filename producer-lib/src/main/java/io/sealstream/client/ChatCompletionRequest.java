@@ -100,7 +100,7 @@ public final class ChatCompletionRequest {
                 .map(m -> new ChatMessage(ChatRole.valueOf(m.role().name().toLowerCase(Locale.ROOT)), m.content()))
                 .toList();
         return new InferenceRequest(model, new ChatInput(turns, new ChatParameters(maxTokens, temperature, topP, stop,
-                seed)));
+                seed, false)));
     }
 
     @Override

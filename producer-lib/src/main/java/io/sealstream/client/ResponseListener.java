@@ -1,7 +1,6 @@
 package io.sealstream.client;
 
 import io.sealstream.schemas.registry.SchemaRegistryException;
-import io.sealstream.schemas.v1.EncryptedResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -21,26 +20,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the client's own response topic from its end, committed records only. Partitions are
- * assigned directly (no consumer group), and the listener is ready only once every partition's
- * end position is known, so no answer to a request sent afterwards can be missed.
+ * Reads one of the client's own topics from its end, committed records only: its response topic,
+ * or its stream topic (chunks of streamed answers). Partitions are assigned directly (no consumer
+ * group), and the listener is ready only once every partition's end position is known, so no
+ * record for a request sent afterwards can be missed.
  */
-final class ResponseListener implements Runnable, AutoCloseable {
+final class ResponseListener<T> implements Runnable, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ResponseListener.class);
     /** How long the listener waits before reading a record again whose schema the registry could not give. */
     static final Duration REGISTRY_RETRY = Duration.ofSeconds(1);
 
-    private final KafkaConsumer<String, EncryptedResponse> consumer;
+    private final KafkaConsumer<String, T> consumer;
     private final String topic;
-    private final Consumer<EncryptedResponse> sink;
+    private final Consumer<T> sink;
     private final Consumer<RuntimeException> onStopped;
     private final CountDownLatch ready = new CountDownLatch(1);
     private final Thread thread;
     private volatile boolean running = true;
     private volatile RuntimeException failure;
 
-    ResponseListener(String bootstrapServers, String topic, Deserializer<EncryptedResponse> values,
-                     Map<String, Object> overrides, Consumer<EncryptedResponse> sink,
+    ResponseListener(String bootstrapServers, String topic, Deserializer<T> values,
+                     Map<String, Object> overrides, Consumer<T> sink,
                      Consumer<RuntimeException> onStopped) {
         Map<String, Object> config = new java.util.HashMap<>(Map.of(
                 ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
@@ -48,7 +48,7 @@ final class ResponseListener implements Runnable, AutoCloseable {
                 ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false,
                 ConsumerConfig.CLIENT_ID_CONFIG, "sealstream-client-responses-" + topic));
         config.putAll(overrides);
-        this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new SafeDeserializer(values));
+        this.consumer = new KafkaConsumer<>(config, new StringDeserializer(), new SafeDeserializer<>(values));
         this.topic = topic;
         this.sink = sink;
         this.onStopped = onStopped;
@@ -86,7 +86,7 @@ final class ResponseListener implements Runnable, AutoCloseable {
             partitions.forEach(consumer::position);
             ready.countDown();
             while (running) {
-                ConsumerRecords<String, EncryptedResponse> records;
+                ConsumerRecords<String, T> records;
                 try {
                     records = consumer.poll(Duration.ofMillis(100));
                 } catch (RecordDeserializationException e) {
@@ -97,7 +97,7 @@ final class ResponseListener implements Runnable, AutoCloseable {
                     sleep(REGISTRY_RETRY);
                     continue;
                 }
-                for (ConsumerRecord<String, EncryptedResponse> r : records) {
+                for (ConsumerRecord<String, T> r : records) {
                     if (r.value() == null) {
                         continue;
                     }
@@ -155,15 +155,15 @@ final class ResponseListener implements Runnable, AutoCloseable {
      * answer always decodes). A registry that is away is different: the answer may be genuine, so
      * that failure passes to the poll loop, which waits and reads the record again.
      */
-    private static final class SafeDeserializer implements Deserializer<EncryptedResponse> {
-        private final Deserializer<EncryptedResponse> inner;
+    private static final class SafeDeserializer<V> implements Deserializer<V> {
+        private final Deserializer<V> inner;
 
-        SafeDeserializer(Deserializer<EncryptedResponse> inner) {
+        SafeDeserializer(Deserializer<V> inner) {
             this.inner = inner;
         }
 
         @Override
-        public EncryptedResponse deserialize(String topic, byte[] data) {
+        public V deserialize(String topic, byte[] data) {
             try {
                 return inner.deserialize(topic, data);
             } catch (SchemaRegistryException e) {

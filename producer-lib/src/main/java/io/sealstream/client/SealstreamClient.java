@@ -74,7 +74,17 @@ public final class SealstreamClient implements AutoCloseable {
     private final Clock clock;
     private final BrokerVerifier brokerVerifier;
     private final KafkaProducer<String, SealedRequest> producer;
-    private final ResponseListener listener;
+    private final ResponseListener<EncryptedResponse> listener;
+    /** Reads the stream topic; started by the first streamed request, null until then. */
+    private ResponseListener<io.sealstream.schemas.v1.EncryptedChunk> chunkListener;
+    /** The stream topic cannot be read (a client provisioned before streaming): streamed requests arrive whole. */
+    private volatile boolean chunksUnreadable;
+    /** Streamed requests awaiting their answer, by request id. */
+    private final Map<String, ChunkStream> streams = new ConcurrentHashMap<>();
+    private final String bootstrapServers;
+    private final Map<String, Object> kafkaSettings;
+    private final SchemaRegistryClient registry;
+    private final Duration brokerTimeout;
     private final Map<String, Pending> pending = new ConcurrentHashMap<>();
     private final Map<String, ClientSession> sessions = new ConcurrentHashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -120,6 +130,9 @@ public final class SealstreamClient implements AutoCloseable {
         this.clock = b.clock;
         this.brokerVerifier = new BrokerVerifier(new KeyBrokerClient(b.keyBrokerUrl, b.brokerTimeout), b.trust, clock);
         SchemaRegistryClient registry = new SchemaRegistryClient(b.schemaRegistryUrl, b.brokerTimeout);
+        this.registry = registry;
+        this.bootstrapServers = b.bootstrapServers;
+        this.brokerTimeout = b.brokerTimeout;
         Map<String, Object> producerConfig = new HashMap<>(Map.of(
                 ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, b.bootstrapServers,
                 ProducerConfig.ACKS_CONFIG, "all",
@@ -135,10 +148,11 @@ public final class SealstreamClient implements AutoCloseable {
                     + "from a connection file; a secured cluster refuses PLAINTEXT\"", clientId);
         }
         kafkaSettings.putAll(b.kafkaOverrides);
+        this.kafkaSettings = Map.copyOf(kafkaSettings);
         producerConfig.putAll(kafkaSettings);
         this.producer = new KafkaProducer<>(producerConfig, new StringSerializer(),
                 new SealedRequestSerializer(registry, b.autoRegisterSchemas));
-        this.listener = new ResponseListener(b.bootstrapServers, EnvelopeProtocol.responseTopicFor(clientId),
+        this.listener = new ResponseListener<>(b.bootstrapServers, EnvelopeProtocol.responseTopicFor(clientId),
                 new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry), kafkaSettings, this::onResponse,
                 this::onListenerStopped);
         try {
@@ -190,6 +204,102 @@ public final class SealstreamClient implements AutoCloseable {
      */
     public CompletableFuture<Answer> answer(String requestId, InferenceRequest request, Duration timeout) {
         return submit(requestId, request, timeout);
+    }
+
+    /**
+     * As {@link #answer}, for a chat completion whose text {@code onText} receives as the worker
+     * generates it, in order, each piece once (docs/streaming.md); the concatenation of the pieces
+     * is the answer's content when the future completes. The answer decides: if a worker died
+     * mid-generation and the pieces are not the start of the answer, the future fails with
+     * {@link StreamDivergedException}, which holds the answer. Where this client's stream topic
+     * cannot be read, the request is sent without streaming and {@code onText} receives the whole
+     * content when the answer arrives.
+     *
+     * @throws IllegalArgumentException if {@code request} is not a chat completion
+     */
+    public CompletableFuture<Answer> answerStreaming(String requestId, InferenceRequest request, Duration timeout,
+                                                     java.util.function.Consumer<String> onText) {
+        if (!(request.getTask() instanceof io.sealstream.schemas.v1.ChatInput)) {
+            throw new IllegalArgumentException("only chat completions stream; send embeddings with answer()");
+        }
+        Objects.requireNonNull(onText, "onText");
+        boolean readable = chunksReadable();
+        InferenceRequest sent = request;
+        if (readable) {
+            io.sealstream.schemas.v1.ChatInput chat = (io.sealstream.schemas.v1.ChatInput) request.getTask();
+            sent = InferenceRequest.newBuilder(request).setTask(io.sealstream.schemas.v1.ChatInput.newBuilder(chat)
+                    .setParameters(io.sealstream.schemas.v1.ChatParameters.newBuilder(chat.getParameters())
+                            .setStream(true).build()).build()).build();
+        }
+        ChunkStream stream = new ChunkStream(requestId, onText);
+        if (readable) {
+            streams.put(requestId, stream);
+        }
+        CompletableFuture<Answer> answer;
+        try {
+            answer = submit(requestId, sent, timeout);
+        } catch (RuntimeException e) {
+            streams.remove(requestId, stream);
+            throw e;
+        }
+        return answer.handle((a, failure) -> {
+            streams.remove(requestId, stream);
+            if (failure != null) {
+                throw failure instanceof java.util.concurrent.CompletionException c ? c
+                        : new java.util.concurrent.CompletionException(failure);
+            }
+            if (a.body().getOutput() instanceof io.sealstream.schemas.v1.ChatResult c && !stream.finish(c.getContent())) {
+                throw new java.util.concurrent.CompletionException(new StreamDivergedException(requestId, a));
+            }
+            return a;
+        });
+    }
+
+    /** Whether chunks can be read; starts the stream topic's listener on first use. */
+    private synchronized boolean chunksReadable() {
+        if (chunksUnreadable) {
+            return false;
+        }
+        if (chunkListener != null) {
+            return true;
+        }
+        ResponseListener<io.sealstream.schemas.v1.EncryptedChunk> l = new ResponseListener<>(bootstrapServers,
+                EnvelopeProtocol.streamTopicFor(clientId), new ConfluentAvroDeserializer<>(
+                        io.sealstream.schemas.v1.EncryptedChunk.class, registry), kafkaSettings, this::onChunk,
+                why -> {
+                    chunksUnreadable = true;
+                    LOG.warn("client.streams.stopped client_id={} error={}", clientId, why.getClass().getSimpleName());
+                });
+        try {
+            l.start(brokerTimeout.multipliedBy(3));
+        } catch (RuntimeException e) {
+            chunksUnreadable = true;
+            l.close();
+            LOG.info("client.streams.unavailable client_id={} topic={} error={} effect=\"streamed requests arrive "
+                    + "whole\"", clientId, EnvelopeProtocol.streamTopicFor(clientId), e.getClass().getSimpleName());
+            return false;
+        }
+        chunkListener = l;
+        return true;
+    }
+
+    /** A chunk from the stream topic: opened under its request's session, handed to its stream; anything else is dropped. */
+    private void onChunk(io.sealstream.schemas.v1.EncryptedChunk chunk) {
+        String id = chunk.getRequestId();
+        ChunkStream stream = streams.get(id);
+        Pending p = pending.get(id);
+        if (stream == null || p == null) {
+            return; // answered already, or not ours to follow
+        }
+        io.sealstream.envelope.OpenedChunk opened;
+        try {
+            opened = p.session().openChunk(chunk);
+        } catch (EnvelopeException | RuntimeException e) {
+            forgeries.incrementAndGet();
+            LOG.warn("client.chunk.rejected request_id={} error={}", id, e.getClass().getSimpleName());
+            return;
+        }
+        stream.chunk(opened);
     }
 
     /** Seals and sends {@code request}; the future completes with the opened answer or a {@link SealstreamException}. */
@@ -440,6 +550,11 @@ public final class SealstreamClient implements AutoCloseable {
     public void close() {
         timer.shutdownNow();
         listener.close();
+        synchronized (this) {
+            if (chunkListener != null) {
+                chunkListener.close();
+            }
+        }
         provenanceChecks.shutdown(); // checks under way complete their answers
 
         producer.close(Duration.ofSeconds(10));
@@ -447,6 +562,11 @@ public final class SealstreamClient implements AutoCloseable {
                 new RequestTimeoutException(id, Duration.ZERO)));
         pending.clear();
         sessions.values().forEach(ClientSession::close);
+    }
+
+    /** The time a request waits for its answer unless the call gives its own. */
+    Duration requestTimeout() {
+        return requestTimeout;
     }
 
     /** Generates a request id the way the client does when none is given. */

@@ -7,7 +7,7 @@ package io.sealstream.client;
 public abstract sealed class SealstreamException extends RuntimeException
         permits AttestationFailedException, PolicyMismatchException, KeyUnavailableException,
                 RequestRejectedException, RequestTimeoutException, DeliveryFailedException,
-                ResponsesUnavailableException {
+                ResponsesUnavailableException, StreamDivergedException {
 
     SealstreamException(String message, Throwable cause) {
         super(message, cause);

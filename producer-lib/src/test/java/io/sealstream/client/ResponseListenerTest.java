@@ -39,7 +39,7 @@ class ResponseListenerTest {
         List<String> received = new CopyOnWriteArrayList<>();
         CompletableFuture<Void> genuineArrived = new CompletableFuture<>();
         CompletableFuture<RuntimeException> stopped = new CompletableFuture<>();
-        try (ResponseListener listener = new ResponseListener(kafka.bootstrapServers(), topic,
+        try (ResponseListener<EncryptedResponse> listener = new ResponseListener<>(kafka.bootstrapServers(), topic,
                 new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry), kafka.adminClientConfig(),
                 r -> {
                     received.add(r.getRequestId());
@@ -75,7 +75,7 @@ class ResponseListenerTest {
         kafka.createTopics(1, List.of(topic));
         SchemaRegistryClient registry = new SchemaRegistryClient(server.url(), Duration.ofSeconds(10));
         CompletableFuture<RuntimeException> stopped = new CompletableFuture<>();
-        try (ResponseListener listener = new ResponseListener(kafka.bootstrapServers(), topic,
+        try (ResponseListener<EncryptedResponse> listener = new ResponseListener<>(kafka.bootstrapServers(), topic,
                 new ConfluentAvroDeserializer<>(EncryptedResponse.class, registry), kafka.adminClientConfig(),
                 r -> {
                     throw new StackOverflowError("a bug in the sink");

@@ -17,6 +17,15 @@ public interface BatchHandler {
     List<InferenceResponse> handle(List<InferenceRequest> batch) throws Exception;
 
     /**
+     * As {@link #handle(List)}, with one {@link TokenSink} per request ({@link TokenSink#NONE} for
+     * those that do not stream), which the handler may feed the answer's text as it generates it.
+     * The default ignores the sinks: the answers then arrive whole, as for any request.
+     */
+    default List<InferenceResponse> handle(List<InferenceRequest> batch, List<TokenSink> sinks) throws Exception {
+        return handle(batch);
+    }
+
+    /**
      * The work a request brings to a batch, in the handler's units (one per embedded text, one per
      * chat token, say). The batcher admits requests into one batch until their costs reach
      * {@link StreamProcessorConfig#maxBatchCost()}, so that no batch can outlast the transaction

@@ -134,9 +134,13 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
     private final Counts counts = new Counts();
     private final StreamMeters meters;
 
+    /** Sends the chunks of streamed answers; null: streamed requests are answered whole. */
+    private final ChunkPublisher chunks;
+
     BatchingProcessor(RequestOpener opener, EngineBatcher batcher, ConfluentAvroDeserializer<EncryptedRequest> deserializer,
                       Serializer<EncryptedResponse> serializer, TopicDirectory topics, StreamProcessorConfig config,
-                      KeyRefresh keys) {
+                      KeyRefresh keys, ChunkPublisher chunks) {
+        this.chunks = chunks;
         this.keys = keys;
         this.opener = opener;
         this.batcher = batcher;
@@ -420,7 +424,7 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
         Admitted admitted = new Admitted(bufferKey, opened, replayKey, limit.getAsInt(), arrivedAt);
         boolean submitted;
         try {
-            submitted = lane.submit(admitted, opened.request(), requestCost, arrivedAt);
+            submitted = lane.submit(admitted, opened.request(), requestCost, arrivedAt, sinkFor(opened, topicClient));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             submitted = false;
@@ -435,6 +439,29 @@ final class BatchingProcessor implements Processor<String, byte[], String, Outgo
             // the batcher is closing with the worker: the record stays buffered for the task's next owner
             waitingKeys.add(bufferKey);
         }
+    }
+
+    /**
+     * Where the text of a streaming request goes as it is generated: a {@link ChunkSink} when the
+     * request asks to stream, this worker sends chunks and the client's stream topic exists (a
+     * client provisioned before streaming has none: its streamed requests are answered whole).
+     */
+    private TokenSink sinkFor(OpenedRequest opened, String client) {
+        if (opened.chunkSealer().isEmpty()) {
+            return TokenSink.NONE;
+        }
+        io.sealstream.envelope.ChunkSealer sealer = opened.chunkSealer().get();
+        boolean topicExists;
+        try {
+            topicExists = chunks != null && topics.maxValueBytes(EnvelopeProtocol.streamTopicFor(client)).isPresent();
+        } catch (TopicDirectory.TopicDirectoryUnavailableException e) {
+            topicExists = false;
+        }
+        if (!topicExists) {
+            sealer.close();
+            return TokenSink.NONE;
+        }
+        return new ChunkSink(sealer, chunks, java.time.Clock.systemUTC());
     }
 
     /** Seals and sends every result the batcher finished for this task; they reach clients at the next commit. */

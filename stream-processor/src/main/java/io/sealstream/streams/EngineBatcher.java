@@ -161,7 +161,7 @@ public final class EngineBatcher implements AutoCloseable {
     record Done<T>(T tag, Result result) {
     }
 
-    private record Job(Lane<?> lane, Object tag, InferenceRequest request, long cost, long enqueuedAt) {
+    private record Job(Lane<?> lane, Object tag, InferenceRequest request, long cost, long enqueuedAt, TokenSink sink) {
     }
 
     /**
@@ -187,6 +187,12 @@ public final class EngineBatcher implements AutoCloseable {
          * is submitted again later, or by the task's next owner.
          */
         boolean submit(T tag, InferenceRequest request, long cost, long nowMillis) throws InterruptedException {
+            return submit(tag, request, cost, nowMillis, TokenSink.NONE);
+        }
+
+        /** As {@link #submit(Object, InferenceRequest, long, long)}, the answer's text going to {@code sink} as it is generated. */
+        boolean submit(T tag, InferenceRequest request, long cost, long nowMillis, TokenSink sink)
+                throws InterruptedException {
             long deadline = System.nanoTime() + submitWaitNanos;
             lock.lock();
             try {
@@ -201,7 +207,7 @@ public final class EngineBatcher implements AutoCloseable {
                 if (closed || !open || stalled()) {
                     return false;
                 }
-                queue.add(new Job(this, tag, request, cost, nowMillis));
+                queue.add(new Job(this, tag, request, cost, nowMillis, sink));
                 queuedCost += cost;
                 arrived.signal();
                 return true;
@@ -352,7 +358,7 @@ public final class EngineBatcher implements AutoCloseable {
         List<Result> results;
         boolean abandoned;
         try {
-            results = infer(batch.stream().map(Job::request).toList());
+            results = infer(batch.stream().map(Job::request).toList(), batch.stream().map(Job::sink).toList());
         } finally {
             lock.lock();
             try {
@@ -409,27 +415,32 @@ public final class EngineBatcher implements AutoCloseable {
      * errors. Nothing escapes, Errors included: a dead batcher thread would leave every partition
      * of the worker waiting with no error to show.
      */
-    private List<Result> infer(List<InferenceRequest> requests) {
+    private List<Result> infer(List<InferenceRequest> requests, List<TokenSink> sinks) {
         try {
-            List<InferenceResponse> results = handler.handle(requests);
+            List<InferenceResponse> results = handler.handle(requests, sinks);
             if (results == null || results.size() != requests.size()) {
                 throw new IllegalStateException("the batch handler returned "
                         + (results == null ? "null" : results.size() + " results") + " for " + requests.size() + " requests");
             }
+            sinks.forEach(TokenSink::end);
             return results.stream().map(r -> new Result(r, r == null ? "NullResult" : null)).toList();
         } catch (Throwable e) {
             LOG.warn("batch.handler.failed size={} error={} retrying=one_by_one", requests.size(), e.getClass().getSimpleName());
         }
         List<Result> results = new ArrayList<>();
-        for (InferenceRequest r : requests) {
+        for (int i = 0; i < requests.size(); i++) {
+            TokenSink sink = sinks.get(i);
             try {
-                List<InferenceResponse> one = handler.handle(List.of(r));
+                sink.restart(); // the text streamed so far came from the failed batch
+                List<InferenceResponse> one = handler.handle(List.of(requests.get(i)), List.of(sink));
                 if (one == null || one.size() != 1 || one.get(0) == null) {
                     throw new IllegalStateException("the batch handler returned no single result");
                 }
                 results.add(new Result(one.get(0), null));
             } catch (Throwable e) {
                 results.add(new Result(null, e.getClass().getSimpleName()));
+            } finally {
+                sink.end();
             }
         }
         return results;

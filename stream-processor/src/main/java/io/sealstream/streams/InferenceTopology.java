@@ -56,6 +56,17 @@ public final class InferenceTopology {
      */
     public static Topology build(StreamProcessorConfig config, RequestOpener opener, EngineBatcher batcher,
                                  SchemaRegistryClient registry, TopicDirectory topics, KeyRefresh keys) {
+        return build(config, opener, batcher, registry, topics, keys, null);
+    }
+
+    /**
+     * As {@link #build(StreamProcessorConfig, RequestOpener, EngineBatcher, SchemaRegistryClient,
+     * TopicDirectory, KeyRefresh)}, the text of requests that ask to stream going out through
+     * {@code chunks} as it is generated (null: they are answered whole).
+     */
+    public static Topology build(StreamProcessorConfig config, RequestOpener opener, EngineBatcher batcher,
+                                 SchemaRegistryClient registry, TopicDirectory topics, KeyRefresh keys,
+                                 ChunkPublisher chunks) {
         Objects.requireNonNull(opener, "opener");
         Objects.requireNonNull(keys, "keys");
         Objects.requireNonNull(batcher, "batcher");
@@ -77,7 +88,8 @@ public final class InferenceTopology {
                 new StringDeserializer(), new ByteArrayDeserializer(),
                 java.util.regex.Pattern.compile(java.util.regex.Pattern.quote(config.requestTopicFamily() + ".")
                         + "[a-zA-Z0-9_-]+"));
-        topology.addProcessor(BATCHER, () -> new BatchingProcessor(opener, batcher, requests, responses, topics, config, keys),
+        topology.addProcessor(BATCHER, () -> new BatchingProcessor(opener, batcher, requests, responses, topics, config, keys,
+                chunks),
                 SOURCE);
         // cached: a request answered within one commit interval leaves one tombstone in the
         // changelog instead of a copy and a tombstone, and never reaches RocksDB

@@ -42,6 +42,11 @@ final class EngineRouter implements BatchHandler {
 
     @Override
     public List<InferenceResponse> handle(List<InferenceRequest> batch) {
+        return handle(batch, java.util.Collections.nCopies(batch.size(), io.sealstream.streams.TokenSink.NONE));
+    }
+
+    @Override
+    public List<InferenceResponse> handle(List<InferenceRequest> batch, List<io.sealstream.streams.TokenSink> sinks) {
         InferenceResponse[] out = new InferenceResponse[batch.size()];
         Map<InferenceEngine, List<Integer>> parts = new LinkedHashMap<>();
         for (int i = 0; i < batch.size(); i++) {
@@ -56,7 +61,8 @@ final class EngineRouter implements BatchHandler {
         }
         for (Map.Entry<InferenceEngine, List<Integer>> part : parts.entrySet()) {
             List<InferenceRequest> requests = part.getValue().stream().map(batch::get).toList();
-            List<InferenceResponse> answers = part.getKey().infer(requests);
+            List<InferenceResponse> answers = part.getKey().infer(requests,
+                    part.getValue().stream().map(sinks::get).toList());
             if (answers.size() != requests.size()) {
                 throw new IllegalStateException("engine " + part.getKey().models() + " answered " + answers.size()
                         + " of " + requests.size() + " requests");

@@ -75,6 +75,8 @@ public final class TeeWorker implements AutoCloseable {
     private final ServiceMetrics metrics = new ServiceMetrics();
     /** The worker's one engine batcher: every stream task of every stream processor it runs feeds it. */
     private final EngineBatcher batcher;
+    /** Sends the chunks of streamed answers, outside the transactions (docs/streaming.md). */
+    private final io.sealstream.streams.ChunkPublisher chunks;
     private final byte[] modelDigest;
     /** Looks every second whether the engine hangs; see {@link #checkEngine}. */
     private final java.util.concurrent.ScheduledExecutorService engineWatch;
@@ -127,9 +129,11 @@ public final class TeeWorker implements AutoCloseable {
             router.bindTo(metrics.meters());
             this.batcher = EngineBatcher.start(router, config.streams(), metrics.meters());
             started.push(batcher); // its thread would outlive a worker that never started
+            this.chunks = io.sealstream.streams.ChunkPublisher.create(config.streams(), registry);
+            started.push(chunks);
             this.newStreams = () -> {
                 KafkaStreams s = new KafkaStreams(
-                        InferenceTopology.build(config.streams(), opener, batcher, registry, topics, keys),
+                        InferenceTopology.build(config.streams(), opener, batcher, registry, topics, keys, chunks),
                         config.streams().streamsProperties(topics));
                 s.setUncaughtExceptionHandler(e -> {
                     threadReplacements.incrementAndGet();
@@ -421,6 +425,7 @@ public final class TeeWorker implements AutoCloseable {
         engineWatch.shutdownNow();
         boolean streamsClosed = closeLeavingGroup(SHUTDOWN_TIMEOUT); // a scale-down hands its partitions over now
         boolean engineIdle = batcher.closeAndJoin(ENGINE_SHUTDOWN_WAIT);
+        chunks.close();
         topics.close();
         health.stop(0);
         metrics.close();

@@ -57,6 +57,7 @@ public final class AclTable {
 
     private static final String REQUESTS = "{family}.";
     private static final String RESPONSES = EnvelopeProtocol.RESPONSE_TOPIC_PREFIX;
+    private static final String STREAMS = EnvelopeProtocol.STREAM_TOPIC_PREFIX;
 
     /** The table. */
     public static final List<Rule> RULES = List.of(
@@ -66,6 +67,12 @@ public final class AclTable {
             worker(ResourceType.TOPIC, PatternType.PREFIXED, RESPONSES, AclOperation.DESCRIBE, "know which clients exist"),
             worker(ResourceType.TOPIC, PatternType.PREFIXED, RESPONSES, AclOperation.DESCRIBE_CONFIGS,
                     "read each response topic's max.message.bytes"),
+            worker(ResourceType.TOPIC, PatternType.PREFIXED, STREAMS, AclOperation.WRITE,
+                    "send the chunks of streamed answers as they are generated"),
+            worker(ResourceType.TOPIC, PatternType.PREFIXED, STREAMS, AclOperation.DESCRIBE,
+                    "know which clients can receive chunks"),
+            worker(ResourceType.TOPIC, PatternType.PREFIXED, STREAMS, AclOperation.DESCRIBE_CONFIGS,
+                    "find a client's stream topic in the topic directory, as its response topic"),
             worker(ResourceType.TOPIC, PatternType.LITERAL, "{dlq}", AclOperation.WRITE, "dead letters"),
             worker(ResourceType.TOPIC, PatternType.LITERAL, "{dlq}", AclOperation.DESCRIBE, "dead letters"),
             worker(ResourceType.TOPIC, PatternType.LITERAL, "{dlq}", AclOperation.DESCRIBE_CONFIGS,
@@ -95,6 +102,8 @@ public final class AclTable {
             client(ResourceType.TOPIC, "{family}.{client}", AclOperation.DESCRIBE, "find its request topic's partitions"),
             client(ResourceType.TOPIC, RESPONSES + "{client}", AclOperation.READ, "read its own answers"),
             client(ResourceType.TOPIC, RESPONSES + "{client}", AclOperation.DESCRIBE, "find its response topic's partitions"),
+            client(ResourceType.TOPIC, STREAMS + "{client}", AclOperation.READ, "read the chunks of its streamed answers"),
+            client(ResourceType.TOPIC, STREAMS + "{client}", AclOperation.DESCRIBE, "find its stream topic's partitions"),
             client(ResourceType.GROUP, "{client}", AclOperation.READ, "its own consumer group, for its own consumers"),
             client(ResourceType.GROUP, "{client}", AclOperation.DESCRIBE, "its own consumer group, for its own consumers"));
 

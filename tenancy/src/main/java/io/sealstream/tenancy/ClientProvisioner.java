@@ -53,6 +53,13 @@ public final class ClientProvisioner implements AutoCloseable {
      */
     public static final Map<String, String> RESPONSE_TOPIC_CONFIG = Map.of(
             TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(8 << 20));
+    /**
+     * A stream topic holds previews: a chunk is worth nothing once its answer is in, so an hour
+     * covers any answer, and a chunk is small.
+     */
+    public static final Map<String, String> STREAM_TOPIC_CONFIG = Map.of(
+            TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(1 << 20),
+            TopicConfig.RETENTION_MS_CONFIG, Long.toString(3_600_000L));
     private static final long TIMEOUT_S = 30;
 
     /** How long a new credential may take to reach every broker before provisioning gives up. */
@@ -178,18 +185,20 @@ public final class ClientProvisioner implements AutoCloseable {
     private List<String> clientTopics(String clientId) {
         List<String> topics = new java.util.ArrayList<>(names.requestTopics(clientId));
         topics.add(names.responseTopic(clientId));
+        topics.add(names.streamTopic(clientId));
         return topics;
     }
 
     /**
-     * Creates {@code clientId}'s request and response topics unless they exist; alone, only for a
-     * PLAINTEXT benchmark broker, which has no principals to give them to.
+     * Creates {@code clientId}'s request, response and stream topics unless they exist; alone, only
+     * for a PLAINTEXT benchmark broker, which has no principals to give them to.
      */
     public void createClientTopics(String clientId) {
         int n = requestTopicPartitions();
         List<NewTopic> topics = new java.util.ArrayList<>();
         names.requestTopics(clientId).forEach(t -> topics.add(new NewTopic(t, n, (short) -1)));
         topics.add(new NewTopic(names.responseTopic(clientId), n, (short) -1).configs(RESPONSE_TOPIC_CONFIG));
+        topics.add(new NewTopic(names.streamTopic(clientId), n, (short) -1).configs(STREAM_TOPIC_CONFIG));
         createTopics(topics);
     }
 

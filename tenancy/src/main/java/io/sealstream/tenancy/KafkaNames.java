@@ -95,6 +95,11 @@ public record KafkaNames(String requestTopicFamily, String workerApplicationId, 
         return EnvelopeProtocol.responseTopicFor(clientId);
     }
 
+    /** The stream topic of {@code clientId}: chunks of its streamed answers (docs/streaming.md). */
+    public String streamTopic(String clientId) {
+        return EnvelopeProtocol.streamTopicFor(clientId);
+    }
+
     /**
      * Whether {@code clientId} may be provisioned: a legal client id that does not start with
      * {@value #RESERVED_PREFIX}, so a client's principal, group and topics never collide with the

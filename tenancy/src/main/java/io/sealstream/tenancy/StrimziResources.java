@@ -76,6 +76,7 @@ public record StrimziResources(String cluster, KafkaNames names, int partitions,
         out.add(user(clientId, bindings, quota));
         names.requestTopics(clientId).forEach(t -> out.add(topic(t, Map.of())));
         out.add(topic(names.responseTopic(clientId), new java.util.TreeMap<>(ClientProvisioner.RESPONSE_TOPIC_CONFIG)));
+        out.add(topic(names.streamTopic(clientId), new java.util.TreeMap<>(ClientProvisioner.STREAM_TOPIC_CONFIG)));
         return out;
     }
 

@@ -32,7 +32,7 @@ class AclTableTest {
 
         assertThat(bindings).extracting(b -> b.pattern().patternType()).containsOnly(PatternType.LITERAL);
         assertThat(bindings).extracting(b -> b.pattern().name())
-                .containsOnly("sealstream.requests.acme", "sealstream.responses.acme", "acme");
+                .containsOnly("sealstream.requests.acme", "sealstream.responses.acme", "sealstream.streams.acme", "acme");
         assertThat(bindings).extracting(b -> b.entry().principal()).containsOnly("User:acme");
     }
 
@@ -44,6 +44,8 @@ class AclTableTest {
                 .extracting(b -> b.entry().operation().name()).containsExactlyInAnyOrder("READ", "DESCRIBE");
         assertThat(bindings).filteredOn(b -> b.pattern().name().equals("sealstream.requests.acme"))
                 .extracting(b -> b.entry().operation().name()).containsExactlyInAnyOrder("WRITE", "DESCRIBE");
+        assertThat(bindings).filteredOn(b -> b.pattern().name().equals("sealstream.streams.acme"))
+                .extracting(b -> b.entry().operation().name()).containsExactlyInAnyOrder("READ", "DESCRIBE");
     }
 
     @Test
@@ -53,7 +55,8 @@ class AclTableTest {
         assertThat(AclTable.workerBindings(names)).extracting(b -> b.pattern().name())
                 .contains("sealstream.requests.", "sealstream.requests-chat.", "sealstream-worker", "sealstream-worker.chat", "sealstream-worker.chat-");
         assertThat(AclTable.clientBindings(names, "acme")).extracting(b -> b.pattern().name()).containsOnly(
-                "sealstream.requests.acme", "sealstream.requests-chat.acme", "sealstream.responses.acme", "acme");
+                "sealstream.requests.acme", "sealstream.requests-chat.acme", "sealstream.responses.acme",
+                "sealstream.streams.acme", "acme");
         assertThat(AclTable.clientBindings(names, "acme")).doesNotHaveDuplicates();
         // no row of one pool reaches another pool's names
         assertThat("sealstream-worker.chat-buffer-changelog").doesNotStartWith("sealstream-worker-");

@@ -50,7 +50,8 @@ class StrimziResourcesTest {
         List<Map<String, Object>> r = strimzi.client("acme", ClientQuota.DEFAULT);
 
         assertThat(r).extracting(m -> at(m, "spec", "topicName") == null ? "user " + at(m, "metadata", "name")
-                : at(m, "spec", "topicName")).containsExactly("user acme", "sealstream.requests.acme", "sealstream.responses.acme");
+                : at(m, "spec", "topicName")).containsExactly("user acme", "sealstream.requests.acme", "sealstream.responses.acme",
+                        "sealstream.streams.acme");
         assertThat((Map<String, Object>) at(r.get(0), "spec", "quotas")).containsEntry("producerByteRate", 4 << 20)
                 .containsEntry("consumerByteRate", 32 << 20).containsEntry("requestPercentage", 50);
         assertThat((Map<String, Object>) at(r.get(2), "spec", "config")).containsEntry("max.message.bytes",

@@ -120,7 +120,7 @@ public final class ChatBench implements Callable<Integer> {
         List<InferenceRequest> requests = new ArrayList<>();
         for (int i = 0; i < batch; i++) {
             requests.add(new InferenceRequest(name, new ChatInput(List.of(new ChatMessage(ChatRole.user,
-                    PROMPTS.get(i % PROMPTS.size()))), new ChatParameters(maxTokens, 0f, null, List.of(), null))));
+                    PROMPTS.get(i % PROMPTS.size()))), new ChatParameters(maxTokens, 0f, null, List.of(), null, false))));
         }
         engine.infer(requests); // warm
         long tokens = 0;

@@ -62,12 +62,12 @@ public final class ChatDemo {
                 out.printf("  %s%s%n", OPENINGS.get(i), done.get(i).content().replace('\n', ' '));
             }
             ChatResult direct = engine.complete(List.of(new ChatMessage(ChatRole.user, OPENINGS.get(0))),
-                    new ChatParameters(MAX_TOKENS, 0f, null, List.of(), null));
+                    new ChatParameters(MAX_TOKENS, 0f, null, List.of(), null, false));
             long r0 = System.nanoTime();
             int rawTokens = 0;
             for (String opening : OPENINGS) {
                 rawTokens += engine.complete(List.of(new ChatMessage(ChatRole.user, opening)),
-                        new ChatParameters(MAX_TOKENS, 0f, null, List.of(), null)).getUsage().getCompletionTokens();
+                        new ChatParameters(MAX_TOKENS, 0f, null, List.of(), null, false)).getUsage().getCompletionTokens();
             }
             double rawSeconds = (System.nanoTime() - r0) / 1e9;
             out.println();

@@ -92,7 +92,7 @@ class BatchSubmitTest {
             }
         }
         String expected = chat.complete(List.of(new ChatMessage(ChatRole.user, OPENINGS.get(1))),
-                new ChatParameters(8, 0f, null, List.of(), null)).getContent();
+                new ChatParameters(8, 0f, null, List.of(), null, false)).getContent();
         assertThat(byId.get("req-1").path("response").path("body").path("choices").get(0).path("message")
                 .path("content").asText()).isEqualTo(expected);
         assertThat(byId.get("req-1").path("response").path("status_code").asInt()).isEqualTo(200);

@@ -179,7 +179,7 @@ class KubernetesManifestTest {
         assertThat(bindingsOf((KafkaUser) typed.get(0)))
                 .containsExactlyInAnyOrderElementsOf(AclTable.clientBindings(KafkaNames.DEFAULTS, "acme"));
         assertThat(typed.subList(1, typed.size())).extracting(t -> ((KafkaTopic) t).getSpec().getTopicName())
-                .containsExactly("sealstream.requests.acme", "sealstream.responses.acme");
+                .containsExactly("sealstream.requests.acme", "sealstream.responses.acme", "sealstream.streams.acme");
     }
 
     // --- the worker: settings, environment, files, ports, probes

@@ -88,6 +88,20 @@ class TenantIsolationTest {
     }
 
     @Test
+    void anotherClientCannotReadAClientsStreamedChunks() {
+        assertThatThrownBy(() -> readAs("globex", "sealstream.streams.acme"))
+                .isInstanceOf(TopicAuthorizationException.class);
+    }
+
+    @Test
+    void aClientCannotWriteChunksToItsOwnOrAnotherClientsStreamTopic() {
+        assertThatThrownBy(() -> writeAs("globex", "sealstream.streams.globex"))
+                .hasCauseInstanceOf(TopicAuthorizationException.class);
+        assertThatThrownBy(() -> writeAs("globex", "sealstream.streams.acme"))
+                .hasCauseInstanceOf(TopicAuthorizationException.class);
+    }
+
+    @Test
     void aClientCannotWriteItsOwnResponseTopic() {
         assertThatThrownBy(() -> writeAs("globex", "sealstream.responses.globex"))
                 .hasCauseInstanceOf(TopicAuthorizationException.class);
@@ -165,7 +179,8 @@ class TenantIsolationTest {
     void aClientSeesOnlyItsOwnTopicsWhenListing() throws Exception {
         try (Admin globex = Admin.create(stack.kafkaClientConfig("globex"))) {
             assertThat(globex.listTopics().names().get())
-                    .containsExactlyInAnyOrder(stack.requestTopicOf("globex"), "sealstream.responses.globex");
+                    .containsExactlyInAnyOrder(stack.requestTopicOf("globex"), "sealstream.responses.globex",
+                            "sealstream.streams.globex");
         }
     }
 

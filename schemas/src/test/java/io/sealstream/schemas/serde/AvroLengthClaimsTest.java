@@ -28,7 +28,7 @@ class AvroLengthClaimsTest {
     void wellFormedRecordsPass() throws Exception {
         byte[] embeddings = encode(embed("a", "bb", "ccc"));
         byte[] chat = encode(InferenceRequest.newBuilder().setModel("m").setTask(new ChatInput(
-                List.of(new ChatMessage(ChatRole.user, "hello")), new ChatParameters(16, 0.5f, null, List.of("x"), 7L)))
+                List.of(new ChatMessage(ChatRole.user, "hello")), new ChatParameters(16, 0.5f, null, List.of("x"), 7L, false)))
                 .build());
 
         assertThatCode(() -> AvroLengthClaims.check(REQUEST, embeddings, 0, embeddings.length)).doesNotThrowAnyException();

@@ -4,6 +4,7 @@ import de.kherud.llama.InferenceParameters;
 import de.kherud.llama.LlamaIterator;
 import de.kherud.llama.LlamaModel;
 import de.kherud.llama.LlamaOutput;
+import io.sealstream.streams.TokenSink;
 import de.kherud.llama.ModelParameters;
 import io.sealstream.schemas.ErrorCode;
 import io.sealstream.schemas.v1.ChatInput;
@@ -190,10 +191,16 @@ public final class ChatEngine implements InferenceEngine {
 
     @Override
     public List<InferenceResponse> infer(List<InferenceRequest> batch) {
+        return infer(batch, java.util.Collections.nCopies(batch.size(), TokenSink.NONE));
+    }
+
+    /** As {@link #infer(List)}, each request's text going to its sink as it is generated. */
+    @Override
+    public List<InferenceResponse> infer(List<InferenceRequest> batch, List<TokenSink> sinks) {
         long started = System.nanoTime();
         List<CompletableFuture<InferenceResponse>> answers = new ArrayList<>(batch.size());
-        for (InferenceRequest r : batch) {
-            answers.add(submit(r));
+        for (int i = 0; i < batch.size(); i++) {
+            answers.add(submit(batch.get(i), sinks.get(i)));
         }
         List<InferenceResponse> out = new ArrayList<>(batch.size());
         for (int i = 0; i < batch.size(); i++) {
@@ -228,13 +235,13 @@ public final class ChatEngine implements InferenceEngine {
         }
         budget.acquireUninterruptibly(p.cost());
         try {
-            return generate(p);
+            return generate(p, TokenSink.NONE);
         } finally {
             budget.release(p.cost());
         }
     }
 
-    private CompletableFuture<InferenceResponse> submit(InferenceRequest r) {
+    private CompletableFuture<InferenceResponse> submit(InferenceRequest r, TokenSink sink) {
         if (!config.name().equals(r.getModel())) {
             return CompletableFuture.completedFuture(error(r, ErrorCode.MODEL_NOT_SERVED.code(), "this engine serves the model "
                     + config.name() + "; send the request with that model name"));
@@ -263,7 +270,7 @@ public final class ChatEngine implements InferenceEngine {
                     if (isClosed()) {
                         return closedAnswer(r);
                     }
-                    return InferenceResponse.newBuilder().setModel(config.name()).setOutput(generate(p)).setError(null)
+                    return InferenceResponse.newBuilder().setModel(config.name()).setOutput(generate(p, sink)).setError(null)
                             .build();
                 } finally {
                     budget.release(p.cost());
@@ -328,7 +335,11 @@ public final class ChatEngine implements InferenceEngine {
                 topP != null ? topP : 1f, seed == null ? null : (int) (seed & 0x7FFF_FFFFL), List.copyOf(stop), null);
     }
 
-    private ChatResult generate(Prepared p) {
+    /**
+     * Generates the answer; the text goes to {@code sink} as it comes, held back by the length of
+     * the longest stop sequence, so no text a stop sequence later cuts off is ever streamed.
+     */
+    private ChatResult generate(Prepared p, TokenSink sink) {
         InferenceParameters params = new InferenceParameters(p.prompt())
                 .setNPredict(p.maxTokens())
                 .setTemperature(p.temperature())
@@ -343,6 +354,8 @@ public final class ChatEngine implements InferenceEngine {
         int chunks = 0;
         FinishReason finish = null;
         int maxStop = p.stop().stream().mapToInt(String::length).max().orElse(0);
+        boolean streaming = sink.wants();
+        int streamed = 0;
         LlamaIterator it = model.generate(params).iterator();
         while (it.hasNext()) {
             LlamaOutput out = it.next();
@@ -356,15 +369,23 @@ public final class ChatEngine implements InferenceEngine {
                 finish = FinishReason.stop;
                 break;
             }
+            int safe = text.length() - maxStop;
+            if (streaming && safe > streamed) {
+                sink.text(text.substring(streamed, safe));
+                streamed = safe;
+            }
+        }
+        if (streaming && text.length() > streamed) {
+            sink.text(text.substring(streamed));
         }
         // the binding streams one chunk per generated token, then a closing chunk; llama.cpp merges
         // the tokens of a multi-byte character split over several tokens into one chunk, so where
         // re-tokenizing the text gives more tokens, that count is the better one
-        int streamed = finish == FinishReason.stop ? chunks : Math.max(0, chunks - 1);
-        int completionTokens = Math.min(p.maxTokens(), Math.max(streamed, model.encode(text.toString()).length));
+        int generated = finish == FinishReason.stop ? chunks : Math.max(0, chunks - 1);
+        int completionTokens = Math.min(p.maxTokens(), Math.max(generated, model.encode(text.toString()).length));
         if (finish == null) {
-            // from what was streamed only: re-tokenizing can count more tokens than were generated
-            finish = streamed >= p.maxTokens() ? FinishReason.length : FinishReason.stop;
+            // from what was generated only: re-tokenizing can count more tokens than were generated
+            finish = generated >= p.maxTokens() ? FinishReason.length : FinishReason.stop;
         }
         return new ChatResult(text.toString(), finish,
                 new Usage(p.promptTokens(), completionTokens, p.promptTokens() + completionTokens));

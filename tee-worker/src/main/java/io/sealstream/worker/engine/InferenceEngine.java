@@ -24,6 +24,14 @@ public interface InferenceEngine extends AutoCloseable {
     List<InferenceResponse> infer(List<InferenceRequest> batch);
 
     /**
+     * As {@link #infer(List)}, with a sink per request for the text of an answer as it is
+     * generated (docs/streaming.md); an engine that does not generate text ignores them.
+     */
+    default List<InferenceResponse> infer(List<InferenceRequest> batch, List<io.sealstream.streams.TokenSink> sinks) {
+        return infer(batch);
+    }
+
+    /**
      * The work {@code request} brings to a batch (see the stream processor's
      * {@code BatchHandler.cost}): one unit per embedded text or per token the engine may process.
      * Never throws; a request of the wrong shape costs one (it is refused without inference).

@@ -82,7 +82,7 @@ class ChatEngineTest {
 
     @Test
     void theSameSeedSamplesTheSameText() {
-        ChatParameters sampled = new ChatParameters(30, 0.9f, 0.95f, List.of(), 1234L);
+        ChatParameters sampled = new ChatParameters(30, 0.9f, 0.95f, List.of(), 1234L, false);
 
         String first = stories().complete(user("Once upon a time"), sampled).getContent();
         String second = stories().complete(user("Once upon a time"), sampled).getContent();
@@ -207,7 +207,7 @@ class ChatEngineTest {
     @Test
     void outOfRangeSamplingParametersAreInvalid() {
         for (ChatParameters p : List.of(params(0, 0f, null), params(5, 3f, null),
-                new ChatParameters(5, 0f, 0f, List.of(), null), params(5, 0f, List.of("a", "b", "c", "d", "e")))) {
+                new ChatParameters(5, 0f, 0f, List.of(), null, false), params(5, 0f, List.of("a", "b", "c", "d", "e")))) {
             InferenceRequest r = new InferenceRequest("tiny-random",
                     new ChatInput(List.of(new ChatMessage(ChatRole.user, "hi")), p));
             assertThat(tiny.infer(List.of(r)).get(0).getError().getCode()).as(p.toString()).isEqualTo("invalid_request");
@@ -287,7 +287,7 @@ class ChatEngineTest {
     }
 
     private static ChatParameters params(int maxTokens, float temperature, List<String> stop) {
-        return new ChatParameters(maxTokens, temperature, null, stop == null ? List.of() : stop, null);
+        return new ChatParameters(maxTokens, temperature, null, stop == null ? List.of() : stop, null, false);
     }
 
     private static ChatInput chatInput(String text, int maxTokens) {

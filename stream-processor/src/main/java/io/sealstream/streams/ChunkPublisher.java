@@ -1,0 +1,103 @@
+package io.sealstream.streams;
+
+import io.sealstream.schemas.serde.ConfluentAvroSerializer;
+import io.sealstream.schemas.registry.SchemaRegistryClient;
+import io.sealstream.schemas.v1.EncryptedChunk;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.Producer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends the chunks of streamed answers to the clients' stream topics, outside the worker's
+ * transactions (docs/streaming.md): a producer of its own, which no transaction uses, so a chunk is
+ * readable as soon as it is written. Chunks are previews: a send that fails is counted and
+ * dropped, never retried after the answer, and a send never blocks inference for more than a
+ * second (a stream topic the cluster does not know is skipped, not waited for).
+ */
+public final class ChunkPublisher implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ChunkPublisher.class);
+
+    private final Producer<String, byte[]> producer;
+    private final ConfluentAvroSerializer<EncryptedChunk> serializer;
+    private final AtomicLong sent = new AtomicLong();
+    private final AtomicLong dropped = new AtomicLong();
+    /** Topics a send found missing or unreachable, until when they are skipped: a send must not block inference again. */
+    private final Map<String, Long> skippedUntil = new java.util.concurrent.ConcurrentHashMap<>();
+    /** How long a stream topic that failed a send is skipped. */
+    static final long SKIP_MILLIS = 60_000;
+
+    ChunkPublisher(Producer<String, byte[]> producer, ConfluentAvroSerializer<EncryptedChunk> serializer) {
+        this.producer = producer;
+        this.serializer = serializer;
+    }
+
+    /** A publisher on the worker's Kafka connection ({@code config}'s servers and security). */
+    public static ChunkPublisher create(StreamProcessorConfig config, SchemaRegistryClient registry) {
+        Map<String, Object> p = new HashMap<>();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
+        if (config.kafkaSecurity() != null) {
+            p.putAll(config.kafkaSecurity().clientConfig());
+        }
+        p.put(ProducerConfig.CLIENT_ID_CONFIG, config.applicationId() + "-chunks");
+        // a preview: one acknowledgement is enough, and nothing may wait long for it
+        p.put(ProducerConfig.ACKS_CONFIG, "1");
+        p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, false);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 0);
+        p.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, 1_000);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 5_000);
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 4_000);
+        return new ChunkPublisher(new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer()),
+                new ConfluentAvroSerializer<>(registry, true));
+    }
+
+    /** Sends {@code chunk} to {@code topic}, keyed by its request id; failures are counted, not thrown. */
+    void send(String topic, EncryptedChunk chunk) {
+        Long until = skippedUntil.get(topic);
+        if (until != null && until > System.currentTimeMillis()) {
+            dropped.incrementAndGet();
+            return;
+        }
+        try {
+            byte[] bytes = serializer.serialize(topic, chunk);
+            producer.send(new ProducerRecord<>(topic, chunk.getRequestId(), bytes), (meta, error) -> {
+                if (error == null) {
+                    sent.incrementAndGet();
+                } else {
+                    failed(topic, chunk, error);
+                }
+            });
+        } catch (RuntimeException e) {
+            failed(topic, chunk, e);
+        }
+    }
+
+    private void failed(String topic, EncryptedChunk chunk, Throwable error) {
+        dropped.incrementAndGet();
+        skippedUntil.put(topic, System.currentTimeMillis() + SKIP_MILLIS);
+        LOG.info("stream.chunks.skipped topic={} request_id={} error={} seconds={}", topic, chunk.getRequestId(),
+                error.getClass().getSimpleName(), SKIP_MILLIS / 1000);
+    }
+
+    /** Chunks the cluster acknowledged. */
+    public long sent() {
+        return sent.get();
+    }
+
+    /** Chunks that could not be sent (a preview lost; the answer is not). */
+    public long dropped() {
+        return dropped.get();
+    }
+
+    @Override
+    public void close() {
+        producer.close(java.time.Duration.ofSeconds(2));
+    }
+}
