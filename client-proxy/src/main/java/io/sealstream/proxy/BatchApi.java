@@ -124,7 +124,11 @@ final class BatchApi implements AutoCloseable {
                 if (f.isEmpty()) {
                     ex.fail(notFound("file", m.group(1)));
                 } else if (ex.route.endsWith("/content") && "GET".equals(method)) {
-                    ex.file(files.content(f.get().id()), "application/jsonl", pool);
+                    try {
+                        ex.file(files.content(f.get().id()), "application/jsonl", pool);
+                    } catch (java.nio.file.NoSuchFileException gone) {
+                        ex.fail(notFound("file", f.get().id()));
+                    }
                 } else if (ex.route.endsWith("/content")) {
                     ex.fail(ProxyError.methodNotAllowed("GET"));
                 } else if ("GET".equals(method)) {
@@ -241,7 +245,12 @@ final class BatchApi implements AutoCloseable {
     private void create(Exchange ex) throws IOException {
         JsonNode body;
         try {
-            body = JSON.readTree(Content.Source.asInputStream(ex.request).readNBytes(64 << 10));
+            byte[] bytes = Content.Source.asInputStream(ex.request).readNBytes((64 << 10) + 1);
+            if (bytes.length > 64 << 10) {
+                ex.fail(ProxyError.tooLarge(64 << 10));
+                return;
+            }
+            body = JSON.readTree(bytes);
         } catch (IOException e) {
             ex.fail(ProxyError.notJson());
             return;
@@ -293,10 +302,22 @@ final class BatchApi implements AutoCloseable {
             return;
         }
         Batch b = new Batch(newId(), input, endpoint, Instant.now().getEpochSecond(), metadata);
-        b.outputFileId = files.create("batch_output.jsonl", "batch_output").id();
-        b.errorFileId = files.create("batch_errors.jsonl", "batch_output").id();
+        try {
+            b.outputFileId = files.create("batch_output.jsonl", "batch_output").id();
+            b.errorFileId = files.create("batch_errors.jsonl", "batch_output").id();
+            save(b); // on disk before anyone hears of it: a batch the proxy could forget would be answered twice
+        } catch (IOException | UncheckedIOException e) {
+            for (String f : new String[] {b.outputFileId, b.errorFileId}) {
+                if (f != null) {
+                    files.delete(f);
+                }
+            }
+            LOG.warn("proxy.batch.store_failed error={}", e.getClass().getName());
+            ex.fail(new ProxyError(507, "server_error", "storage_unavailable", "the proxy could not store the batch "
+                    + "in its state directory (is the disk full?); free space and create it again", null));
+            return;
+        }
         batches.put(b.id, b);
-        save(b);
         ex.json(200, b.json());
         queue(b);
     }
@@ -316,7 +337,7 @@ final class BatchApi implements AutoCloseable {
                 job.cancel();
             }
         }
-        save(b);
+        update(b);
     }
 
     /** Queues every batch a stopped proxy left unfinished; a batch asked to stop ends cancelled. */
@@ -327,9 +348,7 @@ final class BatchApi implements AutoCloseable {
                     Batch b = Batch.read(JSON.readTree(p.toFile()));
                     batches.put(b.id, b);
                     if (b.status.equals("cancelling")) {
-                        b.status = "cancelled";
-                        b.cancelledAt = now();
-                        save(b);
+                        finish(b, "cancelled", b.errors); // with the counts and output of what was answered
                     } else if (b.active()) {
                         queue(b);
                     }
@@ -363,14 +382,14 @@ final class BatchApi implements AutoCloseable {
                     .errors(files.content(b.errorFileId)).journalRoot(journals).maxInFlight(BATCH_IN_FLIGHT)
                     .requestTimeout(LINE_TIMEOUT).build();
             synchronized (b) {
-                if (!b.active()) {
+                if (!b.active() || stopping) {
                     return;
                 }
                 running.put(b.id, job);
                 b.status = "in_progress";
                 b.inProgressAt = b.inProgressAt == 0 ? now() : b.inProgressAt;
             }
-            save(b);
+            update(b);
             BatchJob.Summary s = job.run((progress, last) -> {
                 b.total = progress.total();
                 b.completed = progress.alreadyDone() + progress.answered();
@@ -415,7 +434,7 @@ final class BatchApi implements AutoCloseable {
                 default -> b.failedAt = t;
             }
         }
-        save(b);
+        update(b);
         LOG.info("proxy.batch.finished batch_id={} status={} completed={} failed={}", b.id, status, b.completed,
                 b.failed);
     }
@@ -453,12 +472,18 @@ final class BatchApi implements AutoCloseable {
         }
     }
 
-    private void save(Batch b) {
+    /** Writes the batch's state (atomically); throws when it cannot. */
+    private void save(Batch b) throws IOException {
         Path tmp = batchDir.resolve(b.id + ".json.tmp");
+        Files.writeString(tmp, b.state().toString());
+        Files.move(tmp, batchDir.resolve(b.id + ".json"), StandardCopyOption.ATOMIC_MOVE,
+                StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** As {@link #save}, after the batch exists: a state that cannot be written is logged; the batch goes on. */
+    private void update(Batch b) {
         try {
-            Files.writeString(tmp, b.state().toString());
-            Files.move(tmp, batchDir.resolve(b.id + ".json"), StandardCopyOption.ATOMIC_MOVE,
-                    StandardCopyOption.REPLACE_EXISTING);
+            save(b);
         } catch (IOException e) {
             LOG.warn("proxy.batch.unsaved batch_id={} error={}", b.id, e.getClass().getName());
         }

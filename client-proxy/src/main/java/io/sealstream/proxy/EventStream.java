@@ -45,6 +45,11 @@ final class EventStream {
         return failed;
     }
 
+    /** Whether the last event was sent or the stream broke: nothing more goes out. */
+    synchronized boolean ended() {
+        return closed;
+    }
+
     private synchronized void enqueue(String text, boolean last) {
         if (closed) {
             return;

@@ -25,6 +25,8 @@ final class Exchange {
     volatile String model;
     private Runnable onAnswered;
     private boolean answered;
+    /** The events under way, once {@link #events()} began them. */
+    private volatile EventStream stream;
 
     Exchange(Request request, Response response, Callback callback, AccessLog log, String route) {
         this.request = request;
@@ -52,7 +54,23 @@ final class Exchange {
         return answered;
     }
 
+    /** Whether nothing more will be sent: answered, and any events ended. */
+    boolean isDone() {
+        EventStream s = stream;
+        return isAnswered() && (s == null || s.ended());
+    }
+
+    /**
+     * Answers with {@code e}; once events have begun, ends them with {@code e} as an error event
+     * (the OpenAI libraries raise it), as the status line is gone.
+     */
     void fail(ProxyError e) {
+        EventStream s = stream;
+        if (s != null) {
+            s.event(e.body().toString());
+            s.end("");
+            return;
+        }
         if (e.retryPointless()) {
             response.getHeaders().put("x-should-retry", "false");
         }
@@ -75,7 +93,9 @@ final class Exchange {
         }
         response.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-cache");
         head(200, "text/event-stream; charset=utf-8", null);
-        return new EventStream(response, callback, once(then));
+        EventStream s = new EventStream(response, callback, once(then));
+        stream = s;
+        return s;
     }
 
     private static Runnable once(Runnable r) {
@@ -88,11 +108,17 @@ final class Exchange {
     }
 
     /** Sends a file's bytes as they are. */
-    void file(Path file, String contentType, ByteBufferPool.Sized pool) {
+    /**
+     * Sends a file's bytes as they are; opened before anything is sent, so a file deleted a moment
+     * ago is an {@link java.io.IOException} here, for the caller to answer, not a broken response.
+     */
+    void file(Path file, String contentType, ByteBufferPool.Sized pool) throws java.io.IOException {
+        java.nio.channels.SeekableByteChannel channel = java.nio.file.Files.newByteChannel(file);
         if (!begin(200, contentType, null)) {
+            channel.close();
             return;
         }
-        Content.copy(Content.Source.from(pool, file), response, callback);
+        Content.copy(Content.Source.from(pool, channel), response, callback);
     }
 
     private void write(int status, String contentType, String text, String code) {

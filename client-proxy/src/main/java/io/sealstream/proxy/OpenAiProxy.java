@@ -184,8 +184,8 @@ public final class OpenAiProxy implements AutoCloseable {
         }
         int dropped = 0;
         for (Exchange ex : awaiting) {
-            if (!ex.isAnswered()) {
-                ex.fail(ProxyError.closing());
+            if (!ex.isDone()) {
+                ex.fail(ProxyError.closing()); // a stream under way ends with it as an error event
                 dropped++;
             }
         }

@@ -51,17 +51,10 @@ final class StreamedCompletion {
         events.end("data: [DONE]\n\n");
     }
 
-    /** The request failed, before or after text went out. */
+    /** The request failed, before or after text went out (the exchange ends the events then). */
     synchronized void failed(ProxyError error) {
-        if (!begun) {
-            begun = true;
-            ex.fail(error);
-            return;
-        }
-        if (events != null) {
-            events.event(error.body().toString());
-            events.end("");
-        }
+        begun = true;
+        ex.fail(error);
     }
 
     /** Starts the events with the role, once; false when the exchange was answered otherwise (the proxy stopping). */

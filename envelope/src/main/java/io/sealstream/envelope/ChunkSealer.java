@@ -18,6 +18,11 @@ import java.util.Objects;
 public final class ChunkSealer implements AutoCloseable {
     /** Most chunks of one answer: far below what random 96-bit nonces under one key allow. */
     public static final int MAX_CHUNKS = 4096;
+    /**
+     * Chunk plaintexts are padded to a multiple of this many bytes: a chunk every 50 ms carries a
+     * few tokens, and unpadded its length would show Kafka the length of each token.
+     */
+    public static final int PAD_BLOCK = 256;
     private static final SecureRandom RANDOM = new SecureRandom();
 
     private final String requestId;
@@ -79,7 +84,7 @@ public final class ChunkSealer implements AutoCloseable {
         long createdAtMillis = now.toEpochMilli();
         byte[] aad = EnvelopeProtocol.chunkAad(streamTopic, requestId, clientId, sessionId, attempt, seq, last,
                 createdAtMillis);
-        EnvelopeProtocol.Sealed s = EnvelopeProtocol.seal(streamKey.clone(), text.getBytes(StandardCharsets.UTF_8), aad);
+        EnvelopeProtocol.Sealed s = EnvelopeProtocol.seal(streamKey.clone(), padded(text), aad);
         if (last) {
             close();
         }
@@ -95,6 +100,23 @@ public final class ChunkSealer implements AutoCloseable {
                 .setNonce(ByteBuffer.wrap(s.nonce()))
                 .setCiphertext(ByteBuffer.wrap(s.ciphertext()))
                 .build();
+    }
+
+    /**
+     * The plaintext of a chunk: the text's length in UTF-8 bytes (4 bytes, big-endian), the text,
+     * then zeros up to a multiple of {@link #PAD_BLOCK}.
+     */
+    static byte[] padded(String text) {
+        ByteBuffer utf8;
+        try {
+            // a new encoder reports what it cannot encode instead of writing '?'
+            utf8 = StandardCharsets.UTF_8.newEncoder().encode(java.nio.CharBuffer.wrap(text));
+        } catch (java.nio.charset.CharacterCodingException e) {
+            throw new IllegalArgumentException("the chunk text is not valid Unicode (a lone surrogate)", e);
+        }
+        int length = utf8.remaining();
+        int size = ((4 + length + PAD_BLOCK - 1) / PAD_BLOCK) * PAD_BLOCK;
+        return ByteBuffer.allocate(size).putInt(length).put(utf8).array();
     }
 
     /** The topic the chunks go to: {@code sealstream.streams.<client_id>}. */

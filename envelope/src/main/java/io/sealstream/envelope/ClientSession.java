@@ -149,13 +149,19 @@ public final class ClientSession implements AutoCloseable {
                 sessionId, chunk.getAttempt(), chunk.getSeq(), chunk.getFinal$(), chunk.getCreatedAt().toEpochMilli());
         byte[] plaintext = EnvelopeProtocol.open(EnvelopeProtocol.streamKey(dek, chunk.getRequestId()), nonce,
                 ciphertext, aad, "chunk of " + chunk.getRequestId());
-        java.nio.charset.CharsetDecoder utf8 = java.nio.charset.StandardCharsets.UTF_8.newDecoder();
+        // length (4 bytes), UTF-8 text, zero padding (ChunkSealer.padded)
+        java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(plaintext);
+        int length = plaintext.length >= 4 ? in.getInt() : -1;
         String text;
         try {
-            text = utf8.decode(java.nio.ByteBuffer.wrap(plaintext)).toString();
+            if (length < 0 || length > plaintext.length - 4) {
+                throw new java.nio.charset.CharacterCodingException();
+            }
+            text = java.nio.charset.StandardCharsets.UTF_8.newDecoder()
+                    .decode(java.nio.ByteBuffer.wrap(plaintext, 4, length)).toString();
         } catch (java.nio.charset.CharacterCodingException e) {
             throw new MalformedEnvelopeException(ErrorCode.UNDECODABLE, "the authenticated chunk of "
-                    + chunk.getRequestId() + " is not UTF-8 text");
+                    + chunk.getRequestId() + " is not a length and UTF-8 text");
         }
         return new OpenedChunk(chunk.getRequestId(), chunk.getAttempt(), chunk.getSeq(), chunk.getFinal$(), text);
     }

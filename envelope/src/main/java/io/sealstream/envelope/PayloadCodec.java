@@ -30,9 +30,22 @@ final class PayloadCodec {
     private PayloadCodec() {
     }
 
+    /**
+     * A request that does not stream is written with the schema before {@code ChatParameters.stream}
+     * ({@code InferenceRequest-1}), which it fits exactly: a worker of the previous release reads it,
+     * so clients can be upgraded before workers. Only a streamed request needs the new schema, and
+     * a worker that knows it (docs/schemas.md).
+     */
+    private static final org.apache.avro.message.BinaryMessageEncoder<InferenceRequest> REQUEST_V1_ENCODER =
+            new org.apache.avro.message.BinaryMessageEncoder<>(
+                    org.apache.avro.specific.SpecificData.getForClass(InferenceRequest.class),
+                    io.sealstream.schemas.SchemaHistory.inferenceRequest().get(0));
+
     static byte[] encode(InferenceRequest request) {
+        boolean streams = request.getTask() instanceof io.sealstream.schemas.v1.ChatInput chat
+                && chat.getParameters().getStream();
         try {
-            return bytes(InferenceRequest.getEncoder().encode(request));
+            return bytes((streams ? InferenceRequest.getEncoder() : REQUEST_V1_ENCODER).encode(request));
         } catch (IOException e) {
             throw new UncheckedIOException("encoding an inference request in memory failed", e);
         }

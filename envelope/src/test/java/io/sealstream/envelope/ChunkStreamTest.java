@@ -101,6 +101,27 @@ class ChunkStreamTest {
                 .doesNotContain(CANARY);
     }
 
+    @Test
+    void chunksOfDifferentTextLengthsHaveTheSameSizeOnTheWire() throws Exception {
+        ChunkSealer chunks = opener.open(TOPIC, session.seal("req-s9", Fixtures.streamedChat(CANARY)).toRecord())
+                .chunkSealer().orElseThrow();
+
+        EncryptedChunk shortOne = chunks.seal("a", false, Instant.now());
+        EncryptedChunk longer = chunks.seal(" tokens of different lengths, \uD83D\uDE00", false, Instant.now());
+
+        assertThat(Bytes.of(shortOne.getCiphertext()).length).isEqualTo(Bytes.of(longer.getCiphertext()).length);
+        assertThat(session.openChunk(longer).text()).isEqualTo(" tokens of different lengths, \uD83D\uDE00");
+    }
+
+    @Test
+    void aLoneSurrogateIsRefusedRatherThanSentAsAQuestionMark() throws Exception {
+        ChunkSealer chunks = opener.open(TOPIC, session.seal("req-s10", Fixtures.streamedChat(CANARY)).toRecord())
+                .chunkSealer().orElseThrow();
+
+        assertThatThrownBy(() -> chunks.seal("half \uD83D", false, Instant.now()))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
     private static EncryptedChunk.Builder copy(EncryptedChunk c) {
         return EncryptedChunk.newBuilder(c).setNonce(ByteBuffer.wrap(Bytes.of(c.getNonce())))
                 .setCiphertext(ByteBuffer.wrap(Bytes.of(c.getCiphertext())));

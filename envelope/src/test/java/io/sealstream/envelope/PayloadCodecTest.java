@@ -81,6 +81,24 @@ class PayloadCodecTest {
         assertThat(chat.getParameters().getStream()).isFalse();
     }
 
+    @Test
+    void aRequestThatDoesNotStreamIsWrittenWithTheEarlierSchemaSoWorkersOfThePreviousReleaseReadIt() throws Exception {
+        long v1 = SchemaNormalization.parsingFingerprint64(io.sealstream.schemas.SchemaHistory.inferenceRequest().get(0));
+        long current = SchemaNormalization.parsingFingerprint64(io.sealstream.schemas.v1.InferenceRequest.getClassSchema());
+
+        byte[] plain = PayloadCodec.encode(Fixtures.chat("hello"));
+        byte[] streamed = PayloadCodec.encode(Fixtures.streamedChat("hello"));
+
+        assertThat(fingerprint(plain)).isEqualTo(v1);
+        assertThat(fingerprint(streamed)).isEqualTo(current);
+        assertThat(PayloadCodec.decodeRequest(plain, sealer)).isEqualTo(Fixtures.chat("hello"));
+        assertThat(PayloadCodec.decodeRequest(streamed, sealer)).isEqualTo(Fixtures.streamedChat("hello"));
+    }
+
+    private static long fingerprint(byte[] singleObject) {
+        return ByteBuffer.wrap(singleObject, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    }
+
     private static byte[] singleObject(byte[] body) {
         long fingerprint = SchemaNormalization.parsingFingerprint64(
                 io.sealstream.schemas.v1.InferenceRequest.getClassSchema());

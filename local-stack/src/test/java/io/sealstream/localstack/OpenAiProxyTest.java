@@ -418,6 +418,50 @@ class OpenAiProxyTest {
     }
 
     @Test
+    void aBatchInterruptedByAStopResumesAtTheNextStartAndAnswersEachLineOnce() throws Exception {
+        Path state = dir.resolve("resumed-state");
+        StringBuilder input = new StringBuilder();
+        for (int i = 0; i < 40; i++) {
+            input.append(batchLine("line-" + i, "text number " + i)).append('\n');
+        }
+        String batchId;
+        try (OpenAiProxy first = OpenAiProxy.builder(client).port(0).bearerToken(TOKEN).stateDirectory(state).build()) {
+            first.start();
+            String fileId = JSON.readTree(upload(first, input.toString()).body()).path("id").asText();
+            batchId = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(first.baseUrl() + "/batches"))
+                    .header("Authorization", "Bearer " + TOKEN).POST(HttpRequest.BodyPublishers.ofString(
+                            "{\"input_file_id\":\"" + fileId + "\",\"endpoint\":\"/v1/embeddings\","
+                                    + "\"completion_window\":\"24h\"}")).build(), HttpResponse.BodyHandlers.ofString())
+                    .body()).path("id").asText();
+            first.stop(); // while the batch runs, or before it starts
+        }
+        try (OpenAiProxy second = OpenAiProxy.builder(client).port(0).bearerToken(TOKEN).stateDirectory(state).build()) {
+            second.start();
+            JsonNode[] last = new JsonNode[1];
+            Eventually.holds(Duration.ofSeconds(90), () -> {
+                try {
+                    last[0] = JSON.readTree(HTTP.send(HttpRequest.newBuilder(URI.create(second.baseUrl() + "/batches/"
+                            + batchId)).header("Authorization", "Bearer " + TOKEN).GET().build(),
+                            HttpResponse.BodyHandlers.ofString()).body());
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+                return "completed".equals(last[0].path("status").asText());
+            });
+            String output = HTTP.send(HttpRequest.newBuilder(URI.create(second.baseUrl() + "/files/"
+                    + last[0].path("output_file_id").asText() + "/content")).header("Authorization", "Bearer " + TOKEN)
+                    .GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+
+            assertThat(last[0].path("status").asText()).isEqualTo("completed");
+            List<String> ids = new ArrayList<>();
+            for (String line : output.split("\n")) {
+                ids.add(JSON.readTree(line).path("custom_id").asText());
+            }
+            assertThat(ids).hasSize(40).doesNotHaveDuplicates();
+        }
+    }
+
+    @Test
     void aBatchWithAnInvalidLineFailsNamingTheLineAndSendsNothing() throws Exception {
         String input = batchLine("a", "fine") + "\n{\"custom_id\":\"b\",\"method\":\"POST\",\"url\":\"/v1/embeddings\","
                 + "\"body\":{\"model\":\"" + embeddingModel + "\",\"input\":[],\"x\":1}}\n";
@@ -475,12 +519,22 @@ class OpenAiProxyTest {
                 + embeddingModel + "\",\"input\":" + JSON.writeValueAsString(text) + "}}";
     }
 
+    private static HttpResponse<String> upload(OpenAiProxy to, String content) throws Exception {
+        return upload(to, content, "batch");
+    }
+
     private static HttpResponse<String> upload(String content, String purpose) throws Exception {
+        return upload(proxy, content, purpose);
+    }
+
+    private static HttpResponse<String> upload(OpenAiProxy to, String content, String purpose) throws Exception {
         String boundary = "sealstream-test-boundary-7f3a";
         String body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\n" + purpose + "\r\n"
                 + "--" + boundary + "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"in.jsonl\"\r\n"
                 + "Content-Type: application/jsonl\r\n\r\n" + content + "\r\n--" + boundary + "--\r\n";
-        return HTTP.send(authorized("/files").header("Content-Type", "multipart/form-data; boundary=" + boundary)
+        return HTTP.send(HttpRequest.newBuilder(URI.create(to.baseUrl() + "/files"))
+                .header("Authorization", "Bearer " + TOKEN)
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 

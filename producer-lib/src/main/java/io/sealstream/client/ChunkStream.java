@@ -77,6 +77,11 @@ final class ChunkStream {
         return true;
     }
 
+    /** The request failed: nothing more is handed on. */
+    synchronized void abandon() {
+        ended = true;
+    }
+
     /** Characters handed on so far. */
     synchronized int handedOn() {
         return handedOn.length();

@@ -77,8 +77,18 @@ public final class SealstreamClient implements AutoCloseable {
     private final ResponseListener<EncryptedResponse> listener;
     /** Reads the stream topic; started by the first streamed request, null until then. */
     private ResponseListener<io.sealstream.schemas.v1.EncryptedChunk> chunkListener;
-    /** The stream topic cannot be read (a client provisioned before streaming): streamed requests arrive whole. */
-    private volatile boolean chunksUnreadable;
+    /** Until when the stream topic is not tried again after it could not be read (a client provisioned before streaming, say). */
+    private volatile long chunksUnreadableUntil;
+    /** Guards starting the chunk listener; not the client's monitor, which sealing takes. */
+    private final Object chunkLock = new Object();
+    /** Hands streamed text to the caller's callbacks, in order, off the threads that read Kafka. */
+    private final java.util.concurrent.ExecutorService streamCallbacks = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sealstream-client-streams");
+        t.setDaemon(true);
+        return t;
+    });
+    /** How long streaming stays off after the stream topic could not be read. */
+    private static final Duration CHUNKS_RETRY = Duration.ofMinutes(1);
     /** Streamed requests awaiting their answer, by request id. */
     private final Map<String, ChunkStream> streams = new ConcurrentHashMap<>();
     private final String bootstrapServers;
@@ -242,9 +252,11 @@ public final class SealstreamClient implements AutoCloseable {
             streams.remove(requestId, stream);
             throw e;
         }
-        return answer.handle((a, failure) -> {
+        // on the callbacks' thread, after every piece handed on before: the future completes last
+        return answer.handleAsync((a, failure) -> {
             streams.remove(requestId, stream);
             if (failure != null) {
+                stream.abandon();
                 throw failure instanceof java.util.concurrent.CompletionException c ? c
                         : new java.util.concurrent.CompletionException(failure);
             }
@@ -252,28 +264,49 @@ public final class SealstreamClient implements AutoCloseable {
                 throw new java.util.concurrent.CompletionException(new StreamDivergedException(requestId, a));
             }
             return a;
-        });
+        }, this::onStreamCallbacks);
     }
 
-    /** Whether chunks can be read; starts the stream topic's listener on first use. */
-    private synchronized boolean chunksReadable() {
-        if (chunksUnreadable) {
-            return false;
+    /** Runs {@code task} on the callbacks' thread, or here once the client is closed, so nothing is left undone. */
+    private void onStreamCallbacks(Runnable task) {
+        try {
+            streamCallbacks.execute(task);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            task.run();
         }
+    }
+
+    /**
+     * Whether chunks can be read; starts the stream topic's listener on first use (waiting at most
+     * three broker timeouts), and tries again a minute after it could not.
+     */
+    private boolean chunksReadable() {
+        synchronized (chunkLock) {
+            return startChunkListener();
+        }
+    }
+
+    private boolean startChunkListener() {
         if (chunkListener != null) {
             return true;
+        }
+        if (System.currentTimeMillis() < chunksUnreadableUntil) {
+            return false;
         }
         ResponseListener<io.sealstream.schemas.v1.EncryptedChunk> l = new ResponseListener<>(bootstrapServers,
                 EnvelopeProtocol.streamTopicFor(clientId), new ConfluentAvroDeserializer<>(
                         io.sealstream.schemas.v1.EncryptedChunk.class, registry), kafkaSettings, this::onChunk,
                 why -> {
-                    chunksUnreadable = true;
+                    synchronized (chunkLock) {
+                        chunkListener = null; // started again, a minute on, by the next streamed request
+                        chunksUnreadableUntil = System.currentTimeMillis() + CHUNKS_RETRY.toMillis();
+                    }
                     LOG.warn("client.streams.stopped client_id={} error={}", clientId, why.getClass().getSimpleName());
                 });
         try {
             l.start(brokerTimeout.multipliedBy(3));
         } catch (RuntimeException e) {
-            chunksUnreadable = true;
+            chunksUnreadableUntil = System.currentTimeMillis() + CHUNKS_RETRY.toMillis();
             l.close();
             LOG.info("client.streams.unavailable client_id={} topic={} error={} effect=\"streamed requests arrive "
                     + "whole\"", clientId, EnvelopeProtocol.streamTopicFor(clientId), e.getClass().getSimpleName());
@@ -299,7 +332,7 @@ public final class SealstreamClient implements AutoCloseable {
             LOG.warn("client.chunk.rejected request_id={} error={}", id, e.getClass().getSimpleName());
             return;
         }
-        stream.chunk(opened);
+        onStreamCallbacks(() -> stream.chunk(opened));
     }
 
     /** Seals and sends {@code request}; the future completes with the opened answer or a {@link SealstreamException}. */
@@ -550,11 +583,12 @@ public final class SealstreamClient implements AutoCloseable {
     public void close() {
         timer.shutdownNow();
         listener.close();
-        synchronized (this) {
+        synchronized (chunkLock) {
             if (chunkListener != null) {
                 chunkListener.close();
             }
         }
+        streamCallbacks.shutdown(); // pieces already handed over are still delivered
         provenanceChecks.shutdown(); // checks under way complete their answers
 
         producer.close(Duration.ofSeconds(10));

@@ -19,8 +19,10 @@ import org.slf4j.LoggerFactory;
  * Sends the chunks of streamed answers to the clients' stream topics, outside the worker's
  * transactions (docs/streaming.md): a producer of its own, which no transaction uses, so a chunk is
  * readable as soon as it is written. Chunks are previews: a send that fails is counted and
- * dropped, never retried after the answer, and a send never blocks inference for more than a
- * second (a stream topic the cluster does not know is skipped, not waited for).
+ * dropped, never retried after the answer. Inference never waits for a send: {@link #send} puts
+ * the chunk on a bounded queue (dropping it when the queue is full) and a thread of the
+ * publisher's own serializes (the registry) and sends it (the cluster); a stream topic a send
+ * found missing or unreachable is skipped for a minute.
  */
 public final class ChunkPublisher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ChunkPublisher.class);
@@ -34,9 +36,21 @@ public final class ChunkPublisher implements AutoCloseable {
     /** How long a stream topic that failed a send is skipped. */
     static final long SKIP_MILLIS = 60_000;
 
+    /** Chunks waiting for the sending thread; beyond, chunks are dropped (the answers still come). */
+    static final int QUEUE = 10_000;
+    private final java.util.concurrent.BlockingQueue<Queued> queue = new java.util.concurrent.ArrayBlockingQueue<>(QUEUE);
+
+    private record Queued(String topic, EncryptedChunk chunk) {
+    }
+    private final Thread sender;
+    private volatile boolean closed;
+
     ChunkPublisher(Producer<String, byte[]> producer, ConfluentAvroSerializer<EncryptedChunk> serializer) {
         this.producer = producer;
         this.serializer = serializer;
+        this.sender = new Thread(this::drain, "sealstream-chunk-publisher");
+        sender.setDaemon(true);
+        sender.start();
     }
 
     /** A publisher on the worker's Kafka connection ({@code config}'s servers and security). */
@@ -60,6 +74,26 @@ public final class ChunkPublisher implements AutoCloseable {
 
     /** Sends {@code chunk} to {@code topic}, keyed by its request id; failures are counted, not thrown. */
     void send(String topic, EncryptedChunk chunk) {
+        if (closed || !queue.offer(new Queued(topic, chunk))) {
+            dropped.incrementAndGet();
+        }
+    }
+
+    private void drain() {
+        while (!closed || !queue.isEmpty()) {
+            Queued next;
+            try {
+                next = queue.poll(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (next != null) {
+                publish(next.topic(), next.chunk());
+            }
+        }
+    }
+
+    private void publish(String topic, EncryptedChunk chunk) {
         Long until = skippedUntil.get(topic);
         if (until != null && until > System.currentTimeMillis()) {
             dropped.incrementAndGet();
@@ -98,6 +132,13 @@ public final class ChunkPublisher implements AutoCloseable {
 
     @Override
     public void close() {
+        closed = true;
+        try {
+            sender.join(2_000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        sender.interrupt();
         producer.close(java.time.Duration.ofSeconds(2));
     }
 }

@@ -370,6 +370,9 @@ public final class ChatEngine implements InferenceEngine {
                 break;
             }
             int safe = text.length() - maxStop;
+            if (safe > 0 && Character.isHighSurrogate(text.charAt(safe - 1))) {
+                safe--; // never cut a character in two: its halves are not text
+            }
             if (streaming && safe > streamed) {
                 sink.text(text.substring(streamed, safe));
                 streamed = safe;
