@@ -95,7 +95,7 @@ public final class OpenAiProxy implements AutoCloseable {
         this.requestTimeout = b.requestTimeout;
         this.maxBodyBytes = b.maxBodyBytes;
         this.maxInFlight = b.maxInFlight;
-        this.models = new ServedModels();
+        this.models = new ServedModels(client);
         this.sender = new ThreadPoolExecutor(4, 4, 60, TimeUnit.SECONDS, new ArrayBlockingQueue<>(b.maxInFlight), r -> {
             Thread t = new Thread(r, "sealstream-proxy-send");
             t.setDaemon(true);
@@ -232,7 +232,7 @@ public final class OpenAiProxy implements AutoCloseable {
                         if (!"GET".equals(request.getMethod())) {
                             ex.fail(ProxyError.methodNotAllowed("GET"));
                         } else {
-                            ex.json(200, models.list());
+                            listModels(ex);
                         }
                     }
                     case "/v1/embeddings", "/v1/chat/completions" -> {
@@ -393,6 +393,21 @@ public final class OpenAiProxy implements AutoCloseable {
             } catch (RejectedExecutionException full) {
                 ex.fail(closing ? ProxyError.closing() : ProxyError.busy(maxInFlight));
             }
+        }
+    }
+
+    /** Lists the models on the sender's threads: a reading of the log calls the key broker. */
+    private void listModels(Exchange ex) {
+        try {
+            sender.execute(() -> {
+                try {
+                    ex.json(200, models.list());
+                } catch (Throwable t) {
+                    failed(ex, t);
+                }
+            });
+        } catch (RejectedExecutionException full) {
+            ex.fail(closing ? ProxyError.closing() : ProxyError.busy(maxInFlight));
         }
     }
 

@@ -100,10 +100,15 @@ final class BrokerLog implements Closeable {
      * judged under, the models it loaded and when the lease ends. Returns its index.
      */
     long recordLease(String leaseId, String tee, String measurementHex, String policyId, java.util.List<byte[]> models,
-                     java.time.Instant expiresAt) {
+                     String servedModels, java.time.Instant expiresAt) {
         String digests = String.join(".", models.stream().map(java.util.HexFormat.of()::formatHex).sorted().toList());
-        return log.append(LogEntry.Type.LEASE, Map.of("lease_id", leaseId, "tee", tee, "measurement", measurementHex,
-                "policy_id", policyId, "models", digests, "expires_at", expiresAt.toString())).index();
+        Map<String, String> fields = new java.util.HashMap<>(Map.of("lease_id", leaseId, "tee", tee,
+                "measurement", measurementHex, "policy_id", policyId, "models", digests,
+                "expires_at", expiresAt.toString()));
+        if (!servedModels.isEmpty()) {
+            fields.put("served_models", servedModels); // name=digest pairs, as the worker named its models
+        }
+        return log.append(LogEntry.Type.LEASE, fields).index();
     }
 
     /** Logs the primary key of every keyset the log lacks (state written before this broker kept a log). */

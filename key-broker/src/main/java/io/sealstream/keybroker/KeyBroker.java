@@ -470,6 +470,32 @@ public final class KeyBroker {
         return new AuthChallenge(n.nonce(), n.expiresAt().toString());
     }
 
+    private static final java.util.regex.Pattern MODEL_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+    /**
+     * The served models of {@code request} as the lease entry holds them: {@code name=digest}
+     * pairs, sorted, joined by '/' (which no model name holds); each digest must be one the evidence binds.
+     */
+    private static String servedModels(AttestRequest request) throws KeyBrokerException {
+        Set<String> digests = new java.util.HashSet<>();
+        request.modelDigests().forEach(d -> digests.add(java.util.HexFormat.of().formatHex(d)));
+        if (request.servedModels().size() > AttestRequest.MAX_SERVED_NAMES) {
+            throw new KeyBrokerException(400, "bad_request", "served_models holds at most "
+                    + AttestRequest.MAX_SERVED_NAMES + " names");
+        }
+        List<String> pairs = new ArrayList<>();
+        for (Map.Entry<String, String> e : request.servedModels().entrySet()) {
+            if (e.getKey() == null || !MODEL_NAME.matcher(e.getKey()).matches() || e.getValue() == null
+                    || !digests.contains(e.getValue())) {
+                throw new KeyBrokerException(400, "bad_request", "served_models maps model names (1 to 128 letters, "
+                        + "digits or '.', '_', ':', '-') to the hex SHA-256 of one of model_digests");
+            }
+            pairs.add(e.getKey() + "=" + e.getValue());
+        }
+        java.util.Collections.sort(pairs);
+        return String.join("/", pairs);
+    }
+
     /** {@code POST /v1/attest}: 401 when the evidence is not genuine or not bound, 403 when the policy denies it. */
     public LeaseGrant attest(AttestRequest request) throws KeyBrokerException {
         AttestationPolicy policy = this.policy; // one policy for the whole decision, even across a change
@@ -488,6 +514,7 @@ public final class KeyBroker {
             throw new KeyBrokerException(400, "bad_request", "model_digests must hold 1 to " + AttestRequest.MAX_MODELS
                     + " 32-byte SHA-256 digests, one per model the worker loaded");
         }
+        String served = servedModels(request);
         // checked now, remembered as used only once the evidence verified: callers with garbage
         // evidence cannot fill the used-nonce set
         if (nonces.check(request.nonce()) != NonceRegistry.Use.FRESH) {
@@ -542,7 +569,7 @@ public final class KeyBroker {
         try {
             // in the log before the worker can use it: every answer names a lease the log holds
             logIndex = openLog().recordLease(issued.lease().id(), claims.tee().id(), claims.measurementHex(), policy.id(),
-                    request.modelDigests(), issued.lease().expiresAt());
+                    request.modelDigests(), served, issued.lease().expiresAt());
         } catch (RuntimeException e) {
             leases.revoke(issued.lease().id()); // a lease the log lacks is never used
             LOG.error("keybroker.log.append_failed what=lease error={}", e.getClass().getSimpleName());

@@ -166,6 +166,36 @@ class BrokerTransparencyTest {
     }
 
     @Test
+    void theModelNamesAWorkerServesAreInItsLeaseEntryWithTheirDigests() throws Exception {
+        KeyBrokerClient client = client(start());
+        io.sealstream.envelope.TeeKeyPair tee = io.sealstream.envelope.TeeKeyPair.generate();
+        byte[] nonce = client.challenge().nonce();
+        io.sealstream.attestation.Evidence evidence = TEE.attest(WORKER,
+                io.sealstream.attestation.ReportDataBinding.forWorker(nonce, tee.publicKey(), MODEL));
+
+        io.sealstream.keybroker.api.LeaseGrant grant = client.attest(new io.sealstream.keybroker.api.AttestRequest(nonce,
+                io.sealstream.keybroker.api.EvidenceMessage.of(evidence), tee.publicKey(), List.of(MODEL), List.of(),
+                java.util.Map.of("mini-b", hex(MODEL), "mini-a", hex(MODEL))));
+
+        assertThat(entry(client, grant.logIndex()).fields())
+                .containsEntry("served_models", "mini-a=" + hex(MODEL) + "/mini-b=" + hex(MODEL));
+    }
+
+    @Test
+    void aModelNameForADigestTheEvidenceDoesNotBindIsRefused() throws Exception {
+        KeyBrokerClient client = client(start());
+        io.sealstream.envelope.TeeKeyPair tee = io.sealstream.envelope.TeeKeyPair.generate();
+        byte[] nonce = client.challenge().nonce();
+        io.sealstream.attestation.Evidence evidence = TEE.attest(WORKER,
+                io.sealstream.attestation.ReportDataBinding.forWorker(nonce, tee.publicKey(), MODEL));
+
+        assertThatThrownBy(() -> client.attest(new io.sealstream.keybroker.api.AttestRequest(nonce,
+                io.sealstream.keybroker.api.EvidenceMessage.of(evidence), tee.publicKey(), List.of(MODEL), List.of(),
+                java.util.Map.of("gpt-9", "00".repeat(32)))))
+                .isInstanceOf(io.sealstream.keybroker.api.KeyBrokerException.class).hasMessageContaining("served_models");
+    }
+
+    @Test
     void aLogKeyRemovedFromTheDataDirectoryStopsTheBrokerInsteadOfStartingAFreshLog() throws Exception {
         stop(start());
         try (var files = Files.walk(dataDir.resolve("keysets"))) {

@@ -287,17 +287,22 @@ class OpenAiProxyTest {
     }
 
     @Test
-    void theModelsListNamesWhatAttestedWorkersAnsweredWith() throws Exception {
-        post("/embeddings", "{\"model\":\"" + embeddingModel + "\",\"input\":\"hello\"}");
+    void theModelsListNamesWhatTheAttestedWorkersLeasesInTheLogServeBeforeAnyAnswer() throws Exception {
+        try (OpenAiProxy fresh = OpenAiProxy.builder(client).port(0).build()) {
+            fresh.start();
 
-        HttpResponse<String> r = HTTP.send(authorized("/models").GET().build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(fresh.baseUrl() + "/models")).GET()
+                    .build(), HttpResponse.BodyHandlers.ofString());
 
-        assertThat(r.statusCode()).isEqualTo(200);
-        JsonNode body = JSON.readTree(r.body());
-        assertThat(body.path("object").asText()).isEqualTo("list");
-        List<String> ids = new ArrayList<>();
-        body.path("data").forEach(m -> ids.add(m.path("id").asText()));
-        assertThat(ids).contains(embeddingModel);
+            assertThat(r.statusCode()).isEqualTo(200);
+            JsonNode body = JSON.readTree(r.body());
+            assertThat(body.path("object").asText()).isEqualTo("list");
+            java.util.Map<String, JsonNode> byId = new java.util.HashMap<>();
+            body.path("data").forEach(m -> byId.put(m.path("id").asText(), m));
+            assertThat(byId).containsKeys(embeddingModel, chatModel);
+            assertThat(byId.get(chatModel).path("sealstream_model_digests").get(0).asText())
+                    .isEqualTo(java.util.HexFormat.of().formatHex(stack.engines().get(1).modelDigest()));
+        }
     }
 
     @Test

@@ -280,6 +280,29 @@ final class BrokerVerifier {
         return verdict;
     }
 
+    /**
+     * Every entry of the key broker's log, audited: read whole and rebuilt into the tree the head
+     * the client accepted signs (consistent with every head it kept). Empty for a trust without a
+     * log. A log that fails the audit stops the client, as a failed lease proof does.
+     *
+     * @throws AttestationFailedException when the log fails the audit
+     * @throws KeyUnavailableException when the log cannot be read
+     */
+    List<LogEntry> auditedLog() {
+        if (logMonitor == null) {
+            return List.of();
+        }
+        try {
+            return logMonitor.audit(broker.logSource());
+        } catch (LogMonitor.LogVerificationException e) {
+            logFailure = new AttestationFailedException(e.code(), "the key broker's transparency log: " + e.getMessage(), e);
+            throw logFailure;
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new KeyUnavailableException("the key broker's transparency log could not be read ("
+                    + e.getClass().getSimpleName() + "); retry", e);
+        }
+    }
+
     /** Whether the lease entry says what {@code bound} claims. */
     private static boolean states(LogEntry lease, io.sealstream.schemas.v1.Provenance bound) {
         return AnswerProvenance.of(bound, false).isStatedBy(lease);

@@ -598,6 +598,43 @@ public final class SealstreamClient implements AutoCloseable {
         sessions.values().forEach(ClientSession::close);
     }
 
+    /**
+     * The models attested workers serve now, by model name, each with the SHA-256 (hex) of the
+     * model files: from the lease entries of the key broker's transparency log (audited whole)
+     * that were granted under the pinned policy and have not expired. Names are as the workers
+     * declared them (the evidence binds the digests, not the names); a worker older than named
+     * models contributes none. Reads the whole log: call it now and then, not per request.
+     *
+     * @throws AttestationFailedException when the log fails the audit (the client then sends nothing more)
+     * @throws KeyUnavailableException when the log cannot be read
+     */
+    public Map<String, java.util.Set<String>> servedModels() {
+        String policyId = verifyKeyBroker().policy().id();
+        Instant now = clock.instant();
+        Map<String, java.util.Set<String>> served = new java.util.TreeMap<>();
+        for (io.sealstream.transparency.LogEntry e : brokerVerifier.auditedLog()) {
+            Map<String, String> f = e.fields();
+            if (e.type() != io.sealstream.transparency.LogEntry.Type.LEASE || !policyId.equals(f.get("policy_id"))
+                    || f.get("served_models") == null) {
+                continue;
+            }
+            try {
+                if (!Instant.parse(f.get("expires_at")).isAfter(now)) {
+                    continue;
+                }
+            } catch (RuntimeException malformed) {
+                continue;
+            }
+            for (String pair : f.get("served_models").split("/")) {
+                int eq = pair.indexOf('=');
+                if (eq > 0) {
+                    served.computeIfAbsent(pair.substring(0, eq), k -> new java.util.TreeSet<>()).add(pair.substring(eq + 1));
+                }
+            }
+        }
+        return served;
+    }
+
     /** The time a request waits for its answer unless the call gives its own. */
     Duration requestTimeout() {
         return requestTimeout;

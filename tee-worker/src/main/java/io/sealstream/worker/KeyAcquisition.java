@@ -41,6 +41,7 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
     private final EvidenceProvider tee;
     private final TeeKeyPair keyPair = TeeKeyPair.generate();
     private final List<byte[]> modelDigests;
+    private final java.util.Map<String, String> servedModels;
     private final String topic;
     private final RequestOpener opener;
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -84,8 +85,15 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
 
     KeyAcquisition(KeyBrokerClient broker, EvidenceProvider tee, List<byte[]> modelDigests, String topic,
                    RequestOpener opener) {
+        this(broker, tee, modelDigests, java.util.Map.of(), topic, opener);
+    }
+
+    /** @param servedModels the model names this worker serves, each with its model's SHA-256 (hex), for the lease entry */
+    KeyAcquisition(KeyBrokerClient broker, EvidenceProvider tee, List<byte[]> modelDigests,
+                   java.util.Map<String, String> servedModels, String topic, RequestOpener opener) {
         this.broker = broker;
         this.tee = tee;
+        this.servedModels = java.util.Map.copyOf(servedModels);
         this.modelDigests = modelDigests.stream().map(byte[]::clone).toList();
         this.topic = topic;
         this.opener = opener;
@@ -97,7 +105,7 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
         Evidence evidence = tee.attest(ReportDataBinding.forWorker(challenge.nonce(), keyPair.publicKey(),
                 ReportDataBinding.modelSetDigest(modelDigests)));
         LeaseGrant lease = broker.attest(new AttestRequest(challenge.nonce(), EvidenceMessage.of(evidence),
-                keyPair.publicKey(), modelDigests));
+                keyPair.publicKey(), modelDigests, java.util.List.of(), servedModels));
         fetchRelease(lease.token());
         // the id from the token a release just opened under; the rest as the broker said, which a
         // client checks against the broker's log entry for the lease

@@ -112,8 +112,12 @@ public final class TeeWorker implements AutoCloseable {
             RequestOpener opener = RequestOpener.builder().sessionKeyCache(sessionKeys).modelDigests(digestsByModel).build();
             // the family's keyset opens every client's request topic (sealstream.requests.<client>)
             String topic = config.streams().requestTopicFamily();
+            java.util.Map<String, String> served = new java.util.TreeMap<>();
+            for (InferenceEngine e : engines) {
+                e.models().forEach(name -> served.put(name, java.util.HexFormat.of().formatHex(e.modelDigest())));
+            }
             this.keys = new KeyAcquisition(new KeyBrokerClient(config.keyBrokerUrl(), config.brokerTimeout()), tee,
-                    engines.stream().map(InferenceEngine::modelDigest).toList(), topic, opener);
+                    engines.stream().map(InferenceEngine::modelDigest).toList(), served, topic, opener);
             started.push(keys);
             workerMeters.lease(keys::leaseExpiresAt);
             keys.acquire();

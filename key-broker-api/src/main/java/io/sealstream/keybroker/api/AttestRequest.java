@@ -10,21 +10,34 @@ import java.util.List;
  * {@code ReportDataBinding.modelSetDigest} of them, and every one must be allowed by the policy.
  * {@code gpuEvidence} holds the attestation report and certificate chain of each GPU the worker
  * uses, asked for with {@code ReportDataBinding.forGpu} of that report_data as the SPDM nonce;
- * empty (or absent) when it uses none.
+ * empty (or absent) when it uses none. {@code servedModels} names the models the worker serves,
+ * by model name, each with the SHA-256 (hex) of one of {@code modelDigests}; the key broker logs
+ * them with the lease, so clients can list the models attested workers serve. The names are the
+ * worker's word: the evidence binds the digests, not the names.
  */
 public record AttestRequest(byte[] nonce, EvidenceMessage evidence, byte[] teePublicKey, List<byte[]> modelDigests,
-                            List<GpuEvidence> gpuEvidence) {
+                            List<GpuEvidence> gpuEvidence, java.util.Map<String, String> servedModels) {
     /** Most models one worker may serve. */
     public static final int MAX_MODELS = 16;
     /** Most GPUs one worker may present (an 8-GPU system). */
     public static final int MAX_GPUS = 8;
 
-    /** A request from a worker without GPUs. */
+    /** Most model names one worker may declare. */
+    public static final int MAX_SERVED_NAMES = 64;
+
+    /** A request from a worker without GPUs that names no models. */
     public AttestRequest(byte[] nonce, EvidenceMessage evidence, byte[] teePublicKey, List<byte[]> modelDigests) {
-        this(nonce, evidence, teePublicKey, modelDigests, List.of());
+        this(nonce, evidence, teePublicKey, modelDigests, List.of(), java.util.Map.of());
+    }
+
+    /** A request that names no models (a worker older than named models). */
+    public AttestRequest(byte[] nonce, EvidenceMessage evidence, byte[] teePublicKey, List<byte[]> modelDigests,
+                         List<GpuEvidence> gpuEvidence) {
+        this(nonce, evidence, teePublicKey, modelDigests, gpuEvidence, java.util.Map.of());
     }
 
     public AttestRequest {
         gpuEvidence = gpuEvidence == null ? List.of() : gpuEvidence;
+        servedModels = servedModels == null ? java.util.Map.of() : servedModels;
     }
 }
