@@ -148,13 +148,8 @@ class BrokerTransparencyTest {
     @Test
     void anAdmittedWorkersLeaseIsInTheLogWithWhatTheBrokerVerifiedBeforeTheWorkerHearsOfIt() throws Exception {
         KeyBrokerClient client = client(start());
-        io.sealstream.envelope.TeeKeyPair tee = io.sealstream.envelope.TeeKeyPair.generate();
-        byte[] nonce = client.challenge().nonce();
-        io.sealstream.attestation.Evidence evidence = TEE.attest(WORKER,
-                io.sealstream.attestation.ReportDataBinding.forWorker(nonce, tee.publicKey(), MODEL));
 
-        io.sealstream.keybroker.api.LeaseGrant grant = client.attest(new io.sealstream.keybroker.api.AttestRequest(nonce,
-                io.sealstream.keybroker.api.EvidenceMessage.of(evidence), tee.publicKey(), List.of(MODEL)));
+        io.sealstream.keybroker.api.LeaseGrant grant = client.attest(workerRequest(client, java.util.Map.of()));
 
         LogEntry lease = entry(client, grant.logIndex());
         assertThat(lease.type()).isEqualTo(LogEntry.Type.LEASE);
@@ -168,13 +163,8 @@ class BrokerTransparencyTest {
     @Test
     void theModelNamesAWorkerServesAreInItsLeaseEntryWithTheirDigests() throws Exception {
         KeyBrokerClient client = client(start());
-        io.sealstream.envelope.TeeKeyPair tee = io.sealstream.envelope.TeeKeyPair.generate();
-        byte[] nonce = client.challenge().nonce();
-        io.sealstream.attestation.Evidence evidence = TEE.attest(WORKER,
-                io.sealstream.attestation.ReportDataBinding.forWorker(nonce, tee.publicKey(), MODEL));
 
-        io.sealstream.keybroker.api.LeaseGrant grant = client.attest(new io.sealstream.keybroker.api.AttestRequest(nonce,
-                io.sealstream.keybroker.api.EvidenceMessage.of(evidence), tee.publicKey(), List.of(MODEL), List.of(),
+        io.sealstream.keybroker.api.LeaseGrant grant = client.attest(workerRequest(client,
                 java.util.Map.of("mini-b", hex(MODEL), "mini-a", hex(MODEL))));
 
         assertThat(entry(client, grant.logIndex()).fields())
@@ -184,14 +174,9 @@ class BrokerTransparencyTest {
     @Test
     void aModelNameForADigestTheEvidenceDoesNotBindIsRefused() throws Exception {
         KeyBrokerClient client = client(start());
-        io.sealstream.envelope.TeeKeyPair tee = io.sealstream.envelope.TeeKeyPair.generate();
-        byte[] nonce = client.challenge().nonce();
-        io.sealstream.attestation.Evidence evidence = TEE.attest(WORKER,
-                io.sealstream.attestation.ReportDataBinding.forWorker(nonce, tee.publicKey(), MODEL));
+        io.sealstream.keybroker.api.AttestRequest request = workerRequest(client, java.util.Map.of("gpt-9", "00".repeat(32)));
 
-        assertThatThrownBy(() -> client.attest(new io.sealstream.keybroker.api.AttestRequest(nonce,
-                io.sealstream.keybroker.api.EvidenceMessage.of(evidence), tee.publicKey(), List.of(MODEL), List.of(),
-                java.util.Map.of("gpt-9", "00".repeat(32)))))
+        assertThatThrownBy(() -> client.attest(request))
                 .isInstanceOf(io.sealstream.keybroker.api.KeyBrokerException.class).hasMessageContaining("served_models");
     }
 
@@ -314,5 +299,17 @@ class BrokerTransparencyTest {
         byte[] b = new byte[n];
         Arrays.fill(b, (byte) v);
         return b;
+    }
+
+    /** A fresh worker's attestation of {@code MODEL} on a fresh nonce, naming {@code served}. */
+    private static io.sealstream.keybroker.api.AttestRequest workerRequest(KeyBrokerClient client,
+                                                                         java.util.Map<String, String> served)
+            throws Exception {
+        io.sealstream.envelope.TeeKeyPair tee = io.sealstream.envelope.TeeKeyPair.generate();
+        byte[] nonce = client.challenge().nonce();
+        io.sealstream.attestation.Evidence evidence = TEE.attest(WORKER,
+                io.sealstream.attestation.ReportDataBinding.forWorker(nonce, tee.publicKey(), MODEL));
+        return new io.sealstream.keybroker.api.AttestRequest(nonce, io.sealstream.keybroker.api.EvidenceMessage.of(evidence),
+                tee.publicKey(), List.of(MODEL), List.of(), served);
     }
 }
