@@ -40,11 +40,6 @@ final class EventStream {
         enqueue(last, true);
     }
 
-    /** Whether the caller went away. */
-    synchronized boolean failed() {
-        return failed;
-    }
-
     /** Whether the last event was sent or the stream broke: nothing more goes out. */
     synchronized boolean ended() {
         return closed;

@@ -2,8 +2,6 @@ package io.sealstream.proxy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.sealstream.client.Answer;
 import io.sealstream.client.SealstreamClient;
 import io.sealstream.client.VerifiedTopic;
 import io.sealstream.client.openai.OpenAiBodies;
@@ -15,7 +13,6 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Objects;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -162,11 +159,6 @@ public final class OpenAiProxy implements AutoCloseable {
         InetSocketAddress a = address();
         String host = a.getAddress().getHostAddress();
         return "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + a.getPort() + "/v1";
-    }
-
-    /** Requests accepted and not yet answered. */
-    public int inFlight() {
-        return inFlight.get();
     }
 
     /**

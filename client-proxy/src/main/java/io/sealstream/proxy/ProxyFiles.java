@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -67,22 +66,9 @@ final class ProxyFiles {
     }
 
     /** A new, empty file for a batch to write, described at once so it can be listed as it grows. */
-    StoredFile create(String filename, String purpose) {
+    StoredFile create(String filename, String purpose) throws IOException {
         StoredFile f = new StoredFile(newId(), filename, purpose, Instant.now().getEpochSecond());
-        try {
-            Files.createFile(content(f.id()), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString(
-                    "rw-------")));
-        } catch (UnsupportedOperationException e) {
-            try {
-                Files.createFile(content(f.id()));
-            } catch (IOException io) {
-                throw new UncheckedIOException(io);
-            }
-        } catch (FileAlreadyExistsException e) {
-            throw new IllegalStateException("file id collision", e);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        ownerOnly(Files.createFile(content(f.id())));
         describe(f);
         return f;
     }

@@ -21,7 +21,8 @@ final class PayloadCodec {
     private static final java.util.Map<Long, Schema> REQUEST_SCHEMAS = requestSchemas();
     /** Decodes requests of any schema in {@link #REQUEST_SCHEMAS} into this reader's. */
     private static final org.apache.avro.message.BinaryMessageDecoder<InferenceRequest> REQUEST_DECODER = requestDecoder();
-    private static final long RESPONSE_FINGERPRINT = SchemaNormalization.parsingFingerprint64(InferenceResponse.getClassSchema());
+    private static final java.util.Map<Long, Schema> RESPONSE_SCHEMAS = java.util.Map.of(
+            SchemaNormalization.parsingFingerprint64(InferenceResponse.getClassSchema()), InferenceResponse.getClassSchema());
 
     static {
         AvroLengthClaims.installSystemLimits();
@@ -61,7 +62,7 @@ final class PayloadCodec {
 
     static InferenceRequest decodeRequest(byte[] plaintext, ResponseSealer sealer) throws MalformedEnvelopeException {
         try {
-            checkRequestLengthClaims(plaintext);
+            checkLengthClaims(REQUEST_SCHEMAS, plaintext);
             return REQUEST_DECODER.decode(plaintext);
         } catch (IOException | RuntimeException e) {
             // The decoder's message could quote decoded bytes; keep only the exception type.
@@ -74,28 +75,12 @@ final class PayloadCodec {
 
     static InferenceResponse decodeResponse(byte[] plaintext, String requestId) throws MalformedEnvelopeException {
         try {
-            checkLengthClaims(InferenceResponse.getClassSchema(), RESPONSE_FINGERPRINT, plaintext);
+            checkLengthClaims(RESPONSE_SCHEMAS, plaintext);
             return InferenceResponse.getDecoder().decode(plaintext);
         } catch (IOException | RuntimeException e) {
             throw new MalformedEnvelopeException(ErrorCode.UNDECODABLE, "the authenticated payload of the response to "
                     + requestId + " is not an InferenceResponse this client knows (" + e.getClass().getSimpleName()
                     + "); the worker may use a newer schema: upgrade the client");
-        }
-    }
-
-    /**
-     * Single-object encoding is 0xC3 0x01, the writer schema's 8-byte CRC-64-AVRO fingerprint
-     * (little-endian), then the body. A body written with this reader's own schema has its length
-     * claims checked before Avro allocates anything; any other fingerprint fails in the decoder,
-     * which has no other schema to resolve, before it reads the body. (Requests: every schema of
-     * {@link io.sealstream.schemas.SchemaHistory} too.)
-     */
-    private static void checkRequestLengthClaims(byte[] payload) throws IOException {
-        if (payload.length >= SINGLE_OBJECT_HEADER) {
-            Schema writer = REQUEST_SCHEMAS.get(ByteBuffer.wrap(payload, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong());
-            if (writer != null) {
-                AvroLengthClaims.check(writer, payload, SINGLE_OBJECT_HEADER, payload.length - SINGLE_OBJECT_HEADER);
-            }
         }
     }
 
@@ -114,10 +99,19 @@ final class PayloadCodec {
         return d;
     }
 
-    private static void checkLengthClaims(Schema schema, long fingerprint, byte[] payload) throws IOException {
-        if (payload.length >= SINGLE_OBJECT_HEADER
-                && ByteBuffer.wrap(payload, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong() == fingerprint) {
-            AvroLengthClaims.check(schema, payload, SINGLE_OBJECT_HEADER, payload.length - SINGLE_OBJECT_HEADER);
+    /**
+     * Single-object encoding is 0xC3 0x01, the writer schema's 8-byte CRC-64-AVRO fingerprint
+     * (little-endian), then the body. A body written with a schema this reader knows (its own, and
+     * for requests every schema of {@link io.sealstream.schemas.SchemaHistory}) has its length
+     * claims checked against that schema before Avro allocates anything; any other fingerprint
+     * fails in the decoder, which has no schema to resolve it with, before it reads the body.
+     */
+    private static void checkLengthClaims(java.util.Map<Long, Schema> known, byte[] payload) throws IOException {
+        if (payload.length >= SINGLE_OBJECT_HEADER) {
+            Schema writer = known.get(ByteBuffer.wrap(payload, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong());
+            if (writer != null) {
+                AvroLengthClaims.check(writer, payload, SINGLE_OBJECT_HEADER, payload.length - SINGLE_OBJECT_HEADER);
+            }
         }
     }
 

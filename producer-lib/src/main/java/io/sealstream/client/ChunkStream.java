@@ -82,11 +82,6 @@ final class ChunkStream {
         ended = true;
     }
 
-    /** Characters handed on so far. */
-    synchronized int handedOn() {
-        return handedOn.length();
-    }
-
     private void handOn(String text) {
         if (text.isEmpty()) {
             return;

@@ -5,7 +5,6 @@ import io.sealstream.schemas.registry.SchemaRegistryClient;
 import io.sealstream.schemas.v1.EncryptedChunk;
 import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerConfig;
@@ -29,8 +28,6 @@ public final class ChunkPublisher implements AutoCloseable {
 
     private final Producer<String, byte[]> producer;
     private final ConfluentAvroSerializer<EncryptedChunk> serializer;
-    private final AtomicLong sent = new AtomicLong();
-    private final AtomicLong dropped = new AtomicLong();
     /** Topics a send found missing or unreachable, until when they are skipped: a send must not block inference again. */
     private final Map<String, Long> skippedUntil = new java.util.concurrent.ConcurrentHashMap<>();
     /** How long a stream topic that failed a send is skipped. */
@@ -74,8 +71,8 @@ public final class ChunkPublisher implements AutoCloseable {
 
     /** Sends {@code chunk} to {@code topic}, keyed by its request id; failures are counted, not thrown. */
     void send(String topic, EncryptedChunk chunk) {
-        if (closed || !queue.offer(new Queued(topic, chunk))) {
-            dropped.incrementAndGet();
+        if (!closed && !queue.offer(new Queued(topic, chunk))) {
+            LOG.debug("stream.chunk.dropped request_id={} reason=queue_full", chunk.getRequestId());
         }
     }
 
@@ -96,15 +93,12 @@ public final class ChunkPublisher implements AutoCloseable {
     private void publish(String topic, EncryptedChunk chunk) {
         Long until = skippedUntil.get(topic);
         if (until != null && until > System.currentTimeMillis()) {
-            dropped.incrementAndGet();
             return;
         }
         try {
             byte[] bytes = serializer.serialize(topic, chunk);
             producer.send(new ProducerRecord<>(topic, chunk.getRequestId(), bytes), (meta, error) -> {
-                if (error == null) {
-                    sent.incrementAndGet();
-                } else {
+                if (error != null) {
                     failed(topic, chunk, error);
                 }
             });
@@ -114,20 +108,9 @@ public final class ChunkPublisher implements AutoCloseable {
     }
 
     private void failed(String topic, EncryptedChunk chunk, Throwable error) {
-        dropped.incrementAndGet();
         skippedUntil.put(topic, System.currentTimeMillis() + SKIP_MILLIS);
         LOG.info("stream.chunks.skipped topic={} request_id={} error={} seconds={}", topic, chunk.getRequestId(),
                 error.getClass().getSimpleName(), SKIP_MILLIS / 1000);
-    }
-
-    /** Chunks the cluster acknowledged. */
-    public long sent() {
-        return sent.get();
-    }
-
-    /** Chunks that could not be sent (a preview lost; the answer is not). */
-    public long dropped() {
-        return dropped.get();
     }
 
     @Override

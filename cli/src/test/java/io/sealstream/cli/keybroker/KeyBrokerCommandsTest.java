@@ -6,14 +6,11 @@ import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
-import io.sealstream.cli.SealstreamCommand;
+import io.sealstream.cli.CommandRun;
 import io.sealstream.keybroker.KeyBrokerConfig;
 import io.sealstream.keybroker.client.KeyBrokerClient;
 import io.sealstream.keybroker.custody.Custody;
 import io.sealstream.keybroker.http.KeyBrokerServer;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -23,7 +20,6 @@ import java.util.HexFormat;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The owner's tools as the owner runs them: make a recovery key, recover a broker, change its policy. */
 class KeyBrokerCommandsTest {
@@ -37,8 +33,8 @@ class KeyBrokerCommandsTest {
 
     @Test
     void recoveryKeyWritesAnOwnerOnlyFileAndNeverOverwritesIt() throws Exception {
-        Run first = run("key-broker", "recovery-key", "--out", dir.resolve("owner.key").toString());
-        Run again = run("key-broker", "recovery-key", "--out", dir.resolve("owner.key").toString());
+        CommandRun first = CommandRun.of("key-broker", "recovery-key", "--out", dir.resolve("owner.key").toString());
+        CommandRun again = CommandRun.of("key-broker", "recovery-key", "--out", dir.resolve("owner.key").toString());
 
         assertThat(first.exit()).isZero();
         assertThat(first.out()).contains("key-broker:", "recovery-key: ");
@@ -56,10 +52,10 @@ class KeyBrokerCommandsTest {
         KeyBrokerConfig config = escrowedBroker(policy);
 
         try (KeyBrokerServer restarted = KeyBrokerServer.start(config)) {
-            Run recover = run("key-broker", "recover", "--url", restarted.url(), "--owner-key",
+            CommandRun recover = CommandRun.of("key-broker", "recover", "--url", restarted.url(), "--owner-key",
                     dir.resolve("owner.key").toString(), "--policy", policy.toString(), "--simulated-tee",
                     dir.resolve("simulated-tee").toString());
-            Run change = run("key-broker", "policy", "--url", restarted.url(), "--owner-key",
+            CommandRun change = CommandRun.of("key-broker", "policy", "--url", restarted.url(), "--owner-key",
                     dir.resolve("owner.key").toString(), "--from", policy.toString(), "--to", revoked.toString());
 
             assertThat(recover.exit()).as(recover.err()).isZero();
@@ -78,7 +74,8 @@ class KeyBrokerCommandsTest {
         KeyBrokerConfig config = escrowedBroker(policy);
 
         try (KeyBrokerServer restarted = KeyBrokerServer.start(config)) {
-            run("key-broker", "recover", "--url", restarted.url(), "--owner-key", dir.resolve("owner.key").toString(),
+            CommandRun.of("key-broker", "recover", "--url", restarted.url(), "--owner-key",
+                    dir.resolve("owner.key").toString(),
                     "--policy", policy.toString(), "--simulated-tee", dir.resolve("simulated-tee").toString());
             Path connection = dir.resolve("acme.connection");
             new io.sealstream.client.ConnectionFile("127.0.0.1:9092", "http://registry", restarted.url(),
@@ -86,11 +83,12 @@ class KeyBrokerCommandsTest {
                     null, io.sealstream.tenancy.KafkaSecurity.Protocol.PLAINTEXT, null, null, java.util.List.of(), null, null,
                     null).withLogKey(new KeyBrokerClient(restarted.url(), Duration.ofSeconds(5)).logKey().publicKey())
                     .write(connection);
-            Run unchanged = run("policy", "diff", "--connection", connection.toString());
-            run("key-broker", "policy", "--url", restarted.url(), "--owner-key", dir.resolve("owner.key").toString(),
+            CommandRun unchanged = CommandRun.of("policy", "diff", "--connection", connection.toString());
+            CommandRun.of("key-broker", "policy", "--url", restarted.url(), "--owner-key",
+                    dir.resolve("owner.key").toString(),
                     "--from", policy.toString(), "--to", revoked.toString());
 
-            Run changed = run("policy", "diff", "--connection", connection.toString());
+            CommandRun changed = CommandRun.of("policy", "diff", "--connection", connection.toString());
 
             assertThat(unchanged.exit()).as(unchanged.err()).isZero();
             assertThat(unchanged.out()).contains("is the newest in the log");
@@ -108,7 +106,7 @@ class KeyBrokerCommandsTest {
         KeyBrokerConfig config = escrowedBroker(policy);
 
         try (KeyBrokerServer restarted = KeyBrokerServer.start(config)) {
-            Run recover = run("key-broker", "recover", "--url", restarted.url(), "--owner-key",
+            CommandRun recover = CommandRun.of("key-broker", "recover", "--url", restarted.url(), "--owner-key",
                     dir.resolve("owner.key").toString(), "--policy", other.toString(), "--simulated-tee",
                     dir.resolve("simulated-tee").toString());
 
@@ -121,7 +119,7 @@ class KeyBrokerCommandsTest {
 
     /** Runs 'recovery-key' into dir/owner.key; the policy line it printed. */
     private String ownerKey() {
-        Run key = run("key-broker", "recovery-key", "--out", dir.resolve("owner.key").toString());
+        CommandRun key = CommandRun.of("key-broker", "recovery-key", "--out", dir.resolve("owner.key").toString());
         return key.out().lines().filter(l -> l.contains("recovery-key: ")).findFirst().orElseThrow();
     }
 
@@ -147,25 +145,6 @@ class KeyBrokerCommandsTest {
 
     private Path write(String name, String content) throws Exception {
         return Files.writeString(dir.resolve(name), content);
-    }
-
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int exit = new CommandLine(new SealstreamCommand()).execute(args);
-            return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
     }
 
     private static byte[] filled(int n, int v) {

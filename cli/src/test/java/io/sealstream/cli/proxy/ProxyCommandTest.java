@@ -3,16 +3,12 @@ package io.sealstream.cli.proxy;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.sealstream.cli.SealstreamCommand;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
+import io.sealstream.cli.CommandRun;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** What {@code sealstream proxy} refuses before it reads the connection or touches the network. */
 class ProxyCommandTest {
@@ -21,7 +17,8 @@ class ProxyCommandTest {
 
     @Test
     void anAddressOtherMachinesReachCannotGoWithoutAToken() throws Exception {
-        Run r = run("proxy", "--connection", dir.resolve("absent.connection").toString(), "--listen", "0.0.0.0:0",
+        CommandRun r = CommandRun.of("proxy", "--connection", dir.resolve("absent.connection").toString(),
+                "--listen", "0.0.0.0:0",
                 "--no-token");
 
         assertThat(r.exit()).isEqualTo(2);
@@ -33,7 +30,8 @@ class ProxyCommandTest {
         Path token = Files.writeString(dir.resolve("token"), "a-long-enough-token-0123456789\n");
         Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
 
-        Run r = run("proxy", "--connection", dir.resolve("absent.connection").toString(), "--token-file",
+        CommandRun r = CommandRun.of("proxy", "--connection", dir.resolve("absent.connection").toString(),
+                "--token-file",
                 token.toString());
 
         assertThat(r.exit()).isEqualTo(2);
@@ -45,7 +43,8 @@ class ProxyCommandTest {
         Path token = Files.writeString(dir.resolve("token"), "short\n");
         Files.setPosixFilePermissions(token, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
 
-        Run r = run("proxy", "--connection", dir.resolve("absent.connection").toString(), "--token-file",
+        CommandRun r = CommandRun.of("proxy", "--connection", dir.resolve("absent.connection").toString(),
+                "--token-file",
                 token.toString());
 
         assertThat(r.exit()).isEqualTo(2);
@@ -54,7 +53,7 @@ class ProxyCommandTest {
 
     @Test
     void aHostNameIsRefusedAsAListenAddress() throws Exception {
-        Run r = run("proxy", "--connection", dir.resolve("absent.connection").toString(), "--listen",
+        CommandRun r = CommandRun.of("proxy", "--connection", dir.resolve("absent.connection").toString(), "--listen",
                 "proxy.example:8080");
 
         assertThat(r.exit()).isEqualTo(2);
@@ -69,22 +68,4 @@ class ProxyCommandTest {
         assertThatThrownBy(() -> ProxyCommand.parseListen("127.0.0.1:99999")).hasMessageContaining("0 to 65535");
     }
 
-    private record Run(int exit, String out, String err) {
-    }
-
-    private static Run run(String... args) {
-        PrintStream out = System.out;
-        PrintStream err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream();
-        ByteArrayOutputStream e = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(o, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(e, true, StandardCharsets.UTF_8));
-            int exit = new CommandLine(new SealstreamCommand()).execute(args);
-            return new Run(exit, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-    }
 }
