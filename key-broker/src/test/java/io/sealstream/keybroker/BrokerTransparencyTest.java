@@ -181,6 +181,22 @@ class BrokerTransparencyTest {
     }
 
     @Test
+    void tooManyServedModelNamesOrANameOutsideTheModelAlphabetIsRefused() throws Exception {
+        KeyBrokerClient client = client(start());
+        java.util.Map<String, String> many = new java.util.HashMap<>();
+        for (int i = 0; i <= io.sealstream.keybroker.api.AttestRequest.MAX_SERVED_NAMES; i++) {
+            many.put("model-" + i, hex(MODEL));
+        }
+        io.sealstream.keybroker.api.AttestRequest tooMany = workerRequest(client, many);
+        io.sealstream.keybroker.api.AttestRequest badName = workerRequest(client, java.util.Map.of("a/b=c", hex(MODEL)));
+
+        assertThatThrownBy(() -> client.attest(tooMany)).isInstanceOf(io.sealstream.keybroker.api.KeyBrokerException.class)
+                .hasMessageContaining("at most " + io.sealstream.keybroker.api.AttestRequest.MAX_SERVED_NAMES);
+        assertThatThrownBy(() -> client.attest(badName)).isInstanceOf(io.sealstream.keybroker.api.KeyBrokerException.class)
+                .hasMessageContaining("served_models");
+    }
+
+    @Test
     void aLogKeyRemovedFromTheDataDirectoryStopsTheBrokerInsteadOfStartingAFreshLog() throws Exception {
         stop(start());
         try (var files = Files.walk(dataDir.resolve("keysets"))) {

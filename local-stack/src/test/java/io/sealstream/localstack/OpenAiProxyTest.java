@@ -492,6 +492,40 @@ class OpenAiProxyTest {
     }
 
     @Test
+    void anUploadThatIsNotMultipartOrHasNoFileIsRefusedAndStoresNothing() throws Exception {
+        Path files = dir.resolve("proxy-state").resolve("files");
+        long before;
+        try (var listed = java.nio.file.Files.list(files)) {
+            before = listed.count();
+        }
+
+        HttpResponse<String> json = HTTP.send(authorized("/files").header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString("{\"purpose\":\"batch\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String boundary = "sealstream-test-boundary-no-file";
+        HttpResponse<String> noFile = HTTP.send(authorized("/files")
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString("--" + boundary + "\r\nContent-Disposition: form-data; "
+                        + "name=\"purpose\"\r\n\r\nbatch\r\n--" + boundary + "--\r\n")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> truncated = HTTP.send(authorized("/files")
+                .header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofString("--" + boundary + "\r\nContent-Disposition: form-data; "
+                        + "name=\"file\"; filename=\"x.jsonl\"\r\n\r\n" + CANARY)).build(),
+                HttpResponse.BodyHandlers.ofString());
+
+        assertThat(json.statusCode()).isEqualTo(400);
+        assertThat(noFile.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(noFile.body()).path("error").path("param").asText()).isEqualTo("file");
+        assertThat(truncated.statusCode()).isEqualTo(400);
+        assertThat(JSON.readTree(truncated.body()).path("error").path("code").asText()).isEqualTo("invalid_upload");
+        assertThat(truncated.body()).doesNotContain(CANARY);
+        try (var listed = java.nio.file.Files.list(files)) {
+            assertThat(listed.count()).isEqualTo(before);
+        }
+    }
+
+    @Test
     void uploadedFilesAreOwnerOnlyAndADeletedFileIsGone() throws Exception {
         String fileId = JSON.readTree(upload(batchLine("a", CANARY) + "\n", "batch").body()).path("id").asText();
         Path stored = dir.resolve("proxy-state").resolve("files").resolve(fileId);
