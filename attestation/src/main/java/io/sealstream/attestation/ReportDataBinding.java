@@ -4,6 +4,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 
@@ -98,6 +99,35 @@ public final class ReportDataBinding {
         System.arraycopy(workerBinding, 0, all, label.length, LENGTH);
         return sha256(all);
     }
+
+    /**
+     * The binding as text, for evidence sources that take report data as a string and put its
+     * UTF-8 bytes, zero-padded, into report_data (the Confidential Containers attestation agent):
+     * the first 48 bytes of the binding in unpadded base64url, exactly 64 characters, so 384 of
+     * its 512 bits reach the report.
+     */
+    public static String asText(byte[] binding) {
+        if (binding.length != LENGTH) {
+            throw new IllegalArgumentException("a binding is " + LENGTH + " bytes, got " + binding.length);
+        }
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(Arrays.copyOf(binding, TEXT_BYTES));
+    }
+
+    /** report_data as a TEE fills it when given {@link #asText} of {@code binding}. */
+    public static byte[] textReportData(byte[] binding) {
+        return asText(binding).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    /**
+     * Whether {@code reportData} carries {@code binding}: the binding itself, or its
+     * {@link #textReportData text form}. Either proves the attested code asked for this binding.
+     */
+    public static boolean matches(byte[] binding, byte[] reportData) {
+        return MessageDigest.isEqual(binding, reportData)
+                || binding.length == LENGTH && MessageDigest.isEqual(textReportData(binding), reportData);
+    }
+
+    private static final int TEXT_BYTES = 48;
 
     /** SHA-256 of {@code bytes}. */
     public static byte[] sha256(byte[] bytes) {

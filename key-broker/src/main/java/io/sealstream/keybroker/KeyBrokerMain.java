@@ -6,6 +6,7 @@ import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.EvidenceProvider;
 import io.sealstream.attestation.TeeVerifiers;
 import io.sealstream.attestation.azure.AzureVerifier;
+import io.sealstream.attestation.coco.AttestationAgentProvider;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.AmdRoots;
@@ -110,7 +111,7 @@ public final class KeyBrokerMain {
             throw new SettingsException("key broker: the policy file (" + POLICY_FILE.name() + " from "
                     + s.source(POLICY_FILE) + ") is not a valid policy: " + e.getMessage());
         }
-        String tee = s.choice(TEE, "auto", "snp", "tdx", "simulated");
+        String tee = s.choice(TEE, TeeSelection.CHOICES.toArray(String[]::new));
         Custody custody = custody(s, tee); // a configuration error is reported before the TEE is asked
         Optional<AuditTopic> audit = auditTopic(s);
         Optional<String> auditProducer = audit.map(t -> auditProducer(s));
@@ -128,7 +129,7 @@ public final class KeyBrokerMain {
             throw s.invalid(SIMULATED_MEASUREMENT, "hex (96 digits for a SHA-384 measurement)");
         }
         Optional<SimulatedSnpTee> sim = simulated;
-        EvidenceProvider own = TeeSelection.select(tee, ConfigfsTsmProvider.DEFAULT_ROOT,
+        EvidenceProvider own = TeeSelection.select(tee, ConfigfsTsmProvider.DEFAULT_ROOT, s.parsed(AGENT_URL, AttestationAgentProvider::url),
                 () -> sim.orElseThrow().provider(measurement));
         KeyBrokerConfig.Builder b = KeyBrokerConfig.builder()
                 .bindAddress(s.string(BIND_ADDRESS)).port(s.integer(PORT, 0, 65_535))

@@ -4,6 +4,7 @@ import io.sealstream.envelope.EnvelopeDefaults;
 import io.sealstream.envelope.EnvelopeProtocol;
 import io.sealstream.service.KafkaConnectionSettings;
 import io.sealstream.service.ServiceLogging;
+import io.sealstream.attestation.coco.AttestationAgentProvider;
 import io.sealstream.service.Setting;
 import io.sealstream.service.SettingsSchema;
 import java.util.List;
@@ -33,7 +34,12 @@ public final class KeyBrokerSettings {
     public static final Setting CUSTODY_PEER_URL = Setting.optional("custody.peer.url",
             "With custody=peer: the URL of the running replica to take the root from.");
     public static final Setting TEE = Setting.withDefault("tee", "auto",
-            "The TEE the broker runs in, for the evidence it shows clients: auto (configfs-tsm, else an Azure confidential VM's vTPM), snp, tdx, azure or simulated.");
+            "The TEE the broker runs in, for the evidence it shows clients: auto (configfs-tsm, else an Azure confidential "
+                    + "VM's vTPM), snp, tdx, azure, coco-snp or coco-tdx (a Kata pod: the attestation agent of its guest) "
+                    + "or simulated.");
+    public static final Setting AGENT_URL = Setting.withDefault("tee.agent.url", AttestationAgentProvider.DEFAULT_URL.toString(),
+            "With tee=coco-snp or coco-tdx: the attestation agent's REST API, http on a loopback address (the guest "
+                    + "serves it with agent.guest_components_rest_api=all).");
     public static final Setting SIMULATED_TEE_DIR = Setting.optional("tee.simulated.dir",
             "With tee=simulated: where the dev stack saved its simulated TEE; its development root is then trusted "
                     + "for evidence only if the policy says allow-simulated.");
@@ -87,7 +93,7 @@ public final class KeyBrokerSettings {
     /** The key broker's settings, read from {@code key-broker.properties} and {@code SEALSTREAM_KEY_BROKER_*}. */
     public static final SettingsSchema SCHEMA = SettingsSchema.of("key broker", "SEALSTREAM_KEY_BROKER_",
             SettingsSchema.settings(List.of(BIND_ADDRESS, PORT, METRICS_ADDRESS, METRICS_PORT, DATA_DIR, POLICY_FILE, CUSTODY,
-                    CUSTODY_PEER_URL, TEE, SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, OWN_COLLATERAL, TDX_COLLATERAL, AZURE_VTPM_CERTIFICATES,
+                    CUSTODY_PEER_URL, TEE, AGENT_URL, SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, OWN_COLLATERAL, TDX_COLLATERAL, AZURE_VTPM_CERTIFICATES,
                     TOPICS,
                     ROTATION_INTERVAL, GRACE, PENDING_LEAD, ROTATION_CHECK, LEASE_TTL, NONCE_TTL, PUBLIC_RATE,
                     ATTESTATION_RATE, AUDIT_SINK, AUDIT_PRODUCER), KAFKA.all(), List.of(REGISTRY_URL, ServiceLogging.FORMAT)));

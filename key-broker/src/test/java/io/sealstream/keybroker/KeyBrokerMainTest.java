@@ -185,6 +185,29 @@ class KeyBrokerMainTest {
         assertThat(run(m, ServiceProcess.withoutSignals())).isEqualTo(ServiceExit.NO_TEE);
     }
 
+    @Test
+    void inAKataPodWithoutItsAttestationAgentTheBrokerDoesNotStartAndSaysWhatToEnable() throws Exception {
+        Map<String, String> m = devSettings();
+        m.put("tee", "coco-snp");
+        m.put("tee.agent.url", "http://127.0.0.1:" + closedPort());
+        m.put("custody", "recovery");
+
+        assertThat(run(m, ServiceProcess.withoutSignals())).isEqualTo(ServiceExit.NO_TEE);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("cannot reach the attestation agent")
+                .contains("agent.guest_components_rest_api=all");
+    }
+
+    @Test
+    void anAttestationAgentUrlOffLoopbackIsAConfigurationError() {
+        Map<String, String> m = devSettings();
+        m.put("tee", "coco-snp");
+        m.put("tee.agent.url", "http://10.1.2.3:8006");
+        m.put("custody", "recovery");
+
+        assertThat(run(m, ServiceProcess.withoutSignals())).isEqualTo(ServiceExit.CONFIG_INVALID);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("tee.agent.url").contains("loopback");
+    }
+
     /** Polls /readyz until it answers 200 (or the broker exits, or a minute passes). */
     private HttpResponse<String> awaitReady(CompletableFuture<ServiceExit> exit) throws Exception {
         HttpClient http = HttpClient.newHttpClient();

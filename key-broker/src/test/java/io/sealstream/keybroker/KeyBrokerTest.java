@@ -131,6 +131,31 @@ class KeyBrokerTest {
     }
 
     @Test
+    void evidenceCarryingTheBindingAsTextAsTheAttestationAgentWritesItIsGrantedALease() throws Exception {
+        start(true);
+        TeeKeyPair tee = TeeKeyPair.generate();
+        byte[] nonce = client.challenge().nonce();
+        byte[] binding = ReportDataBinding.forWorker(nonce, tee.publicKey(), MODEL);
+        Evidence evidence = TEE.attest(WORKER, ReportDataBinding.textReportData(binding));
+
+        LeaseGrant grant = client.attest(new AttestRequest(nonce, EvidenceMessage.of(evidence), tee.publicKey(), List.of(MODEL)));
+
+        assertThat(grant.token()).isNotBlank();
+    }
+
+    @Test
+    void evidenceCarryingAnotherKeysBindingAsTextIsRefused() throws Exception {
+        start(true);
+        byte[] nonce = client.challenge().nonce();
+        TeeKeyPair attested = TeeKeyPair.generate();
+        Evidence evidence = TEE.attest(WORKER, ReportDataBinding.textReportData(
+                ReportDataBinding.forWorker(nonce, attested.publicKey(), MODEL)));
+
+        assertRefused(() -> client.attest(new AttestRequest(nonce, EvidenceMessage.of(evidence),
+                TeeKeyPair.generate().publicKey(), List.of(MODEL))), 401, "report_data_mismatch");
+    }
+
+    @Test
     void evidenceBoundToAnotherKeyIsRefused() throws Exception {
         start(true);
         AuthChallenge challenge = client.challenge();

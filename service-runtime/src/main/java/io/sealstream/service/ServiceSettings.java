@@ -46,6 +46,17 @@ public final class ServiceSettings {
                 + " is needed here (" + s.meaning() + "); set it in the config file or as " + schema.envName(s)));
     }
 
+    /** The value as {@code parser} reads it; the parser's IllegalArgumentException refuses it with its message. */
+    public <T> T parsed(Setting s, java.util.function.Function<String, T> parser) {
+        String text = string(s);
+        try {
+            return parser.apply(text.strip());
+        } catch (IllegalArgumentException e) {
+            throw new SettingsException(schema.service() + ": " + s.name() + " (from " + source(s) + ") is not usable: "
+                    + e.getMessage());
+        }
+    }
+
     public int integer(Setting s, int min, int max) {
         long v = longValue(s, min, max);
         return (int) v;

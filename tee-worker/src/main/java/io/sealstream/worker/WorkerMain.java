@@ -4,6 +4,7 @@ import static io.sealstream.worker.WorkerSettings.*;
 
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.EvidenceProvider;
+import io.sealstream.attestation.coco.AttestationAgentProvider;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.tsm.ConfigfsTsmProvider;
 import io.sealstream.attestation.tsm.TeeSelection;
@@ -157,7 +158,7 @@ public final class WorkerMain {
     }
 
     private static EvidenceProvider tee(ServiceSettings s) throws Refusal {
-        String choice = s.choice(TEE, "auto", "snp", "tdx", "simulated");
+        String choice = s.choice(TEE, TeeSelection.CHOICES.toArray(String[]::new));
         byte[] measurement;
         try {
             measurement = s.optional(SIMULATED_MEASUREMENT).map(HexFormat.of()::parseHex)
@@ -170,7 +171,7 @@ public final class WorkerMain {
                     + ", the directory 'sealstream up' printed");
         }
         try {
-            return TeeSelection.select(choice, ConfigfsTsmProvider.DEFAULT_ROOT,
+            return TeeSelection.select(choice, ConfigfsTsmProvider.DEFAULT_ROOT, s.parsed(AGENT_URL, AttestationAgentProvider::url),
                     () -> SimulatedSnpTee.load(s.path(SIMULATED_TEE_DIR).orElseThrow()).provider(measurement));
         } catch (AttestationException | UncheckedIOException | IllegalStateException e) {
             throw new Refusal(ServiceExit.NO_TEE, "no usable TEE (" + TEE.name() + "=" + choice + "): " + e.getMessage(), e);

@@ -3,6 +3,7 @@ package io.sealstream.worker;
 import io.sealstream.envelope.EnvelopeProtocol;
 import io.sealstream.service.KafkaConnectionSettings;
 import io.sealstream.service.ServiceLogging;
+import io.sealstream.attestation.coco.AttestationAgentProvider;
 import io.sealstream.service.Setting;
 import io.sealstream.service.SettingsSchema;
 import io.sealstream.streams.StreamProcessorConfig;
@@ -28,7 +29,11 @@ public final class WorkerSettings {
     public static final Setting STATE_DIR = Setting.required("state.dir",
             "Kafka Streams state directory; holds ciphertext only.");
     public static final Setting TEE = Setting.withDefault("tee", "auto",
-            "auto (configfs-tsm, else an Azure confidential VM's vTPM; never falls back to simulated), snp, tdx, azure or simulated.");
+            "auto (configfs-tsm, else an Azure confidential VM's vTPM; never falls back to simulated), snp, tdx, azure, "
+                    + "coco-snp or coco-tdx (a Kata pod: the attestation agent of its guest) or simulated.");
+    public static final Setting AGENT_URL = Setting.withDefault("tee.agent.url", AttestationAgentProvider.DEFAULT_URL.toString(),
+            "With tee=coco-snp or coco-tdx: the attestation agent's REST API, http on a loopback address (the guest "
+                    + "serves it with agent.guest_components_rest_api=all).");
     public static final Setting SIMULATED_TEE_DIR = Setting.optional("tee.simulated.dir",
             "Where the dev stack saved its simulated TEE; required with tee=simulated.");
     public static final Setting SIMULATED_MEASUREMENT = Setting.optional("tee.simulated.measurement",
@@ -61,7 +66,7 @@ public final class WorkerSettings {
 
     /** The worker's settings, read from {@code worker.properties} and {@code SEALSTREAM_WORKER_*}. */
     public static final SettingsSchema SCHEMA = SettingsSchema.of("worker", "SEALSTREAM_WORKER_",
-            SettingsSchema.settings(List.of(WORKER_ID), KAFKA.all(), List.of(REGISTRY_URL, KEY_BROKER_URL, STATE_DIR, TEE,
+            SettingsSchema.settings(List.of(WORKER_ID), KAFKA.all(), List.of(REGISTRY_URL, KEY_BROKER_URL, STATE_DIR, TEE, AGENT_URL,
                     SIMULATED_TEE_DIR, SIMULATED_MEASUREMENT, POOL, REQUEST_TOPIC_FAMILY, ENGINE, CHAT_MODEL, MAX_BATCH_SIZE,
                     BATCH_LINGER, TRANSACTION_TIMEOUT, COMMIT_INTERVAL, HEALTH_ADDRESS, HEALTH_PORT, ServiceLogging.FORMAT)))
             .passThrough("streams", "Kafka Streams and client settings, passed as they are (e.g. "

@@ -11,6 +11,7 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
 import io.sealstream.attestation.AttestedClaims;
+import io.sealstream.attestation.ReportDataBinding;
 import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.nvidia.GpuClaims;
 import io.sealstream.attestation.tdx.TcbStatus;
@@ -763,7 +764,7 @@ public final class AttestationPolicy {
             throw new AttestationException(AttestationFailure.SIMULATED_NOT_ALLOWED, "the evidence comes from the "
                     + "simulated TEE and policy '" + name + "' does not say allow-simulated: true");
         }
-        if (!MessageDigest.isEqual(expectedReportData, claims.reportData())) {
+        if (!ReportDataBinding.matches(expectedReportData, claims.reportData())) {
             throw new AttestationException(AttestationFailure.REPORT_DATA_MISMATCH, "report_data is not " + binding);
         }
         boolean allowDebug = snpEvidence ? snpRules.get().allowDebug() : tdxRules.get().allowDebug();

@@ -149,7 +149,11 @@ public final class SnpVerifier implements EvidenceVerifier {
         return MessageDigest.isEqual(hwid, head) && MessageDigest.isEqual(tail, new byte[tail.length]);
     }
 
-    private static void verifyReportSignature(SnpReport report, X509Certificate vcek) throws AttestationException {
+    /**
+     * Checks only that {@code vcek}'s key signed {@code report}, not who certified the key: for a
+     * TEE checking the report it rebuilt before sending it ({@link #verify} checks the chain).
+     */
+    public static void verifyReportSignature(SnpReport report, X509Certificate vcek) throws AttestationException {
         try {
             ASN1EncodableVector rs = new ASN1EncodableVector();
             rs.add(new ASN1Integer(littleEndian(report.signatureR())));

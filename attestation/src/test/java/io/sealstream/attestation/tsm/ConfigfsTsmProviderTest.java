@@ -8,6 +8,7 @@ import io.sealstream.attestation.AttestedClaims;
 import io.sealstream.attestation.Evidence;
 import io.sealstream.attestation.EvidenceProvider;
 import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.coco.AttestationAgentProvider;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
 import java.nio.file.Files;
@@ -61,7 +62,7 @@ class ConfigfsTsmProviderTest {
     void autoNeverFallsBackToTheSimulatedTee() {
         Path absent = root.resolve("no-configfs-here");
 
-        assertThatThrownBy(() -> TeeSelection.select("auto", absent, () -> {
+        assertThatThrownBy(() -> TeeSelection.select("auto", absent, AttestationAgentProvider.DEFAULT_URL, () -> {
             throw new AssertionError("simulated chosen silently");
         })).isInstanceOf(AttestationException.class).hasMessageContaining("does not exist")
                 .hasMessageContaining("configfs-tsm");

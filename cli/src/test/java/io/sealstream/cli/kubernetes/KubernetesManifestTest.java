@@ -16,6 +16,7 @@ import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.sealstream.attestation.tsm.TeeSelection;
 import io.sealstream.cli.kubernetes.StrictManifests.Document;
 import io.sealstream.envelope.EnvelopeProtocol;
 import io.sealstream.keybroker.KeyBrokerSettings;
@@ -511,6 +512,8 @@ class KubernetesManifestTest {
 
     // --- the overlays
 
+    private static final String KATA_KERNEL_PARAMS = "io.katacontainers.config.hypervisor.kernel_params";
+
     @Test
     void eachOverlayRunsBothServicesUnderItsConfidentialRuntimeClassAndTee() throws IOException {
         for (String tee : OVERLAYS) {
@@ -530,14 +533,19 @@ class KubernetesManifestTest {
             assertThat(b.getMetadata().getName()).isEqualTo("sealstream-key-broker");
             assertThat(w.getSpec().getTemplate().getSpec().getRuntimeClassName()).isEqualTo("kata-qemu-" + tee);
             assertThat(b.getSpec().getTemplate().getSpec().getRuntimeClassName()).isEqualTo("kata-qemu-" + tee);
+            // inside a Kata pod evidence comes from the guest's attestation agent, whose API the kernel parameter turns on
             assertThat(env(w.getSpec().getTemplate().getSpec()).get(WorkerSettings.SCHEMA.envName(WorkerSettings.TEE)))
-                    .isEqualTo(tee);
+                    .isEqualTo("coco-" + tee);
             assertThat(env(b.getSpec().getTemplate().getSpec()).get(KeyBrokerSettings.SCHEMA.envName(KeyBrokerSettings.TEE)))
-                    .isEqualTo(tee);
+                    .isEqualTo("coco-" + tee);
+            for (var template : List.of(w.getSpec().getTemplate(), b.getSpec().getTemplate())) {
+                assertThat(template.getMetadata().getAnnotations()).as(tee)
+                        .containsEntry(KATA_KERNEL_PARAMS, "agent.guest_components_rest_api=all");
+            }
             Map<String, String> workerEnv = new HashMap<>(env(worker().getSpec().getTemplate().getSpec()));
             workerEnv.putAll(env(w.getSpec().getTemplate().getSpec()));
             assertThat(WorkerSettings.SCHEMA.load(base.resolve("worker.properties"), workerEnv, Map.of())
-                    .choice(WorkerSettings.TEE, "auto", "snp", "tdx", "simulated")).isEqualTo(tee);
+                    .choice(WorkerSettings.TEE, TeeSelection.CHOICES.toArray(String[]::new))).isEqualTo("coco-" + tee);
         }
     }
 
