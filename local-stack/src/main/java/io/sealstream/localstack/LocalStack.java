@@ -1,9 +1,13 @@
 package io.sealstream.localstack;
 
 import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.EvidenceProvider;
 import io.sealstream.attestation.EvidenceVerifier;
 import io.sealstream.attestation.TeeType;
+import io.sealstream.attestation.coco.AttestationAgentProvider;
 import io.sealstream.attestation.policy.AttestationPolicy;
+import io.sealstream.attestation.simulated.SevCrateJson;
+import io.sealstream.attestation.simulated.SimulatedAttestationAgent;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
 import io.sealstream.audit.AuditTopic;
@@ -219,8 +223,32 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
                 .<InferenceEngine>map(SharedEngine::new).toList(), pool, keyBrokerUrl);
     }
 
+    /**
+     * One more default-pool worker of the dev image as it runs in a Kata pod: its evidence comes
+     * through the guest's attestation agent ({@code tee=coco-snp}), here a
+     * {@link SimulatedAttestationAgent} of the simulated TEE sending the sev crate's JSON.
+     */
+    public TeeWorker startWorkerInKataPod(String workerId) {
+        String pool = names.pools().get(0);
+        SimulatedAttestationAgent agent = track(SimulatedAttestationAgent.serving(tee, WORKER_MEASUREMENT,
+                SevCrateJson.Shape.CRATE_6));
+        EvidenceProvider evidence;
+        try {
+            evidence = AttestationAgentProvider.open(agent.url(), TeeType.SNP);
+        } catch (AttestationException e) {
+            throw new IllegalStateException("the simulated attestation agent of " + workerId + " could not attest", e);
+        }
+        return startWorker(workerId, evidence, poolEngines.get(pool).stream().<InferenceEngine>map(SharedEngine::new)
+                .toList(), pool, keyBroker.url());
+    }
+
     private TeeWorker startWorker(String workerId, byte[] measurement, List<InferenceEngine> workerEngines, String pool,
                                   String keyBrokerUrl) {
+        return startWorker(workerId, tee.provider(measurement), workerEngines, pool, keyBrokerUrl);
+    }
+
+    private TeeWorker startWorker(String workerId, EvidenceProvider evidence, List<InferenceEngine> workerEngines,
+                                  String pool, String keyBrokerUrl) {
         try {
             StreamProcessorConfig.Builder streamsBuilder = StreamProcessorConfig.builder()
                     .bootstrapServers(kafka.bootstrapServers())
@@ -242,7 +270,7 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
             }
             TeeWorker worker = TeeWorker.start(wc.workerId(workerId)
                     .keyBrokerUrl(keyBrokerUrl).schemaRegistryUrl(registry.url()).streams(streams).build(),
-                    tee.provider(measurement), workerEngines);
+                    evidence, workerEngines);
             workers.add(worker);
             return worker;
         } catch (KeyBrokerException e) {

@@ -18,6 +18,7 @@ import io.sealstream.schemas.v1.InferenceRequest;
 import io.sealstream.schemas.v1.InferenceResponse;
 import io.sealstream.streams.DeadLetters;
 import io.sealstream.streams.StreamProcessorConfig;
+import io.sealstream.worker.TeeWorker;
 import io.sealstream.worker.engine.EmbeddingEngine;
 import io.sealstream.worker.engine.EmbeddingModel;
 import java.nio.charset.StandardCharsets;
@@ -280,6 +281,29 @@ class ConfidentialPipelineTest {
     }
 
     /** Re-sends a real request record with one clear field changed, as an attacker on the broker could. */
+    @Test
+    @Order(10)
+    void aWorkerInAKataPodAttestsThroughItsGuestsAttestationAgentAndAnswersAlone() throws Exception {
+        TeeWorker kata = stack.startWorkerInKataPod("kata-1");
+        // last test of the class: the other workers leave, so the answer can only be the pod's
+        for (TeeWorker w : List.copyOf(stack.workers())) {
+            if (w != kata) {
+                w.close();
+            }
+        }
+        Eventually.holds(Duration.ofSeconds(60), kata::isReady);
+        String model = stack.engine().models().iterator().next();
+
+        try (SealstreamClient acme = stack.clientBuilder("acme").requestTimeout(Duration.ofSeconds(90)).build()) {
+            EmbeddingResult result = acme.embeddings().createBlocking(model, List.of("answered inside the pod"));
+
+            assertThat(result.embeddings()).hasSize(1);
+            io.sealstream.client.AnswerProvenance p = result.provenance().orElseThrow();
+            assertThat(p.inLog()).isTrue();
+            assertThat(p.measurement()).isEqualTo(java.util.HexFormat.of().formatHex(LocalStack.WORKER_MEASUREMENT));
+        }
+    }
+
     private static void injectTamperedCopy(String clientId, String requestId) throws Exception {
         String topic = stack.requestTopicOf(clientId);
         SchemaRegistryClient registry = new SchemaRegistryClient(stack.registry().url(), Duration.ofSeconds(10));

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sealstream.attestation.AttestationException;
 import io.sealstream.attestation.AttestationFailure;
@@ -12,8 +13,10 @@ import io.sealstream.attestation.AttestedClaims;
 import io.sealstream.attestation.Evidence;
 import io.sealstream.attestation.ReportDataBinding;
 import io.sealstream.attestation.TeeType;
-import io.sealstream.attestation.coco.SevCrateJson.Shape;
-import io.sealstream.attestation.coco.StandInAgent.Answer;
+import io.sealstream.attestation.simulated.SevCrateJson;
+import io.sealstream.attestation.simulated.SevCrateJson.Shape;
+import io.sealstream.attestation.simulated.SimulatedAttestationAgent;
+import io.sealstream.attestation.simulated.SimulatedAttestationAgent.Answer;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
 import io.sealstream.attestation.tdx.TdxVerifier;
@@ -35,8 +38,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Evidence through the Confidential Containers attestation agent, against a stand-in that answers
- * as the agent does: SNP reports as the sev crate's JSON (written by {@link SevCrateJson}), TDX
+ * Evidence through the Confidential Containers attestation agent, against a simulated agent that
+ * answers as the agent does: SNP reports as the sev crate's JSON ({@link SevCrateJson}), TDX
  * quotes as base64. Real reports from Milan, Genoa and Turin machines (../shared/vectors) check
  * that the rebuilt bytes are the signed ones.
  */
@@ -44,12 +47,13 @@ class AttestationAgentProviderTest {
     private static final byte[] MEASUREMENT = filled(48, 0x5E);
     private static final SimulatedSnpTee TEE = SimulatedSnpTee.shared();
     private static final Instant AT = Instant.parse("2026-01-15T00:00:00Z");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     @ParameterizedTest
     @EnumSource(Shape.class)
     void anSnpReportSentAsTheSevCratesJsonIsRebuiltToTheSignedBytesAndVerifies(Shape shape) throws Exception {
         byte[] binding = filled(64, 0x42);
-        try (StandInAgent agent = simulatedAgent(shape, UnaryOperator.identity())) {
+        try (SimulatedAttestationAgent agent = SimulatedAttestationAgent.serving(TEE, MEASUREMENT, shape)) {
             Evidence evidence = AttestationAgentProvider.open(agent.url(), TeeType.SNP).attest(binding);
 
             AttestedClaims claims = SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot())
@@ -96,7 +100,7 @@ class AttestationAgentProviderTest {
     void aVersion5ReportWhoseMitigationVectorsTheAgentDropsIsRefusedInTheTeeNamingThem() throws Exception {
         byte[] genoa = Files.readAllBytes(snpVector("yaxitech/report-genoa-v5.bin"));
         List<byte[]> chain = chain("yaxitech/vcek-chain-genoa-v5.pem");
-        try (StandInAgent agent = new StandInAgent(rd -> Answer.ok(SevCrateJson.evidence(genoa, Shape.CRATE_6, chain)
+        try (SimulatedAttestationAgent agent = SimulatedAttestationAgent.answering(rd -> Answer.ok(SevCrateJson.evidence(genoa, Shape.CRATE_6, chain)
                 .toString()))) {
             AttestationException e = catchThrowableOfType(AttestationException.class,
                     () -> AttestationAgentProvider.open(agent.url(), TeeType.SNP));
@@ -111,7 +115,7 @@ class AttestationAgentProviderTest {
     void aGenuineSnpReportForOtherRuntimeDataIsRefused() throws Exception {
         byte[] genoa = Files.readAllBytes(snpVector("yaxitech/report-genoa-v5.bin"));
         List<byte[]> chain = chain("yaxitech/vcek-chain-genoa-v5.pem");
-        try (StandInAgent agent = new StandInAgent(rd -> Answer.ok(SevCrateJson.evidence(genoa,
+        try (SimulatedAttestationAgent agent = SimulatedAttestationAgent.answering(rd -> Answer.ok(SevCrateJson.evidence(genoa,
                 Shape.CRATE_6_WITH_MITIGATION_VECTORS, chain).toString()))) {
             AttestationException e = catchThrowableOfType(AttestationException.class,
                     () -> AttestationAgentProvider.open(agent.url(), TeeType.SNP));
@@ -124,7 +128,7 @@ class AttestationAgentProviderTest {
     @Test
     void theAgentsTdxQuoteIsPassedOnAsItsBytesAndVerifiesToIntelsRoot() throws Exception {
         byte[] quote = tdxQuote();
-        ObjectNode answer = SevCrateJson.JSON.createObjectNode().put("cc_eventlog", Base64.getEncoder().encodeToString(
+        ObjectNode answer = JSON.createObjectNode().put("cc_eventlog", Base64.getEncoder().encodeToString(
                 filled(512, 0x11))).put("quote", Base64.getEncoder().encodeToString(quote));
 
         byte[] passedOn = AttestationAgentProvider.tdxQuote(answer);
@@ -136,9 +140,9 @@ class AttestationAgentProviderTest {
 
     @Test
     void aGenuineTdxQuoteForOtherRuntimeDataIsRefused() throws Exception {
-        String answer = SevCrateJson.JSON.createObjectNode().putNull("cc_eventlog")
+        String answer = JSON.createObjectNode().putNull("cc_eventlog")
                 .put("quote", Base64.getEncoder().encodeToString(tdxQuote())).toString();
-        try (StandInAgent agent = new StandInAgent(rd -> Answer.ok(answer))) {
+        try (SimulatedAttestationAgent agent = SimulatedAttestationAgent.answering(rd -> Answer.ok(answer))) {
             AttestationException e = catchThrowableOfType(AttestationException.class,
                     () -> AttestationAgentProvider.open(agent.url(), TeeType.TDX));
 
@@ -148,7 +152,7 @@ class AttestationAgentProviderTest {
 
     @Test
     void aMeasurementChangedInTheAgentsJsonFailsTheSignatureCheckInTheTee() throws Exception {
-        try (StandInAgent agent = simulatedAgent(Shape.CRATE_6, json -> {
+        try (SimulatedAttestationAgent agent = tamperingAgent(json -> {
             ((com.fasterxml.jackson.databind.node.ArrayNode) json.get("attestation_report").get("measurement")).set(0, 0x77);
             return json;
         })) {
@@ -201,7 +205,7 @@ class AttestationAgentProviderTest {
     void anAnswerOverFourMiBIsRefusedWithoutBeingParsed() throws Exception {
         byte[] huge = new byte[AttestationAgentProvider.MAX_EVIDENCE_BYTES + 10];
         Arrays.fill(huge, (byte) ' ');
-        try (StandInAgent agent = new StandInAgent(rd -> new Answer(200, huge))) {
+        try (SimulatedAttestationAgent agent = SimulatedAttestationAgent.answering(rd -> new Answer(200, huge))) {
             assertThatThrownBy(() -> AttestationAgentProvider.open(agent.url(), TeeType.SNP))
                     .hasMessageContaining("over 4 MiB");
         }
@@ -209,7 +213,7 @@ class AttestationAgentProviderTest {
 
     @Test
     void anAnswerThatIsNotJsonIsRefused() throws Exception {
-        try (StandInAgent agent = new StandInAgent(rd -> Answer.ok("<html>hello</html>"))) {
+        try (SimulatedAttestationAgent agent = SimulatedAttestationAgent.answering(rd -> Answer.ok("<html>hello</html>"))) {
             assertThatThrownBy(() -> AttestationAgentProvider.open(agent.url(), TeeType.SNP))
                     .hasMessageContaining("not JSON");
         }
@@ -217,7 +221,7 @@ class AttestationAgentProviderTest {
 
     @Test
     void anAgentWithItsApiTurnedOffSaysHowToTurnItOn() throws Exception {
-        try (StandInAgent agent = new StandInAgent(rd -> new Answer(404, "not found\n\u0000".getBytes()))) {
+        try (SimulatedAttestationAgent agent = SimulatedAttestationAgent.answering(rd -> new Answer(404, "not found\n\u0000".getBytes()))) {
             assertThatThrownBy(() -> AttestationAgentProvider.open(agent.url(), TeeType.SNP))
                     .hasMessageContaining("answered HTTP 404 (not found??)")
                     .hasMessageContaining("agent.guest_components_rest_api=all");
@@ -238,7 +242,7 @@ class AttestationAgentProviderTest {
 
     @Test
     void anAgentOfTheOtherTeeIsRefusedAtOpen() throws Exception {
-        try (StandInAgent agent = simulatedAgent(Shape.CRATE_6, UnaryOperator.identity())) {
+        try (SimulatedAttestationAgent agent = SimulatedAttestationAgent.serving(TEE, MEASUREMENT, Shape.CRATE_6)) {
             AttestationException e = catchThrowableOfType(AttestationException.class,
                     () -> AttestationAgentProvider.open(agent.url(), TeeType.TDX));
 
@@ -258,11 +262,11 @@ class AttestationAgentProviderTest {
         assertThat(AttestationAgentProvider.checkedUrl(URI.create("http://localhost:8006"))).hasToString("http://localhost:8006");
     }
 
-    /** An agent that asks the simulated SNP TEE for a report of the runtime data's bytes, zero-padded. */
-    private static StandInAgent simulatedAgent(Shape shape, UnaryOperator<ObjectNode> edit) throws Exception {
-        return new StandInAgent(runtimeData -> {
+    /** An agent of the simulated SNP TEE whose answers {@code edit} changes on their way out. */
+    private static SimulatedAttestationAgent tamperingAgent(UnaryOperator<ObjectNode> edit) {
+        return SimulatedAttestationAgent.answering(runtimeData -> {
             Evidence e = TEE.attest(MEASUREMENT, Arrays.copyOf(runtimeData, 64));
-            return Answer.ok(edit.apply(SevCrateJson.evidence(e.report(), shape, e.certificates())).toString());
+            return Answer.ok(edit.apply(SevCrateJson.evidence(e.report(), Shape.CRATE_6, e.certificates())).toString());
         });
     }
 

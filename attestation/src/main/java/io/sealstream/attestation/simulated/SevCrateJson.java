@@ -1,4 +1,4 @@
-package io.sealstream.attestation.coco;
+package io.sealstream.attestation.simulated;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -8,15 +8,17 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Writes report bytes as the Confidential Containers attestation agent sends them: the Rust sev
- * crate's {@code AttestationReport} through serde_json, in the field order of its struct. This is
- * the test's own reading of the crate (6.x: no reserved fields, Turin TCBs with {@code fmc};
- * up to 5.x: every reserved field named), kept apart from {@link AgentSnpReport} on purpose.
+ * Writes SEV-SNP report bytes as the Confidential Containers attestation agent sends them: the Rust
+ * sev crate's {@code AttestationReport} through serde_json, in the field order of its struct
+ * (6.x: no reserved fields, Turin TCBs with {@code fmc}; up to 5.x: every reserved field named).
+ * For {@link SimulatedAttestationAgent} and for tests that feed real reports through the reader,
+ * {@code coco.AgentSnpReport}.
  */
-final class SevCrateJson {
-    static final ObjectMapper JSON = new ObjectMapper();
+public final class SevCrateJson {
+    private static final ObjectMapper JSON = new ObjectMapper();
 
-    enum Shape {
+    /** The crate's serde shapes. */
+    public enum Shape {
         /** sev 6.x, as guest-components pins it: no mitigation vectors. */
         CRATE_6,
         /** sev 6.x with the version-5 mitigation vectors. */
@@ -28,7 +30,8 @@ final class SevCrateJson {
     private SevCrateJson() {
     }
 
-    static ObjectNode report(byte[] r, Shape shape) {
+    /** The {@code attestation_report} object for report bytes {@code r}. */
+    public static ObjectNode report(byte[] r, Shape shape) {
         boolean crate6 = shape != Shape.CRATE_5;
         int version = (int) le(r, 0x000, 4).longValue();
         // the crate reads a TCB as Turin's when the report says family 0x1A (v3+) or, for v2, the chip id is Turin-like
@@ -103,7 +106,7 @@ final class SevCrateJson {
     }
 
     /** The agent's whole SNP answer: the report and the firmware's certificate table (VCEK, ASK, ARK). */
-    static ObjectNode evidence(byte[] report, Shape shape, List<byte[]> vcekAskArk) {
+    public static ObjectNode evidence(byte[] report, Shape shape, List<byte[]> vcekAskArk) {
         ObjectNode o = JSON.createObjectNode();
         o.set("attestation_report", report(report, shape));
         if (vcekAskArk.isEmpty()) {
@@ -153,7 +156,7 @@ final class SevCrateJson {
         return v;
     }
 
-    static ArrayNode bytes(byte[] r, int at, int n) {
+    private static ArrayNode bytes(byte[] r, int at, int n) {
         ArrayNode a = JSON.createArrayNode();
         for (int i = 0; i < n; i++) {
             a.add(r[at + i] & 0xFF);
