@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import com.sun.net.httpserver.HttpServer;
 import io.sealstream.attestation.EvidenceProvider;
 import io.sealstream.attestation.AttestationException;
+import io.sealstream.attestation.ReportDataBinding;
 import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
@@ -166,6 +167,43 @@ class BrokerVerifierTest {
             assertThat(e.code()).isEqualTo("dev_custody");
             assertThat(e).hasMessageContaining("host can read");
         }
+    }
+
+    @Test
+    void aBrokerInAKataPodWhoseEvidenceCarriesTheBindingAsTextIsVerified(@TempDir Path dir) {
+        // the guest's attestation agent puts the binding's text form into report_data
+        try (KeyBrokerServer kata = startBroker(dir, Custody.recovery(), POLICY, textBound(rd -> rd))) {
+            VerifiedTopic v = verifier(kata.url(), BrokerTrust.pinned(devVerifier, hex(BROKER), policyId)).verify(TOPIC);
+
+            assertThat(v.keys().topic()).isEqualTo(TOPIC);
+        }
+    }
+
+    @Test
+    void aBrokerShowingTheTextOfAnotherBindingIsRefused(@TempDir Path dir) {
+        AttestationFailedException e = refusal(dir, POLICY, textBound(rd -> {
+            byte[] other = rd.clone();
+            other[0] ^= 1;
+            return other;
+        }));
+
+        assertThat(e.code()).isEqualTo("report_data_mismatch");
+    }
+
+    /** The genuine broker's launch, its report_data the text form of what {@code binding} makes of the asked binding. */
+    private static EvidenceProvider textBound(UnaryOperator<byte[]> binding) {
+        EvidenceProvider genuine = launched(TEE, UnaryOperator.identity());
+        return new EvidenceProvider() {
+            @Override
+            public TeeType tee() {
+                return TeeType.SNP;
+            }
+
+            @Override
+            public io.sealstream.attestation.Evidence attest(byte[] reportData) throws AttestationException {
+                return genuine.attest(ReportDataBinding.textReportData(binding.apply(reportData)));
+            }
+        };
     }
 
     @Test
