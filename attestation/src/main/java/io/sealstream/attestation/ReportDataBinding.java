@@ -119,12 +119,21 @@ public final class ReportDataBinding {
     }
 
     /**
-     * Whether {@code reportData} carries {@code binding}: the binding itself, or its
-     * {@link #textReportData text form}. Either proves the attested code asked for this binding.
+     * Whether the claims' report_data carries {@code binding}: the binding itself, or for SEV-SNP
+     * and TDX evidence its {@link #textReportData text form}. Either proves the attested code asked
+     * for this binding. (Azure's evidence binds through its runtime claims and never as text.)
      */
-    public static boolean matches(byte[] binding, byte[] reportData) {
-        return MessageDigest.isEqual(binding, reportData)
-                || binding.length == LENGTH && MessageDigest.isEqual(textReportData(binding), reportData);
+    public static boolean matches(byte[] binding, AttestedClaims claims) {
+        return matches(binding, claims.reportData(), claims.tee());
+    }
+
+    /** As {@link #matches(byte[], AttestedClaims)} for report_data {@code reportData} of a {@code tee} report. */
+    public static boolean matches(byte[] binding, byte[] reportData, TeeType tee) {
+        if (MessageDigest.isEqual(binding, reportData)) {
+            return true;
+        }
+        boolean textSource = tee == TeeType.SNP || tee == TeeType.TDX;
+        return textSource && binding.length == LENGTH && MessageDigest.isEqual(textReportData(binding), reportData);
     }
 
     private static final int TEXT_BYTES = 48;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /** The binding's text form, for evidence sources that take report data as a string. */
@@ -19,9 +20,17 @@ class ReportDataBindingTest {
     }
 
     @Test
-    void reportDataMatchesItsBindingRawOrAsText() {
-        assertThat(ReportDataBinding.matches(BINDING, BINDING.clone())).isTrue();
-        assertThat(ReportDataBinding.matches(BINDING, ReportDataBinding.textReportData(BINDING))).isTrue();
+    void snpAndTdxReportDataMatchesItsBindingRawOrAsText() {
+        for (TeeType tee : List.of(TeeType.SNP, TeeType.TDX)) {
+            assertThat(ReportDataBinding.matches(BINDING, BINDING.clone(), tee)).isTrue();
+            assertThat(ReportDataBinding.matches(BINDING, ReportDataBinding.textReportData(BINDING), tee)).isTrue();
+        }
+    }
+
+    @Test
+    void azureEvidenceNeverCarriesTheTextForm() {
+        assertThat(ReportDataBinding.matches(BINDING, BINDING.clone(), TeeType.AZURE_SNP)).isTrue();
+        assertThat(ReportDataBinding.matches(BINDING, ReportDataBinding.textReportData(BINDING), TeeType.AZURE_SNP)).isFalse();
     }
 
     @Test
@@ -30,9 +39,9 @@ class ReportDataBindingTest {
         byte[] shortened = ReportDataBinding.textReportData(BINDING);
         shortened[63] = 0;
 
-        assertThat(ReportDataBinding.matches(BINDING, ReportDataBinding.textReportData(other))).isFalse();
-        assertThat(ReportDataBinding.matches(BINDING, shortened)).isFalse();
-        assertThat(ReportDataBinding.matches(BINDING, Arrays.copyOf(BINDING, 48))).isFalse();
+        assertThat(ReportDataBinding.matches(BINDING, ReportDataBinding.textReportData(other), TeeType.SNP)).isFalse();
+        assertThat(ReportDataBinding.matches(BINDING, shortened, TeeType.SNP)).isFalse();
+        assertThat(ReportDataBinding.matches(BINDING, Arrays.copyOf(BINDING, 48), TeeType.SNP)).isFalse();
     }
 
     private static byte[] filled(int n, int b) {

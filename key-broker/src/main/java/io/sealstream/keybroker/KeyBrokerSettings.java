@@ -39,7 +39,7 @@ public final class KeyBrokerSettings {
                     + "or simulated.");
     public static final Setting AGENT_URL = Setting.withDefault("tee.agent.url", AttestationAgentProvider.DEFAULT_URL.toString(),
             "With tee=coco-snp or coco-tdx: the attestation agent's REST API, http on a loopback address (the guest "
-                    + "serves it with agent.guest_components_rest_api=all).");
+                    + "serves it with agent.guest_components_rest_api=attestation).");
     public static final Setting SIMULATED_TEE_DIR = Setting.optional("tee.simulated.dir",
             "With tee=simulated: where the dev stack saved its simulated TEE; its development root is then trusted "
                     + "for evidence only if the policy says allow-simulated.");

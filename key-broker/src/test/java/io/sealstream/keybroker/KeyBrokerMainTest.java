@@ -194,7 +194,7 @@ class KeyBrokerMainTest {
 
         assertThat(run(m, ServiceProcess.withoutSignals())).isEqualTo(ServiceExit.NO_TEE);
         assertThat(err.toString(StandardCharsets.UTF_8)).contains("cannot reach the attestation agent")
-                .contains("agent.guest_components_rest_api=all");
+                .contains("agent.guest_components_rest_api=attestation");
     }
 
     @Test

@@ -96,7 +96,7 @@ final class BrokerVerifier {
         }
         byte[] expected = ReportDataBinding.forKeyBroker(nonce, keysetSha, ReportDataBinding.sha256Hex(
                 requireHexId(served.policyId())), topic, custody.id(), sha256(served.logKey()));
-        if (!ReportDataBinding.matches(expected, claims.reportData())) {
+        if (!ReportDataBinding.matches(expected, claims)) {
             throw new AttestationFailedException("report_data_mismatch", "the key broker's evidence does not bind this "
                     + "client's nonce, the keyset it served, its policy id, the topic asked for, its custody mode and its "
                     + "log key; the answer may be replayed or the keys swapped: do not send data", null);

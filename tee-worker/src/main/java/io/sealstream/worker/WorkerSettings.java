@@ -33,7 +33,7 @@ public final class WorkerSettings {
                     + "coco-snp or coco-tdx (a Kata pod: the attestation agent of its guest) or simulated.");
     public static final Setting AGENT_URL = Setting.withDefault("tee.agent.url", AttestationAgentProvider.DEFAULT_URL.toString(),
             "With tee=coco-snp or coco-tdx: the attestation agent's REST API, http on a loopback address (the guest "
-                    + "serves it with agent.guest_components_rest_api=all).");
+                    + "serves it with agent.guest_components_rest_api=attestation).");
     public static final Setting SIMULATED_TEE_DIR = Setting.optional("tee.simulated.dir",
             "Where the dev stack saved its simulated TEE; required with tee=simulated.");
     public static final Setting SIMULATED_MEASUREMENT = Setting.optional("tee.simulated.measurement",

@@ -1,5 +1,6 @@
 package io.sealstream.attestation.coco;
 
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sealstream.attestation.AttestationException;
@@ -13,13 +14,13 @@ import io.sealstream.attestation.snp.SnpVerifier;
 import io.sealstream.attestation.tdx.TdxQuote;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
@@ -28,16 +29,24 @@ import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Flow;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * Evidence inside a Kata confidential container, where configfs-tsm is the guest's and not the
  * container's: the Confidential Containers attestation agent's REST API,
  * {@code GET /aa/evidence?runtime_data=TEXT}, served in the pod's guest on 127.0.0.1:8006 when the
- * guest's kernel command line carries {@code agent.guest_components_rest_api=all}.
+ * guest's kernel command line carries {@code agent.guest_components_rest_api=attestation} (or
+ * {@code all}). Any process of the pod can ask the agent for evidence of any text; what keeps
+ * that to this service is the pod's init-data, pinned in the policy, whose Kata agent policy
+ * admits this container only and no {@code exec} (docs/deployment.md).
  *
  * <p>The agent puts the UTF-8 bytes of {@code runtime_data}, zero-padded, into report_data, so the
  * binding travels as {@link ReportDataBinding#asText text}; every answer is checked to carry that
@@ -54,18 +63,20 @@ public final class AttestationAgentProvider implements EvidenceProvider {
     /** The agent's answer at most: a report or quote, its certificates and the TDX event log. */
     static final int MAX_EVIDENCE_BYTES = 4 << 20;
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
     private static final String ENABLE = "inside a Kata pod the agent serves it only when the guest's kernel command "
-            + "line carries agent.guest_components_rest_api=all (docs/deployment.md, \"Evidence inside a Kata pod\")";
+            + "line carries agent.guest_components_rest_api=attestation (docs/deployment.md, \"Evidence inside a Kata pod\")";
 
     private final URI base;
     private final TeeType tee;
     private final HttpClient http;
+    private final Duration timeout;
 
-    private AttestationAgentProvider(URI base, TeeType tee, HttpClient http) {
+    private AttestationAgentProvider(URI base, TeeType tee, HttpClient http, Duration timeout) {
         this.base = base;
         this.tee = tee;
         this.http = http;
+        this.timeout = timeout;
     }
 
     /**
@@ -77,12 +88,17 @@ public final class AttestationAgentProvider implements EvidenceProvider {
      * @throws AttestationException when the agent cannot be reached or answers for another TEE
      */
     public static AttestationAgentProvider open(URI base, TeeType tee) throws AttestationException {
+        return open(base, tee, TIMEOUT);
+    }
+
+    /** As {@link #open(URI, TeeType)}, with {@code timeout} for each answer (tests shorten it). */
+    static AttestationAgentProvider open(URI base, TeeType tee, Duration timeout) throws AttestationException {
         if (tee != TeeType.SNP && tee != TeeType.TDX) {
             throw new IllegalArgumentException("the attestation agent serves snp or tdx evidence, not " + tee.id());
         }
         AttestationAgentProvider p = new AttestationAgentProvider(checkedUrl(base), tee,
                 HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER)
-                        .version(HttpClient.Version.HTTP_1_1).build());
+                        .version(HttpClient.Version.HTTP_1_1).build(), timeout);
         byte[] probe = new byte[ReportDataBinding.LENGTH];
         new SecureRandom().nextBytes(probe);
         p.attest(probe);
@@ -98,7 +114,7 @@ public final class AttestationAgentProvider implements EvidenceProvider {
         }
     }
 
-    /** {@code url} when it is {@code http://<loopback literal or localhost>[:port]} with no path; otherwise refused. */
+    /** {@code url} when it is {@code http://<loopback IP literal>[:port]} with no path; otherwise refused. */
     static URI checkedUrl(URI url) {
         String problem = null;
         if (!"http".equals(url.getScheme()) || url.getHost() == null) {
@@ -106,8 +122,8 @@ public final class AttestationAgentProvider implements EvidenceProvider {
         } else if (url.getRawPath() != null && !url.getRawPath().isEmpty() && !url.getRawPath().equals("/")
                 || url.getRawQuery() != null || url.getRawUserInfo() != null) {
             problem = "has a path, query or user part";
-        } else if (!isLoopback(url.getHost())) {
-            problem = "is not on a loopback address";
+        } else if (!isLoopbackLiteral(url.getHost())) {
+            problem = "is not a loopback IP address";
         }
         if (problem != null) {
             throw new IllegalArgumentException("the attestation agent URL " + url + " " + problem + "; the agent answers "
@@ -116,16 +132,19 @@ public final class AttestationAgentProvider implements EvidenceProvider {
         return URI.create("http://" + url.getRawAuthority());
     }
 
-    private static boolean isLoopback(String host) {
-        String h = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-        if (h.equals("localhost")) {
-            return true;
-        }
-        if (!h.matches("[0-9.]+|[0-9a-fA-F:]+")) {
-            return false; // a name would be resolved through DNS, which the host controls
+    /**
+     * An IPv4 literal, or an IPv6 literal in brackets, on loopback. Names are refused, localhost
+     * too: they would be resolved through DNS or /etc/hosts, which the host writes.
+     */
+    private static boolean isLoopbackLiteral(String host) {
+        boolean v4 = host.matches("(\\d{1,3}\\.){3}\\d{1,3}");
+        boolean v6 = host.matches("\\[[0-9a-fA-F:]*:[0-9a-fA-F:]*\\]");
+        if (!v4 && !v6) {
+            return false;
         }
         try {
-            return InetAddress.getByName(h).isLoopbackAddress();
+            // a literal: parsed, not resolved
+            return InetAddress.getByName(v6 ? host.substring(1, host.length() - 1) : host).isLoopbackAddress();
         } catch (UnknownHostException e) {
             return false;
         }
@@ -138,6 +157,9 @@ public final class AttestationAgentProvider implements EvidenceProvider {
 
     @Override
     public Evidence attest(byte[] reportData) throws AttestationException {
+        if (reportData.length != ReportDataBinding.LENGTH) {
+            throw malformed("report_data must be " + ReportDataBinding.LENGTH + " bytes, got " + reportData.length);
+        }
         String text = ReportDataBinding.asText(reportData);
         JsonNode answer = fetch(text);
         byte[] expected = ReportDataBinding.textReportData(reportData);
@@ -147,30 +169,32 @@ public final class AttestationAgentProvider implements EvidenceProvider {
     private JsonNode fetch(String runtimeData) throws AttestationException {
         // runtime_data is base64url, so it needs no escaping; the agent takes exactly one parameter
         URI uri = URI.create(base + "/aa/evidence?runtime_data=" + runtimeData);
-        HttpResponse<InputStream> response;
+        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(HttpRequest.newBuilder(uri).timeout(timeout)
+                .GET().build(), info -> new CappedBody(MAX_EVIDENCE_BYTES));
+        HttpResponse<byte[]> response;
         try {
-            response = http.send(HttpRequest.newBuilder(uri).timeout(TIMEOUT).GET().build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-        } catch (IOException e) {
-            throw malformed("cannot reach the attestation agent at " + base + " (" + e.getClass().getSimpleName()
+            // one deadline for the whole answer: headers and body
+            response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            exchange.cancel(true);
+            throw malformed("the attestation agent at " + base + " did not answer within " + timeout.toSeconds()
+                    + " s; its guest's log says why");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof CappedBody.TooLarge) {
+                throw malformed("the attestation agent's answer is over " + (MAX_EVIDENCE_BYTES >> 20) + " MiB");
+            }
+            throw malformed("cannot reach the attestation agent at " + base + " (" + e.getCause().getClass().getSimpleName()
                     + "); " + ENABLE);
         } catch (InterruptedException e) {
+            exchange.cancel(true);
             Thread.currentThread().interrupt();
             throw malformed("interrupted while waiting for the attestation agent at " + base);
         }
-        byte[] body;
-        try (InputStream in = response.body()) {
-            body = in.readNBytes(MAX_EVIDENCE_BYTES + 1);
-        } catch (IOException e) {
-            throw malformed("the attestation agent at " + base + " broke off its answer (" + e.getClass().getSimpleName() + ")");
-        }
+        byte[] body = response.body();
         if (response.statusCode() != 200) {
             throw malformed("the attestation agent at " + base + " answered HTTP " + response.statusCode() + " ("
                     + printable(body) + "); " + (response.statusCode() == 404 || response.statusCode() == 403
                     ? ENABLE : "its guest's log says why"));
-        }
-        if (body.length > MAX_EVIDENCE_BYTES) {
-            throw malformed("the attestation agent's answer is over " + (MAX_EVIDENCE_BYTES >> 20) + " MiB");
         }
         try {
             JsonNode json = JSON.readTree(new ByteArrayInputStream(body));
@@ -179,7 +203,65 @@ public final class AttestationAgentProvider implements EvidenceProvider {
             }
             return json;
         } catch (IOException e) {
-            throw malformed("the attestation agent's answer is not JSON (" + e.getClass().getSimpleName() + ")");
+            throw malformed("the attestation agent's answer is not JSON, or names a field twice ("
+                    + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    /** Collects a body of at most {@code limit} bytes; a longer one is cut off and fails. */
+    private static final class CappedBody implements HttpResponse.BodySubscriber<byte[]> {
+        /** The body ran past its limit. */
+        static final class TooLarge extends IOException {
+            TooLarge() {
+                super("body over its limit");
+            }
+        }
+
+        private final int limit;
+        private final CompletableFuture<byte[]> result = new CompletableFuture<>();
+        private final java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        private Flow.Subscription subscription;
+
+        CappedBody(int limit) {
+            this.limit = limit;
+        }
+
+        @Override
+        public CompletionStage<byte[]> getBody() {
+            return result;
+        }
+
+        @Override
+        public void onSubscribe(Flow.Subscription s) {
+            subscription = s;
+            s.request(Long.MAX_VALUE);
+        }
+
+        @Override
+        public void onNext(List<ByteBuffer> items) {
+            for (ByteBuffer b : items) {
+                if (result.isDone()) {
+                    return;
+                }
+                if (bytes.size() + b.remaining() > limit) {
+                    subscription.cancel();
+                    result.completeExceptionally(new TooLarge());
+                    return;
+                }
+                byte[] chunk = new byte[b.remaining()];
+                b.get(chunk);
+                bytes.write(chunk, 0, chunk.length);
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            result.completeExceptionally(t);
+        }
+
+        @Override
+        public void onComplete() {
+            result.complete(bytes.toByteArray());
         }
     }
 
@@ -196,11 +278,13 @@ public final class AttestationAgentProvider implements EvidenceProvider {
                 SnpVerifier.verifyReportSignature(report, x509(certs.get(0)));
             } catch (AttestationException e) {
                 List<String> zeroed = AgentSnpReport.zeroFilled(reportJson);
-                throw malformed("the report rebuilt from the attestation agent's JSON is not what the firmware signed "
-                        + "(report version " + report.version() + (zeroed.isEmpty() ? "" : "; the agent does not pass on "
-                        + String.join(", ", zeroed) + ", which this report version may set")
-                        + "); the agent's sev crate does not carry every field of this report: update the guest "
-                        + "components, or run the service in a confidential VM with configfs-tsm (tee=snp)");
+                throw malformed("the report rebuilt from the attestation agent's JSON does not verify with the VCEK of "
+                        + "the certificate table the host supplied (report version " + report.version()
+                        + (zeroed.isEmpty() ? "" : "; the agent does not pass on " + String.join(", ", zeroed)
+                        + ", which this report version may set")
+                        + "): either the agent's sev crate does not carry every field of this report (update the guest "
+                        + "components, or run the service in a confidential VM with configfs-tsm, tee=snp) or the host's "
+                        + "table holds another chip's certificate");
             }
         }
         checkReportData(report.reportData(), expectedReportData);
@@ -244,10 +328,11 @@ public final class AttestationAgentProvider implements EvidenceProvider {
     }
 
     /**
-     * The certificates of the firmware's table ({@code cert_chain}: entries of {@code cert_type}
-     * and {@code data}), leaf first: the VCEK or VLEK, then ASK and ARK where present. CRLs and
-     * entries of other types are left out; no table is an empty list (the key broker then needs
-     * the VCEK from its collateral).
+     * The certificates of the table the host supplied with the report ({@code cert_chain}: entries
+     * of {@code cert_type} and {@code data}), leaf first: the VCEK or VLEK, then ASK and ARK where
+     * present. CRLs, entries of other types and entries that are not certificates are left out (the
+     * host writes this table; the key broker checks the chain); no usable leaf is an empty list, and
+     * the key broker then needs the VCEK from its collateral.
      */
     static List<byte[]> certificateTable(JsonNode table) throws AttestationException {
         if (table == null || table.isNull()) {
@@ -265,9 +350,9 @@ public final class AttestationAgentProvider implements EvidenceProvider {
                 continue; // OTHER(guid) and anything newer: not a certificate this verifier uses
             }
             switch (type.asText()) {
-                case "VCEK", "VLEK" -> leaf = Optional.of(certificateBytes(entry));
-                case "ASK" -> ask = Optional.of(certificateBytes(entry));
-                case "ARK" -> ark = Optional.of(certificateBytes(entry));
+                case "VCEK", "VLEK" -> leaf = certificate(entry);
+                case "ASK" -> ask = certificate(entry);
+                case "ARK" -> ark = certificate(entry);
                 default -> {
                     // CRL, Empty
                 }
@@ -283,30 +368,24 @@ public final class AttestationAgentProvider implements EvidenceProvider {
         return out;
     }
 
-    private static byte[] certificateBytes(JsonNode entry) throws AttestationException {
+    /** The entry's DER certificate, trimmed of the table slot's padding; empty when it is not one. */
+    private static Optional<byte[]> certificate(JsonNode entry) {
         JsonNode data = entry.get("data");
         if (data == null || !data.isArray() || data.size() == 0 || data.size() > 16_384) {
-            throw malformed("a certificate in the attestation agent's cert_chain is not an array of 1 to 16384 bytes");
+            return Optional.empty();
         }
         byte[] der = new byte[data.size()];
         for (int i = 0; i < der.length; i++) {
             JsonNode b = data.get(i);
-            if (!b.isIntegralNumber() || b.asLong() < 0 || b.asLong() > 255) {
-                throw malformed("a certificate in the attestation agent's cert_chain has a value that is not a byte");
+            if (!b.isIntegralNumber() || !b.canConvertToInt() || b.asInt() < 0 || b.asInt() > 255) {
+                return Optional.empty();
             }
             der[i] = (byte) b.asInt();
         }
-        // the firmware pads certificates to their table slot; the DER's own length says where one ends
-        return trimToDer(der);
-    }
-
-    private static byte[] trimToDer(byte[] der) throws AttestationException {
         try {
-            X509Certificate c = x509(der);
-            byte[] encoded = c.getEncoded();
-            return Arrays.equals(encoded, 0, encoded.length, der, 0, Math.min(der.length, encoded.length)) ? encoded : der;
+            return Optional.of(x509(der).getEncoded());
         } catch (CertificateException | AttestationException e) {
-            throw malformed("a certificate in the attestation agent's cert_chain is not an X.509 certificate");
+            return Optional.empty();
         }
     }
 

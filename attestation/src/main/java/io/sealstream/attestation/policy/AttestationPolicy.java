@@ -764,7 +764,7 @@ public final class AttestationPolicy {
             throw new AttestationException(AttestationFailure.SIMULATED_NOT_ALLOWED, "the evidence comes from the "
                     + "simulated TEE and policy '" + name + "' does not say allow-simulated: true");
         }
-        if (!ReportDataBinding.matches(expectedReportData, claims.reportData())) {
+        if (!ReportDataBinding.matches(expectedReportData, claims)) {
             throw new AttestationException(AttestationFailure.REPORT_DATA_MISMATCH, "report_data is not " + binding);
         }
         boolean allowDebug = snpEvidence ? snpRules.get().allowDebug() : tdxRules.get().allowDebug();

@@ -19,14 +19,18 @@ import io.sealstream.attestation.simulated.SimulatedAttestationAgent;
 import io.sealstream.attestation.simulated.SimulatedAttestationAgent.Answer;
 import io.sealstream.attestation.simulated.SimulatedSnpTee;
 import io.sealstream.attestation.snp.SnpVerifier;
+import io.sealstream.attestation.tdx.TdxQuote;
 import io.sealstream.attestation.tdx.TdxVerifier;
 import java.io.ByteArrayInputStream;
+import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.security.cert.CertificateFactory;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -59,7 +63,7 @@ class AttestationAgentProviderTest {
             AttestedClaims claims = SnpVerifier.trustingDevelopmentRoot(List.of(), TEE.developmentRoot())
                     .verify(evidence, Instant.now());
             assertThat(claims.reportData()).isEqualTo(ReportDataBinding.textReportData(binding));
-            assertThat(ReportDataBinding.matches(binding, claims.reportData())).isTrue();
+            assertThat(ReportDataBinding.matches(binding, claims)).isTrue();
             assertThat(evidence.certificates()).hasSize(3);
         }
     }
@@ -106,8 +110,8 @@ class AttestationAgentProviderTest {
                     () -> AttestationAgentProvider.open(agent.url(), TeeType.SNP));
 
             assertThat(e.failure()).isEqualTo(AttestationFailure.MALFORMED_EVIDENCE);
-            assertThat(e.detail()).contains("not what the firmware signed", "report version 5", "launch_mit_vector",
-                    "current_mit_vector", "update the guest components");
+            assertThat(e.detail()).contains("does not verify with the VCEK", "report version 5", "launch_mit_vector",
+                    "current_mit_vector", "update the guest components", "another chip's certificate");
         }
     }
 
@@ -160,7 +164,7 @@ class AttestationAgentProviderTest {
                     () -> AttestationAgentProvider.open(agent.url(), TeeType.SNP));
 
             assertThat(e.failure()).isEqualTo(AttestationFailure.MALFORMED_EVIDENCE);
-            assertThat(e.detail()).contains("not what the firmware signed");
+            assertThat(e.detail()).contains("does not verify with the VCEK");
         }
     }
 
@@ -224,7 +228,7 @@ class AttestationAgentProviderTest {
         try (SimulatedAttestationAgent agent = SimulatedAttestationAgent.answering(rd -> new Answer(404, "not found\n\u0000".getBytes()))) {
             assertThatThrownBy(() -> AttestationAgentProvider.open(agent.url(), TeeType.SNP))
                     .hasMessageContaining("answered HTTP 404 (not found??)")
-                    .hasMessageContaining("agent.guest_components_rest_api=all");
+                    .hasMessageContaining("agent.guest_components_rest_api=attestation");
         }
     }
 
@@ -237,7 +241,7 @@ class AttestationAgentProviderTest {
 
         assertThatThrownBy(() -> AttestationAgentProvider.open(URI.create("http://127.0.0.1:" + port), TeeType.SNP))
                 .hasMessageContaining("cannot reach the attestation agent at http://127.0.0.1:" + port)
-                .hasMessageContaining("agent.guest_components_rest_api=all");
+                .hasMessageContaining("agent.guest_components_rest_api=attestation");
     }
 
     @Test
@@ -252,14 +256,81 @@ class AttestationAgentProviderTest {
     }
 
     @Test
-    void onlyAnHttpUrlOnALoopbackAddressIsAccepted() {
+    void onlyAnHttpUrlOnALoopbackIpLiteralIsAccepted() {
+        // names are refused, localhost and hex-only ones too: DNS and /etc/hosts belong to the host
         for (String url : List.of("https://127.0.0.1:8006", "http://10.0.0.4:8006", "http://agent.local:8006",
-                "http://127.0.0.1:8006/aa", "http://user@127.0.0.1:8006")) {
+                "http://localhost:8006", "http://cafe:8006", "http://deadbeef:8006", "http://127.0.0.1:8006/aa",
+                "http://user@127.0.0.1:8006", "http://[fe80::1]:8006")) {
             assertThatThrownBy(() -> AttestationAgentProvider.checkedUrl(URI.create(url))).as(url)
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use http://127.0.0.1:8006");
         }
         assertThat(AttestationAgentProvider.checkedUrl(URI.create("http://[::1]:8006/"))).hasToString("http://[::1]:8006");
-        assertThat(AttestationAgentProvider.checkedUrl(URI.create("http://localhost:8006"))).hasToString("http://localhost:8006");
+        assertThat(AttestationAgentProvider.checkedUrl(URI.create("http://127.0.0.2:8006"))).hasToString("http://127.0.0.2:8006");
+    }
+
+    @Test
+    void anAgentThatSendsItsHeadersAndThenStallsTimesOut() throws Exception {
+        try (ServerSocket stalling = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Thread server = new Thread(() -> {
+                try (Socket s = stalling.accept()) {
+                    s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"quote\":".getBytes());
+                    s.getOutputStream().flush();
+                    Thread.sleep(10_000);
+                } catch (Exception ignored) {
+                    // the client gave up
+                }
+            });
+            server.setDaemon(true);
+            server.start();
+            long started = System.nanoTime();
+
+            assertThatThrownBy(() -> AttestationAgentProvider.open(URI.create("http://127.0.0.1:" + stalling.getLocalPort()),
+                    TeeType.TDX, Duration.ofSeconds(1))).hasMessageContaining("did not answer within 1 s");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(8));
+        }
+    }
+
+    @Test
+    void anAnswerNamingAFieldTwiceIsRefused() throws Exception {
+        try (SimulatedAttestationAgent agent = SimulatedAttestationAgent.answering(rd -> Answer.ok(
+                "{\"quote\":\"AAAA\",\"quote\":\"BBBB\"}"))) {
+            assertThatThrownBy(() -> AttestationAgentProvider.open(agent.url(), TeeType.TDX))
+                    .hasMessageContaining("names a field twice");
+        }
+    }
+
+    @Test
+    void aTdxAnswerForThisRequestsTextIsPassedOnAsTheQuotesBytes() throws Exception {
+        byte[] genuine = tdxQuote();
+        byte[] genuineReportData = TdxQuote.parse(genuine).reportData();
+        int at = indexOf(genuine, genuineReportData);
+        try (SimulatedAttestationAgent agent = SimulatedAttestationAgent.answering(rd -> {
+            // the real quote with this request's text in its report_data: the provider passes it on,
+            // the key broker's signature check is what would refuse it
+            byte[] quote = genuine.clone();
+            System.arraycopy(Arrays.copyOf(rd, 64), 0, quote, at, 64);
+            return Answer.ok(JSON.createObjectNode().putNull("cc_eventlog")
+                    .put("quote", Base64.getEncoder().encodeToString(quote)).toString());
+        })) {
+            byte[] binding = filled(64, 0x31);
+            Evidence e = AttestationAgentProvider.open(agent.url(), TeeType.TDX).attest(binding);
+
+            assertThat(e.tee()).isEqualTo(TeeType.TDX);
+            assertThat(TdxQuote.parse(e.report()).reportData()).isEqualTo(ReportDataBinding.textReportData(binding));
+            assertThat(Arrays.copyOf(e.report(), at)).isEqualTo(Arrays.copyOf(genuine, at));
+        }
+    }
+
+    @Test
+    void aCertificateTableEntryThatIsNotACertificateIsLeftOutAndTheReportStillGoes() throws Exception {
+        try (SimulatedAttestationAgent agent = tamperingAgent(json -> {
+            ((ObjectNode) json.get("cert_chain").get(0)).putArray("data").add(0x30).add(0x03).add(1).add(2).add(3);
+            return json;
+        })) {
+            Evidence e = AttestationAgentProvider.open(agent.url(), TeeType.SNP).attest(filled(64, 0x07));
+
+            assertThat(e.certificates()).as("no usable VCEK: the key broker takes it from its collateral").isEmpty();
+        }
     }
 
     /** An agent of the simulated SNP TEE whose answers {@code edit} changes on their way out. */
@@ -293,6 +364,15 @@ class AttestationAgentProviderTest {
         Path p = Paths.get(System.getProperty("sealstream.shared.dir", "../../shared"), "vectors", "tdx", "quote-v4.dat");
         assumeTrue(Files.isRegularFile(p), "real TDX vector missing: " + p + " (../shared/vectors is not beside the checkout)");
         return Files.readAllBytes(p);
+    }
+
+    private static int indexOf(byte[] haystack, byte[] needle) {
+        for (int i = 0; i + needle.length <= haystack.length; i++) {
+            if (Arrays.equals(haystack, i, i + needle.length, needle, 0, needle.length)) {
+                return i;
+            }
+        }
+        throw new AssertionError("not found");
     }
 
     private static byte[] filled(int n, int b) {

@@ -540,7 +540,7 @@ class KubernetesManifestTest {
                     .isEqualTo("coco-" + tee);
             for (var template : List.of(w.getSpec().getTemplate(), b.getSpec().getTemplate())) {
                 assertThat(template.getMetadata().getAnnotations()).as(tee)
-                        .containsEntry(KATA_KERNEL_PARAMS, "agent.guest_components_rest_api=all");
+                        .containsEntry(KATA_KERNEL_PARAMS, "agent.guest_components_rest_api=attestation");
             }
             Map<String, String> workerEnv = new HashMap<>(env(worker().getSpec().getTemplate().getSpec()));
             workerEnv.putAll(env(w.getSpec().getTemplate().getSpec()));

@@ -5,11 +5,12 @@ import java.util.List;
 
 /**
  * {@code POST /v1/attest}: evidence whose report_data is SHA-512(nonce || tee_public_key ||
- * model_set_digest), the TEE's ephemeral HPKE public key (a Tink public keyset) and the SHA-256
+ * model_set_digest) (SEV-SNP and TDX evidence may carry it as text, as a Kata pod's attestation
+ * agent writes it: {@code ReportDataBinding.textReportData}), the TEE's ephemeral HPKE public key (a Tink public keyset) and the SHA-256
  * digests of the models the worker loaded, one per engine; model_set_digest is
  * {@code ReportDataBinding.modelSetDigest} of them, and every one must be allowed by the policy.
  * {@code gpuEvidence} holds the attestation report and certificate chain of each GPU the worker
- * uses, asked for with {@code ReportDataBinding.forGpu} of that report_data as the SPDM nonce;
+ * uses, asked for with {@code ReportDataBinding.forGpu} of that binding (never its text) as the SPDM nonce;
  * empty (or absent) when it uses none. {@code servedModels} names the models the worker serves,
  * by model name, each with the SHA-256 (hex) of one of {@code modelDigests}; the key broker logs
  * them with the lease, so clients can list the models attested workers serve. The names are the
