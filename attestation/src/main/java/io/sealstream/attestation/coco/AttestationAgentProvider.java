@@ -63,7 +63,8 @@ public final class AttestationAgentProvider implements EvidenceProvider {
     /** The agent's answer at most: a report or quote, its certificates and the TDX event log. */
     static final int MAX_EVIDENCE_BYTES = 4 << 20;
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
-    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
+            .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final String ENABLE = "inside a Kata pod the agent serves it only when the guest's kernel command "
             + "line carries agent.guest_components_rest_api=attestation (docs/deployment.md, \"Evidence inside a Kata pod\")";
 
@@ -117,8 +118,10 @@ public final class AttestationAgentProvider implements EvidenceProvider {
     /** {@code url} when it is {@code http://<loopback IP literal>[:port]} with no path; otherwise refused. */
     static URI checkedUrl(URI url) {
         String problem = null;
-        if (!"http".equals(url.getScheme()) || url.getHost() == null) {
+        if (!"http".equals(url.getScheme())) {
             problem = "is not an http:// URL";
+        } else if (url.getHost() == null) {
+            problem = "has no host this client can use (write the address in full, as 127.0.0.1)";
         } else if (url.getRawPath() != null && !url.getRawPath().isEmpty() && !url.getRawPath().equals("/")
                 || url.getRawQuery() != null || url.getRawUserInfo() != null) {
             problem = "has a path, query or user part";
@@ -169,8 +172,8 @@ public final class AttestationAgentProvider implements EvidenceProvider {
     private JsonNode fetch(String runtimeData) throws AttestationException {
         // runtime_data is base64url, so it needs no escaping; the agent takes exactly one parameter
         URI uri = URI.create(base + "/aa/evidence?runtime_data=" + runtimeData);
-        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(HttpRequest.newBuilder(uri).timeout(timeout)
-                .GET().build(), info -> new CappedBody(MAX_EVIDENCE_BYTES));
+        CompletableFuture<HttpResponse<byte[]>> exchange = http.sendAsync(HttpRequest.newBuilder(uri).GET().build(),
+                info -> new CappedBody(MAX_EVIDENCE_BYTES));
         HttpResponse<byte[]> response;
         try {
             // one deadline for the whole answer: headers and body
@@ -180,8 +183,12 @@ public final class AttestationAgentProvider implements EvidenceProvider {
             throw malformed("the attestation agent at " + base + " did not answer within " + timeout.toSeconds()
                     + " s; its guest's log says why");
         } catch (ExecutionException e) {
-            if (e.getCause() instanceof CappedBody.TooLarge) {
+            if (causedBy(e, CappedBody.TooLarge.class)) {
                 throw malformed("the attestation agent's answer is over " + (MAX_EVIDENCE_BYTES >> 20) + " MiB");
+            }
+            if (causedBy(e, java.net.http.HttpTimeoutException.class)) {
+                throw malformed("the attestation agent at " + base + " did not answer within " + timeout.toSeconds()
+                        + " s; its guest's log says why");
             }
             throw malformed("cannot reach the attestation agent at " + base + " (" + e.getCause().getClass().getSimpleName()
                     + "); " + ENABLE);
@@ -203,9 +210,18 @@ public final class AttestationAgentProvider implements EvidenceProvider {
             }
             return json;
         } catch (IOException e) {
-            throw malformed("the attestation agent's answer is not JSON, or names a field twice ("
+            throw malformed("the attestation agent's answer is not one JSON object, or names a field twice ("
                     + e.getClass().getSimpleName() + ")");
         }
+    }
+
+    private static boolean causedBy(Throwable t, Class<? extends Throwable> kind) {
+        for (Throwable c = t; c != null; c = c.getCause()) {
+            if (kind.isInstance(c)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Collects a body of at most {@code limit} bytes; a longer one is cut off and fails. */
@@ -244,8 +260,8 @@ public final class AttestationAgentProvider implements EvidenceProvider {
                     return;
                 }
                 if (bytes.size() + b.remaining() > limit) {
+                    result.completeExceptionally(new TooLarge()); // before the cancel, whose own failure follows
                     subscription.cancel();
-                    result.completeExceptionally(new TooLarge());
                     return;
                 }
                 byte[] chunk = new byte[b.remaining()];
@@ -384,15 +400,15 @@ public final class AttestationAgentProvider implements EvidenceProvider {
         }
         try {
             return Optional.of(x509(der).getEncoded());
-        } catch (CertificateException | AttestationException e) {
-            return Optional.empty();
+        } catch (CertificateException | AttestationException | RuntimeException e) {
+            return Optional.empty(); // the host wrote this DER; some parsers throw unchecked on crafted input
         }
     }
 
     private static X509Certificate x509(byte[] der) throws AttestationException {
         try {
             return (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(new ByteArrayInputStream(der));
-        } catch (CertificateException e) {
+        } catch (CertificateException | RuntimeException e) {
             throw malformed("a certificate in the attestation agent's cert_chain is not an X.509 certificate");
         }
     }

@@ -219,7 +219,7 @@ class AttestationAgentProviderTest {
     void anAnswerThatIsNotJsonIsRefused() throws Exception {
         try (SimulatedAttestationAgent agent = SimulatedAttestationAgent.answering(rd -> Answer.ok("<html>hello</html>"))) {
             assertThatThrownBy(() -> AttestationAgentProvider.open(agent.url(), TeeType.SNP))
-                    .hasMessageContaining("not JSON");
+                    .hasMessageContaining("not one JSON object");
         }
     }
 
@@ -260,7 +260,7 @@ class AttestationAgentProviderTest {
         // names are refused, localhost and hex-only ones too: DNS and /etc/hosts belong to the host
         for (String url : List.of("https://127.0.0.1:8006", "http://10.0.0.4:8006", "http://agent.local:8006",
                 "http://localhost:8006", "http://cafe:8006", "http://deadbeef:8006", "http://127.0.0.1:8006/aa",
-                "http://user@127.0.0.1:8006", "http://[fe80::1]:8006")) {
+                "http://user@127.0.0.1:8006", "http://[fe80::1]:8006", "http://127.1:8006")) {
             assertThatThrownBy(() -> AttestationAgentProvider.checkedUrl(URI.create(url))).as(url)
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("use http://127.0.0.1:8006");
         }
@@ -296,6 +296,15 @@ class AttestationAgentProviderTest {
                 "{\"quote\":\"AAAA\",\"quote\":\"BBBB\"}"))) {
             assertThatThrownBy(() -> AttestationAgentProvider.open(agent.url(), TeeType.TDX))
                     .hasMessageContaining("names a field twice");
+        }
+    }
+
+    @Test
+    void anAnswerWithASecondObjectAfterTheFirstIsRefused() throws Exception {
+        try (SimulatedAttestationAgent agent = SimulatedAttestationAgent.answering(rd -> Answer.ok(
+                "{\"quote\":\"AAAA\"}{\"quote\":\"BBBB\"}"))) {
+            assertThatThrownBy(() -> AttestationAgentProvider.open(agent.url(), TeeType.TDX))
+                    .hasMessageContaining("not one JSON object");
         }
     }
 
