@@ -63,6 +63,7 @@ public final class AttestationAgentProvider implements EvidenceProvider {
     /** The agent's answer at most: a report or quote, its certificates and the TDX event log. */
     static final int MAX_EVIDENCE_BYTES = 4 << 20;
     private static final Duration TIMEOUT = Duration.ofSeconds(30);
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(AttestationAgentProvider.class);
     private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
             .enable(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     private static final String ENABLE = "inside a Kata pod the agent serves it only when the guest's kernel command "
@@ -102,7 +103,9 @@ public final class AttestationAgentProvider implements EvidenceProvider {
                         .version(HttpClient.Version.HTTP_1_1).build(), timeout);
         byte[] probe = new byte[ReportDataBinding.LENGTH];
         new SecureRandom().nextBytes(probe);
-        p.attest(probe);
+        Evidence first = p.attest(probe);
+        LOG.info("attestation.agent.opened tee={} url={} evidence_bytes={} certificates={}", tee.id(), p.base,
+                first.report().length, first.certificates().size());
         return p;
     }
 
