@@ -166,10 +166,53 @@ public final class AttestationAgentProvider implements EvidenceProvider {
         if (reportData.length != ReportDataBinding.LENGTH) {
             throw malformed("report_data must be " + ReportDataBinding.LENGTH + " bytes, got " + reportData.length);
         }
-        String text = ReportDataBinding.asText(reportData);
-        JsonNode answer = fetch(text);
-        byte[] expected = ReportDataBinding.textReportData(reportData);
-        return tee == TeeType.SNP ? snp(answer, expected) : tdx(answer, expected);
+        Evidence evidence = evidenceOf(fetch(ReportDataBinding.asText(reportData)));
+        if (evidence.tee() != tee) {
+            throw new AttestationException(AttestationFailure.TEE_NOT_ALLOWED, "tee=coco-" + tee.id() + " was asked for, "
+                    + "but the attestation agent at " + base + " sends " + evidence.tee().id() + " evidence");
+        }
+        byte[] carried = tee == TeeType.SNP ? SnpReport.parse(evidence.report()).reportData()
+                : TdxQuote.parse(evidence.report()).reportData();
+        if (!MessageDigest.isEqual(carried, ReportDataBinding.textReportData(reportData))) {
+            throw new AttestationException(AttestationFailure.REPORT_DATA_MISMATCH, "the attestation agent at " + base
+                    + " answered with evidence for other runtime data than this request's; another process may be "
+                    + "using the agent, or it does not pass runtime_data on as text");
+        }
+        return evidence;
+    }
+
+    /**
+     * The evidence an answer of the agent carries, as the verifiers take it: an SEV-SNP report
+     * rebuilt to its signed bytes with the host's certificate table (checked against its VCEK where
+     * the table holds one), or a TDX quote's bytes. For the provider, and for
+     * {@code sealstream attestation verify} on an answer captured in a pod. Whose runtime data it
+     * carries is not checked here.
+     */
+    public static Evidence evidenceOf(byte[] answer) throws AttestationException {
+        return evidenceOf(parseAnswer(answer));
+    }
+
+    private static JsonNode parseAnswer(byte[] body) throws AttestationException {
+        try {
+            JsonNode json = JSON.readTree(new ByteArrayInputStream(body));
+            if (json == null || !json.isObject()) {
+                throw malformed("the attestation agent's answer is not a JSON object");
+            }
+            return json;
+        } catch (IOException e) {
+            throw malformed("the attestation agent's answer is not one JSON object, or names a field twice ("
+                    + e.getClass().getSimpleName() + ")");
+        }
+    }
+
+    private static Evidence evidenceOf(JsonNode answer) throws AttestationException {
+        if (answer.has("attestation_report")) {
+            return snp(answer);
+        }
+        if (answer.has("quote")) {
+            return new Evidence(TeeType.TDX, tdxQuote(answer), List.of());
+        }
+        throw malformed("the attestation agent's answer holds neither an SEV-SNP attestation_report nor a TDX quote");
     }
 
     private JsonNode fetch(String runtimeData) throws AttestationException {
@@ -206,16 +249,7 @@ public final class AttestationAgentProvider implements EvidenceProvider {
                     + printable(body) + "); " + (response.statusCode() == 404 || response.statusCode() == 403
                     ? ENABLE : "its guest's log says why"));
         }
-        try {
-            JsonNode json = JSON.readTree(new ByteArrayInputStream(body));
-            if (json == null || !json.isObject()) {
-                throw malformed("the attestation agent's answer is not a JSON object");
-            }
-            return json;
-        } catch (IOException e) {
-            throw malformed("the attestation agent's answer is not one JSON object, or names a field twice ("
-                    + e.getClass().getSimpleName() + ")");
-        }
+        return parseAnswer(body);
     }
 
     private static boolean causedBy(Throwable t, Class<? extends Throwable> kind) {
@@ -284,10 +318,7 @@ public final class AttestationAgentProvider implements EvidenceProvider {
         }
     }
 
-    private Evidence snp(JsonNode answer, byte[] expectedReportData) throws AttestationException {
-        if (!answer.has("attestation_report")) {
-            throw otherTee(answer);
-        }
+    private static Evidence snp(JsonNode answer) throws AttestationException {
         JsonNode reportJson = answer.get("attestation_report");
         byte[] bytes = AgentSnpReport.toBytes(reportJson);
         SnpReport report = SnpReport.parse(bytes);
@@ -306,17 +337,7 @@ public final class AttestationAgentProvider implements EvidenceProvider {
                         + "table holds another chip's certificate");
             }
         }
-        checkReportData(report.reportData(), expectedReportData);
         return new Evidence(TeeType.SNP, bytes, certs);
-    }
-
-    private Evidence tdx(JsonNode answer, byte[] expectedReportData) throws AttestationException {
-        if (!answer.has("quote")) {
-            throw otherTee(answer);
-        }
-        byte[] bytes = tdxQuote(answer);
-        checkReportData(TdxQuote.parse(bytes).reportData(), expectedReportData);
-        return new Evidence(TeeType.TDX, bytes, List.of());
     }
 
     /** The quote's bytes from the agent's TDX answer ({@code quote}, base64; the event logs beside it are not used). */
@@ -330,20 +351,6 @@ public final class AttestationAgentProvider implements EvidenceProvider {
         } catch (IllegalArgumentException e) {
             throw malformed("the attestation agent's TDX quote is not base64");
         }
-    }
-
-    private void checkReportData(byte[] actual, byte[] expected) throws AttestationException {
-        if (!MessageDigest.isEqual(actual, expected)) {
-            throw new AttestationException(AttestationFailure.REPORT_DATA_MISMATCH, "the attestation agent at " + base
-                    + " answered with evidence for other runtime data than this request's; another process may be "
-                    + "using the agent, or it does not pass runtime_data on as text");
-        }
-    }
-
-    private AttestationException otherTee(JsonNode answer) {
-        String seen = answer.has("attestation_report") ? "snp" : answer.has("quote") ? "tdx" : "neither snp nor tdx";
-        return new AttestationException(AttestationFailure.TEE_NOT_ALLOWED, "tee=coco-" + tee.id() + " was asked for, but "
-                + "the attestation agent at " + base + " sends " + seen + " evidence");
     }
 
     /**

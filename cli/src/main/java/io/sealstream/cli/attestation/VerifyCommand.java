@@ -10,6 +10,7 @@ import io.sealstream.attestation.RevocationLists;
 import io.sealstream.attestation.TeeType;
 import io.sealstream.attestation.azure.AzureEvidence;
 import io.sealstream.attestation.azure.AzureVerifier;
+import io.sealstream.attestation.coco.AttestationAgentProvider;
 import io.sealstream.attestation.policy.AttestationPolicy;
 import io.sealstream.attestation.snp.SnpReport;
 import io.sealstream.attestation.snp.SnpVerifier;
@@ -44,12 +45,14 @@ import picocli.CommandLine.Option;
 @Command(name = "verify", mixinStandardHelpOptions = true,
         description = "Verify SEV-SNP, TDX or Azure confidential-VM evidence; exit 0 only if every check passes.")
 public final class VerifyCommand implements Callable<Integer> {
-    @Option(names = "--evidence", required = true, description = "SNP report (1184 bytes), TDX quote (v4 or v5), or "
+    @Option(names = "--evidence", required = true, description = "SNP report (1184 bytes), TDX quote (v4 or v5), "
+            + "an answer of a Kata guest's attestation agent (its JSON, as GET /aa/evidence returns it), or "
             + "Azure confidential-VM evidence: its JSON, or a directory of its parts (hcl-report.bin, td-quote.bin for TDX, "
             + "tpm-quote.msg, tpm-quote.sig, tpm-pcrs-sha256.bin, optionally ak-cert.der).")
     Path evidence;
 
-    @Option(names = "--certs", description = "Directory of DER/PEM certificates for SNP (VCEK, optionally ASK and ARK).")
+    @Option(names = "--certs", description = "Directory of DER/PEM certificates for SNP (VCEK, optionally ASK and ARK); "
+            + "unset for an agent's answer: its certificate table.")
     Path certs;
 
     @Option(names = "--collateral", description = "TDX collateral for the TCB status: a QuoteCollateralV3 JSON file, or a "
@@ -127,6 +130,18 @@ public final class VerifyCommand implements Callable<Integer> {
             throw new Stopped("read evidence", "unreadable", "cannot read " + evidence + " (" + e.getClass().getSimpleName()
                     + "); give the path of a report or quote file");
         }
+        List<byte[]> agentCertificates = List.of();
+        if (isAgentAnswer(bytes)) {
+            // captured in a Kata pod: the report or quote the agent's JSON carries, and its certificate table
+            try {
+                Evidence fromAgent = AttestationAgentProvider.evidenceOf(bytes);
+                bytes = fromAgent.report();
+                agentCertificates = fromAgent.certificates();
+                out.put("source", "attestation agent answer");
+            } catch (AttestationException e) {
+                throw new Stopped("read evidence", e.failure().code(), e.detail());
+            }
+        }
         TeeType tee = detect(bytes);
         out.put("tee", tee.id());
         boolean ok = true;
@@ -141,7 +156,7 @@ public final class VerifyCommand implements Callable<Integer> {
             case AZURE_SNP, AZURE_TDX -> AzureVerifier.of(snp, collateral == null ? tdx : tdx.withCollateral(List.of(collateral())));
         };
         String chainCheck = "signature, certificate chain and pinned vendor root" + (lists.isEmpty() ? "" : ", CRLs");
-        List<byte[]> chain = certificates();
+        List<byte[]> chain = certs == null ? agentCertificates : certificates();
         try {
             claims = verifier.verify(new Evidence(tee, bytes, chain), when);
             checks.add(check(chainCheck, "pass", ""));
@@ -264,6 +279,15 @@ public final class VerifyCommand implements Callable<Integer> {
             }
         }
         return RevocationLists.of(out);
+    }
+
+    /** A JSON answer of a Kata guest's attestation agent ({@code curl 127.0.0.1:8006/aa/evidence?...}), not Azure's evidence. */
+    private static boolean isAgentAnswer(byte[] b) {
+        if (b.length == 0 || b[0] != '{') {
+            return false;
+        }
+        String json = new String(b, java.nio.charset.StandardCharsets.UTF_8);
+        return !json.contains("\"hcl_report\"") && (json.contains("\"attestation_report\"") || json.contains("\"quote\""));
     }
 
     private static TeeType detect(byte[] b) throws Stopped {

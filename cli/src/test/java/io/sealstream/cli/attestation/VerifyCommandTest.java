@@ -3,13 +3,21 @@ package io.sealstream.cli.attestation;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sealstream.attestation.simulated.SevCrateJson;
 import io.sealstream.cli.SealstreamCommand;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.security.cert.CertificateFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
@@ -26,6 +34,49 @@ class VerifyCommandTest {
 
         assertThat(r.exit).isZero();
         assertThat(r.out).contains("measurement      a1f3930413247bb3").contains("PASS").contains("result: pass");
+    }
+
+    @Test
+    void aTurinReportAsAKataGuestsAttestationAgentAnswersItVerifiesWithTheAnswersCertificateTable(@TempDir Path dir)
+            throws Exception {
+        Path answer = dir.resolve("evidence.json");
+        Files.writeString(answer, agentAnswer(UnaryOperator.identity()).toString());
+
+        Result r = run("attestation", "verify", "--evidence", answer.toString(), "--at", "2026-01-15T00:00:00Z",
+                "--format", "json");
+
+        assertThat(r.exit).as(r.out).isZero();
+        assertThat(r.out).contains("\"source\" : \"attestation agent answer\"").contains("\"tee\" : \"snp\"")
+                .contains("\"result\" : \"pass\"");
+    }
+
+    @Test
+    void anAgentAnswerWithAChangedMeasurementFailsWithoutAStackTrace(@TempDir Path dir) throws Exception {
+        Path answer = dir.resolve("evidence.json");
+        Files.writeString(answer, agentAnswer(report -> {
+            ((ArrayNode) report.get("measurement")).set(0, 0x42);
+            return report;
+        }).toString());
+
+        Result r = run("attestation", "verify", "--evidence", answer.toString(), "--at", "2026-01-15T00:00:00Z",
+                "--format", "json");
+
+        assertThat(r.exit).isEqualTo(1);
+        assertThat(r.out).contains("does not verify with the VCEK").contains("\"result\" : \"fail\"")
+                .doesNotContain("Exception");
+    }
+
+    /** The real Turin report and its chain as the sev crate 6.x's JSON, the report edited by {@code edit}. */
+    private static ObjectNode agentAnswer(UnaryOperator<ObjectNode> edit) throws Exception {
+        List<byte[]> chain = new ArrayList<>();
+        for (var c : CertificateFactory.getInstance("X.509").generateCertificates(
+                new ByteArrayInputStream(Files.readAllBytes(vector("snp/yaxitech/vcek-chain-turin.pem"))))) {
+            chain.add(c.getEncoded());
+        }
+        ObjectNode answer = SevCrateJson.evidence(Files.readAllBytes(vector("snp/yaxitech/report-turin-v5.bin")),
+                SevCrateJson.Shape.CRATE_6_WITH_MITIGATION_VECTORS, chain);
+        answer.set("attestation_report", edit.apply((ObjectNode) answer.get("attestation_report")));
+        return answer;
     }
 
     @Test
