@@ -162,8 +162,7 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
         } else {
             options.pools.forEach((pool, spec) -> {
                 for (int i = 0; i < spec.workers(); i++) {
-                    startWorker("worker-" + pool + "-" + i, WORKER_MEASUREMENT,
-                            poolEngines.get(pool).stream().<InferenceEngine>map(SharedEngine::new).toList(), pool);
+                    startWorker("worker-" + pool + "-" + i, WORKER_MEASUREMENT, sharedEngines(pool), pool);
                 }
             });
         }
@@ -194,8 +193,7 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
      */
     public TeeWorker startWorker(String workerId, byte[] measurement) {
         String pool = names.pools().get(0);
-        return startWorker(workerId, measurement, poolEngines.get(pool).stream().<InferenceEngine>map(SharedEngine::new)
-                .toList(), pool);
+        return startWorker(workerId, measurement, sharedEngines(pool), pool);
     }
 
     /**
@@ -219,8 +217,7 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
      */
     public TeeWorker startWorkerThrough(String workerId, String keyBrokerUrl) {
         String pool = names.pools().get(0);
-        return startWorker(workerId, WORKER_MEASUREMENT, poolEngines.get(pool).stream()
-                .<InferenceEngine>map(SharedEngine::new).toList(), pool, keyBrokerUrl);
+        return startWorker(workerId, WORKER_MEASUREMENT, sharedEngines(pool), pool, keyBrokerUrl);
     }
 
     /**
@@ -238,8 +235,12 @@ public final class LocalStack implements StackEndpoints, AutoCloseable {
         } catch (AttestationException e) {
             throw new IllegalStateException("the simulated attestation agent of " + workerId + " could not attest", e);
         }
-        return startWorker(workerId, evidence, poolEngines.get(pool).stream().<InferenceEngine>map(SharedEngine::new)
-                .toList(), pool, keyBroker.url());
+        return startWorker(workerId, evidence, sharedEngines(pool), pool, keyBroker.url());
+    }
+
+    /** The stack's engines of {@code pool}, each wrapped so that a worker closing it leaves it to the stack. */
+    private List<InferenceEngine> sharedEngines(String pool) {
+        return poolEngines.get(pool).stream().<InferenceEngine>map(SharedEngine::new).toList();
     }
 
     private TeeWorker startWorker(String workerId, byte[] measurement, List<InferenceEngine> workerEngines, String pool,

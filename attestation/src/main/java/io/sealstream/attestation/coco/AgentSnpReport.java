@@ -259,9 +259,21 @@ public final class AgentSnpReport {
         if (v == null || !v.isArray() || v.size() != length) {
             throw malformed(name + " is not an array of " + length + " bytes");
         }
-        byte[] b = new byte[length];
-        for (int i = 0; i < length; i++) {
-            b[i] = byteOf(name + "[" + i + "]", v.get(i));
+        return bytesOf(name, v);
+    }
+
+    /** A serde {@code Vec<u8>} (the certificate table's {@code data}): 1 to {@code maxLength} numbers 0..255. */
+    static byte[] byteVector(String name, JsonNode v, int maxLength) throws AttestationException {
+        if (v == null || !v.isArray() || v.isEmpty() || v.size() > maxLength) {
+            throw malformed(name + " is not an array of 1 to " + maxLength + " bytes");
+        }
+        return bytesOf(name, v);
+    }
+
+    private static byte[] bytesOf(String name, JsonNode array) throws AttestationException {
+        byte[] b = new byte[array.size()];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = byteOf(name + "[" + i + "]", array.get(i));
         }
         return b;
     }

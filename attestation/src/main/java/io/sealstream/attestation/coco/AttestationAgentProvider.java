@@ -226,15 +226,13 @@ public final class AttestationAgentProvider implements EvidenceProvider {
             response = exchange.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             exchange.cancel(true);
-            throw malformed("the attestation agent at " + base + " did not answer within " + timeout.toSeconds()
-                    + " s; its guest's log says why");
+            throw noAnswerInTime();
         } catch (ExecutionException e) {
             if (causedBy(e, CappedBody.TooLarge.class)) {
                 throw malformed("the attestation agent's answer is over " + (MAX_EVIDENCE_BYTES >> 20) + " MiB");
             }
             if (causedBy(e, java.net.http.HttpTimeoutException.class)) {
-                throw malformed("the attestation agent at " + base + " did not answer within " + timeout.toSeconds()
-                        + " s; its guest's log says why");
+                throw noAnswerInTime();
             }
             throw malformed("cannot reach the attestation agent at " + base + " (" + e.getCause().getClass().getSimpleName()
                     + "); " + ENABLE);
@@ -250,6 +248,11 @@ public final class AttestationAgentProvider implements EvidenceProvider {
                     ? ENABLE : "its guest's log says why"));
         }
         return parseAnswer(body);
+    }
+
+    private AttestationException noAnswerInTime() {
+        return malformed("the attestation agent at " + base + " did not answer within " + timeout.toSeconds()
+                + " s; its guest's log says why");
     }
 
     private static boolean causedBy(Throwable t, Class<? extends Throwable> kind) {
@@ -396,22 +399,10 @@ public final class AttestationAgentProvider implements EvidenceProvider {
 
     /** The entry's DER certificate, trimmed of the table slot's padding; empty when it is not one. */
     private static Optional<byte[]> certificate(JsonNode entry) {
-        JsonNode data = entry.get("data");
-        if (data == null || !data.isArray() || data.size() == 0 || data.size() > 16_384) {
-            return Optional.empty();
-        }
-        byte[] der = new byte[data.size()];
-        for (int i = 0; i < der.length; i++) {
-            JsonNode b = data.get(i);
-            if (!b.isIntegralNumber() || !b.canConvertToInt() || b.asInt() < 0 || b.asInt() > 255) {
-                return Optional.empty();
-            }
-            der[i] = (byte) b.asInt();
-        }
         try {
-            return Optional.of(x509(der).getEncoded());
-        } catch (CertificateException | AttestationException | RuntimeException e) {
-            return Optional.empty(); // the host wrote this DER; some parsers throw unchecked on crafted input
+            return Optional.of(x509(AgentSnpReport.byteVector("cert_chain data", entry.get("data"), 16_384)).getEncoded());
+        } catch (AttestationException | CertificateException e) {
+            return Optional.empty(); // the host writes this table; the key broker checks what is left
         }
     }
 

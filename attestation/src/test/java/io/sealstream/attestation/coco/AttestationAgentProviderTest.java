@@ -275,9 +275,12 @@ class AttestationAgentProviderTest {
                 try (Socket s = stalling.accept()) {
                     s.getOutputStream().write("HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n{\"quote\":".getBytes());
                     s.getOutputStream().flush();
-                    Thread.sleep(10_000);
-                } catch (Exception ignored) {
-                    // the client gave up
+                    // the rest of the body never comes: hold the connection until the client gives it up
+                    while (s.getInputStream().read() != -1) {
+                        // the request, then nothing
+                    }
+                } catch (java.io.IOException ignored) {
+                    // the client reset the connection
                 }
             });
             server.setDaemon(true);
