@@ -124,10 +124,6 @@ public final class ChunkSealer implements AutoCloseable {
         return streamTopic;
     }
 
-    public String requestId() {
-        return requestId;
-    }
-
     /** Ends the attempt without a final chunk (the generation failed); the key is zeroed. */
     @Override
     public synchronized void close() {

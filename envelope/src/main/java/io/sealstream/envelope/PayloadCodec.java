@@ -42,11 +42,14 @@ final class PayloadCodec {
                     org.apache.avro.specific.SpecificData.getForClass(InferenceRequest.class),
                     io.sealstream.schemas.SchemaHistory.inferenceRequest().get(0));
 
+    /** Whether {@code request} is a chat that asks to have its answer streamed. */
+    static boolean asksToStream(InferenceRequest request) {
+        return request.getTask() instanceof io.sealstream.schemas.v1.ChatInput chat && chat.getParameters().getStream();
+    }
+
     static byte[] encode(InferenceRequest request) {
-        boolean streams = request.getTask() instanceof io.sealstream.schemas.v1.ChatInput chat
-                && chat.getParameters().getStream();
         try {
-            return bytes((streams ? InferenceRequest.getEncoder() : REQUEST_V1_ENCODER).encode(request));
+            return bytes((asksToStream(request) ? InferenceRequest.getEncoder() : REQUEST_V1_ENCODER).encode(request));
         } catch (IOException e) {
             throw new UncheckedIOException("encoding an inference request in memory failed", e);
         }

@@ -139,41 +139,29 @@ public final class RequestOpener {
             default -> { }
         }
         DataKey dek = sessionKey(topic, keyset, header, wrapped);
-        byte[] plaintext;
-        byte[] responseKey;
-        byte[] streamKey;
+        ResponseSealer sealer;
+        InferenceRequest request;
+        ChunkSealer chunks = null;
         try {
-            plaintext = EnvelopeProtocol.open(EnvelopeProtocol.requestKey(dek, header.requestId()), nonce,
+            byte[] plaintext = EnvelopeProtocol.open(EnvelopeProtocol.requestKey(dek, header.requestId()), nonce,
                     ciphertext, EnvelopeProtocol.requestAad(topic, header), "request " + header.requestId());
-            responseKey = EnvelopeProtocol.responseKey(dek, header.requestId());
-            // derived now, while the DEK is at hand; kept only if the request asks to stream
-            streamKey = EnvelopeProtocol.streamKey(dek, header.requestId());
+            sealer = new ResponseSealer(header, EnvelopeProtocol.responseKey(dek, header.requestId()), this::provenance);
+            Instant now = clock.instant();
+            Duration age = Duration.between(Instant.ofEpochMilli(header.createdAtMillis()), now);
+            if (age.compareTo(maxRequestAge) > 0) {
+                throw new ExpiredRequestException(header.requestId(), age, maxRequestAge, sealer);
+            }
+            if (age.negated().compareTo(MAX_CLOCK_SKEW) > 0) {
+                throw new MalformedEnvelopeException(ErrorCode.MALFORMED, "request " + header.requestId()
+                        + " says it was made " + age.negated().toSeconds() + " s in the future; check the client's clock",
+                        sealer);
+            }
+            request = PayloadCodec.decodeRequest(plaintext, sealer);
+            if (PayloadCodec.asksToStream(request)) {
+                chunks = new ChunkSealer(header, EnvelopeProtocol.streamKey(dek, header.requestId()));
+            }
         } finally {
             dek.destroy();
-        }
-        ResponseSealer sealer = new ResponseSealer(header, responseKey, this::provenance);
-        Instant now = clock.instant();
-        Duration age = Duration.between(Instant.ofEpochMilli(header.createdAtMillis()), now);
-        if (age.compareTo(maxRequestAge) > 0) {
-            throw new ExpiredRequestException(header.requestId(), age, maxRequestAge, sealer);
-        }
-        if (age.negated().compareTo(MAX_CLOCK_SKEW) > 0) {
-            throw new MalformedEnvelopeException(ErrorCode.MALFORMED, "request " + header.requestId()
-                    + " says it was made " + age.negated().toSeconds() + " s in the future; check the client's clock",
-                    sealer);
-        }
-        InferenceRequest request;
-        try {
-            request = PayloadCodec.decodeRequest(plaintext, sealer);
-        } catch (MalformedEnvelopeException e) {
-            java.util.Arrays.fill(streamKey, (byte) 0);
-            throw e;
-        }
-        ChunkSealer chunks = null;
-        if (request.getTask() instanceof io.sealstream.schemas.v1.ChatInput chat && chat.getParameters().getStream()) {
-            chunks = new ChunkSealer(header, streamKey);
-        } else {
-            java.util.Arrays.fill(streamKey, (byte) 0);
         }
         return new OpenedRequest(topic, header, request, sealer, chunks);
     }

@@ -17,9 +17,11 @@ public final class SchemaHistory {
     private SchemaHistory() {
     }
 
+    private static final List<Schema> INFERENCE_REQUEST = List.of(load("InferenceRequest-1.avsc"));
+
     /** Earlier schemas of {@code InferenceRequest}: 1, before {@code ChatParameters.stream}. */
     public static List<Schema> inferenceRequest() {
-        return List.of(load("InferenceRequest-1.avsc"));
+        return INFERENCE_REQUEST;
     }
 
     private static Schema load(String name) {

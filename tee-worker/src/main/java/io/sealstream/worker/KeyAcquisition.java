@@ -83,11 +83,6 @@ final class KeyAcquisition implements AutoCloseable, io.sealstream.streams.KeyRe
     }
     private volatile long primaryKeyId = -1;
 
-    KeyAcquisition(KeyBrokerClient broker, EvidenceProvider tee, List<byte[]> modelDigests, String topic,
-                   RequestOpener opener) {
-        this(broker, tee, modelDigests, java.util.Map.of(), topic, opener);
-    }
-
     /** @param servedModels the model names this worker serves, each with its model's SHA-256 (hex), for the lease entry */
     KeyAcquisition(KeyBrokerClient broker, EvidenceProvider tee, List<byte[]> modelDigests,
                    java.util.Map<String, String> servedModels, String topic, RequestOpener opener) {
